@@ -1,0 +1,112 @@
+/**
+ * Stable error codes. Each code maps to one CLI exit code (see {@link exitCodeFor}).
+ * Codes are part of the public contract: never rename one, only add.
+ */
+export type ErrorCode =
+  | 'USAGE'
+  | 'INVALID_NAME'
+  | 'INVALID_REF'
+  | 'INVALID_ARGUMENT'
+  | 'LAKE_NOT_FOUND'
+  | 'BRANCH_NOT_FOUND'
+  | 'TAG_NOT_FOUND'
+  | 'REF_NOT_FOUND'
+  | 'COMMIT_NOT_FOUND'
+  | 'NAMESPACE_NOT_FOUND'
+  | 'TABLE_NOT_FOUND'
+  | 'OBJECT_NOT_FOUND'
+  | 'BRANCH_EXISTS'
+  | 'TAG_EXISTS'
+  | 'NAMESPACE_EXISTS'
+  | 'TABLE_EXISTS'
+  | 'NOT_A_BRANCH'
+  | 'BRANCH_SEALED'
+  | 'BRANCH_HEAD_CHANGED'
+  | 'MERGE_CONFLICT'
+  | 'NAMESPACE_NOT_EMPTY'
+  | 'AMBIGUOUS_REF'
+  | 'NOTHING_TO_COMMIT'
+  | 'RUN_FAILED'
+  | 'EXPECTATION_FAILED'
+  | 'STORAGE_ERROR'
+  | 'CATALOG_ERROR'
+  | 'INTERNAL'
+  | (string & {})
+
+/** Extra facts a user needs to act on an error: the ref, table, file, SQL, ... */
+export type ErrorContext = Readonly<Record<string, unknown>>
+
+/**
+ * The one error type tarn throws. It carries a stable `code`, a human message, the context a user needs, and the
+ * underlying `cause` when there is one.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await lake.getBranch('nope')
+ * } catch (e) {
+ *   if (e instanceof TarnError && e.code === 'BRANCH_NOT_FOUND') console.log(e.context.branch)
+ * }
+ * ```
+ */
+export class TarnError extends Error {
+  override readonly name = 'TarnError'
+  readonly code: ErrorCode
+  readonly context: ErrorContext
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.context = context
+  }
+
+  /** The JSON document the CLI prints with `--json`. */
+  toJSON(): { code: string; message: string; context: ErrorContext } {
+    return { code: this.code, message: this.message, context: this.context }
+  }
+}
+
+/** True when `e` is a {@link TarnError}, optionally with the given code. */
+export function isTarnError(e: unknown, code?: ErrorCode): e is TarnError {
+  return e instanceof TarnError && (code === undefined || e.code === code)
+}
+
+const NOT_FOUND = new Set([
+  'LAKE_NOT_FOUND',
+  'BRANCH_NOT_FOUND',
+  'TAG_NOT_FOUND',
+  'REF_NOT_FOUND',
+  'COMMIT_NOT_FOUND',
+  'NAMESPACE_NOT_FOUND',
+  'TABLE_NOT_FOUND',
+  'OBJECT_NOT_FOUND',
+])
+const CONFLICT = new Set([
+  'BRANCH_EXISTS',
+  'TAG_EXISTS',
+  'NAMESPACE_EXISTS',
+  'TABLE_EXISTS',
+  'BRANCH_HEAD_CHANGED',
+  'MERGE_CONFLICT',
+  'NAMESPACE_NOT_EMPTY',
+  'BRANCH_SEALED',
+  'NOT_A_BRANCH',
+])
+const USAGE = new Set(['USAGE', 'INVALID_NAME', 'INVALID_REF', 'INVALID_ARGUMENT', 'AMBIGUOUS_REF'])
+const FAILED_RUN = new Set(['RUN_FAILED', 'EXPECTATION_FAILED'])
+
+/**
+ * The process exit code for an error code: 2 usage, 3 not found, 4 conflict, 5 failed run or expectation, 1 other.
+ *
+ * @example
+ * ```ts
+ * exitCodeFor('MERGE_CONFLICT') // 4
+ * ```
+ */
+export function exitCodeFor(code: ErrorCode): number {
+  if (USAGE.has(code)) return 2
+  if (NOT_FOUND.has(code)) return 3
+  if (CONFLICT.has(code)) return 4
+  if (FAILED_RUN.has(code)) return 5
+  return 1
+}
