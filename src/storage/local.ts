@@ -1,0 +1,415 @@
+import { randomBytes } from 'node:crypto'
+import type { Dirent } from 'node:fs'
+import { link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { TarnError } from '../util/errors.js'
+import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
+
+/** Marker in the names of in-flight temp files; such files are never listed and never valid keys. */
+const TEMP_MARKER = '.tarn-tmp-'
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `key` is a valid object key: a non-empty, relative, `/`-separated path with no
+ * empty, `.` or `..` segments, no backslashes, no NUL characters and no tarn temp-file marker. Valid keys can never
+ * address anything outside a store's root.
+ *
+ * @example
+ * ```ts
+ * assertValidObjectKey('tables/orders/metadata/v1.json') // ok
+ * assertValidObjectKey('../etc/passwd') // throws TarnError INVALID_ARGUMENT
+ * ```
+ */
+export function assertValidObjectKey(key: string): void {
+  const reason = invalidKeyReason(key, false)
+  if (reason !== undefined) {
+    throw new TarnError('INVALID_ARGUMENT', `Invalid object key ${JSON.stringify(key)}: ${reason}`, { key })
+  }
+}
+
+/**
+ * Throws `INVALID_ARGUMENT` unless `prefix` is a valid listing prefix: the empty string, or a string that would be a
+ * valid key prefix (it may end in `/` or in the middle of a segment, but has no `..` segments, backslashes or NULs).
+ *
+ * @example
+ * ```ts
+ * assertValidObjectPrefix('tables/orders/') // ok
+ * assertValidObjectPrefix('/abs') // throws TarnError INVALID_ARGUMENT
+ * ```
+ */
+export function assertValidObjectPrefix(prefix: string): void {
+  if (prefix === '') return
+  const reason = invalidKeyReason(prefix, true)
+  if (reason !== undefined) {
+    throw new TarnError('INVALID_ARGUMENT', `Invalid object prefix ${JSON.stringify(prefix)}: ${reason}`, {
+      prefix,
+    })
+  }
+}
+
+function invalidKeyReason(key: string, isPrefix: boolean): string | undefined {
+  if (typeof key !== 'string') return 'not a string'
+  if (key.length === 0) return 'empty'
+  if (key.includes('\0')) return 'contains a NUL character'
+  if (key.includes('\\')) return 'contains a backslash'
+  if (key.startsWith('/')) return 'absolute path'
+  const segments = key.split('/')
+  // A prefix may end with '/' (an empty last segment) or stop in the middle of a segment.
+  const checked = isPrefix ? segments.slice(0, -1) : segments
+  for (const segment of checked) {
+    if (segment === '') return 'empty path segment'
+    if (segment === '.' || segment === '..') return `'${segment}' path segment`
+  }
+  const last = segments[segments.length - 1] ?? ''
+  if (isPrefix && last === '..') return "'..' path segment"
+  if (segments.some((s) => s.includes(TEMP_MARKER))) return `contains the reserved marker '${TEMP_MARKER}'`
+  return undefined
+}
+
+function errnoCode(e: unknown): string | undefined {
+  if (typeof e === 'object' && e !== null && 'code' in e && typeof e.code === 'string') return e.code
+  return undefined
+}
+
+function checkRange(range: ByteRange, key: string): void {
+  const { offset, length } = range
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new TarnError('INVALID_ARGUMENT', `Invalid byte range offset ${offset}`, { key, offset })
+  }
+  if (length !== undefined && (!Number.isSafeInteger(length) || length < 0)) {
+    throw new TarnError('INVALID_ARGUMENT', `Invalid byte range length ${length}`, { key, length })
+  }
+}
+
+/** Orders keys like S3 does: by their UTF-8 bytes. */
+function compareUtf8(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
+}
+
+/** Attempts at a write when a concurrent delete removes the parent directory between mkdir and open/rename. */
+const WRITE_ATTEMPTS = 5
+
+/**
+ * An {@link ObjectStore} on the local filesystem: each object is a file under a root directory, at the path given by
+ * its key. Writes are atomic (temp file in the same directory, fsync, rename), `putIfAbsent` is atomic against
+ * concurrent writers (hard link of a temp file, which fails when the target exists), ranged reads read only the bytes
+ * asked for, and keys are validated so nothing can escape the root. Deleting an object also removes the parent
+ * directories it leaves empty (never the root).
+ *
+ * @example
+ * ```ts
+ * const store = await LocalObjectStore.create('/tmp/lake/warehouse')
+ * await store.put('tables/t/data/0.parquet', bytes)
+ * for await (const info of store.list('tables/t/')) console.log(info.key, info.size)
+ * ```
+ */
+export class LocalObjectStore implements ObjectStore {
+  /** The `file://` URI of the root directory, without a trailing slash. */
+  readonly root: string
+  /** The absolute path of the root directory. */
+  readonly rootDir: string
+
+  private constructor(rootDir: string) {
+    this.rootDir = rootDir
+    this.root = pathToFileURL(rootDir).href.replace(/\/+$/, '')
+  }
+
+  /**
+   * Opens a store rooted at `rootDir` (absolute, or relative to the working directory), creating the directory when
+   * it does not exist.
+   *
+   * @example
+   * ```ts
+   * const store = await LocalObjectStore.create('./warehouse')
+   * store.root // 'file:///home/me/project/warehouse'
+   * ```
+   */
+  static async create(rootDir: string): Promise<LocalObjectStore> {
+    if (typeof rootDir !== 'string' || rootDir === '' || rootDir.includes('\0')) {
+      throw new TarnError('INVALID_ARGUMENT', `Invalid root directory ${JSON.stringify(rootDir)}`, {
+        rootDir,
+      })
+    }
+    const abs = resolve(rootDir)
+    try {
+      await mkdir(abs, { recursive: true })
+    } catch (e) {
+      throw new TarnError(
+        'STORAGE_ERROR',
+        `Cannot create the storage root ${abs}: ${String(e)}`,
+        { path: abs },
+        { cause: e },
+      )
+    }
+    return new LocalObjectStore(abs)
+  }
+
+  private pathOf(key: string): string {
+    assertValidObjectKey(key)
+    return join(this.rootDir, ...key.split('/'))
+  }
+
+  private storageError(op: string, key: string, e: unknown): TarnError {
+    if (e instanceof TarnError) return e
+    return new TarnError(
+      'STORAGE_ERROR',
+      `Cannot ${op} object ${key}: ${e instanceof Error ? e.message : String(e)}`,
+      { key, uri: this.uriOf(key) },
+      { cause: e },
+    )
+  }
+
+  private notFound(key: string, cause?: unknown): TarnError {
+    return new TarnError(
+      'OBJECT_NOT_FOUND',
+      `Object not found: ${key}`,
+      { key, uri: this.uriOf(key) },
+      cause === undefined ? undefined : { cause },
+    )
+  }
+
+  async get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array> {
+    const path = this.pathOf(key)
+    const range = options?.range
+    if (range !== undefined) checkRange(range, key)
+    let handle: Awaited<ReturnType<typeof open>>
+    try {
+      handle = await open(path, 'r')
+    } catch (e) {
+      const code = errnoCode(e)
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw this.notFound(key, e)
+      throw this.storageError('read', key, e)
+    }
+    try {
+      const st = await handle.stat()
+      if (!st.isFile()) throw this.notFound(key)
+      const start = Math.min(range?.offset ?? 0, st.size)
+      const end = range?.length === undefined ? st.size : Math.min(st.size, start + range.length)
+      const out = new Uint8Array(end - start)
+      let done = 0
+      while (done < out.length) {
+        const { bytesRead } = await handle.read(out, done, out.length - done, start + done)
+        if (bytesRead === 0) break // the file shrank under us; cannot happen with atomic puts
+        done += bytesRead
+      }
+      return done === out.length ? out : out.subarray(0, done)
+    } catch (e) {
+      throw this.storageError('read', key, e)
+    } finally {
+      await handle.close()
+    }
+  }
+
+  /** Writes `data` to a fresh, fsynced temp file next to `path` and returns the temp file's path. */
+  private async writeTemp(path: string, data: Uint8Array): Promise<string> {
+    const dir = dirname(path)
+    for (let attempt = 1; ; attempt++) {
+      await mkdir(dir, { recursive: true })
+      const temp = join(dir, `${TEMP_MARKER}${randomBytes(12).toString('hex')}`)
+      let handle: Awaited<ReturnType<typeof open>>
+      try {
+        handle = await open(temp, 'wx', 0o644)
+      } catch (e) {
+        // A concurrent delete pruned the directory between mkdir and open: create it again.
+        if (errnoCode(e) === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
+        throw e
+      }
+      try {
+        let done = 0
+        while (done < data.length) {
+          const { bytesWritten } = await handle.write(data, done, data.length - done, done)
+          done += bytesWritten
+        }
+        await handle.sync()
+      } catch (e) {
+        await handle.close().catch(() => {})
+        await unlink(temp).catch(() => {})
+        throw e
+      }
+      await handle.close()
+      return temp
+    }
+  }
+
+  /** Makes a rename or link durable by fsyncing the directory (best effort: not every platform allows it). */
+  private async syncDir(dir: string): Promise<void> {
+    try {
+      const handle = await open(dir, 'r')
+      try {
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+    } catch {
+      // Directory fsync is unsupported on some platforms; the data itself is already fsynced.
+    }
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    const path = this.pathOf(key)
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const temp = await this.writeTemp(path, data)
+        try {
+          await rename(temp, path)
+          break
+        } catch (e) {
+          await unlink(temp).catch(() => {})
+          if (errnoCode(e) === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
+          throw e
+        }
+      }
+      await this.syncDir(dirname(path))
+    } catch (e) {
+      throw this.storageError('write', key, e)
+    }
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const path = this.pathOf(key)
+    try {
+      // Cheap early exit; the link below is what makes the operation atomic.
+      if ((await this.head(key)) !== undefined) return false
+      for (let attempt = 1; ; attempt++) {
+        const temp = await this.writeTemp(path, data)
+        try {
+          await link(temp, path)
+          await this.syncDir(dirname(path))
+          return true
+        } catch (e) {
+          const code = errnoCode(e)
+          if (code === 'EEXIST') {
+            const st = await stat(path).catch(() => undefined)
+            if (st?.isDirectory()) throw e
+            return false
+          }
+          if (code === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
+          throw e
+        } finally {
+          await unlink(temp).catch(() => {})
+        }
+      }
+    } catch (e) {
+      throw this.storageError('write', key, e)
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const path = this.pathOf(key)
+    try {
+      const st = await stat(path)
+      if (!st.isFile()) return undefined
+      return { key, size: st.size, lastModified: st.mtimeMs }
+    } catch (e) {
+      const code = errnoCode(e)
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined
+      throw this.storageError('stat', key, e)
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    assertValidObjectPrefix(prefix)
+    const slash = prefix.lastIndexOf('/')
+    const startKey = slash < 0 ? '' : prefix.slice(0, slash)
+    yield* this.walk(startKey, prefix)
+  }
+
+  /** Yields the objects under the directory of key `dirKey` ('' for the root) whose keys start with `prefix`. */
+  private async *walk(dirKey: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    const dirPath = dirKey === '' ? this.rootDir : join(this.rootDir, ...dirKey.split('/'))
+    let entries: Dirent[]
+    try {
+      entries = await readdir(dirPath, { withFileTypes: true })
+    } catch (e) {
+      const code = errnoCode(e)
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      throw new TarnError(
+        'STORAGE_ERROR',
+        `Cannot list ${dirPath}: ${e instanceof Error ? e.message : String(e)}`,
+        { prefix, uri: pathToFileURL(dirPath).href },
+        { cause: e },
+      )
+    }
+    // Sort a directory as `name/` so that its keys sort correctly against sibling files (e.g. 'a-b' < 'a/c').
+    const sorted = entries
+      .filter((d) => (d.isFile() || d.isDirectory()) && !d.name.includes(TEMP_MARKER))
+      .map((d) => ({ d, sortKey: d.isDirectory() ? `${d.name}/` : d.name }))
+      .sort((a, b) => compareUtf8(a.sortKey, b.sortKey))
+    for (const { d } of sorted) {
+      const key = dirKey === '' ? d.name : `${dirKey}/${d.name}`
+      if (d.isDirectory()) {
+        const asDir = `${key}/`
+        if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) yield* this.walk(key, prefix)
+      } else if (key.startsWith(prefix)) {
+        try {
+          const st = await stat(join(dirPath, d.name))
+          if (st.isFile()) yield { key, size: st.size, lastModified: st.mtimeMs }
+        } catch (e) {
+          if (errnoCode(e) !== 'ENOENT') throw this.storageError('stat', key, e)
+          // Deleted while we listed: skip it.
+        }
+      }
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key)
+    try {
+      await unlink(path)
+    } catch (e) {
+      const code = errnoCode(e)
+      if (code === 'ENOENT' || code === 'ENOTDIR') return
+      if (code === 'EISDIR' || code === 'EPERM') {
+        // A directory is not an object: nothing to delete.
+        const st = await stat(path).catch(() => undefined)
+        if (st?.isDirectory()) return
+      }
+      throw this.storageError('delete', key, e)
+    }
+    await this.pruneEmptyParents(dirname(path))
+  }
+
+  /** Removes `dir` and its ancestors while they are empty, stopping at the root. */
+  private async pruneEmptyParents(dir: string): Promise<void> {
+    let current = dir
+    while (current !== this.rootDir && current.startsWith(this.rootDir + sep)) {
+      try {
+        await rmdir(current)
+      } catch {
+        return // not empty (or already gone, or not ours to remove): stop
+      }
+      current = dirname(current)
+    }
+  }
+
+  uriOf(key: string): string {
+    return pathToFileURL(this.pathOf(key)).href
+  }
+
+  /**
+   * The key of a `file:` URI (or of a plain absolute path) inside this store, or undefined when it lies outside the
+   * root or is not a valid key.
+   */
+  keyOf(uri: string): string | undefined {
+    let path: string
+    if (uri.startsWith('file:')) {
+      try {
+        path = fileURLToPath(uri)
+      } catch {
+        return undefined
+      }
+    } else if (isAbsolute(uri)) {
+      path = resolve(uri)
+    } else {
+      return undefined
+    }
+    const rel = relative(this.rootDir, path)
+    if (rel === '' || isAbsolute(rel) || rel === '..' || rel.startsWith(`..${sep}`)) return undefined
+    const key = rel.split(sep).join('/')
+    return invalidKeyReason(key, false) === undefined ? key : undefined
+  }
+
+  async close(): Promise<void> {
+    // Nothing to release: every operation opens and closes its own file handles.
+  }
+}
