@@ -104,6 +104,8 @@ function awsError(e: unknown): { name: string | undefined; status: number | unde
 
 function isNotFound(e: unknown): boolean {
   const { name, status } = awsError(e)
+  // A missing bucket is a configuration error, not a missing object (HEAD has no body, so it cannot tell them apart).
+  if (name === 'NoSuchBucket') return false
   return name === 'NoSuchKey' || name === 'NotFound' || status === 404
 }
 
