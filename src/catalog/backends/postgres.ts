@@ -1,0 +1,365 @@
+import pg from 'pg'
+import { TarnError } from '../../util/errors.js'
+import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
+import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BYTEA NOT NULL);
+CREATE TABLE IF NOT EXISTS commits (
+  hash TEXT PRIMARY KEY, parents JSONB NOT NULL, tree TEXT NOT NULL, generation INTEGER NOT NULL,
+  author TEXT NOT NULL, message TEXT NOT NULL, ts BIGINT NOT NULL, properties JSONB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refs (
+  name TEXT PRIMARY KEY, kind TEXT NOT NULL, head TEXT NOT NULL, sealed BOOLEAN NOT NULL DEFAULT FALSE,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reflog (
+  id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, old_head TEXT, new_head TEXT, at BIGINT NOT NULL, operation TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reflog_name ON reflog (name, id);
+`
+
+interface CommitRow {
+  hash: string
+  parents: string[]
+  tree: string
+  generation: number
+  author: string
+  message: string
+  ts: string
+  properties: Record<string, string>
+}
+interface RefRow {
+  name: string
+  kind: string
+  head: string
+  sealed: boolean
+  created_at: string
+}
+
+function toCommit(r: CommitRow): Commit {
+  return Object.freeze({
+    hash: r.hash,
+    parents: Object.freeze([...r.parents]),
+    tree: r.tree,
+    generation: r.generation,
+    author: r.author,
+    message: r.message,
+    timestamp: Number(r.ts),
+    properties: Object.freeze({ ...r.properties }),
+  })
+}
+
+function toRef(r: RefRow): RefInfo {
+  return {
+    name: r.name,
+    kind: r.kind as RefKind,
+    head: r.head,
+    sealed: r.sealed,
+    createdAt: Number(r.created_at),
+  }
+}
+
+/** The connection URL with any password replaced by `***`, fit for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return 'postgres://(unparseable url)'
+  }
+}
+
+/**
+ * The team catalog backend: PostgreSQL. Branch updates are transactions that lock the ref row (`SELECT ... FOR
+ * UPDATE`) and compare its head, so concurrent writers from many processes never lose an acknowledged update.
+ * A `schema` query parameter in the URL (`postgres://.../db?schema=lake1`) keeps several lakes in one database.
+ *
+ * @example
+ * ```ts
+ * const backend = PostgresBackend.open('postgres://tarn@127.0.0.1/tarn?schema=lake1')
+ * await backend.migrate()
+ * await backend.close()
+ * ```
+ */
+export class PostgresBackend implements CatalogBackend {
+  readonly kind = 'postgres' as const
+  readonly location: string
+  readonly #pool: pg.Pool
+  readonly #schema: string
+
+  private constructor(location: string, pool: pg.Pool, schema: string) {
+    this.location = location
+    this.#pool = pool
+    this.#schema = schema
+  }
+
+  /** Opens a connection pool for `url` (nothing is sent until the first call). */
+  static open(url: string, options: { maxConnections?: number } = {}): PostgresBackend {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch (e) {
+      throw new TarnError(
+        'INVALID_ARGUMENT',
+        'TARN_CATALOG_URL is not a valid postgres:// URL',
+        {},
+        { cause: e },
+      )
+    }
+    const schema = parsed.searchParams.get('schema') ?? 'public'
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(schema)) {
+      throw new TarnError('INVALID_ARGUMENT', `invalid catalog schema name ${JSON.stringify(schema)}`, {
+        schema,
+      })
+    }
+    parsed.searchParams.delete('schema')
+    const pool = new pg.Pool({
+      connectionString: parsed.toString(),
+      max: options.maxConnections ?? 4,
+      options: `-c search_path=${schema}`,
+    })
+    pool.on('error', () => {
+      // An idle client lost its connection; the pool replaces it on next use.
+    })
+    return new PostgresBackend(redactUrl(url), pool, schema)
+  }
+
+  async #q<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
+    try {
+      return (await this.#pool.query<R>(sql, params)).rows
+    } catch (e) {
+      throw this.#error(what, e)
+    }
+  }
+
+  #error(what: string, e: unknown): TarnError {
+    if (e instanceof TarnError) return e
+    return new TarnError(
+      'CATALOG_ERROR',
+      `catalog ${what} failed: ${(e as Error).message}`,
+      { catalog: this.location },
+      {
+        cause: e,
+      },
+    )
+  }
+
+  async #tx<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    let client: pg.PoolClient
+    try {
+      client = await this.#pool.connect()
+    } catch (e) {
+      throw this.#error(what, e)
+    }
+    try {
+      await client.query('BEGIN')
+      const out = await fn(client)
+      await client.query('COMMIT')
+      return out
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined)
+      throw this.#error(what, e)
+    } finally {
+      client.release()
+    }
+  }
+
+  async migrate(): Promise<void> {
+    await this.#tx('migrate', async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(7272727)')
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${this.#schema}"`)
+      await c.query(SCHEMA)
+    })
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    const rows = await this.#q<{ value: string }>('read', 'SELECT value FROM meta WHERE key = $1', [key])
+    return rows[0]?.value
+  }
+
+  async initMeta(key: string, value: string): Promise<string> {
+    await this.#q('write', 'INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+      key,
+      value,
+    ])
+    return (await this.getMeta(key)) as string
+  }
+
+  async getObjects(hashes: readonly string[]): Promise<ReadonlyMap<string, Uint8Array>> {
+    if (hashes.length === 0) return new Map()
+    const rows = await this.#q<{ hash: string; data: Buffer }>(
+      'read',
+      'SELECT hash, data FROM objects WHERE hash = ANY($1)',
+      [hashes],
+    )
+    return new Map(rows.map((r) => [r.hash, new Uint8Array(r.data)]))
+  }
+
+  async #insertObjects(c: pg.ClientBase | pg.Pool, objects: readonly StoredObject[]): Promise<void> {
+    if (objects.length === 0) return
+    await c.query(
+      'INSERT INTO objects (hash, data) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (hash) DO NOTHING',
+      [objects.map((o) => o.hash), objects.map((o) => Buffer.from(o.data))],
+    )
+  }
+
+  async #insertCommit(c: pg.ClientBase, commit: Commit): Promise<void> {
+    await c.query(
+      `INSERT INTO commits (hash, parents, tree, generation, author, message, ts, properties)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO NOTHING`,
+      [
+        commit.hash,
+        JSON.stringify(commit.parents),
+        commit.tree,
+        commit.generation,
+        commit.author,
+        commit.message,
+        commit.timestamp,
+        JSON.stringify(commit.properties),
+      ],
+    )
+  }
+
+  async putObjects(objects: readonly StoredObject[]): Promise<void> {
+    try {
+      await this.#insertObjects(this.#pool, objects)
+    } catch (e) {
+      throw this.#error('write', e)
+    }
+  }
+
+  async getCommits(hashes: readonly string[]): Promise<ReadonlyMap<string, Commit>> {
+    if (hashes.length === 0) return new Map()
+    const rows = await this.#q<CommitRow>('read', 'SELECT * FROM commits WHERE hash = ANY($1)', [hashes])
+    return new Map(rows.map((r) => [r.hash, toCommit(r)]))
+  }
+
+  async putCommit(commit: Commit, objects: readonly StoredObject[]): Promise<void> {
+    await this.#tx('write', async (c) => {
+      await this.#insertObjects(c, objects)
+      await this.#insertCommit(c, commit)
+    })
+  }
+
+  async findCommitHashes(prefix: string, limit: number): Promise<string[]> {
+    const rows = await this.#q<{ hash: string }>(
+      'read',
+      'SELECT hash FROM commits WHERE hash >= $1 AND hash < $2 ORDER BY hash LIMIT $3',
+      [prefix, `${prefix}g`, limit],
+    )
+    return rows.map((r) => r.hash)
+  }
+
+  async getRef(name: string): Promise<RefInfo | undefined> {
+    const rows = await this.#q<RefRow>('read', 'SELECT * FROM refs WHERE name = $1', [name])
+    return rows[0] ? toRef(rows[0]) : undefined
+  }
+
+  async listRefs(kind?: RefKind): Promise<RefInfo[]> {
+    const rows = kind
+      ? await this.#q<RefRow>('read', 'SELECT * FROM refs WHERE kind = $1 ORDER BY name COLLATE "C"', [kind])
+      : await this.#q<RefRow>('read', 'SELECT * FROM refs ORDER BY name COLLATE "C"')
+    return rows.map(toRef)
+  }
+
+  async #log(
+    c: pg.ClientBase,
+    name: string,
+    oldHead: string | null,
+    newHead: string | null,
+    at: number,
+    op: string,
+  ): Promise<void> {
+    await c.query(
+      'INSERT INTO reflog (name, old_head, new_head, at, operation) VALUES ($1, $2, $3, $4, $5)',
+      [name, oldHead, newHead, at, op],
+    )
+  }
+
+  async createRef(ref: RefInfo, operation: string): Promise<boolean> {
+    return this.#tx('write', async (c) => {
+      const r = await c.query(
+        'INSERT INTO refs (name, kind, head, sealed, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING',
+        [ref.name, ref.kind, ref.head, ref.sealed, ref.createdAt],
+      )
+      if (r.rowCount === 1) await this.#log(c, ref.name, null, ref.head, ref.createdAt, operation)
+      return r.rowCount === 1
+    })
+  }
+
+  async updateBranch(u: BranchUpdate): Promise<UpdateBranchOutcome> {
+    return this.#tx('write', async (c): Promise<UpdateBranchOutcome> => {
+      const rows = (await c.query<RefRow>('SELECT * FROM refs WHERE name = $1 FOR UPDATE', [u.name])).rows
+      const row = rows[0]
+      if (!row) return 'missing'
+      if (row.kind !== 'branch') return 'not-branch'
+      if (row.sealed) return 'sealed'
+      if (row.head !== u.expectedHead) return 'moved'
+      if (u.objects) await this.#insertObjects(c, u.objects)
+      if (u.commit) await this.#insertCommit(c, u.commit)
+      await c.query('UPDATE refs SET head = $1 WHERE name = $2', [u.newHead, u.name])
+      await this.#log(c, u.name, u.expectedHead, u.newHead, u.at, u.operation)
+      return 'ok'
+    })
+  }
+
+  async deleteRef(name: string, kind: RefKind, at: number, expectedHead?: string): Promise<boolean> {
+    return this.#tx('write', async (c) => {
+      const row = (
+        await c.query<RefRow>('SELECT * FROM refs WHERE name = $1 AND kind = $2 FOR UPDATE', [name, kind])
+      ).rows[0]
+      if (!row || (expectedHead !== undefined && row.head !== expectedHead)) return false
+      await c.query('DELETE FROM refs WHERE name = $1', [name])
+      await this.#log(c, name, row.head, null, at, `delete ${kind}`)
+      return true
+    })
+  }
+
+  async renameRef(from: string, to: string, at: number): Promise<'ok' | 'missing' | 'exists'> {
+    return this.#tx('write', async (c) => {
+      const row = (await c.query<RefRow>('SELECT * FROM refs WHERE name = $1 FOR UPDATE', [from])).rows[0]
+      if (!row) return 'missing' as const
+      const clash = await c.query(
+        'INSERT INTO refs (name, kind, head, sealed, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING',
+        [to, row.kind, row.head, row.sealed, row.created_at],
+      )
+      if (clash.rowCount !== 1) return 'exists' as const
+      await c.query('DELETE FROM refs WHERE name = $1', [from])
+      await this.#log(c, from, row.head, null, at, `rename to ${to}`)
+      await this.#log(c, to, null, row.head, at, `rename from ${from}`)
+      return 'ok' as const
+    })
+  }
+
+  async sealBranch(name: string, at: number): Promise<boolean> {
+    return this.#tx('write', async (c) => {
+      const r = await c.query("UPDATE refs SET sealed = TRUE WHERE name = $1 AND kind = 'branch'", [name])
+      if (r.rowCount === 1) await this.#log(c, name, null, null, at, 'seal')
+      return r.rowCount === 1
+    })
+  }
+
+  async reflog(name: string): Promise<ReflogEntry[]> {
+    const rows = await this.#q<{
+      name: string
+      old_head: string | null
+      new_head: string | null
+      at: string
+      operation: string
+    }>('read', 'SELECT * FROM reflog WHERE name = $1 ORDER BY id', [name])
+    return rows.map((r) => ({
+      name: r.name,
+      oldHead: r.old_head,
+      newHead: r.new_head,
+      at: Number(r.at),
+      operation: r.operation,
+    }))
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end()
+  }
+}

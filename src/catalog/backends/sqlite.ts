@@ -1,0 +1,332 @@
+import { mkdirSync } from 'node:fs'
+import { dirname } from 'node:path'
+import Database from 'better-sqlite3'
+import { TarnError } from '../../util/errors.js'
+import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
+import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS commits (
+  hash TEXT PRIMARY KEY, parents TEXT NOT NULL, tree TEXT NOT NULL, generation INTEGER NOT NULL,
+  author TEXT NOT NULL, message TEXT NOT NULL, ts INTEGER NOT NULL, properties TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refs (
+  name TEXT PRIMARY KEY, kind TEXT NOT NULL, head TEXT NOT NULL, sealed INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reflog (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, old_head TEXT, new_head TEXT, at INTEGER NOT NULL,
+  operation TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS reflog_name ON reflog (name, id);
+`
+
+interface CommitRow {
+  hash: string
+  parents: string
+  tree: string
+  generation: number
+  author: string
+  message: string
+  ts: number
+  properties: string
+}
+interface RefRow {
+  name: string
+  kind: string
+  head: string
+  sealed: number
+  created_at: number
+}
+
+function toCommit(r: CommitRow): Commit {
+  return Object.freeze({
+    hash: r.hash,
+    parents: Object.freeze(JSON.parse(r.parents) as string[]),
+    tree: r.tree,
+    generation: r.generation,
+    author: r.author,
+    message: r.message,
+    timestamp: r.ts,
+    properties: Object.freeze(JSON.parse(r.properties) as Record<string, string>),
+  })
+}
+
+function toRef(r: RefRow): RefInfo {
+  return {
+    name: r.name,
+    kind: r.kind as RefKind,
+    head: r.head,
+    sealed: r.sealed !== 0,
+    createdAt: r.created_at,
+  }
+}
+
+function wrap<T>(what: string, location: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof TarnError) throw e
+    throw new TarnError(
+      'CATALOG_ERROR',
+      `catalog ${what} failed: ${(e as Error).message}`,
+      { catalog: location },
+      { cause: e },
+    )
+  }
+}
+
+/**
+ * The embedded catalog backend: one SQLite file (WAL mode, busy timeout) that several processes can share safely;
+ * every branch update is a `BEGIN IMMEDIATE` transaction with a compare-and-swap on the head.
+ *
+ * @example
+ * ```ts
+ * const backend = SqliteBackend.open('/tmp/lake/catalog.db')
+ * await backend.migrate()
+ * await backend.close()
+ * ```
+ */
+export class SqliteBackend implements CatalogBackend {
+  readonly kind = 'sqlite' as const
+  readonly location: string
+  readonly #db: Database.Database
+
+  private constructor(path: string, db: Database.Database) {
+    this.location = path
+    this.#db = db
+  }
+
+  /** Opens (creating if needed) the SQLite file at `path`; `:memory:` gives a private in-memory catalog. */
+  static open(path: string): SqliteBackend {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
+    return wrap('open', path, () => {
+      const db = new Database(path)
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = NORMAL')
+      db.pragma('busy_timeout = 10000')
+      db.pragma('foreign_keys = OFF')
+      return new SqliteBackend(path, db)
+    })
+  }
+
+  async migrate(): Promise<void> {
+    wrap('migrate', this.location, () => this.#db.exec(SCHEMA))
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return wrap('read', this.location, () => {
+      const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
+        | { value: string }
+        | undefined
+      return row?.value
+    })
+  }
+
+  async initMeta(key: string, value: string): Promise<string> {
+    return wrap('write', this.location, () => {
+      this.#db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+      return (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value
+    })
+  }
+
+  async getObjects(hashes: readonly string[]): Promise<ReadonlyMap<string, Uint8Array>> {
+    return wrap('read', this.location, () => {
+      const out = new Map<string, Uint8Array>()
+      const stmt = this.#db.prepare('SELECT data FROM objects WHERE hash = ?')
+      for (const h of hashes) {
+        const row = stmt.get(h) as { data: Buffer } | undefined
+        if (row) out.set(h, new Uint8Array(row.data))
+      }
+      return out
+    })
+  }
+
+  #insertObjects(objects: readonly StoredObject[]): void {
+    const stmt = this.#db.prepare('INSERT OR IGNORE INTO objects (hash, data) VALUES (?, ?)')
+    for (const o of objects) stmt.run(o.hash, Buffer.from(o.data))
+  }
+
+  #insertCommit(c: Commit): void {
+    this.#db
+      .prepare(
+        'INSERT OR IGNORE INTO commits (hash, parents, tree, generation, author, message, ts, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        c.hash,
+        JSON.stringify(c.parents),
+        c.tree,
+        c.generation,
+        c.author,
+        c.message,
+        c.timestamp,
+        JSON.stringify(c.properties),
+      )
+  }
+
+  async putObjects(objects: readonly StoredObject[]): Promise<void> {
+    wrap('write', this.location, () => this.#db.transaction(() => this.#insertObjects(objects)).immediate())
+  }
+
+  async getCommits(hashes: readonly string[]): Promise<ReadonlyMap<string, Commit>> {
+    return wrap('read', this.location, () => {
+      const out = new Map<string, Commit>()
+      const stmt = this.#db.prepare('SELECT * FROM commits WHERE hash = ?')
+      for (const h of hashes) {
+        const row = stmt.get(h) as CommitRow | undefined
+        if (row) out.set(h, toCommit(row))
+      }
+      return out
+    })
+  }
+
+  async putCommit(commit: Commit, objects: readonly StoredObject[]): Promise<void> {
+    wrap('write', this.location, () =>
+      this.#db
+        .transaction(() => {
+          this.#insertObjects(objects)
+          this.#insertCommit(commit)
+        })
+        .immediate(),
+    )
+  }
+
+  async findCommitHashes(prefix: string, limit: number): Promise<string[]> {
+    return wrap('read', this.location, () => {
+      const rows = this.#db
+        .prepare('SELECT hash FROM commits WHERE hash >= ? AND hash < ? ORDER BY hash LIMIT ?')
+        .all(prefix, `${prefix}g`, limit) as { hash: string }[]
+      return rows.map((r) => r.hash)
+    })
+  }
+
+  async getRef(name: string): Promise<RefInfo | undefined> {
+    return wrap('read', this.location, () => {
+      const row = this.#db.prepare('SELECT * FROM refs WHERE name = ?').get(name) as RefRow | undefined
+      return row ? toRef(row) : undefined
+    })
+  }
+
+  async listRefs(kind?: RefKind): Promise<RefInfo[]> {
+    return wrap('read', this.location, () => {
+      const rows = (
+        kind
+          ? this.#db.prepare('SELECT * FROM refs WHERE kind = ? ORDER BY name').all(kind)
+          : this.#db.prepare('SELECT * FROM refs ORDER BY name').all()
+      ) as RefRow[]
+      return rows.map(toRef)
+    })
+  }
+
+  #log(name: string, oldHead: string | null, newHead: string | null, at: number, operation: string): void {
+    this.#db
+      .prepare('INSERT INTO reflog (name, old_head, new_head, at, operation) VALUES (?, ?, ?, ?, ?)')
+      .run(name, oldHead, newHead, at, operation)
+  }
+
+  async createRef(ref: RefInfo, operation: string): Promise<boolean> {
+    return wrap('write', this.location, () =>
+      this.#db
+        .transaction(() => {
+          const r = this.#db
+            .prepare(
+              'INSERT OR IGNORE INTO refs (name, kind, head, sealed, created_at) VALUES (?, ?, ?, ?, ?)',
+            )
+            .run(ref.name, ref.kind, ref.head, ref.sealed ? 1 : 0, ref.createdAt)
+          if (r.changes === 1) this.#log(ref.name, null, ref.head, ref.createdAt, operation)
+          return r.changes === 1
+        })
+        .immediate(),
+    )
+  }
+
+  async updateBranch(u: BranchUpdate): Promise<UpdateBranchOutcome> {
+    return wrap('write', this.location, () =>
+      this.#db
+        .transaction((): UpdateBranchOutcome => {
+          const row = this.#db.prepare('SELECT * FROM refs WHERE name = ?').get(u.name) as RefRow | undefined
+          if (!row) return 'missing'
+          if (row.kind !== 'branch') return 'not-branch'
+          if (row.sealed) return 'sealed'
+          if (row.head !== u.expectedHead) return 'moved'
+          if (u.objects) this.#insertObjects(u.objects)
+          if (u.commit) this.#insertCommit(u.commit)
+          this.#db.prepare('UPDATE refs SET head = ? WHERE name = ?').run(u.newHead, u.name)
+          this.#log(u.name, u.expectedHead, u.newHead, u.at, u.operation)
+          return 'ok'
+        })
+        .immediate(),
+    )
+  }
+
+  async deleteRef(name: string, kind: RefKind, at: number, expectedHead?: string): Promise<boolean> {
+    return wrap('write', this.location, () =>
+      this.#db
+        .transaction(() => {
+          const row = this.#db.prepare('SELECT * FROM refs WHERE name = ? AND kind = ?').get(name, kind) as
+            | RefRow
+            | undefined
+          if (!row || (expectedHead !== undefined && row.head !== expectedHead)) return false
+          this.#db.prepare('DELETE FROM refs WHERE name = ?').run(name)
+          this.#log(name, row.head, null, at, `delete ${kind}`)
+          return true
+        })
+        .immediate(),
+    )
+  }
+
+  async renameRef(from: string, to: string, at: number): Promise<'ok' | 'missing' | 'exists'> {
+    return wrap('write', this.location, () =>
+      this.#db
+        .transaction(() => {
+          const row = this.#db.prepare('SELECT * FROM refs WHERE name = ?').get(from) as RefRow | undefined
+          if (!row) return 'missing' as const
+          if (this.#db.prepare('SELECT 1 FROM refs WHERE name = ?').get(to)) return 'exists' as const
+          this.#db.prepare('UPDATE refs SET name = ? WHERE name = ?').run(to, from)
+          this.#log(from, row.head, null, at, `rename to ${to}`)
+          this.#log(to, null, row.head, at, `rename from ${from}`)
+          return 'ok' as const
+        })
+        .immediate(),
+    )
+  }
+
+  async sealBranch(name: string, at: number): Promise<boolean> {
+    return wrap('write', this.location, () =>
+      this.#db
+        .transaction(() => {
+          const r = this.#db
+            .prepare("UPDATE refs SET sealed = 1 WHERE name = ? AND kind = 'branch'")
+            .run(name)
+          if (r.changes === 1) this.#log(name, null, null, at, 'seal')
+          return r.changes === 1
+        })
+        .immediate(),
+    )
+  }
+
+  async reflog(name: string): Promise<ReflogEntry[]> {
+    return wrap('read', this.location, () => {
+      const rows = this.#db.prepare('SELECT * FROM reflog WHERE name = ? ORDER BY id').all(name) as {
+        name: string
+        old_head: string | null
+        new_head: string | null
+        at: number
+        operation: string
+      }[]
+      return rows.map((r) => ({
+        name: r.name,
+        oldHead: r.old_head,
+        newHead: r.new_head,
+        at: r.at,
+        operation: r.operation,
+      }))
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close()
+  }
+}
