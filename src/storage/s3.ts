@@ -12,7 +12,14 @@ import { TarnError } from '../util/errors.js'
 import { assertValidObjectKey, assertValidObjectPrefix } from './local.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 
-/** Static credentials for {@link S3ObjectStoreOptions}; omit them to use the AWS SDK's default provider chain. */
+/**
+ * Static credentials for {@link S3ObjectStoreOptions}; omit them to use the AWS SDK's default provider chain.
+ *
+ * @example
+ * ```ts
+ * const credentials: S3Credentials = { accessKeyId: 'minio', secretAccessKey: 'minio123' }
+ * ```
+ */
 export interface S3Credentials {
   readonly accessKeyId: string
   readonly secretAccessKey: string
@@ -47,7 +54,14 @@ export interface S3ObjectStoreOptions {
   readonly listPageSize?: number
 }
 
-/** The connection settings of an S3 store, without its location. */
+/**
+ * The connection settings of an S3 store, without its location (the `s3` option of `openObjectStore`).
+ *
+ * @example
+ * ```ts
+ * const s3: S3ConnectionOptions = { endpoint: 'http://127.0.0.1:9000', region: 'us-east-1' }
+ * ```
+ */
 export type S3ConnectionOptions = Omit<S3ObjectStoreOptions, 'bucket' | 'prefix'>
 
 /** Reads the environment and options into an S3 client configuration. */
@@ -88,6 +102,23 @@ function parseBoolean(s: string | undefined): boolean | undefined {
       TARN_S3_FORCE_PATH_STYLE: s,
     },
   )
+}
+
+const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'
+
+/**
+ * Creates the SDK client without its "future releases will require Node 22" notice on stderr, which a tarn user
+ * cannot act on (tarn pins its SDK and supports Node 20); setting the SDK's own
+ * `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED` variable (to anything) restores its behaviour.
+ */
+function newClient(config: S3ClientConfig): S3Client {
+  if (process.env[SDK_NODE_WARNING] !== undefined) return new S3Client(config)
+  process.env[SDK_NODE_WARNING] = 'true'
+  try {
+    return new S3Client(config)
+  } finally {
+    delete process.env[SDK_NODE_WARNING]
+  }
 }
 
 /** The error name and HTTP status of an AWS SDK error. */
@@ -175,7 +206,13 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   /**
-   * Creates a store for `s3://bucket/prefix`. No request is sent until the first operation.
+   * Creates a store for `s3://bucket/prefix`. No request is sent until the first operation. Throws
+   * `INVALID_ARGUMENT` for a malformed bucket, prefix, page size or `TARN_S3_FORCE_PATH_STYLE`.
+   *
+   * @param options where the store lives and how to connect (see {@link S3ObjectStoreOptions})
+   * @param env the environment to read `AWS_ENDPOINT_URL_S3`, `AWS_REGION`, `AWS_DEFAULT_REGION` and
+   *   `TARN_S3_FORCE_PATH_STYLE` from (default `process.env`; credentials always come from the SDK's provider chain
+   *   unless given in `options`)
    *
    * @example
    * ```ts
@@ -211,7 +248,7 @@ export class S3ObjectStore implements ObjectStore {
         },
       )
     }
-    return new S3ObjectStore(bucket, prefix, new S3Client(clientConfig(options, env)), listPageSize)
+    return new S3ObjectStore(bucket, prefix, newClient(clientConfig(options, env)), listPageSize)
   }
 
   private objectKey(key: string): string {

@@ -4,7 +4,15 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-/** A running local S3 server, from {@link startS3Server}. */
+/**
+ * A running local S3 server, from {@link startS3Server}.
+ *
+ * @example
+ * ```ts
+ * const s3: TestS3Server = await startS3Server()
+ * const client = new S3Client({ endpoint: s3.endpoint, region: s3.region, credentials: s3.credentials, forcePathStyle: true })
+ * ```
+ */
 export interface TestS3Server {
   /** The endpoint URL, e.g. `http://127.0.0.1:41234` (use it with `forcePathStyle: true`). */
   readonly endpoint: string

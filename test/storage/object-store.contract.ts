@@ -8,14 +8,28 @@ const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 /** Every byte value, twice, so that ranged reads have something to check against. */
 const BINARY = Uint8Array.from({ length: 512 }, (_, i) => (i * 7 + 3) % 256)
 
-/** Collects an async iterable into an array. */
+/**
+ * Collects an async iterable into an array.
+ *
+ * @example
+ * ```ts
+ * const infos = await collect(store.list('tables/'))
+ * ```
+ */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
   for await (const item of items) out.push(item)
   return out
 }
 
-/** Runs `fn` and returns the `TarnError` it throws (failing the test when it throws nothing or something else). */
+/**
+ * Runs `fn` and returns the `TarnError` it throws (failing the test when it throws nothing or something else).
+ *
+ * @example
+ * ```ts
+ * expect((await tarnErrorOf(() => store.get('missing'))).code).toBe('OBJECT_NOT_FOUND')
+ * ```
+ */
 export async function tarnErrorOf(fn: () => unknown): Promise<TarnError> {
   try {
     await fn()
@@ -28,7 +42,14 @@ export async function tarnErrorOf(fn: () => unknown): Promise<TarnError> {
 
 const keysOf = (infos: ObjectInfo[]): string[] => infos.map((i) => i.key)
 
-/** Keys no store may accept: each could escape the root or is ambiguous. */
+/**
+ * Keys no store may accept: each could escape the root or is ambiguous.
+ *
+ * @example
+ * ```ts
+ * for (const key of INVALID_KEYS) await expect(store.put(key, bytes)).rejects.toThrow()
+ * ```
+ */
 export const INVALID_KEYS = [
   '',
   '/abs',
