@@ -1,0 +1,37 @@
+import type { Policy } from '../runtime/scheduler/policy.js'
+import type { EngineMode } from './engine.js'
+import { simulate } from './engine.js'
+import type { SimParams } from './params.js'
+import type { SimReport } from './report.js'
+import { buildStats } from './report.js'
+import type { Workload } from './workload.js'
+
+/**
+ * Simulates a workload under a policy and derives the report (statistics, latencies by priority, utilisation).
+ *
+ * @example
+ * ```ts
+ * const report = runSimulation({ params: DEFAULT_PARAMS, workload: generateWorkload(DEFAULT_PARAMS), policy: priorityPolicy })
+ * report.stats.adjusted_latency
+ * ```
+ */
+export function runSimulation(opts: {
+  params: SimParams
+  workload: Workload
+  policy: Policy
+  mode?: EngineMode
+}): SimReport {
+  const raw = simulate({ params: opts.params, workload: opts.workload, policy: opts.policy, mode: opts.mode ?? 'event' })
+  const tps = opts.params.ticksPerSecond
+  return {
+    stats: buildStats(raw, opts.params, opts.policy.name),
+    latencySeconds: {
+      query: raw.latencyTicks.query.map((x) => x / tps),
+      interactive: raw.latencyTicks.interactive.map((x) => x / tps),
+      batch: raw.latencyTicks.batch.map((x) => x / tps),
+    },
+    samples: raw.samples,
+    policyCalls: raw.policyCalls,
+    ticksVisited: raw.ticksVisited,
+  }
+}
