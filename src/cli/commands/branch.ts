@@ -1,0 +1,169 @@
+import type { Command } from 'commander'
+import { shortHash } from '../../catalog/commit.js'
+import type { LakeDiff, MergeResult } from '../../catalog/results.js'
+import { TarnError } from '../../util/errors.js'
+import type { CliContext } from '../context.js'
+import { commitJson, emit, type OutputOptions, refJson, table } from '../output.js'
+
+function diffText(d: LakeDiff): string {
+  const lines: string[] = [
+    `diff ${d.from.ref} (${shortHash(d.from.hash)}) -> ${d.to.ref} (${shortHash(d.to.hash)})`,
+  ]
+  for (const n of d.namespaces.added) lines.push(`+ namespace ${n.namespace}`)
+  for (const n of d.namespaces.removed) lines.push(`- namespace ${n.namespace}`)
+  for (const n of d.namespaces.changed) lines.push(`~ namespace ${n.namespace}`)
+  for (const t of d.tables.added) lines.push(`+ table ${t.table}  snapshot ${t.state.snapshotId ?? '-'}`)
+  for (const t of d.tables.removed) lines.push(`- table ${t.table}`)
+  for (const t of d.tables.changed)
+    lines.push(`~ table ${t.table}  snapshot ${t.from.snapshotId ?? '-'} -> ${t.to.snapshotId ?? '-'}`)
+  if (lines.length === 1) lines.push('no differences')
+  return lines.join('\n')
+}
+
+function mergeText(r: MergeResult): string {
+  const what = [
+    r.changes.tables.length > 0 ? `tables: ${r.changes.tables.join(', ')}` : '',
+    r.changes.namespaces.length > 0 ? `namespaces: ${r.changes.namespaces.join(', ')}` : '',
+    r.changes.combined.length > 0 ? `combined appends: ${r.changes.combined.join(', ')}` : '',
+  ].filter(Boolean)
+  const pre = r.dryRun ? 'Would ' : ''
+  const head = (() => {
+    switch (r.kind) {
+      case 'up-to-date':
+        return `${r.target.branch} is already up to date with ${r.source.ref}`
+      case 'fast-forward':
+        return `${pre}${r.dryRun ? 'fast-forward' : 'Fast-forwarded'} ${r.target.branch} ${shortHash(r.target.before)} -> ${shortHash(r.source.hash)}`
+      case 'merge':
+        return r.dryRun
+          ? `Would merge ${r.source.ref} into ${r.target.branch} with a merge commit`
+          : `Merged ${r.source.ref} into ${r.target.branch}: ${shortHash(r.target.after)}`
+      case 'conflict':
+        return `Merging ${r.source.ref} into ${r.target.branch} would conflict on ${r.conflicts.map((c) => c.name).join(', ')}`
+    }
+  })()
+  return [head, ...what.map((w) => `  ${w}`)].join('\n')
+}
+
+/**
+ * Registers `tarn branch ls|create|rm|get|diff|rename|merge`.
+ *
+ * @example
+ * ```ts
+ * registerBranchCommands(program, ctx)
+ * ```
+ */
+export function registerBranchCommands(program: Command, ctx: CliContext): void {
+  const branch = program.command('branch').description('list, create, delete, compare and merge branches')
+
+  branch
+    .command('ls')
+    .description('list branches')
+    .option('--json', 'print JSON')
+    .action(async (o: OutputOptions) => {
+      const lake = await ctx.lake()
+      const active = lake.activeBranch()
+      const refs = await lake.listBranches()
+      emit(ctx.io, o, { branches: refs.map((r) => refJson(r, { active: r.name === active })) }, () =>
+        table(
+          refs.map((r) => [
+            r.name === active ? '*' : ' ',
+            r.name,
+            shortHash(r.head),
+            r.sealed ? 'sealed' : '',
+          ]),
+        ),
+      )
+    })
+
+  branch
+    .command('create')
+    .description('create a branch (O(1), copies no data)')
+    .argument('<branch>')
+    .option('--from-ref <ref>', 'where the branch starts (default: the active branch)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions & { fromRef?: string }) => {
+      const lake = await ctx.lake()
+      const ref = await lake.createBranch(name, o.fromRef ? { from: o.fromRef } : {})
+      emit(ctx.io, o, { branch: refJson(ref) }, () => `Created branch ${name} at ${shortHash(ref.head)}`)
+    })
+
+  branch
+    .command('rm')
+    .description('delete a branch')
+    .argument('<branch>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions) => {
+      const ref = await (await ctx.lake()).deleteBranch(name)
+      emit(ctx.io, o, { deleted: refJson(ref) }, () => `Deleted branch ${name} (was ${shortHash(ref.head)})`)
+    })
+
+  branch
+    .command('get')
+    .description('show a branch and its head commit')
+    .argument('<branch>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions) => {
+      const b = await (await ctx.lake()).getBranch(name)
+      emit(ctx.io, o, { branch: refJson(b, { commit: commitJson(b.commit) }) }, () =>
+        [
+          `branch ${b.name}${b.sealed ? ' (sealed)' : ''}`,
+          `head   ${b.commit.hash}`,
+          `author ${b.commit.author}`,
+          `date   ${new Date(b.commit.timestamp).toISOString()}`,
+          '',
+          `    ${b.commit.message}`,
+        ].join('\n'),
+      )
+    })
+
+  branch
+    .command('diff')
+    .description('what <a> has that <b> (default: the active branch) lacks')
+    .argument('<a>', 'ref to describe')
+    .argument('[b]', 'ref to compare against')
+    .option('--json', 'print JSON')
+    .action(async (a: string, b: string | undefined, o: OutputOptions) => {
+      const d = await (await ctx.lake()).diff(a, b)
+      emit(ctx.io, o, d, () => diffText(d))
+    })
+
+  branch
+    .command('rename')
+    .description('rename a branch')
+    .argument('<from>')
+    .argument('<to>')
+    .option('--json', 'print JSON')
+    .action(async (from: string, to: string, o: OutputOptions) => {
+      const ref = await (await ctx.lake()).renameBranch(from, to)
+      emit(ctx.io, o, { from, branch: refJson(ref) }, () => `Renamed branch ${from} to ${to}`)
+    })
+
+  branch
+    .command('merge')
+    .description('merge a ref into a branch (fast-forward, else three-way)')
+    .argument('<source>', 'branch, tag or commit to merge')
+    .option('--into <branch>', 'target branch (default: the active branch)')
+    .option('-m, --message <msg>', 'message of the merge commit')
+    .option('--dry-run', 'show what would happen and change nothing')
+    .option('--json', 'print JSON')
+    .action(
+      async (source: string, o: OutputOptions & { into?: string; message?: string; dryRun?: boolean }) => {
+        const r = await (await ctx.lake()).merge(source, {
+          ...(o.into ? { into: o.into } : {}),
+          ...(o.message ? { message: o.message } : {}),
+          ...(o.dryRun ? { dryRun: true } : {}),
+        })
+        if (r.kind === 'conflict') {
+          if (!o.json) ctx.io.out(`${mergeText(r)}\n`)
+          throw new TarnError('MERGE_CONFLICT', mergeText(r).split('\n')[0] ?? 'merge conflict', {
+            source,
+            target: r.target.branch,
+            dryRun: true,
+            tables: r.conflicts.filter((c) => c.kind === 'table').map((c) => c.name),
+            conflicts: r.conflicts,
+          })
+        }
+        emit(ctx.io, o, { ...r, commit: r.commit ? commitJson(r.commit) : undefined }, () => mergeText(r))
+      },
+    )
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander'
+import { shortHash } from '../../catalog/commit.js'
+import type { CliContext } from '../context.js'
+import { commitJson, emit, type OutputOptions } from '../output.js'
+
+/**
+ * Registers `tarn namespace ls|create|rm` (`-b/--branch` for writes, `-r/--ref` for reads).
+ *
+ * @example
+ * ```ts
+ * registerNamespaceCommands(program, ctx)
+ * ```
+ */
+export function registerNamespaceCommands(program: Command, ctx: CliContext): void {
+  const ns = program.command('namespace').description('list, create and drop namespaces')
+  ns.command('ls')
+    .description('list namespaces')
+    .option('-r, --ref <ref>', 'ref to read (default: the active branch)')
+    .option('--json', 'print JSON')
+    .action(async (o: OutputOptions & { ref?: string }) => {
+      const lake = await ctx.lake()
+      const list = await lake.listNamespaces(o.ref ? { ref: o.ref } : {})
+      emit(ctx.io, o, { ref: o.ref ?? lake.activeBranch(), namespaces: list }, () =>
+        list.map((n) => n.namespace).join('\n'),
+      )
+    })
+  ns.command('create')
+    .description('create a namespace')
+    .argument('<namespace>')
+    .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions & { branch?: string }) => {
+      const lake = await ctx.lake()
+      const c = await lake.createNamespace(name, o.branch ? { branch: o.branch } : {})
+      emit(
+        ctx.io,
+        o,
+        { namespace: name, branch: o.branch ?? lake.activeBranch(), commit: commitJson(c) },
+        () => `Created namespace ${name} on ${o.branch ?? lake.activeBranch()} (${shortHash(c.hash)})`,
+      )
+    })
+  ns.command('rm')
+    .description('drop an empty namespace')
+    .argument('<namespace>')
+    .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions & { branch?: string }) => {
+      const lake = await ctx.lake()
+      const c = await lake.dropNamespace(name, o.branch ? { branch: o.branch } : {})
+      emit(
+        ctx.io,
+        o,
+        { namespace: name, branch: o.branch ?? lake.activeBranch(), commit: commitJson(c) },
+        () => `Dropped namespace ${name} on ${o.branch ?? lake.activeBranch()} (${shortHash(c.hash)})`,
+      )
+    })
+}

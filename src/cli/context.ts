@@ -1,0 +1,37 @@
+import { Lake } from '../lake/lake.js'
+import type { CliIO } from './io.js'
+
+/** Shared by every command: where to write, and how to open the lake (closed by `main` after the command). */
+export interface CliContext {
+  readonly io: CliIO
+  /** Opens the lake of `$TARN_HOME` / `TARN_CATALOG_URL` (`init` creates it when missing). */
+  lake(options?: { create?: boolean }): Promise<Lake>
+  /** Releases whatever `lake()` opened. */
+  close(): Promise<void>
+}
+
+/**
+ * Makes the context of one CLI invocation.
+ *
+ * @example
+ * ```ts
+ * const ctx = createContext(processIO())
+ * const lake = await ctx.lake()
+ * await ctx.close()
+ * ```
+ */
+export function createContext(io: CliIO): CliContext {
+  let opened: Promise<Lake> | undefined
+  return {
+    io,
+    lake: (options = {}) => {
+      opened ??= options.create
+        ? Lake.init({ env: io.env, cwd: io.cwd })
+        : Lake.open({ env: io.env, cwd: io.cwd })
+      return opened
+    },
+    close: async () => {
+      if (opened) await (await opened.catch(() => undefined))?.close()
+    },
+  }
+}

@@ -1,0 +1,77 @@
+import { shortHash } from '../catalog/commit.js'
+import type { Commit, RefInfo } from '../catalog/types.js'
+import type { CliIO } from './io.js'
+
+/** Options every command accepts. */
+export interface OutputOptions {
+  readonly json?: boolean
+}
+
+/**
+ * Prints a command's result: with `--json` exactly one JSON document on stdout, otherwise the human text.
+ *
+ * @example
+ * ```ts
+ * emit(io, { json: true }, { ok: true }, () => 'done') // prints {"ok":true}
+ * ```
+ */
+export function emit(io: CliIO, options: OutputOptions, doc: unknown, text: () => string): void {
+  if (options.json) io.out(`${JSON.stringify(doc, null, 2)}\n`)
+  else {
+    const t = text()
+    if (t.length > 0) io.out(t.endsWith('\n') ? t : `${t}\n`)
+  }
+}
+
+/** The JSON form of a commit. */
+export function commitJson(c: Commit): Record<string, unknown> {
+  return {
+    hash: c.hash,
+    shortHash: shortHash(c.hash),
+    parents: c.parents,
+    author: c.author,
+    message: c.message,
+    timestamp: new Date(c.timestamp).toISOString(),
+    properties: c.properties,
+  }
+}
+
+/** The JSON form of a branch or tag. */
+export function refJson(r: RefInfo, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: r.name,
+    kind: r.kind,
+    hash: r.head,
+    shortHash: shortHash(r.head),
+    sealed: r.sealed,
+    createdAt: new Date(r.createdAt).toISOString(),
+    ...extra,
+  }
+}
+
+/**
+ * Formats rows as an aligned text table.
+ *
+ * @example
+ * ```ts
+ * table([['a', 'bb'], ['ccc', 'd']]) // 'a    bb\nccc  d'
+ * ```
+ */
+export function table(rows: readonly (readonly string[])[]): string {
+  const widths: number[] = []
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)))
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')
+}
+
+/** One log line per commit, like `git log --oneline` with author and time. */
+export function commitLine(c: Commit): string {
+  const merge = c.parents.length > 1 ? ' (merge)' : ''
+  return `${shortHash(c.hash)}  ${new Date(c.timestamp).toISOString()}  ${c.author}  ${c.message}${merge}`
+}
