@@ -59,7 +59,11 @@ export function refJson(r: RefInfo, extra: Record<string, unknown> = {}): Record
  */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = []
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)))
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length)
+    })
+  }
   return rows
     .map((r) =>
       r
