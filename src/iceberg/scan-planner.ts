@@ -1,0 +1,182 @@
+import type { Expression } from './expression.js'
+import { boundsMightMatch, partitionMightMatch } from './file-pruning.js'
+import { compareIcebergValues } from './iceberg-value.js'
+import type { ManifestFile, ResolvedEntry } from './manifest.js'
+import { readManifest, readManifestList } from './manifest-io.js'
+import type { Schema } from './schema.js'
+import type { LoadedTable } from './table-loader.js'
+import { currentSchema, type Snapshot, snapshotById, specById } from './table-metadata.js'
+
+/**
+ * One data file to read, with the delete files that apply to it.
+ *
+ * @example
+ * ```ts
+ * task.dataFile.dataFile.filePath; task.deletes.length
+ * ```
+ */
+export interface FileScanTask {
+  readonly dataFile: ResolvedEntry
+  readonly deletes: readonly ResolvedEntry[]
+}
+
+/**
+ * The plan of a scan: the snapshot, the schema to read with, and the live data files (after pruning) with their
+ * delete files. Plain data.
+ *
+ * @example
+ * ```ts
+ * const plan = await planScan(table, { filter: eq('date', '2022-01-01') })
+ * plan.tasks.map((t) => t.dataFile.dataFile.filePath)
+ * ```
+ */
+export interface ScanPlan {
+  readonly snapshotId: bigint | null
+  readonly schema: Schema
+  readonly tasks: readonly FileScanTask[]
+  /** Live data files before pruning. */
+  readonly totalDataFiles: number
+}
+
+/**
+ * Options of {@link planScan}.
+ *
+ * @example
+ * ```ts
+ * const o: ScanOptions = { snapshotId: 4951213507629824583n, filter: { op: 'true' } }
+ * ```
+ */
+export interface ScanOptions {
+  /** Time travel: the snapshot to read (default: current). */
+  readonly snapshotId?: bigint | string | null
+  /** Prune files that cannot match this filter (rows are not filtered). */
+  readonly filter?: Expression
+  /** Read with this schema (default: the table's current schema). */
+  readonly schema?: Schema
+}
+
+/**
+ * The manifests of a snapshot (from its manifest list, or inline v1 manifests).
+ *
+ * @example
+ * ```ts
+ * const manifests = await snapshotManifests(table, snapshot)
+ * ```
+ */
+export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
+  if (snapshot['manifest-list']) return readManifestList(await table.io.read(snapshot['manifest-list']))
+  return (snapshot.manifests ?? []).map((p) => ({
+    manifestPath: p,
+    manifestLength: 0,
+    partitionSpecId: 0,
+    content: 0,
+    sequenceNumber: 0,
+    minSequenceNumber: 0,
+    addedSnapshotId: snapshot['snapshot-id'],
+    addedFilesCount: 0,
+    existingFilesCount: 0,
+    deletedFilesCount: 0,
+    addedRowsCount: 0,
+    existingRowsCount: 0,
+    deletedRowsCount: 0,
+  }))
+}
+
+/**
+ * Reads the entries of one manifest and applies inheritance: an ADDED entry without sequence numbers or snapshot id
+ * takes them from the manifest list entry; v1 tables have sequence number 0.
+ *
+ * @example
+ * ```ts
+ * const entries = await manifestEntries(table, manifests[0])
+ * ```
+ */
+export async function manifestEntries(table: LoadedTable, m: ManifestFile): Promise<ResolvedEntry[]> {
+  const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === m.partitionSpecId)
+  const { entries } = readManifest(await table.io.read(m.manifestPath), spec)
+  return entries.map((e) => {
+    const inherit = e.status === 1 ? m.sequenceNumber : 0
+    return {
+      status: e.status,
+      snapshotId: e.snapshotId ?? m.addedSnapshotId,
+      sequenceNumber: e.sequenceNumber ?? inherit,
+      fileSequenceNumber: e.fileSequenceNumber ?? e.sequenceNumber ?? inherit,
+      dataFile: e.dataFile,
+      specId: m.partitionSpecId,
+    }
+  })
+}
+
+/**
+ * Every live (not DELETED) entry of a snapshot, data and delete files alike.
+ *
+ * @example
+ * ```ts
+ * const live = await liveEntries(table, snapshotById(table.metadata)!)
+ * ```
+ */
+export async function liveEntries(table: LoadedTable, snapshot: Snapshot): Promise<ResolvedEntry[]> {
+  const manifests = await snapshotManifests(table, snapshot)
+  const all = await Promise.all(manifests.map((m) => manifestEntries(table, m)))
+  return all.flat().filter((e) => e.status !== 2)
+}
+
+function samePartition(a: ResolvedEntry, b: ResolvedEntry): boolean {
+  if (a.specId !== b.specId) return true
+  for (const [k, v] of a.dataFile.partition) {
+    const w = b.dataFile.partition.get(k) ?? null
+    if (v === null || w === null) {
+      if (v !== w) return false
+    } else if (compareIcebergValues(v, w) !== 0) return false
+  }
+  return true
+}
+
+/**
+ * Plans a scan of a snapshot: the live data files pruned by partition values and column bounds for `filter`, each
+ * with the delete files that apply (position deletes with a data sequence number ≥ the file's; equality deletes with
+ * a strictly greater one, in the same partition or unpartitioned).
+ *
+ * @example
+ * ```ts
+ * const plan = await planScan(await loadTable(store, uri), { snapshotId: '4951213507629824583' })
+ * ```
+ */
+export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Promise<ScanPlan> {
+  const m = table.metadata
+  const snapshot = snapshotById(m, opts.snapshotId)
+  const schema = opts.schema ?? currentSchema(m)
+  if (!snapshot) return { snapshotId: null, schema, tasks: [], totalDataFiles: 0 }
+  const live = await liveEntries(table, snapshot)
+  const data = live.filter((e) => e.dataFile.content === 0)
+  const posDeletes = live.filter((e) => e.dataFile.content === 1)
+  const eqDeletes = live.filter((e) => e.dataFile.content === 2)
+  const filter = opts.filter
+  const kept = filter
+    ? data.filter((e) => {
+        const spec = m['partition-specs'].find((s) => s['spec-id'] === e.specId) ?? specById(m)
+        return (
+          partitionMightMatch(e.dataFile, spec, schema, filter) &&
+          boundsMightMatch(e.dataFile, schema, filter)
+        )
+      })
+    : data
+  const tasks = kept.map((d): FileScanTask => {
+    const deletes = [
+      ...posDeletes.filter(
+        (p) =>
+          p.sequenceNumber >= d.sequenceNumber &&
+          (p.dataFile.referencedDataFile === undefined ||
+            p.dataFile.referencedDataFile === d.dataFile.filePath) &&
+          samePartition(p, d),
+      ),
+      ...eqDeletes.filter((q) => {
+        if (q.sequenceNumber <= d.sequenceNumber) return false
+        const qSpec = m['partition-specs'].find((s) => s['spec-id'] === q.specId)
+        return !qSpec || qSpec.fields.length === 0 || samePartition(q, d)
+      }),
+    ]
+    return { dataFile: d, deletes }
+  })
+  return { snapshotId: snapshot['snapshot-id'], schema, tasks, totalDataFiles: data.length }
+}

@@ -1,0 +1,81 @@
+import type { ObjectStore } from '../storage/object-store.js'
+import { TarnError } from '../util/errors.js'
+import { type TableIO, tableIO } from './table-io.js'
+import { parseTableMetadata, type TableMetadata } from './table-metadata.js'
+
+/**
+ * A table loaded from one metadata file, with the IO that resolves its paths.
+ *
+ * @example
+ * ```ts
+ * const t: LoadedTable = await loadTable(store, 'file:///lake/t/metadata/v3.metadata.json')
+ * ```
+ */
+export interface LoadedTable {
+  readonly metadata: TableMetadata
+  readonly metadataLocation: string
+  readonly io: TableIO
+  /** The URI of the directory that holds the table now (parent of the metadata directory). */
+  readonly root: string
+}
+
+/**
+ * Options of {@link loadTable}.
+ *
+ * @example
+ * ```ts
+ * const o: LoadTableOptions = { allowMovedPaths: true }
+ * ```
+ */
+export interface LoadTableOptions {
+  /**
+   * Map every path that starts with the recorded table location onto the directory that now holds the metadata
+   * (default true when the two differ).
+   */
+  readonly allowMovedPaths?: boolean
+  readonly localPathOf?: (uri: string) => Promise<string>
+}
+
+/**
+ * The table root implied by a metadata file URI: the parent of its `metadata/` directory.
+ *
+ * @example
+ * ```ts
+ * tableRootOf('file:///w/t/metadata/v1.metadata.json') // 'file:///w/t'
+ * ```
+ */
+export function tableRootOf(metadataLocation: string): string {
+  const dir = metadataLocation.slice(0, metadataLocation.lastIndexOf('/'))
+  return dir.endsWith('/metadata') ? dir.slice(0, -'/metadata'.length) : dir
+}
+
+/**
+ * Loads table metadata (plain or gzipped, v1 or v2) from a URI (or key) in the store.
+ *
+ * @example
+ * ```ts
+ * const t = await loadTable(store, store.uriOf('foreign/bunnies/metadata/v5.metadata.json'))
+ * t.metadata['current-snapshot-id'] // 9158179788527662767n
+ * ```
+ */
+export async function loadTable(
+  store: ObjectStore,
+  metadataLocation: string,
+  opts: LoadTableOptions = {},
+): Promise<LoadedTable> {
+  const uri = metadataLocation.includes('://') ? metadataLocation : store.uriOf(metadataLocation)
+  const key = store.keyOf(uri)
+  if (key === undefined) {
+    throw new TarnError('OBJECT_NOT_FOUND', `Metadata ${uri} lies outside the warehouse`, {
+      metadataLocation: uri,
+    })
+  }
+  const metadata = parseTableMetadata(await store.get(key))
+  const root = tableRootOf(uri)
+  const moved = opts.allowMovedPaths ?? true
+  const io = tableIO(store, {
+    ...(moved && metadata.location !== root ? { movedFrom: metadata.location, movedTo: root } : {}),
+    ...(opts.localPathOf ? { localPathOf: opts.localPathOf } : {}),
+  })
+  return { metadata, metadataLocation: uri, io, root }
+}

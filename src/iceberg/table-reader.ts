@@ -1,0 +1,204 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { duckdbTypeOf, expressionToSql, quoteIdent, sqlString } from './duckdb-sql.js'
+import type { Expression } from './expression.js'
+import type { ResolvedEntry } from './manifest.js'
+import { type FileScanTask, planScan, type ScanOptions, type ScanPlan } from './scan-planner.js'
+import { isListType, isMapType, isStructType } from './schema.js'
+import type { LoadedTable } from './table-loader.js'
+
+/**
+ * Top-level columns of a Parquet file: field id (when present) and physical name.
+ *
+ * @example
+ * ```ts
+ * const cols = await parquetTopLevelColumns(conn, '/tmp/x.parquet') // [{ name: 'Breed Name', fieldId: 1 }, ...]
+ * ```
+ */
+export async function parquetTopLevelColumns(
+  conn: DuckDBConnection,
+  path: string,
+): Promise<{ readonly name: string; readonly fieldId: number | undefined }[]> {
+  const reader = await conn.runAndReadAll(
+    `SELECT name, field_id, num_children FROM parquet_schema(${sqlString(path)})`,
+  )
+  const rows = reader.getRowObjectsJS()
+  const out: { name: string; fieldId: number | undefined }[] = []
+  // Walk the flattened tree: the first row is the root; track how many descendants remain to skip.
+  const stack: number[] = []
+  rows.forEach((r, i) => {
+    const children = r.num_children === null || r.num_children === undefined ? 0 : Number(r.num_children)
+    if (i === 0) {
+      stack.push(children)
+      return
+    }
+    const depth = stack.length
+    if (depth === 1)
+      out.push({ name: String(r.name), fieldId: r.field_id === null ? undefined : Number(r.field_id) })
+    // consume one child slot of the parent
+    stack[stack.length - 1] = (stack[stack.length - 1] ?? 1) - 1
+    if (children > 0) stack.push(children)
+    while (stack.length > 0 && stack[stack.length - 1] === 0) stack.pop()
+  })
+  return out
+}
+
+/**
+ * Options of {@link scanSql} and {@link readTable}.
+ *
+ * @example
+ * ```ts
+ * const o: ReadOptions = { snapshotId: '4951213507629824583', where: eq('Origin Country', 'France') }
+ * ```
+ */
+export interface ReadOptions extends ScanOptions {
+  /** Row filter applied to the result (also used for pruning). */
+  readonly where?: Expression
+  /** A DuckDB connection to use (default: a fresh in-memory instance). */
+  readonly connection?: DuckDBConnection
+}
+
+async function fileSelect(
+  table: LoadedTable,
+  plan: ScanPlan,
+  task: FileScanTask,
+  conn: DuckDBConnection,
+  cache: Map<string, { name: string; fieldId: number | undefined }[]>,
+): Promise<string> {
+  const colsOf = async (
+    e: ResolvedEntry,
+  ): Promise<{ path: string; cols: { name: string; fieldId: number | undefined }[] }> => {
+    const path = await table.io.localPath(e.dataFile.filePath)
+    let cols = cache.get(path)
+    if (!cols) {
+      cols = await parquetTopLevelColumns(conn, path)
+      cache.set(path, cols)
+    }
+    return { path, cols }
+  }
+  const { path, cols } = await colsOf(task.dataFile)
+  const hasIds = cols.some((c) => c.fieldId !== undefined)
+  const physical = (fieldId: number, currentName: string): string | undefined => {
+    if (hasIds) return cols.find((c) => c.fieldId === fieldId)?.name
+    // no field ids in the file: fall back to names the column had in any schema version
+    const names = new Set(
+      table.metadata.schemas.flatMap((s) => s.fields.filter((f) => f.id === fieldId).map((f) => f.name)),
+    )
+    names.add(currentName)
+    return cols.find((c) => names.has(c.name))?.name
+  }
+  const proj = plan.schema.fields.map((f) => {
+    const phys = physical(f.id, f.name)
+    const nested = isStructType(f.type) || isListType(f.type) || isMapType(f.type)
+    if (phys === undefined) return `CAST(NULL AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
+    const ref = `t.${quoteIdent(phys)}`
+    return nested
+      ? `${ref} AS ${quoteIdent(f.name)}`
+      : `CAST(${ref} AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
+  })
+  const conds: string[] = []
+  const pos = task.deletes.filter((d) => d.dataFile.content === 1)
+  if (pos.length > 0) {
+    const parts = await Promise.all(
+      pos.map(async (d) => {
+        const p = await table.io.localPath(d.dataFile.filePath)
+        return `SELECT pos FROM read_parquet(${sqlString(p)}) WHERE file_path = ${sqlString(task.dataFile.dataFile.filePath)}`
+      }),
+    )
+    conds.push(`t.file_row_number NOT IN (${parts.join(' UNION ALL ')})`)
+  }
+  for (const d of task.deletes.filter((x) => x.dataFile.content === 2)) {
+    const del = await colsOf(d)
+    const ids = d.dataFile.equalityIds ?? []
+    const preds = ids.map((id) => {
+      const delCol = del.cols.find((c) => c.fieldId === id)?.name
+      const field = plan.schema.fields.find((f) => f.id === id)
+      const dataCol = physical(id, field?.name ?? '')
+      const l = delCol === undefined ? 'NULL' : `d.${quoteIdent(delCol)}`
+      const r = dataCol === undefined ? 'NULL' : `t.${quoteIdent(dataCol)}`
+      return `${l} IS NOT DISTINCT FROM ${r}`
+    })
+    if (preds.length > 0) {
+      conds.push(
+        `NOT EXISTS (SELECT 1 FROM read_parquet(${sqlString(del.path)}) d WHERE ${preds.join(' AND ')})`,
+      )
+    }
+  }
+  const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : ''
+  return `SELECT ${proj.join(', ')} FROM read_parquet(${sqlString(path)}, file_row_number = true) t${where}`
+}
+
+/**
+ * The DuckDB SQL that reads a planned scan: one SELECT per data file mapping columns by field id (renamed columns
+ * keep their data, added columns are NULL in older files, widened types are cast), with position deletes
+ * (`file_path` + `pos`) and equality deletes applied, combined with UNION ALL.
+ *
+ * @example
+ * ```ts
+ * const sql = await scanSql(table, await planScan(table), conn)
+ * await conn.run(`CREATE VIEW v AS ${sql}`)
+ * ```
+ */
+export async function scanSql(
+  table: LoadedTable,
+  plan: ScanPlan,
+  conn: DuckDBConnection,
+  where?: Expression,
+): Promise<string> {
+  const cache = new Map<string, { name: string; fieldId: number | undefined }[]>()
+  const selects: string[] = []
+  for (const task of plan.tasks) selects.push(await fileSelect(table, plan, task, conn, cache))
+  let body: string
+  if (selects.length === 0) {
+    const cols = plan.schema.fields.map(
+      (f) => `CAST(NULL AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`,
+    )
+    body = `SELECT ${cols.join(', ')} WHERE FALSE`
+  } else body = selects.map((s) => `(${s})`).join(' UNION ALL ')
+  const filter = where ? ` WHERE ${expressionToSql(where, plan.schema)}` : ''
+  return `SELECT * FROM (${body}) AS scan${filter}`
+}
+
+/**
+ * Runs `fn` with `conn`, or with a fresh in-memory DuckDB connection that is closed afterwards.
+ *
+ * @example
+ * ```ts
+ * await withConnection(undefined, (c) => c.run('SELECT 1'))
+ * ```
+ */
+export async function withConnection<T>(
+  conn: DuckDBConnection | undefined,
+  fn: (c: DuckDBConnection) => Promise<T>,
+): Promise<T> {
+  if (conn) return fn(conn)
+  const instance = await DuckDBInstance.create(':memory:')
+  const c = await instance.connect()
+  try {
+    return await fn(c)
+  } finally {
+    c.closeSync()
+    instance.closeSync()
+  }
+}
+
+/**
+ * Reads the rows of a table snapshot (current by default) as JS objects keyed by current column name, with deletes
+ * applied and columns mapped by field id.
+ *
+ * @example
+ * ```ts
+ * const rows = await readTable(await loadTable(store, uri), { where: eq('Origin Country', 'New Zealand') })
+ * ```
+ */
+export async function readTable(
+  table: LoadedTable,
+  opts: ReadOptions = {},
+): Promise<Record<string, unknown>[]> {
+  const filter = opts.filter ?? opts.where
+  const plan = await planScan(table, { ...opts, ...(filter ? { filter } : {}) })
+  return withConnection(opts.connection, async (conn) => {
+    const sql = await scanSql(table, plan, conn, opts.where)
+    const reader = await conn.runAndReadAll(sql)
+    return reader.getRowObjectsJS() as Record<string, unknown>[]
+  })
+}
