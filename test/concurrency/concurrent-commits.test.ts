@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { Catalog, openCatalogBackend } from '../../src/index.js'
+import { ensureBuilt, ROOT } from '../helpers/build.js'
+import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+
+const WRITERS = 8
+const COMMITS = 25
+const pg = await postgresUrl()
+
+interface Line {
+  ack?: string
+  rejected?: string
+  writer: string
+  k: number
+}
+
+function writer(url: string, id: number, mode: string): Promise<Line[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [
+      join(ROOT, 'test/fixtures/concurrent-writer.mjs'),
+      url,
+      String(id),
+      String(COMMITS),
+      mode,
+    ])
+    let out = ''
+    let err = ''
+    child.stdout.on('data', (d) => {
+      out += d
+    })
+    child.stderr.on('data', (d) => {
+      err += d
+    })
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`writer ${id} exited ${code}: ${err}`))
+      else
+        resolve(
+          out
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as Line),
+        )
+    })
+  })
+}
+
+async function runWriters(url: string, mode: string): Promise<{ lines: Line[]; catalog: Catalog }> {
+  const catalog = new Catalog(openCatalogBackend(url))
+  await catalog.init()
+  const lines = (await Promise.all(Array.from({ length: WRITERS }, (_, i) => writer(url, i, mode)))).flat()
+  return { lines, catalog }
+}
+
+async function checkNoLostUpdate(catalog: Catalog, lines: Line[]): Promise<void> {
+  const acked = lines.filter((l) => l.ack).map((l) => l.ack as string)
+  const history = new Set((await catalog.log('main')).map((c) => c.hash))
+  for (const h of acked) expect(history.has(h)).toBe(true)
+  const reflog = await catalog.backend.reflog('main')
+  for (let i = 1; i < reflog.length; i++) expect(reflog[i]?.oldHead).toBe(reflog[i - 1]?.newHead)
+  expect(reflog.at(-1)?.newHead).toBe((await catalog.getBranch('main')).head)
+  expect(reflog.length).toBe(acked.length + 1)
+}
+
+const backends: [string, () => string][] = [
+  ['sqlite', () => `sqlite:${join(mkdtempSync(join(tmpdir(), 'tarn-conc-')), 'catalog.db')}`],
+]
+if (pg) backends.push(['postgres', () => freshSchemaUrl(pg, 'conc')])
+
+describe.each(backends)('concurrent writers on %s', (_name, url) => {
+  beforeAll(() => ensureBuilt())
+
+  it(`lets ${WRITERS} processes commit to one branch without losing an acknowledged commit`, async () => {
+    const { lines, catalog } = await runWriters(url(), 'own-table')
+    try {
+      expect(lines.filter((l) => l.ack)).toHaveLength(WRITERS * COMMITS)
+      await checkNoLostUpdate(catalog, lines)
+      const state = await catalog.state('main')
+      for (let i = 0; i < WRITERS; i++)
+        expect(state.tables[`tarn.w${i}`]?.snapshotId).toBe(String(COMMITS - 1))
+    } finally {
+      await catalog.close()
+    }
+  })
+
+  it('rejects rather than loses a racing write to the same table, and keeps one chain of heads', async () => {
+    const { lines, catalog } = await runWriters(url(), 'same-table')
+    try {
+      expect(lines.filter((l) => l.ack).length).toBeGreaterThan(0)
+      await checkNoLostUpdate(catalog, lines)
+      const last = (await catalog.log('main', { limit: 1 }))[0]
+      const winner = lines.find((l) => l.ack === last?.hash)
+      expect((await catalog.getTable('main', 'shared'))?.metadataLocation).toBe(
+        `file:///w/${winner?.writer}/${winner?.k}.json`,
+      )
+    } finally {
+      await catalog.close()
+    }
+  })
+})
