@@ -240,7 +240,12 @@ function memoryAt(c: Container, t: number, tl: number): number {
   return peakMemory(plan.op.spec)
 }
 
-function policyError(policy: Policy, tick: number, message: string, extra: Record<string, unknown> = {}): never {
+function policyError(
+  policy: Policy,
+  tick: number,
+  message: string,
+  extra: Record<string, unknown> = {},
+): never {
   throw new TarnError('SIM_POLICY_ERROR', `scheduler ${policy.name} at tick ${tick}: ${message}`, {
     scheduler: policy.name,
     tick,
@@ -290,7 +295,11 @@ export function simulate(opts: SimulateOptions): RawOutcome {
   let nextContainer = 1
   let policyCalls = 0
   let ticksVisited = 0
-  let state = policy.init({ numPools: params.numPools, multiOperatorContainers: params.multiOperatorContainers, ticksPerSecond: tps })
+  let state = policy.init({
+    numPools: params.numPools,
+    multiOperatorContainers: params.multiOperatorContainers,
+    ticksPerSecond: tps,
+  })
 
   const getPipe = (id: string): Pipe => {
     const p = pipes.get(id)
@@ -299,7 +308,8 @@ export function simulate(opts: SimulateOptions): RawOutcome {
   }
   const getOp = (r: OperatorRef): Op => {
     const op = getPipe(r.pipelineId).operators[r.index]
-    if (op === undefined) throw new TarnError('SIM_POLICY_ERROR', `unknown operator ${r.pipelineId}#${r.index}`)
+    if (op === undefined)
+      throw new TarnError('SIM_POLICY_ERROR', `unknown operator ${r.pipelineId}#${r.index}`)
     return op
   }
   const failFrom = (c: Container): void => {
@@ -433,11 +443,14 @@ export function simulate(opts: SimulateOptions): RawOutcome {
 
     // executor
     const newResults: ExecutionResult[] = []
+    const hasDecisions = suspensions.length > 0 || assignments.length > 0
     for (const pool of pools) {
+      if (!hasDecisions && pool.suspending.length === 0 && pool.containers.length === 0) continue
       for (const s of suspensions) {
         if (s.pool !== pool.id) continue
         const c = pool.containers.find((x) => x.id === s.containerId)
-        if (c === undefined || !c.canSuspend) policyError(policy, t, `container ${s.containerId} cannot be suspended now`)
+        if (c === undefined || !c.canSuspend)
+          policyError(policy, t, `container ${s.containerId} cannot be suspended now`)
         const ticks = Math.trunc(c.ramGb / DISK_SCAN_GB_SEC / tl)
         for (let j = c.cur; j < c.plans.length; j++) (c.plans[j] as Plan).op.state = 'suspending'
         c.suspendEnd = ticks >= 1 ? t + ticks - 1 : Number.POSITIVE_INFINITY
@@ -446,27 +459,39 @@ export function simulate(opts: SimulateOptions): RawOutcome {
       }
       let cpuAsked = 0
       let ramAsked = 0
-      for (const a of assignments) {
-        if (a.pool !== pool.id) continue
-        cpuAsked += a.cpu
-        ramAsked += a.ramGb
-      }
+      if (assignments.length > 0)
+        for (const a of assignments) {
+          if (a.pool !== pool.id) continue
+          cpuAsked += a.cpu
+          ramAsked += a.ramGb
+        }
       if (cpuAsked > pool.availCpu || ramAsked > pool.availRamGb) {
         policyError(policy, t, `pool ${pool.id} over-allocated`, { cpu: cpuAsked, ram_gb: ramAsked })
       }
-      for (const a of assignments) {
-        if (a.pool !== pool.id) continue
-        const plans: Plan[] = a.ops.map((r) => {
-          const op = getOp(r)
-          const x = operatorTicks(op.spec, a.cpu, a.ramGb, tps)
-          return { op, pipe: getPipe(r.pipelineId), ioTicks: x.ioTicks, total: x.total, oomAt: x.oomAt }
-        })
-        const deadline = getPipe(a.pipelineId).deadline
-        const c = new Container(`c${nextContainer++}`, pool.id, a.cpu, a.ramGb, a.priority, a.ops, plans, t, deadline)
-        pool.availCpu -= a.cpu
-        pool.availRamGb -= a.ramGb
-        pool.containers.push(c)
-      }
+      if (assignments.length > 0)
+        for (const a of assignments) {
+          if (a.pool !== pool.id) continue
+          const plans: Plan[] = a.ops.map((r) => {
+            const op = getOp(r)
+            const x = operatorTicks(op.spec, a.cpu, a.ramGb, tps)
+            return { op, pipe: getPipe(r.pipelineId), ioTicks: x.ioTicks, total: x.total, oomAt: x.oomAt }
+          })
+          const deadline = getPipe(a.pipelineId).deadline
+          const c = new Container(
+            `c${nextContainer++}`,
+            pool.id,
+            a.cpu,
+            a.ramGb,
+            a.priority,
+            a.ops,
+            plans,
+            t,
+            deadline,
+          )
+          pool.availCpu -= a.cpu
+          pool.availRamGb -= a.ramGb
+          pool.containers.push(c)
+        }
       if (pool.suspending.length > 0) {
         let finished = false
         for (const c of pool.suspending) {

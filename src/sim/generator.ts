@@ -134,7 +134,10 @@ export function generateWorkload(params: SimParams): Workload {
         const shape = choose(shapes)
         const parents = shapeParents(shape, n)
         ops = parents.map((ps, i) => {
-          const seg = ps.length === 0 ? segmentFromValue(-2) : segmentFromValue(Math.max(-1, normal(params.cpuIoRatio, 1)))
+          const seg =
+            ps.length === 0
+              ? segmentFromValue(-2)
+              : segmentFromValue(Math.max(-1, normal(params.cpuIoRatio, 1)))
           const fixed = params.fixedMemoryProb > 0 && rng.next() < params.fixedMemoryProb
           const memoryGb = fixed ? Math.round(seg.storageReadGb * (0.25 + rng.next())) : null
           return { name: `op${i + 1}`, parents: ps, ...seg, memoryGb }

@@ -109,7 +109,12 @@ function lineOf(text: string, key: string): number | undefined {
   return i === -1 ? undefined : i + 1
 }
 
-function fail(file: string, line: number | undefined, message: string, extra: Record<string, unknown> = {}): never {
+function fail(
+  file: string,
+  line: number | undefined,
+  message: string,
+  extra: Record<string, unknown> = {},
+): never {
   const where = line === undefined ? file : `${file}:${line}`
   throw new TarnError('INVALID_ARGUMENT', `${where}: ${message}`, { file, line, ...extra })
 }

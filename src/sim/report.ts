@@ -68,7 +68,8 @@ export interface SimReport {
  */
 export function buildStats(raw: RawOutcome, params: SimParams, scheduler: string): SimStats {
   const tps = params.ticksPerSecond
-  const by = (p: Priority): PipelineStats => pipelineStats(raw.arrivals[p], raw.timeouts[p], raw.latencyTicks[p], tps)
+  const by = (p: Priority): PipelineStats =>
+    pipelineStats(raw.arrivals[p], raw.timeouts[p], raw.latencyTicks[p], tps)
   const q = by('query')
   const i = by('interactive')
   const b = by('batch')
@@ -122,7 +123,11 @@ function fmt(n: number, digits = 2): string {
 
 function table(rows: string[][]): string {
   const widths: number[] = []
-  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)))
+  for (const r of rows) {
+    r.forEach((c, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, c.length)
+    })
+  }
   return rows
     .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  '))
     .join('\n')
@@ -183,7 +188,10 @@ export function formatCompareTable(runs: readonly SimStats[]): string {
   const rows: string[][] = [
     line('scheduler', (s) => s.scheduler),
     line('adjusted latency s', (s) => fmt(s.adjusted_latency, 3)),
-    line('completed / arrived', (s) => `${s.pipelines_all.completion_count}/${s.pipelines_all.arrival_count}`),
+    line(
+      'completed / arrived',
+      (s) => `${s.pipelines_all.completion_count}/${s.pipelines_all.arrival_count}`,
+    ),
     line('mean latency s', (s) => fmt(s.pipelines_all.mean_latency_seconds)),
     line('p99 latency s', (s) => fmt(s.pipelines_all.p99_latency_seconds)),
     line('query mean s', (s) => fmt(s.pipelines_query.mean_latency_seconds)),

@@ -21,7 +21,12 @@ export function runSimulation(opts: {
   policy: Policy
   mode?: EngineMode
 }): SimReport {
-  const raw = simulate({ params: opts.params, workload: opts.workload, policy: opts.policy, mode: opts.mode ?? 'event' })
+  const raw = simulate({
+    params: opts.params,
+    workload: opts.workload,
+    policy: opts.policy,
+    mode: opts.mode ?? 'event',
+  })
   const tps = opts.params.ticksPerSecond
   return {
     stats: buildStats(raw, opts.params, opts.policy.name),

@@ -8,7 +8,15 @@ import type { CpuScaling } from '../runtime/scheduler/policy.js'
  * CPU_SCALINGS.includes('linear3') // true
  * ```
  */
-export const CPU_SCALINGS: readonly CpuScaling[] = ['const', 'log', 'sqrt', 'linear3', 'linear7', 'squared', 'exp']
+export const CPU_SCALINGS: readonly CpuScaling[] = [
+  'const',
+  'log',
+  'sqrt',
+  'linear3',
+  'linear7',
+  'squared',
+  'exp',
+]
 
 /**
  * True when `s` names a CPU scaling function.

@@ -123,7 +123,9 @@ export function parseTrace(text: string, file = '<trace>'): Workload {
   if (header === undefined) fail(1, 'empty trace: expected a header row')
   const h = header as { line: number; fields: string[] }
   const index = new Map<string, number>()
-  h.fields.forEach((f, i) => index.set(f.trim(), i))
+  h.fields.forEach((f, i) => {
+    index.set(f.trim(), i)
+  })
   for (const c of COLUMNS) if (!index.has(c)) fail(h.line, `missing column ${c}`)
   const rows: Row[] = []
   for (const r of records) {
@@ -170,10 +172,12 @@ export function parseTrace(text: string, file = '<trace>'): Workload {
   const seen = new Set<string>()
   while (i < rows.length) {
     const first = rows[i] as Row
-    if (seen.has(first.pipelineId)) fail(first.line, `rows of pipeline ${first.pipelineId} are not contiguous`)
+    if (seen.has(first.pipelineId))
+      fail(first.line, `rows of pipeline ${first.pipelineId} are not contiguous`)
     seen.add(first.pipelineId)
     const priority = PRIORITY_NAMES[first.priority]
-    if (first.priority === '') fail(first.line, `first row of pipeline ${first.pipelineId} must have a priority`)
+    if (first.priority === '')
+      fail(first.line, `first row of pipeline ${first.pipelineId} must have a priority`)
     if (priority === undefined) fail(first.line, `unknown priority '${first.priority}'`)
     if (first.arrival === null) {
       fail(first.line, `first row of pipeline ${first.pipelineId} must have arrival_seconds`)
@@ -182,7 +186,8 @@ export function parseTrace(text: string, file = '<trace>'): Workload {
     const byName = new Map<string, number>()
     while (i < rows.length && (rows[i] as Row).pipelineId === first.pipelineId) {
       const r = rows[i] as Row
-      if (r !== first && r.priority !== '') fail(r.line, `only the first row of ${r.pipelineId} may set priority`)
+      if (r !== first && r.priority !== '')
+        fail(r.line, `only the first row of ${r.pipelineId} may set priority`)
       if (r !== first && r.arrival !== null) {
         fail(r.line, `only the first row of ${r.pipelineId} may set arrival_seconds`)
       }

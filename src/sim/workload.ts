@@ -93,7 +93,9 @@ export function topologicalOrder(parents: readonly (readonly number[])[]): numbe
 export function inTopologicalOrder(ops: readonly OperatorSpec[]): OperatorSpec[] {
   const order = topologicalOrder(ops.map((o) => o.parents))
   const newIndex = new Map<number, number>()
-  order.forEach((old, i) => newIndex.set(old, i))
+  order.forEach((old, i) => {
+    newIndex.set(old, i)
+  })
   return order.map((old) => {
     const o = ops[old] as OperatorSpec
     return { ...o, parents: o.parents.map((p) => newIndex.get(p) as number) }

@@ -125,6 +125,9 @@ export function trackSuspensions(
   view: SchedulerView,
   previous: readonly (readonly [string, Job])[],
 ): { suspending: (readonly [string, Job])[]; released: Job[] } {
+  if (previous.length === 0 && view.pools.every((p) => p.suspending.length === 0)) {
+    return { suspending: [], released: [] }
+  }
   const map = new Map<string, Job>(previous)
   for (const pool of view.pools) {
     for (const c of pool.suspending) map.set(c.id, jobFromSuspended(view, c))
@@ -141,4 +144,3 @@ export function trackSuspensions(
   }
   return { suspending: [...map.entries()], released }
 }
-

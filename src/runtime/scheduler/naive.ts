@@ -1,4 +1,12 @@
-import type { Assignment, Decision, OperatorRef, PipelineView, Policy, PolicyConfig, SchedulerView } from './policy.js'
+import type {
+  Assignment,
+  Decision,
+  OperatorRef,
+  PipelineView,
+  Policy,
+  PolicyConfig,
+  SchedulerView,
+} from './policy.js'
 import { isAssignable } from './policy.js'
 
 /**
@@ -16,7 +24,7 @@ export interface NaiveState {
 
 function parentsComplete(p: PipelineView, index: number): boolean {
   const op = p.operators[index]
-  return op !== undefined && op.parents.every((i) => p.operators[i]?.state === 'completed')
+  return op?.parents.every((i) => p.operators[i]?.state === 'completed') === true
 }
 
 /**

@@ -1,7 +1,15 @@
 import { TarnError } from '../../util/errors.js'
 import type { Job } from './job-queue.js'
 import { poolStats, trackSuspensions } from './job-queue.js'
-import type { Assignment, Decision, OperatorRef, Policy, PolicyConfig, Priority, SchedulerView } from './policy.js'
+import type {
+  Assignment,
+  Decision,
+  OperatorRef,
+  Policy,
+  PolicyConfig,
+  Priority,
+  SchedulerView,
+} from './policy.js'
 
 /**
  * State of the priority-pool policy: one FIFO per priority and the jobs of suspending containers.
@@ -102,7 +110,14 @@ export const priorityPoolPolicy: Policy<PriorityPoolState> = {
               ramGb = s.availRamGb
             }
           }
-          assignments.push({ pool, cpu, ramGb, priority: job.priority, pipelineId: job.pipelineId, ops: job.ops })
+          assignments.push({
+            pool,
+            cpu,
+            ramGb,
+            priority: job.priority,
+            pipelineId: job.pipelineId,
+            ops: job.ops,
+          })
           s.availCpu -= cpu
           s.availRamGb -= ramGb
         }

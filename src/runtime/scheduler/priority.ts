@@ -74,10 +74,29 @@ export function sizeJob(
  * const jobs = newJobs(view, queues, true)
  * ```
  */
-export function newJobs(view: SchedulerView, queued: ReadonlySet<string>, multi: boolean): Job[] {
+export function newJobs(
+  view: SchedulerView,
+  queues: Readonly<Record<Priority, readonly Job[]>>,
+  multi: boolean,
+): Job[] {
   const touched = new Map<string, PipelineView>()
   for (const p of view.arrivals) touched.set(p.id, p)
-  for (const r of view.results) for (const op of r.ops) touched.set(op.pipelineId, view.pipeline(op.pipelineId))
+  for (const r of view.results)
+    for (const op of r.ops) touched.set(op.pipelineId, view.pipeline(op.pipelineId))
+  const queued = new Map<string, Set<number>>()
+  for (const q of [queues.query, queues.interactive, queues.batch]) {
+    for (const j of q) {
+      for (const op of j.ops) {
+        if (!touched.has(op.pipelineId)) continue
+        let s = queued.get(op.pipelineId)
+        if (s === undefined) {
+          s = new Set<number>()
+          queued.set(op.pipelineId, s)
+        }
+        s.add(op.index)
+      }
+    }
+  }
   const retry = new Map<string, RetryStats>()
   for (const r of view.results) {
     if (r.error === null) continue
@@ -89,7 +108,8 @@ export function newJobs(view: SchedulerView, queued: ReadonlySet<string>, multi:
   }
   const jobs: Job[] = []
   for (const p of touched.values()) {
-    const ops = assignableOps(p, multi, !multi).filter((r) => !queued.has(opKey(r)))
+    const already = queued.get(p.id)
+    const ops = assignableOps(p, multi, !multi).filter((r) => already === undefined || !already.has(r.index))
     if (ops.length === 0) continue
     if (multi) {
       jobs.push({ priority: p.priority, pipelineId: p.id, ops, retry: retry.get(opKey(ops[0]!)) ?? null })
@@ -160,9 +180,7 @@ export const priorityPolicy: Policy<PriorityState> = {
       batch: [...state.queues.batch],
     }
     if (view.arrivals.length > 0 || view.results.length > 0) {
-      const queued = new Set<string>()
-      for (const q of Object.values(queues)) for (const j of q) for (const op of j.ops) queued.add(opKey(op))
-      for (const job of newJobs(view, queued, state.multi)) queues[job.priority].push(job)
+      for (const job of newJobs(view, queues, state.multi)) queues[job.priority].push(job)
     }
     const { suspending, released } = trackSuspensions(view, state.suspending)
     for (const job of released) queues[job.priority].push(job)

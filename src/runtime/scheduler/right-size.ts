@@ -47,7 +47,11 @@ export function usefulCpus(e: OperatorEstimate): number {
   return USEFUL_CPUS[e.cpuScaling]
 }
 
-function readyJobs(p: PipelineView, queued: ReadonlySet<string>, retry: ReadonlyMap<string, RetryStats>): Job[] {
+function readyJobs(
+  p: PipelineView,
+  queued: ReadonlySet<string>,
+  retry: ReadonlyMap<string, RetryStats>,
+): Job[] {
   return assignableOps(p, false, true)
     .filter((r) => !queued.has(opKey(r)))
     .map((r) => ({ priority: p.priority, pipelineId: p.id, ops: [r], retry: retry.get(opKey(r)) ?? null }))
@@ -65,7 +69,8 @@ function readyJobs(p: PipelineView, queued: ReadonlySet<string>, retry: Readonly
  */
 export const rightSizePolicy: Policy<RightSizeState> = {
   name: 'right-size',
-  description: 'per-operator containers sized from the known memory need and useful CPUs; priority with backfill',
+  description:
+    'per-operator containers sized from the known memory need and useful CPUs; priority with backfill',
   init: (_config: PolicyConfig): RightSizeState => ({ queues: { query: [], interactive: [], batch: [] } }),
   decide(state: RightSizeState, view: SchedulerView): Decision<RightSizeState> {
     const queues: Record<Priority, Job[]> = {
@@ -85,7 +90,8 @@ export const rightSizePolicy: Policy<RightSizeState> = {
           if (r.error !== null) retry.set(opKey(op), { oldCpu: r.cpu, oldRamGb: r.ramGb, error: r.error })
         }
       }
-      for (const p of touched.values()) for (const j of readyJobs(p, queued, retry)) queues[j.priority].push(j)
+      for (const p of touched.values())
+        for (const j of readyJobs(p, queued, retry)) queues[j.priority].push(j)
     }
     const stats = poolStats(view.pools)
     const assignments: Assignment[] = []
@@ -108,7 +114,14 @@ export const rightSizePolicy: Policy<RightSizeState> = {
         }
         const s = stats[best]!
         const cpu = Math.min(wantCpu, s.availCpu)
-        assignments.push({ pool: best, cpu, ramGb: ram, priority: job.priority, pipelineId: job.pipelineId, ops: job.ops })
+        assignments.push({
+          pool: best,
+          cpu,
+          ramGb: ram,
+          priority: job.priority,
+          pipelineId: job.pipelineId,
+          ops: job.ops,
+        })
         s.availCpu -= cpu
         s.availRamGb -= ram
       }

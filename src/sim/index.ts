@@ -1,0 +1,27 @@
+/**
+ * tarn's scheduling simulator: an event-driven, Eudoxia-compatible simulator of data pipelines run as containers in
+ * pools of CPU and RAM under a pluggable scheduler policy.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_PARAMS, generateWorkload, runSimulation } from './index.js'
+ * import { priorityPolicy } from '../runtime/scheduler/priority.js'
+ * const report = runSimulation({ params: DEFAULT_PARAMS, workload: generateWorkload(DEFAULT_PARAMS), policy: priorityPolicy })
+ * ```
+ */
+export type { EngineMode, RawOutcome, SimulateOptions, UtilisationSample } from './engine.js'
+export { arrivalTicks, operatorTicks, simulate } from './engine.js'
+export { generateWorkload, normalSampler, segmentFromValue } from './generator.js'
+export type { SimParams } from './params.js'
+export { DEFAULT_PARAMS, loadParams, paramsFromObject, parseParams } from './params.js'
+export { renderPlot } from './plot.js'
+export { loadPolicyFile, resolvePolicy } from './policy-loader.js'
+export type { SimReport, SimStats } from './report.js'
+export { buildStats, formatCompareTable, formatStatsTable, statsToJson } from './report.js'
+export { runSimulation } from './run.js'
+export { CPU_SCALINGS, cpuSeconds, DISK_SCAN_GB_SEC, isCpuScaling } from './scaling.js'
+export type { PipelineStats } from './stats.js'
+export { adjustedLatency, mean, percentile, pipelineStats } from './stats.js'
+export { formatTrace, loadTrace, parseCsv, parseTrace, traceName } from './trace.js'
+export type { OperatorSpec, PipelineSpec, Workload } from './workload.js'
+export { inTopologicalOrder, topologicalOrder } from './workload.js'
