@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs'
+import { Command } from 'commander'
+import { registerSimCommands } from '../../src/cli/commands/sim.js'
+import { memoryIO } from '../../src/cli/io.js'
+
+/** Where the Eudoxia regression cases live (override with TARN_EUDOXIA_REFERENCE). */
+export const REFERENCE_DIR = process.env.TARN_EUDOXIA_REFERENCE ?? '/work/shared/reference/eudoxia'
+
+/** The two Eudoxia regression cases. */
+export const REFERENCE_CASES = ['naive_defaults_10m', 'priority_defaults_10m'] as const
+
+/** True when the Eudoxia reference cases are on this machine. */
+export const HAVE_REFERENCE = existsSync(`${REFERENCE_DIR}/priority_defaults_10m/trace.csv`)
+
+/** Runs `tarn sim ...` in memory and returns what it printed. */
+export async function runSim(
+  args: string[],
+  cwd = process.cwd(),
+): Promise<{ stdout: string; stderr: string }> {
+  const io = memoryIO({}, cwd)
+  const program = new Command()
+  program.exitOverride()
+  registerSimCommands(program, io)
+  await program.parseAsync(['node', 'tarn', 'sim', ...args])
+  return { stdout: io.stdout(), stderr: io.stderr() }
+}
