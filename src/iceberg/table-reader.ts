@@ -2,6 +2,7 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { duckdbTypeOf, expressionToSql, quoteIdent, sqlString } from './duckdb-sql.js'
 import type { Expression } from './expression.js'
 import type { ResolvedEntry } from './manifest.js'
+import { parquetColumnName } from './parquet-names.js'
 import { type FileScanTask, planScan, type ScanOptions, type ScanPlan } from './scan-planner.js'
 import { isListType, isMapType, isStructType } from './schema.js'
 import type { LoadedTable } from './table-loader.js'
@@ -84,6 +85,7 @@ async function fileSelect(
       table.metadata.schemas.flatMap((s) => s.fields.filter((f) => f.id === fieldId).map((f) => f.name)),
     )
     names.add(currentName)
+    for (const n of [...names]) names.add(parquetColumnName(n))
     return cols.find((c) => names.has(c.name))?.name
   }
   const proj = plan.schema.fields.map((f) => {

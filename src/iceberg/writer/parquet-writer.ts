@@ -1,0 +1,298 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import type { ObjectStore } from '../../storage/object-store.js'
+import { TarnError } from '../../util/errors.js'
+import type { Random } from '../../util/random.js'
+import { duckdbTypeOf, quoteIdent, sqlString } from '../duckdb-sql.js'
+import { type IcebergValue, toIcebergValue } from '../iceberg-value.js'
+import { type JsonValue, stringifyJsonLossless } from '../json/lossless-json.js'
+import type { DataFile } from '../manifest.js'
+import { parquetColumnName } from '../parquet-names.js'
+import type { PartitionSpec } from '../partition-spec.js'
+import { type IcebergType, isListType, isMapType, isStructType, type Schema } from '../schema.js'
+import { encodeSingleValue } from '../single-value.js'
+import { applyTransform, parseTransform } from '../transforms.js'
+
+/**
+ * What {@link writeDataFiles} needs.
+ *
+ * @example
+ * ```ts
+ * const input: WriteDataFilesInput = { conn, sourceSql: 'SELECT * FROM staging', schema, spec, store, dataPrefix: 't/data', random }
+ * ```
+ */
+export interface WriteDataFilesInput {
+  readonly conn: DuckDBConnection
+  /** Any DuckDB query whose columns are named like the schema's top-level columns (missing ones become NULL). */
+  readonly sourceSql: string
+  readonly schema: Schema
+  readonly spec: PartitionSpec
+  readonly store: ObjectStore
+  /** Store key prefix of the table's data directory, e.g. `warehouse/ns/t/data`. */
+  readonly dataPrefix: string
+  readonly random: Random
+  /** Roll over to a new file after about this many bytes (default: one file per partition). */
+  readonly targetFileSizeBytes?: number
+}
+
+/**
+ * The `FIELD_IDS` option value of DuckDB's Parquet COPY for a schema: an id for every column at every nesting level.
+ *
+ * @example
+ * ```ts
+ * fieldIdsOption(schema) // '{"id": 1, "tags": {__duckdb_field_id: 2, "element": 3}}' (physical names)
+ * ```
+ */
+export function fieldIdsOption(schema: Schema): string {
+  const nested = (id: number, t: IcebergType): string => {
+    if (isStructType(t)) {
+      return `{__duckdb_field_id: ${id}${t.fields.map((f) => `, ${quoteIdent(f.name)}: ${nested(f.id, f.type)}`).join('')}}`
+    }
+    if (isListType(t)) return `{__duckdb_field_id: ${id}, "element": ${nested(t['element-id'], t.element)}}`
+    if (isMapType(t)) {
+      return `{__duckdb_field_id: ${id}, "key": ${nested(t['key-id'], t.key)}, "value": ${nested(t['value-id'], t.value)}}`
+    }
+    return String(id)
+  }
+  return `{${schema.fields.map((f) => `${quoteIdent(parquetColumnName(f.name))}: ${nested(f.id, f.type)}`).join(', ')}}`
+}
+
+/** Quoted stats path (as RETURN_STATS reports it) → leaf field id and type. */
+function statsPaths(schema: Schema): Map<string, { id: number; type: IcebergType }> {
+  const out = new Map<string, { id: number; type: IcebergType }>()
+  const visit = (path: string, id: number, t: IcebergType): void => {
+    if (isStructType(t)) for (const f of t.fields) visit(`${path}.${quoteIdent(f.name)}`, f.id, f.type)
+    else if (isListType(t)) visit(`${path}."element"`, t['element-id'], t.element)
+    else if (isMapType(t)) {
+      visit(`${path}."key"`, t['key-id'], t.key)
+      visit(`${path}."value"`, t['value-id'], t.value)
+    } else out.set(path, { id, type: t })
+  }
+  for (const f of schema.fields) visit(quoteIdent(parquetColumnName(f.name)), f.id, f.type)
+  return out
+}
+
+const BOUND_PREFIX = 16
+
+function boundBytes(type: IcebergType, text: string, upper: boolean): Uint8Array | undefined {
+  if (typeof type !== 'string') return undefined
+  if (type === 'binary' || type.startsWith('fixed') || type === 'float' || type === 'double') {
+    if (type === 'float' || type === 'double') {
+      const n = Number(text)
+      if (!Number.isFinite(n)) return undefined
+      return encodeSingleValue(type, n)
+    }
+    return undefined
+  }
+  try {
+    let v = toIcebergValue(type, text)
+    if (type === 'string' && typeof v === 'string') {
+      const cps = Array.from(v)
+      if (cps.length > BOUND_PREFIX) {
+        if (upper) return undefined
+        v = cps.slice(0, BOUND_PREFIX).join('')
+      }
+    }
+    return v === null ? undefined : encodeSingleValue(type, v)
+  } catch {
+    return undefined
+  }
+}
+
+type StatsRow = { key: string; value: { key: string; value: string }[] }
+
+function fileMetrics(schema: Schema, stats: readonly StatsRow[]): Partial<DataFile> {
+  const paths = statsPaths(schema)
+  const columnSizes = new Map<number, number>()
+  const valueCounts = new Map<number, number>()
+  const nullValueCounts = new Map<number, number>()
+  const lowerBounds = new Map<number, Uint8Array>()
+  const upperBounds = new Map<number, Uint8Array>()
+  for (const col of stats) {
+    const leaf = paths.get(col.key)
+    if (!leaf) continue
+    const kv = new Map(col.value.map((x) => [x.key, x.value]))
+    const num = (k: string): number | undefined => (kv.has(k) ? Number(kv.get(k)) : undefined)
+    const size = num('column_size_bytes')
+    const values = num('num_values')
+    const nulls = num('null_count')
+    if (size !== undefined) columnSizes.set(leaf.id, size)
+    if (values !== undefined) valueCounts.set(leaf.id, values)
+    if (nulls !== undefined) nullValueCounts.set(leaf.id, nulls)
+    const min = kv.get('min')
+    const max = kv.get('max')
+    const lo = min === undefined ? undefined : boundBytes(leaf.type, min, false)
+    const hi = max === undefined ? undefined : boundBytes(leaf.type, max, true)
+    if (lo && hi) {
+      lowerBounds.set(leaf.id, lo)
+      upperBounds.set(leaf.id, hi)
+    }
+  }
+  return { columnSizes, valueCounts, nullValueCounts, lowerBounds, upperBounds }
+}
+
+/**
+ * The human-readable partition path segment of a value (`name=value`, URL-encoded).
+ *
+ * @example
+ * ```ts
+ * partitionPathSegment('date', 'date', 18993) // 'date=2022-01-01'
+ * ```
+ */
+export function partitionPathSegment(name: string, type: IcebergType, v: IcebergValue): string {
+  let s: string
+  if (v === null) s = 'null'
+  else if (type === 'date' && typeof v === 'number') s = new Date(v * 86_400_000).toISOString().slice(0, 10)
+  else if (v instanceof Uint8Array) s = Buffer.from(v).toString('hex')
+  else s = String(v)
+  return `${encodeURIComponent(name)}=${encodeURIComponent(s)}`
+}
+
+/**
+ * The SELECT list that casts a source query's columns to the schema's DuckDB types (absent columns are NULL).
+ *
+ * @example
+ * ```ts
+ * await projectionForSchema(conn, 'SELECT 1 AS id', schema) // 'CAST(src."id" AS BIGINT) AS "id"'
+ * ```
+ */
+export async function projectionForSchema(
+  conn: DuckDBConnection,
+  sourceSql: string,
+  schema: Schema,
+): Promise<string> {
+  const reader = await conn.runAndReadAll(`DESCRIBE (${sourceSql})`)
+  const present = new Set(reader.getRowObjectsJS().map((r) => String(r.column_name)))
+  const unknown = [...present].filter((c) => !schema.fields.some((f) => f.name === c))
+  if (unknown.length > 0) {
+    throw new TarnError('INVALID_ARGUMENT', `Columns not in the table schema: ${unknown.join(', ')}`, {
+      columns: unknown,
+    })
+  }
+  return schema.fields
+    .map((f) => {
+      const v = present.has(f.name) ? `src.${quoteIdent(f.name)}` : 'NULL'
+      return `CAST(${v} AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
+    })
+    .join(', ')
+}
+
+/**
+ * Writes the rows of a query as Parquet data files (by DuckDB, with Iceberg field ids at every nesting level, types
+ * cast to the schema, one set of files per partition), uploads them with put-if-absent under fresh names, and
+ * returns their `DataFile` entries with partition values, record counts, sizes, column sizes, value and null counts
+ * and lower/upper bounds.
+ *
+ * @example
+ * ```ts
+ * const files = await writeDataFiles({ conn, sourceSql: 'SELECT * FROM new_rows', schema, spec, store, dataPrefix, random })
+ * ```
+ */
+export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFile[]> {
+  const { conn, schema, spec, store } = input
+  const tmp = await mkdtemp(join(tmpdir(), 'tarn-parquet-'))
+  const srcTable = `__tarn_src_${Buffer.from(input.random.bytes(6)).toString('hex')}`
+  try {
+    const proj = await projectionForSchema(conn, input.sourceSql, schema)
+    const partSources = spec.fields.map((pf) => {
+      const src = schema.fields.find((f) => f.id === pf['source-id'])
+      if (!src)
+        throw new TarnError(
+          'INVALID_ARGUMENT',
+          `Partition source column ${pf['source-id']} is not in the schema`,
+        )
+      return src
+    })
+    const distinctCols = [...new Set(partSources.map((s) => s.name))]
+    const rank =
+      distinctCols.length > 0
+        ? `, dense_rank() OVER (ORDER BY ${distinctCols.map((c) => `${quoteIdent(c)} NULLS FIRST`).join(', ')}) AS __tarn_k`
+        : ', 1 AS __tarn_k'
+    await conn.run(
+      `CREATE TEMP TABLE ${srcTable} AS SELECT *${rank} FROM (SELECT ${proj} FROM (${input.sourceSql}) src)`,
+    )
+    // Partition tuple of every distinct combination of source values, computed with the spec's transforms.
+    const groups = new Map<string, { values: Map<number, IcebergValue>; keys: number[] }>()
+    const combos = await conn.runAndReadAll(
+      `SELECT DISTINCT __tarn_k${distinctCols.map((c) => `, ${quoteIdent(c)}`).join('')} FROM ${srcTable}`,
+    )
+    for (const row of combos.getRowObjectsJson()) {
+      const values = new Map<number, IcebergValue>()
+      spec.fields.forEach((pf, i) => {
+        const src = partSources[i]
+        if (!src) return
+        const raw = row[src.name]
+        const v = raw === null || raw === undefined ? null : toIcebergValue(src.type, raw)
+        values.set(pf['field-id'], applyTransform(parseTransform(pf.transform), src.type, v))
+      })
+      const key = JSON.stringify(
+        [...values.values()].map((v) => (v instanceof Uint8Array ? [...v] : String(v))),
+      )
+      const g = groups.get(key) ?? { values, keys: [] }
+      g.keys.push(Number(row.__tarn_k))
+      groups.set(key, g)
+    }
+    const icebergSchemaJson = stringifyJsonLossless(schema as unknown as JsonValue)
+    const cols = schema.fields
+      .map((f) => `${quoteIdent(f.name)} AS ${quoteIdent(parquetColumnName(f.name))}`)
+      .join(', ')
+    const files: DataFile[] = []
+    let n = 0
+    for (const g of groups.values()) {
+      const dir = join(tmp, `p${n++}`)
+      const target = input.targetFileSizeBytes ? dir : `${dir}.parquet`
+      const size = input.targetFileSizeBytes
+        ? `, FILE_SIZE_BYTES ${Math.max(1, Math.floor(input.targetFileSizeBytes))}`
+        : ''
+      const reader = await conn.runAndReadAll(
+        `COPY (SELECT ${cols} FROM ${srcTable} WHERE __tarn_k IN (${g.keys.join(', ')})) TO ${sqlString(target)} ` +
+          `(FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
+          `KV_METADATA {"iceberg.schema": ${sqlString(icebergSchemaJson)}}, RETURN_STATS true${size})`,
+      )
+      const partPath = spec.fields
+        .map((pf, i) => {
+          const src = partSources[i]
+          const t = parseTransform(pf.transform)
+          const rt =
+            t.kind === 'day'
+              ? 'date'
+              : t.kind === 'identity' || t.kind === 'truncate'
+                ? (src?.type ?? 'int')
+                : 'int'
+          return partitionPathSegment(pf.name, rt, g.values.get(pf['field-id']) ?? null)
+        })
+        .join('/')
+      for (const row of reader.getRowObjectsJson()) {
+        const local = String(row.filename)
+        const count = Number(row.count)
+        if (count === 0) continue
+        const bytes = new Uint8Array(await readFile(local))
+        const name = `${input.random.uuid()}.parquet`
+        const key = [input.dataPrefix, partPath, name].filter((s) => s !== '').join('/')
+        if (!(await store.putIfAbsent(key, bytes))) {
+          throw new TarnError('STORAGE_ERROR', `Data file ${key} already exists`, { key })
+        }
+        const stats = (row.column_statistics ?? []) as unknown as StatsRow[]
+        files.push({
+          content: 0,
+          filePath: store.uriOf(key),
+          fileFormat: 'PARQUET',
+          partition: g.values,
+          recordCount: count,
+          fileSizeInBytes: bytes.length,
+          ...fileMetrics(schema, stats),
+        })
+      }
+      if (input.targetFileSizeBytes) {
+        for (const f of await readdir(dir).catch(() => [] as string[]))
+          await rm(join(dir, f), { force: true })
+      }
+    }
+    return files
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${srcTable}`).catch(() => undefined)
+    await rm(tmp, { recursive: true, force: true })
+  }
+}

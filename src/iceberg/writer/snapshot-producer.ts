@@ -1,0 +1,363 @@
+import type { ObjectStore } from '../../storage/object-store.js'
+import type { Clock } from '../../util/clock.js'
+import { TarnError } from '../../util/errors.js'
+import type { Random } from '../../util/random.js'
+import { partitionType } from '../avro/manifest-avro-schemas.js'
+import { compareIcebergValues, type IcebergValue } from '../iceberg-value.js'
+import type { DataFile, FieldSummary, ManifestEntry, ManifestFile, ResolvedEntry } from '../manifest.js'
+import { writeManifest, writeManifestList } from '../manifest-io.js'
+import type { PartitionSpec } from '../partition-spec.js'
+import { manifestEntries, snapshotManifests } from '../scan-planner.js'
+import type { Schema } from '../schema.js'
+import { encodeSingleValue } from '../single-value.js'
+import type { LoadedTable } from '../table-loader.js'
+import {
+  currentSchema,
+  type Snapshot,
+  serializeTableMetadata,
+  type TableMetadata,
+} from '../table-metadata.js'
+
+/**
+ * The state of a table as the catalog records it (snapshot id as a decimal string).
+ *
+ * @example
+ * ```ts
+ * const s: IcebergTableState = { metadataLocation: 'file:///w/t/metadata/00001-x.metadata.json', snapshotId: null, schemaId: 0, tableUuid: 'x' }
+ * ```
+ */
+export interface IcebergTableState {
+  readonly metadataLocation: string
+  readonly snapshotId: string | null
+  readonly schemaId: number
+  readonly tableUuid: string
+}
+
+/**
+ * What every writer returns: the new metadata, where it was written, and the catalog state.
+ *
+ * @example
+ * ```ts
+ * const { state } = await appendRows(table, 'SELECT * FROM new_rows', deps)
+ * ```
+ */
+export interface CommitResult {
+  readonly metadata: TableMetadata
+  readonly metadataLocation: string
+  readonly snapshotId: string | null
+  readonly state: IcebergTableState
+}
+
+/**
+ * Injected dependencies of writers.
+ *
+ * @example
+ * ```ts
+ * const deps: WriterDeps = { clock: systemClock, random: systemRandom }
+ * ```
+ */
+export interface WriterDeps {
+  readonly clock: Clock
+  readonly random: Random
+}
+
+/**
+ * The catalog state of a metadata file.
+ *
+ * @example
+ * ```ts
+ * stateOf(metadata, uri).snapshotId // '9158179788527662767'
+ * ```
+ */
+export function stateOf(metadata: TableMetadata, metadataLocation: string): IcebergTableState {
+  return {
+    metadataLocation,
+    snapshotId: metadata['current-snapshot-id'] === null ? null : metadata['current-snapshot-id'].toString(),
+    schemaId: metadata['current-schema-id'],
+    tableUuid: metadata['table-uuid'],
+  }
+}
+
+/**
+ * A fresh positive snapshot id below 2^53 (safe for JS clients).
+ *
+ * @example
+ * ```ts
+ * newSnapshotId(rng) // 3015734190245121n
+ * ```
+ */
+export function newSnapshotId(random: Random): bigint {
+  const b = random.bytes(7)
+  let v = 0n
+  for (const x of b) v = (v << 8n) | BigInt(x)
+  v &= (1n << 53n) - 1n
+  return v === 0n ? 1n : v
+}
+
+/**
+ * The store key of a URI in the store, or throws.
+ *
+ * @example
+ * ```ts
+ * keyOfUri(store, store.uriOf('a/b')) // 'a/b'
+ * ```
+ */
+export function keyOfUri(store: ObjectStore, uri: string): string {
+  const key = store.keyOf(uri)
+  if (key === undefined)
+    throw new TarnError('STORAGE_ERROR', `${uri} lies outside the warehouse ${store.root}`, { uri })
+  return key
+}
+
+function nextMetadataVersion(previous: string | undefined): number {
+  if (!previous) return 1
+  const name = previous.slice(previous.lastIndexOf('/') + 1)
+  const m = /^(?:v)?(\d+)[-.]/.exec(name)
+  return m ? Number(m[1]) + 1 : 1
+}
+
+/**
+ * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
+ * overwriting) and returns the commit result.
+ *
+ * @example
+ * ```ts
+ * const result = await writeMetadataFile(store, rootKey, metadata, previousLocation, deps)
+ * ```
+ */
+export async function writeMetadataFile(
+  store: ObjectStore,
+  rootKey: string,
+  metadata: TableMetadata,
+  previousLocation: string | undefined,
+  deps: WriterDeps,
+): Promise<CommitResult> {
+  const version = nextMetadataVersion(previousLocation)
+  const key = `${rootKey}/metadata/${String(version).padStart(5, '0')}-${deps.random.uuid()}.metadata.json`
+  const ok = await store.putIfAbsent(key, new TextEncoder().encode(serializeTableMetadata(metadata)))
+  if (!ok) throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
+  const metadataLocation = store.uriOf(key)
+  const state = stateOf(metadata, metadataLocation)
+  return { metadata, metadataLocation, snapshotId: state.snapshotId, state }
+}
+
+function partitionSummaries(files: readonly DataFile[], spec: PartitionSpec, schema: Schema): FieldSummary[] {
+  const ptype = partitionType(spec, schema)
+  return ptype.fields.map((pf) => {
+    let containsNull = false
+    let lo: IcebergValue = null
+    let hi: IcebergValue = null
+    for (const f of files) {
+      const v = f.partition.get(pf.id) ?? null
+      if (v === null) {
+        containsNull = true
+        continue
+      }
+      if (lo === null || compareIcebergValues(v, lo) < 0) lo = v
+      if (hi === null || compareIcebergValues(v, hi) > 0) hi = v
+    }
+    return {
+      containsNull,
+      ...(lo === null ? {} : { lowerBound: encodeSingleValue(pf.type, lo) }),
+      ...(hi === null ? {} : { upperBound: encodeSingleValue(pf.type, hi) }),
+    }
+  })
+}
+
+/**
+ * What {@link commitSnapshot} needs.
+ *
+ * @example
+ * ```ts
+ * const change: SnapshotChange = { operation: 'append', added: files, removed: [] }
+ * ```
+ */
+export interface SnapshotChange {
+  readonly operation: 'append' | 'overwrite' | 'delete' | 'replace'
+  /** New data files, written with the table's default spec. */
+  readonly added: readonly DataFile[]
+  /** Live data file entries this snapshot removes. */
+  readonly removed: readonly ResolvedEntry[]
+  /** Extra summary properties. */
+  readonly summary?: Readonly<Record<string, string>>
+}
+
+/**
+ * Produces one new snapshot from a change: keeps untouched manifests, rewrites manifests that lose files (survivors
+ * as EXISTING with explicit sequence numbers, removed files as DELETED), adds one manifest of ADDED files (sequence
+ * numbers inherited), writes the manifest list and a new metadata file. Existing files are never modified.
+ *
+ * @example
+ * ```ts
+ * const result = await commitSnapshot(table, { operation: 'append', added: files, removed: [] }, deps)
+ * ```
+ */
+export async function commitSnapshot(
+  table: LoadedTable,
+  change: SnapshotChange,
+  deps: WriterDeps,
+): Promise<CommitResult> {
+  const store = table.io.store
+  const rootKey = keyOfUri(store, table.root)
+  const m = table.metadata
+  const schema = currentSchema(m)
+  const spec = m['partition-specs'].find((s) => s['spec-id'] === m['default-spec-id'])
+  if (!spec) throw new TarnError('INVALID_ARGUMENT', 'Table has no default partition spec')
+  const parent = m.snapshots.find((s) => s['snapshot-id'] === m['current-snapshot-id'])
+  const seq = m['last-sequence-number'] + 1
+  const snapshotId = newSnapshotId(deps.random)
+  const now = deps.clock.now()
+  const removedPaths = new Set(change.removed.map((e) => e.dataFile.filePath))
+  const manifests: ManifestFile[] = []
+  const manifestKey = (n: number): string => `${rootKey}/metadata/${deps.random.uuid()}-m${n}.avro`
+  let mi = 0
+  let deletedFiles = 0
+  let deletedRecords = 0
+  if (change.added.length > 0) {
+    const entries: ManifestEntry[] = change.added.map((dataFile) => ({ status: 1, snapshotId, dataFile }))
+    const bytes = writeManifest({
+      entries,
+      schema,
+      spec,
+      partition: partitionType(spec, schema),
+      content: 'data',
+      syncMarker: deps.random.bytes(16),
+    })
+    const key = manifestKey(mi++)
+    await store.putIfAbsent(key, bytes)
+    manifests.push({
+      manifestPath: store.uriOf(key),
+      manifestLength: bytes.length,
+      partitionSpecId: spec['spec-id'],
+      content: 0,
+      sequenceNumber: seq,
+      minSequenceNumber: seq,
+      addedSnapshotId: snapshotId,
+      addedFilesCount: change.added.length,
+      existingFilesCount: 0,
+      deletedFilesCount: 0,
+      addedRowsCount: change.added.reduce((a, f) => a + f.recordCount, 0),
+      existingRowsCount: 0,
+      deletedRowsCount: 0,
+      partitions: partitionSummaries(change.added, spec, schema),
+    })
+  }
+  if (parent) {
+    for (const mf of await snapshotManifests(table, parent)) {
+      if (removedPaths.size === 0 || mf.content === 1) {
+        manifests.push(mf)
+        continue
+      }
+      const entries = await manifestEntries(table, mf)
+      const live = entries.filter((e) => e.status !== 2)
+      if (!live.some((e) => removedPaths.has(e.dataFile.filePath))) {
+        manifests.push(mf)
+        continue
+      }
+      const kept = live.filter((e) => !removedPaths.has(e.dataFile.filePath))
+      const gone = live.filter((e) => removedPaths.has(e.dataFile.filePath))
+      const out: ManifestEntry[] = [
+        ...kept.map(
+          (e): ManifestEntry => ({
+            status: 0,
+            snapshotId: e.snapshotId,
+            sequenceNumber: e.sequenceNumber,
+            fileSequenceNumber: e.fileSequenceNumber,
+            dataFile: e.dataFile,
+          }),
+        ),
+        ...gone.map(
+          (e): ManifestEntry => ({
+            status: 2,
+            snapshotId,
+            sequenceNumber: e.sequenceNumber,
+            fileSequenceNumber: e.fileSequenceNumber,
+            dataFile: e.dataFile,
+          }),
+        ),
+      ]
+      deletedFiles += gone.length
+      deletedRecords += gone.reduce((a, e) => a + e.dataFile.recordCount, 0)
+      const mspec = m['partition-specs'].find((s) => s['spec-id'] === mf.partitionSpecId) ?? spec
+      const bytes = writeManifest({
+        entries: out,
+        schema,
+        spec: mspec,
+        partition: partitionType(mspec, schema),
+        content: 'data',
+        syncMarker: deps.random.bytes(16),
+      })
+      const key = manifestKey(mi++)
+      await store.putIfAbsent(key, bytes)
+      manifests.push({
+        manifestPath: store.uriOf(key),
+        manifestLength: bytes.length,
+        partitionSpecId: mf.partitionSpecId,
+        content: 0,
+        sequenceNumber: seq,
+        minSequenceNumber: Math.min(seq, ...kept.map((e) => e.sequenceNumber)),
+        addedSnapshotId: snapshotId,
+        addedFilesCount: 0,
+        existingFilesCount: kept.length,
+        deletedFilesCount: gone.length,
+        addedRowsCount: 0,
+        existingRowsCount: kept.reduce((a, e) => a + e.dataFile.recordCount, 0),
+        deletedRowsCount: gone.reduce((a, e) => a + e.dataFile.recordCount, 0),
+        partitions: partitionSummaries(
+          kept.map((e) => e.dataFile),
+          mspec,
+          schema,
+        ),
+      })
+    }
+  }
+  const listBytes = writeManifestList({
+    manifests,
+    snapshotId,
+    parentSnapshotId: parent ? parent['snapshot-id'] : null,
+    sequenceNumber: seq,
+    syncMarker: deps.random.bytes(16),
+  })
+  const listKey = `${rootKey}/metadata/snap-${snapshotId}-1-${deps.random.uuid()}.avro`
+  await store.putIfAbsent(listKey, listBytes)
+  const addedRecords = change.added.reduce((a, f) => a + f.recordCount, 0)
+  const prevTotal = Number(parent?.summary['total-records'] ?? Number.NaN)
+  const prevFiles = Number(parent?.summary['total-data-files'] ?? Number.NaN)
+  const totals = (prev: number, base: number, plus: number, minus: number): string =>
+    String((parent ? (Number.isNaN(prev) ? base : prev) : 0) + plus - minus)
+  const summary: Snapshot['summary'] = {
+    operation: change.operation,
+    'added-data-files': String(change.added.length),
+    'added-records': String(addedRecords),
+    'added-files-size': String(change.added.reduce((a, f) => a + f.fileSizeInBytes, 0)),
+    'deleted-data-files': String(deletedFiles),
+    'deleted-records': String(deletedRecords),
+    'total-records': totals(prevTotal, 0, addedRecords, deletedRecords),
+    'total-data-files': totals(prevFiles, 0, change.added.length, deletedFiles),
+    ...change.summary,
+  }
+  const snapshot: Snapshot = {
+    'snapshot-id': snapshotId,
+    ...(parent ? { 'parent-snapshot-id': parent['snapshot-id'] } : {}),
+    'sequence-number': seq,
+    'timestamp-ms': now,
+    'manifest-list': store.uriOf(listKey),
+    summary,
+    'schema-id': schema['schema-id'],
+  }
+  const next: TableMetadata = {
+    ...m,
+    'format-version': 2,
+    'last-sequence-number': seq,
+    'last-updated-ms': now,
+    'current-snapshot-id': snapshotId,
+    snapshots: [...m.snapshots, snapshot],
+    refs: { ...m.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
+    'snapshot-log': [...m['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
+    'metadata-log': [
+      ...m['metadata-log'],
+      { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
+    ],
+  }
+  return writeMetadataFile(store, rootKey, next, table.metadataLocation, deps)
+}
