@@ -379,6 +379,7 @@ export function simulate(opts: SimulateOptions): RawOutcome {
 
   let results: ExecutionResult[] = []
   let dirty = false
+  let wake = Number.POSITIVE_INFINITY
   let ap = 0
   let t = 0
   while (t < maxTicks) {
@@ -410,7 +411,7 @@ export function simulate(opts: SimulateOptions): RawOutcome {
       arrivalsBy[spec.priority]++
       ap++
     }
-    const invoke = mode === 'tick' || dirty || arrivals.length > 0 || results.length > 0
+    const invoke = mode === 'tick' || dirty || arrivals.length > 0 || results.length > 0 || t >= wake
     let changed = arrivals.length > 0 || results.length > 0
     let suspensions: readonly Suspension[] = []
     let assignments: readonly Assignment[] = []
@@ -418,6 +419,7 @@ export function simulate(opts: SimulateOptions): RawOutcome {
       policyCalls++
       const d = policy.decide(state, view(t, arrivals, results))
       state = d.state
+      wake = d.wakeAt !== undefined && d.wakeAt > t ? d.wakeAt : Number.POSITIVE_INFINITY
       suspensions = d.suspensions
       assignments = d.assignments
       nSuspensions += suspensions.length
@@ -580,7 +582,7 @@ export function simulate(opts: SimulateOptions): RawOutcome {
       t++
       continue
     }
-    let next = (Math.floor(t / tps) + 1) * tps
+    let next = Math.min((Math.floor(t / tps) + 1) * tps, wake)
     if (ap < specs.length) next = Math.min(next, arrTicks[ap] as number)
     if (maxJobTicks > 0 && t < maxTicks - 1) next = Math.min(next, maxTicks - 1)
     for (const pool of pools) {

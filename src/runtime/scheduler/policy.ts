@@ -8,7 +8,8 @@
  *
  * Quiescence rule: when a policy is called with no new pipelines, no results and a snapshot equal to the previous
  * call's, right after a call that returned no decision, it must return no decision. The event-driven simulator relies
- * on it to skip the ticks where nothing happens.
+ * on it to skip the ticks where nothing happens; a policy that needs to act on the passing of time alone returns
+ * `wakeAt`.
  *
  * @example
  * ```ts
@@ -258,6 +259,11 @@ export interface Decision<S> {
   readonly state: S
   readonly suspensions: readonly Suspension[]
   readonly assignments: readonly Assignment[]
+  /**
+   * Optional: call me again at this tick even if nothing else happens (for time-based policies such as aging). Each
+   * call replaces the previous request.
+   */
+  readonly wakeAt?: number
 }
 
 /**
