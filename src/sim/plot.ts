@@ -52,6 +52,9 @@ export function renderPlot(report: SimReport): string {
   const maxLat = niceMax(Math.max(1, ...prios.flatMap((p) => report.latencySeconds[p])))
   const y1 = (v: number): number => t1 + h1 - (v / maxLat) * h1
   out.push(`<text x="${left}" y="${t1 - 8}" font-size="13">Pipeline latency by priority (s)</text>`)
+  out.push(
+    `<text x="${W - right}" y="${t1 - 8}" text-anchor="end" fill="#555">dots: completed pipelines, bar: mean, dashed: p99</text>`,
+  )
   for (let k = 0; k <= 5; k++) {
     const v = (maxLat * k) / 5
     out.push(
