@@ -57,5 +57,13 @@ export function cpuSeconds(scaling: CpuScaling, cpus: number, baseline: number):
   }
 }
 
-/** Storage scan speed in GB per second (NVMe), Eudoxia's `DISK_SCAN_GB_SEC`. */
+/**
+ * Storage scan speed in GB per second (NVMe), Eudoxia's `DISK_SCAN_GB_SEC`: memory grows at this rate while an
+ * operator reads, and a suspended container writes its memory to disk at it.
+ *
+ * @example
+ * ```ts
+ * const ioSeconds = 55 / DISK_SCAN_GB_SEC // 2.75
+ * ```
+ */
 export const DISK_SCAN_GB_SEC = 20
