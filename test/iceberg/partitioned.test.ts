@@ -1,0 +1,160 @@
+import { icebergRead } from 'icebird'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import {
+  appendRows,
+  type CommitResult,
+  createTable,
+  loadTable,
+  planScan,
+  readTable,
+  registerTable,
+} from '../../src/iceberg/index.js'
+import type { LocalObjectStore } from '../../src/storage/local.js'
+import { fixedClock } from '../../src/util/clock.js'
+import { seededRandom } from '../../src/util/random.js'
+import { foreignStore, tempStore } from './helpers.js'
+import { withLocalFetch } from './local-fetch.js'
+
+let store: LocalObjectStore
+let cleanup: () => Promise<void>
+const deps = { clock: fixedClock(Date.parse('2026-01-01T00:00:00Z'), 1000), random: seededRandom(23) }
+beforeAll(async () => {
+  ;({ store, cleanup } = await tempStore())
+})
+afterAll(async () => cleanup())
+
+const SOURCE = `SELECT range::INTEGER AS id, 'name-' || range AS name,
+  TIMESTAMP '2024-01-30 22:00:00' + INTERVAL (range * 7) HOUR AS ts,
+  (range * 1.25)::DECIMAL(10, 2) AS amount FROM range(20)`
+
+async function icebird(result: CommitResult): Promise<Record<string, unknown>[]> {
+  const loc = result.metadataLocation
+  return withLocalFetch(() =>
+    icebergRead({
+      tableUrl: loc.slice(0, loc.lastIndexOf('/metadata/')),
+      metadataFileName: loc.slice(loc.lastIndexOf('/') + 1),
+    }),
+  )
+}
+
+describe('partitioned tables', () => {
+  for (const partitionBy of [
+    [{ column: 'id', transform: 'bucket[4]' }],
+    [
+      { column: 'name', transform: 'truncate[6]' },
+      { column: 'id', transform: 'truncate[5]' },
+    ],
+    [{ column: 'ts', transform: 'day' }],
+    [{ column: 'ts', transform: 'hour' }],
+    [
+      { column: 'ts', transform: 'month' },
+      { column: 'ts', transform: 'year' },
+    ],
+    [{ column: 'amount', transform: 'bucket[3]' }],
+  ]) {
+    it(`writes and reads back a table partitioned by ${partitionBy.map((p) => `${p.transform}(${p.column})`).join(', ')}`, async () => {
+      const key = `w/tarn/p_${partitionBy
+        .map((p) => `${p.column}_${p.transform}`)
+        .join('_')
+        .replace(/\W/g, '')}`
+      const created = await createTable(store, { tableKey: key, source: SOURCE, partitionBy }, deps)
+      const t = await loadTable(store, created.metadataLocation)
+      const rows = await readTable(t)
+      expect(rows.map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual([...Array(20).keys()])
+      const theirs = await icebird(created)
+      expect(theirs.map((r) => r.id).sort((a, b) => Number(a) - Number(b))).toEqual([...Array(20).keys()])
+      expect(new Set(theirs.map((r) => r.name)).size).toBe(20)
+    })
+  }
+
+  it('records partition values that match the Iceberg transforms', async () => {
+    const created = await createTable(
+      store,
+      {
+        tableKey: 'w/tarn/bucketed',
+        source: 'SELECT 34::INTEGER AS id',
+        partitionBy: [{ column: 'id', transform: 'bucket[16]' }],
+      },
+      deps,
+    )
+    const t = await loadTable(store, created.metadataLocation)
+    const plan = await planScan(t)
+    expect(plan.tasks[0]?.dataFile.dataFile.partition.get(1000)).toBe(3)
+  })
+
+  it('prunes files by partition value and by column bounds', async () => {
+    const created = await createTable(
+      store,
+      { tableKey: 'w/tarn/pruned', source: SOURCE, partitionBy: [{ column: 'ts', transform: 'day' }] },
+      deps,
+    )
+    const t = await loadTable(store, created.metadataLocation)
+    const all = await planScan(t)
+    expect(all.tasks.length).toBeGreaterThan(3)
+    const oneDay = await planScan(t, { filter: { op: 'eq', column: 'ts', value: '2024-02-01 09:00:00' } })
+    expect(oneDay.tasks).toHaveLength(1)
+    const rows = await readTable(t, { where: { op: 'eq', column: 'ts', value: '2024-02-01 09:00:00' } })
+    expect(rows.map((r) => r.id)).toEqual([5])
+    const byBounds = await planScan(t, { filter: { op: 'gte', column: 'id', value: 18 } })
+    expect(byBounds.tasks).toHaveLength(1)
+    const byAmount = await planScan(t, { filter: { op: 'lt', column: 'amount', value: '1.00' } })
+    expect(byAmount.tasks).toHaveLength(1)
+    const none = await planScan(t, { filter: { op: 'eq', column: 'name', value: 'zzz' } })
+    expect(none.tasks).toHaveLength(0)
+  })
+
+  it('writes column sizes, counts and bounds into manifests', async () => {
+    const created = await createTable(store, { tableKey: 'w/tarn/metrics', source: SOURCE }, deps)
+    const t = await loadTable(store, created.metadataLocation)
+    const plan = await planScan(t)
+    const f = plan.tasks[0]?.dataFile.dataFile
+    expect(f?.recordCount).toBe(20)
+    expect(f?.valueCounts?.get(1)).toBe(20)
+    expect(f?.nullValueCounts?.get(2)).toBe(0)
+    expect(f?.columnSizes?.get(3)).toBeGreaterThan(0)
+    expect(f?.lowerBounds?.get(1)).toEqual(new Uint8Array([0, 0, 0, 0]))
+    expect(f?.upperBounds?.get(1)).toEqual(new Uint8Array([19, 0, 0, 0]))
+  })
+
+  it('rolls data files over at the target file size', async () => {
+    const created = await createTable(
+      store,
+      {
+        tableKey: 'w/tarn/rolled',
+        source: 'SELECT range AS id, md5(range::VARCHAR) AS h FROM range(300000)',
+        targetFileSizeBytes: 1_000_000,
+      },
+      deps,
+    )
+    const t = await loadTable(store, created.metadataLocation)
+    const plan = await planScan(t)
+    expect(plan.tasks.length).toBeGreaterThan(1)
+    expect(plan.tasks.reduce((a, x) => a + x.dataFile.dataFile.recordCount, 0)).toBe(300000)
+  })
+})
+
+describe('registering foreign tables', () => {
+  it('registers a moved table zero-copy and appends to it', async () => {
+    const f = await foreignStore()
+    try {
+      await expect(registerTable(f.store, 'foreign/java/bunnies/metadata/v5.metadata.json')).rejects.toThrow(
+        /allow-moved-paths/,
+      )
+      const reg = await registerTable(f.store, 'foreign/java/bunnies/metadata/v5.metadata.json', {
+        allowMovedPaths: true,
+      })
+      expect(reg.state.snapshotId).toBe('9158179788527662767')
+      expect(await readTable(reg.table)).toHaveLength(15)
+      const appended = await appendRows(
+        reg.table,
+        `SELECT 'Tarn Lop' AS "Breed Name", 3.5 AS "Average Weight"`,
+        deps,
+      )
+      const rows = await readTable(await loadTable(f.store, appended.metadataLocation))
+      expect(rows).toHaveLength(16)
+      expect(rows.filter((r) => r['Origin Country'] === 'New Zealand')).toHaveLength(1)
+    } finally {
+      await f.cleanup()
+    }
+  })
+})
