@@ -105,6 +105,7 @@ export {
   transformResultType,
 } from './transforms.js'
 export { icebergPrimitiveOf, schemaFromQuery } from './writer/duckdb-schema.js'
+export { importSourceSql } from './writer/import-source.js'
 export { fieldIdsOption, type WriteDataFilesInput, writeDataFiles } from './writer/parquet-writer.js'
 export { applySchemaChanges, evolveSchema, type SchemaChange } from './writer/schema-evolution.js'
 export {

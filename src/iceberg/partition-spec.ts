@@ -54,10 +54,24 @@ export interface SortField {
   readonly 'null-order': 'nulls-first' | 'nulls-last'
 }
 
-/** The spec of an unpartitioned table. */
+/**
+ * The spec of an unpartitioned table.
+ *
+ * @example
+ * ```ts
+ * UNPARTITIONED_SPEC.fields.length // 0
+ * ```
+ */
 export const UNPARTITIONED_SPEC: PartitionSpec = { 'spec-id': 0, fields: [] }
 
-/** The unsorted sort order. */
+/**
+ * The unsorted sort order.
+ *
+ * @example
+ * ```ts
+ * UNSORTED_ORDER['order-id'] // 0
+ * ```
+ */
 export const UNSORTED_ORDER: SortOrder = { 'order-id': 0, fields: [] }
 
 /**

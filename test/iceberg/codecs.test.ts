@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
+  type AvroRecord,
   type AvroSchema,
   applyTransform,
   boundsMightMatch,
@@ -83,7 +84,7 @@ describe('Avro codec', () => {
         { name: 'flag', type: 'boolean', 'field-id': 9 },
       ],
     }
-    const records = [
+    const records: AvroRecord[] = [
       {
         id: 9223372036854775807n,
         opt: null,

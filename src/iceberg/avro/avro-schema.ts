@@ -68,5 +68,12 @@ export type AvroValue =
   | readonly AvroValue[]
   | { readonly [key: string]: AvroValue }
 
-/** A decoded Avro record. */
+/**
+ * A decoded Avro record.
+ *
+ * @example
+ * ```ts
+ * const r: AvroRecord = { manifest_path: 's3://b/t/metadata/m0.avro' }
+ * ```
+ */
 export type AvroRecord = { readonly [key: string]: AvroValue }

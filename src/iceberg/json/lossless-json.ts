@@ -1,6 +1,13 @@
 import { TarnError } from '../../util/errors.js'
 
-/** A JSON value whose integers beyond ±(2^53 − 1) are kept exactly as `bigint`. */
+/**
+ * A JSON value whose integers beyond ±(2^53 − 1) are kept exactly as `bigint`.
+ *
+ * @example
+ * ```ts
+ * const v: JsonValue = { 'snapshot-id': 9158179788527662767n }
+ * ```
+ */
 export type JsonValue =
   | null
   | boolean
@@ -10,7 +17,14 @@ export type JsonValue =
   | readonly JsonValue[]
   | { readonly [key: string]: JsonValue | undefined }
 
-/** A JSON object of {@link JsonValue}s. */
+/**
+ * A JSON object of {@link JsonValue}s.
+ *
+ * @example
+ * ```ts
+ * const o: JsonObject = { a: 1 }
+ * ```
+ */
 export type JsonObject = { readonly [key: string]: JsonValue | undefined }
 
 /**
