@@ -240,6 +240,9 @@ function memoryAt(c: Container, t: number, tl: number): number {
   return peakMemory(plan.op.spec)
 }
 
+const NO_PIPES: Pipe[] = []
+const NO_RESULTS: ExecutionResult[] = []
+
 function policyError(
   policy: Policy,
   tick: number,
@@ -377,14 +380,34 @@ export function simulate(opts: SimulateOptions): RawOutcome {
     operator: getOp,
   })
 
-  let results: ExecutionResult[] = []
+  const sample = (at: number): void => {
+    let allocRam = 0
+    let allocCpu = 0
+    let consumed = 0
+    for (let pi = 0; pi < pools.length; pi++) {
+      const pool = pools[pi] as Pool
+      allocRam += pool.totalRamGb - pool.availRamGb
+      allocCpu += pool.totalCpu - pool.availCpu
+      const active = pool.containers
+      for (let ci = 0; ci < active.length; ci++) consumed += memoryAt(active[ci] as Container, at, tl)
+    }
+    samples.push({
+      seconds: at / tps,
+      cpuPercent: (100 * allocCpu) / totalCpu,
+      ramAllocatedPercent: (100 * allocRam) / totalRam,
+      ramConsumedPercent: (100 * consumed) / totalRam,
+    })
+  }
+
+  let results: ExecutionResult[] = NO_RESULTS
   let dirty = false
   let wake = Number.POSITIVE_INFINITY
   let ap = 0
   let t = 0
   while (t < maxTicks) {
     ticksVisited++
-    const arrivals: Pipe[] = []
+    let arrivals: Pipe[] = NO_PIPES
+    if (ap < specs.length && (arrTicks[ap] as number) <= t) arrivals = []
     while (ap < specs.length && (arrTicks[ap] as number) <= t) {
       const spec = specs[ap] as PipelineSpec
       const ops = spec.operators.map(
@@ -412,7 +435,7 @@ export function simulate(opts: SimulateOptions): RawOutcome {
       ap++
     }
     const invoke = mode === 'tick' || dirty || arrivals.length > 0 || results.length > 0 || t >= wake
-    let changed = arrivals.length > 0 || results.length > 0
+    let changed = false
     let suspensions: readonly Suspension[] = []
     let assignments: readonly Assignment[] = []
     if (invoke) {
@@ -444,21 +467,23 @@ export function simulate(opts: SimulateOptions): RawOutcome {
     }
 
     // executor
-    const newResults: ExecutionResult[] = []
+    let newResults: ExecutionResult[] = NO_RESULTS
     const hasDecisions = suspensions.length > 0 || assignments.length > 0
-    for (const pool of pools) {
+    for (let pi = 0; pi < pools.length; pi++) {
+      const pool = pools[pi] as Pool
       if (!hasDecisions && pool.suspending.length === 0 && pool.containers.length === 0) continue
-      for (const s of suspensions) {
-        if (s.pool !== pool.id) continue
-        const c = pool.containers.find((x) => x.id === s.containerId)
-        if (c === undefined || !c.canSuspend)
-          policyError(policy, t, `container ${s.containerId} cannot be suspended now`)
-        const ticks = Math.trunc(c.ramGb / DISK_SCAN_GB_SEC / tl)
-        for (let j = c.cur; j < c.plans.length; j++) (c.plans[j] as Plan).op.state = 'suspending'
-        c.suspendEnd = ticks >= 1 ? t + ticks - 1 : Number.POSITIVE_INFINITY
-        pool.containers = pool.containers.filter((x) => x !== c)
-        pool.suspending = [...pool.suspending, c]
-      }
+      if (suspensions.length > 0)
+        for (const s of suspensions) {
+          if (s.pool !== pool.id) continue
+          const c = pool.containers.find((x) => x.id === s.containerId)
+          if (c === undefined || !c.canSuspend)
+            policyError(policy, t, `container ${s.containerId} cannot be suspended now`)
+          const ticks = Math.trunc(c.ramGb / DISK_SCAN_GB_SEC / tl)
+          for (let j = c.cur; j < c.plans.length; j++) (c.plans[j] as Plan).op.state = 'suspending'
+          c.suspendEnd = ticks >= 1 ? t + ticks - 1 : Number.POSITIVE_INFINITY
+          pool.containers = pool.containers.filter((x) => x !== c)
+          pool.suspending = [...pool.suspending, c]
+        }
       let cpuAsked = 0
       let ramAsked = 0
       if (assignments.length > 0)
@@ -508,13 +533,16 @@ export function simulate(opts: SimulateOptions): RawOutcome {
         if (finished) pool.suspending = pool.suspending.filter((c) => c.suspendEnd !== t)
       }
       let anyDone = false
-      for (const c of pool.containers) {
+      const active = pool.containers
+      for (let ci = 0; ci < active.length; ci++) {
+        const c = active[ci] as Container
         if (c.nextTick !== t && c.deadline > t) continue
         changed = true
         advance(c, t)
         if (c.done) anyDone = true
       }
       if (anyDone) {
+        if (newResults === NO_RESULTS) newResults = []
         for (const c of pool.containers) {
           if (!c.done) continue
           pool.availCpu += c.cpu
@@ -560,36 +588,35 @@ export function simulate(opts: SimulateOptions): RawOutcome {
       }
       if (any) outstanding = outstanding.filter((p) => p.outstanding)
     }
-    if (t % tps === 0) {
-      let allocRam = 0
-      let allocCpu = 0
-      let consumed = 0
-      for (const pool of pools) {
-        allocRam += pool.totalRamGb - pool.availRamGb
-        allocCpu += pool.totalCpu - pool.availCpu
-        for (const c of pool.containers) consumed += memoryAt(c, t, tl)
-      }
-      samples.push({
-        seconds: t / tps,
-        cpuPercent: (100 * allocCpu) / totalCpu,
-        ramAllocatedPercent: (100 * allocRam) / totalRam,
-        ramConsumedPercent: (100 * consumed) / totalRam,
-      })
-    }
+    if (t % tps === 0) sample(t)
     results = newResults
     dirty = changed
     if (mode === 'tick' || dirty || results.length > 0) {
       t++
       continue
     }
-    let next = Math.min((Math.floor(t / tps) + 1) * tps, wake)
+    const nextSample = (Math.floor(t / tps) + 1) * tps
+    let next = Math.min(maxTicks, wake)
     if (ap < specs.length) next = Math.min(next, arrTicks[ap] as number)
-    if (maxJobTicks > 0 && t < maxTicks - 1) next = Math.min(next, maxTicks - 1)
-    for (const pool of pools) {
-      for (const c of pool.containers) next = Math.min(next, c.nextTick, c.deadline)
-      for (const c of pool.suspending) next = Math.min(next, c.suspendEnd)
+    if (maxJobTicks > 0) next = Math.min(next, nextSample, Math.max(t + 1, maxTicks - 1))
+    for (let pi = 0; pi < pools.length; pi++) {
+      const pool = pools[pi] as Pool
+      const active = pool.containers
+      for (let ci = 0; ci < active.length; ci++) {
+        const c = active[ci] as Container
+        if (c.nextTick < next) next = c.nextTick
+        if (c.deadline < next) next = c.deadline
+      }
+      const susp = pool.suspending
+      for (let ci = 0; ci < susp.length; ci++) {
+        const c = susp[ci] as Container
+        if (c.suspendEnd < next) next = c.suspendEnd
+      }
     }
-    t = Math.max(t + 1, next)
+    next = Math.max(t + 1, next)
+    // nothing changes before `next`: take the per-second samples of the skipped ticks without visiting them
+    for (let s = nextSample; s < next && s < maxTicks; s += tps) sample(s)
+    t = next
   }
 
   return {
