@@ -1,10 +1,10 @@
 import type { Expression, Literal } from './expression.js'
 import { compareIcebergValues, type IcebergValue, toIcebergValue } from './iceberg-value.js'
-import type { DataFile } from './manifest.js'
+import type { DataFile, ManifestFile } from './manifest.js'
 import type { PartitionSpec } from './partition-spec.js'
 import type { Schema } from './schema.js'
 import { decodeSingleValue } from './single-value.js'
-import { applyTransform, isOrderPreserving, parseTransform } from './transforms.js'
+import { applyTransform, isOrderPreserving, parseTransform, transformResultType } from './transforms.js'
 
 type Cmp = 'eq' | 'lt' | 'lte' | 'gt' | 'gte'
 
@@ -169,6 +169,76 @@ export function boundsMightMatch(file: DataFile, schema: Schema, filter: Express
         }
         return true
       }
+    }
+  }
+  return test(filter)
+}
+
+/**
+ * True unless a manifest's partition summaries (per partition field: contains-null and lower/upper bounds) prove that
+ * none of its files can match the filter. Lets a scan skip whole manifests.
+ *
+ * @example
+ * ```ts
+ * manifestMightMatch(manifestFile, spec, schema, eq('day', '2022-01-01'))
+ * ```
+ */
+export function manifestMightMatch(
+  manifest: ManifestFile,
+  spec: PartitionSpec,
+  schema: Schema,
+  filter: Expression,
+): boolean {
+  const summaries = manifest.partitions
+  if (!summaries || summaries.length !== spec.fields.length) return true
+  const test = (e: Expression): boolean => {
+    switch (e.op) {
+      case 'and':
+        return e.args.every(test)
+      case 'or':
+        return e.args.some(test)
+      case 'in':
+        return e.values.some((v) => test({ op: 'eq', column: e.column, value: v }))
+      case 'eq':
+      case 'lt':
+      case 'lte':
+      case 'gt':
+      case 'gte': {
+        const col = schema.fields.find((f) => f.name === e.column)
+        if (!col || typeof col.type !== 'string') return true
+        let lit: IcebergValue
+        try {
+          lit = toIcebergValue(col.type, e.value)
+        } catch {
+          return true
+        }
+        for (const [i, pf] of spec.fields.entries()) {
+          if (pf['source-id'] !== col.id) continue
+          const t = parseTransform(pf.transform)
+          const s = summaries[i]
+          if (!s || t.kind === 'void' || (t.kind === 'bucket' && e.op !== 'eq')) continue
+          if (s.lowerBound === undefined && s.upperBound === undefined && !s.containsNull) return false
+          const projected = applyTransform(t, col.type, lit)
+          if (projected === null || s.lowerBound === undefined || s.upperBound === undefined) continue
+          const rt = transformResultType(t, col.type)
+          const lo = decodeSingleValue(rt, s.lowerBound)
+          const hi = decodeSingleValue(rt, s.upperBound)
+          if (lo === null || hi === null) continue
+          const exact = t.kind === 'identity'
+          if (
+            e.op === 'eq' &&
+            (compareIcebergValues(projected, lo) < 0 || compareIcebergValues(projected, hi) > 0)
+          )
+            return false
+          if ((e.op === 'lt' || e.op === 'lte') && compareIcebergValues(lo, projected) > 0) return false
+          if (e.op === 'lt' && exact && compareIcebergValues(lo, projected) >= 0) return false
+          if ((e.op === 'gt' || e.op === 'gte') && compareIcebergValues(hi, projected) < 0) return false
+          if (e.op === 'gt' && exact && compareIcebergValues(hi, projected) <= 0) return false
+        }
+        return true
+      }
+      default:
+        return true
     }
   }
   return test(filter)

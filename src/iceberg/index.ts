@@ -19,7 +19,7 @@ export {
 } from './avro/manifest-avro-schemas.js'
 export { duckdbTypeOf, expressionToSql, quoteIdent, sqlLiteral, sqlString } from './duckdb-sql.js'
 export { and, type Expression, eq, type Literal } from './expression.js'
-export { boundsMightMatch, partitionMightMatch } from './file-pruning.js'
+export { boundsMightMatch, manifestMightMatch, partitionMightMatch } from './file-pruning.js'
 export { compareIcebergValues, type IcebergValue, toIcebergValue } from './iceberg-value.js'
 export {
   type JsonValue,

@@ -1,5 +1,5 @@
 import type { Expression } from './expression.js'
-import { boundsMightMatch, partitionMightMatch } from './file-pruning.js'
+import { boundsMightMatch, manifestMightMatch, partitionMightMatch } from './file-pruning.js'
 import { compareIcebergValues } from './iceberg-value.js'
 import type { ManifestFile, ResolvedEntry } from './manifest.js'
 import { readManifest, readManifestList } from './manifest-io.js'
@@ -147,11 +147,18 @@ export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Prom
   const snapshot = snapshotById(m, opts.snapshotId)
   const schema = opts.schema ?? currentSchema(m)
   if (!snapshot) return { snapshotId: null, schema, tasks: [], totalDataFiles: 0 }
-  const live = await liveEntries(table, snapshot)
+  const filter = opts.filter
+  const manifests = (await snapshotManifests(table, snapshot)).filter((mf) => {
+    if (!filter || mf.content !== 0) return true
+    const spec = m['partition-specs'].find((s) => s['spec-id'] === mf.partitionSpecId)
+    return !spec || manifestMightMatch(mf, spec, schema, filter)
+  })
+  const live = (await Promise.all(manifests.map((mf) => manifestEntries(table, mf))))
+    .flat()
+    .filter((e) => e.status !== 2)
   const data = live.filter((e) => e.dataFile.content === 0)
   const posDeletes = live.filter((e) => e.dataFile.content === 1)
   const eqDeletes = live.filter((e) => e.dataFile.content === 2)
-  const filter = opts.filter
   const kept = filter
     ? data.filter((e) => {
         const spec = m['partition-specs'].find((s) => s['spec-id'] === e.specId) ?? specById(m)

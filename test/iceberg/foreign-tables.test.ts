@@ -72,6 +72,15 @@ describe('concrete values of foreign tables', () => {
     expect(await readTable(t, { snapshotId: 6458828015811002920n })).toHaveLength(15)
   })
 
+  it('reads the Athena table from its object-storage data layout', async () => {
+    const t = await loadTable(
+      store,
+      'foreign/athena/example/metadata/00001-aaf0d033-d06b-43c7-be60-67f83abd4aca.metadata.json',
+    )
+    const rows = await readTable(t)
+    expect(rows.map((r) => r.name).sort()).toEqual(['Alice', 'Bob'])
+  })
+
   it('keeps 64-bit snapshot ids exact', async () => {
     const t = await loadTable(store, 'foreign/java/bunnies/metadata/v5.metadata.json')
     expect(t.metadata['current-snapshot-id']).toBe(9158179788527662767n)

@@ -5,9 +5,11 @@ import {
   type CommitResult,
   createTable,
   loadTable,
+  manifestMightMatch,
   planScan,
   readTable,
   registerTable,
+  snapshotManifests,
 } from '../../src/iceberg/index.js'
 import type { LocalObjectStore } from '../../src/storage/local.js'
 import { fixedClock } from '../../src/util/clock.js'
@@ -101,6 +103,36 @@ describe('partitioned tables', () => {
     expect(byAmount.tasks).toHaveLength(1)
     const none = await planScan(t, { filter: { op: 'eq', column: 'name', value: 'zzz' } })
     expect(none.tasks).toHaveLength(0)
+  })
+
+  it('skips whole manifests whose partition summaries cannot match', async () => {
+    let r = await createTable(
+      store,
+      {
+        tableKey: 'w/tarn/manifests',
+        source: "SELECT 1 AS n, DATE '2024-01-01' AS d",
+        partitionBy: [{ column: 'd', transform: 'identity' }],
+      },
+      deps,
+    )
+    for (const day of ['2024-01-02', '2024-01-03']) {
+      r = await appendRows(
+        await loadTable(store, r.metadataLocation),
+        `SELECT 2 AS n, DATE '${day}' AS d`,
+        deps,
+      )
+    }
+    const t = await loadTable(store, r.metadataLocation)
+    const manifests = await snapshotManifests(t, t.metadata.snapshots.at(-1)!)
+    expect(manifests).toHaveLength(3)
+    const spec = t.metadata['partition-specs'][0]!
+    const schema = t.metadata.schemas[0]!
+    const hits = manifests.filter((m) =>
+      manifestMightMatch(m, spec, schema, { op: 'eq', column: 'd', value: '2024-01-02' }),
+    )
+    expect(hits).toHaveLength(1)
+    const plan = await planScan(t, { filter: { op: 'gt', column: 'd', value: '2024-01-01' } })
+    expect(plan.tasks).toHaveLength(2)
   })
 
   it('writes column sizes, counts and bounds into manifests', async () => {
