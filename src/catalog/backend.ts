@@ -48,6 +48,8 @@ export interface CatalogBackend {
   getCommits(hashes: readonly string[]): Promise<ReadonlyMap<string, Commit>>
   /** Stores a commit and its new objects (idempotent). */
   putCommit(commit: Commit, objects: readonly StoredObject[]): Promise<void>
+  /** Stores many commits and objects in one transaction (bulk import of history; idempotent). */
+  putCommits(commits: readonly Commit[], objects: readonly StoredObject[]): Promise<void>
   /** Full hashes that start with `prefix`, at most `limit`. */
   findCommitHashes(prefix: string, limit: number): Promise<string[]>
 

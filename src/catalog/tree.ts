@@ -15,7 +15,7 @@ export interface TreeDiffEntry {
 }
 
 /** The most entries a leaf holds before it splits into 16 children. */
-export const LEAF_CAPACITY = 32
+export const LEAF_CAPACITY = 16
 
 interface Entry {
   readonly key: string
@@ -45,10 +45,12 @@ function nibble(key: string, depth: number): number {
 }
 
 function encodeNode(node: Node): StoredObject {
+  // Written by hand (not through canonicalJson) because this is the hot path of every commit; the output is the
+  // canonical JSON of { l: [[key, value], ...] } or { c: [hash | null x 16], n: count }.
   const text =
     node.kind === 'leaf'
       ? `{"l":[${node.entries.map((e) => `[${JSON.stringify(e.key)},${e.json}]`).join(',')}]}`
-      : canonicalJson({ c: node.children.map((c) => c ?? null), n: node.count })
+      : `{"c":[${node.children.map((c) => (c === undefined ? 'null' : `"${c}"`)).join(',')}],"n":${node.count}}`
   const data = encoder.encode(text)
   return { hash: sha256Hex(data), data }
 }
@@ -93,49 +95,62 @@ export class Tree {
   static readonly emptyNode: StoredObject = EMPTY_LEAF
 
   readonly #source: NodeSource
-  readonly #cache = new Map<string, Node>()
-  readonly #cacheLimit: number
+  // Two-generation cache: O(1) inserts and lookups with LRU-like eviction (a Map used as a FIFO degrades because
+  // deleting from its front leaves tombstones that every later iteration has to skip).
+  #young = new Map<string, Node>()
+  #old = new Map<string, Node>()
+  readonly #generationSize: number
 
   constructor(source: NodeSource, cacheLimit = 50_000) {
     this.#source = source
-    this.#cacheLimit = cacheLimit
+    this.#generationSize = Math.max(16, cacheLimit >> 1)
     this.#remember(EMPTY_LEAF.hash, { kind: 'leaf', entries: [] })
   }
 
+  #cached(hash: string): Node | undefined {
+    const young = this.#young.get(hash)
+    if (young) return young
+    const old = this.#old.get(hash)
+    if (old) this.#remember(hash, old)
+    return old
+  }
+
   #remember(hash: string, node: Node): void {
-    if (this.#cache.size >= this.#cacheLimit) {
-      const oldest = this.#cache.keys().next().value
-      if (oldest !== undefined) this.#cache.delete(oldest)
+    if (this.#young.size >= this.#generationSize) {
+      this.#old = this.#young
+      this.#young = new Map()
     }
-    this.#cache.set(hash, node)
+    this.#young.set(hash, node)
   }
 
   async #loadMany(hashes: readonly string[]): Promise<Node[]> {
-    const missing = hashes.filter((h) => !this.#cache.has(h))
-    if (missing.length > 0) {
-      const found = await this.#source.getObjects([...new Set(missing)])
-      for (const h of missing) {
-        const data = found.get(h)
-        if (!data)
-          throw new TarnError('CATALOG_ERROR', `tree node ${h} is missing from the catalog`, { hash: h })
-        this.#remember(h, decodeNode(h, data))
-      }
+    const out: (Node | undefined)[] = hashes.map((h) => this.#cached(h))
+    const missing = [...new Set(hashes.filter((_, i) => out[i] === undefined))]
+    if (missing.length === 0) return out as Node[]
+    const found = await this.#source.getObjects(missing)
+    const loaded = new Map<string, Node>()
+    for (const h of missing) {
+      const data = found.get(h)
+      if (!data) throw new TarnError('CATALOG_ERROR', `tree node ${h} is missing from the catalog`, { hash: h })
+      const node = decodeNode(h, data)
+      loaded.set(h, node)
+      this.#remember(h, node)
     }
-    return hashes.map((h) => this.#cache.get(h) as Node)
+    return out.map((n, i) => n ?? (loaded.get(hashes[i] as string) as Node))
   }
 
   async #load(hash: string): Promise<Node> {
-    return (await this.#loadMany([hash]))[0] as Node
+    return this.#cached(hash) ?? ((await this.#loadMany([hash]))[0] as Node)
   }
 
   /** The value stored under `key`, or undefined. */
   async get(root: string, key: string): Promise<CanonicalValue | undefined> {
-    let node = await this.#load(root)
+    let node = this.#cached(root) ?? (await this.#load(root))
     for (let depth = 0; ; depth++) {
       if (node.kind === 'leaf') return node.entries.find((e) => e.key === key)?.value
       const child = node.children[nibble(key, depth)]
       if (child === undefined) return undefined
-      node = await this.#load(child)
+      node = this.#cached(child) ?? (await this.#load(child))
     }
   }
 
@@ -191,7 +206,7 @@ export class Tree {
     changes: readonly Entry[] | readonly { key: string; value: null }[],
     created: StoredObject[],
   ): Promise<{ hash: string; count: number }> {
-    const node = await this.#load(hash)
+    const node = this.#cached(hash) ?? (await this.#load(hash))
     if (node.kind === 'leaf') {
       const map = new Map(node.entries.map((e) => [e.key, e]))
       for (const c of changes) {
@@ -211,7 +226,8 @@ export class Tree {
     let count = node.count
     for (const [n, group] of groups) {
       const before = children[n]
-      const beforeCount = before === undefined ? 0 : await this.#count(before)
+      const beforeNode = before === undefined ? undefined : (this.#cached(before) ?? (await this.#load(before)))
+      const beforeCount = beforeNode === undefined ? 0 : beforeNode.kind === 'leaf' ? beforeNode.entries.length : beforeNode.count
       const after = await this.#applyAt(before ?? Tree.emptyRoot, depth + 1, group as Entry[], created)
       children[n] = after.count === 0 ? undefined : after.hash
       count += after.count - beforeCount
@@ -229,11 +245,6 @@ export class Tree {
     this.#remember(stored.hash, inner)
     created.push(stored)
     return { hash: stored.hash, count }
-  }
-
-  async #count(hash: string): Promise<number> {
-    const node = await this.#load(hash)
-    return node.kind === 'leaf' ? node.entries.length : node.count
   }
 
   /**

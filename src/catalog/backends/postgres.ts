@@ -244,6 +244,30 @@ export class PostgresBackend implements CatalogBackend {
     })
   }
 
+  async putCommits(commits: readonly Commit[], objects: readonly StoredObject[]): Promise<void> {
+    await this.#tx('write', async (c) => {
+      for (let i = 0; i < objects.length; i += 5000) await this.#insertObjects(c, objects.slice(i, i + 5000))
+      for (let i = 0; i < commits.length; i += 5000) {
+        const batch = commits.slice(i, i + 5000)
+        await c.query(
+          `INSERT INTO commits (hash, parents, tree, generation, author, message, ts, properties)
+           SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::jsonb[])
+           ON CONFLICT (hash) DO NOTHING`,
+          [
+            batch.map((x) => x.hash),
+            batch.map((x) => JSON.stringify(x.parents)),
+            batch.map((x) => x.tree),
+            batch.map((x) => x.generation),
+            batch.map((x) => x.author),
+            batch.map((x) => x.message),
+            batch.map((x) => x.timestamp),
+            batch.map((x) => JSON.stringify(x.properties)),
+          ],
+        )
+      }
+    })
+  }
+
   async findCommitHashes(prefix: string, limit: number): Promise<string[]> {
     const rows = await this.#q<{ hash: string }>(
       'read',

@@ -7,7 +7,7 @@ import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../typ
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS commits (
   hash TEXT PRIMARY KEY, parents TEXT NOT NULL, tree TEXT NOT NULL, generation INTEGER NOT NULL,
   author TEXT NOT NULL, message TEXT NOT NULL, ts INTEGER NOT NULL, properties TEXT NOT NULL
@@ -93,6 +93,7 @@ export class SqliteBackend implements CatalogBackend {
   readonly kind = 'sqlite' as const
   readonly location: string
   readonly #db: Database.Database
+  readonly #statements = new Map<string, Database.Statement>()
 
   private constructor(path: string, db: Database.Database) {
     this.location = path
@@ -112,30 +113,37 @@ export class SqliteBackend implements CatalogBackend {
     })
   }
 
+  #sql(text: string): Database.Statement {
+    let st = this.#statements.get(text)
+    if (!st) {
+      st = this.#db.prepare(text)
+      this.#statements.set(text, st)
+    }
+    return st
+  }
+
   async migrate(): Promise<void> {
     wrap('migrate', this.location, () => this.#db.exec(SCHEMA))
   }
 
   async getMeta(key: string): Promise<string | undefined> {
     return wrap('read', this.location, () => {
-      const row = this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as
-        | { value: string }
-        | undefined
+      const row = this.#sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined
       return row?.value
     })
   }
 
   async initMeta(key: string, value: string): Promise<string> {
     return wrap('write', this.location, () => {
-      this.#db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value)
-      return (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value
+      this.#sql('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value)
+      return (this.#sql('SELECT value FROM meta WHERE key = ?').get(key) as { value: string }).value
     })
   }
 
   async getObjects(hashes: readonly string[]): Promise<ReadonlyMap<string, Uint8Array>> {
     return wrap('read', this.location, () => {
       const out = new Map<string, Uint8Array>()
-      const stmt = this.#db.prepare('SELECT data FROM objects WHERE hash = ?')
+      const stmt = this.#sql('SELECT data FROM objects WHERE hash = ?')
       for (const h of hashes) {
         const row = stmt.get(h) as { data: Buffer } | undefined
         if (row) out.set(h, new Uint8Array(row.data))
@@ -145,25 +153,27 @@ export class SqliteBackend implements CatalogBackend {
   }
 
   #insertObjects(objects: readonly StoredObject[]): void {
-    const stmt = this.#db.prepare('INSERT OR IGNORE INTO objects (hash, data) VALUES (?, ?)')
-    for (const o of objects) stmt.run(o.hash, Buffer.from(o.data))
+    // One multi-row statement per batch of up to 16: a commit usually writes a handful of tree nodes.
+    for (let i = 0; i < objects.length; i += 16) {
+      const batch = objects.slice(i, i + 16)
+      const st = this.#sql(`INSERT OR IGNORE INTO objects (hash, data) VALUES ${batch.map(() => '(?, ?)').join(', ')}`)
+      st.run(batch.flatMap((o) => [o.hash, Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)]))
+    }
   }
 
   #insertCommit(c: Commit): void {
-    this.#db
-      .prepare(
-        'INSERT OR IGNORE INTO commits (hash, parents, tree, generation, author, message, ts, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      )
-      .run(
-        c.hash,
-        JSON.stringify(c.parents),
-        c.tree,
-        c.generation,
-        c.author,
-        c.message,
-        c.timestamp,
-        JSON.stringify(c.properties),
-      )
+    this.#sql(
+      'INSERT OR IGNORE INTO commits (hash, parents, tree, generation, author, message, ts, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(
+      c.hash,
+      JSON.stringify(c.parents),
+      c.tree,
+      c.generation,
+      c.author,
+      c.message,
+      c.timestamp,
+      JSON.stringify(c.properties),
+    )
   }
 
   async putObjects(objects: readonly StoredObject[]): Promise<void> {
@@ -173,7 +183,7 @@ export class SqliteBackend implements CatalogBackend {
   async getCommits(hashes: readonly string[]): Promise<ReadonlyMap<string, Commit>> {
     return wrap('read', this.location, () => {
       const out = new Map<string, Commit>()
-      const stmt = this.#db.prepare('SELECT * FROM commits WHERE hash = ?')
+      const stmt = this.#sql('SELECT * FROM commits WHERE hash = ?')
       for (const h of hashes) {
         const row = stmt.get(h) as CommitRow | undefined
         if (row) out.set(h, toCommit(row))
@@ -193,18 +203,29 @@ export class SqliteBackend implements CatalogBackend {
     )
   }
 
+  async putCommits(commits: readonly Commit[], objects: readonly StoredObject[]): Promise<void> {
+    wrap('write', this.location, () =>
+      this.#db
+        .transaction(() => {
+          this.#insertObjects(objects)
+          for (const c of commits) this.#insertCommit(c)
+        })
+        .immediate(),
+    )
+  }
+
   async findCommitHashes(prefix: string, limit: number): Promise<string[]> {
     return wrap('read', this.location, () => {
-      const rows = this.#db
-        .prepare('SELECT hash FROM commits WHERE hash >= ? AND hash < ? ORDER BY hash LIMIT ?')
-        .all(prefix, `${prefix}g`, limit) as { hash: string }[]
+      const rows = this.#sql(
+        'SELECT hash FROM commits WHERE hash >= ? AND hash < ? ORDER BY hash LIMIT ?',
+      ).all(prefix, `${prefix}g`, limit) as { hash: string }[]
       return rows.map((r) => r.hash)
     })
   }
 
   async getRef(name: string): Promise<RefInfo | undefined> {
     return wrap('read', this.location, () => {
-      const row = this.#db.prepare('SELECT * FROM refs WHERE name = ?').get(name) as RefRow | undefined
+      const row = this.#sql('SELECT * FROM refs WHERE name = ?').get(name) as RefRow | undefined
       return row ? toRef(row) : undefined
     })
   }
@@ -213,28 +234,30 @@ export class SqliteBackend implements CatalogBackend {
     return wrap('read', this.location, () => {
       const rows = (
         kind
-          ? this.#db.prepare('SELECT * FROM refs WHERE kind = ? ORDER BY name').all(kind)
-          : this.#db.prepare('SELECT * FROM refs ORDER BY name').all()
+          ? this.#sql('SELECT * FROM refs WHERE kind = ? ORDER BY name').all(kind)
+          : this.#sql('SELECT * FROM refs ORDER BY name').all()
       ) as RefRow[]
       return rows.map(toRef)
     })
   }
 
   #log(name: string, oldHead: string | null, newHead: string | null, at: number, operation: string): void {
-    this.#db
-      .prepare('INSERT INTO reflog (name, old_head, new_head, at, operation) VALUES (?, ?, ?, ?, ?)')
-      .run(name, oldHead, newHead, at, operation)
+    this.#sql('INSERT INTO reflog (name, old_head, new_head, at, operation) VALUES (?, ?, ?, ?, ?)').run(
+      name,
+      oldHead,
+      newHead,
+      at,
+      operation,
+    )
   }
 
   async createRef(ref: RefInfo, operation: string): Promise<boolean> {
     return wrap('write', this.location, () =>
       this.#db
         .transaction(() => {
-          const r = this.#db
-            .prepare(
-              'INSERT OR IGNORE INTO refs (name, kind, head, sealed, created_at) VALUES (?, ?, ?, ?, ?)',
-            )
-            .run(ref.name, ref.kind, ref.head, ref.sealed ? 1 : 0, ref.createdAt)
+          const r = this.#sql(
+            'INSERT OR IGNORE INTO refs (name, kind, head, sealed, created_at) VALUES (?, ?, ?, ?, ?)',
+          ).run(ref.name, ref.kind, ref.head, ref.sealed ? 1 : 0, ref.createdAt)
           if (r.changes === 1) this.#log(ref.name, null, ref.head, ref.createdAt, operation)
           return r.changes === 1
         })
@@ -246,14 +269,14 @@ export class SqliteBackend implements CatalogBackend {
     return wrap('write', this.location, () =>
       this.#db
         .transaction((): UpdateBranchOutcome => {
-          const row = this.#db.prepare('SELECT * FROM refs WHERE name = ?').get(u.name) as RefRow | undefined
+          const row = this.#sql('SELECT * FROM refs WHERE name = ?').get(u.name) as RefRow | undefined
           if (!row) return 'missing'
           if (row.kind !== 'branch') return 'not-branch'
           if (row.sealed) return 'sealed'
           if (row.head !== u.expectedHead) return 'moved'
           if (u.objects) this.#insertObjects(u.objects)
           if (u.commit) this.#insertCommit(u.commit)
-          this.#db.prepare('UPDATE refs SET head = ? WHERE name = ?').run(u.newHead, u.name)
+          this.#sql('UPDATE refs SET head = ? WHERE name = ?').run(u.newHead, u.name)
           this.#log(u.name, u.expectedHead, u.newHead, u.at, u.operation)
           return 'ok'
         })
@@ -265,11 +288,11 @@ export class SqliteBackend implements CatalogBackend {
     return wrap('write', this.location, () =>
       this.#db
         .transaction(() => {
-          const row = this.#db.prepare('SELECT * FROM refs WHERE name = ? AND kind = ?').get(name, kind) as
+          const row = this.#sql('SELECT * FROM refs WHERE name = ? AND kind = ?').get(name, kind) as
             | RefRow
             | undefined
           if (!row || (expectedHead !== undefined && row.head !== expectedHead)) return false
-          this.#db.prepare('DELETE FROM refs WHERE name = ?').run(name)
+          this.#sql('DELETE FROM refs WHERE name = ?').run(name)
           this.#log(name, row.head, null, at, `delete ${kind}`)
           return true
         })
@@ -281,10 +304,10 @@ export class SqliteBackend implements CatalogBackend {
     return wrap('write', this.location, () =>
       this.#db
         .transaction(() => {
-          const row = this.#db.prepare('SELECT * FROM refs WHERE name = ?').get(from) as RefRow | undefined
+          const row = this.#sql('SELECT * FROM refs WHERE name = ?').get(from) as RefRow | undefined
           if (!row) return 'missing' as const
-          if (this.#db.prepare('SELECT 1 FROM refs WHERE name = ?').get(to)) return 'exists' as const
-          this.#db.prepare('UPDATE refs SET name = ? WHERE name = ?').run(to, from)
+          if (this.#sql('SELECT 1 FROM refs WHERE name = ?').get(to)) return 'exists' as const
+          this.#sql('UPDATE refs SET name = ? WHERE name = ?').run(to, from)
           this.#log(from, row.head, null, at, `rename to ${to}`)
           this.#log(to, null, row.head, at, `rename from ${from}`)
           return 'ok' as const
@@ -297,9 +320,7 @@ export class SqliteBackend implements CatalogBackend {
     return wrap('write', this.location, () =>
       this.#db
         .transaction(() => {
-          const r = this.#db
-            .prepare("UPDATE refs SET sealed = 1 WHERE name = ? AND kind = 'branch'")
-            .run(name)
+          const r = this.#sql("UPDATE refs SET sealed = 1 WHERE name = ? AND kind = 'branch'").run(name)
           if (r.changes === 1) this.#log(name, null, null, at, 'seal')
           return r.changes === 1
         })
@@ -309,7 +330,7 @@ export class SqliteBackend implements CatalogBackend {
 
   async reflog(name: string): Promise<ReflogEntry[]> {
     return wrap('read', this.location, () => {
-      const rows = this.#db.prepare('SELECT * FROM reflog WHERE name = ? ORDER BY id').all(name) as {
+      const rows = this.#sql('SELECT * FROM reflog WHERE name = ? ORDER BY id').all(name) as {
         name: string
         old_head: string | null
         new_head: string | null
