@@ -411,6 +411,39 @@ export function describeCatalogContract(
       expect(log[1]?.newHead).toBe(c1.hash)
     })
 
+    it('bulk-imports a history in one call and reads it back', async () => {
+      const { makeCommit } = await import('../../src/catalog/index.js')
+      const main = await catalog.getBranch('main')
+      const root = await catalog.getCommit(main.head)
+      const a = makeCommit(
+        { parents: [root.hash], tree: root.tree, author: 'x', message: 'a', timestamp: 1, properties: {} },
+        2,
+      )
+      const b = makeCommit(
+        {
+          parents: [a.hash],
+          tree: root.tree,
+          author: 'x',
+          message: 'b',
+          timestamp: 2,
+          properties: { k: 'v' },
+        },
+        3,
+      )
+      await backend.putCommits([a, b], [])
+      expect(
+        await backend.updateBranch({
+          name: 'main',
+          expectedHead: root.hash,
+          newHead: b.hash,
+          at: 3,
+          operation: 'import',
+        }),
+      ).toBe('ok')
+      expect((await catalog.log('main')).map((c) => c.message)).toEqual(['b', 'a', 'Initialize lake'])
+      expect((await catalog.getCommit(b.hash)).properties).toEqual({ k: 'v' })
+    })
+
     it('finds the merge base of diverged branches', async () => {
       const fork = await put('main', 'a', 1)
       await catalog.createBranch('x', { from: 'main' })
