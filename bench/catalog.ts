@@ -17,7 +17,12 @@ const HISTORY = Number(process.env.TARN_BENCH_HISTORY ?? 100_000)
 const ITER = 200
 
 function state(i: number, v: number): TableState {
-  return { metadataLocation: `s3://bench/t${i}/metadata/v${v}.metadata.json`, snapshotId: String(v), schemaId: 0, tableUuid: `uuid-${i}` }
+  return {
+    metadataLocation: `s3://bench/t${i}/metadata/v${v}.metadata.json`,
+    snapshotId: String(v),
+    schemaId: 0,
+    tableUuid: `uuid-${i}`,
+  }
 }
 
 /** Builds a lake with `tables` tables and `history` commits on main, bulk-loaded through the backend. */
@@ -32,7 +37,9 @@ async function buildLake(backend: CatalogBackend, tables: number, history: numbe
   let objects: StoredObject[] = []
   const initial = await tree.apply(
     parent.tree,
-    new Map(Array.from({ length: tables }, (_, i) => [entryKey.table(`tarn.t${i}`), tableValue(state(i, 0))])),
+    new Map(
+      Array.from({ length: tables }, (_, i) => [entryKey.table(`tarn.t${i}`), tableValue(state(i, 0))]),
+    ),
   )
   let root = initial.root
   objects.push(...initial.created)
@@ -45,7 +52,14 @@ async function buildLake(backend: CatalogBackend, tables: number, history: numbe
       objects.push(...step.created)
     }
     parent = makeCommit(
-      { parents: [parent.hash], tree: root, author: 'bench', message: `commit ${h}`, timestamp: ++ts, properties: {} },
+      {
+        parents: [parent.hash],
+        tree: root,
+        author: 'bench',
+        message: `commit ${h}`,
+        timestamp: ++ts,
+        properties: {},
+      },
       parent.generation + 1,
     )
     commits.push(parent)
@@ -56,7 +70,13 @@ async function buildLake(backend: CatalogBackend, tables: number, history: numbe
     }
   }
   await backend.putCommits(commits, objects)
-  await backend.updateBranch({ name: 'main', expectedHead: rootRef.head, newHead: parent.hash, at: ts, operation: 'bench import' })
+  await backend.updateBranch({
+    name: 'main',
+    expectedHead: rootRef.head,
+    newHead: parent.hash,
+    at: ts,
+    operation: 'bench import',
+  })
   return catalog
 }
 
@@ -84,7 +104,10 @@ function sqliteTarget(): Target {
 }
 
 async function postgresTarget(): Promise<Target | undefined> {
-  const url = process.env.TARN_BENCH_PG_URL ?? process.env.TARN_TEST_PG_URL ?? 'postgres://tarn:tarn@127.0.0.1:5432/tarn'
+  const url =
+    process.env.TARN_BENCH_PG_URL ??
+    process.env.TARN_TEST_PG_URL ??
+    'postgres://tarn:tarn@127.0.0.1:5432/tarn'
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
   try {
     await client.connect()
@@ -112,7 +135,11 @@ async function postgresTarget(): Promise<Target | undefined> {
 
 /** Median latencies of branch creation and single-table commits, measured alternately on the two lakes so that
  * machine noise hits both sides alike. */
-async function latencies(small: Catalog, large: Catalog, tables: [number, number]): Promise<{ branch: number[]; commit: number[] }> {
+async function latencies(
+  small: Catalog,
+  large: Catalog,
+  tables: [number, number],
+): Promise<{ branch: number[]; commit: number[] }> {
   const lakes = [small, large]
   const branch: number[][] = [[], []]
   const commit: number[][] = [[], []]
@@ -120,7 +147,9 @@ async function latencies(small: Catalog, large: Catalog, tables: [number, number
   for (let round = 0; round < ITER / 10; round++) {
     for (const [i, catalog] of lakes.entries()) {
       const n = tables[i] as number
-      branch[i]?.push(...(await timeEach(10, (k) => catalog.createBranch(`b${round}_${k}`, { from: 'main' }), 0)))
+      branch[i]?.push(
+        ...(await timeEach(10, (k) => catalog.createBranch(`b${round}_${k}`, { from: 'main' }), 0)),
+      )
       commit[i]?.push(
         ...(await timeEach(
           10,
@@ -148,14 +177,23 @@ async function mergeOf1000(catalog: Catalog): Promise<number> {
   await catalog.createBranch('wide', { from: 'main' })
   await catalog.commit({
     branch: 'wide',
-    changes: Array.from({ length: 1000 }, (_, i) => ({ type: 'putTable' as const, key: `t${i * 7}`, state: state(i * 7, 9e6 + i) })),
+    changes: Array.from({ length: 1000 }, (_, i) => ({
+      type: 'putTable' as const,
+      key: `t${i * 7}`,
+      state: state(i * 7, 9e6 + i),
+    })),
     message: 'change 1,000 tables',
   })
-  await catalog.commit({ branch: 'main', changes: [{ type: 'putTable', key: 't1', state: state(1, 8e6) }], message: 'move main' })
+  await catalog.commit({
+    branch: 'main',
+    changes: [{ type: 'putTable', key: 't1', state: state(1, 8e6) }],
+    message: 'move main',
+  })
   const t = performance.now()
   const r = await catalog.merge('wide', { into: 'main' })
   const ms = performance.now() - t
-  if (r.kind !== 'merge' || r.changes.tables.length !== 1000) throw new Error(`unexpected merge result ${r.kind}`)
+  if (r.kind !== 'merge' || r.changes.tables.length !== 1000)
+    throw new Error(`unexpected merge result ${r.kind}`)
   return ms
 }
 
@@ -220,11 +258,19 @@ export async function benchCatalog(): Promise<BenchSection> {
         },
       )
       const merge = await mergeOf1000(large)
-      results.push({ name: `three-way merge of a branch that changed 1,000 tables (${target.name})`, value: merge, unit: 'ms' })
+      results.push({
+        name: `three-way merge of a branch that changed 1,000 tables (${target.name})`,
+        value: merge,
+        unit: 'ms',
+      })
       await large.close()
       for (const mode of ['distinct branches', 'one branch'] as const) {
         const rate = await throughput(target, mode)
-        results.push({ name: `8 concurrent writers, ${mode} (${target.name})`, value: rate, unit: 'commits/s' })
+        results.push({
+          name: `8 concurrent writers, ${mode} (${target.name})`,
+          value: rate,
+          unit: 'commits/s',
+        })
       }
     } finally {
       await target.cleanup()

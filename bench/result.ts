@@ -40,7 +40,11 @@ export function median(xs: readonly number[]): number {
  * const ms = await timeEach(100, async (i) => { await work(i) })
  * ```
  */
-export async function timeEach(n: number, fn: (i: number) => Promise<unknown>, warmup = 5): Promise<number[]> {
+export async function timeEach(
+  n: number,
+  fn: (i: number) => Promise<unknown>,
+  warmup = 5,
+): Promise<number[]> {
   for (let i = 0; i < warmup; i++) await fn(-1 - i)
   const out: number[] = []
   for (let i = 0; i < n; i++) {

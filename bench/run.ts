@@ -22,9 +22,18 @@ function render(sections: readonly BenchSection[]): string {
     '',
   ]
   for (const s of sections) {
-    lines.push(`## ${s.title}`, '', s.description, '', '| measurement | value | unit | vs | ratio |', '|---|---:|---|---|---:|')
+    lines.push(
+      `## ${s.title}`,
+      '',
+      s.description,
+      '',
+      '| measurement | value | unit | vs | ratio |',
+      '|---|---:|---|---|---:|',
+    )
     for (const r of s.results) {
-      lines.push(`| ${r.name} | ${fmt(r.value)} | ${r.unit} | ${r.baseline ?? ''} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} |`)
+      lines.push(
+        `| ${r.name} | ${fmt(r.value)} | ${r.unit} | ${r.baseline ?? ''} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} |`,
+      )
     }
     const notes = s.results.filter((r) => r.note)
     if (notes.length > 0) lines.push('', ...notes.map((r) => `- ${r.name}: ${r.note}`))
@@ -41,7 +50,9 @@ for (const [name, bench] of Object.entries(BENCHES)) {
   const section = await bench()
   sections.push(section)
   for (const r of section.results) {
-    process.stdout.write(`${r.name.padEnd(72)} ${fmt(r.value).padStart(10)} ${r.unit}${r.ratio === undefined ? '' : `  (${r.ratio.toFixed(2)}x ${r.baseline})`}\n`)
+    process.stdout.write(
+      `${r.name.padEnd(72)} ${fmt(r.value).padStart(10)} ${r.unit}${r.ratio === undefined ? '' : `  (${r.ratio.toFixed(2)}x ${r.baseline})`}\n`,
+    )
   }
 }
 if (only.length === 0) {

@@ -131,7 +131,8 @@ export class Tree {
     const loaded = new Map<string, Node>()
     for (const h of missing) {
       const data = found.get(h)
-      if (!data) throw new TarnError('CATALOG_ERROR', `tree node ${h} is missing from the catalog`, { hash: h })
+      if (!data)
+        throw new TarnError('CATALOG_ERROR', `tree node ${h} is missing from the catalog`, { hash: h })
       const node = decodeNode(h, data)
       loaded.set(h, node)
       this.#remember(h, node)
@@ -226,8 +227,14 @@ export class Tree {
     let count = node.count
     for (const [n, group] of groups) {
       const before = children[n]
-      const beforeNode = before === undefined ? undefined : (this.#cached(before) ?? (await this.#load(before)))
-      const beforeCount = beforeNode === undefined ? 0 : beforeNode.kind === 'leaf' ? beforeNode.entries.length : beforeNode.count
+      const beforeNode =
+        before === undefined ? undefined : (this.#cached(before) ?? (await this.#load(before)))
+      const beforeCount =
+        beforeNode === undefined
+          ? 0
+          : beforeNode.kind === 'leaf'
+            ? beforeNode.entries.length
+            : beforeNode.count
       const after = await this.#applyAt(before ?? Tree.emptyRoot, depth + 1, group as Entry[], created)
       children[n] = after.count === 0 ? undefined : after.hash
       count += after.count - beforeCount

@@ -156,7 +156,9 @@ export class SqliteBackend implements CatalogBackend {
     // One multi-row statement per batch of up to 16: a commit usually writes a handful of tree nodes.
     for (let i = 0; i < objects.length; i += 16) {
       const batch = objects.slice(i, i + 16)
-      const st = this.#sql(`INSERT OR IGNORE INTO objects (hash, data) VALUES ${batch.map(() => '(?, ?)').join(', ')}`)
+      const st = this.#sql(
+        `INSERT OR IGNORE INTO objects (hash, data) VALUES ${batch.map(() => '(?, ?)').join(', ')}`,
+      )
       st.run(batch.flatMap((o) => [o.hash, Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength)]))
     }
   }
