@@ -10,7 +10,7 @@ import {
   manifestEntryAvroSchema,
 } from './avro/manifest-avro-schemas.js'
 import { bytesToBigInt, type IcebergValue } from './iceberg-value.js'
-import type { JsonValue } from './json/lossless-json.js'
+import { type JsonValue, stringifyJsonLossless } from './json/lossless-json.js'
 import type {
   DataFile,
   EntryStatus,
@@ -361,9 +361,9 @@ export function writeManifest(input: ManifestWriteInput): Uint8Array {
     records,
     syncMarker: input.syncMarker,
     metadata: {
-      schema: JSON.stringify(input.schema),
+      schema: stringifyJsonLossless(input.schema as unknown as JsonValue),
       'schema-id': String(input.schema['schema-id']),
-      'partition-spec': JSON.stringify(input.spec.fields),
+      'partition-spec': stringifyJsonLossless(input.spec.fields as unknown as JsonValue),
       'partition-spec-id': String(input.spec['spec-id']),
       'format-version': '2',
       content: input.content,

@@ -126,7 +126,8 @@ async function fileSelect(
     }
   }
   const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : ''
-  return `SELECT ${proj.join(', ')} FROM read_parquet(${sqlString(path)}, file_row_number = true) t${where}`
+  const rowNumbers = pos.length > 0 ? ', file_row_number = true' : ''
+  return `SELECT ${proj.join(', ')} FROM read_parquet(${sqlString(path)}${rowNumbers}) t${where}`
 }
 
 /**
