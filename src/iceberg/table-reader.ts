@@ -7,24 +7,11 @@ import { type FileScanTask, planScan, type ScanOptions, type ScanPlan } from './
 import { isListType, isMapType, isStructType } from './schema.js'
 import type { LoadedTable } from './table-loader.js'
 
-/**
- * Top-level columns of a Parquet file: field id (when present) and physical name.
- *
- * @example
- * ```ts
- * const cols = await parquetTopLevelColumns(conn, '/tmp/x.parquet') // [{ name: 'Breed Name', fieldId: 1 }, ...]
- * ```
- */
-export async function parquetTopLevelColumns(
-  conn: DuckDBConnection,
-  path: string,
-): Promise<{ readonly name: string; readonly fieldId: number | undefined }[]> {
-  const reader = await conn.runAndReadAll(
-    `SELECT name, field_id, num_children FROM parquet_schema(${sqlString(path)})`,
-  )
-  const rows = reader.getRowObjectsJS()
-  const out: { name: string; fieldId: number | undefined }[] = []
-  // Walk the flattened tree: the first row is the root; track how many descendants remain to skip.
+type ParquetColumn = { readonly name: string; readonly fieldId: number | undefined }
+
+function topLevel(rows: readonly Record<string, unknown>[]): ParquetColumn[] {
+  const out: ParquetColumn[] = []
+  // Walk the flattened tree: the first row is the root; a stack counts the children still to come per level.
   const stack: number[] = []
   rows.forEach((r, i) => {
     const children = r.num_children === null || r.num_children === undefined ? 0 : Number(r.num_children)
@@ -32,14 +19,45 @@ export async function parquetTopLevelColumns(
       stack.push(children)
       return
     }
-    const depth = stack.length
-    if (depth === 1)
-      out.push({ name: String(r.name), fieldId: r.field_id === null ? undefined : Number(r.field_id) })
-    // consume one child slot of the parent
+    if (stack.length === 1) {
+      out.push({
+        name: String(r.name),
+        fieldId: r.field_id === null || r.field_id === undefined ? undefined : Number(r.field_id),
+      })
+    }
     stack[stack.length - 1] = (stack[stack.length - 1] ?? 1) - 1
     if (children > 0) stack.push(children)
     while (stack.length > 0 && stack[stack.length - 1] === 0) stack.pop()
   })
+  return out
+}
+
+/**
+ * Top-level columns (field id when present, physical name) of many Parquet files, read with one query.
+ *
+ * @example
+ * ```ts
+ * const cols = await parquetTopLevelColumns(conn, ['/tmp/x.parquet']) // Map { '/tmp/x.parquet' => [{ name: 'Breed_x20Name', fieldId: 1 }, ...] }
+ * ```
+ */
+export async function parquetTopLevelColumns(
+  conn: DuckDBConnection,
+  paths: readonly string[],
+): Promise<Map<string, ParquetColumn[]>> {
+  const out = new Map<string, ParquetColumn[]>()
+  const unique = [...new Set(paths)]
+  if (unique.length === 0) return out
+  const reader = await conn.runAndReadAll(
+    `SELECT file_name, name, field_id, num_children FROM parquet_schema([${unique.map(sqlString).join(', ')}])`,
+  )
+  const byFile = new Map<string, Record<string, unknown>[]>()
+  for (const r of reader.getRowObjectsJS()) {
+    const f = String(r.file_name)
+    const list = byFile.get(f) ?? []
+    list.push(r)
+    byFile.set(f, list)
+  }
+  for (const p of unique) out.set(p, topLevel(byFile.get(p) ?? []))
   return out
 }
 
@@ -63,15 +81,13 @@ async function fileSelect(
   plan: ScanPlan,
   task: FileScanTask,
   conn: DuckDBConnection,
-  cache: Map<string, { name: string; fieldId: number | undefined }[]>,
+  cache: Map<string, ParquetColumn[]>,
 ): Promise<string> {
-  const colsOf = async (
-    e: ResolvedEntry,
-  ): Promise<{ path: string; cols: { name: string; fieldId: number | undefined }[] }> => {
+  const colsOf = async (e: ResolvedEntry): Promise<{ path: string; cols: ParquetColumn[] }> => {
     const path = await table.io.localPath(e.dataFile.filePath)
     let cols = cache.get(path)
     if (!cols) {
-      cols = await parquetTopLevelColumns(conn, path)
+      cols = (await parquetTopLevelColumns(conn, [path])).get(path) ?? []
       cache.set(path, cols)
     }
     return { path, cols }
@@ -147,7 +163,9 @@ export async function scanSql(
   conn: DuckDBConnection,
   where?: Expression,
 ): Promise<string> {
-  const cache = new Map<string, { name: string; fieldId: number | undefined }[]>()
+  const needed = plan.tasks.flatMap((t) => [t.dataFile, ...t.deletes.filter((d) => d.dataFile.content === 2)])
+  const paths = await Promise.all(needed.map((e) => table.io.localPath(e.dataFile.filePath)))
+  const cache = await parquetTopLevelColumns(conn, paths)
   const selects: string[] = []
   for (const task of plan.tasks) selects.push(await fileSelect(table, plan, task, conn, cache))
   let body: string
