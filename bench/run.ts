@@ -3,11 +3,19 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
 import { type BenchSection, fmt } from './result.js'
+import { benchSim } from './sim.js'
 
 type Bench = () => Promise<BenchSection>
 
 const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
+  sim: async () => ({
+    title: 'Scheduling simulator',
+    description:
+      "Eudoxia's default configuration (600 s at 1000 ticks/s, priority scheduler) and its regression traces, " +
+      'event-driven engine against the tick-by-tick engine in the same run; Eudoxia itself takes about 8 s here.',
+    results: await benchSim(),
+  }),
 }
 
 function render(sections: readonly BenchSection[]): string {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { priorityPolicy } from '../src/runtime/scheduler/priority.js'
 import { builtinPolicy } from '../src/runtime/scheduler/registry.js'
 import { rightSizePolicy } from '../src/runtime/scheduler/right-size.js'
@@ -87,7 +88,9 @@ export async function benchSim(): Promise<BenchResult[]> {
     ratio: round(rs.stats.adjusted_latency / first.stats.adjusted_latency, 3),
     note: 'lower is better',
   })
-  const ref = '/work/shared/reference/eudoxia'
+  const ref =
+    process.env.TARN_EUDOXIA_REFERENCE ??
+    join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'eudoxia')
   for (const c of ['naive_defaults_10m', 'priority_defaults_10m']) {
     const dir = `${ref}/${c}`
     if (!existsSync(`${dir}/trace.csv`)) continue

@@ -4,6 +4,7 @@ import { registerBranchCommands } from './commands/branch.js'
 import { registerHistoryCommands } from './commands/history.js'
 import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
+import { registerSimCommands } from './commands/sim.js'
 import { type CliContext, createContext } from './context.js'
 import { type CliIO, processIO } from './io.js'
 
@@ -29,6 +30,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBranchCommands(program, ctx)
   registerHistoryCommands(program, ctx)
   registerNamespaceCommands(program, ctx)
+  registerSimCommands(program, ctx.io)
   for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput())
   return program
 }

@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs'
+import { join } from 'node:path'
 import { Command } from 'commander'
 import { registerSimCommands } from '../../src/cli/commands/sim.js'
 import { memoryIO } from '../../src/cli/io.js'
+import { REFERENCE_DIR as SHARED_REFERENCE } from '../helpers/reference.js'
 
 /** Where the Eudoxia regression cases live (override with TARN_EUDOXIA_REFERENCE). */
-export const REFERENCE_DIR = process.env.TARN_EUDOXIA_REFERENCE ?? '/work/shared/reference/eudoxia'
+export const REFERENCE_DIR = process.env.TARN_EUDOXIA_REFERENCE ?? join(SHARED_REFERENCE, 'eudoxia')
 
 /** The two Eudoxia regression cases. */
 export const REFERENCE_CASES = ['naive_defaults_10m', 'priority_defaults_10m'] as const
