@@ -4,32 +4,35 @@ import type { Expression } from './expression.js'
 import type { ResolvedEntry } from './manifest.js'
 import { parquetColumnName } from './parquet-names.js'
 import { type FileScanTask, planScan, type ScanOptions, type ScanPlan } from './scan-planner.js'
-import { isListType, isMapType, isStructType } from './schema.js'
+import { type IcebergType, isListType, isMapType, isStructType } from './schema.js'
 import type { LoadedTable } from './table-loader.js'
 
-type ParquetColumn = { readonly name: string; readonly fieldId: number | undefined }
+/**
+ * A column of a Parquet file schema: physical name, Iceberg field id (when written) and children.
+ *
+ * @example
+ * ```ts
+ * const c: ParquetColumn = { name: 'Breed_x20Name', fieldId: 1, children: [] }
+ * ```
+ */
+export interface ParquetColumn {
+  readonly name: string
+  readonly fieldId: number | undefined
+  readonly children: readonly ParquetColumn[]
+}
 
 function topLevel(rows: readonly Record<string, unknown>[]): ParquetColumn[] {
-  const out: ParquetColumn[] = []
-  // Walk the flattened tree: the first row is the root; a stack counts the children still to come per level.
-  const stack: number[] = []
-  rows.forEach((r, i) => {
-    const children = r.num_children === null || r.num_children === undefined ? 0 : Number(r.num_children)
-    if (i === 0) {
-      stack.push(children)
-      return
-    }
-    if (stack.length === 1) {
-      out.push({
-        name: String(r.name),
-        fieldId: r.field_id === null || r.field_id === undefined ? undefined : Number(r.field_id),
-      })
-    }
-    stack[stack.length - 1] = (stack[stack.length - 1] ?? 1) - 1
-    if (children > 0) stack.push(children)
-    while (stack.length > 0 && stack[stack.length - 1] === 0) stack.pop()
-  })
-  return out
+  let i = 0
+  const node = (): ParquetColumn => {
+    const r = rows[i++] ?? {}
+    const n = r.num_children === null || r.num_children === undefined ? 0 : Number(r.num_children)
+    const children: ParquetColumn[] = []
+    for (let k = 0; k < n && i < rows.length; k++) children.push(node())
+    const id = r.field_id === null || r.field_id === undefined ? undefined : Number(r.field_id)
+    return { name: String(r.name), fieldId: id, children }
+  }
+  if (rows.length === 0) return []
+  return [...node().children]
 }
 
 /**
@@ -76,6 +79,52 @@ export interface ReadOptions extends ScanOptions {
   readonly connection?: DuckDBConnection
 }
 
+/**
+ * The DuckDB expression that reads a file value as the current type: primitives are cast (type promotion), struct
+ * fields, list elements and map values are matched by field id (renamed nested fields keep their data, added ones
+ * are NULL). Without field ids in the file the value is used as is.
+ *
+ * @example
+ * ```ts
+ * projectValue('t."s"', fileColumn, { type: 'struct', fields: [...] }, 0) // 'CASE WHEN t."s" IS NULL THEN NULL ELSE struct_pack(...) END'
+ * ```
+ */
+export function projectValue(
+  ref: string,
+  col: ParquetColumn | undefined,
+  type: IcebergType,
+  depth: number,
+): string {
+  if (isStructType(type)) {
+    if (!col || col.children.every((c) => c.fieldId === undefined)) return ref
+    const parts = type.fields.map((f) => {
+      const child = col.children.find((c) => c.fieldId === f.id)
+      const v = child
+        ? projectValue(`${ref}.${quoteIdent(child.name)}`, child, f.type, depth + 1)
+        : `CAST(NULL AS ${duckdbTypeOf(f.type)})`
+      return `${quoteIdent(f.name)} := ${v}`
+    })
+    return `CASE WHEN ${ref} IS NULL THEN NULL ELSE struct_pack(${parts.join(', ')}) END`
+  }
+  if (isListType(type)) {
+    const element = col?.children[0]?.children[0]
+    if (!element || element.fieldId === undefined) return ref
+    const x = `__e${depth}`
+    return `list_transform(${ref}, lambda ${x}: ${projectValue(x, element, type.element, depth + 1)})`
+  }
+  if (isMapType(type)) {
+    const kv = col?.children[0]?.children ?? []
+    const key = kv.find((c) => c.fieldId === type['key-id'])
+    const value = kv.find((c) => c.fieldId === type['value-id'])
+    if (!key || !value) return ref
+    const x = `__m${depth}`
+    const k = projectValue(`${x}.key`, key, type.key, depth + 1)
+    const v = projectValue(`${x}.value`, value, type.value, depth + 1)
+    return `map_from_entries(list_transform(map_entries(${ref}), lambda ${x}: struct_pack(key := ${k}, value := ${v})))`
+  }
+  return `CAST(${ref} AS ${duckdbTypeOf(type)})`
+}
+
 async function fileSelect(
   table: LoadedTable,
   plan: ScanPlan,
@@ -105,13 +154,10 @@ async function fileSelect(
     return cols.find((c) => names.has(c.name))?.name
   }
   const proj = plan.schema.fields.map((f) => {
-    const phys = physical(f.id, f.name)
-    const nested = isStructType(f.type) || isListType(f.type) || isMapType(f.type)
+    const col = hasIds ? cols.find((c) => c.fieldId === f.id) : undefined
+    const phys = col?.name ?? physical(f.id, f.name)
     if (phys === undefined) return `CAST(NULL AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
-    const ref = `t.${quoteIdent(phys)}`
-    return nested
-      ? `${ref} AS ${quoteIdent(f.name)}`
-      : `CAST(${ref} AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
+    return `${projectValue(`t.${quoteIdent(phys)}`, col, f.type, 0)} AS ${quoteIdent(f.name)}`
   })
   const conds: string[] = []
   const pos = task.deletes.filter((d) => d.dataFile.content === 1)

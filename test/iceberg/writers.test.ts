@@ -137,6 +137,39 @@ describe('writing tables', () => {
     expect(theirs.map((r) => r['new name'])).toEqual(['a', 'a', 'a', 'b'])
   })
 
+  it('maps nested struct fields, list elements and map values by field id', async () => {
+    const created = await createTable(
+      store,
+      {
+        tableKey: 'w/tarn/nested-evolve',
+        source: `SELECT 1 AS id, [1, 2] AS tags, {'a': 'x'} AS s, MAP {'k': {'a': 5}} AS m`,
+      },
+      deps,
+    )
+    const t = await loadTable(store, created.metadataLocation)
+    const schema = t.metadata.schemas[0]!
+    const fields = schema.fields.map((f) => {
+      if (f.name === 'tags' && typeof f.type === 'object' && f.type.type === 'list')
+        return { ...f, type: { ...f.type, element: 'long' } }
+      if (f.name === 's' && typeof f.type === 'object' && f.type.type === 'struct') {
+        return {
+          ...f,
+          type: {
+            ...f.type,
+            fields: [
+              ...f.type.fields.map((x) => ({ ...x, name: 'renamed' })),
+              { id: 99, name: 'added', required: false, type: 'int' },
+            ],
+          },
+        }
+      }
+      return f
+    })
+    const rows = await readTable(t, { schema: { ...schema, fields } })
+    expect(rows[0]?.tags).toEqual([1n, 2n])
+    expect(rows[0]?.s).toEqual({ renamed: 'x', added: null })
+  })
+
   it('writes Parquet files with Iceberg field ids and Avro files with field-id attributes', async () => {
     const created = await createTable(
       store,
