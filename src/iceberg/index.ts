@@ -107,6 +107,7 @@ export {
 export { icebergPrimitiveOf, schemaFromQuery } from './writer/duckdb-schema.js'
 export { importSourceSql } from './writer/import-source.js'
 export { fieldIdsOption, type WriteDataFilesInput, writeDataFiles } from './writer/parquet-writer.js'
+export { updatePartitionSpec } from './writer/partition-evolution.js'
 export { applySchemaChanges, evolveSchema, type SchemaChange } from './writer/schema-evolution.js'
 export {
   type CommitResult,

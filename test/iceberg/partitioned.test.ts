@@ -10,6 +10,7 @@ import {
   readTable,
   registerTable,
   snapshotManifests,
+  updatePartitionSpec,
 } from '../../src/iceberg/index.js'
 import type { LocalObjectStore } from '../../src/storage/local.js'
 import { fixedClock } from '../../src/util/clock.js'
@@ -133,6 +134,39 @@ describe('partitioned tables', () => {
     expect(hits).toHaveLength(1)
     const plan = await planScan(t, { filter: { op: 'gt', column: 'd', value: '2024-01-01' } })
     expect(plan.tasks).toHaveLength(2)
+  })
+
+  it('evolves the partition spec and reads files of both specs', async () => {
+    const created = await createTable(store, { tableKey: 'w/tarn/respec', source: SOURCE }, deps)
+    let t = await loadTable(store, created.metadataLocation)
+    const respec = await updatePartitionSpec(t, [{ column: 'ts', transform: 'day' }], deps)
+    t = await loadTable(store, respec.metadataLocation)
+    expect(t.metadata['default-spec-id']).toBe(1)
+    expect(t.metadata['partition-specs'][1]?.fields[0]?.['field-id']).toBe(1000)
+    const appended = await appendRows(
+      t,
+      `SELECT 100 AS id, 'x' AS name, TIMESTAMP '2030-01-01 00:00:00' AS ts, 1 AS amount`,
+      deps,
+    )
+    t = await loadTable(store, appended.metadataLocation)
+    expect(await readTable(t)).toHaveLength(21)
+    const plan = await planScan(t, { filter: { op: 'gte', column: 'ts', value: '2024-02-01 00:00:00' } })
+    const only2030 = await planScan(t, { filter: { op: 'eq', column: 'ts', value: '2030-01-01 00:00:00' } })
+    expect(only2030.tasks.map((x) => x.dataFile.specId)).toEqual([1])
+    expect(plan.tasks.map((x) => x.dataFile.specId).sort()).toEqual([0, 1])
+    expect((await icebird(appended)).length).toBe(21)
+  })
+
+  it('refuses NULL values in required columns', async () => {
+    const schema = {
+      type: 'struct' as const,
+      'schema-id': 0,
+      fields: [{ id: 1, name: 'id', required: true, type: 'long' }],
+    }
+    const created = await createTable(store, { tableKey: 'w/tarn/required', schema }, deps)
+    const t = await loadTable(store, created.metadataLocation)
+    await expect(appendRows(t, 'SELECT NULL::BIGINT AS id', deps)).rejects.toThrow(/Required columns/)
+    expect((await appendRows(t, 'SELECT 1 AS id', deps)).snapshotId).not.toBeNull()
   })
 
   it('writes column sizes, counts and bounds into manifests', async () => {

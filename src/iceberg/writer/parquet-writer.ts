@@ -213,6 +213,20 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
     await conn.run(
       `CREATE TEMP TABLE ${srcTable} AS SELECT *${rank} FROM (SELECT ${proj} FROM (${input.sourceSql}) src)`,
     )
+    const required = schema.fields.filter((f) => f.required)
+    if (required.length > 0) {
+      const checks = required.map(
+        (f) => `count(*) FILTER (WHERE ${quoteIdent(f.name)} IS NULL) AS ${quoteIdent(f.name)}`,
+      )
+      const nulls =
+        (await conn.runAndReadAll(`SELECT ${checks.join(', ')} FROM ${srcTable}`)).getRowObjectsJS()[0] ?? {}
+      const bad = required.filter((f) => Number(nulls[f.name] ?? 0) > 0).map((f) => f.name)
+      if (bad.length > 0) {
+        throw new TarnError('INVALID_ARGUMENT', `Required columns hold NULL values: ${bad.join(', ')}`, {
+          columns: bad,
+        })
+      }
+    }
     // Partition tuple of every distinct combination of source values, computed with the spec's transforms.
     const groups = new Map<string, { values: Map<number, IcebergValue>; keys: number[] }>()
     const combos = await conn.runAndReadAll(
