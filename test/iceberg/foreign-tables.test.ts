@@ -12,6 +12,7 @@ beforeAll(async () => {
 afterAll(async () => cleanup())
 
 const cases: [string, string, number][] = [
+  ['java/bunnies', 'v1.metadata.json', 0],
   ['java/bunnies', 'v2.metadata.json', 21],
   ['java/bunnies', 'v3.metadata.json', 21],
   ['java/bunnies', 'v4.metadata.json', 15],
@@ -21,8 +22,10 @@ const cases: [string, string, number][] = [
   ['spark/bunnies', 'v3.metadata.json', 20],
   ['spark/bunnies', 'v4.metadata.json', 20],
   ['spark/bunnies', 'v5.metadata.json', 20],
+  ['spark/rename_column', 'v1.metadata.json', 0],
   ['spark/rename_column', 'v2.metadata.json', 4],
   ['spark/rename_column', 'v3.metadata.json', 4],
+  ['athena/example', '00000-eedf51e6-8c09-463b-8850-844ee6ec1de0.metadata.json', 0],
   ['athena/example', '00001-aaf0d033-d06b-43c7-be60-67f83abd4aca.metadata.json', 2],
 ]
 
