@@ -51,7 +51,7 @@ export interface ScanOptions {
   readonly snapshotId?: bigint | string | null
   /** Prune files that cannot match this filter (rows are not filtered). */
   readonly filter?: Expression
-  /** Read with this schema (default: the table's current schema). */
+  /** Read with this schema (default: the snapshot's schema when travelling in time, else the current schema). */
   readonly schema?: Schema
 }
 
@@ -145,7 +145,9 @@ function samePartition(a: ResolvedEntry, b: ResolvedEntry): boolean {
 export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Promise<ScanPlan> {
   const m = table.metadata
   const snapshot = snapshotById(m, opts.snapshotId)
-  const schema = opts.schema ?? currentSchema(m)
+  const travelling =
+    opts.snapshotId !== undefined && opts.snapshotId !== null && snapshot?.['schema-id'] !== undefined
+  const schema = opts.schema ?? currentSchema(m, travelling ? snapshot?.['schema-id'] : undefined)
   if (!snapshot) return { snapshotId: null, schema, tasks: [], totalDataFiles: 0 }
   const filter = opts.filter
   const manifests = (await snapshotManifests(table, snapshot)).filter((mf) => {
