@@ -182,6 +182,25 @@ describe('partitioned tables', () => {
     expect(f?.upperBounds?.get(1)).toEqual(new Uint8Array([19, 0, 0, 0]))
   })
 
+  it('truncates long string bounds to 16 characters, incrementing the upper one', async () => {
+    const created = await createTable(
+      store,
+      {
+        tableKey: 'w/tarn/longstrings',
+        source: `SELECT 'abcdefghijklmnopqrstuvwxyz' AS s UNION ALL SELECT 'abcdefghijklmnopZZZ'`,
+      },
+      deps,
+    )
+    const t = await loadTable(store, created.metadataLocation)
+    const f = (await planScan(t)).tasks[0]?.dataFile.dataFile
+    expect(new TextDecoder().decode(f?.lowerBounds?.get(1))).toBe('abcdefghijklmnop')
+    expect(new TextDecoder().decode(f?.upperBounds?.get(1))).toBe('abcdefghijklmnoq')
+    expect(
+      (await planScan(t, { filter: { op: 'eq', column: 's', value: 'abcdefghijklmnopqrstuvwxyz' } })).tasks,
+    ).toHaveLength(1)
+    expect((await planScan(t, { filter: { op: 'eq', column: 's', value: 'b' } })).tasks).toHaveLength(0)
+  })
+
   it('rolls data files over at the target file size', async () => {
     const created = await createTable(
       store,

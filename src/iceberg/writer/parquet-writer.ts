@@ -91,8 +91,16 @@ function boundBytes(type: IcebergType, text: string, upper: boolean): Uint8Array
     if (type === 'string' && typeof v === 'string') {
       const cps = Array.from(v)
       if (cps.length > BOUND_PREFIX) {
-        if (upper) return undefined
-        v = cps.slice(0, BOUND_PREFIX).join('')
+        const prefix = cps.slice(0, BOUND_PREFIX)
+        if (upper) {
+          // the smallest string above every value with this prefix: increment the last incrementable code point
+          let i = prefix.length - 1
+          while (i >= 0 && (prefix[i]?.codePointAt(0) ?? 0) >= 0x10ffff) i--
+          if (i < 0) return undefined
+          let next = (prefix[i]?.codePointAt(0) ?? 0) + 1
+          if (next >= 0xd800 && next <= 0xdfff) next = 0xe000
+          v = [...prefix.slice(0, i), String.fromCodePoint(next)].join('')
+        } else v = prefix.join('')
       }
     }
     return v === null ? undefined : encodeSingleValue(type, v)
@@ -125,10 +133,8 @@ function fileMetrics(schema: Schema, stats: readonly StatsRow[]): Partial<DataFi
     const max = kv.get('max')
     const lo = min === undefined ? undefined : boundBytes(leaf.type, min, false)
     const hi = max === undefined ? undefined : boundBytes(leaf.type, max, true)
-    if (lo && hi) {
-      lowerBounds.set(leaf.id, lo)
-      upperBounds.set(leaf.id, hi)
-    }
+    if (lo) lowerBounds.set(leaf.id, lo)
+    if (hi) upperBounds.set(leaf.id, hi)
   }
   return { columnSizes, valueCounts, nullValueCounts, lowerBounds, upperBounds }
 }
