@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import {
   type AvroRecord,
@@ -22,6 +23,7 @@ import {
   writeManifestList,
 } from '../../src/iceberg/index.js'
 import { seededRandom } from '../../src/util/random.js'
+import { FOREIGN_TABLES } from './helpers.js'
 
 const rng = seededRandom(1)
 
@@ -35,10 +37,7 @@ describe('lossless JSON and table metadata', () => {
 
   it('round-trips table metadata with 64-bit snapshot ids', async () => {
     const { readFile } = await import('node:fs/promises')
-    const text = await readFile(
-      '/work/shared/reference/iceberg/foreign-tables/java/bunnies/metadata/v5.metadata.json',
-      'utf8',
-    )
+    const text = await readFile(join(FOREIGN_TABLES, 'java/bunnies/metadata/v5.metadata.json'), 'utf8')
     const m = parseTableMetadata(text)
     expect(m['current-snapshot-id']).toBe(9158179788527662767n)
     expect(m.snapshots[2]?.['parent-snapshot-id']).toBe(6458828015811002920n)

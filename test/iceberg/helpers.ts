@@ -2,9 +2,10 @@ import { cp, mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { LocalObjectStore } from '../../src/storage/local.js'
+import { REFERENCE_DIR } from '../helpers/reference.js'
 
 /** The reference foreign tables shipped with the project. */
-export const FOREIGN_TABLES = '/work/shared/reference/iceberg/foreign-tables'
+export const FOREIGN_TABLES = join(REFERENCE_DIR, 'iceberg', 'foreign-tables')
 
 /** A fresh warehouse directory with a local object store over it; `cleanup` removes it. */
 export async function tempStore(): Promise<{
