@@ -5,6 +5,7 @@ import { registerHistoryCommands } from './commands/history.js'
 import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
 import { registerSimCommands } from './commands/sim.js'
+import { registerTableCommands } from './commands/table.js'
 import { type CliContext, createContext } from './context.js'
 import { type CliIO, processIO } from './io.js'
 
@@ -30,6 +31,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerBranchCommands(program, ctx)
   registerHistoryCommands(program, ctx)
   registerNamespaceCommands(program, ctx)
+  registerTableCommands(program, ctx)
   registerSimCommands(program, ctx.io)
   for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput())
   return program

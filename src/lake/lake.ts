@@ -1,20 +1,33 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import type { CatalogBackend } from '../catalog/backend.js'
 import { Catalog, DEFAULT_BRANCH, DEFAULT_NAMESPACE, type LogOptions } from '../catalog/catalog.js'
-import { assertIdentifier } from '../catalog/names.js'
+import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
+import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
+import { registerTable } from '../iceberg/register-table.js'
+import { planScan } from '../iceberg/scan-planner.js'
+import type { NestedField } from '../iceberg/schema.js'
+import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
+import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
+import { withConnection } from '../iceberg/table-reader.js'
+import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
+import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
+import { appendRows, createTable } from '../iceberg/writer/table-writer.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
+import { RoutingObjectStore } from '../storage/routing.js'
 import { type Clock, systemClock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
 import { type Random, systemRandom } from '../util/random.js'
+import { resolveSources, type SourceFile, sourcesQuery, validateSources } from './import-sources.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
+import { parsePartitionBy } from './partition-by.js'
 
 /** Options of {@link Lake.open} and {@link Lake.init}. */
 export interface LakeOptions extends LakeLocation {
@@ -45,6 +58,43 @@ export interface LakeInfo {
 /** A branch or tag with its head commit. */
 export interface RefWithCommit extends RefInfo {
   readonly commit: Commit
+}
+
+/** What a table write (create, import, register) did. */
+export interface TableWriteResult {
+  readonly table: string
+  readonly branch: string
+  readonly commit: Commit
+  readonly state: TableState
+  /** Files read (imports). */
+  readonly files: readonly string[]
+  /** Rows added by this write. */
+  readonly addedRecords: number
+}
+
+/** A table's Iceberg description at a ref: schema, partition spec, snapshots, size. */
+export interface TableDetails {
+  readonly table: string
+  readonly ref: string
+  readonly state: TableState
+  readonly formatVersion: number
+  readonly location: string
+  readonly schema: readonly { id: number; name: string; type: string; required: boolean }[]
+  readonly partitionSpec: readonly { name: string; transform: string; sourceColumn: string }[]
+  readonly snapshots: readonly {
+    snapshotId: string
+    parentId: string | null
+    timestamp: string
+    operation: string
+    summary: Record<string, string>
+  }[]
+  readonly currentSnapshotId: string | null
+  /** Rows in the live data files (before delete files are applied). */
+  readonly recordCount: number
+  readonly dataFiles: number
+  readonly deleteFiles: number
+  readonly sizeBytes: number
+  readonly properties: Readonly<Record<string, string>>
 }
 
 /** A table listed at a ref. */
@@ -91,6 +141,7 @@ function defaultAuthor(env: Readonly<Record<string, string | undefined>>): strin
 export class Lake {
   readonly config: LakeConfig
   readonly catalog: Catalog
+  /** The warehouse, able to read files outside it by absolute URI (registered foreign tables). */
   readonly store: ObjectStore
   readonly clock: Clock
   readonly random: Random
@@ -118,33 +169,38 @@ export class Lake {
     const author = options.author ?? defaultAuthor(env)
     if (create) mkdirSync(config.home, { recursive: true })
     const backend = options.backend ?? openCatalogBackend(config.catalogUrl, { mustExist: !create })
-    const catalog = new Catalog(backend, {
-      clock,
-      author,
-      ...(options.tableMerger ? { tableMerger: options.tableMerger } : {}),
-    })
     let warehouse = config.warehouse
+    let store: RoutingObjectStore
     try {
-      if (create) {
-        await catalog.init()
-        warehouse = await backend.initMeta('warehouse', config.warehouse)
-      } else {
-        if (!(await catalog.isInitialized())) {
-          throw new TarnError(
-            'LAKE_NOT_FOUND',
-            `no lake in ${backend.location}; create one with \`tarn init\``,
-            {
-              catalog: backend.location,
-            },
-          )
-        }
-        warehouse = (await backend.getMeta('warehouse')) ?? config.warehouse
-      }
+      await backend.migrate()
+      warehouse = create
+        ? await backend.initMeta('warehouse', config.warehouse)
+        : ((await backend.getMeta('warehouse')) ?? config.warehouse)
+      store = new RoutingObjectStore(await openObjectStore(warehouse))
     } catch (e) {
       await backend.close()
       throw e
     }
-    const store = await openObjectStore(warehouse)
+    const catalog = new Catalog(backend, {
+      clock,
+      author,
+      tableMerger: options.tableMerger ?? appendOnlyTableMerger(store, { clock, random }),
+    })
+    try {
+      if (create) await catalog.init()
+      else if (!(await catalog.isInitialized())) {
+        throw new TarnError(
+          'LAKE_NOT_FOUND',
+          `no lake in ${backend.location}; create one with \`tarn init\``,
+          {
+            catalog: backend.location,
+          },
+        )
+      }
+    } catch (e) {
+      await Promise.allSettled([backend.close(), store.close()])
+      throw e
+    }
     return new Lake({ ...config, warehouse }, catalog, store, { clock, random, author })
   }
 
@@ -329,6 +385,281 @@ export class Lake {
         return { table, namespace: table.slice(0, dot), name: table.slice(dot + 1), state }
       })
       .filter((t) => options.namespace === undefined || t.namespace === options.namespace)
+  }
+
+  /** The Iceberg table behind a table key at a ref (or commit). */
+  async loadTable(
+    table: string,
+    options: { ref?: string } = {},
+  ): Promise<{ loaded: LoadedTable; state: TableState }> {
+    const key = parseTableKey(table)
+    const ref = options.ref ?? this.activeBranch()
+    const state = await this.catalog.getTable(ref, key.key)
+    if (!state)
+      throw new TarnError('TABLE_NOT_FOUND', `table ${key.key} does not exist at ${ref}`, {
+        table: key.key,
+        ref,
+      })
+    return { loaded: await loadTable(this.store, state.metadataLocation), state }
+  }
+
+  /** Schema, partition spec, snapshots, record count and size of a table at a ref (default: the active branch). */
+  async getTable(table: string, options: { ref?: string } = {}): Promise<TableDetails> {
+    const ref = options.ref ?? this.activeBranch()
+    const key = parseTableKey(table).key
+    const { loaded, state } = await this.loadTable(key, { ref })
+    const m = loaded.metadata
+    const schema = currentSchema(m)
+    const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
+    const byId = new Map(schema.fields.map((f) => [f.id, f.name]))
+    const plan = snapshotById(m) ? await planScan(loaded) : undefined
+    const deletes = new Set(plan?.tasks.flatMap((t) => t.deletes.map((d) => d.dataFile.filePath)) ?? [])
+    return {
+      table: key,
+      ref,
+      state,
+      formatVersion: m['format-version'],
+      location: m.location,
+      schema: schema.fields.map((f: NestedField) => ({
+        id: f.id,
+        name: f.name,
+        type: typeof f.type === 'string' ? f.type : JSON.stringify(f.type),
+        required: f.required,
+      })),
+      partitionSpec: (spec?.fields ?? []).map((f) => ({
+        name: f.name,
+        transform: f.transform,
+        sourceColumn: byId.get(f['source-id']) ?? String(f['source-id']),
+      })),
+      snapshots: m.snapshots.map((sn) => ({
+        snapshotId: sn['snapshot-id'].toString(),
+        parentId: sn['parent-snapshot-id'] === undefined ? null : sn['parent-snapshot-id'].toString(),
+        timestamp: new Date(sn['timestamp-ms']).toISOString(),
+        operation: sn.summary.operation,
+        summary: { ...sn.summary },
+      })),
+      currentSnapshotId: m['current-snapshot-id'] === null ? null : String(m['current-snapshot-id']),
+      recordCount: plan?.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0) ?? 0,
+      dataFiles: plan?.tasks.length ?? 0,
+      deleteFiles: deletes.size,
+      sizeBytes: plan?.tasks.reduce((a, t) => a + t.dataFile.dataFile.fileSizeInBytes, 0) ?? 0,
+      properties: { ...m.properties },
+    }
+  }
+
+  #deps(): { clock: Clock; random: Random } {
+    return { clock: this.clock, random: this.random }
+  }
+
+  async #commitTable(
+    branch: string,
+    key: string,
+    result: CommitResult,
+    base: string,
+    message: string,
+    properties: Record<string, string>,
+    files: readonly SourceFile[],
+  ): Promise<TableWriteResult> {
+    const commit = await this.catalog.commit({
+      branch,
+      changes: [{ type: 'putTable', key, state: result.state }],
+      message,
+      author: this.author,
+      expectedHead: base,
+      properties,
+    })
+    const snap = snapshotById(result.metadata)
+    return {
+      table: key,
+      branch,
+      commit,
+      state: result.state,
+      files: files.map((f) => f.source),
+      addedRecords: Number(snap?.summary['added-records'] ?? 0),
+    }
+  }
+
+  /**
+   * Creates a table on a branch from files (Parquet, CSV, JSON lines; local paths, globs or `s3://` URIs), with the
+   * schema inferred from them and an optional partition spec (`day(ts), region`). One commit. Nothing is written
+   * when a file is unreadable or its values do not fit the inferred schema.
+   */
+  async createTable(
+    table: string,
+    options: { from: string | readonly string[]; partitionedBy?: string; branch?: string; cwd?: string },
+  ): Promise<TableWriteResult> {
+    const key = parseTableKey(table)
+    const branch = options.branch ?? this.activeBranch()
+    const ref = await this.catalog.getBranch(branch)
+    const head = await this.catalog.getCommit(ref.head)
+    if (await this.catalog.getTable(head, key.key)) {
+      throw new TarnError(
+        'TABLE_EXISTS',
+        `table ${key.key} already exists on ${branch}; use \`tarn table import\` to append`,
+        {
+          table: key.key,
+          branch,
+        },
+      )
+    }
+    if (!(await this.catalog.getNamespace(head, key.namespace))) {
+      throw new TarnError('NAMESPACE_NOT_FOUND', `namespace ${key.namespace} does not exist on ${branch}`, {
+        namespace: key.namespace,
+        branch,
+      })
+    }
+    const partitionBy = options.partitionedBy ? parsePartitionBy(options.partitionedBy) : []
+    return withConnection(undefined, async (conn) => {
+      const files = await resolveSources(typeof options.from === 'string' ? [options.from] : options.from, {
+        cwd: options.cwd ?? process.cwd(),
+        store: this.store,
+        conn,
+      })
+      let schema: Awaited<ReturnType<typeof schemaFromQuery>>
+      try {
+        schema = await schemaFromQuery(conn, sourcesQuery(files))
+      } catch (e) {
+        throw new TarnError(
+          'INVALID_FILE',
+          `cannot read the files to import: ${(e as Error).message}`,
+          {
+            files: files.map((f) => f.source),
+          },
+          { cause: e },
+        )
+      }
+      await validateSources(conn, files, schema)
+      const suffix = Buffer.from(this.random.bytes(4)).toString('hex')
+      const result = await createTable(
+        this.store,
+        {
+          tableKey: `${key.namespace}/${key.name}-${suffix}`,
+          schema,
+          source: sourcesQuery(files),
+          partitionBy,
+          connection: conn,
+          summary: { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') },
+        },
+        this.#deps(),
+      )
+      return this.#commitTable(
+        branch,
+        key.key,
+        result,
+        head.hash,
+        `Create table ${key.key} from ${files.length} file(s)`,
+        {
+          'tarn.operation': 'create-table',
+          'tarn.table': key.key,
+        },
+        files,
+      )
+    })
+  }
+
+  /**
+   * Appends files to a table on a branch as one commit. A file imported before (same location, size and time) is
+   * refused unless `force`; a file whose columns or values do not fit the table is refused naming file and column.
+   */
+  async importTable(
+    table: string,
+    options: { from: string | readonly string[]; branch?: string; force?: boolean; cwd?: string },
+  ): Promise<TableWriteResult> {
+    const key = parseTableKey(table)
+    const branch = options.branch ?? this.activeBranch()
+    const ref = await this.catalog.getBranch(branch)
+    const head = await this.catalog.getCommit(ref.head)
+    const { loaded } = await this.loadTable(key.key, { ref: `@${head.hash}` })
+    return withConnection(undefined, async (conn) => {
+      const files = await resolveSources(typeof options.from === 'string' ? [options.from] : options.from, {
+        cwd: options.cwd ?? process.cwd(),
+        store: this.store,
+        conn,
+      })
+      if (!options.force) {
+        const seen = new Set(
+          loaded.metadata.snapshots.flatMap((sn) =>
+            (sn.summary['tarn.import-fingerprints'] ?? '').split(',').filter(Boolean),
+          ),
+        )
+        const again = files.filter((f) => seen.has(f.fingerprint))
+        if (again.length > 0) {
+          throw new TarnError(
+            'ALREADY_IMPORTED',
+            `already imported into ${key.key}: ${again.map((f) => f.source).join(', ')} (use --force to import again)`,
+            { table: key.key, files: again.map((f) => f.source) },
+          )
+        }
+      }
+      await validateSources(conn, files, currentSchema(loaded.metadata))
+      const result = await appendRows(loaded, sourcesQuery(files), this.#deps(), {
+        connection: conn,
+        summary: { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') },
+      })
+      return this.#commitTable(
+        branch,
+        key.key,
+        result,
+        head.hash,
+        `Import ${files.length} file(s) into ${key.key}`,
+        {
+          'tarn.operation': 'import',
+          'tarn.table': key.key,
+        },
+        files,
+      )
+    })
+  }
+
+  /**
+   * Registers an existing Iceberg table (any engine's) by its metadata file, zero-copy. With `allowMovedPaths`, paths
+   * under the recorded table location are read from the directory that holds the metadata now.
+   */
+  async registerTable(
+    table: string,
+    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string },
+  ): Promise<TableWriteResult> {
+    const key = parseTableKey(table)
+    const branch = options.branch ?? this.activeBranch()
+    const ref = await this.catalog.getBranch(branch)
+    const head = await this.catalog.getCommit(ref.head)
+    if (await this.catalog.getTable(head, key.key)) {
+      throw new TarnError('TABLE_EXISTS', `table ${key.key} already exists on ${branch}`, {
+        table: key.key,
+        branch,
+      })
+    }
+    const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(options.metadata)
+      ? options.metadata
+      : pathToFileURL(
+          isAbsolute(options.metadata)
+            ? options.metadata
+            : resolvePath(options.cwd ?? process.cwd(), options.metadata),
+        ).href
+    const result = await registerTable(this.store, uri, { allowMovedPaths: options.allowMovedPaths === true })
+    return this.#commitTable(
+      branch,
+      key.key,
+      result,
+      head.hash,
+      `Register table ${key.key} from ${uri}`,
+      {
+        'tarn.operation': 'register-table',
+        'tarn.table': key.key,
+      },
+      [],
+    )
+  }
+
+  /** Drops a table from a branch (its files stay for other commits that reference them; GC removes the rest). */
+  dropTable(table: string, options: { branch?: string } = {}): Promise<Commit> {
+    const key = parseTableKey(table)
+    return this.catalog.commit({
+      branch: options.branch ?? this.activeBranch(),
+      changes: [{ type: 'dropTable', key: key.key }],
+      message: `Drop table ${key.key}`,
+      author: this.author,
+    })
   }
 
   /** Releases the catalog connection and storage clients. */

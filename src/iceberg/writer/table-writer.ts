@@ -35,6 +35,8 @@ export interface WriteOptions {
   readonly connection?: DuckDBConnection
   /** Roll data files over at about this size (default: table property `write.target-file-size-bytes`, else none). */
   readonly targetFileSizeBytes?: number
+  /** Extra properties for the new snapshot's summary (e.g. where imported rows came from). */
+  readonly summary?: Readonly<Record<string, string>>
 }
 
 /**
@@ -188,7 +190,16 @@ export async function createTable(
     if (!input.source) return created
     const table = await reload(store, created)
     const files = await writeRows(table, conn, input.source, input, deps)
-    return commitSnapshot(table, { operation: 'append', added: files, removed: [] }, deps)
+    return commitSnapshot(
+      table,
+      {
+        operation: 'append',
+        added: files,
+        removed: [],
+        ...(input.summary ? { summary: input.summary } : {}),
+      },
+      deps,
+    )
   })
 }
 
@@ -208,7 +219,11 @@ export async function appendRows(
 ): Promise<CommitResult> {
   return withConnection(opts.connection, async (conn) => {
     const files = await writeRows(table, conn, source, opts, deps)
-    return commitSnapshot(table, { operation: 'append', added: files, removed: [] }, deps)
+    return commitSnapshot(
+      table,
+      { operation: 'append', added: files, removed: [], ...(opts.summary ? { summary: opts.summary } : {}) },
+      deps,
+    )
   })
 }
 

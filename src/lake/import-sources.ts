@@ -1,0 +1,194 @@
+import { mkdtemp, stat, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { basename, isAbsolute, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { duckdbTypeOf, quoteIdent, sqlString } from '../iceberg/duckdb-sql.js'
+import type { Schema } from '../iceberg/schema.js'
+import { importSourceSql } from '../iceberg/writer/import-source.js'
+import type { ObjectStore } from '../storage/object-store.js'
+import { sha256Hex } from '../util/canonical.js'
+import { TarnError } from '../util/errors.js'
+
+/** One file to import, fetched to a local path when it lives in object storage. */
+export interface SourceFile {
+  /** Where the user said it is (absolute path or URI). */
+  readonly source: string
+  /** A local path DuckDB can read. */
+  readonly localPath: string
+  readonly size: number
+  /** SHA-256 of source, size and modification time: how a re-import of the same file is recognised. */
+  readonly fingerprint: string
+}
+
+const GLOB = /[*?[]/
+
+function globToRegExp(glob: string): RegExp {
+  let re = ''
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        re += '.*'
+        i++
+      } else re += '[^/]*'
+    } else if (c === '?') re += '[^/]'
+    else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&').replace('[', '[')
+  }
+  return new RegExp(`^${re}$`)
+}
+
+/**
+ * Expands the `--from` arguments of an import (local paths, globs, `file://` and `s3://` URIs, S3 globs) into the
+ * files to read, fetching object-store files into a temporary directory. Fails with `INVALID_ARGUMENT` naming any
+ * argument that matches nothing.
+ *
+ * @example
+ * ```ts
+ * const files = await resolveSources(['data/*.parquet'], { cwd: process.cwd(), store, conn })
+ * ```
+ */
+export async function resolveSources(
+  from: readonly string[],
+  ctx: { cwd: string; store: ObjectStore; conn: DuckDBConnection },
+): Promise<SourceFile[]> {
+  const out: SourceFile[] = []
+  let scratch: string | undefined
+  for (const arg of from) {
+    const before = out.length
+    if (/^s3[an]?:\/\//i.test(arg)) {
+      const star = arg.search(GLOB)
+      const listPrefix = star < 0 ? arg : arg.slice(0, star)
+      const pattern = star < 0 ? undefined : globToRegExp(arg.replace(/^s3[an]:\/\//i, 's3://'))
+      for await (const info of ctx.store.list(listPrefix)) {
+        const uri = ctx.store.uriOf(info.key)
+        if (pattern ? !pattern.test(uri) : uri !== arg.replace(/^s3[an]:\/\//i, 's3://')) continue
+        scratch ??= await mkdtemp(join(tmpdir(), 'tarn-import-'))
+        const localPath = join(scratch, `${out.length}-${basename(info.key)}`)
+        await writeFile(localPath, await ctx.store.get(info.key))
+        out.push({
+          source: uri,
+          localPath,
+          size: info.size,
+          fingerprint: sha256Hex(`${uri}\n${info.size}\n${info.lastModified}`),
+        })
+      }
+    } else {
+      const path = arg.startsWith('file://')
+        ? fileURLToPath(arg)
+        : isAbsolute(arg)
+          ? arg
+          : resolve(ctx.cwd, arg)
+      const matches = GLOB.test(path)
+        ? (await ctx.conn.runAndReadAll(`SELECT file FROM glob(${sqlString(path)}) ORDER BY file`))
+            .getRowObjectsJS()
+            .map((r) => String(r.file))
+        : [path]
+      for (const file of matches) {
+        const st = await stat(file).catch(() => undefined)
+        if (!st?.isFile()) continue
+        out.push({
+          source: file,
+          localPath: file,
+          size: st.size,
+          fingerprint: sha256Hex(`file://${file}\n${st.size}\n${Math.floor(st.mtimeMs)}`),
+        })
+      }
+    }
+    if (out.length === before) {
+      throw new TarnError('INVALID_ARGUMENT', `no file matches ${arg}`, { from: arg })
+    }
+  }
+  return out
+}
+
+/** The DuckDB query that reads one source file. */
+export function sourceQuery(file: SourceFile): string {
+  return importSourceSql([file.localPath])
+}
+
+/** The DuckDB query that reads all source files as one relation (columns unified by name). */
+export function sourcesQuery(files: readonly SourceFile[]): string {
+  return importSourceSql(files.map((f) => f.localPath)).replace(/\)$/, ', union_by_name = true)')
+}
+
+/**
+ * Checks every file before anything is written: it must be readable, hold no column the table lacks, and every value
+ * must convert to the table's column type. Errors name the file and the column (`INVALID_FILE`, `SCHEMA_MISMATCH`).
+ *
+ * @example
+ * ```ts
+ * await validateSources(conn, files, currentSchema(table.metadata))
+ * ```
+ */
+export async function validateSources(
+  conn: DuckDBConnection,
+  files: readonly SourceFile[],
+  schema: Schema,
+): Promise<void> {
+  const fields = new Map(schema.fields.map((f) => [f.name, f]))
+  for (const file of files) {
+    let columns: { name: string; type: string }[]
+    try {
+      const rows = (await conn.runAndReadAll(`DESCRIBE (${sourceQuery(file)})`)).getRowObjectsJS()
+      columns = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+      await conn.run(`SELECT count(*) FROM (${sourceQuery(file)})`)
+    } catch (e) {
+      throw new TarnError(
+        'INVALID_FILE',
+        `cannot read ${file.source}: ${(e as Error).message}`,
+        { file: file.source },
+        { cause: e },
+      )
+    }
+    for (const c of columns) {
+      const field = fields.get(c.name)
+      if (!field) {
+        throw new TarnError(
+          'SCHEMA_MISMATCH',
+          `${file.source}: column ${JSON.stringify(c.name)} is not in the table`,
+          {
+            file: file.source,
+            column: c.name,
+            fileType: c.type,
+          },
+        )
+      }
+    }
+    const checks = columns.map((c) => {
+      const field = fields.get(c.name)
+      const type = duckdbTypeOf(field?.type ?? 'string')
+      const col = quoteIdent(c.name)
+      return `count(*) FILTER (WHERE ${col} IS NOT NULL AND TRY_CAST(${col} AS ${type}) IS NULL) AS ${quoteIdent(`bad_${c.name}`)}, any_value(${col}::VARCHAR) FILTER (WHERE ${col} IS NOT NULL AND TRY_CAST(${col} AS ${type}) IS NULL) AS ${quoteIdent(`ex_${c.name}`)}`
+    })
+    const requiredMissing = schema.fields.filter((f) => f.required && !columns.some((c) => c.name === f.name))
+    if (requiredMissing.length > 0) {
+      const f = requiredMissing[0] as (typeof requiredMissing)[number]
+      throw new TarnError(
+        'SCHEMA_MISMATCH',
+        `${file.source}: required column ${JSON.stringify(f.name)} is missing`,
+        {
+          file: file.source,
+          column: f.name,
+        },
+      )
+    }
+    if (checks.length === 0) continue
+    const result =
+      (
+        await conn.runAndReadAll(`SELECT ${checks.join(', ')} FROM (${sourceQuery(file)})`)
+      ).getRowObjectsJS()[0] ?? {}
+    for (const c of columns) {
+      const bad = Number(result[`bad_${c.name}`] ?? 0)
+      if (bad > 0) {
+        const field = fields.get(c.name)
+        const type = duckdbTypeOf(field?.type ?? 'string')
+        throw new TarnError(
+          'SCHEMA_MISMATCH',
+          `${file.source}: column ${JSON.stringify(c.name)} has ${bad} value(s) that are not ${type} (for example ${JSON.stringify(result[`ex_${c.name}`])}); the file has ${c.type}`,
+          { file: file.source, column: c.name, fileType: c.type, tableType: type, badValues: bad },
+        )
+      }
+    }
+  }
+}

@@ -1,0 +1,99 @@
+import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
+import { openObjectStore, parseStorageUri } from './open.js'
+
+const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/**
+ * The warehouse store, extended so that it can also address files outside the warehouse by absolute URI: registered
+ * foreign tables keep their files where they are (zero-copy) and are read through the same store.
+ *
+ * Keys inside the warehouse are relative, as with any store. A key that is an absolute URI (`file:///...`,
+ * `s3://bucket/...`) is routed to a store opened on that URI's root (`/` for local files, the bucket for S3), opened
+ * once and reused. `keyOf` returns the relative key for URIs inside the warehouse and the URI itself otherwise.
+ *
+ * @example
+ * ```ts
+ * const store = new RoutingObjectStore(await openObjectStore('file:///lake/warehouse'))
+ * await store.get('tarn/orders/metadata/v1.metadata.json')          // inside the warehouse
+ * await store.get('file:///data/foreign/t/metadata/v5.metadata.json') // anywhere else
+ * ```
+ */
+export class RoutingObjectStore implements ObjectStore {
+  readonly root: string
+  readonly #warehouse: ObjectStore
+  readonly #others = new Map<string, Promise<ObjectStore>>()
+
+  constructor(warehouse: ObjectStore) {
+    this.#warehouse = warehouse
+    this.root = warehouse.root
+  }
+
+  /** The store and relative key that hold `key`. */
+  async #route(key: string): Promise<[ObjectStore, string]> {
+    if (!ABSOLUTE.test(key)) return [this.#warehouse, key]
+    const inside = this.#warehouse.keyOf(key)
+    if (inside !== undefined) return [this.#warehouse, inside]
+    const parsed = parseStorageUri(key)
+    const rootUri = parsed.scheme === 'file' ? 'file:///' : `s3://${parsed.bucket}`
+    let store = this.#others.get(rootUri)
+    if (!store) {
+      store = openObjectStore(rootUri)
+      this.#others.set(rootUri, store)
+    }
+    const s = await store
+    const rel = s.keyOf(key.replace(/^s3[an]:\/\//i, 's3://'))
+    if (rel === undefined) throw new Error(`unroutable URI ${key}`)
+    return [s, rel]
+  }
+
+  async get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array> {
+    const [s, k] = await this.#route(key)
+    return s.get(k, options)
+  }
+
+  async put(key: string, data: Uint8Array): Promise<void> {
+    const [s, k] = await this.#route(key)
+    return s.put(k, data)
+  }
+
+  async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
+    const [s, k] = await this.#route(key)
+    return s.putIfAbsent(k, data)
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    const [s, k] = await this.#route(key)
+    return s.head(k)
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const [s, k] = await this.#route(prefix)
+    if (s === this.#warehouse) {
+      yield* s.list(k)
+      return
+    }
+    for await (const info of s.list(k)) yield { ...info, key: s.uriOf(info.key) }
+  }
+
+  async delete(key: string): Promise<void> {
+    const [s, k] = await this.#route(key)
+    return s.delete(k)
+  }
+
+  uriOf(key: string): string {
+    return ABSOLUTE.test(key) ? key : this.#warehouse.uriOf(key)
+  }
+
+  keyOf(uri: string): string | undefined {
+    if (!ABSOLUTE.test(uri)) return this.#warehouse.keyOf(uri)
+    return this.#warehouse.keyOf(uri) ?? uri
+  }
+
+  async close(): Promise<void> {
+    const others = await Promise.allSettled(this.#others.values())
+    await Promise.allSettled([
+      this.#warehouse.close(),
+      ...others.map((o) => (o.status === 'fulfilled' ? o.value.close() : undefined)),
+    ])
+  }
+}
