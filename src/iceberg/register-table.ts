@@ -38,11 +38,12 @@ export async function registerTable(
 ): Promise<CommitResult & { readonly table: LoadedTable }> {
   const table = await loadTable(store, metadataLocation, { allowMovedPaths: opts.allowMovedPaths === true })
   const root = tableRootOf(table.metadataLocation)
-  const recorded = table.metadata.location.replace(/\/+$/, '')
-  if (recorded !== root && !opts.allowMovedPaths && store.keyOf(recorded) === undefined) {
+  const norm = (u: string): string => u.replace(/^s3[an]:\/\//i, 's3://').replace(/\/+$/, '')
+  const recorded = norm(table.metadata.location)
+  if (recorded !== norm(root) && !opts.allowMovedPaths) {
     throw new TarnError(
       'INVALID_ARGUMENT',
-      `The table records location ${recorded} but lives at ${root}; register it with allow-moved-paths`,
+      `The table records location ${table.metadata.location} but its metadata lives under ${root}; register it with --allow-moved-paths to read it from there`,
       { recorded, actual: root },
     )
   }

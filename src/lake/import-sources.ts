@@ -107,9 +107,33 @@ export function sourceQuery(file: SourceFile): string {
   return importSourceSql([file.localPath])
 }
 
-/** The DuckDB query that reads all source files as one relation (columns unified by name). */
+function formatOf(path: string): 'csv' | 'json' | 'parquet' {
+  const ext =
+    path
+      .toLowerCase()
+      .replace(/\.(gz|zst)$/, '')
+      .split('.')
+      .pop() ?? ''
+  return ext === 'csv' ? 'csv' : ['json', 'jsonl', 'ndjson'].includes(ext) ? 'json' : 'parquet'
+}
+
+/**
+ * The DuckDB query that reads all source files as one relation: one reader per format, columns unified by name.
+ *
+ * @example
+ * ```ts
+ * sourcesQuery(files) // "SELECT * FROM read_csv([...], auto_detect = true, union_by_name = true) UNION ALL BY NAME ..."
+ * ```
+ */
 export function sourcesQuery(files: readonly SourceFile[]): string {
-  return importSourceSql(files.map((f) => f.localPath)).replace(/\)$/, ', union_by_name = true)')
+  const groups = new Map<string, string[]>()
+  for (const f of files) {
+    const fmt = formatOf(f.localPath)
+    groups.set(fmt, [...(groups.get(fmt) ?? []), f.localPath])
+  }
+  return [...groups.values()]
+    .map((paths) => importSourceSql(paths).replace(/\)$/, ', union_by_name = true)'))
+    .join(' UNION ALL BY NAME ')
 }
 
 /**

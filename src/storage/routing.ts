@@ -1,7 +1,15 @@
+import { TarnError } from '../util/errors.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 import { openObjectStore, parseStorageUri } from './open.js'
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
+
+/** The part of `uri` below `root` (both absolute URIs), or undefined when `uri` is not under `root`. */
+function prefixInside(root: string, uri: string): string | undefined {
+  const base = root.endsWith('/') ? root : `${root}/`
+  if (uri === root) return ''
+  return uri.startsWith(base) ? uri.slice(base.length) : undefined
+}
 
 /**
  * The warehouse store, extended so that it can also address files outside the warehouse by absolute URI: registered
@@ -28,10 +36,10 @@ export class RoutingObjectStore implements ObjectStore {
     this.root = warehouse.root
   }
 
-  /** The store and relative key that hold `key`. */
-  async #route(key: string): Promise<[ObjectStore, string]> {
+  /** The store and relative key that hold `key` (a prefix when `isPrefix`, which may end with `/`). */
+  async #route(key: string, isPrefix = false): Promise<[ObjectStore, string]> {
     if (!ABSOLUTE.test(key)) return [this.#warehouse, key]
-    const inside = this.#warehouse.keyOf(key)
+    const inside = isPrefix ? prefixInside(this.#warehouse.root, key) : this.#warehouse.keyOf(key)
     if (inside !== undefined) return [this.#warehouse, inside]
     const parsed = parseStorageUri(key)
     const rootUri = parsed.scheme === 'file' ? 'file:///' : `s3://${parsed.bucket}`
@@ -41,8 +49,9 @@ export class RoutingObjectStore implements ObjectStore {
       this.#others.set(rootUri, store)
     }
     const s = await store
-    const rel = s.keyOf(key.replace(/^s3[an]:\/\//i, 's3://'))
-    if (rel === undefined) throw new Error(`unroutable URI ${key}`)
+    const normalized = key.replace(/^s3[an]:\/\//i, 's3://')
+    const rel = isPrefix ? prefixInside(s.root, normalized) : s.keyOf(normalized)
+    if (rel === undefined) throw new TarnError('INVALID_ARGUMENT', `cannot address ${key}`, { uri: key })
     return [s, rel]
   }
 
@@ -67,7 +76,7 @@ export class RoutingObjectStore implements ObjectStore {
   }
 
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
-    const [s, k] = await this.#route(prefix)
+    const [s, k] = await this.#route(prefix, true)
     if (s === this.#warehouse) {
       yield* s.list(k)
       return
