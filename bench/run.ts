@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
+import { benchIceberg } from './iceberg.js'
 import { type BenchSection, fmt } from './result.js'
 import { benchSim } from './sim.js'
 
@@ -9,6 +10,7 @@ type Bench = () => Promise<BenchSection>
 
 const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
+  iceberg: benchIceberg,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:
