@@ -149,4 +149,45 @@ describe('the tarn command line', () => {
     expect(log.commits).toHaveLength(1)
     expect(JSON.parse((await inProcess(home, 'tag', 'ls', '--json')).stdout).tags[0].name).toBe('v1')
   })
+
+  it('creates, imports, inspects and drops tables from the command line with --json', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tarn-cli-'))
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(join(home, 'a.csv'), 'id,region\n1,eu\n2,us\n')
+    writeFileSync(join(home, 'b.csv'), 'id,region\n3,eu\n')
+    writeFileSync(join(home, 'bad.csv'), 'id,region\nx,eu\n')
+    await inProcess(home, 'init')
+    const created = await inProcess(
+      home,
+      'table',
+      'create',
+      'sales',
+      '--from',
+      join(home, 'a.csv'),
+      '--partitioned-by',
+      'region',
+      '--json',
+    )
+    expect(created.code).toBe(0)
+    expect(JSON.parse(created.stdout)).toMatchObject({ table: 'tarn.sales', addedRecords: 2 })
+    expect((await inProcess(home, 'table', 'import', 'sales', '--from', join(home, 'b.csv'))).code).toBe(0)
+    const again = await inProcess(home, 'table', 'import', 'sales', '--from', join(home, 'b.csv'), '--json')
+    expect(again.code).toBe(4)
+    expect(JSON.parse(again.stdout).error.code).toBe('ALREADY_IMPORTED')
+    const bad = await inProcess(home, 'table', 'import', 'sales', '--from', join(home, 'bad.csv'), '--json')
+    expect(bad.code).toBe(2)
+    expect(JSON.parse(bad.stdout).error.context).toMatchObject({ column: 'id' })
+    const got = JSON.parse((await inProcess(home, 'table', 'get', 'sales', '--json')).stdout)
+    expect(got).toMatchObject({
+      table: 'tarn.sales',
+      recordCount: 3,
+      partitionSpec: [{ sourceColumn: 'region' }],
+    })
+    expect(got.snapshots).toHaveLength(2)
+    const ls = JSON.parse((await inProcess(home, 'table', 'ls', '--json')).stdout)
+    expect(ls.tables.map((t: { table: string }) => t.table)).toEqual(['tarn.sales'])
+    expect((await inProcess(home, 'table', 'rm', 'sales')).code).toBe(0)
+    expect((await inProcess(home, 'table', 'get', 'sales')).code).toBe(3)
+    expect((await inProcess(home, 'table', 'get', 'sales', '-r', 'main~1', '--json')).code).toBe(0)
+  })
 })
