@@ -8,6 +8,7 @@ import { SqliteBackend } from '../src/catalog/backends/sqlite.js'
 import { Catalog } from '../src/catalog/catalog.js'
 import { makeCommit } from '../src/catalog/commit.js'
 import { entryKey, tableValue } from '../src/catalog/entries.js'
+import { LakeStates, type StateRef } from '../src/catalog/lake-state.js'
 import { Tree } from '../src/catalog/tree.js'
 import type { Commit, StoredObject, TableState } from '../src/catalog/types.js'
 import { seededRandom } from '../src/util/random.js'
@@ -29,32 +30,35 @@ function state(i: number, v: number): TableState {
 async function buildLake(backend: CatalogBackend, tables: number, history: number): Promise<Catalog> {
   const catalog = new Catalog(backend, { author: 'bench' })
   await catalog.init()
-  const tree = new Tree(backend)
+  const states = new LakeStates(new Tree(backend))
   const rng = seededRandom(tables)
   const rootRef = await catalog.getBranch('main')
   let parent: Commit = await catalog.getCommit(rootRef.head)
   let commits: Commit[] = []
   let objects: StoredObject[] = []
-  const initial = await tree.apply(
-    parent.tree,
+  const initial = await states.apply(
+    parent,
     new Map(
       Array.from({ length: tables }, (_, i) => [entryKey.table(`tarn.t${i}`), tableValue(state(i, 0))]),
     ),
   )
-  let root = initial.root
+  let current: StateRef = initial.state
   objects.push(...initial.created)
   let ts = parent.timestamp
   for (let h = 0; h < history; h++) {
     if (h > 0) {
       const i = Math.floor(rng.next() * tables)
-      const step = await tree.apply(root, new Map([[entryKey.table(`tarn.t${i}`), tableValue(state(i, h))]]))
-      root = step.root
+      const step = await states.apply(
+        current,
+        new Map([[entryKey.table(`tarn.t${i}`), tableValue(state(i, h))]]),
+      )
+      current = step.state
       objects.push(...step.created)
     }
     parent = makeCommit(
       {
         parents: [parent.hash],
-        tree: root,
+        ...current,
         author: 'bench',
         message: `commit ${h}`,
         timestamp: ++ts,

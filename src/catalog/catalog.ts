@@ -13,6 +13,7 @@ import {
   parseEntryKey,
   tableValue,
 } from './entries.js'
+import { EMPTY_STATE, LakeStates } from './lake-state.js'
 import { assertIdentifier, assertRefName, parseTableKey } from './names.js'
 import { parseRefSpec } from './ref-spec.js'
 import type { LakeDiff, MergeConflict, MergeResult, ResolvedRef, RevertResult } from './results.js'
@@ -82,7 +83,7 @@ type ChangeMap = Map<string, CanonicalValue | null>
  */
 export class Catalog {
   readonly backend: CatalogBackend
-  readonly #tree: Tree
+  readonly #states: LakeStates
   readonly #clock: Clock
   readonly #author: string
   readonly #merger: TableMerger | undefined
@@ -91,7 +92,7 @@ export class Catalog {
 
   constructor(backend: CatalogBackend, options: CatalogOptions = {}) {
     this.backend = backend
-    this.#tree = new Tree(backend)
+    this.#states = new LakeStates(new Tree(backend))
     this.#clock = options.clock ?? systemClock
     this.#author = options.author ?? 'tarn'
     this.#merger = options.tableMerger
@@ -103,15 +104,15 @@ export class Catalog {
     await this.backend.migrate()
     const existing = await this.backend.getRef(DEFAULT_BRANCH)
     if (existing) return existing
-    const { root, created } = await this.#tree.apply(
-      Tree.emptyRoot,
+    const { state, created } = await this.#states.apply(
+      EMPTY_STATE,
       new Map([[entryKey.namespace(DEFAULT_NAMESPACE), namespaceValue({ properties: {} })]]),
     )
     const now = this.#clock.now()
     const commit = makeCommit(
       {
         parents: [],
-        tree: root,
+        ...state,
         author: this.#author,
         message: 'Initialize lake',
         timestamp: now,
@@ -368,7 +369,7 @@ export class Catalog {
   async stateOf(commit: Commit): Promise<LakeState> {
     const namespaces: Record<string, NamespaceState> = {}
     const tables: Record<string, TableState> = {}
-    for (const [k, v] of await this.#tree.entries(commit.tree)) {
+    for (const [k, v] of await this.#states.entries(commit)) {
       const e = parseEntryKey(k)
       if (e.kind === 'namespace') namespaces[e.name] = asNamespaceState(v)
       else tables[e.key] = asTableState(v)
@@ -379,14 +380,14 @@ export class Catalog {
   /** One table at a ref, or undefined. Costs O(log tables). */
   async getTable(ref: string | Commit, table: string): Promise<TableState | undefined> {
     const commit = typeof ref === 'string' ? (await this.resolve(ref)).commit : ref
-    const v = await this.#tree.get(commit.tree, entryKey.table(parseTableKey(table, DEFAULT_NAMESPACE).key))
+    const v = await this.#states.get(commit, entryKey.table(parseTableKey(table, DEFAULT_NAMESPACE).key))
     return v === undefined ? undefined : asTableState(v)
   }
 
   /** One namespace at a ref, or undefined. */
   async getNamespace(ref: string | Commit, name: string): Promise<NamespaceState | undefined> {
     const commit = typeof ref === 'string' ? (await this.resolve(ref)).commit : ref
-    const v = await this.#tree.get(commit.tree, entryKey.namespace(name))
+    const v = await this.#states.get(commit, entryKey.namespace(name))
     return v === undefined ? undefined : asNamespaceState(v)
   }
 
@@ -410,7 +411,7 @@ export class Catalog {
   async #toTreeChanges(commit: Commit, changes: readonly Change[]): Promise<ChangeMap> {
     const out: ChangeMap = new Map()
     const has = async (k: string): Promise<boolean> =>
-      out.has(k) ? out.get(k) !== null : (await this.#tree.get(commit.tree, k)) !== undefined
+      out.has(k) ? out.get(k) !== null : (await this.#states.get(commit, k)) !== undefined
     for (const c of changes) {
       switch (c.type) {
         case 'createNamespace': {
@@ -461,7 +462,7 @@ export class Catalog {
         const nk = entryKey.namespace(ns)
         const present = changes.has(nk)
           ? changes.get(nk) !== null
-          : (await this.#tree.get(commit.tree, nk)) !== undefined
+          : (await this.#states.get(commit, nk)) !== undefined
         if (!present) {
           throw new TarnError('NAMESPACE_NOT_FOUND', `namespace ${JSON.stringify(ns)} does not exist`, {
             namespace: ns,
@@ -471,7 +472,7 @@ export class Catalog {
       }
       if (e.kind === 'namespace' && v === null) {
         const prefix = entryKey.table(`${e.name}.`)
-        const remaining = (await this.#tree.entries(commit.tree, prefix)).filter(
+        const remaining = (await this.#states.entries(commit, prefix)).filter(
           ([tk]) => changes.get(tk) !== null,
         )
         const added = [...changes].filter(([tk, tv]) => tk.startsWith(prefix) && tv !== null)
@@ -502,13 +503,13 @@ export class Catalog {
     operation: string,
   ): Promise<Commit | 'moved'> {
     await this.#checkIntegrity(head, changes)
-    const { root, created } = await this.#tree.apply(head.tree, changes)
+    const { state, created } = await this.#states.apply(head, changes)
     const parents = meta.parents ?? [head.hash]
     const parentCommits = await this.getCommits(parents)
     const commit = makeCommit(
       {
         parents,
-        tree: root,
+        ...state,
         author: meta.author ?? this.#author,
         message: meta.message,
         timestamp: Math.max(this.#clock.now(), head.timestamp),
@@ -560,9 +561,7 @@ export class Catalog {
       if (baseHash !== head.hash) {
         const base = await this.#commitForHash(baseHash)
         const ours = await this.#toTreeChanges(head, request.changes)
-        const moved = (await this.#tree.diff(base.tree, head.tree))
-          .map((d) => d.key)
-          .filter((k) => ours.has(k))
+        const moved = (await this.#states.diff(base, head)).map((d) => d.key).filter((k) => ours.has(k))
         if (request.strict || moved.length > 0 || !(await isAncestor(this.#load, base, head))) {
           throw new TarnError(
             'BRANCH_HEAD_CHANGED',
@@ -635,15 +634,15 @@ export class Catalog {
   /** What `to` has that `from` lacks: namespaces and tables added, removed and changed, with both states. */
   async diff(to: string, from: string): Promise<LakeDiff> {
     const [rt, rf] = await Promise.all([this.resolve(to), this.resolve(from)])
-    const entries = await this.#tree.diff(rf.commit.tree, rt.commit.tree)
+    const entries = await this.#states.diff(rf.commit, rt.commit)
     return toLakeDiff(entries, { ref: from, hash: rf.commit.hash }, { ref: to, hash: rt.commit.hash })
   }
 
   /** The changes a single commit made relative to its first parent. */
   async changesOf(commit: Commit): Promise<TreeDiffEntry[]> {
     const parent = commit.parents[0]
-    const before = parent === undefined ? Tree.emptyRoot : (await this.getCommit(parent)).tree
-    return this.#tree.diff(before, commit.tree)
+    const before = parent === undefined ? EMPTY_STATE : await this.getCommit(parent)
+    return this.#states.diff(before, commit)
   }
 
   // ---------------------------------------------------------------- merge and revert
@@ -699,7 +698,7 @@ export class Catalog {
       })
       if (base?.hash === theirs.hash)
         return result('up-to-date', ours.hash, { tables: [], namespaces: [], combined: [] })
-      const theirDiff = await this.#tree.diff(base?.tree ?? Tree.emptyRoot, theirs.tree)
+      const theirDiff = await this.#states.diff(base ?? EMPTY_STATE, theirs)
       if (base?.hash === ours.hash) {
         const changes = summarize(
           theirDiff.map((d) => d.key),
@@ -715,9 +714,7 @@ export class Catalog {
         })
         if (outcome === 'ok') return result('fast-forward', theirs.hash, changes)
       } else {
-        const ourDiff = new Map(
-          (await this.#tree.diff(base?.tree ?? Tree.emptyRoot, ours.tree)).map((d) => [d.key, d]),
-        )
+        const ourDiff = new Map((await this.#states.diff(base ?? EMPTY_STATE, ours)).map((d) => [d.key, d]))
         const changes: ChangeMap = new Map()
         const conflicts: MergeConflict[] = []
         const combined: string[] = []
@@ -846,7 +843,7 @@ export class Catalog {
       const changes: ChangeMap = new Map()
       const conflicts: string[] = []
       for (const d of diff) {
-        const now = await this.#tree.get(head.tree, d.key)
+        const now = await this.#states.get(head, d.key)
         if (!same(now, d.after)) conflicts.push(d.key.slice(2))
         changes.set(d.key, d.before ?? null)
       }

@@ -10,7 +10,7 @@ export type CommitContent = Omit<Commit, 'hash' | 'generation'>
  *
  * @example
  * ```ts
- * const c = makeCommit({ parents: [], tree: Tree.emptyRoot, author: 'a', message: 'init', timestamp: 0, properties: {} }, 1)
+ * const c = makeCommit({ parents: [], tree: Tree.emptyRoot, overlay: {}, author: 'a', message: 'init', timestamp: 0, properties: {} }, 1)
  * c.hash.length // 64
  * ```
  */
@@ -20,6 +20,7 @@ export function makeCommit(content: CommitContent, generation: number): Commit {
       v: 1,
       parents: [...content.parents],
       tree: content.tree,
+      overlay: { ...content.overlay },
       author: content.author,
       message: content.message,
       timestamp: content.timestamp,
@@ -30,6 +31,7 @@ export function makeCommit(content: CommitContent, generation: number): Commit {
     hash,
     parents: Object.freeze([...content.parents]),
     tree: content.tree,
+    overlay: Object.freeze({ ...content.overlay }),
     generation,
     author: content.author,
     message: content.message,

@@ -1,3 +1,5 @@
+import type { CanonicalValue } from '../util/canonical.js'
+
 /**
  * Plain data of the versioned catalog: commits, refs, table and namespace states. Values are immutable and carry no
  * behaviour; the code that builds and executes them lives in the other files of this folder.
@@ -26,8 +28,10 @@ export interface Commit {
   readonly hash: string
   /** 0 parents for the root commit, 1 for an ordinary commit, 2 for a merge (first parent = the target branch). */
   readonly parents: readonly string[]
-  /** Hash of the root node of the content-addressed tree of namespaces and tables. */
+  /** Hash of the root node of the checkpoint tree of namespaces and tables. */
   readonly tree: string
+  /** Entries changed since the checkpoint tree (null = removed); the lake state is the tree with these applied. */
+  readonly overlay: Readonly<Record<string, CanonicalValue | null>>
   /** 1 for the root commit, else 1 + the largest generation of the parents. Speeds up ancestry queries. */
   readonly generation: number
   readonly author: string

@@ -416,13 +416,22 @@ export function describeCatalogContract(
       const main = await catalog.getBranch('main')
       const root = await catalog.getCommit(main.head)
       const a = makeCommit(
-        { parents: [root.hash], tree: root.tree, author: 'x', message: 'a', timestamp: 1, properties: {} },
+        {
+          parents: [root.hash],
+          tree: root.tree,
+          overlay: root.overlay,
+          author: 'x',
+          message: 'a',
+          timestamp: 1,
+          properties: {},
+        },
         2,
       )
       const b = makeCommit(
         {
           parents: [a.hash],
           tree: root.tree,
+          overlay: root.overlay,
           author: 'x',
           message: 'b',
           timestamp: 2,
@@ -442,6 +451,22 @@ export function describeCatalogContract(
       ).toBe('ok')
       expect((await catalog.log('main')).map((c) => c.message)).toEqual(['b', 'a', 'Initialize lake'])
       expect((await catalog.getCommit(b.hash)).properties).toEqual({ k: 'v' })
+    })
+
+    it('keeps every table readable across many commits as overlays fold into checkpoint trees', async () => {
+      for (let i = 0; i < 40; i++) await put('main', `t${i % 13}`, i)
+      const s = await catalog.state('main')
+      expect(Object.keys(s.tables)).toHaveLength(13)
+      for (let k = 0; k < 13; k++) {
+        const last = 39 - ((39 - k) % 13)
+        expect(s.tables[`tarn.t${k}`]).toEqual(tableState(last))
+        expect(await catalog.getTable('main', `t${k}`)).toEqual(tableState(last))
+      }
+      const d = await catalog.diff('main', 'main~20')
+      expect(d.tables.changed.length + d.tables.added.length).toBe(13)
+      const heads = await catalog.log('main', { limit: 40 })
+      expect(heads.some((c) => Object.keys(c.overlay).length === 0)).toBe(true)
+      expect(heads.every((c) => Object.keys(c.overlay).length <= 8)).toBe(true)
     })
 
     it('finds the merge base of diverged branches', async () => {

@@ -7,7 +7,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BYTEA NOT NULL);
 CREATE TABLE IF NOT EXISTS commits (
-  hash TEXT PRIMARY KEY, parents JSONB NOT NULL, tree TEXT NOT NULL, generation INTEGER NOT NULL,
+  hash TEXT PRIMARY KEY, parents JSONB NOT NULL, tree TEXT NOT NULL, overlay JSONB NOT NULL, generation INTEGER NOT NULL,
   author TEXT NOT NULL, message TEXT NOT NULL, ts BIGINT NOT NULL, properties JSONB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS refs (
@@ -24,6 +24,7 @@ interface CommitRow {
   hash: string
   parents: string[]
   tree: string
+  overlay: Commit['overlay']
   generation: number
   author: string
   message: string
@@ -43,6 +44,7 @@ function toCommit(r: CommitRow): Commit {
     hash: r.hash,
     parents: Object.freeze([...r.parents]),
     tree: r.tree,
+    overlay: Object.freeze({ ...r.overlay }),
     generation: r.generation,
     author: r.author,
     message: r.message,
@@ -208,12 +210,13 @@ export class PostgresBackend implements CatalogBackend {
 
   async #insertCommit(c: pg.ClientBase, commit: Commit): Promise<void> {
     await c.query(
-      `INSERT INTO commits (hash, parents, tree, generation, author, message, ts, properties)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (hash) DO NOTHING`,
+      `INSERT INTO commits (hash, parents, tree, overlay, generation, author, message, ts, properties)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (hash) DO NOTHING`,
       [
         commit.hash,
         JSON.stringify(commit.parents),
         commit.tree,
+        JSON.stringify(commit.overlay),
         commit.generation,
         commit.author,
         commit.message,
@@ -250,13 +253,14 @@ export class PostgresBackend implements CatalogBackend {
       for (let i = 0; i < commits.length; i += 5000) {
         const batch = commits.slice(i, i + 5000)
         await c.query(
-          `INSERT INTO commits (hash, parents, tree, generation, author, message, ts, properties)
-           SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::int[], $5::text[], $6::text[], $7::bigint[], $8::jsonb[])
+          `INSERT INTO commits (hash, parents, tree, overlay, generation, author, message, ts, properties)
+           SELECT * FROM unnest($1::text[], $2::jsonb[], $3::text[], $4::jsonb[], $5::int[], $6::text[], $7::text[], $8::bigint[], $9::jsonb[])
            ON CONFLICT (hash) DO NOTHING`,
           [
             batch.map((x) => x.hash),
             batch.map((x) => JSON.stringify(x.parents)),
             batch.map((x) => x.tree),
+            batch.map((x) => JSON.stringify(x.overlay)),
             batch.map((x) => x.generation),
             batch.map((x) => x.author),
             batch.map((x) => x.message),

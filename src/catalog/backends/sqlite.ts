@@ -9,7 +9,7 @@ const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS objects (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS commits (
-  hash TEXT PRIMARY KEY, parents TEXT NOT NULL, tree TEXT NOT NULL, generation INTEGER NOT NULL,
+  hash TEXT PRIMARY KEY, parents TEXT NOT NULL, tree TEXT NOT NULL, overlay TEXT NOT NULL, generation INTEGER NOT NULL,
   author TEXT NOT NULL, message TEXT NOT NULL, ts INTEGER NOT NULL, properties TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS refs (
@@ -27,6 +27,7 @@ interface CommitRow {
   hash: string
   parents: string
   tree: string
+  overlay: string
   generation: number
   author: string
   message: string
@@ -46,6 +47,7 @@ function toCommit(r: CommitRow): Commit {
     hash: r.hash,
     parents: Object.freeze(JSON.parse(r.parents) as string[]),
     tree: r.tree,
+    overlay: Object.freeze(JSON.parse(r.overlay) as Commit['overlay']),
     generation: r.generation,
     author: r.author,
     message: r.message,
@@ -165,11 +167,12 @@ export class SqliteBackend implements CatalogBackend {
 
   #insertCommit(c: Commit): void {
     this.#sql(
-      'INSERT OR IGNORE INTO commits (hash, parents, tree, generation, author, message, ts, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO commits (hash, parents, tree, overlay, generation, author, message, ts, properties) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ).run(
       c.hash,
       JSON.stringify(c.parents),
       c.tree,
+      JSON.stringify(c.overlay),
       c.generation,
       c.author,
       c.message,
