@@ -1,0 +1,233 @@
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { ObjectStore } from '../storage/object-store.js'
+import { type Clock, systemClock } from '../util/clock.js'
+import { TarnError } from '../util/errors.js'
+
+/**
+ * Counters of a {@link FileCache}, for tests and `--explain`: files fetched from the warehouse, cache hits, bytes
+ * fetched and evicted files. Plain data.
+ *
+ * @example
+ * ```ts
+ * const s: CacheStats = { fetched: 1, hits: 3, bytesFetched: 4096, evicted: 0 }
+ * ```
+ */
+export interface CacheStats {
+  readonly fetched: number
+  readonly hits: number
+  readonly bytesFetched: number
+  readonly evicted: number
+}
+
+/**
+ * Options of {@link FileCache.open}.
+ *
+ * @example
+ * ```ts
+ * const o: FileCacheOptions = { dir: '/home/me/.tarn/cache/files', maxBytes: 10 * 2 ** 30, concurrency: 8 }
+ * ```
+ */
+export interface FileCacheOptions {
+  /** The directory that holds cached files (created when missing). */
+  readonly dir: string
+  /** Size bound: least recently used files are evicted beyond it (default 10 GiB). */
+  readonly maxBytes?: number
+  /** How many files are fetched at once (default 8). */
+  readonly concurrency?: number
+  /** Time source of the LRU order (default the system clock). */
+  readonly clock?: Clock
+}
+
+/** The default size bound of the file cache: 10 GiB. */
+export const DEFAULT_CACHE_MAX_BYTES = 10 * 2 ** 30
+
+/**
+ * The cache file name of a warehouse URI: SHA-256 of the URI (data files are immutable, so a URI names one content
+ * forever) plus the original extension, so DuckDB recognises the format.
+ *
+ * @example
+ * ```ts
+ * cacheFileName('s3://lake/w/t/data/a.parquet') // '3f1c...e2.parquet'
+ * ```
+ */
+export function cacheFileName(uri: string): string {
+  const hash = createHash('sha256').update(uri).digest('hex')
+  const ext = /\.[A-Za-z0-9]{1,12}$/.exec(uri)?.[0] ?? ''
+  return `${hash}${ext}`
+}
+
+/**
+ * A local, content-addressed cache of immutable warehouse files with a size bound and LRU eviction. Local
+ * warehouse files (`file://`) are read in place; remote ones (S3) are fetched once, in parallel, and reused across
+ * queries, branches and processes (the access time is kept in the file's mtime). Files in use by a running query are
+ * pinned and never evicted. Entries never need invalidation: a data file never changes once written.
+ *
+ * @example
+ * ```ts
+ * const cache = await FileCache.open({ dir: join(home, 'cache', 'files') })
+ * const paths = await cache.localPaths(store, ['s3://lake/w/t/data/a.parquet'])
+ * ```
+ */
+export class FileCache {
+  readonly dir: string
+  readonly maxBytes: number
+  readonly #concurrency: number
+  readonly #clock: Clock
+  readonly #inflight = new Map<string, Promise<string>>()
+  readonly #pins = new Map<string, number>()
+  #stats: CacheStats = { fetched: 0, hits: 0, bytesFetched: 0, evicted: 0 }
+  #tick = 0
+
+  private constructor(dir: string, maxBytes: number, concurrency: number, clock: Clock) {
+    this.dir = dir
+    this.maxBytes = maxBytes
+    this.#concurrency = concurrency
+    this.#clock = clock
+  }
+
+  /**
+   * Opens (and creates) a cache directory.
+   *
+   * @example
+   * ```ts
+   * const cache = await FileCache.open({ dir: '/tmp/cache', maxBytes: 1e9 })
+   * ```
+   */
+  static async open(options: FileCacheOptions): Promise<FileCache> {
+    await mkdir(options.dir, { recursive: true })
+    const max = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES
+    if (!(max > 0)) throw new TarnError('INVALID_ARGUMENT', 'the cache size bound must be positive', { max })
+    return new FileCache(options.dir, max, Math.max(1, options.concurrency ?? 8), options.clock ?? systemClock)
+  }
+
+  /** Counters since the cache was opened. */
+  stats(): CacheStats {
+    return this.#stats
+  }
+
+  /**
+   * The local path of one warehouse file: the file itself for `file://` URIs, else the cached copy (fetched on a
+   * miss).
+   *
+   * @example
+   * ```ts
+   * const path = await cache.localPath(store, 's3://lake/w/t/data/a.parquet')
+   * ```
+   */
+  localPath(store: ObjectStore, uri: string): Promise<string> {
+    if (uri.startsWith('file://')) return Promise.resolve(fileURLToPath(uri))
+    const name = cacheFileName(uri)
+    const running = this.#inflight.get(name)
+    if (running) return running
+    const p = this.#fetch(store, uri, name).finally(() => this.#inflight.delete(name))
+    this.#inflight.set(name, p)
+    return p
+  }
+
+  /**
+   * Local paths of many files, fetching misses in parallel (bounded by the concurrency), in input order.
+   *
+   * @example
+   * ```ts
+   * const paths = await cache.localPaths(store, uris)
+   * ```
+   */
+  async localPaths(store: ObjectStore, uris: readonly string[]): Promise<string[]> {
+    const out: string[] = new Array(uris.length)
+    let next = 0
+    const worker = async (): Promise<void> => {
+      while (next < uris.length) {
+        const i = next++
+        out[i] = await this.localPath(store, uris[i] as string)
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(this.#concurrency, uris.length) }, worker))
+    return out
+  }
+
+  /**
+   * Pins cached files (by local path) while a query reads them: eviction skips them until the returned function is
+   * called.
+   *
+   * @example
+   * ```ts
+   * const unpin = cache.pin(paths)
+   * try { await run() } finally { unpin() }
+   * ```
+   */
+  pin(paths: readonly string[]): () => void {
+    const names = paths.filter((p) => p.startsWith(this.dir)).map((p) => p.slice(this.dir.length + 1))
+    for (const n of names) this.#pins.set(n, (this.#pins.get(n) ?? 0) + 1)
+    return () => {
+      for (const n of names) {
+        const c = (this.#pins.get(n) ?? 1) - 1
+        if (c <= 0) this.#pins.delete(n)
+        else this.#pins.set(n, c)
+      }
+    }
+  }
+
+  async #fetch(store: ObjectStore, uri: string, name: string): Promise<string> {
+    const path = join(this.dir, name)
+    const existing = await stat(path).catch(() => undefined)
+    if (existing) {
+      this.#stats = { ...this.#stats, hits: this.#stats.hits + 1 }
+      await this.#touch(path)
+      return path
+    }
+    const key = store.keyOf(uri)
+    if (key === undefined) {
+      throw new TarnError('OBJECT_NOT_FOUND', `File ${uri} lies outside the warehouse ${store.root}`, { uri })
+    }
+    const bytes = await store.get(key)
+    const tmp = `${path}.${process.pid}.${this.#tick++}.tmp`
+    await writeFile(tmp, bytes)
+    await rename(tmp, path)
+    await this.#touch(path)
+    this.#stats = {
+      ...this.#stats,
+      fetched: this.#stats.fetched + 1,
+      bytesFetched: this.#stats.bytesFetched + bytes.byteLength,
+    }
+    this.#pins.set(name, (this.#pins.get(name) ?? 0) + 1)
+    try {
+      await this.#evict()
+    } finally {
+      const c = (this.#pins.get(name) ?? 1) - 1
+      if (c <= 0) this.#pins.delete(name)
+      else this.#pins.set(name, c)
+    }
+    return path
+  }
+
+  async #touch(path: string): Promise<void> {
+    const now = this.#clock.now() / 1000
+    await utimes(path, now, now).catch(() => undefined)
+  }
+
+  /** Deletes least recently used files until the cache fits its bound (pinned files stay). */
+  async #evict(): Promise<void> {
+    const names = (await readdir(this.dir)).filter((n) => !n.endsWith('.tmp'))
+    const entries = (
+      await Promise.all(
+        names.map(async (n) => {
+          const s = await stat(join(this.dir, n)).catch(() => undefined)
+          return s ? { name: n, size: s.size, used: s.mtimeMs } : undefined
+        }),
+      )
+    ).filter((e) => e !== undefined)
+    let total = entries.reduce((a, e) => a + e.size, 0)
+    if (total <= this.maxBytes) return
+    const victims = [...entries].sort((a, b) => a.used - b.used)
+    for (const v of victims) {
+      if (total <= this.maxBytes) break
+      if (this.#pins.has(v.name)) continue
+      await rm(join(this.dir, v.name), { force: true })
+      total -= v.size
+      this.#stats = { ...this.#stats, evicted: this.#stats.evicted + 1 }
+    }
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The query engine: read-only DuckDB SQL over the tables visible at any ref, with scan planning and pruning, a local
+ * file cache, a locked-down DuckDB and Apache Arrow results.
+ *
+ * @example
+ * ```ts
+ * import { QueryEngine, engineDirs } from './engine/index.js'
+ * const engine = await QueryEngine.create({ catalog, store, ...engineDirs(home) })
+ * const { table } = await engine.query('SELECT count(*) FROM orders', { ref: 'main' })
+ * ```
+ */
+
+export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
+export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
+export {
+  type CacheStats,
+  cacheFileName,
+  DEFAULT_CACHE_MAX_BYTES,
+  FileCache,
+  type FileCacheOptions,
+} from './file-cache.js'
+export { pushdownFilters } from './filter-pushdown.js'
+export { engineDirs, QueryEngine, type QueryEngineOptions, type QueryOptions } from './query-engine.js'
+export type { QueryPlan, TableScanPlan } from './query-plan.js'
+export { QueryResult } from './query-result.js'
+export { QueryStream } from './query-stream.js'
+export { FooterCache, scanViewSql } from './scan-view.js'
+export {
+  type AstNode,
+  analyzeAst,
+  notReadOnly,
+  parseSelect,
+  type QueryAnalysis,
+  type SelectScope,
+  sqlError,
+  type TableReference,
+} from './sql-analysis.js'

@@ -1,0 +1,247 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { type JsonValue, parseJsonLossless, sqlString } from '../iceberg/index.js'
+import { TarnError } from '../util/errors.js'
+
+/**
+ * A node of DuckDB's serialized SQL syntax tree (`json_serialize_sql`), read losslessly. Plain data.
+ *
+ * @example
+ * ```ts
+ * const n: AstNode = { class: 'COLUMN_REF', type: 'COLUMN_REF', column_names: ['o', 'day'] }
+ * ```
+ */
+export type AstNode = { readonly [key: string]: JsonValue | undefined }
+
+/**
+ * One table a query names in a FROM clause (`BASE_TABLE`), before it is qualified against a ref. Plain data.
+ *
+ * @example
+ * ```ts
+ * const r: TableReference = { index: 0, schema: 'tarn', name: 'orders', alias: 'o', location: 14, columnAliases: false }
+ * ```
+ */
+export interface TableReference {
+  /** Position in {@link QueryAnalysis.references}. */
+  readonly index: number
+  /** The catalog part of a three-part name (`''` when absent). */
+  readonly catalog: string
+  /** The schema part (`''` when absent): a tarn namespace. */
+  readonly schema: string
+  readonly name: string
+  /** The alias, or `''`. */
+  readonly alias: string
+  /** Character offset of the reference in the SQL text. */
+  readonly location: number | undefined
+  /** True when the reference renames its columns (`t AS x(a, b)`): filters are then not pushed down. */
+  readonly columnAliases: boolean
+}
+
+/**
+ * One SELECT block: the table references its FROM clause reads directly (through joins, not subqueries), which of
+ * them sit on the nullable side of an outer join, whether every item of the FROM clause is a table reference, and
+ * the WHERE clause. Plain data.
+ *
+ * @example
+ * ```ts
+ * const s: SelectScope = { references: [0, 1], nullable: [1], onlyTables: true, where: whereAst }
+ * ```
+ */
+export interface SelectScope {
+  readonly references: readonly number[]
+  readonly nullable: readonly number[]
+  /** True when the FROM clause holds nothing but table references (so every unqualified column is theirs). */
+  readonly onlyTables: boolean
+  readonly where: AstNode | undefined
+}
+
+/**
+ * What a read-only query reads, found with DuckDB's own parser: its table references, the names its CTEs define,
+ * its SELECT blocks, the column names it mentions, and whether it uses `*`. Plain data.
+ *
+ * @example
+ * ```ts
+ * const a = await analyzeQuery(conn, 'SELECT count(*) FROM orders WHERE day = 3')
+ * a.references[0]?.name // 'orders'
+ * ```
+ */
+export interface QueryAnalysis {
+  readonly references: readonly TableReference[]
+  readonly cteNames: readonly string[]
+  readonly scopes: readonly SelectScope[]
+  /** Every column name mentioned (last part of each column reference), lower-cased. */
+  readonly columns: readonly string[]
+  /** Relation names (`''` for a bare `*`) the query selects `*` from. */
+  readonly stars: readonly string[]
+}
+
+const isNode = (v: JsonValue | undefined): v is AstNode =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v !== 'bigint'
+
+const str = (v: JsonValue | undefined): string => (typeof v === 'string' ? v : '')
+
+function children(v: JsonValue | undefined): JsonValue[] {
+  if (Array.isArray(v)) return v as JsonValue[]
+  if (isNode(v)) return Object.values(v).filter((x): x is JsonValue => x !== undefined)
+  return []
+}
+
+/**
+ * The SQL error for DuckDB's parser output, keeping its message and position.
+ *
+ * @example
+ * ```ts
+ * sqlError('Parser Error: syntax error at end of input', sql, 21)
+ * ```
+ */
+export function sqlError(message: string, sql: string, position?: number): TarnError {
+  return new TarnError('SQL_ERROR', message, { sql, ...(position !== undefined ? { position } : {}) })
+}
+
+/**
+ * The error for a statement that is not a read-only query.
+ *
+ * @example
+ * ```ts
+ * throw notReadOnly('COPY t TO ...')
+ * ```
+ */
+export function notReadOnly(sql: string, reason?: string): TarnError {
+  return new TarnError(
+    'QUERY_NOT_ALLOWED',
+    `tarn query runs one read-only SELECT statement${reason ? ` (${reason})` : ''}; writes go through imports and runs`,
+    { sql },
+  )
+}
+
+/**
+ * Parses `sql` with DuckDB's parser. Throws `SQL_ERROR` (with DuckDB's message and position) for invalid SQL and
+ * `QUERY_NOT_ALLOWED` for anything but exactly one SELECT statement (COPY, ATTACH, INSTALL, SET, INSERT, ...).
+ *
+ * @example
+ * ```ts
+ * const ast = await parseSelect(conn, 'SELECT 1')
+ * ```
+ */
+export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<AstNode> {
+  if (sql.includes('\0')) throw notReadOnly(sql, 'NUL characters are not allowed')
+  let count: number
+  try {
+    count = (await conn.extractStatements(sql)).count
+  } catch (e) {
+    const message = (e instanceof Error ? e.message : String(e)).replace(/^Failed to extract statements: /, '')
+    throw sqlError(message, sql)
+  }
+  if (count === 0) throw sqlError('empty query', sql)
+  if (count > 1) throw notReadOnly(sql, `found ${count} statements`)
+  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
+  const text = String(reader.getRows()[0]?.[0] ?? '')
+  const doc = parseJsonLossless(text)
+  if (!isNode(doc)) throw sqlError('could not parse the query', sql)
+  if (doc.error === true) {
+    if (str(doc.error_type) === 'parser') {
+      const pos = Number(str(doc.position))
+      throw sqlError(
+        `Parser Error: ${str(doc.error_message)}`,
+        sql,
+        Number.isFinite(pos) && str(doc.position) !== '' ? pos : undefined,
+      )
+    }
+    throw notReadOnly(sql)
+  }
+  const statements = doc.statements
+  const first = Array.isArray(statements) ? statements[0] : undefined
+  if (!isNode(first)) throw notReadOnly(sql)
+  return first
+}
+
+function fromItems(
+  from: JsonValue | undefined,
+  nullable: boolean,
+  visit: (ref: AstNode, nullable: boolean) => void,
+): boolean {
+  if (!isNode(from)) return true
+  const type = str(from.type)
+  if (type === 'EMPTY') return true
+  if (type === 'BASE_TABLE') {
+    visit(from, nullable)
+    return true
+  }
+  if (type === 'JOIN') {
+    const jt = str(from.join_type)
+    const leftNullable = nullable || jt === 'RIGHT' || jt === 'OUTER' || jt === 'FULL'
+    const rightNullable = nullable || jt === 'LEFT' || jt === 'OUTER' || jt === 'FULL'
+    const l = fromItems(from.left, leftNullable, visit)
+    const r = fromItems(from.right, rightNullable, visit)
+    return l && r && (jt === 'INNER' || jt === 'LEFT' || jt === 'RIGHT' || jt === 'OUTER' || jt === 'FULL')
+  }
+  return false
+}
+
+/**
+ * Finds the tables, CTE names, SELECT blocks and columns of a parsed query (see {@link QueryAnalysis}).
+ *
+ * @example
+ * ```ts
+ * const analysis = analyzeAst(await parseSelect(conn, sql))
+ * ```
+ */
+export function analyzeAst(statement: AstNode): QueryAnalysis {
+  const references: TableReference[] = []
+  const byNode = new Map<AstNode, number>()
+  const cteNames = new Set<string>()
+  const columns = new Set<string>()
+  const stars = new Set<string>()
+  const scopes: SelectScope[] = []
+  const refOf = (n: AstNode): number => {
+    const known = byNode.get(n)
+    if (known !== undefined) return known
+    const loc = n.query_location
+    const index = references.length
+    references.push({
+      index,
+      catalog: str(n.catalog_name),
+      schema: str(n.schema_name),
+      name: str(n.table_name),
+      alias: str(n.alias),
+      location: typeof loc === 'number' && loc < 2 ** 32 ? loc : undefined,
+      columnAliases: Array.isArray(n.column_name_alias) && n.column_name_alias.length > 0,
+    })
+    byNode.set(n, index)
+    return index
+  }
+  const walk = (v: JsonValue | undefined): void => {
+    if (Array.isArray(v)) {
+      for (const c of v as JsonValue[]) walk(c)
+      return
+    }
+    if (!isNode(v)) return
+    const type = str(v.type)
+    if (type === 'BASE_TABLE' && typeof v.table_name === 'string') refOf(v)
+    if (type === 'COLUMN_REF' && Array.isArray(v.column_names)) {
+      const last = v.column_names[v.column_names.length - 1]
+      if (typeof last === 'string') columns.add(last.toLowerCase())
+    }
+    if (type === 'STAR') stars.add(str(v.relation_name).toLowerCase())
+    if (isNode(v.cte_map) && Array.isArray(v.cte_map.map)) {
+      for (const e of v.cte_map.map) if (isNode(e)) cteNames.add(str(e.key).toLowerCase())
+    }
+    if (type === 'SELECT_NODE') {
+      const refs: number[] = []
+      const nullable: number[] = []
+      const onlyTables = fromItems(v.from_table, false, (n, isNullable) => {
+        const i = refOf(n)
+        refs.push(i)
+        if (isNullable) nullable.push(i)
+      })
+      scopes.push({
+        references: refs,
+        nullable,
+        onlyTables,
+        where: isNode(v.where_clause) ? v.where_clause : undefined,
+      })
+    }
+    for (const c of children(v)) walk(c)
+  }
+  walk(statement)
+  return { references, cteNames: [...cteNames], scopes, columns: [...columns], stars: [...stars] }
+}

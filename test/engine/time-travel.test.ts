@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { QueryEngine } from '../../src/engine/index.js'
+import { appendRows, createTable, loadTable } from '../../src/iceberg/index.js'
+import type { Lake } from '../../src/lake/lake.js'
+import { deps, engineOf, putTable, tempLake } from './helpers.js'
+
+let lake: Lake
+let engine: QueryEngine
+let cleanup: () => Promise<void>
+let firstCommit: string
+
+beforeAll(async () => {
+  ;({ lake, cleanup } = await tempLake())
+  const created = await createTable(
+    lake.store,
+    { tableKey: 'tarn/orders', source: 'SELECT range::BIGINT AS id, 10 AS amount FROM range(3)' },
+    deps,
+  )
+  firstCommit = (await putTable(lake, 'tarn.orders', created)).hash
+  const second = await appendRows(
+    await loadTable(lake.store, created.metadataLocation),
+    'SELECT 3::BIGINT AS id, 20 AS amount',
+    deps,
+  )
+  await putTable(lake, 'tarn.orders', second)
+  await lake.createTag('v2', { from: 'main' })
+  const third = await appendRows(
+    await loadTable(lake.store, second.metadataLocation),
+    'SELECT range::BIGINT + 4 AS id, 30 AS amount FROM range(2)',
+    deps,
+  )
+  await putTable(lake, 'tarn.orders', third)
+  engine = await engineOf(lake)
+})
+afterAll(async () => {
+  await engine?.close()
+  await cleanup()
+})
+
+describe('querying a table at any ref', () => {
+  it('returns the three answers the history implies at main, at a tag and at main@<older hash>', async () => {
+    const sql = 'SELECT count(*) AS n, sum(amount) AS total FROM orders'
+    const atMain = (await engine.query(sql, { ref: 'main' })).rows()
+    const atTag = (await engine.query(sql, { ref: 'v2' })).rows()
+    const atOld = (await engine.query(sql, { ref: `main@${firstCommit.slice(0, 10)}` })).rows()
+    expect(atMain).toEqual([{ n: 6n, total: 110n }])
+    expect(atTag).toEqual([{ n: 4n, total: 50n }])
+    expect(atOld).toEqual([{ n: 3n, total: 30n }])
+  })
+
+  it('exposes each table under its qualified and unqualified names', async () => {
+    const r = await engine.query('SELECT (SELECT count(*) FROM tarn.orders) AS a, (SELECT count(*) FROM orders) AS b', {
+      ref: 'v2',
+    })
+    expect(r.rows()).toEqual([{ a: 4n, b: 4n }])
+  })
+
+  it('plans the scan at the ref with its snapshot id and file counts', async () => {
+    const plan = await engine.explain('SELECT id FROM orders WHERE id >= 4', { ref: 'main' })
+    expect(plan.tables).toHaveLength(1)
+    const scan = plan.tables[0]
+    expect(scan?.table).toBe('tarn.orders')
+    expect(scan?.filesTotal).toBe(3)
+    expect(scan?.filesKept).toBe(1)
+    expect(scan?.columns).toEqual(['id'])
+    expect(scan?.snapshotId).toMatch(/^\d+$/)
+  })
+})
