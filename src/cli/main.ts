@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander'
 import { exitCodeFor, TarnError } from '../util/errors.js'
 import { registerBranchCommands } from './commands/branch.js'
+import { registerGcCommands } from './commands/gc.js'
 import { registerHistoryCommands } from './commands/history.js'
 import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
@@ -32,6 +33,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerHistoryCommands(program, ctx)
   registerNamespaceCommands(program, ctx)
   registerTableCommands(program, ctx)
+  registerGcCommands(program, ctx)
   registerSimCommands(program, ctx.io)
   for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput())
   return program

@@ -24,6 +24,7 @@ import { RoutingObjectStore } from '../storage/routing.js'
 import { type Clock, systemClock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
 import { type Random, systemRandom } from '../util/random.js'
+import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
 import { resolveSources, type SourceFile, sourcesQuery, validateSources } from './import-sources.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
@@ -660,6 +661,11 @@ export class Lake {
       message: `Drop table ${key.key}`,
       author: this.author,
     })
+  }
+
+  /** Deletes warehouse files no commit within retention can reach (see {@link collectGarbage}). */
+  gc(options: GcOptions): Promise<GcReport> {
+    return collectGarbage(this.catalog, this.store, this.clock, options)
   }
 
   /** Releases the catalog connection and storage clients. */
