@@ -68,7 +68,7 @@ export function cacheFileName(uri: string): string {
  * @example
  * ```ts
  * const cache = await FileCache.open({ dir: join(home, 'cache', 'files') })
- * const paths = await cache.localPaths(store, ['s3://lake/w/t/data/a.parquet'])
+ * const { paths, release } = await cache.acquire(store, ['s3://lake/w/t/data/a.parquet'])
  * ```
  */
 export class FileCache {
@@ -110,16 +110,18 @@ export class FileCache {
 
   /**
    * The local path of one warehouse file: the file itself for `file://` URIs, else the cached copy (fetched on a
-   * miss).
+   * miss). With `pin`, the file is pinned (see {@link pin}) before any eviction can run, and the caller must release
+   * it with the function {@link acquire} returns or `unpin`.
    *
    * @example
    * ```ts
    * const path = await cache.localPath(store, 's3://lake/w/t/data/a.parquet')
    * ```
    */
-  localPath(store: ObjectStore, uri: string): Promise<string> {
+  localPath(store: ObjectStore, uri: string, pin = false): Promise<string> {
     if (uri.startsWith('file://')) return Promise.resolve(fileURLToPath(uri))
     const name = cacheFileName(uri)
+    if (pin) this.#pin(name)
     const running = this.#inflight.get(name)
     if (running) return running
     const p = this.#fetch(store, uri, name).finally(() => this.#inflight.delete(name))
@@ -128,24 +130,43 @@ export class FileCache {
   }
 
   /**
-   * Local paths of many files, fetching misses in parallel (bounded by the concurrency), in input order.
+   * Local paths of many files, fetching misses in parallel (bounded by the concurrency), in input order, each pinned
+   * as soon as it is requested so that fetching the later ones cannot evict the earlier ones. Call `release` when the
+   * query that reads them is done: it unpins them and trims the cache to its bound.
    *
    * @example
    * ```ts
-   * const paths = await cache.localPaths(store, uris)
+   * const { paths, release } = await cache.acquire(store, uris)
+   * try { await run(paths) } finally { await release() }
    * ```
    */
-  async localPaths(store: ObjectStore, uris: readonly string[]): Promise<string[]> {
+  async acquire(
+    store: ObjectStore,
+    uris: readonly string[],
+  ): Promise<{ paths: string[]; release: () => Promise<void> }> {
     const out: string[] = new Array(uris.length)
+    const pinned: string[] = []
+    const release = async (): Promise<void> => {
+      const names = pinned.splice(0)
+      for (const n of names) this.#unpin(n)
+      if (names.length > 0) await this.#evict()
+    }
     let next = 0
     const worker = async (): Promise<void> => {
       while (next < uris.length) {
         const i = next++
-        out[i] = await this.localPath(store, uris[i] as string)
+        const uri = uris[i] as string
+        if (!uri.startsWith('file://')) pinned.push(cacheFileName(uri))
+        out[i] = await this.localPath(store, uri, !uri.startsWith('file://'))
       }
     }
-    await Promise.all(Array.from({ length: Math.min(this.#concurrency, uris.length) }, worker))
-    return out
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.#concurrency, uris.length) }, worker))
+    } catch (e) {
+      await release()
+      throw e
+    }
+    return { paths: out, release }
   }
 
   /**
@@ -160,14 +181,20 @@ export class FileCache {
    */
   pin(paths: readonly string[]): () => void {
     const names = paths.filter((p) => p.startsWith(this.dir)).map((p) => p.slice(this.dir.length + 1))
-    for (const n of names) this.#pins.set(n, (this.#pins.get(n) ?? 0) + 1)
+    for (const n of names) this.#pin(n)
     return () => {
-      for (const n of names) {
-        const c = (this.#pins.get(n) ?? 1) - 1
-        if (c <= 0) this.#pins.delete(n)
-        else this.#pins.set(n, c)
-      }
+      for (const n of names) this.#unpin(n)
     }
+  }
+
+  #pin(name: string): void {
+    this.#pins.set(name, (this.#pins.get(name) ?? 0) + 1)
+  }
+
+  #unpin(name: string): void {
+    const c = (this.#pins.get(name) ?? 1) - 1
+    if (c <= 0) this.#pins.delete(name)
+    else this.#pins.set(name, c)
   }
 
   async #fetch(store: ObjectStore, uri: string, name: string): Promise<string> {
@@ -192,13 +219,11 @@ export class FileCache {
       fetched: this.#stats.fetched + 1,
       bytesFetched: this.#stats.bytesFetched + bytes.byteLength,
     }
-    this.#pins.set(name, (this.#pins.get(name) ?? 0) + 1)
+    this.#pin(name)
     try {
       await this.#evict()
     } finally {
-      const c = (this.#pins.get(name) ?? 1) - 1
-      if (c <= 0) this.#pins.delete(name)
-      else this.#pins.set(name, c)
+      this.#unpin(name)
     }
     return path
   }

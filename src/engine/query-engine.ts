@@ -105,19 +105,6 @@ class BoundedMap<K, V> {
   }
 }
 
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length)
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++
-      out[i] = await fn(items[i] as T)
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker))
-  return out
-}
-
 function combineFilters(filters: readonly (Expression | undefined)[]): Expression | undefined {
   if (filters.length === 0 || filters.some((f) => f === undefined)) return undefined
   const unique = new Map(filters.map((f) => [stringifyJsonLossless(f as unknown as JsonValue), f as Expression]))
@@ -153,7 +140,6 @@ export class QueryEngine {
   readonly #tables = new BoundedMap<string, Promise<LoadedTable>>(256)
   readonly #plans = new BoundedMap<string, Promise<ScanPlan>>(512)
   readonly #systemNames: ReadonlySet<string>
-  readonly #concurrency: number
   #queries = 0
   #closed = false
 
@@ -168,7 +154,6 @@ export class QueryEngine {
     this.cache = cache
     this.#duckdb = duckdb
     this.#systemNames = systemNames
-    this.#concurrency = options.fetchConcurrency ?? 8
   }
 
   /**
@@ -260,7 +245,7 @@ export class QueryEngine {
   async stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
     const conn = await this.#connect()
     const id = `tarn_q${++this.#queries}`
-    let unpin: (() => void) | undefined
+    let unpin: (() => Promise<void>) | undefined
     let attached = false
     const release = async (): Promise<void> => {
       try {
@@ -272,13 +257,12 @@ export class QueryEngine {
         // the connection is closed below anyway
       } finally {
         conn.closeSync()
-        unpin?.()
+        await unpin?.()
       }
     }
     try {
       const prepared = await this.#prepare(conn, sql, options.ref ?? 'main')
-      const local = await this.#fetch(prepared.scans)
-      unpin = this.cache.pin(local)
+      unpin = await this.#fetch(prepared.scans)
       await conn.run(`ATTACH ':memory:' AS ${quoteIdent(id)}`)
       attached = true
       await conn.run(`USE ${quoteIdent(id)}`)
@@ -450,20 +434,18 @@ export class QueryEngine {
     return { plan: { sql, ref, commit: commit.hash, tables: scans.map((s) => s.plan) }, scans }
   }
 
-  /** Fetches every kept data file and delete file (in parallel) and returns their local paths. */
-  async #fetch(scans: readonly PreparedScan[]): Promise<string[]> {
-    const jobs: { table: LoadedTable; path: string }[] = []
+  /** Fetches every kept data file and delete file (in parallel, pinned) and returns the release function. */
+  async #fetch(scans: readonly PreparedScan[]): Promise<() => Promise<void>> {
+    const uris = new Set<string>()
     for (const s of scans) {
-      const seen = new Set<string>()
       for (const t of s.scan.tasks) {
         for (const e of [t.dataFile, ...t.deletes]) {
-          if (seen.has(e.dataFile.filePath)) continue
-          seen.add(e.dataFile.filePath)
-          jobs.push({ table: s.table, path: e.dataFile.filePath })
+          const key = this.store.keyOf(s.table.io.resolve(e.dataFile.filePath))
+          if (key !== undefined) uris.add(this.store.uriOf(key))
         }
       }
     }
-    return mapLimit(jobs, this.#concurrency, (j) => j.table.io.localPath(j.path))
+    return (await this.cache.acquire(this.store, [...uris])).release
   }
 
   async #createViews(conn: DuckDBConnection, catalog: string, scans: readonly PreparedScan[]): Promise<void> {
