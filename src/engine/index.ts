@@ -28,6 +28,7 @@ export { FooterCache, scanViewSql } from './scan-view.js'
 export {
   type AstNode,
   analyzeAst,
+  caretAt,
   notReadOnly,
   parseSelect,
   type QueryAnalysis,

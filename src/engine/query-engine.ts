@@ -304,11 +304,17 @@ export class QueryEngine {
     return p
   }
 
-  async #planScan(table: LoadedTable, snapshotId: string | null, filter: Expression | undefined): Promise<ScanPlan> {
-    const key = `${table.metadataLocation}|${snapshotId ?? ''}|${filter ? stringifyJsonLossless(filter as unknown as JsonValue) : ''}`
+  async #planScan(
+    table: LoadedTable,
+    snapshotId: string | null,
+    schema: Schema,
+    filter: Expression | undefined,
+  ): Promise<ScanPlan> {
+    const f = filter ? stringifyJsonLossless(filter as unknown as JsonValue) : ''
+    const key = `${table.metadataLocation}|${snapshotId ?? ''}|${schema['schema-id']}|${f}`
     let p = this.#plans.get(key)
     if (!p) {
-      p = planScan(table, { snapshotId, ...(filter ? { filter } : {}) })
+      p = planScan(table, { snapshotId, schema, ...(filter ? { filter } : {}) })
       p.catch(() => this.#plans.delete(key))
       this.#plans.set(key, p)
     }
@@ -373,8 +379,12 @@ export class QueryEngine {
     await Promise.all(
       [...byKey].map(async ([key, { state }]) => {
         const table = await this.#loadTable(state.metadataLocation)
+        // the table's own current snapshot reads with the current schema (renames after the last write apply);
+        // an older snapshot reads with the schema it was written with
+        const current = table.metadata['current-snapshot-id']
+        const isCurrent = state.snapshotId === null || (current !== null && BigInt(state.snapshotId) === current)
         const snap = snapshotById(table.metadata, state.snapshotId)
-        const schema = currentSchema(table.metadata, state.snapshotId !== null ? snap?.['schema-id'] : undefined)
+        const schema = currentSchema(table.metadata, isCurrent ? undefined : snap?.['schema-id'])
         loaded.set(key, { table, schema })
       }),
     )
@@ -388,7 +398,7 @@ export class QueryEngine {
       [...byKey].map(async ([key, { state, refs }]): Promise<PreparedScan> => {
         const { table, schema } = loaded.get(key) as { table: LoadedTable; schema: Schema }
         const filter = combineFilters(refs.map((r) => filters.get(r.index)))
-        const scan = await this.#planScan(table, state.snapshotId, filter)
+        const scan = await this.#planScan(table, state.snapshotId, schema, filter)
         const starred =
           starAll ||
           refs.some((r) => analysis.stars.includes((r.alias !== '' ? r.alias : r.name).toLowerCase()))

@@ -98,6 +98,40 @@ export function sqlError(message: string, sql: string, position?: number): TarnE
 }
 
 /**
+ * DuckDB's `LINE n: ...` excerpt with a caret under a character offset, as DuckDB prints it for binder errors.
+ *
+ * @example
+ * ```ts
+ * caretAt('SELECT x FROM', 13) // 'LINE 1: SELECT x FROM\n                     ^'
+ * ```
+ */
+export function caretAt(sql: string, position: number): string {
+  const before = sql.slice(0, position)
+  const line = before.split('\n').length
+  const start = before.lastIndexOf('\n') + 1
+  const end = sql.indexOf('\n', start)
+  const text = sql.slice(start, end < 0 ? undefined : end)
+  const prefix = `LINE ${line}: `
+  return `${prefix}${text}\n${' '.repeat(prefix.length + position - start)}^`
+}
+
+async function serialize(conn: DuckDBConnection, sql: string): Promise<AstNode> {
+  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
+  const doc = parseJsonLossless(String(reader.getRows()[0]?.[0] ?? ''))
+  if (!isNode(doc)) throw sqlError('could not parse the query', sql)
+  return doc
+}
+
+function parserError(doc: AstNode, sql: string): TarnError {
+  const raw = str(doc.position)
+  const pos = raw === '' ? Number.NaN : Number(raw)
+  const message = `Parser Error: ${str(doc.error_message)}`
+  return Number.isFinite(pos)
+    ? sqlError(`${message}\n\n${caretAt(sql, pos)}`, sql, pos)
+    : sqlError(message, sql)
+}
+
+/**
  * The error for a statement that is not a read-only query.
  *
  * @example
@@ -128,24 +162,16 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
   try {
     count = (await conn.extractStatements(sql)).count
   } catch (e) {
+    const doc = await serialize(conn, sql)
+    if (doc.error === true && str(doc.error_type) === 'parser') throw parserError(doc, sql)
     const message = (e instanceof Error ? e.message : String(e)).replace(/^Failed to extract statements: /, '')
     throw sqlError(message, sql)
   }
   if (count === 0) throw sqlError('empty query', sql)
   if (count > 1) throw notReadOnly(sql, `found ${count} statements`)
-  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
-  const text = String(reader.getRows()[0]?.[0] ?? '')
-  const doc = parseJsonLossless(text)
-  if (!isNode(doc)) throw sqlError('could not parse the query', sql)
+  const doc = await serialize(conn, sql)
   if (doc.error === true) {
-    if (str(doc.error_type) === 'parser') {
-      const pos = Number(str(doc.position))
-      throw sqlError(
-        `Parser Error: ${str(doc.error_message)}`,
-        sql,
-        Number.isFinite(pos) && str(doc.position) !== '' ? pos : undefined,
-      )
-    }
+    if (str(doc.error_type) === 'parser') throw parserError(doc, sql)
     throw notReadOnly(sql)
   }
   const statements = doc.statements
