@@ -1,16 +1,28 @@
-import { createHash } from 'node:crypto'
 import type { TableValue } from './types.js'
 
 /**
- * A short, stable hash of a string (hex). Used for content addresses of commits, files and overwrite generations.
+ * A short, stable 64-bit hash of a string (16 hex digits; two multiplicative 32-bit lanes, mixed at the end).
+ * Content addresses of commits, files and overwrite generations. Not cryptographic: the model needs only that
+ * different contents get different ids among the few million an exploration makes.
  *
  * @example
  * ```ts
- * shortHash('hello') // '2cf24dba5fb0'
+ * shortHash('hello').length // 16
  * ```
  */
 export function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 12)
+  let h1 = 0xdeadbeef
+  let h2 = 0x41c6ce57
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    h1 = Math.imul(h1 ^ ch, 2654435761)
+    h2 = Math.imul(h2 ^ ch, 1597334677)
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507)
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909)
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507)
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909)
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0')
 }
 
 /**
