@@ -1,4 +1,6 @@
 import {
+  DuckDBArrayValue,
+  DuckDBBlobValue,
   type DuckDBDataChunk,
   DuckDBDateValue,
   DuckDBDecimalValue,
@@ -13,12 +15,11 @@ import {
   type DuckDBType,
   DuckDBTypeId,
   type DuckDBValue,
-  DuckDBArrayValue,
-  DuckDBBlobValue,
 } from '@duckdb/node-api'
 import {
   Binary,
   Bool,
+  type Data,
   type DataType,
   DateDay,
   Decimal,
@@ -35,7 +36,7 @@ import {
   RecordBatch,
   Schema,
   Struct,
-  StructRow,
+  type StructRow,
   TimeMicrosecond,
   TimestampMicrosecond,
   TimestampMillisecond,
@@ -46,8 +47,7 @@ import {
   Uint32,
   Uint64,
   Utf8,
-  type Data,
-  Vector,
+  type Vector,
 } from 'apache-arrow'
 
 /**
@@ -112,7 +112,9 @@ export function arrowTypeOf(t: DuckDBType): DataType {
     case DuckDBTypeId.ARRAY:
       return new List(new Field('item', arrowTypeOf(t.valueType), true))
     case DuckDBTypeId.STRUCT:
-      return new Struct(t.entryNames.map((n, i) => new Field(n, arrowTypeOf(t.entryTypes[i] as DuckDBType), true)))
+      return new Struct(
+        t.entryNames.map((n, i) => new Field(n, arrowTypeOf(t.entryTypes[i] as DuckDBType), true)),
+      )
     default:
       return new Utf8()
   }
@@ -143,7 +145,11 @@ function validity(values: readonly DuckDBValue[]): { bitmap: Uint8Array; nulls: 
 function bigintOf(v: DuckDBValue): bigint {
   if (typeof v === 'bigint') return v
   if (typeof v === 'number') return BigInt(v)
-  if (v instanceof DuckDBTimestampValue || v instanceof DuckDBTimestampTZValue || v instanceof DuckDBTimeValue)
+  if (
+    v instanceof DuckDBTimestampValue ||
+    v instanceof DuckDBTimestampTZValue ||
+    v instanceof DuckDBTimeValue
+  )
     return v.micros
   if (v instanceof DuckDBTimestampMillisecondsValue) return v.millis
   if (v instanceof DuckDBTimestampNanosecondsValue) return v.nanos
@@ -206,7 +212,11 @@ function decimalWords(x: bigint): Uint32Array {
   return out
 }
 
-function utf8Data(type: DataType, values: readonly DuckDBValue[], bytesOf: (v: DuckDBValue) => Uint8Array): Data {
+function utf8Data(
+  type: DataType,
+  values: readonly DuckDBValue[],
+  bytesOf: (v: DuckDBValue) => Uint8Array,
+): Data {
   const { bitmap, nulls } = validity(values)
   const encoder = new TextEncoder()
   const parts: Uint8Array[] = []
@@ -259,13 +269,20 @@ export function columnData(t: DuckDBType, values: readonly DuckDBValue[]): Data 
       const v = values[i] ?? null
       if (v !== null) array[i] = get(v)
     }
-    return makeData({ type: arrowType, length: n, nullCount: nulls, nullBitmap: bitmap, data: array } as never) as Data
+    return makeData({
+      type: arrowType,
+      length: n,
+      nullCount: nulls,
+      nullBitmap: bitmap,
+      data: array,
+    } as never) as Data
   }
   const num = (v: DuckDBValue): number => (typeof v === 'number' ? v : Number(v))
   switch (t.typeId) {
     case DuckDBTypeId.BOOLEAN: {
       const bits = new Uint8Array(Math.ceil(n / 8))
-      for (let i = 0; i < n; i++) if (values[i] === true) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7))
+      for (let i = 0; i < n; i++)
+        if (values[i] === true) bits[i >> 3] = (bits[i >> 3] as number) | (1 << (i & 7))
       return makeData({ type: type as Bool, length: n, nullCount: nulls, nullBitmap: bitmap, data: bits })
     }
     case DuckDBTypeId.TINYINT:
@@ -307,7 +324,9 @@ export function columnData(t: DuckDBType, values: readonly DuckDBValue[]): Data 
       return makeData({ type: type as Decimal, length: n, nullCount: nulls, nullBitmap: bitmap, data: words })
     }
     case DuckDBTypeId.BLOB:
-      return utf8Data(new Binary(), values, (v) => (v instanceof DuckDBBlobValue ? v.bytes : new Uint8Array()))
+      return utf8Data(new Binary(), values, (v) =>
+        v instanceof DuckDBBlobValue ? v.bytes : new Uint8Array(),
+      )
     case DuckDBTypeId.LIST:
     case DuckDBTypeId.ARRAY:
     case DuckDBTypeId.STRUCT: {
@@ -382,7 +401,8 @@ export function plainValue(v: unknown, type: DataType): unknown {
   if (type instanceof Struct) {
     const o: Record<string, unknown> = {}
     const row = v as StructRow
-    for (const f of type.children) o[f.name] = plainValue((row as unknown as Record<string, unknown>)[f.name], f.type)
+    for (const f of type.children)
+      o[f.name] = plainValue((row as unknown as Record<string, unknown>)[f.name], f.type)
     return o
   }
   return v

@@ -100,7 +100,12 @@ export class FileCache {
     await mkdir(options.dir, { recursive: true })
     const max = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES
     if (!(max > 0)) throw new TarnError('INVALID_ARGUMENT', 'the cache size bound must be positive', { max })
-    return new FileCache(options.dir, max, Math.max(1, options.concurrency ?? 8), options.clock ?? systemClock)
+    return new FileCache(
+      options.dir,
+      max,
+      Math.max(1, options.concurrency ?? 8),
+      options.clock ?? systemClock,
+    )
   }
 
   /** Counters since the cache was opened. */

@@ -32,7 +32,8 @@ const INT_TYPES = new Set([
 ])
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/
 const TS_RE = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$/
-const TSTZ_RE = /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$/
+const TSTZ_RE =
+  /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)?$/
 
 const isNode = (v: JsonValue | undefined): v is AstNode =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && typeof v !== 'bigint'
@@ -61,9 +62,10 @@ function constantOf(n: AstNode): Lit | undefined {
 function literalOf(n: JsonValue | undefined): Lit | undefined {
   if (!isNode(n)) return undefined
   if (str(n.class) === 'CONSTANT') return constantOf(n)
-  if (str(n.class) !== 'CAST' || n.try_cast === true || !isNode(n.child) || !isNode(n.cast_type)) return undefined
+  if (str(n.class) !== 'CAST' || n.try_cast === true || !isNode(n.child) || !isNode(n.cast_type))
+    return undefined
   const inner = literalOf(n.child)
-  if (!inner || inner.kind !== 'string') return undefined
+  if (inner?.kind !== 'string') return undefined
   const to = str(n.cast_type.id)
   const s = inner.value.trim()
   if (to === 'DATE' && DATE_RE.test(s)) return { kind: 'date', value: s }
@@ -90,7 +92,8 @@ function valueFor(type: string, lit: Lit): Literal | undefined {
   if (type === 'string' || type === 'uuid') return lit.kind === 'string' ? lit.value : undefined
   if (type === 'boolean') return lit.kind === 'bool' ? lit.value : undefined
   if (type === 'date') {
-    if (lit.kind === 'date' || (lit.kind === 'string' && DATE_RE.test(lit.value.trim()))) return lit.value.trim()
+    if (lit.kind === 'date' || (lit.kind === 'string' && DATE_RE.test(lit.value.trim())))
+      return lit.value.trim()
     return undefined
   }
   if (type === 'timestamp' || type === 'timestamp_ns') {

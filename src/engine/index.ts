@@ -12,6 +12,7 @@
 
 export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
 export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
+export { explainText, expressionText, humanBytes, planJson } from './explain-text.js'
 export {
   type CacheStats,
   cacheFileName,
@@ -20,10 +21,20 @@ export {
   type FileCacheOptions,
 } from './file-cache.js'
 export { pushdownFilters } from './filter-pushdown.js'
+export {
+  cacheMaxBytesFrom,
+  closeLakeEngine,
+  explainLake,
+  type LakeLike,
+  lakeQueryEngine,
+  queryLake,
+  streamLake,
+} from './lake-engine.js'
 export { engineDirs, QueryEngine, type QueryEngineOptions, type QueryOptions } from './query-engine.js'
 export type { QueryPlan, TableScanPlan } from './query-plan.js'
 export { QueryResult } from './query-result.js'
 export { QueryStream } from './query-stream.js'
+export { batchCells, type Cell, rowCsv, rowJson, rowText, typeName } from './result-format.js'
 export { FooterCache, scanViewSql } from './scan-view.js'
 export {
   type AstNode,

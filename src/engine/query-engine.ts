@@ -7,6 +7,7 @@ import type { Commit } from '../catalog/types.js'
 import {
   currentSchema,
   type Expression,
+  type JsonValue,
   type LoadedTable,
   loadTable,
   planScan,
@@ -15,7 +16,6 @@ import {
   type Schema,
   snapshotById,
   stringifyJsonLossless,
-  type JsonValue,
 } from '../iceberg/index.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
@@ -107,7 +107,9 @@ class BoundedMap<K, V> {
 
 function combineFilters(filters: readonly (Expression | undefined)[]): Expression | undefined {
   if (filters.length === 0 || filters.some((f) => f === undefined)) return undefined
-  const unique = new Map(filters.map((f) => [stringifyJsonLossless(f as unknown as JsonValue), f as Expression]))
+  const unique = new Map(
+    filters.map((f) => [stringifyJsonLossless(f as unknown as JsonValue), f as Expression]),
+  )
   const list = [...unique.values()]
   return list.length === 1 ? list[0] : { op: 'or', args: list }
 }
@@ -321,6 +323,24 @@ export class QueryEngine {
     return p
   }
 
+  /**
+   * Live data files of the snapshot before pruning. The planner counts only files of the manifests it kept, so with a
+   * filter this is the snapshot summary's `total-data-files`, else an unfiltered plan (cached).
+   */
+  async #totalDataFiles(
+    table: LoadedTable,
+    snapshotId: string | null,
+    schema: Schema,
+    scan: ScanPlan,
+    filter: Expression | undefined,
+  ): Promise<number> {
+    if (filter === undefined || scan.snapshotId === null) return scan.totalDataFiles
+    const summary = snapshotById(table.metadata, scan.snapshotId)?.summary
+    const recorded = Number(summary?.['total-data-files'] ?? Number.NaN)
+    if (Number.isInteger(recorded) && recorded >= scan.totalDataFiles) return recorded
+    return (await this.#planScan(table, snapshotId, schema, undefined)).totalDataFiles
+  }
+
   async #resolveTable(
     commit: Commit,
     ref: string,
@@ -368,7 +388,10 @@ export class QueryEngine {
     const resolved = await Promise.all(
       analysis.references.map((r) => this.#resolveTable(commit, ref, r, cteNames)),
     )
-    const byKey = new Map<string, { state: NonNullable<(typeof resolved)[number]>['state']; refs: TableReference[] }>()
+    const byKey = new Map<
+      string,
+      { state: NonNullable<(typeof resolved)[number]>['state']; refs: TableReference[] }
+    >()
     resolved.forEach((res, i) => {
       if (!res) return
       const entry = byKey.get(res.key) ?? { state: res.state, refs: [] }
@@ -382,7 +405,8 @@ export class QueryEngine {
         // the table's own current snapshot reads with the current schema (renames after the last write apply);
         // an older snapshot reads with the schema it was written with
         const current = table.metadata['current-snapshot-id']
-        const isCurrent = state.snapshotId === null || (current !== null && BigInt(state.snapshotId) === current)
+        const isCurrent =
+          state.snapshotId === null || (current !== null && BigInt(state.snapshotId) === current)
         const snap = snapshotById(table.metadata, state.snapshotId)
         const schema = currentSchema(table.metadata, isCurrent ? undefined : snap?.['schema-id'])
         loaded.set(key, { table, schema })
@@ -399,6 +423,7 @@ export class QueryEngine {
         const { table, schema } = loaded.get(key) as { table: LoadedTable; schema: Schema }
         const filter = combineFilters(refs.map((r) => filters.get(r.index)))
         const scan = await this.#planScan(table, state.snapshotId, schema, filter)
+        const filesTotal = await this.#totalDataFiles(table, state.snapshotId, schema, scan, filter)
         const starred =
           starAll ||
           refs.some((r) => analysis.stars.includes((r.alias !== '' ? r.alias : r.name).toLowerCase()))
@@ -432,7 +457,7 @@ export class QueryEngine {
             columns: columns.map((f) => f.name),
             filter,
             filesKept: scan.tasks.length,
-            filesTotal: scan.totalDataFiles,
+            filesTotal,
             deleteFiles: deletes.size,
             rowsToRead: rows,
             bytesToRead: bytes,
@@ -466,7 +491,8 @@ export class QueryEngine {
       const name = s.plan.table.slice(dot + 1)
       const body = await scanViewSql(s.table, s.scan, conn, this.#footers)
       const targets = new Set<string>()
-      for (const r of s.references) targets.add(r.schema !== '' ? `${r.schema}\u0000${r.name}` : `main\u0000${r.name}`)
+      for (const r of s.references)
+        targets.add(r.schema !== '' ? `${r.schema}\u0000${r.name}` : `main\u0000${r.name}`)
       targets.add(`${ns}\u0000${name}`)
       for (const t of targets) {
         const [schema, view] = t.split('\u0000') as [string, string]

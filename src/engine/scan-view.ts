@@ -79,7 +79,9 @@ export async function scanViewSql(
       JSON.stringify((cols.get(p) ?? []).map((c) => [c.fieldId ?? null, c.name]))
     const first = cols.get(paths[0] as string) ?? []
     const sameLayout = paths.every((p) => layout(p) === layout(paths[0] as string))
-    const byId = new Map(first.filter((c) => c.fieldId !== undefined).map((c) => [c.fieldId as number, c.name]))
+    const byId = new Map(
+      first.filter((c) => c.fieldId !== undefined).map((c) => [c.fieldId as number, c.name]),
+    )
     if (sameLayout && byId.size > 0) {
       const proj = fields.map((f) => {
         const phys = byId.get(f.id)

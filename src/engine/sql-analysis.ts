@@ -164,7 +164,10 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
   } catch (e) {
     const doc = await serialize(conn, sql)
     if (doc.error === true && str(doc.error_type) === 'parser') throw parserError(doc, sql)
-    const message = (e instanceof Error ? e.message : String(e)).replace(/^Failed to extract statements: /, '')
+    const message = (e instanceof Error ? e.message : String(e)).replace(
+      /^Failed to extract statements: /,
+      '',
+    )
     throw sqlError(message, sql)
   }
   if (count === 0) throw sqlError('empty query', sql)

@@ -2,8 +2,8 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Catalog } from '../../src/catalog/catalog.js'
 import { SqliteBackend } from '../../src/catalog/backends/sqlite.js'
+import { Catalog } from '../../src/catalog/catalog.js'
 import { QueryEngine } from '../../src/engine/index.js'
 import { createTable } from '../../src/iceberg/index.js'
 import { S3ObjectStore } from '../../src/storage/s3.js'
@@ -82,7 +82,9 @@ describe('scan pruning and the file cache over S3', () => {
   it('prunes with a date cast and an IN list of days too', async () => {
     const e = await engine('casts')
     try {
-      const cast = await e.explain("SELECT * FROM events WHERE CAST(ts AS DATE) = DATE '2024-03-01'", { ref: 'main' })
+      const cast = await e.explain("SELECT * FROM events WHERE CAST(ts AS DATE) = DATE '2024-03-01'", {
+        ref: 'main',
+      })
       expect(cast.tables[0]?.filesKept).toBe(1)
       const within = await e.explain(
         "SELECT * FROM tarn.events e WHERE e.ts BETWEEN TIMESTAMP '2024-01-01 00:00:00' AND TIMESTAMP '2024-01-03 00:00:00'",

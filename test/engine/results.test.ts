@@ -1,7 +1,17 @@
 import { cp } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { DateDay, Decimal, Float64, Int32, Int64, List, Struct, TimestampMicrosecond, Utf8 } from 'apache-arrow'
+import {
+  DateDay,
+  Decimal,
+  Float64,
+  Int32,
+  Int64,
+  List,
+  Struct,
+  TimestampMicrosecond,
+  Utf8,
+} from 'apache-arrow'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { QueryEngine } from '../../src/engine/index.js'
 import { createTable, registerTable } from '../../src/iceberg/index.js'
@@ -55,7 +65,9 @@ describe('foreign Iceberg tables', () => {
   })
 
   it('reads a renamed column under its new name and prunes by identity partition', async () => {
-    const r = await engine.query("SELECT name FROM renamed WHERE event_date = DATE '2022-01-02' ORDER BY name")
+    const r = await engine.query(
+      "SELECT name FROM renamed WHERE event_date = DATE '2022-01-02' ORDER BY name",
+    )
     expect(r.rows().map((x) => x.name)).toContain('Thumper')
   })
 })
@@ -99,7 +111,10 @@ describe('Arrow results', () => {
   })
 
   it('streams large results as record batches without materialising them', async () => {
-    const stream = await engine.stream('SELECT id, k FROM big ORDER BY id', { ref: 'main', batchRows: 50_000 })
+    const stream = await engine.stream('SELECT id, k FROM big ORDER BY id', {
+      ref: 'main',
+      batchRows: 50_000,
+    })
     expect(stream.schema.fields.map((f) => f.name)).toEqual(['id', 'k'])
     const sizes: number[] = []
     let last = -1n

@@ -77,8 +77,10 @@ describe('the locked-down DuckDB', () => {
     await writeFile(join(home, 'secret.csv'), 'a\n1\n')
     const inHome = await failure(engine.query(`SELECT * FROM read_csv('${join(home, 'secret.csv')}')`))
     expect(inHome.message).toMatch(/Permission Error/)
-    const escape = await failure(engine.query(`SELECT * FROM read_csv('${home}/cache/files/../../secret.csv')`))
-    expect(escape.message).toMatch(/Permission Error/)
+    const dotdot = await failure(
+      engine.query(`SELECT * FROM read_csv('${home}/cache/files/../../secret.csv')`),
+    )
+    expect(dotdot.message).toMatch(/Permission Error/)
     expect(await heads()).toEqual(before)
   })
 
@@ -107,7 +109,9 @@ describe('query errors', () => {
   it("keeps DuckDB's message and position for SQL errors", async () => {
     const syntax = await failure(engine.query('SELECT id FROM orders WHERE', { ref: 'main' }))
     expect(syntax.code).toBe('SQL_ERROR')
-    expect(syntax.message).toBe('Parser Error: syntax error at end of input\n\nLINE 1: SELECT id FROM orders WHERE\n                                   ^')
+    expect(syntax.message).toBe(
+      'Parser Error: syntax error at end of input\n\nLINE 1: SELECT id FROM orders WHERE\n                                   ^',
+    )
     expect(syntax.context.position).toBe(27)
     const binder = await failure(engine.query('SELECT nosuch FROM orders', { ref: 'main' }))
     expect(binder.code).toBe('SQL_ERROR')
@@ -120,7 +124,9 @@ describe('query errors', () => {
       'WITH big AS (SELECT * FROM orders WHERE id > 2) SELECT (SELECT count(*) FROM big) AS n, (SELECT count(*) FROM range(3)) AS m',
     )
     expect(r.rows()).toEqual([{ n: 2n, m: 3n }])
-    const views = await engine.query("SELECT count(*) > 0 AS ok FROM duckdb_functions() WHERE function_name = 'sum'")
+    const views = await engine.query(
+      "SELECT count(*) > 0 AS ok FROM duckdb_functions() WHERE function_name = 'sum'",
+    )
     expect(views.rows()).toEqual([{ ok: true }])
   })
 })

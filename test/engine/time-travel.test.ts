@@ -49,9 +49,12 @@ describe('querying a table at any ref', () => {
   })
 
   it('exposes each table under its qualified and unqualified names', async () => {
-    const r = await engine.query('SELECT (SELECT count(*) FROM tarn.orders) AS a, (SELECT count(*) FROM orders) AS b', {
-      ref: 'v2',
-    })
+    const r = await engine.query(
+      'SELECT (SELECT count(*) FROM tarn.orders) AS a, (SELECT count(*) FROM orders) AS b',
+      {
+        ref: 'v2',
+      },
+    )
     expect(r.rows()).toEqual([{ a: 4n, b: 4n }])
   })
 
