@@ -1,0 +1,75 @@
+/**
+ * Pipelines: the authoring SDK, the project loader and the planner (logical and physical plans).
+ *
+ * @example
+ * ```ts
+ * import { planProject, renderPlan } from './pipeline/index.js'
+ * console.log(renderPlan((await planProject('examples/taxi')).physical))
+ * ```
+ */
+export { analyzeFilter, type FilterAnalysis } from './filter-expr.js'
+export type { LakeState, LakeTableInfo } from './lake-state.js'
+export {
+  buildLogicalPlan,
+  findCycle,
+  type InputSource,
+  type LogicalEdge,
+  type LogicalInput,
+  type LogicalNode,
+  type LogicalPlan,
+  selectPlan,
+} from './logical-plan.js'
+export {
+  buildPhysicalPlan,
+  type PhysicalPlan,
+  type PhysicalPlanOptions,
+  type PlanStep,
+  type ScanNode,
+  type ScanReader,
+} from './physical-plan.js'
+export { type PlannedProject, type PlanProjectOptions, planProject, tablesNeeded } from './plan-project.js'
+export { planJson, renderDag, renderLevels, renderPlan, renderScans } from './plan-render.js'
+export {
+  type ColumnUse,
+  type ExpectationDef,
+  type InputDef,
+  type ModelDef,
+  type ParameterDef,
+  type ParameterType,
+  type ParameterValue,
+  type PartitionFieldDef,
+  PROJECT_FILE,
+  type Project,
+} from './project.js'
+export { type ProjectFile, parseParameterValue, parseProjectFile, resolveParams } from './project-file.js'
+export { type LoadProjectOptions, loadProject } from './project-loader.js'
+export {
+  type ExpectationConfig,
+  type ExpectationDescriptor,
+  type ExpectationFunction,
+  expectation,
+  type InputOptions,
+  type InputSpec,
+  input,
+  MATERIALIZATIONS,
+  type Materialization,
+  type ModelConfig,
+  type ModelContext,
+  type ModelDescriptor,
+  type ModelFunction,
+  type ModelInputs,
+  type ModelResult,
+  model,
+} from './sdk.js'
+export {
+  analyzeSql,
+  loadSqlModel,
+  parseSqlHeader,
+  type SqlAnalysis,
+  type SqlHeader,
+  type SqlTableRef,
+} from './sql-model.js'
+export { findParams, type ParamRef, sqlLiteral, substituteParams } from './sql-params.js'
+export { openSqlParser, type SqlParser } from './sql-parser.js'
+export { InputCall, loadTsModels, SDK_MODULE, type StaticValue, type TsModuleDefs } from './ts-model.js'
+export { planProblems, planWarnings, type ValidateOptions, validatePlan } from './validate.js'

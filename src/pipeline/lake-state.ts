@@ -1,0 +1,25 @@
+/**
+ * One lake table as the planner needs it: its columns and the source columns of its partition spec.
+ *
+ * @example
+ * ```ts
+ * const t: LakeTableInfo = { columns: ['pickup_ts', 'fare'], partitionColumns: ['pickup_ts'] }
+ * ```
+ */
+export interface LakeTableInfo {
+  readonly columns: readonly string[]
+  readonly partitionColumns: readonly string[]
+}
+
+/**
+ * The tables of the lake at the run's ref, keyed `namespace.table`, as plain data (the CLI fills it from the
+ * catalog; tests write it by hand).
+ *
+ * @example
+ * ```ts
+ * const lake: LakeState = { tables: { 'tarn.trips': { columns: ['fare'], partitionColumns: [] } } }
+ * ```
+ */
+export interface LakeState {
+  readonly tables: Readonly<Record<string, LakeTableInfo>>
+}

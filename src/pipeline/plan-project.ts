@@ -1,0 +1,84 @@
+import type { TarnError } from '../util/errors.js'
+import type { LakeState } from './lake-state.js'
+import { buildLogicalPlan, type LogicalPlan, selectPlan } from './logical-plan.js'
+import { buildPhysicalPlan, type PhysicalPlan } from './physical-plan.js'
+import type { ParameterValue, Project } from './project.js'
+import { loadProject } from './project-loader.js'
+import { planWarnings, validatePlan } from './validate.js'
+
+/**
+ * Options of {@link planProject}.
+ *
+ * @example
+ * ```ts
+ * const o: PlanProjectOptions = { params: { min_fare: '2' }, select: ['trips_clean+'], ref: 'main' }
+ * ```
+ */
+export interface PlanProjectOptions {
+  readonly params?: Readonly<Record<string, string | ParameterValue>>
+  /** `--select` items (union). */
+  readonly select?: readonly string[]
+  readonly ref?: string
+  /**
+   * The lake at the ref: plain data, or a function given the table keys the plan needs (tables read, and tables
+   * written with OVERWRITE_PARTITIONS) that returns it. Without it, the lake checks are skipped.
+   */
+  readonly lake?: LakeState | ((tables: readonly string[]) => Promise<LakeState>)
+}
+
+/**
+ * A planned project: what `tarn run --dry-run` shows.
+ *
+ * @example
+ * ```ts
+ * const { physical } = await planProject('examples/taxi', { lake })
+ * physical.levels
+ * ```
+ */
+export interface PlannedProject {
+  readonly project: Project
+  readonly logical: LogicalPlan
+  readonly physical: PhysicalPlan
+  readonly lake: LakeState | null
+  /** See `planWarnings`. */
+  readonly warnings: readonly TarnError[]
+}
+
+/**
+ * Tables whose lake state a plan needs: every table read, and the table of every OVERWRITE_PARTITIONS model.
+ *
+ * @example
+ * ```ts
+ * tablesNeeded(logical) // ['tarn.trips', 'tarn.trips_by_day', 'tarn.zones']
+ * ```
+ */
+export function tablesNeeded(plan: LogicalPlan): string[] {
+  const out = new Set(plan.tables)
+  for (const n of plan.nodes) if (n.model?.materialize === 'OVERWRITE_PARTITIONS' && n.table) out.add(n.table)
+  return [...out].sort()
+}
+
+/**
+ * Loads, selects, validates (against the lake when given) and plans a project, never running its code.
+ *
+ * @example
+ * ```ts
+ * const { physical } = await planProject('examples/taxi', { select: ['+zone_stats'], lake: { tables } })
+ * ```
+ */
+export async function planProject(dir: string, options: PlanProjectOptions = {}): Promise<PlannedProject> {
+  const project = await loadProject(dir, options.params ? { params: options.params } : {})
+  const full = buildLogicalPlan(project)
+  const logical = options.select && options.select.length > 0 ? selectPlan(full, options.select) : full
+  let lake: LakeState | null = null
+  if (options.lake) {
+    lake = typeof options.lake === 'function' ? await options.lake(tablesNeeded(logical)) : options.lake
+    validatePlan(logical, lake, options.ref ? { ref: options.ref } : {})
+  }
+  const physical = buildPhysicalPlan(logical, {
+    ...(options.ref ? { ref: options.ref } : {}),
+    ...(lake ? { lake } : {}),
+  })
+  const warnings = Object.freeze(planWarnings(logical, project.parameters))
+  return Object.freeze({ project, logical, physical, lake, warnings })
+}

@@ -1,0 +1,126 @@
+import { readdir, readFile } from 'node:fs/promises'
+import { join, relative, resolve, sep } from 'node:path'
+import { TarnError } from '../util/errors.js'
+import { buildLogicalPlan } from './logical-plan.js'
+import type { ParamEnv } from './param-env.js'
+import {
+  type ExpectationDef,
+  type ModelDef,
+  type ParameterValue,
+  PROJECT_FILE,
+  type Project,
+} from './project.js'
+import { projectError } from './project-error.js'
+import { parseProjectFile, resolveParams } from './project-file.js'
+import { loadSqlModel } from './sql-model.js'
+import { openSqlParser } from './sql-parser.js'
+import { loadTsModels } from './ts-model.js'
+
+/**
+ * Options of {@link loadProject}.
+ *
+ * @example
+ * ```ts
+ * const o: LoadProjectOptions = { params: { min_fare: '2.5' } }
+ * ```
+ */
+export interface LoadProjectOptions {
+  /** Parameter values (`--param k=v`); strings are parsed as the declared type. */
+  readonly params?: Readonly<Record<string, string | ParameterValue>>
+}
+
+const SKIP_DIRS = new Set(['node_modules', 'target', 'dist'])
+
+async function projectFiles(dir: string): Promise<string[]> {
+  const out: string[] = []
+  const walk = async (d: string): Promise<void> => {
+    const entries = await readdir(d, { withFileTypes: true })
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name.startsWith('.')) continue
+      const full = join(d, e.name)
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) await walk(full)
+      } else if (
+        e.isFile() &&
+        (/\.sql$/i.test(e.name) || (/\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)))
+      ) {
+        out.push(relative(dir, full).split(sep).join('/'))
+      }
+    }
+  }
+  await walk(dir)
+  return out
+}
+
+/**
+ * Loads and validates a pipeline project without running any of its code: `tarn_project.yml`, every `.sql` model
+ * (parsed by DuckDB's parser) and every `.ts` file (read statically with the TypeScript compiler API), in
+ * sub-folders too. Checks parameters, duplicate names (across `.sql` and `.ts` files), config literals and cycles;
+ * errors are `TarnError`s naming the file and line. The checks that need the lake are in `validatePlan`.
+ *
+ * @example
+ * ```ts
+ * const project = await loadProject('examples/taxi', { params: { min_fare: '2.5' } })
+ * project.models.map((m) => m.name)
+ * ```
+ */
+export async function loadProject(dir: string, options: LoadProjectOptions = {}): Promise<Project> {
+  const root = resolve(dir)
+  let text: string
+  try {
+    text = await readFile(join(root, PROJECT_FILE), 'utf8')
+  } catch {
+    throw new TarnError('PROJECT_NOT_FOUND', `no ${PROJECT_FILE} in ${root}: not a tarn project`, {
+      dir: root,
+      file: PROJECT_FILE,
+    })
+  }
+  const file = parseProjectFile(text)
+  const values = resolveParams(file.parameters, options.params ?? {})
+  const env: ParamEnv = { parameters: file.parameters, values }
+  const models: ModelDef[] = []
+  const expectations: ExpectationDef[] = []
+  const parser = await openSqlParser()
+  try {
+    for (const f of await projectFiles(root)) {
+      const source = await readFile(join(root, f), 'utf8')
+      if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
+      else {
+        const defs = await loadTsModels(parser, env, f, source, file.namespace)
+        models.push(...defs.models)
+        expectations.push(...defs.expectations)
+      }
+    }
+  } finally {
+    parser.close()
+  }
+  const seen = new Map<string, { file: string; line: number; kind: string }>()
+  const all = [
+    ...models.map((m) => ({ name: m.name, file: m.file, line: m.line, kind: 'model' })),
+    ...expectations.map((e) => ({ name: e.name, file: e.file, line: e.line, kind: 'expectation' })),
+  ]
+  for (const d of all) {
+    const prior = seen.get(d.name.toLowerCase())
+    if (prior) {
+      throw projectError(
+        'DUPLICATE_MODEL',
+        d.file,
+        d.line,
+        `${d.kind} ${d.name} is already defined at ${prior.file}:${prior.line}: model and expectation names are unique in a project`,
+        { model: d.name, otherFile: prior.file, otherLine: prior.line },
+      )
+    }
+    seen.set(d.name.toLowerCase(), d)
+  }
+  const project: Project = Object.freeze({
+    dir: root,
+    name: file.name,
+    namespace: file.namespace,
+    parameters: file.parameters,
+    params: values,
+    models: Object.freeze(models),
+    expectations: Object.freeze(expectations),
+  })
+  buildLogicalPlan(project)
+  return project
+}

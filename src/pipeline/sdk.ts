@@ -1,0 +1,196 @@
+import type { Table } from 'apache-arrow'
+
+/** How a model's result is kept: in memory only, or written to its table on the run branch. */
+export type Materialization = 'NONE' | 'REPLACE' | 'APPEND' | 'OVERWRITE_PARTITIONS'
+
+/** The materialisations a model may declare, in the order the docs list them. */
+export const MATERIALIZATIONS: readonly Materialization[] = Object.freeze([
+  'NONE',
+  'REPLACE',
+  'APPEND',
+  'OVERWRITE_PARTITIONS',
+])
+
+/**
+ * One declared input of a model or expectation: a lake table or another model, with the columns it needs and a
+ * filter; both are pushed down into the scan.
+ *
+ * @example
+ * ```ts
+ * const spec: InputSpec = { kind: 'tarn.input', table: 'trips', columns: ['fare'], filter: 'fare > 0' }
+ * ```
+ */
+export interface InputSpec {
+  readonly kind: 'tarn.input'
+  /** `table`, `namespace.table`, or the name of another model of the project. */
+  readonly table: string
+  readonly columns?: readonly string[]
+  /** A SQL boolean expression over the table's columns; `$name` reads a parameter. */
+  readonly filter?: string
+}
+
+/** Options of {@link input}. */
+export interface InputOptions {
+  readonly columns?: readonly string[]
+  readonly filter?: string
+}
+
+/**
+ * What a model runs with besides its inputs.
+ *
+ * @example
+ * ```ts
+ * const fn = async (_inputs: Record<string, never>, ctx: ModelContext) => {
+ *   ctx.log('min fare', ctx.params.min_fare)
+ *   return []
+ * }
+ * ```
+ */
+export interface ModelContext {
+  /** Parameter values of the run (`--param k=v` or the project defaults). */
+  readonly params: Readonly<Record<string, string | number | boolean>>
+  /** Writes a line to the job's log. */
+  log(...args: unknown[]): void
+}
+
+/**
+ * A model's configuration: its inputs, how it is materialised and what it needs to run.
+ *
+ * @example
+ * ```ts
+ * const config: ModelConfig = { inputs: { trips: input('trips') }, materialize: 'REPLACE', tags: ['daily'] }
+ * ```
+ */
+export interface ModelConfig<I extends Record<string, InputSpec> = Record<string, InputSpec>> {
+  readonly inputs?: I
+  readonly materialize?: Materialization
+  /** Iceberg partition fields: `column`, `day(ts)`, `bucket[16](id)` (identity, year, month, day, hour, bucket[N]). */
+  readonly partitionedBy?: readonly string[]
+  /** With `OVERWRITE_PARTITIONS`: the partitions replaced, a filter over partition columns. */
+  readonly overwriteFilter?: string
+  /** npm dependencies of the model (name → version range), installed once into a cached environment. */
+  readonly packages?: Readonly<Record<string, string>>
+  /** Memory limit of the worker, e.g. `512MB`, `1GB`. */
+  readonly memory?: string
+  /** Time limit, e.g. `30s`, `5m`. */
+  readonly timeout?: string
+  readonly tags?: readonly string[]
+  /** Namespace of the model's table (default: the project's). */
+  readonly namespace?: string
+}
+
+/** The Arrow tables a model receives, one per declared input. */
+export type ModelInputs<I extends Record<string, InputSpec>> = { readonly [K in keyof I]: Table }
+
+/** What a model returns: an Arrow table or plain row objects (converted). */
+export type ModelResult = Table | readonly Record<string, unknown>[]
+
+/** The function of a TS model. */
+export type ModelFunction<I extends Record<string, InputSpec>> = (
+  inputs: ModelInputs<I>,
+  ctx: ModelContext,
+) => ModelResult | Promise<ModelResult>
+
+/**
+ * A TS model as the SDK returns it: plain data plus the function, which only the isolated worker calls.
+ *
+ * @example
+ * ```ts
+ * const m: ModelDescriptor = model({}, () => [])
+ * m.kind // 'tarn.model'
+ * ```
+ */
+export interface ModelDescriptor<I extends Record<string, InputSpec> = Record<string, InputSpec>> {
+  readonly kind: 'tarn.model'
+  readonly config: ModelConfig<I>
+  readonly fn: ModelFunction<I>
+}
+
+/**
+ * An expectation's configuration.
+ *
+ * @example
+ * ```ts
+ * const config: ExpectationConfig = { inputs: { fares: input('zone_fares', { columns: ['fare'] }) } }
+ * ```
+ */
+export interface ExpectationConfig<I extends Record<string, InputSpec> = Record<string, InputSpec>> {
+  readonly inputs?: I
+  readonly tags?: readonly string[]
+  readonly description?: string
+}
+
+/** The function of an expectation: `true` passes; `false` or a throw fails the run. */
+export type ExpectationFunction<I extends Record<string, InputSpec>> = (
+  inputs: ModelInputs<I>,
+  ctx: ModelContext,
+) => boolean | Promise<boolean>
+
+/**
+ * An expectation as the SDK returns it.
+ *
+ * @example
+ * ```ts
+ * const e: ExpectationDescriptor = expectation({}, () => true)
+ * e.kind // 'tarn.expectation'
+ * ```
+ */
+export interface ExpectationDescriptor<I extends Record<string, InputSpec> = Record<string, InputSpec>> {
+  readonly kind: 'tarn.expectation'
+  readonly config: ExpectationConfig<I>
+  readonly fn: ExpectationFunction<I>
+}
+
+/**
+ * Declares an input: a lake table (or another model) with the columns and filter pushed down into its scan.
+ *
+ * @example
+ * ```ts
+ * input('trips', { columns: ['zone', 'fare'], filter: 'fare > $min_fare' })
+ * ```
+ */
+export function input(table: string, options: InputOptions = {}): InputSpec {
+  return Object.freeze({
+    kind: 'tarn.input' as const,
+    table,
+    ...(options.columns ? { columns: Object.freeze([...options.columns]) } : {}),
+    ...(options.filter !== undefined ? { filter: options.filter } : {}),
+  })
+}
+
+/**
+ * Declares a TS model; its name is the name it is exported under. The planner reads the config statically and never
+ * calls `fn`; the worker does.
+ *
+ * @example
+ * ```ts
+ * export const zoneFares = model(
+ *   { inputs: { trips: input('trips', { columns: ['zone', 'fare'] }) }, materialize: 'REPLACE' },
+ *   async ({ trips }) => trips,
+ * )
+ * ```
+ */
+export function model<I extends Record<string, InputSpec> = Record<string, never>>(
+  config: ModelConfig<I>,
+  fn: ModelFunction<I>,
+): ModelDescriptor<I> {
+  return Object.freeze({ kind: 'tarn.model' as const, config: Object.freeze({ ...config }), fn })
+}
+
+/**
+ * Declares an expectation: a check over tables that passes (`true`) or fails the run.
+ *
+ * @example
+ * ```ts
+ * export const faresArePositive = expectation(
+ *   { inputs: { fares: input('zoneFares', { columns: ['fare'] }) } },
+ *   async ({ fares }) => fares.numRows > 0,
+ * )
+ * ```
+ */
+export function expectation<I extends Record<string, InputSpec> = Record<string, never>>(
+  config: ExpectationConfig<I>,
+  fn: ExpectationFunction<I>,
+): ExpectationDescriptor<I> {
+  return Object.freeze({ kind: 'tarn.expectation' as const, config: Object.freeze({ ...config }), fn })
+}

@@ -1,0 +1,249 @@
+import { type Located, type RawModelOptions, resolveModelOptions } from './model-options.js'
+import { applyParams, checkParamRefs, type ParamEnv } from './param-env.js'
+import { splitPartitionList } from './partition-fields.js'
+import type { ColumnUse, InputDef, ModelDef } from './project.js'
+import { projectError } from './project-error.js'
+import { findParams } from './sql-params.js'
+import { type JsonObject, lineAtByte, type SqlParser, walkSql } from './sql-parser.js'
+
+/**
+ * The `-- tarn: key=value` header of a SQL model.
+ *
+ * @example
+ * ```ts
+ * parseSqlHeader('-- tarn: materialize=REPLACE\nSELECT 1', 'a.sql').options.materialize?.value // 'REPLACE'
+ * ```
+ */
+export interface SqlHeader {
+  readonly name?: Located<string>
+  readonly options: RawModelOptions
+}
+
+/**
+ * A table reference of a SQL model's query (CTE names excluded).
+ *
+ * @example
+ * ```ts
+ * const r: SqlTableRef = { namespace: null, name: 'trips', line: 3 }
+ * ```
+ */
+export interface SqlTableRef {
+  readonly namespace: string | null
+  readonly name: string
+  readonly line: number
+}
+
+/**
+ * What DuckDB's parser says a query reads.
+ *
+ * @example
+ * ```ts
+ * const a: SqlAnalysis = await analyzeSql(parser, 'WITH x AS (SELECT * FROM t) SELECT * FROM x', 'm.sql', 'm')
+ * a.tables // [{ namespace: null, name: 't', line: 1 }]
+ * ```
+ */
+export interface SqlAnalysis {
+  readonly tables: readonly SqlTableRef[]
+  readonly columnUse: ColumnUse
+}
+
+const HEADER = /^\s*--\s*tarn:\s*(.*)$/i
+const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
+const KEYS: Readonly<Record<string, string>> = {
+  materialize: 'materialize',
+  materialization: 'materialize',
+  partitionedby: 'partitionedBy',
+  overwritefilter: 'overwriteFilter',
+  name: 'name',
+  tags: 'tags',
+  namespace: 'namespace',
+}
+
+/**
+ * Parses the header lines (`-- tarn: key=value`) at the top of a SQL model: `materialize`, `partitionedBy`
+ * (comma-separated), `overwriteFilter`, `name`, `tags` (comma-separated) and `namespace`.
+ *
+ * @example
+ * ```ts
+ * parseSqlHeader('-- tarn: partitionedBy=day(ts), zone\nSELECT 1', 'a.sql').options.partitionedBy?.value // ['day(ts)', 'zone']
+ * ```
+ */
+export function parseSqlHeader(text: string, file: string): SqlHeader {
+  const lines = text.split('\n')
+  const seen = new Set<string>()
+  const out: Record<string, Located<string> | Located<readonly string[]>> = {}
+  let inHeader = true
+  lines.forEach((raw, i) => {
+    const line = i + 1
+    const m = HEADER.exec(raw)
+    if (!m) {
+      const t = raw.trim()
+      if (t !== '' && !t.startsWith('--')) inHeader = false
+      return
+    }
+    if (!inHeader)
+      throw projectError('PROJECT_INVALID', file, line, '`-- tarn:` header lines go before the query')
+    const body = (m[1] ?? '').trim()
+    const eq = body.indexOf('=')
+    if (eq <= 0)
+      throw projectError(
+        'PROJECT_INVALID',
+        file,
+        line,
+        `expected -- tarn: key=value, got ${JSON.stringify(body)}`,
+      )
+    const rawKey = body.slice(0, eq).trim()
+    const key = KEYS[rawKey.toLowerCase().replaceAll('_', '')]
+    if (!key)
+      throw projectError(
+        'PROJECT_INVALID',
+        file,
+        line,
+        `unknown header key ${rawKey} (use materialize, partitionedBy, overwriteFilter, name, tags, namespace)`,
+      )
+    if (seen.has(key)) throw projectError('PROJECT_INVALID', file, line, `header key ${key} is given twice`)
+    seen.add(key)
+    const value = body.slice(eq + 1).trim()
+    if (key === 'partitionedBy') out[key] = { value: splitPartitionList(value), line }
+    else if (key === 'tags')
+      out[key] = {
+        value: value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        line,
+      }
+    else out[key] = { value, line }
+  })
+  const { name, ...options } = out
+  return {
+    ...(name ? { name: name as Located<string> } : {}),
+    options: options as RawModelOptions,
+  }
+}
+
+/**
+ * Parses a query with DuckDB's parser (never running it) and lists the tables it reads — `BASE_TABLE` references
+ * that are not CTE names in scope — with their lines, and the columns it names.
+ *
+ * @example
+ * ```ts
+ * (await analyzeSql(parser, 'SELECT fare FROM trips', 'm.sql', 'm')).tables[0]?.name // 'trips'
+ * ```
+ */
+export async function analyzeSql(
+  parser: SqlParser,
+  sql: string,
+  file: string,
+  model: string,
+): Promise<SqlAnalysis> {
+  if (sql.replace(/--[^\n]*/g, '').trim() === '')
+    throw projectError('PROJECT_INVALID', file, 1, `model ${model}: the file holds no query`, { model })
+  const r = await parser.parse(sql)
+  if (r.error) {
+    const line = r.position === null ? 1 : lineAtByte(sql, r.position)
+    throw projectError('PROJECT_INVALID', file, line, `model ${model}: ${r.message}`, { model })
+  }
+  if (r.statements.length !== 1)
+    throw projectError(
+      'PROJECT_INVALID',
+      file,
+      1,
+      `model ${model}: a SQL model is exactly one SELECT (found ${r.statements.length} statements)`,
+      { model },
+    )
+  const tables: SqlTableRef[] = []
+  const names = new Set<string>()
+  let star = false
+  walkSql(r.statements[0] as JsonObject, (node, ctes) => {
+    if (node.type === 'BASE_TABLE' && typeof node.table_name === 'string') {
+      const schema = typeof node.schema_name === 'string' && node.schema_name !== '' ? node.schema_name : null
+      const catalog = typeof node.catalog_name === 'string' ? node.catalog_name : ''
+      const loc = Number(node.query_location)
+      const line = Number.isFinite(loc) && loc < 2 ** 32 ? lineAtByte(sql, loc) : 1
+      if (catalog !== '')
+        throw projectError(
+          'PROJECT_INVALID',
+          file,
+          line,
+          `model ${model}: ${catalog}.${schema}.${node.table_name}: use table or namespace.table`,
+          { model },
+        )
+      if (schema === null && ctes.has(node.table_name.toLowerCase())) return
+      tables.push({ namespace: schema, name: node.table_name, line })
+    } else if (node.class === 'STAR') star = true
+    else if (node.class === 'COLUMN_REF' && Array.isArray(node.column_names)) {
+      const last = node.column_names[node.column_names.length - 1]
+      if (typeof last === 'string') names.add(last)
+    }
+  })
+  return { tables, columnUse: Object.freeze({ star, names: Object.freeze([...names].sort()) }) }
+}
+
+/**
+ * Loads one `.sql` model: header, parameters (checked, then substituted), and the tables its query reads.
+ *
+ * @example
+ * ```ts
+ * const m = await loadSqlModel(parser, env, 'trips_clean.sql', text, 'tarn')
+ * m.inputs.map((i) => i.table) // ['trips']
+ * ```
+ */
+export async function loadSqlModel(
+  parser: SqlParser,
+  env: ParamEnv,
+  file: string,
+  text: string,
+  defaultNamespace: string,
+): Promise<ModelDef> {
+  const header = parseSqlHeader(text, file)
+  const base =
+    file
+      .split('/')
+      .pop()
+      ?.replace(/\.sql$/i, '') ?? file
+  const name = header.name?.value ?? base
+  if (!IDENT.test(name))
+    throw projectError(
+      'PROJECT_INVALID',
+      file,
+      header.name?.line ?? 1,
+      `invalid model name ${JSON.stringify(name)}: use a letter or _ followed by letters, digits or _ (or -- tarn: name=...)`,
+      { model: name },
+    )
+  const refs = findParams(text)
+  checkParamRefs(env, refs, file, { model: name })
+  const sql = applyParams(env, text)
+  const options = await resolveModelOptions(parser, env, file, name, defaultNamespace, header.options)
+  const analysis = await analyzeSql(parser, sql, file, name)
+  const seen = new Set<string>()
+  const inputs: InputDef[] = []
+  for (const t of analysis.tables) {
+    const table = t.namespace ? `${t.namespace}.${t.name}` : t.name
+    if (seen.has(table.toLowerCase())) continue
+    seen.add(table.toLowerCase())
+    inputs.push(
+      Object.freeze({ alias: table, table, columns: null, filter: null, filterColumns: [], line: t.line }),
+    )
+  }
+  return Object.freeze({
+    kind: 'sql' as const,
+    name,
+    file,
+    line: header.name?.line ?? 1,
+    namespace: options.namespace,
+    materialize: options.materialize,
+    partitionedBy: options.partitionedBy,
+    overwriteFilter: options.overwriteFilter,
+    overwriteFilterColumns: options.overwriteFilterColumns,
+    overwriteFilterLine: options.overwriteFilterLine,
+    tags: options.tags,
+    packages: options.packages,
+    memory: null,
+    timeout: null,
+    inputs: Object.freeze(inputs),
+    sql,
+    columnUse: analysis.columnUse,
+    params: Object.freeze([...new Set([...refs.map((r) => r.name), ...options.params])]),
+  })
+}

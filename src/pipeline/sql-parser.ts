@@ -1,0 +1,123 @@
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+
+/**
+ * DuckDB's own SQL parser, reached through `json_serialize_sql` in an in-memory DuckDB: it parses and never runs.
+ *
+ * @example
+ * ```ts
+ * const parser = await openSqlParser()
+ * const ast = await parser.parse('SELECT * FROM trips')
+ * parser.close()
+ * ```
+ */
+export interface SqlParser {
+  /** The parse tree as JSON (`{ error: false, statements: [...] }` or `{ error: true, error_message }`). */
+  parse(sql: string): Promise<SqlParseResult>
+  close(): void
+}
+
+/** A JSON value of a parse tree. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+
+/** A JSON object of a parse tree. */
+export type JsonObject = { [key: string]: JsonValue }
+
+/**
+ * The result of `json_serialize_sql`.
+ *
+ * @example
+ * ```ts
+ * const r: SqlParseResult = { error: true, message: 'syntax error at end of input', position: 13, statements: [] }
+ * ```
+ */
+export interface SqlParseResult {
+  readonly error: boolean
+  readonly message: string | null
+  /** Character offset of a syntax error, when DuckDB reports one. */
+  readonly position: number | null
+  readonly statements: readonly JsonObject[]
+}
+
+/**
+ * Opens a parser over a fresh in-memory DuckDB (one per project load).
+ *
+ * @example
+ * ```ts
+ * const parser = await openSqlParser()
+ * try { await parser.parse('SELECT 1') } finally { parser.close() }
+ * ```
+ */
+export async function openSqlParser(): Promise<SqlParser> {
+  const instance = await DuckDBInstance.create(':memory:')
+  const conn: DuckDBConnection = await instance.connect()
+  return {
+    async parse(sql) {
+      const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql])
+      const row = reader.getRowObjectsJS()[0]
+      const doc = JSON.parse(String(row?.j ?? '{}')) as JsonObject
+      if (doc.error === true) {
+        const pos = Number(doc.position)
+        return {
+          error: true,
+          message: String(doc.error_message ?? 'cannot parse the SQL'),
+          position: Number.isFinite(pos) ? pos : null,
+          statements: [],
+        }
+      }
+      const statements = Array.isArray(doc.statements) ? (doc.statements as JsonObject[]) : []
+      return { error: false, message: null, position: null, statements }
+    },
+    close() {
+      conn.closeSync()
+      instance.closeSync()
+    },
+  }
+}
+
+/**
+ * Line (1-based) of a byte offset of DuckDB's parse tree in `text`.
+ *
+ * @example
+ * ```ts
+ * lineAtByte('SELECT 1\nFROM t', 10) // 2
+ * ```
+ */
+export function lineAtByte(text: string, byteOffset: number): number {
+  const bytes = Buffer.from(text, 'utf8')
+  const end = Math.min(Math.max(0, byteOffset), bytes.length)
+  let line = 1
+  for (let i = 0; i < end; i++) if (bytes[i] === 10) line++
+  return line
+}
+
+/**
+ * Calls `visit` on every object of a parse tree, with the names of the CTEs in scope there.
+ *
+ * @example
+ * ```ts
+ * walkSql(statement, (node, ctes) => { if (node.type === 'BASE_TABLE') console.log(node.table_name, ctes) })
+ * ```
+ */
+export function walkSql(
+  node: JsonValue,
+  visit: (node: JsonObject, ctes: ReadonlySet<string>) => void,
+  ctes: ReadonlySet<string> = new Set(),
+): void {
+  if (Array.isArray(node)) {
+    for (const n of node) walkSql(n, visit, ctes)
+    return
+  }
+  if (node === null || typeof node !== 'object') return
+  let scope = ctes
+  const cteMap = node.cte_map
+  if (cteMap && typeof cteMap === 'object' && !Array.isArray(cteMap) && Array.isArray(cteMap.map)) {
+    const names = cteMap.map.flatMap((e) =>
+      e && typeof e === 'object' && !Array.isArray(e) && typeof e.key === 'string'
+        ? [e.key.toLowerCase()]
+        : [],
+    )
+    if (names.length > 0) scope = new Set([...ctes, ...names])
+  }
+  visit(node, scope)
+  for (const v of Object.values(node)) walkSql(v, visit, scope)
+}
