@@ -44,3 +44,26 @@ describe('the model checker finds a counterexample in every known-bad variant', 
       expect(replay(ops, CORRECT)).toEqual([])
     }, 120_000)
 })
+
+test('without quarantine, a fork of a failed run can be merged into main (the git_for_data stage 4 leak); the correct model refuses it', () => {
+  const ops: readonly Op[] = [
+    {
+      kind: 'startRun',
+      target: 'main',
+      plan: [
+        { table: 't1', mode: 'overwrite' },
+        { table: 't2', mode: 'overwrite' },
+      ],
+    },
+    { kind: 'runWrite', run: 'r0' },
+    { kind: 'runFinish', run: 'r0', success: false },
+    { kind: 'createBranch', name: 'b1', from: 'run/r0' },
+    { kind: 'merge', source: 'b1', into: 'main' },
+  ]
+  const leaky = BAD_VARIANTS.find((b) => b.name === 'fork-of-run-branch-unguarded')?.variant as Variant
+  expect(replay(ops, leaky)).toContain('runs-are-atomic-on-targets')
+  expect(replay(ops, CORRECT)).toEqual([])
+  let state = initialState(FULL_BOUND.tables)
+  for (const op of ops) state = applyOp(state, op).state
+  expect(state.branches.get('main')?.head).toBe(initialState(FULL_BOUND.tables).branches.get('main')?.head)
+})
