@@ -113,6 +113,42 @@ describe('the reference model', () => {
     expect(state.branches.get('run/r0')?.sealed).toBe(true)
   })
 
+  test('two concurrent runs appending to the same table both land, with both files', () => {
+    const plan = [{ table: 't2', mode: 'append' as const }]
+    const { state, outcomes } = play([
+      { kind: 'startRun', target: 'main', plan },
+      { kind: 'startRun', target: 'main', plan },
+      { kind: 'runWrite', run: 'r0' },
+      { kind: 'runWrite', run: 'r1' },
+      { kind: 'runFinish', run: 'r0', success: true },
+      { kind: 'runFinish', run: 'r1', success: true },
+    ])
+    expect(outcomes.slice(4)).toEqual([
+      { ok: true, kind: 'run-succeeded' },
+      { ok: true, kind: 'run-succeeded' },
+    ])
+    expect(tableOn(state, 'main', 't2')?.files).toHaveLength(2)
+  })
+
+  test('of two concurrent runs overwriting the same table, the second to land fails and is sealed', () => {
+    const { state, outcomes } = play([
+      { kind: 'startRun', target: 'main', plan: twoModels },
+      { kind: 'startRun', target: 'main', plan: twoModels },
+      { kind: 'runWrite', run: 'r0' },
+      { kind: 'runWrite', run: 'r0' },
+      { kind: 'runWrite', run: 'r1' },
+      { kind: 'runWrite', run: 'r1' },
+      { kind: 'runFinish', run: 'r1', success: true },
+      { kind: 'runFinish', run: 'r0', success: true },
+    ])
+    expect(outcomes.slice(6)).toEqual([
+      { ok: true, kind: 'run-succeeded' },
+      { ok: true, kind: 'run-failed: MERGE_CONFLICT' },
+    ])
+    expect(state.branches.get('run/r0')?.sealed).toBe(true)
+    expect(state.runs.map((r) => r.status)).toEqual(['failed', 'succeeded'])
+  })
+
   test('forking a failed run and merging the fork is refused (the git_for_data stage 4 leak)', () => {
     const { state, outcomes } = play([
       { kind: 'startRun', target: 'main', plan: twoModels },
