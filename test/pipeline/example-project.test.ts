@@ -1,0 +1,122 @@
+import { describe, expect, it } from 'vitest'
+import { buildLogicalPlan, loadProject, planJson, planProject, renderPlan } from '../../src/pipeline/index.js'
+import { TAXI, TAXI_LAKE } from './project-dir.js'
+
+describe('the taxi example project', () => {
+  it('loads its SQL models, its TS model and its expectations with their config and lines', async () => {
+    const project = await loadProject(TAXI)
+    expect(project.name).toBe('taxi')
+    expect(project.namespace).toBe('tarn')
+    expect(project.params).toEqual({ min_fare: 2.5, run_date: '2026-01-31' })
+    expect(project.models.map((m) => `${m.name}:${m.kind}`).sort()).toEqual([
+      'daily_trips:sql',
+      'trips_clean:sql',
+      'zone_stats:sql',
+      'zones_enriched:ts',
+    ])
+    expect(project.expectations.map((e) => e.name).sort()).toEqual([
+      'every_zone_has_a_name',
+      'fares_are_positive',
+    ])
+    const daily = project.models.find((m) => m.name === 'daily_trips')
+    expect(daily?.materialize).toBe('OVERWRITE_PARTITIONS')
+    expect(daily?.partitionedBy).toEqual([{ column: 'pickup_ts', transform: 'day', text: 'day(pickup_ts)' }])
+    expect(daily?.overwriteFilter).toBe(
+      "pickup_ts >= DATE '2026-01-31' AND pickup_ts < DATE '2026-01-31' + INTERVAL 1 DAY",
+    )
+    const enriched = project.models.find((m) => m.name === 'zones_enriched')
+    expect(enriched?.file).toBe('zones_enriched.ts')
+    expect(enriched?.line).toBe(4)
+    expect(enriched?.memory).toBe('512MB')
+    expect(enriched?.inputs.map((i) => [i.alias, i.table, i.columns, i.filter])).toEqual([
+      ['zones', 'zones', ['zone_id', 'zone_name', 'borough'], null],
+      ['trips', 'trips', ['pickup_zone', 'fare'], 'fare >= 2.5'],
+    ])
+    expect(enriched?.params).toEqual(['min_fare'])
+  })
+
+  it('plans into topological levels where independent models share a level', async () => {
+    const { physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
+    expect(physical.levels).toEqual([
+      ['scan:tarn.trips', 'scan:tarn.zones'],
+      ['model:trips_clean', 'model:zones_enriched'],
+      [
+        'materialize:trips_clean',
+        'model:daily_trips',
+        'expectation:fares_are_positive',
+        'model:zone_stats',
+        'materialize:zones_enriched',
+      ],
+      ['materialize:daily_trips', 'materialize:zone_stats', 'expectation:every_zone_has_a_name'],
+    ])
+    const daily = physical.steps.find((s) => s.id === 'materialize:daily_trips')
+    expect(daily?.table).toBe('tarn.daily_trips')
+    expect(daily?.partitionedBy?.map((p) => p.text)).toEqual(['day(pickup_ts)'])
+  })
+
+  it('merges the scans of a table read by several models: union of columns, unfiltered when one reader is', async () => {
+    const { physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
+    const trips = physical.scans.find((s) => s.table === 'tarn.trips')
+    expect(trips?.ref).toBe('main')
+    expect(trips?.readers.map((r) => r.node)).toEqual(['trips_clean', 'zones_enriched'])
+    // trips_clean names every column but payment_type; zones_enriched needs two, filtered.
+    expect(trips?.columns).toEqual([
+      'trip_id',
+      'pickup_ts',
+      'dropoff_ts',
+      'pickup_zone',
+      'dropoff_zone',
+      'passengers',
+      'distance_km',
+      'fare',
+      'tip',
+    ])
+    expect(trips?.filter).toBeNull()
+    expect(trips?.readers[1]).toEqual({
+      node: 'zones_enriched',
+      alias: 'trips',
+      columns: ['pickup_zone', 'fare'],
+      filter: 'fare >= 2.5',
+    })
+    const zones = physical.scans.find((s) => s.table === 'tarn.zones')
+    expect(zones?.columns).toEqual(['zone_id', 'zone_name', 'borough'])
+    expect(zones?.readers.map((r) => r.node)).toEqual(['zone_stats', 'zones_enriched'])
+  })
+
+  it('resolves model names to models and other names to lake tables of the default namespace', async () => {
+    const plan = buildLogicalPlan(await loadProject(TAXI))
+    expect(plan.tables).toEqual(['tarn.trips', 'tarn.zones'])
+    expect(plan.edges.filter((e) => e.to === 'zone_stats')).toEqual([
+      { from: 'trips_clean', to: 'zone_stats', kind: 'model' },
+      { from: 'tarn.zones', to: 'zone_stats', kind: 'table' },
+    ])
+  })
+
+  it('substitutes --param values in SQL models and TS input filters', async () => {
+    const { project, physical } = await planProject(TAXI, {
+      params: { min_fare: '10', run_date: '2026-01-15' },
+    })
+    expect(project.models.find((m) => m.name === 'trips_clean')?.sql).toContain('WHERE fare >= 10')
+    expect(physical.scans.find((s) => s.table === 'tarn.trips')?.readers[1]?.filter).toBe('fare >= 10')
+    expect(project.models.find((m) => m.name === 'daily_trips')?.sql).toContain(
+      "pickup_ts >= DATE '2026-01-15'",
+    )
+  })
+
+  it('renders an ASCII DAG, the merged scans and the levels, and a JSON form', async () => {
+    const { physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
+    const text = renderPlan(physical)
+    expect(text).toContain('tarn.trips [lake table]\n+-> trips_clean [sql model, REPLACE -> tarn.trips_clean')
+    expect(text).toContain(
+      '|   +-> daily_trips [sql model, OVERWRITE_PARTITIONS -> tarn.daily_trips, partitioned by day(pickup_ts)]',
+    )
+    expect(text).toContain('\\-> zones_enriched [ts model, REPLACE -> tarn.zones_enriched')
+    expect(text).toContain('+-> zone_stats (see above)')
+    expect(text).toContain('merged for 2 readers')
+    expect(text).toContain('level 1  run trips_clean (sql) | run zones_enriched (ts)')
+    expect(text).toContain('nothing is materialised')
+    const json = JSON.parse(JSON.stringify(planJson(physical)))
+    expect(json.levels[0]).toEqual(['scan:tarn.trips', 'scan:tarn.zones'])
+    expect(json.nodes.map((n: { name: string }) => n.name)).toContain('zones_enriched')
+  })
+})
