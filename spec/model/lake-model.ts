@@ -27,7 +27,14 @@ export interface Step {
   readonly outcome: Outcome
 }
 
-/** The name of the branch every lake starts with. */
+/**
+ * The name of the branch every lake starts with.
+ *
+ * @example
+ * ```ts
+ * initialState(['t1']).branches.has(MAIN) // true
+ * ```
+ */
 export const MAIN = 'main'
 
 /**

@@ -1,7 +1,14 @@
 import { combineAppends, onlyAppended, sameTable } from './table-value.js'
 import type { TableName, TableValue } from './types.js'
 
-/** A table map of a commit. */
+/**
+ * A table map of a commit.
+ *
+ * @example
+ * ```ts
+ * const tables: Tables = { t1: { gen: 'g0', files: [] } }
+ * ```
+ */
 export type Tables = Readonly<Record<TableName, TableValue>>
 
 /**

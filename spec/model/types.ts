@@ -3,7 +3,14 @@
  * must hold"). Every value is immutable: operations return new states and never touch the old ones.
  */
 
-/** A table name of the model (the bound decides how many exist). */
+/**
+ * A table name of the model (the bound decides how many exist).
+ *
+ * @example
+ * ```ts
+ * const t: TableName = 't1'
+ * ```
+ */
 export type TableName = string
 
 /**
@@ -65,10 +72,24 @@ export interface PlanStep {
   readonly mode: WriteMode
 }
 
-/** How a write changes a table: append one new data file, or overwrite the table with a new generation. */
+/**
+ * How a write changes a table: append one new data file, or overwrite the table with a new generation.
+ *
+ * @example
+ * ```ts
+ * const mode: WriteMode = 'append'
+ * ```
+ */
 export type WriteMode = 'append' | 'overwrite'
 
-/** The life of a run: running on its run branch, then succeeded (merged) or failed (run branch sealed). */
+/**
+ * The life of a run: running on its run branch, then succeeded (merged) or failed (run branch sealed).
+ *
+ * @example
+ * ```ts
+ * const status: RunStatus = 'running'
+ * ```
+ */
 export type RunStatus = 'running' | 'succeeded' | 'failed'
 
 /**
