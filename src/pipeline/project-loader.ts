@@ -30,6 +30,7 @@ export interface LoadProjectOptions {
 }
 
 const SKIP_DIRS = new Set(['node_modules', 'target', 'dist'])
+const SDK_IMPORT = /from\s*['"]tarn['"]|import\s*\(\s*['"]tarn['"]/
 
 async function projectFiles(dir: string): Promise<string[]> {
   const out: string[] = []
@@ -40,10 +41,7 @@ async function projectFiles(dir: string): Promise<string[]> {
       const full = join(d, e.name)
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) await walk(full)
-      } else if (
-        e.isFile() &&
-        (/\.sql$/i.test(e.name) || (/\.ts$/.test(e.name) && !/\.d\.ts$/.test(e.name)))
-      ) {
+      } else if (e.isFile() && /\.(sql|ts|mts|js|mjs)$/i.test(e.name) && !/\.d\.m?ts$/i.test(e.name)) {
         out.push(relative(dir, full).split(sep).join('/'))
       }
     }
@@ -54,7 +52,8 @@ async function projectFiles(dir: string): Promise<string[]> {
 
 /**
  * Loads and validates a pipeline project without running any of its code: `tarn_project.yml`, every `.sql` model
- * (parsed by DuckDB's parser) and every `.ts` file (read statically with the TypeScript compiler API), in
+ * (parsed by DuckDB's parser) and every `.ts` file — and `.js`/`.mjs` file importing `tarn` — (read statically
+ * with the TypeScript compiler API), in
  * sub-folders too. Checks parameters, duplicate names (across `.sql` and `.ts` files), config literals and cycles;
  * errors are `TarnError`s naming the file and line. The checks that need the lake are in `validatePlan`.
  *
@@ -85,7 +84,9 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
     for (const f of await projectFiles(root)) {
       const source = await readFile(join(root, f), 'utf8')
       if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
-      else {
+      else if (/\.m?js$/i.test(f) && !SDK_IMPORT.test(source)) {
+        // A plain script (e.g. a data generator): only JS files that import the SDK declare models.
+      } else {
         const defs = await loadTsModels(parser, env, f, source, file.namespace)
         models.push(...defs.models)
         expectations.push(...defs.expectations)

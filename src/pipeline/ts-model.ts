@@ -111,7 +111,8 @@ export async function loadTsModels(
   text: string,
   defaultNamespace: string,
 ): Promise<TsModuleDefs> {
-  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)
+  const kind = /\.m?js$/i.test(file) ? ts.ScriptKind.JS : ts.ScriptKind.TS
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, kind)
   const lineOf = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1
   const fail = (n: ts.Node | number, message: string, context: Record<string, unknown> = {}) =>
     projectError('PROJECT_INVALID', file, typeof n === 'number' ? n : lineOf(n), message, context)
@@ -300,23 +301,24 @@ export async function loadTsModels(
     const config = evaluate(configArg)
     if (!isRecord(config))
       throw fail(configArg, `${f.kind} ${f.name}: the config must be an object literal`, context)
+    const at = (key: string): ts.Node => propertyNode(configArg, key) ?? configArg
     const keys = f.kind === 'model' ? MODEL_KEYS : EXPECTATION_KEYS
     for (const k of Object.keys(config))
       if (!keys.has(k))
         throw fail(
-          configArg,
+          at(k),
           `${f.kind} ${f.name}: unknown config key ${k} (use ${[...keys].join(', ')})`,
           context,
         )
     const paramRefs = paramsUsed(fnArg)
     checkParamRefs(env, paramRefs, file, context)
-    const inputs = await readInputs(config.inputs, configArg, f.name, context)
+    const inputs = await readInputs(config.inputs, at('inputs'), f.name, context)
     const inputParams = inputs.params
     if (f.kind === 'expectation') {
-      const tags = stringList(config.tags, configArg, `${f.name}: tags`)
+      const tags = stringList(config.tags, at('tags'), `${f.name}: tags`)
       const description = config.description
       if (description !== undefined && typeof description !== 'string')
-        throw fail(configArg, `expectation ${f.name}: description must be a string`, context)
+        throw fail(at('description'), `expectation ${f.name}: description must be a string`, context)
       expectations.push(
         Object.freeze({
           name: f.name,
@@ -330,27 +332,32 @@ export async function loadTsModels(
       )
       continue
     }
-    const located = <T>(v: T): Located<T> => ({ value: v, line: lineOf(configArg) })
+    const located = <T>(key: string, v: T): Located<T> => ({ value: v, line: lineOf(at(key)) })
     const str = (key: string): Located<string> | undefined => {
       const v = config[key]
       if (v === undefined || v === null) return undefined
-      if (typeof v !== 'string') throw fail(configArg, `model ${f.name}: ${key} must be a string`, context)
-      return located(v)
+      if (typeof v !== 'string') throw fail(at(key), `model ${f.name}: ${key} must be a string`, context)
+      return located(key, v)
     }
     const raw: RawModelOptions = {
       ...(str('materialize') ? { materialize: str('materialize') } : {}),
       ...(config.partitionedBy !== undefined
-        ? { partitionedBy: located(stringList(config.partitionedBy, configArg, `${f.name}: partitionedBy`)) }
+        ? {
+            partitionedBy: located(
+              'partitionedBy',
+              stringList(config.partitionedBy, at('partitionedBy'), `${f.name}: partitionedBy`),
+            ),
+          }
         : {}),
       ...(str('overwriteFilter') ? { overwriteFilter: str('overwriteFilter') } : {}),
       ...(config.tags !== undefined
-        ? { tags: located(stringList(config.tags, configArg, `${f.name}: tags`)) }
+        ? { tags: located('tags', stringList(config.tags, at('tags'), `${f.name}: tags`)) }
         : {}),
       ...(str('namespace') ? { namespace: str('namespace') } : {}),
       ...(str('memory') ? { memory: str('memory') } : {}),
       ...(str('timeout') ? { timeout: str('timeout') } : {}),
       ...(config.packages !== undefined
-        ? { packages: located(packagesOf(config.packages, configArg, f.name)) }
+        ? { packages: located('packages', packagesOf(config.packages, at('packages'), f.name)) }
         : {}),
     }
     const options = await resolveModelOptions(parser, env, file, f.name, defaultNamespace, raw)
@@ -381,6 +388,25 @@ export async function loadTsModels(
   }
   return Object.freeze({ models: Object.freeze(models), expectations: Object.freeze(expectations) })
 
+  function propertyNode(
+    e: ts.Expression,
+    key: string,
+    seen: ReadonlySet<string> = new Set(),
+  ): ts.Node | undefined {
+    const x = unwrap(e)
+    if (ts.isIdentifier(x) && !seen.has(x.text)) {
+      const init = consts.get(x.text)?.initializer
+      return init ? propertyNode(init, key, new Set([...seen, x.text])) : undefined
+    }
+    if (!ts.isObjectLiteralExpression(x)) return undefined
+    return x.properties.find(
+      (p) =>
+        (ts.isPropertyAssignment(p) || ts.isShorthandPropertyAssignment(p)) &&
+        (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name)) &&
+        p.name.text === key,
+    )
+  }
+
   function stringList(v: StaticValue | undefined, at: ts.Node, what: string): string[] {
     if (v === undefined || v === null) return []
     if (!Array.isArray(v) || !v.every((s) => typeof s === 'string'))
@@ -405,8 +431,12 @@ export async function loadTsModels(
     const defs: InputDef[] = []
     const params: string[] = []
     for (const [alias, spec] of Object.entries(v)) {
+      const aliasAt =
+        (ts.isPropertyAssignment(at) ? propertyNode(at.initializer, alias) : undefined) ??
+        (ts.isObjectLiteralExpression(at) ? propertyNode(at, alias) : undefined) ??
+        at
       if (!(spec instanceof InputCall))
-        throw fail(at, `${owner}: inputs.${alias} must be input('table', { columns, filter })`, context)
+        throw fail(aliasAt, `${owner}: inputs.${alias} must be input('table', { columns, filter })`, context)
       const { table, options, line } = spec
       for (const k of Object.keys(options))
         if (k !== 'columns' && k !== 'filter')

@@ -157,7 +157,7 @@ describe('TS models, read statically with the TypeScript compiler', () => {
           '  },',
           '}, () => [])',
         ],
-        /^m\.ts:2: m: inputs\.t must be input/,
+        /^m\.ts:4: m: inputs\.t must be input/,
       ],
       [["import { model } from 'tarn'", 'export const m = model({}, () => [)'], /^m\.ts:2: /],
     ]
@@ -180,6 +180,43 @@ describe('TS models, read statically with the TypeScript compiler', () => {
     const e = await rejection(loadProject(dir))
     expect(e.code).toBe('INVALID_FILTER')
     expect(e.context).toMatchObject({ file: 'm.ts', line: 3, model: 'm', table: 'trips' })
+  })
+
+  it('reads models written in plain JavaScript, and skips scripts that do not import tarn', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT_YML,
+      'fares.mjs': [
+        "import { input, model } from 'tarn'",
+        '',
+        'export const fares = model(',
+        "  { inputs: { t: input('trips', { columns: ['fare'], filter: 'fare > $min_fare' }) }, materialize: 'APPEND' },",
+        '  async ({ t }, ctx) => t,',
+        ')',
+      ].join('\n'),
+      'scripts/generate.mjs': "import { writeFileSync } from 'node:fs'\nwriteFileSync('x', 'y')\n",
+    })
+    const [m] = (await loadProject(dir)).models
+    expect(m).toMatchObject({ kind: 'ts', name: 'fares', file: 'fares.mjs', line: 3, materialize: 'APPEND' })
+    expect(m?.inputs[0]?.filter).toBe('fare > 0')
+  })
+
+  it('points config errors at the line of the property', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT_YML,
+      'm.ts': [
+        "import { input, model } from 'tarn'",
+        'export const m = model(',
+        '  {',
+        "    inputs: { t: input('trips') },",
+        "    materialize: 'REPLACE',",
+        "    partitionedBy: ['week(ts)'],",
+        '  },',
+        '  ({ t }) => t,',
+        ')',
+      ].join('\n'),
+    })
+    const e = await rejection(loadProject(dir))
+    expect(e.message).toMatch(/^m\.ts:6: model m: unknown partition transform/)
   })
 
   it('ignores .ts helper files that declare no models', async () => {
