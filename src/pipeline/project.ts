@@ -1,12 +1,33 @@
 import type { Materialization } from './sdk.js'
 
-/** The name of a project's file. */
+/**
+ * The name of a project's file.
+ *
+ * @example
+ * ```ts
+ * await readFile(join(dir, PROJECT_FILE), 'utf8')
+ * ```
+ */
 export const PROJECT_FILE = 'tarn_project.yml'
 
-/** The types a parameter may declare. */
+/**
+ * The types a parameter may declare.
+ *
+ * @example
+ * ```ts
+ * const t: ParameterType = 'date'
+ * ```
+ */
 export type ParameterType = 'string' | 'number' | 'integer' | 'boolean' | 'date'
 
-/** A parameter value after parsing. */
+/**
+ * A parameter value after parsing.
+ *
+ * @example
+ * ```ts
+ * const v: ParameterValue = 2.5
+ * ```
+ */
 export type ParameterValue = string | number | boolean
 
 /**

@@ -1,9 +1,23 @@
 import type { Table } from 'apache-arrow'
 
-/** How a model's result is kept: in memory only, or written to its table on the run branch. */
+/**
+ * How a model's result is kept: in memory only, or written to its table on the run branch.
+ *
+ * @example
+ * ```ts
+ * const m: Materialization = 'OVERWRITE_PARTITIONS'
+ * ```
+ */
 export type Materialization = 'NONE' | 'REPLACE' | 'APPEND' | 'OVERWRITE_PARTITIONS'
 
-/** The materialisations a model may declare, in the order the docs list them. */
+/**
+ * The materialisations a model may declare, in the order the docs list them.
+ *
+ * @example
+ * ```ts
+ * MATERIALIZATIONS.includes('APPEND') // true
+ * ```
+ */
 export const MATERIALIZATIONS: readonly Materialization[] = Object.freeze([
   'NONE',
   'REPLACE',
@@ -29,7 +43,14 @@ export interface InputSpec {
   readonly filter?: string
 }
 
-/** Options of {@link input}. */
+/**
+ * Options of {@link input}.
+ *
+ * @example
+ * ```ts
+ * const o: InputOptions = { columns: ['fare'], filter: 'fare > $min_fare' }
+ * ```
+ */
 export interface InputOptions {
   readonly columns?: readonly string[]
   readonly filter?: string
@@ -79,13 +100,34 @@ export interface ModelConfig<I extends Record<string, InputSpec> = Record<string
   readonly namespace?: string
 }
 
-/** The Arrow tables a model receives, one per declared input. */
+/**
+ * The Arrow tables a model receives, one per declared input.
+ *
+ * @example
+ * ```ts
+ * const rows = (inputs: ModelInputs<{ trips: InputSpec }>) => inputs.trips.numRows
+ * ```
+ */
 export type ModelInputs<I extends Record<string, InputSpec>> = { readonly [K in keyof I]: Table }
 
-/** What a model returns: an Arrow table or plain row objects (converted). */
+/**
+ * What a model returns: an Arrow table or plain row objects (converted).
+ *
+ * @example
+ * ```ts
+ * const r: ModelResult = [{ zone: 1, fare: 2.5 }]
+ * ```
+ */
 export type ModelResult = Table | readonly Record<string, unknown>[]
 
-/** The function of a TS model. */
+/**
+ * The function of a TS model.
+ *
+ * @example
+ * ```ts
+ * const fn: ModelFunction<{ trips: InputSpec }> = async ({ trips }) => trips
+ * ```
+ */
 export type ModelFunction<I extends Record<string, InputSpec>> = (
   inputs: ModelInputs<I>,
   ctx: ModelContext,
@@ -120,7 +162,14 @@ export interface ExpectationConfig<I extends Record<string, InputSpec> = Record<
   readonly description?: string
 }
 
-/** The function of an expectation: `true` passes; `false` or a throw fails the run. */
+/**
+ * The function of an expectation: `true` passes; `false` or a throw fails the run.
+ *
+ * @example
+ * ```ts
+ * const fn: ExpectationFunction<{ t: InputSpec }> = ({ t }) => t.numRows > 0
+ * ```
+ */
 export type ExpectationFunction<I extends Record<string, InputSpec>> = (
   inputs: ModelInputs<I>,
   ctx: ModelContext,

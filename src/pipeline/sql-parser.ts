@@ -16,10 +16,24 @@ export interface SqlParser {
   close(): void
 }
 
-/** A JSON value of a parse tree. */
+/**
+ * A JSON value of a parse tree.
+ *
+ * @example
+ * ```ts
+ * const v: JsonValue = { type: 'BASE_TABLE', table_name: 'trips' }
+ * ```
+ */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
 
-/** A JSON object of a parse tree. */
+/**
+ * A JSON object of a parse tree.
+ *
+ * @example
+ * ```ts
+ * const o: JsonObject = { class: 'COLUMN_REF', column_names: ['t', 'fare'] }
+ * ```
+ */
 export type JsonObject = { [key: string]: JsonValue }
 
 /**

@@ -7,7 +7,14 @@ import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
 import type { SqlParser } from './sql-parser.js'
 
-/** The SDK module project files import. */
+/**
+ * The SDK module project files import (`import { model } from 'tarn'`), resolved with no install step.
+ *
+ * @example
+ * ```ts
+ * SDK_MODULE // 'tarn'
+ * ```
+ */
 export const SDK_MODULE = 'tarn'
 
 /**
