@@ -98,6 +98,9 @@ export function explore(
 
   search: for (let depth = 0; depth < bound.depth; depth++) {
     const next: { state: LakeState; index: number }[] = []
+    // States first reached at the last level are counted but never expanded, so they are not kept.
+    const last = depth === bound.depth - 1
+    let reached = 0
     for (const { state, index } of frontier) {
       for (const op of enabledOps(state, bound)) {
         transitions++
@@ -121,16 +124,19 @@ export function explore(
         const key = stateKey(step.state)
         if (seen.has(key)) continue
         seen.add(key)
-        parent.push(index)
-        via.push({ op, outcome: step.outcome })
-        next.push({ state: step.state, index: parent.length - 1 })
+        reached++
+        if (!last) {
+          parent.push(index)
+          via.push({ op, outcome: step.outcome })
+          next.push({ state: step.state, index: parent.length - 1 })
+        }
         if (options.maxStates !== undefined && seen.size >= options.maxStates) {
           stoppedEarly = true
           break search
         }
       }
     }
-    perDepth.push(next.length)
+    perDepth.push(reached)
     frontier = next
   }
   return {
