@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url'
 import { type Bound, FULL_BOUND, RUNS_BOUND } from './checker/bound.js'
 import { type ExploreResult, explore } from './checker/explore.js'
 import { formatCounterexample } from './checker/format-counterexample.js'
+import { randomWalks, type WalkOptions, type WalkResult } from './checker/random-walks.js'
 import { BAD_VARIANTS, CORRECT } from './model/variants.js'
 
 /**
@@ -24,6 +25,8 @@ export interface Figures {
     readonly bound: Bound
     readonly result: ExploreResult
   }[]
+  /** Seeded random walks of the correct model beyond the exhaustive bound (as in test/spec/random-walks.test.ts). */
+  readonly walks: { readonly options: WalkOptions; readonly result: WalkResult }
   readonly bad: readonly {
     readonly name: string
     readonly description: string
@@ -43,7 +46,9 @@ export interface Figures {
 export function collectFigures(
   bounds: Readonly<Record<string, Bound>> = { FULL_BOUND, RUNS_BOUND },
   badBound: Bound = FULL_BOUND,
+  walkOptions: WalkOptions = { walks: 10_000, length: 12, seed: 20261124 },
 ): Figures {
+  const walks = { options: walkOptions, result: randomWalks(FULL_BOUND, walkOptions) }
   const correct = Object.entries(bounds).map(([name, bound]) => ({
     name,
     bound,
@@ -55,7 +60,14 @@ export function collectFigures(
     breaks: b.breaks,
     result: explore(badBound, b.variant, { stopAt: b.breaks }),
   }))
-  return { at: new Date().toISOString(), node: process.version, cpus: availableParallelism(), correct, bad }
+  return {
+    at: new Date().toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    correct,
+    walks,
+    bad,
+  }
 }
 
 function describeBound(b: Bound): string {
@@ -88,7 +100,18 @@ export function renderFigures(f: Figures): string {
     )
   const states = f.correct.reduce((n, c) => n + c.result.states, 0)
   const violations = f.correct.reduce((n, c) => n + c.result.violations, 0)
-  lines.push('', `Total: ${states} states explored, ${violations} violations.`, '', '### Bad variants', '')
+  const w = f.walks
+  lines.push(
+    '',
+    `Total: ${states} states explored, ${violations} violations.`,
+    '',
+    `Random walks (FULL_BOUND names, seed ${w.options.seed}): ${w.result.walks} walks of ${w.options.length} ` +
+      `operations, ${w.result.transitions} transitions, ${w.result.counterexamples.size} violations ` +
+      `(${(w.result.millis / 1000).toFixed(1)} s).`,
+    '',
+    '### Bad variants',
+    '',
+  )
   for (const b of f.bad) {
     const c = b.result.counterexamples.get(b.breaks)
     const found = c ? ` in ${c.steps.length} steps` : ''
