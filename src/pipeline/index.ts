@@ -7,6 +7,7 @@
  * console.log(renderPlan((await planProject('examples/taxi')).physical))
  * ```
  */
+export { conjuncts, mergeFilters, stripOuterParens } from './conjuncts.js'
 export { analyzeFilter, type FilterAnalysis } from './filter-expr.js'
 export type { LakeState, LakeTableInfo } from './lake-state.js'
 export {

@@ -1,3 +1,4 @@
+import { mergeFilters } from './conjuncts.js'
 import type { LakeState } from './lake-state.js'
 import type { LogicalInput, LogicalNode, LogicalPlan } from './logical-plan.js'
 import type { PartitionFieldDef } from './project.js'
@@ -93,7 +94,10 @@ export interface PhysicalPlan {
  */
 export interface PhysicalPlanOptions {
   readonly ref?: string
-  /** When given, SQL models' scans are pruned to the columns their query names that the table has. */
+  /**
+   * When given, SQL models' scans are pruned to the columns their query names that the table has, and take the
+   * query's WHERE on the table when it reads only the table's columns.
+   */
   readonly lake?: LakeState
 }
 
@@ -115,6 +119,19 @@ function readerColumns(
   return [...new Set([...i.columns, ...i.filterColumns])]
 }
 
+function readerFilter(
+  n: LogicalNode,
+  i: LogicalInput,
+  lake: LakeState | undefined,
+  table: string,
+): string | null {
+  if (n.model?.kind !== 'sql') return i.filter
+  const columns = lake?.tables[table]?.columns
+  if (!i.where || !columns) return null
+  const have = new Set(columns.map((c) => c.toLowerCase()))
+  return i.where.columns.every((c) => have.has(c.toLowerCase())) ? i.where.filter : null
+}
+
 function mergeColumns(readers: readonly { columns: readonly string[] | null }[]): string[] | null {
   const out: string[] = []
   for (const r of readers) {
@@ -122,14 +139,6 @@ function mergeColumns(readers: readonly { columns: readonly string[] | null }[])
     for (const c of r.columns) if (!out.includes(c)) out.push(c)
   }
   return out
-}
-
-function mergeFilters(filters: readonly (string | null)[]): string | null {
-  if (filters.some((f) => f === null)) return null
-  const distinct = [...new Set(filters as string[])]
-  if (distinct.length === 0) return null
-  if (distinct.length === 1) return distinct[0] as string
-  return distinct.map((f) => `(${f})`).join(' OR ')
 }
 
 /**
@@ -155,7 +164,7 @@ export function buildPhysicalPlan(logical: LogicalPlan, options: PhysicalPlanOpt
           node: n.name,
           alias: i.alias,
           columns: freezeOrNull(readerColumns(n, i, options.lake, i.source.table)),
-          filter: i.filter,
+          filter: readerFilter(n, i, options.lake, i.source.table),
         }),
       )
       readers.set(i.source.table, list)

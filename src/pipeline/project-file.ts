@@ -61,7 +61,7 @@ function invalid(message: string, line: number, extra: Record<string, unknown> =
 
 /**
  * Parses and validates `tarn_project.yml`: `name`, `namespace` (or `defaults: { namespace }`) and `parameters`
- * (`{ name: { type, default, required, description } }`). Errors are `PROJECT_INVALID` naming the file and line.
+ * (`{ name: { type, default, required, description } }`, or `name: default` with the default's type). Errors are `PROJECT_INVALID` naming the file and line.
  *
  * @example
  * ```ts
@@ -123,7 +123,28 @@ export function parseProjectFile(text: string): ProjectFile {
     const line = lineOf(p)
     if (!IDENT.test(pname)) throw invalid(`invalid parameter name ${JSON.stringify(pname)}`, line)
     const value = p.value
-    if (!isMap(value)) throw invalid(`parameter ${pname} must be a mapping { type, default, required }`, line)
+    if (isScalar(value) && value.value !== null) {
+      // Shorthand `name: default`: the type is the default's.
+      const v = value.value
+      const type: ParameterType | undefined =
+        typeof v === 'number'
+          ? 'number'
+          : typeof v === 'boolean'
+            ? 'boolean'
+            : typeof v === 'string'
+              ? DATE.test(v)
+                ? 'date'
+                : 'string'
+              : undefined
+      const def = type && parseParameterValue(v, type)
+      if (type && def !== undefined)
+        return Object.freeze({ name: pname, type, default: def, required: false, description: null, line })
+    }
+    if (!isMap(value))
+      throw invalid(
+        `parameter ${pname} must be a mapping { type, default, required } or a default value`,
+        line,
+      )
     let type: ParameterType = 'string'
     let required = false
     let description: string | null = null

@@ -85,6 +85,11 @@ export interface InputDef {
   readonly filterColumns: readonly string[]
   /** Line of the reference in the model's file. */
   readonly line: number
+  /**
+   * SQL models: the `WHERE` clause the query applies directly on this table (its only reference), with the columns
+   * it reads; pushed into the scan when those are all columns of the table.
+   */
+  readonly where?: { readonly filter: string; readonly columns: readonly string[] } | null
 }
 
 /**

@@ -44,6 +44,8 @@ export interface SqlTableRef {
  */
 export interface SqlAnalysis {
   readonly tables: readonly SqlTableRef[]
+  /** Per table reference (`name` or `namespace.name`, lower case) read once, the WHERE applied right on it. */
+  readonly wheres: Readonly<Record<string, { readonly filter: string; readonly columns: readonly string[] }>>
   readonly columnUse: ColumnUse
 }
 
@@ -155,7 +157,25 @@ export async function analyzeSql(
   const tables: SqlTableRef[] = []
   const names = new Set<string>()
   let star = false
+  const candidates: { key: string; where: JsonObject }[] = []
   walkSql(r.statements[0] as JsonObject, (node, ctes) => {
+    const from = node.from_table
+    if (
+      node.type === 'SELECT_NODE' &&
+      from !== null &&
+      typeof from === 'object' &&
+      !Array.isArray(from) &&
+      from.type === 'BASE_TABLE' &&
+      (from.sample === null || from.sample === undefined) &&
+      typeof from.table_name === 'string' &&
+      node.where_clause !== null &&
+      typeof node.where_clause === 'object' &&
+      !Array.isArray(node.where_clause)
+    ) {
+      const schema = typeof from.schema_name === 'string' && from.schema_name !== '' ? from.schema_name : null
+      if (schema !== null || !ctes.has(from.table_name.toLowerCase()))
+        candidates.push({ key: refKey(schema, from.table_name), where: node.where_clause })
+    }
     if (node.type === 'BASE_TABLE' && typeof node.table_name === 'string') {
       const schema = typeof node.schema_name === 'string' && node.schema_name !== '' ? node.schema_name : null
       const catalog = typeof node.catalog_name === 'string' ? node.catalog_name : ''
@@ -177,7 +197,42 @@ export async function analyzeSql(
       if (typeof last === 'string') names.add(last)
     }
   })
-  return { tables, columnUse: Object.freeze({ star, names: Object.freeze([...names].sort()) }) }
+  const count = new Map<string, number>()
+  for (const t of tables) {
+    const k = refKey(t.namespace, t.name)
+    count.set(k, (count.get(k) ?? 0) + 1)
+  }
+  const wheres: Record<string, { filter: string; columns: readonly string[] }> = {}
+  for (const c of candidates) {
+    if (count.get(c.key) !== 1 || wheres[c.key]) continue
+    let pushable = true
+    const columns = new Set<string>()
+    walkSql(c.where, (n) => {
+      if (n.class === 'SUBQUERY' || n.class === 'WINDOW' || n.class === 'PARAMETER') pushable = false
+      if (n.class === 'COLUMN_REF' && Array.isArray(n.column_names)) {
+        const last = n.column_names[n.column_names.length - 1]
+        if (typeof last === 'string') columns.add(last)
+      }
+    })
+    if (!pushable || columns.size === 0) continue
+    try {
+      wheres[c.key] = Object.freeze({
+        filter: await parser.expressionSql(c.where),
+        columns: Object.freeze([...columns]),
+      })
+    } catch {
+      // Not every expression round-trips; the query still applies its WHERE itself.
+    }
+  }
+  return {
+    tables,
+    wheres: Object.freeze(wheres),
+    columnUse: Object.freeze({ star, names: Object.freeze([...names].sort()) }),
+  }
+}
+
+function refKey(namespace: string | null, name: string): string {
+  return (namespace ? `${namespace}.${name}` : name).toLowerCase()
 }
 
 /**
@@ -223,7 +278,15 @@ export async function loadSqlModel(
     if (seen.has(table.toLowerCase())) continue
     seen.add(table.toLowerCase())
     inputs.push(
-      Object.freeze({ alias: table, table, columns: null, filter: null, filterColumns: [], line: t.line }),
+      Object.freeze({
+        alias: table,
+        table,
+        columns: null,
+        filter: null,
+        filterColumns: [],
+        line: t.line,
+        where: analysis.wheres[table.toLowerCase()] ?? null,
+      }),
     )
   }
   return Object.freeze({

@@ -1,4 +1,5 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { stripOuterParens } from './conjuncts.js'
 
 /**
  * DuckDB's own SQL parser, reached through `json_serialize_sql` in an in-memory DuckDB: it parses and never runs.
@@ -13,6 +14,11 @@ import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 export interface SqlParser {
   /** The parse tree as JSON (`{ error: false, statements: [...] }` or `{ error: true, error_message }`). */
   parse(sql: string): Promise<SqlParseResult>
+  /**
+   * The SQL text of a boolean expression of a parse tree (DuckDB's `json_deserialize_sql`), column references
+   * unqualified: the filter a scan of one table applies.
+   */
+  expressionSql(expression: JsonObject): Promise<string>
   close(): void
 }
 
@@ -64,7 +70,7 @@ export interface SqlParseResult {
 export async function openSqlParser(): Promise<SqlParser> {
   const instance = await DuckDBInstance.create(':memory:')
   const conn: DuckDBConnection = await instance.connect()
-  return {
+  const parser: SqlParser = {
     async parse(sql) {
       const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql])
       const row = reader.getRowObjectsJS()[0]
@@ -81,11 +87,26 @@ export async function openSqlParser(): Promise<SqlParser> {
       const statements = Array.isArray(doc.statements) ? (doc.statements as JsonObject[]) : []
       return { error: false, message: null, position: null, statements }
     },
+    async expressionSql(expression) {
+      const template = await parser.parse('SELECT * FROM __tarn_filter WHERE __tarn_where')
+      const statement = template.statements[0] as JsonObject
+      const node = statement.node as JsonObject
+      node.where_clause = portable(expression)
+      const doc = { error: false, statements: [statement] }
+      const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
+        JSON.stringify(doc),
+      ])
+      const text = String(reader.getRowObjectsJS()[0]?.s ?? '')
+      const prefix = 'SELECT * FROM __tarn_filter WHERE '
+      if (!text.startsWith(prefix)) throw new Error(`unexpected SQL from DuckDB: ${text}`)
+      return stripOuterParens(text.slice(prefix.length))
+    },
     close() {
       conn.closeSync()
       instance.closeSync()
     },
   }
+  return parser
 }
 
 /**
@@ -134,4 +155,18 @@ export function walkSql(
   }
   visit(node, scope)
   for (const v of Object.values(node)) walkSql(v, visit, scope)
+}
+
+/** A copy of an expression with unqualified column references and offsets DuckDB accepts back. */
+function portable(v: JsonValue): JsonValue {
+  if (Array.isArray(v)) return v.map(portable)
+  if (v === null || typeof v !== 'object') return v
+  const out: JsonObject = {}
+  for (const [k, x] of Object.entries(v)) out[k] = portable(x)
+  // Offsets of synthetic nodes are 2^64-1, which JSON.parse rounds past the uint64 range.
+  if (typeof out.query_location === 'number' && out.query_location > Number.MAX_SAFE_INTEGER)
+    out.query_location = 0
+  if (out.class === 'COLUMN_REF' && Array.isArray(out.column_names))
+    out.column_names = out.column_names.slice(-1)
+  return out
 }

@@ -54,7 +54,7 @@ describe('the taxi example project', () => {
     expect(daily?.partitionedBy?.map((p) => p.text)).toEqual(['day(pickup_ts)'])
   })
 
-  it('merges the scans of a table read by several models: union of columns, unfiltered when one reader is', async () => {
+  it('merges the scans of a table read by several models: union of columns, weakest filter', async () => {
     const { physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
     const trips = physical.scans.find((s) => s.table === 'tarn.trips')
     expect(trips?.ref).toBe('main')
@@ -71,7 +71,9 @@ describe('the taxi example project', () => {
       'fare',
       'tip',
     ])
-    expect(trips?.filter).toBeNull()
+    // trips_clean's WHERE on trips implies zones_enriched's filter: the scan keeps the weaker one.
+    expect(trips?.readers[0]?.filter).toBe('(fare >= 2.5) AND (dropoff_ts > pickup_ts) AND (distance_km > 0)')
+    expect(trips?.filter).toBe('fare >= 2.5')
     expect(trips?.readers[1]).toEqual({
       node: 'zones_enriched',
       alias: 'trips',
@@ -81,6 +83,7 @@ describe('the taxi example project', () => {
     const zones = physical.scans.find((s) => s.table === 'tarn.zones')
     expect(zones?.columns).toEqual(['zone_id', 'zone_name', 'borough'])
     expect(zones?.readers.map((r) => r.node)).toEqual(['zone_stats', 'zones_enriched'])
+    expect(zones?.filter).toBeNull()
   })
 
   it('resolves model names to models and other names to lake tables of the default namespace', async () => {

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { buildLogicalPlan, loadProject, planProject, validatePlan } from '../../src/pipeline/index.js'
+import {
+  buildLogicalPlan,
+  loadProject,
+  parseProjectFile,
+  planProject,
+  validatePlan,
+} from '../../src/pipeline/index.js'
 import { PROJECT_YML, rejection, thrown, writeProject } from './project-dir.js'
 
 const LAKE = {
@@ -203,6 +209,32 @@ describe('project validation errors name the file and the line', () => {
     })
     const e2 = await rejection(loadProject(badTransform))
     expect(e2.message).toMatch(/^d\.sql:2: .*unknown partition transform/)
+  })
+
+  it('reads parameters declared in full or as name: default, and defaults.namespace', () => {
+    const f = parseProjectFile(
+      [
+        'name: t',
+        'defaults:',
+        '  namespace: marts',
+        'parameters:',
+        '  limit: 10',
+        '  day: 2026-01-31',
+        '  label: hello',
+        '  strict:',
+        '    type: boolean',
+        '    default: false',
+        '    description: fail on warnings',
+      ].join('\n'),
+    )
+    expect(f.namespace).toBe('marts')
+    expect(f.parameters.map((p) => [p.name, p.type, p.default, p.line])).toEqual([
+      ['limit', 'number', 10, 5],
+      ['day', 'date', '2026-01-31', 6],
+      ['label', 'string', 'hello', 7],
+      ['strict', 'boolean', false, 8],
+    ])
+    expect(f.parameters[3]?.description).toBe('fail on warnings')
   })
 
   it('reports invalid project files at their line', async () => {

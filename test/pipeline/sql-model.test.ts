@@ -2,8 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   analyzeFilter,
   analyzeSql,
+  conjuncts,
   findParams,
   loadProject,
+  mergeFilters,
   openSqlParser,
   parseSqlHeader,
   type SqlParser,
@@ -54,6 +56,43 @@ describe('SQL models, read with DuckDB’s parser', () => {
       'm',
     )
     expect(a.columnUse).toEqual({ star: false, names: ['fare', 'ts', 'zone'] })
+  })
+
+  it('pushes a WHERE applied right on a table into its scan, only when the query reads the table once', async () => {
+    const once = await analyzeSql(
+      parser,
+      "WITH v AS (SELECT * FROM trips t WHERE t.fare > 2 AND zone = 'A AND B') SELECT * FROM v JOIN zones USING (zone) WHERE name <> ''",
+      'm.sql',
+      'm',
+    )
+    expect(once.wheres).toEqual({
+      trips: { filter: '(fare > 2) AND ("zone" = \'A AND B\')', columns: ['fare', 'zone'] },
+    })
+    const twice = await analyzeSql(
+      parser,
+      'SELECT * FROM trips WHERE fare > 2 UNION ALL SELECT * FROM trips',
+      'm.sql',
+      'm',
+    )
+    expect(twice.wheres).toEqual({})
+    const sub = await analyzeSql(
+      parser,
+      'SELECT * FROM trips WHERE zone IN (SELECT zone FROM zones)',
+      'm.sql',
+      'm',
+    )
+    expect(sub.wheres).toEqual({})
+  })
+
+  it('merges scan filters: one unfiltered reader reads all, an implied filter gives way to the weaker one', () => {
+    expect(conjuncts("(fare >= 2.5) AND (zone = 'A AND B') and x")).toEqual([
+      'fare >= 2.5',
+      "zone = 'A AND B'",
+      'x',
+    ])
+    expect(mergeFilters(['fare > 1', null])).toBeNull()
+    expect(mergeFilters(['(fare > 1) AND (zone = 2)', 'fare  >  1'])).toBe('fare  >  1')
+    expect(mergeFilters(['zone = 1', 'zone = 2', 'zone = 1'])).toBe('(zone = 1) OR (zone = 2)')
   })
 
   it('finds $parameters outside strings, quoted names and comments', () => {
