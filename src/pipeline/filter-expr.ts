@@ -1,4 +1,4 @@
-import { type JsonObject, type JsonValue, type SqlParser, walkSql } from './sql-parser.js'
+import { type SqlJsonObject, type SqlJsonValue, type SqlParser, walkSql } from './sql-parser.js'
 
 /**
  * What a filter expression reads, or why it is not a pushable filter.
@@ -12,7 +12,7 @@ export type FilterAnalysis =
   | { readonly ok: true; readonly columns: readonly string[] }
   | { readonly ok: false; readonly problem: string }
 
-function isObject(v: JsonValue | undefined): v is JsonObject {
+function isObject(v: SqlJsonValue | undefined): v is SqlJsonObject {
   return v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v)
 }
 

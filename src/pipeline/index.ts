@@ -9,7 +9,7 @@
  */
 export { conjuncts, mergeFilters, stripOuterParens } from './conjuncts.js'
 export { analyzeFilter, type FilterAnalysis } from './filter-expr.js'
-export type { LakeState, LakeTableInfo } from './lake-state.js'
+export type { LakeTableInfo, PlanLakeState } from './lake-state.js'
 export {
   buildLogicalPlan,
   findCycle,
@@ -29,7 +29,7 @@ export {
   type ScanReader,
 } from './physical-plan.js'
 export { type PlannedProject, type PlanProjectOptions, planProject, tablesNeeded } from './plan-project.js'
-export { planJson, renderDag, renderLevels, renderPlan, renderScans } from './plan-render.js'
+export { pipelinePlanJson, renderDag, renderLevels, renderPlan, renderScans } from './plan-render.js'
 export {
   type ColumnUse,
   type ExpectationDef,
@@ -70,7 +70,7 @@ export {
   type SqlHeader,
   type SqlTableRef,
 } from './sql-model.js'
-export { findParams, type ParamRef, sqlLiteral, substituteParams } from './sql-params.js'
+export { findParams, type ParamRef, paramSqlLiteral, substituteParams } from './sql-params.js'
 export { openSqlParser, type SqlParser } from './sql-parser.js'
 export { InputCall, loadTsModels, SDK_MODULE, type StaticValue, type TsModuleDefs } from './ts-model.js'
 export { planProblems, planWarnings, type ValidateOptions, validatePlan } from './validate.js'

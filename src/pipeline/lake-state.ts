@@ -17,9 +17,9 @@ export interface LakeTableInfo {
  *
  * @example
  * ```ts
- * const lake: LakeState = { tables: { 'tarn.trips': { columns: ['fare'], partitionColumns: [] } } }
+ * const lake: PlanLakeState = { tables: { 'tarn.trips': { columns: ['fare'], partitionColumns: [] } } }
  * ```
  */
-export interface LakeState {
+export interface PlanLakeState {
   readonly tables: Readonly<Record<string, LakeTableInfo>>
 }

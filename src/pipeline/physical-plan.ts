@@ -1,5 +1,5 @@
 import { mergeFilters } from './conjuncts.js'
-import type { LakeState } from './lake-state.js'
+import type { PlanLakeState } from './lake-state.js'
 import type { LogicalInput, LogicalNode, LogicalPlan } from './logical-plan.js'
 import type { PartitionFieldDef } from './project.js'
 import type { Materialization } from './sdk.js'
@@ -98,13 +98,13 @@ export interface PhysicalPlanOptions {
    * When given, SQL models' scans are pruned to the columns their query names that the table has, and take the
    * query's WHERE on the table when it reads only the table's columns.
    */
-  readonly lake?: LakeState
+  readonly lake?: PlanLakeState
 }
 
 function readerColumns(
   n: LogicalNode,
   i: LogicalInput,
-  lake: LakeState | undefined,
+  lake: PlanLakeState | undefined,
   table: string,
 ): string[] | null {
   if (n.model?.kind === 'sql') {
@@ -122,7 +122,7 @@ function readerColumns(
 function readerFilter(
   n: LogicalNode,
   i: LogicalInput,
-  lake: LakeState | undefined,
+  lake: PlanLakeState | undefined,
   table: string,
 ): string | null {
   if (n.model?.kind !== 'sql') return i.filter

@@ -1,5 +1,5 @@
 import type { TarnError } from '../util/errors.js'
-import type { LakeState } from './lake-state.js'
+import type { PlanLakeState } from './lake-state.js'
 import { buildLogicalPlan, type LogicalPlan, selectPlan } from './logical-plan.js'
 import { buildPhysicalPlan, type PhysicalPlan } from './physical-plan.js'
 import type { ParameterValue, Project } from './project.js'
@@ -23,7 +23,7 @@ export interface PlanProjectOptions {
    * The lake at the ref: plain data, or a function given the table keys the plan needs (tables read, and tables
    * written with OVERWRITE_PARTITIONS) that returns it. Without it, the lake checks are skipped.
    */
-  readonly lake?: LakeState | ((tables: readonly string[]) => Promise<LakeState>)
+  readonly lake?: PlanLakeState | ((tables: readonly string[]) => Promise<PlanLakeState>)
 }
 
 /**
@@ -39,7 +39,7 @@ export interface PlannedProject {
   readonly project: Project
   readonly logical: LogicalPlan
   readonly physical: PhysicalPlan
-  readonly lake: LakeState | null
+  readonly lake: PlanLakeState | null
   /** See `planWarnings`. */
   readonly warnings: readonly TarnError[]
 }
@@ -70,7 +70,7 @@ export async function planProject(dir: string, options: PlanProjectOptions = {})
   const project = await loadProject(dir, options.params ? { params: options.params } : {})
   const full = buildLogicalPlan(project)
   const logical = options.select && options.select.length > 0 ? selectPlan(full, options.select) : full
-  let lake: LakeState | null = null
+  let lake: PlanLakeState | null = null
   if (options.lake) {
     lake = typeof options.lake === 'function' ? await options.lake(tablesNeeded(logical)) : options.lake
     validatePlan(logical, lake, options.ref ? { ref: options.ref } : {})

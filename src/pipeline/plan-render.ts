@@ -171,10 +171,10 @@ export function renderPlan(plan: PhysicalPlan): string {
  *
  * @example
  * ```ts
- * JSON.stringify(planJson(plan))
+ * JSON.stringify(pipelinePlanJson(plan))
  * ```
  */
-export function planJson(plan: PhysicalPlan): Record<string, unknown> {
+export function pipelinePlanJson(plan: PhysicalPlan): Record<string, unknown> {
   const l = plan.logical
   return {
     project: plan.project,

@@ -4,7 +4,7 @@ import { splitPartitionList } from './partition-fields.js'
 import type { ColumnUse, InputDef, ModelDef } from './project.js'
 import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
-import { type JsonObject, lineAtByte, type SqlParser, walkSql } from './sql-parser.js'
+import { lineAtByte, type SqlJsonObject, type SqlParser, walkSql } from './sql-parser.js'
 
 /**
  * The `-- tarn: key=value` header of a SQL model.
@@ -157,8 +157,8 @@ export async function analyzeSql(
   const tables: SqlTableRef[] = []
   const names = new Set<string>()
   let star = false
-  const candidates: { key: string; where: JsonObject }[] = []
-  walkSql(r.statements[0] as JsonObject, (node, ctes) => {
+  const candidates: { key: string; where: SqlJsonObject }[] = []
+  walkSql(r.statements[0] as SqlJsonObject, (node, ctes) => {
     const from = node.from_table
     if (
       node.type === 'SELECT_NODE' &&

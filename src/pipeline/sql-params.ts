@@ -80,11 +80,11 @@ export function findParams(sql: string, firstLine = 1): ParamRef[] {
  *
  * @example
  * ```ts
- * sqlLiteral("O'Hare") // "'O''Hare'"
- * sqlLiteral(2.5) // '2.5'
+ * paramSqlLiteral("O'Hare") // "'O''Hare'"
+ * paramSqlLiteral(2.5) // '2.5'
  * ```
  */
-export function sqlLiteral(value: ParameterValue, type?: string): string {
+export function paramSqlLiteral(value: ParameterValue, type?: string): string {
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE'
   if (typeof value === 'number') return String(value)
   const quoted = `'${value.replaceAll("'", "''")}'`
@@ -110,7 +110,7 @@ export function substituteParams(
   for (const ref of findParams(sql)) {
     const v = values[ref.name]
     if (v === undefined) continue
-    out += sql.slice(last, ref.offset) + sqlLiteral(v, types[ref.name])
+    out += sql.slice(last, ref.offset) + paramSqlLiteral(v, types[ref.name])
     last = ref.offset + 1 + ref.name.length
   }
   return out + sql.slice(last)

@@ -18,7 +18,7 @@ export interface SqlParser {
    * The SQL text of a boolean expression of a parse tree (DuckDB's `json_deserialize_sql`), column references
    * unqualified: the filter a scan of one table applies.
    */
-  expressionSql(expression: JsonObject): Promise<string>
+  expressionSql(expression: SqlJsonObject): Promise<string>
   close(): void
 }
 
@@ -27,20 +27,20 @@ export interface SqlParser {
  *
  * @example
  * ```ts
- * const v: JsonValue = { type: 'BASE_TABLE', table_name: 'trips' }
+ * const v: SqlJsonValue = { type: 'BASE_TABLE', table_name: 'trips' }
  * ```
  */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue }
+export type SqlJsonValue = string | number | boolean | null | SqlJsonValue[] | { [key: string]: SqlJsonValue }
 
 /**
  * A JSON object of a parse tree.
  *
  * @example
  * ```ts
- * const o: JsonObject = { class: 'COLUMN_REF', column_names: ['t', 'fare'] }
+ * const o: SqlJsonObject = { class: 'COLUMN_REF', column_names: ['t', 'fare'] }
  * ```
  */
-export type JsonObject = { [key: string]: JsonValue }
+export type SqlJsonObject = { [key: string]: SqlJsonValue }
 
 /**
  * The result of `json_serialize_sql`.
@@ -55,7 +55,7 @@ export interface SqlParseResult {
   readonly message: string | null
   /** Character offset of a syntax error, when DuckDB reports one. */
   readonly position: number | null
-  readonly statements: readonly JsonObject[]
+  readonly statements: readonly SqlJsonObject[]
 }
 
 /**
@@ -74,7 +74,7 @@ export async function openSqlParser(): Promise<SqlParser> {
     async parse(sql) {
       const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql])
       const row = reader.getRowObjectsJS()[0]
-      const doc = JSON.parse(String(row?.j ?? '{}')) as JsonObject
+      const doc = JSON.parse(String(row?.j ?? '{}')) as SqlJsonObject
       if (doc.error === true) {
         const pos = Number(doc.position)
         return {
@@ -84,13 +84,13 @@ export async function openSqlParser(): Promise<SqlParser> {
           statements: [],
         }
       }
-      const statements = Array.isArray(doc.statements) ? (doc.statements as JsonObject[]) : []
+      const statements = Array.isArray(doc.statements) ? (doc.statements as SqlJsonObject[]) : []
       return { error: false, message: null, position: null, statements }
     },
     async expressionSql(expression) {
       const template = await parser.parse('SELECT * FROM __tarn_filter WHERE __tarn_where')
-      const statement = template.statements[0] as JsonObject
-      const node = statement.node as JsonObject
+      const statement = template.statements[0] as SqlJsonObject
+      const node = statement.node as SqlJsonObject
       node.where_clause = portable(expression)
       const doc = { error: false, statements: [statement] }
       const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
@@ -134,8 +134,8 @@ export function lineAtByte(text: string, byteOffset: number): number {
  * ```
  */
 export function walkSql(
-  node: JsonValue,
-  visit: (node: JsonObject, ctes: ReadonlySet<string>) => void,
+  node: SqlJsonValue,
+  visit: (node: SqlJsonObject, ctes: ReadonlySet<string>) => void,
   ctes: ReadonlySet<string> = new Set(),
 ): void {
   if (Array.isArray(node)) {
@@ -158,10 +158,10 @@ export function walkSql(
 }
 
 /** A copy of an expression with unqualified column references and offsets DuckDB accepts back. */
-function portable(v: JsonValue): JsonValue {
+function portable(v: SqlJsonValue): SqlJsonValue {
   if (Array.isArray(v)) return v.map(portable)
   if (v === null || typeof v !== 'object') return v
-  const out: JsonObject = {}
+  const out: SqlJsonObject = {}
   for (const [k, x] of Object.entries(v)) out[k] = portable(x)
   // Offsets of synthetic nodes are 2^64-1, which JSON.parse rounds past the uint64 range.
   if (typeof out.query_location === 'number' && out.query_location > Number.MAX_SAFE_INTEGER)

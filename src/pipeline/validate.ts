@@ -1,5 +1,5 @@
 import type { TarnError } from '../util/errors.js'
-import type { LakeState } from './lake-state.js'
+import type { PlanLakeState } from './lake-state.js'
 import type { LogicalPlan } from './logical-plan.js'
 import { PROJECT_FILE } from './project.js'
 import { projectError } from './project-error.js'
@@ -17,7 +17,7 @@ export interface ValidateOptions {
   readonly ref?: string
 }
 
-function lookup(lake: LakeState, key: string): [string, LakeState['tables'][string]] | undefined {
+function lookup(lake: PlanLakeState, key: string): [string, PlanLakeState['tables'][string]] | undefined {
   const exact = lake.tables[key]
   if (exact) return [key, exact]
   const found = Object.entries(lake.tables).find(([k]) => k.toLowerCase() === key.toLowerCase())
@@ -35,7 +35,11 @@ function lookup(lake: LakeState, key: string): [string, LakeState['tables'][stri
  * const problems = planProblems(plan, { tables: { 'tarn.trips': { columns: ['fare'], partitionColumns: [] } } })
  * ```
  */
-export function planProblems(plan: LogicalPlan, lake: LakeState, options: ValidateOptions = {}): TarnError[] {
+export function planProblems(
+  plan: LogicalPlan,
+  lake: PlanLakeState,
+  options: ValidateOptions = {},
+): TarnError[] {
   const at = options.ref ? ` at ${options.ref}` : ''
   const problems: TarnError[] = []
   for (const n of plan.nodes) {
@@ -131,7 +135,7 @@ export function planProblems(plan: LogicalPlan, lake: LakeState, options: Valida
  * validatePlan(plan, lakeState, { ref: 'main' })
  * ```
  */
-export function validatePlan(plan: LogicalPlan, lake: LakeState, options: ValidateOptions = {}): void {
+export function validatePlan(plan: LogicalPlan, lake: PlanLakeState, options: ValidateOptions = {}): void {
   const [first] = planProblems(plan, lake, options)
   if (first) throw first
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { buildLogicalPlan, loadProject, planJson, planProject, renderPlan } from '../../src/pipeline/index.js'
+import {
+  buildLogicalPlan,
+  loadProject,
+  pipelinePlanJson,
+  planProject,
+  renderPlan,
+} from '../../src/pipeline/index.js'
 import { TAXI, TAXI_LAKE } from './project-dir.js'
 
 describe('the taxi example project', () => {
@@ -118,7 +124,7 @@ describe('the taxi example project', () => {
     expect(text).toContain('merged for 2 readers')
     expect(text).toContain('level 1  run trips_clean (sql) | run zones_enriched (ts)')
     expect(text).toContain('nothing is materialised')
-    const json = JSON.parse(JSON.stringify(planJson(physical)))
+    const json = JSON.parse(JSON.stringify(pipelinePlanJson(physical)))
     expect(json.levels[0]).toEqual(['scan:tarn.trips', 'scan:tarn.zones'])
     expect(json.nodes.map((n: { name: string }) => n.name)).toContain('zones_enriched')
   })

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import type { LakeState } from '../../src/pipeline/index.js'
+import type { PlanLakeState } from '../../src/pipeline/index.js'
 
 /** Writes a project's files (path → text) into a fresh temporary directory and returns it. */
 export function writeProject(files: Readonly<Record<string, string>>): string {
@@ -17,7 +17,7 @@ export function writeProject(files: Readonly<Record<string, string>>): string {
 export const TAXI = join(import.meta.dirname, '..', '..', 'examples', 'taxi')
 
 /** The lake the taxi example reads: `trips` (partitioned by day) and `zones`. */
-export const TAXI_LAKE: LakeState = {
+export const TAXI_LAKE: PlanLakeState = {
   tables: {
     'tarn.trips': {
       columns: [

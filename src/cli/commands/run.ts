@@ -1,8 +1,8 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import type { LakeState, LakeTableInfo } from '../../pipeline/lake-state.js'
+import type { LakeTableInfo, PlanLakeState } from '../../pipeline/lake-state.js'
 import { planProject } from '../../pipeline/plan-project.js'
-import { planJson, renderPlan } from '../../pipeline/plan-render.js'
+import { pipelinePlanJson, renderPlan } from '../../pipeline/plan-render.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import { emit } from '../output.js'
@@ -81,7 +81,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
               if (!isTarnError(e, 'TABLE_NOT_FOUND')) throw e
             }
           }
-          const lakeState: LakeState = { tables: state }
+          const lakeState: PlanLakeState = { tables: state }
           return lakeState
         },
       })
@@ -91,6 +91,6 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         throw new TarnError(first.code, `${first.message} (--strict)`, first.context)
       }
       const physical = planned.physical
-      emit(ctx.io, o, { dryRun: true, plan: planJson(physical) }, () => renderPlan(physical))
+      emit(ctx.io, o, { dryRun: true, plan: pipelinePlanJson(physical) }, () => renderPlan(physical))
     })
 }
