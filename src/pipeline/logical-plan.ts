@@ -98,9 +98,9 @@ function resolveInput(project: Project, owner: string, ownerTable: string | null
   const model = project.models.find((m) => m.name.toLowerCase() === name.toLowerCase())
   const key = `${ns ?? project.namespace}.${name}`
   if (model && (ns === null || ns === model.namespace)) {
-    const table = `${model.namespace}.${model.name}`
-    if (model.name === owner)
-      return { kind: 'table', table: ownerTable ?? table, self: true, fromModel: null }
+    // A model cannot read itself: its own name means the lake table (the shadowing check reports it when that is
+    // the very table the model writes).
+    if (model.name === owner) return { kind: 'table', table: key, self: key === ownerTable, fromModel: null }
     return { kind: 'model', model: model.name }
   }
   return { kind: 'table', table: key, self: ownerTable !== null && key === ownerTable, fromModel: null }

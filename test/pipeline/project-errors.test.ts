@@ -132,6 +132,21 @@ describe('project validation errors name the file and the line', () => {
     expect(e.context).toMatchObject({ file: 'trips.sql', line: 3, model: 'trips', table: 'tarn.trips' })
   })
 
+  it('lets a model in another namespace read the lake table of its own name', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT_YML,
+      'trips.sql': '-- tarn: materialize=REPLACE\n-- tarn: namespace=staging\nSELECT * FROM trips',
+    })
+    const { logical } = await planProject(dir, { lake: LAKE })
+    expect(logical.nodes[0]?.table).toBe('staging.trips')
+    expect(logical.nodes[0]?.inputs[0]?.source).toEqual({
+      kind: 'table',
+      table: 'tarn.trips',
+      self: false,
+      fromModel: null,
+    })
+  })
+
   it('reports an input table missing at the ref, for SQL and TS models', async () => {
     const dir = writeProject({
       'tarn_project.yml': PROJECT_YML,

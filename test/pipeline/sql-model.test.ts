@@ -48,6 +48,16 @@ describe('SQL models, read with DuckDB’s parser', () => {
     expect(a.tables.map((t) => t.name)).toEqual(['x'])
   })
 
+  it('parses queries without running them: missing files and failing functions plan fine', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT_YML,
+      'm.sql':
+        "SELECT error('ran!') AS boom, * FROM read_parquet('/nowhere/missing.parquet') JOIN trips USING (id)",
+    })
+    const [m] = (await loadProject(dir)).models
+    expect(m?.inputs.map((i) => i.table)).toEqual(['trips'])
+  })
+
   it('lists the columns a query names, for scan pruning', async () => {
     const a = await analyzeSql(
       parser,
