@@ -40,7 +40,7 @@ export interface PlannedProject {
   readonly logical: LogicalPlan
   readonly physical: PhysicalPlan
   readonly lake: PlanLakeState | null
-  /** See `planWarnings`. */
+  /** See `planWarnings` (over the whole project, whatever the selection). */
   readonly warnings: readonly TarnError[]
 }
 
@@ -79,6 +79,6 @@ export async function planProject(dir: string, options: PlanProjectOptions = {})
     ...(options.ref ? { ref: options.ref } : {}),
     ...(lake ? { lake } : {}),
   })
-  const warnings = Object.freeze(planWarnings(logical, project.parameters))
+  const warnings = Object.freeze(planWarnings(full, project.parameters))
   return Object.freeze({ project, logical, physical, lake, warnings })
 }

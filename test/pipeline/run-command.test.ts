@@ -102,6 +102,7 @@ describe('tarn run --dry-run', () => {
       'zone_stats',
     ])
     expect(doc.plan.levels[1]).toEqual(['model:trips_clean'])
+    expect(doc.warnings).toEqual([])
   })
 
   it('validates against the lake: a table missing at the ref names the file and line', async () => {

@@ -91,6 +91,15 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         throw new TarnError(first.code, `${first.message} (--strict)`, first.context)
       }
       const physical = planned.physical
-      emit(ctx.io, o, { dryRun: true, plan: pipelinePlanJson(physical) }, () => renderPlan(physical))
+      emit(
+        ctx.io,
+        o,
+        {
+          dryRun: true,
+          plan: pipelinePlanJson(physical),
+          warnings: planned.warnings.map((w) => w.toJSON()),
+        },
+        () => renderPlan(physical),
+      )
     })
 }
