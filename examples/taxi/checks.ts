@@ -8,8 +8,8 @@ export const fares_are_positive = expectation(
     description: 'every clean trip has a positive fare',
   },
   async ({ trips }) => {
-    const fares = trips.getChild('fare')?.toArray() ?? []
-    return fares.every((f) => Number(f) > 0)
+    const fares: number[] = Array.from(trips.getChild('fare')?.toArray() ?? [], Number)
+    return fares.every((f) => f > 0)
   },
 )
 
