@@ -41,6 +41,15 @@ describe('the taxi example project', () => {
     expect(enriched?.params).toEqual(['min_fare'])
   })
 
+  it('gives the project and its plans as immutable plain data', async () => {
+    const { project, logical, physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
+    expect(JSON.parse(JSON.stringify(project))).toEqual(project)
+    expect(JSON.parse(JSON.stringify(physical))).toEqual(physical)
+    expect(Object.isFrozen(project.models[0])).toBe(true)
+    expect(Object.isFrozen(logical.nodes)).toBe(true)
+    expect(Object.isFrozen(physical.scans[0]?.readers)).toBe(true)
+  })
+
   it('plans into topological levels where independent models share a level', async () => {
     const { physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
     expect(physical.levels).toEqual([
