@@ -77,6 +77,20 @@ describe('tarn run --dry-run', () => {
     expect(r.stdout).toContain('params: min_fare=4, run_date=2026-01-31')
   })
 
+  it('materialises nothing: no commit, no table', async () => {
+    const before = await Lake.open({ home })
+    const head = (await before.log('main'))[0]?.hash
+    await before.close()
+    expect((await run(home, 'run', '--dry-run')).error).toBeUndefined()
+    const after = await Lake.open({ home })
+    try {
+      expect((await after.log('main'))[0]?.hash).toBe(head)
+      expect((await after.listTables()).map((t) => t.table).sort()).toEqual(['tarn.trips', 'tarn.zones'])
+    } finally {
+      await after.close()
+    }
+  })
+
   it('prints one JSON document with --json and narrows with --select', async () => {
     const r = await run(
       home,
