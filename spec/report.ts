@@ -70,11 +70,17 @@ export function collectFigures(
   }
 }
 
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`
+}
+
 function describeBound(b: Bound): string {
   const plans = b.plans.map((p) => `[${p.map((s) => `${s.mode} ${s.table}`).join(', ')}]`).join(' ')
   return (
-    `${b.tables.length} tables, ${b.branches.length + 1} user branches, ${b.tags.length} tag(s), ` +
-    `≤ ${b.maxRuns} concurrent runs with plans ${plans}, ${b.depth} steps`
+    `${plural(b.tables.length, 'table')}, ${plural(b.branches.length + 1, 'user branch', 'user branches')}, ` +
+    `${plural(b.tags.length, 'tag')}, ≤ ${b.maxRuns} concurrent runs with plans ${plans}, ` +
+    `users ${(b.userModes ?? ['append', 'overwrite']).join(' + ')}` +
+    `${b.userOpsOnRunBranches === false ? ' and leave run branches alone' : ''}, ${b.depth} steps`
   )
 }
 

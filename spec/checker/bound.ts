@@ -21,6 +21,10 @@ export interface Bound {
   readonly maxRuns: number
   /** The number of operations in a sequence. */
   readonly depth: number
+  /** How users may write (runs write as their plans say); both modes when absent. */
+  readonly userModes?: readonly WriteMode[]
+  /** Whether users write, merge into and revert on run branches (default true). Merging from them is always tried. */
+  readonly userOpsOnRunBranches?: boolean
 }
 
 /**
@@ -52,8 +56,9 @@ export const FULL_BOUND: Bound = {
 
 /**
  * The deeper bound checked in CI, aimed at concurrent runs: 2 tables, only `main` (plus run branches), up to 2
- * concurrent runs — a 2-model run (overwrite t1, append t2) and a 1-model run (append t2) — every sequence of 6
- * operations, so two 1-model runs can both land, or race a user's writes.
+ * concurrent runs — a 2-model run (overwrite t1, append t2) and a 1-model run (append t2) — every sequence of 7
+ * operations, so both runs can complete while users append to `main`, merge and revert there. To afford 7 steps,
+ * users only append and leave run branches alone (FULL_BOUND covers overwrites and user operations on run branches).
  *
  * @example
  * ```ts
@@ -72,7 +77,9 @@ export const RUNS_BOUND: Bound = {
     [{ table: 't2', mode: 'append' }],
   ],
   maxRuns: 2,
-  depth: 6,
+  depth: 7,
+  userModes: ['append'],
+  userOpsOnRunBranches: false,
 }
 
 const MODES: readonly WriteMode[] = ['append', 'overwrite']
@@ -107,12 +114,14 @@ export function enabledOps(state: LakeState, bound: Bound): readonly Op[] {
   }
   for (const name of bound.tags)
     if (!state.tags.has(name)) for (const from of branches) ops.push({ kind: 'tag', name, from })
-  for (const branch of branches)
+  const targets =
+    bound.userOpsOnRunBranches === false ? branches.filter((b) => !runBranches.has(b)) : branches
+  for (const branch of targets)
     for (const table of bound.tables)
-      for (const mode of MODES) ops.push({ kind: 'write', branch, table, mode })
-  for (const into of branches)
+      for (const mode of bound.userModes ?? MODES) ops.push({ kind: 'write', branch, table, mode })
+  for (const into of targets)
     for (const source of refs) if (source !== into) ops.push({ kind: 'merge', source, into })
-  for (const on of branches) {
+  for (const on of targets) {
     let commit = state.commits.get(state.branches.get(on)?.head ?? '')
     for (let back = 0; commit !== undefined && commit.parents.length > 0; back++) {
       ops.push({ kind: 'revert', on, back })

@@ -105,7 +105,10 @@ export function explore(
       for (const op of enabledOps(state, bound)) {
         transitions++
         const step = applyOp(state, op, variant)
-        const found = violations({ before: state, op, outcome: step.outcome, after: step.state })
+        const changed = step.state !== state
+        const key = changed ? stateKey(step.state) : ''
+        const fresh = changed && !seen.has(key)
+        const found = violations({ before: state, op, outcome: step.outcome, after: step.state }, !fresh)
         if (found.length > 0) {
           violationCount++
           for (const v of found)
@@ -120,9 +123,7 @@ export function explore(
             break search
           }
         }
-        if (step.state === state) continue
-        const key = stateKey(step.state)
-        if (seen.has(key)) continue
+        if (!fresh) continue
         seen.add(key)
         reached++
         if (!last) {

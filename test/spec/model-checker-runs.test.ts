@@ -4,7 +4,7 @@ import { explore } from '../../spec/checker/explore.js'
 import { formatCounterexample } from '../../spec/checker/format-counterexample.js'
 import { CORRECT } from '../../spec/model/variants.js'
 
-test('the correct model keeps every invariant in every sequence of 6 operations with 2 concurrent runs racing writes on main', () => {
+test('the correct model keeps every invariant in every sequence of 7 operations in which 2 concurrent runs race appends, merges and reverts on main', () => {
   const r = explore(RUNS_BOUND, CORRECT)
   console.log(
     `[model-checker] ${r.states} states explored, ${r.violations} violations ` +
