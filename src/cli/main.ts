@@ -5,6 +5,7 @@ import { registerGcCommands } from './commands/gc.js'
 import { registerHistoryCommands } from './commands/history.js'
 import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
+import { registerRunCommands } from './commands/run.js'
 import { registerSimCommands } from './commands/sim.js'
 import { registerTableCommands } from './commands/table.js'
 import { type CliContext, createContext } from './context.js'
@@ -33,6 +34,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerHistoryCommands(program, ctx)
   registerNamespaceCommands(program, ctx)
   registerTableCommands(program, ctx)
+  registerRunCommands(program, ctx)
   registerGcCommands(program, ctx)
   registerSimCommands(program, ctx.io)
   for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput())
