@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
 import { benchIceberg } from './iceberg.js'
+import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
 import { benchSim } from './sim.js'
 
@@ -11,6 +12,7 @@ type Bench = () => Promise<BenchSection>
 const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
   iceberg: benchIceberg,
+  query: benchQuery,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:

@@ -490,10 +490,11 @@ export class QueryEngine {
       const ns = s.plan.table.slice(0, dot)
       const name = s.plan.table.slice(dot + 1)
       const body = await scanViewSql(s.table, s.scan, conn, this.#footers)
+      // one view per name the SQL uses (`t` in the query catalog's main schema, `ns.t` in schema `ns`)
       const targets = new Set<string>()
       for (const r of s.references)
         targets.add(r.schema !== '' ? `${r.schema}\u0000${r.name}` : `main\u0000${r.name}`)
-      targets.add(`${ns}\u0000${name}`)
+      if (targets.size === 0) targets.add(`${ns}\u0000${name}`)
       for (const t of targets) {
         const [schema, view] = t.split('\u0000') as [string, string]
         if (!schemas.has(schema)) {

@@ -48,6 +48,14 @@ describe('querying a table at any ref', () => {
     expect(atOld).toEqual([{ n: 3n, total: 30n }])
   })
 
+  it('reads the last commit at or before a time with main*<ISO time>', async () => {
+    const first = await lake.catalog.getCommit(firstCommit)
+    const at = new Date(first.timestamp).toISOString()
+    const r = await engine.query('SELECT count(*) AS n FROM orders', { ref: `main*${at}` })
+    expect(r.rows()).toEqual([{ n: 3n }])
+    expect(r.plan.commit).toBe(firstCommit)
+  })
+
   it('exposes each table under its qualified and unqualified names', async () => {
     const r = await engine.query(
       'SELECT (SELECT count(*) FROM tarn.orders) AS a, (SELECT count(*) FROM orders) AS b',
