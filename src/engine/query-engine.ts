@@ -27,7 +27,7 @@ import type { QueryPlan, TableScanPlan } from './query-plan.js'
 import { QueryResult } from './query-result.js'
 import { QueryStream } from './query-stream.js'
 import { FooterCache, scanViewSql } from './scan-view.js'
-import { analyzeAst, parseSelect, sqlError, type TableReference } from './sql-analysis.js'
+import { analyzeAst, parseSelect, type QueryAnalysis, sqlError, type TableReference } from './sql-analysis.js'
 
 /**
  * Options of {@link QueryEngine.create}.
@@ -80,6 +80,29 @@ interface PreparedScan {
 interface Prepared {
   readonly plan: QueryPlan
   readonly scans: readonly PreparedScan[]
+}
+
+/** Idle view catalogs kept attached for reuse. */
+const MAX_VIEW_CATALOGS = 32
+
+interface ViewCatalog {
+  readonly name: string
+  users: number
+  readonly ready: Promise<void>
+}
+
+/** The views a scan needs: one per name the SQL uses (`t` in schema main, `ns.t` in schema `ns`). */
+function viewNames(s: PreparedScan): { schema: string; view: string }[] {
+  const out = new Map<string, { schema: string; view: string }>()
+  for (const r of s.references) {
+    const v = r.schema !== '' ? { schema: r.schema, view: r.name } : { schema: 'main', view: r.name }
+    out.set(`${v.schema}\u0000${v.view}`, v)
+  }
+  if (out.size === 0) {
+    const dot = s.plan.table.indexOf('.')
+    out.set(s.plan.table, { schema: s.plan.table.slice(0, dot), view: s.plan.table.slice(dot + 1) })
+  }
+  return [...out.values()]
 }
 
 const PASS_THROUGH_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'system', 'temp'])
@@ -141,8 +164,16 @@ export class QueryEngine {
   readonly #footers = new FooterCache(100_000)
   readonly #tables = new BoundedMap<string, Promise<LoadedTable>>(256)
   readonly #plans = new BoundedMap<string, Promise<ScanPlan>>(512)
+  /** View SQL per cached scan plan (its local paths are deterministic: the file itself or its cache entry). */
+  readonly #views = new WeakMap<ScanPlan, Promise<string>>()
+  /** Parsed queries by SQL text (parsing is deterministic). */
+  readonly #analyses = new BoundedMap<string, QueryAnalysis>(256)
+  /** View catalogs by their views, least recently used first. */
+  readonly #catalogs = new Map<string, ViewCatalog>()
+  readonly #planIds = new WeakMap<ScanPlan, number>()
+  #planCount = 0
+  #catalogCount = 0
   readonly #systemNames: ReadonlySet<string>
-  #queries = 0
   #closed = false
 
   private constructor(
@@ -223,7 +254,7 @@ export class QueryEngine {
    * ```
    */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    const stream = await this.stream(sql, options)
+    const stream = await this.#open(sql, options, false)
     const batches: RecordBatch[] = []
     try {
       for await (const b of stream) batches.push(b)
@@ -244,34 +275,29 @@ export class QueryEngine {
    * for await (const batch of stream) console.log(batch.numRows)
    * ```
    */
-  async stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
+  stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
+    return this.#open(sql, options, true)
+  }
+
+  /** Plans, fetches, picks the view catalog and starts the query: streaming, or materialised inside DuckDB. */
+  async #open(sql: string, options: QueryOptions, streaming: boolean): Promise<QueryStream> {
     const conn = await this.#connect()
-    const id = `tarn_q${++this.#queries}`
     let unpin: (() => Promise<void>) | undefined
-    let attached = false
+    let leave: (() => void) | undefined
     const release = async (): Promise<void> => {
-      try {
-        if (attached) {
-          await conn.run('USE memory')
-          await conn.run(`DETACH ${quoteIdent(id)}`)
-        }
-      } catch {
-        // the connection is closed below anyway
-      } finally {
-        conn.closeSync()
-        await unpin?.()
-      }
+      conn.closeSync()
+      leave?.()
+      await unpin?.()
     }
     try {
       const prepared = await this.#prepare(conn, sql, options.ref ?? 'main')
       unpin = await this.#fetch(prepared.scans)
-      await conn.run(`ATTACH ':memory:' AS ${quoteIdent(id)}`)
-      attached = true
-      await conn.run(`USE ${quoteIdent(id)}`)
-      await this.#createViews(conn, id, prepared.scans)
+      const catalog = await this.#viewCatalog(conn, prepared.scans)
+      leave = catalog.leave
+      await conn.run(`USE ${quoteIdent(catalog.name)}`)
       let result: DuckDBResult
       try {
-        result = await conn.stream(sql)
+        result = streaming ? await conn.stream(sql) : await conn.run(sql)
       } catch (e) {
         throw sqlError(duckdbMessage(e), sql)
       }
@@ -280,6 +306,96 @@ export class QueryEngine {
       await release()
       throw e
     }
+  }
+
+  /**
+   * The in-memory catalog holding one view per table name the query uses, over exactly the planned files. Catalogs
+   * are keyed by their views (names and scan plans) and reused by later queries that read the same files under the
+   * same names; the least recently used idle ones are detached beyond {@link MAX_VIEW_CATALOGS}.
+   */
+  async #viewCatalog(
+    conn: DuckDBConnection,
+    scans: readonly PreparedScan[],
+  ): Promise<{ name: string; leave: () => void }> {
+    const views = scans.flatMap((s) => viewNames(s).map((v) => ({ ...v, scan: s })))
+    const key = JSON.stringify(
+      views.map((v) => [v.schema, v.view, this.#planId(v.scan.scan)]).sort((a, b) => (a < b ? -1 : 1)),
+    )
+    let entry = this.#catalogs.get(key)
+    if (entry) {
+      this.#catalogs.delete(key)
+      this.#catalogs.set(key, entry)
+    } else {
+      const name = `tarn_v${++this.#catalogCount}`
+      entry = { name, users: 0, ready: this.#createCatalog(conn, name, views) }
+      this.#catalogs.set(key, entry)
+      entry.ready.catch(() => this.#catalogs.delete(key))
+    }
+    const e = entry
+    e.users++
+    try {
+      await e.ready
+    } catch (err) {
+      e.users--
+      throw err
+    }
+    await this.#trimCatalogs(conn)
+    let left = false
+    return {
+      name: e.name,
+      leave: () => {
+        if (left) return
+        left = true
+        e.users--
+      },
+    }
+  }
+
+  async #createCatalog(
+    conn: DuckDBConnection,
+    name: string,
+    views: readonly { schema: string; view: string; scan: PreparedScan }[],
+  ): Promise<void> {
+    await conn.run(`ATTACH ':memory:' AS ${quoteIdent(name)}`)
+    const schemas = new Set<string>(['main'])
+    for (const v of views) {
+      let pending = this.#views.get(v.scan.scan)
+      if (!pending) {
+        pending = scanViewSql(v.scan.table, v.scan.scan, conn, this.#footers)
+        pending.catch(() => this.#views.delete(v.scan.scan))
+        this.#views.set(v.scan.scan, pending)
+      }
+      const body = await pending
+      if (!schemas.has(v.schema)) {
+        await conn.run(`CREATE SCHEMA ${quoteIdent(name)}.${quoteIdent(v.schema)}`)
+        schemas.add(v.schema)
+      }
+      await conn.run(
+        `CREATE OR REPLACE VIEW ${quoteIdent(name)}.${quoteIdent(v.schema)}.${quoteIdent(v.view)} AS ${body}`,
+      )
+    }
+  }
+
+  async #trimCatalogs(conn: DuckDBConnection): Promise<void> {
+    if (this.#catalogs.size <= MAX_VIEW_CATALOGS) return
+    for (const [key, entry] of this.#catalogs) {
+      if (this.#catalogs.size <= MAX_VIEW_CATALOGS) break
+      if (entry.users > 0) continue
+      this.#catalogs.delete(key)
+      await entry.ready.then(
+        () => conn.run(`DETACH DATABASE IF EXISTS ${quoteIdent(entry.name)}`),
+        () => undefined,
+      )
+    }
+  }
+
+  #planId(plan: ScanPlan): number {
+    let id = this.#planIds.get(plan)
+    if (id === undefined) {
+      id = ++this.#planCount
+      this.#planIds.set(plan, id)
+    }
+    return id
   }
 
   /** Closes DuckDB. The file cache stays on disk for the next engine. */
@@ -382,7 +498,11 @@ export class QueryEngine {
   }
 
   async #prepare(conn: DuckDBConnection, sql: string, ref: string): Promise<Prepared> {
-    const analysis = analyzeAst(await parseSelect(conn, sql))
+    let analysis = this.#analyses.get(sql)
+    if (!analysis) {
+      analysis = analyzeAst(await parseSelect(conn, sql))
+      this.#analyses.set(sql, analysis)
+    }
     const { commit } = await this.catalog.resolve(ref)
     const cteNames = new Set(analysis.cteNames)
     const resolved = await Promise.all(
@@ -471,41 +591,21 @@ export class QueryEngine {
 
   /** Fetches every kept data file and delete file (in parallel, pinned) and returns the release function. */
   async #fetch(scans: readonly PreparedScan[]): Promise<() => Promise<void>> {
+    // a local warehouse is read in place
+    if (this.store.root.startsWith('file://')) return async () => undefined
     const uris = new Set<string>()
     for (const s of scans) {
       for (const t of s.scan.tasks) {
         for (const e of [t.dataFile, ...t.deletes]) {
           const key = this.store.keyOf(s.table.io.resolve(e.dataFile.filePath))
-          if (key !== undefined) uris.add(this.store.uriOf(key))
+          const uri = key === undefined ? undefined : this.store.uriOf(key)
+          // local warehouse files are read in place
+          if (uri !== undefined && !uri.startsWith('file://')) uris.add(uri)
         }
       }
     }
+    if (uris.size === 0) return async () => undefined
     return (await this.cache.acquire(this.store, [...uris])).release
-  }
-
-  async #createViews(conn: DuckDBConnection, catalog: string, scans: readonly PreparedScan[]): Promise<void> {
-    const schemas = new Set<string>(['main'])
-    for (const s of scans) {
-      const dot = s.plan.table.indexOf('.')
-      const ns = s.plan.table.slice(0, dot)
-      const name = s.plan.table.slice(dot + 1)
-      const body = await scanViewSql(s.table, s.scan, conn, this.#footers)
-      // one view per name the SQL uses (`t` in the query catalog's main schema, `ns.t` in schema `ns`)
-      const targets = new Set<string>()
-      for (const r of s.references)
-        targets.add(r.schema !== '' ? `${r.schema}\u0000${r.name}` : `main\u0000${r.name}`)
-      if (targets.size === 0) targets.add(`${ns}\u0000${name}`)
-      for (const t of targets) {
-        const [schema, view] = t.split('\u0000') as [string, string]
-        if (!schemas.has(schema)) {
-          await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(catalog)}.${quoteIdent(schema)}`)
-          schemas.add(schema)
-        }
-        await conn.run(
-          `CREATE OR REPLACE VIEW ${quoteIdent(catalog)}.${quoteIdent(schema)}.${quoteIdent(view)} AS ${body}`,
-        )
-      }
-    }
   }
 }
 

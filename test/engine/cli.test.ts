@@ -1,13 +1,15 @@
-import { writeFile } from 'node:fs/promises'
+import { cp, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { registerQueryCommands } from '../../src/cli/commands/query.js'
 import { createContext } from '../../src/cli/context.js'
 import { memoryIO } from '../../src/cli/io.js'
-import { createTable } from '../../src/iceberg/index.js'
+import { createTable, registerTable } from '../../src/iceberg/index.js'
 import type { Lake } from '../../src/lake/lake.js'
 import { isTarnError, type TarnError } from '../../src/util/errors.js'
+import { FOREIGN_TABLES } from '../iceberg/helpers.js'
 import { deps, putTable, tempLake } from './helpers.js'
 
 let lake: Lake
@@ -27,6 +29,15 @@ beforeAll(async () => {
     deps,
   )
   await putTable(lake, 'tarn.sales', created)
+  await cp(join(FOREIGN_TABLES, 'java'), join(fileURLToPath(lake.store.root), 'foreign', 'java'), {
+    recursive: true,
+  })
+  const bunnies = await registerTable(
+    lake.store,
+    lake.store.uriOf('foreign/java/bunnies/metadata/v5.metadata.json'),
+    { allowMovedPaths: true },
+  )
+  await putTable(lake, 'tarn.bunnies', bunnies)
 })
 afterAll(async () => cleanup())
 
@@ -108,6 +119,18 @@ describe('tarn query', () => {
     expect(out).toMatch(/filter {4}"day" >= '2024-02-01'/)
     const json = JSON.parse((await tarn('query', 'SELECT * FROM sales', '--explain', '--json')).out)
     expect(json.plan.tables[0]).toMatchObject({ table: 'tarn.sales', filesKept: 2, filesTotal: 2 })
+  })
+
+  it('returns the rows of a registered foreign Java table with its deletes applied', async () => {
+    const { out } = await tarn(
+      'query',
+      `SELECT count(*) AS n, count(*) FILTER (WHERE "Origin Country" = 'New Zealand') AS nz FROM bunnies`,
+      '--format',
+      'csv',
+    )
+    expect(out).toBe('n,nz\n15,1\n')
+    const explain = await tarn('query', 'SELECT * FROM bunnies', '--explain')
+    expect(explain.out).toMatch(/delete files/)
   })
 
   it('fails with TABLE_NOT_FOUND naming the table and ref, and refuses writes', async () => {

@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises'
+import { access, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { QueryEngine } from '../../src/engine/index.js'
@@ -66,6 +66,12 @@ describe('the locked-down DuckDB', () => {
       expect(e.message).toMatch(/read-only SELECT/)
       expect(await heads()).toEqual(before)
       expect((await engine.query('SELECT count(*) AS n FROM orders')).rows()).toEqual([{ n: 5n }])
+      for (const f of [
+        '/tmp/tarn-engine-stolen.csv',
+        '/tmp/tarn-engine-stolen.parquet',
+        '/tmp/tarn-engine-other.duckdb',
+      ])
+        await expect(access(f)).rejects.toThrow()
     })
   }
 

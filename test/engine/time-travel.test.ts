@@ -66,6 +66,26 @@ describe('querying a table at any ref', () => {
     expect(r.rows()).toEqual([{ a: 4n, b: 4n }])
   })
 
+  it('reuses and retires the per-query view catalogs across many differently pruned queries', async () => {
+    for (let round = 0; round < 2; round++) {
+      for (let k = 0; k < 40; k++) {
+        const r = await engine.query(`SELECT count(*) AS n FROM orders WHERE id >= ${k % 7}`, {
+          ref: k % 2 === 0 ? 'main' : 'v2',
+        })
+        const expected = k % 2 === 0 ? Math.max(0, 6 - (k % 7)) : Math.max(0, 4 - (k % 7))
+        expect(r.rows()).toEqual([{ n: BigInt(expected) }])
+      }
+    }
+  })
+
+  it('runs concurrent queries at different refs', async () => {
+    const refs = ['main', 'v2', `main@${firstCommit}`, 'main', 'v2']
+    const results = await Promise.all(
+      refs.map((ref) => engine.query('SELECT count(*) AS n FROM tarn.orders', { ref })),
+    )
+    expect(results.map((r) => r.rows()[0]?.n)).toEqual([6n, 4n, 3n, 6n, 4n])
+  })
+
   it('plans the scan at the ref with its snapshot id and file counts', async () => {
     const plan = await engine.explain('SELECT id FROM orders WHERE id >= 4', { ref: 'main' })
     expect(plan.tables).toHaveLength(1)
