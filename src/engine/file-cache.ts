@@ -41,7 +41,14 @@ export interface FileCacheOptions {
   readonly clock?: Clock
 }
 
-/** The default size bound of the file cache: 10 GiB. */
+/**
+ * The default size bound of the file cache: 10 GiB.
+ *
+ * @example
+ * ```ts
+ * await FileCache.open({ dir, maxBytes: DEFAULT_CACHE_MAX_BYTES / 2 })
+ * ```
+ */
 export const DEFAULT_CACHE_MAX_BYTES = 10 * 2 ** 30
 
 /**
