@@ -1,0 +1,71 @@
+/**
+ * The state of one node (scan, model, materialisation or expectation) of a job.
+ *
+ * @example
+ * ```ts
+ * const n: NodeRecord = { id: 'model:trips_clean', kind: 'model', name: 'trips_clean', status: 'done', rows: 10, startedAt: 1, finishedAt: 2, error: null }
+ * ```
+ */
+export interface NodeRecord {
+  readonly id: string
+  readonly kind: 'scan' | 'model' | 'materialize' | 'expectation'
+  readonly name: string
+  readonly status: 'waiting' | 'running' | 'done' | 'failed' | 'skipped'
+  readonly rows: number | null
+  readonly startedAt: number | null
+  readonly finishedAt: number | null
+  readonly error: string | null
+}
+
+/**
+ * Status of a job.
+ *
+ * @example
+ * ```ts
+ * const s: JobStatus = 'succeeded'
+ * ```
+ */
+export type JobStatus = 'running' | 'succeeded' | 'failed'
+
+/**
+ * One execution of a pipeline run, as stored in `_tarn/jobs/<id>.json`: plain data.
+ *
+ * @example
+ * ```ts
+ * const job: JobRecord = await readJob(lake.store, 'job-1a2b3c4d5e6f')
+ * job.status
+ * ```
+ */
+export interface JobRecord {
+  readonly id: string
+  readonly kind: 'run'
+  readonly status: JobStatus
+  readonly project: string
+  /** The branch the run merges into. */
+  readonly target: string
+  /** The branch it materialises on: `run/<id>`. */
+  readonly runBranch: string
+  /** The commit whose tables the run read. */
+  readonly dataCommit: string
+  /** SHA-256 of the code snapshot (`_tarn/code/<hash>.json`). */
+  readonly codeHash: string
+  readonly params: Readonly<Record<string, string | number | boolean>>
+  readonly select: readonly string[] | null
+  readonly strict: boolean
+  /** The job this one re-executes, if any. */
+  readonly rerunOf: string | null
+  readonly author: string
+  readonly startedAt: number
+  readonly finishedAt: number | null
+  readonly nodes: readonly NodeRecord[]
+  /** Output table → rows written. */
+  readonly tables: Readonly<Record<string, number>>
+  /** The target's head after the merge. */
+  readonly mergeCommit: string | null
+  readonly warnings: readonly string[]
+  readonly error: {
+    readonly code: string
+    readonly message: string
+    readonly context: Readonly<Record<string, unknown>>
+  } | null
+}

@@ -1,0 +1,123 @@
+import type { ObjectStore } from '../../storage/object-store.js'
+import { canonicalJson, sha256Hex } from '../../util/canonical.js'
+import { TarnError } from '../../util/errors.js'
+import type { JobRecord } from './job-record.js'
+
+/** The reserved warehouse prefix of jobs and code snapshots (garbage collection never touches it). */
+export const TARN_PREFIX = '_tarn'
+
+const enc = new TextEncoder()
+const dec = new TextDecoder()
+
+/**
+ * The files of a project, path (relative, `/`-separated) → text.
+ *
+ * @example
+ * ```ts
+ * const s: CodeSnapshot = { files: { 'tarn_project.yml': 'name: taxi\n' } }
+ * ```
+ */
+export interface CodeSnapshot {
+  readonly files: Readonly<Record<string, string>>
+}
+
+/**
+ * Stores a code snapshot content-addressed (`_tarn/code/<sha256>.json`) and returns its hash; storing the same
+ * files again writes nothing.
+ *
+ * @example
+ * ```ts
+ * const hash = await putCodeSnapshot(lake.store, { files })
+ * ```
+ */
+export async function putCodeSnapshot(store: ObjectStore, snapshot: CodeSnapshot): Promise<string> {
+  const text = canonicalJson({ files: { ...snapshot.files } })
+  const hash = sha256Hex(text)
+  await store.putIfAbsent(`${TARN_PREFIX}/code/${hash}.json`, enc.encode(text))
+  return hash
+}
+
+/**
+ * Reads a code snapshot by hash.
+ *
+ * @example
+ * ```ts
+ * const { files } = await getCodeSnapshot(lake.store, job.codeHash)
+ * ```
+ */
+export async function getCodeSnapshot(store: ObjectStore, hash: string): Promise<CodeSnapshot> {
+  const key = `${TARN_PREFIX}/code/${hash}.json`
+  if (!(await store.head(key)))
+    throw new TarnError('OBJECT_NOT_FOUND', `code snapshot ${hash} not found`, { hash })
+  return JSON.parse(dec.decode(await store.get(key))) as CodeSnapshot
+}
+
+/**
+ * Writes (or overwrites) a job record at `_tarn/jobs/<id>.json`.
+ *
+ * @example
+ * ```ts
+ * await putJob(lake.store, job)
+ * ```
+ */
+export async function putJob(store: ObjectStore, job: JobRecord): Promise<void> {
+  await store.put(`${TARN_PREFIX}/jobs/${job.id}.json`, enc.encode(`${JSON.stringify(job, null, 2)}\n`))
+}
+
+/**
+ * Reads a job record; `JOB_NOT_FOUND`-like `OBJECT_NOT_FOUND` when there is none.
+ *
+ * @example
+ * ```ts
+ * const job = await getJob(lake.store, 'job-1a2b3c4d5e6f')
+ * ```
+ */
+export async function getJob(store: ObjectStore, id: string): Promise<JobRecord> {
+  const key = `${TARN_PREFIX}/jobs/${id}.json`
+  if (!/^[\w.-]+$/.test(id) || !(await store.head(key)))
+    throw new TarnError('OBJECT_NOT_FOUND', `job ${id} not found`, { job: id })
+  return JSON.parse(dec.decode(await store.get(key))) as JobRecord
+}
+
+/**
+ * Every job record, newest first.
+ *
+ * @example
+ * ```ts
+ * for (const j of await listJobs(lake.store)) console.log(j.id, j.status)
+ * ```
+ */
+export async function listJobs(store: ObjectStore): Promise<JobRecord[]> {
+  const out: JobRecord[] = []
+  for await (const o of store.list(`${TARN_PREFIX}/jobs/`)) {
+    if (!o.key.endsWith('.json')) continue
+    out.push(JSON.parse(dec.decode(await store.get(o.key))) as JobRecord)
+  }
+  return out.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1))
+}
+
+/**
+ * Writes a job's log (`_tarn/jobs/<id>.log`).
+ *
+ * @example
+ * ```ts
+ * await putJobLog(lake.store, job.id, lines.join('\n'))
+ * ```
+ */
+export async function putJobLog(store: ObjectStore, id: string, text: string): Promise<void> {
+  await store.put(`${TARN_PREFIX}/jobs/${id}.log`, enc.encode(text))
+}
+
+/**
+ * Reads a job's log ('' when it has none yet).
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(await getJobLog(lake.store, job.id))
+ * ```
+ */
+export async function getJobLog(store: ObjectStore, id: string): Promise<string> {
+  const key = `${TARN_PREFIX}/jobs/${id}.log`
+  if (!(await store.head(key))) return ''
+  return dec.decode(await store.get(key))
+}

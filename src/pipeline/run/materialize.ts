@@ -1,0 +1,140 @@
+import { parseTableKey } from '../../catalog/names.js'
+import type { Commit } from '../../catalog/types.js'
+import {
+  appendRows,
+  type CommitResult,
+  createTable,
+  currentSchema,
+  duckdbTypeOf,
+  loadTable,
+  overwritePartitions,
+  quoteIdent,
+  sqlString,
+  withConnection,
+} from '../../iceberg/index.js'
+import type { PartitionFieldDef } from '../project.js'
+import type { Materialization } from '../sdk.js'
+import type { RunLake } from './run-lake.js'
+
+/**
+ * One model's result to write on the run branch.
+ *
+ * @example
+ * ```ts
+ * const w: MaterializeInput = {
+ *   branch: 'run/job-1', table: 'tarn.zone_stats', model: 'zone_stats', mode: 'REPLACE', partitionedBy: [],
+ *   overwriteFilter: null, parquet: '/scratch/zone_stats.parquet', jobId: 'job-1',
+ * }
+ * ```
+ */
+export interface MaterializeInput {
+  readonly branch: string
+  readonly table: string
+  readonly model: string
+  readonly mode: Exclude<Materialization, 'NONE'>
+  readonly partitionedBy: readonly PartitionFieldDef[]
+  readonly overwriteFilter: string | null
+  /** The model's rows, as a Parquet file in the scratch area. */
+  readonly parquet: string
+  readonly jobId: string
+}
+
+/**
+ * What a materialisation did: the commit on the run branch, rows written, and warnings (columns dropped, rows
+ * outside the overwrite filter).
+ *
+ * @example
+ * ```ts
+ * const { commit, rows, warnings } = await materializeModel(lake, input)
+ * ```
+ */
+export interface MaterializeResult {
+  readonly commit: Commit
+  readonly rows: number
+  readonly warnings: readonly string[]
+}
+
+/**
+ * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`:
+ * `REPLACE` writes a new table (new schema and partitioning allowed), `APPEND` adds files, `OVERWRITE_PARTITIONS`
+ * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
+ * table is created with the model's `partitionedBy`. Columns the existing table lacks are dropped with a warning;
+ * columns the model lacks are NULL.
+ *
+ * @example
+ * ```ts
+ * await materializeModel(lake, { branch: 'run/job-1', table: 'tarn.t', model: 't', mode: 'APPEND', partitionedBy: [], overwriteFilter: null, parquet, jobId })
+ * ```
+ */
+export async function materializeModel(lake: RunLake, input: MaterializeInput): Promise<MaterializeResult> {
+  const key = parseTableKey(input.table)
+  const deps = { clock: lake.clock, random: lake.random }
+  const warnings: string[] = []
+  const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
+  const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
+  const existing = input.mode === 'REPLACE' ? undefined : await lake.catalog.getTable(head, key.key)
+  const result: CommitResult = await withConnection(undefined, async (conn) => {
+    const outCols = (await conn.runAndReadAll(`DESCRIBE ${source}`))
+      .getRowObjectsJS()
+      .map((r) => String(r.column_name))
+    let rows = source
+    if (input.mode === 'OVERWRITE_PARTITIONS' && input.overwriteFilter) {
+      const counts = await conn.runAndReadAll(
+        `SELECT count(*) FILTER (WHERE NOT coalesce((${input.overwriteFilter}), false))::BIGINT AS outside FROM (${source}) AS s`,
+      )
+      const outside = Number(counts.getRowObjectsJS()[0]?.outside ?? 0)
+      if (outside > 0)
+        warnings.push(
+          `model ${input.model} returned ${outside} row(s) outside its overwriteFilter (${input.overwriteFilter}); they were not written`,
+        )
+      rows = `SELECT * FROM (${source}) AS s WHERE coalesce((${input.overwriteFilter}), false)`
+    }
+    if (!existing) {
+      const suffix = Buffer.from(lake.random.bytes(4)).toString('hex')
+      return createTable(
+        lake.store,
+        {
+          tableKey: `${key.namespace}/${key.name}-${suffix}`,
+          source: rows,
+          partitionBy: input.partitionedBy.map((p) => ({ column: p.column, transform: p.transform })),
+          connection: conn,
+          summary: { 'tarn.job_id': input.jobId },
+        },
+        deps,
+      )
+    }
+    const loaded = await loadTable(lake.store, existing.metadataLocation)
+    const fields = currentSchema(loaded.metadata).fields
+    const have = new Set(outCols.map((c) => c.toLowerCase()))
+    const extra = outCols.filter((c) => !fields.some((f) => f.name.toLowerCase() === c.toLowerCase()))
+    if (extra.length > 0)
+      warnings.push(
+        `model ${input.model} returned columns that ${key.key} does not have: ${extra.join(', ')} (not written)`,
+      )
+    const proj = fields.map((f) =>
+      have.has(f.name.toLowerCase())
+        ? `CAST(${quoteIdent(f.name)} AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
+        : `CAST(NULL AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`,
+    )
+    const aligned = `SELECT ${proj.join(', ')} FROM (${rows}) AS m`
+    const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
+    return input.mode === 'APPEND'
+      ? appendRows(loaded, aligned, deps, opts)
+      : overwritePartitions(loaded, aligned, deps, opts)
+  })
+  const snap = result.metadata.snapshots.find((s) => String(s['snapshot-id']) === String(result.snapshotId))
+  const added = Number(snap?.summary['added-records'] ?? 0)
+  const commit = await lake.catalog.commit({
+    branch: input.branch,
+    changes: [{ type: 'putTable', key: key.key, state: result.state }],
+    message: `${input.mode} ${key.key} from model ${input.model}`,
+    author: lake.author,
+    properties: {
+      'tarn.job_id': input.jobId,
+      'tarn.model': input.model,
+      'tarn.operation': `materialize-${input.mode.toLowerCase()}`,
+      'tarn.table': key.key,
+    },
+  })
+  return { commit, rows: added, warnings }
+}

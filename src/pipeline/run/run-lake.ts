@@ -1,0 +1,22 @@
+import type { Catalog } from '../../catalog/catalog.js'
+import type { ObjectStore } from '../../storage/object-store.js'
+import type { Clock } from '../../util/clock.js'
+import type { Random } from '../../util/random.js'
+
+/**
+ * What a pipeline run needs of a `Lake`: its catalog, warehouse, injected clock and random source, author and home.
+ *
+ * @example
+ * ```ts
+ * const lake: RunLake = await Lake.open({ home })
+ * ```
+ */
+export interface RunLake {
+  readonly catalog: Catalog
+  readonly store: ObjectStore
+  readonly clock: Clock
+  readonly random: Random
+  readonly author: string
+  readonly config: { readonly home: string }
+  activeBranch(): string
+}

@@ -1,0 +1,139 @@
+import { fork } from 'node:child_process'
+import { writeFile } from 'node:fs/promises'
+import { TarnError } from '../util/errors.js'
+import { repoPaths } from './repo-paths.js'
+import { memoryText } from './resources.js'
+import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
+
+/**
+ * A line a function wrote (console, `ctx.log`, or raw stdout/stderr), tagged with where it came from.
+ *
+ * @example
+ * ```ts
+ * const l: FunctionLogLine = { node: 'zones', stream: 'log', text: '12 trips', file: 'zones.ts', line: 20 }
+ * ```
+ */
+export interface FunctionLogLine {
+  readonly node: string
+  readonly stream: 'stdout' | 'stderr' | 'log'
+  readonly text: string
+  readonly file: string | null
+  readonly line: number | null
+}
+
+/**
+ * How to run one function in a worker process.
+ *
+ * @example
+ * ```ts
+ * const o: FunctionRunOptions = { task, taskFile: '/s/zones.task.json', memoryMb: 512, timeoutMs: 60000, line: 3, onLog: console.log }
+ * ```
+ */
+export interface FunctionRunOptions {
+  readonly task: WorkerTask
+  /** Where to write the task document. */
+  readonly taskFile: string
+  readonly memoryMb: number
+  readonly timeoutMs: number
+  /** Line of the function's declaration, named when the failure has no frame of its own (timeout, memory). */
+  readonly line: number
+  readonly onLog: (line: FunctionLogLine) => void
+}
+
+/**
+ * What a finished function returned: the rows written (models) or whether it passed (expectations).
+ *
+ * @example
+ * ```ts
+ * const r: FunctionOutcome = { rows: 42, passed: null }
+ * ```
+ */
+export interface FunctionOutcome {
+  readonly rows: number
+  readonly passed: boolean | null
+}
+
+function failure(task: WorkerTask, reason: string, file: string, line: number | null): TarnError {
+  const where = line === null ? file : `${file}:${line}`
+  return new TarnError('RUN_FAILED', `${task.kind} ${task.name} failed at ${where}: ${reason}`, {
+    node: task.name,
+    model: task.name,
+    file,
+    line,
+    reason,
+  })
+}
+
+/**
+ * Runs a model or expectation in a separate `node` process with a heap limit (`--max-old-space-size`) and a time
+ * limit, forwarding its output to `onLog`. A throw, an out-of-memory crash, a timeout or any other exit fails with
+ * `RUN_FAILED` naming the function, its file and line.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await runFunction({ task, taskFile, memoryMb: 1024, timeoutMs: 600000, line: 5, onLog })
+ * ```
+ */
+export async function runFunction(options: FunctionRunOptions): Promise<FunctionOutcome> {
+  const { task } = options
+  await writeFile(options.taskFile, JSON.stringify(task))
+  const child = fork(repoPaths().worker, [options.taskFile], {
+    execArgv: [`--max-old-space-size=${options.memoryMb}`, '--enable-source-maps'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'json',
+  })
+  let stderrTail = ''
+  const pipe = (stream: 'stdout' | 'stderr') => {
+    let buf = ''
+    const s = stream === 'stdout' ? child.stdout : child.stderr
+    s?.setEncoding('utf8')
+    s?.on('data', (chunk: string) => {
+      if (stream === 'stderr') stderrTail = (stderrTail + chunk).slice(-8000)
+      buf += chunk
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const text of lines) options.onLog({ node: task.name, stream, text, file: task.file, line: null })
+    })
+    s?.on('end', () => {
+      if (buf) options.onLog({ node: task.name, stream, text: buf, file: task.file, line: null })
+    })
+  }
+  pipe('stdout')
+  pipe('stderr')
+  let outcome: FunctionOutcome | null = null
+  let error: TarnError | null = null
+  let timedOut = false
+  child.on('message', (raw) => {
+    const m = raw as WorkerMessage
+    if (m.type === 'log') options.onLog({ node: task.name, ...m })
+    else if (m.type === 'done') outcome = { rows: m.rows, passed: m.passed }
+    else if (m.type === 'error')
+      error = failure(task, m.message, m.file ?? task.file, m.file ? m.line : options.line)
+  })
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, options.timeoutMs)
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+    child.on('exit', (code, signal) => res({ code, signal }))
+  })
+  clearTimeout(timer)
+  await new Promise((r) => setImmediate(r))
+  if (error) throw error
+  if (outcome && exit.code === 0) return outcome
+  if (timedOut) {
+    throw failure(task, `timed out after ${formatMs(options.timeoutMs)} (killed)`, task.file, options.line)
+  }
+  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)) {
+    throw failure(task, `out of memory (limit ${memoryText(options.memoryMb)})`, task.file, options.line)
+  }
+  const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`
+  const last = stderrTail.trim().split('\n').slice(-1)[0] ?? ''
+  throw failure(task, `worker crashed (${how})${last ? `: ${last}` : ''}`, task.file, options.line)
+}
+
+function formatMs(ms: number): string {
+  if (ms % 60_000 === 0) return `${ms / 60_000}m`
+  if (ms % 1000 === 0) return `${ms / 1000}s`
+  return `${ms}ms`
+}

@@ -1,0 +1,96 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { format } from 'node:util'
+import { type Table, tableFromIPC, tableFromJSON, tableToIPC } from 'apache-arrow'
+import { userFrame } from './user-frame.js'
+import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
+
+/*
+ * The entry of a function worker process (`node dist/runtime/worker-main.js <task.json>`, forked with an IPC
+ * channel): imports the transpiled project module, reads the inputs from Arrow IPC files, calls the model or
+ * expectation, and writes a model's result as an Arrow IPC file. Console output is forwarded to the parent tagged
+ * with the project file and line that wrote it.
+ */
+
+function send(m: WorkerMessage): Promise<void> {
+  return new Promise((res) => {
+    if (!process.send) return res()
+    process.send(m, undefined, undefined, () => res())
+  })
+}
+
+function isTable(v: unknown): v is Table {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    'schema' in v &&
+    'batches' in v &&
+    'numRows' in v &&
+    typeof (v as { getChild?: unknown }).getChild === 'function'
+  )
+}
+
+function toTable(result: unknown, name: string): Table {
+  if (isTable(result)) return result
+  if (Array.isArray(result)) {
+    if (result.length === 0)
+      throw new Error(`model ${name} returned an empty array: return an Arrow table to give columns`)
+    return tableFromJSON(result as Record<string, unknown>[])
+  }
+  throw new Error(
+    `model ${name} must return an Arrow table or an array of plain objects, got ${typeof result}`,
+  )
+}
+
+async function main(): Promise<void> {
+  const task = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as WorkerTask
+  const pending: Promise<void>[] = []
+  const logger =
+    (stream: 'stdout' | 'stderr' | 'log') =>
+    (...args: unknown[]): void => {
+      const frame = userFrame(new Error().stack, task.projectDir)
+      pending.push(
+        send({
+          type: 'log',
+          stream,
+          text: format(...args),
+          file: frame?.file ?? task.file,
+          line: frame?.line ?? null,
+        }),
+      )
+    }
+  console.log = logger('stdout')
+  console.info = logger('stdout')
+  console.debug = logger('stdout')
+  console.warn = logger('stderr')
+  console.error = logger('stderr')
+  try {
+    const mod = (await import(task.module)) as Record<string, unknown>
+    const desc = mod[task.exportName] as { kind?: string; fn?: unknown } | undefined
+    if (!desc || typeof desc.fn !== 'function')
+      throw new Error(`${task.file} has no export ${task.exportName} built with model() or expectation()`)
+    const inputs: Record<string, Table> = {}
+    for (const [alias, path] of Object.entries(task.inputs)) inputs[alias] = tableFromIPC(readFileSync(path))
+    const ctx = { params: task.params, log: logger('log') }
+    const fn = desc.fn as (i: Record<string, Table>, c: typeof ctx) => unknown
+    const result = await fn(inputs, ctx)
+    if (task.kind === 'expectation') {
+      await Promise.all(pending)
+      await send({ type: 'done', rows: 0, passed: result === true })
+      return
+    }
+    const table = toTable(result, task.name)
+    writeFileSync(task.output as string, tableToIPC(table, 'file'))
+    await Promise.all(pending)
+    await send({ type: 'done', rows: table.numRows, passed: null })
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e))
+    const frame = userFrame(err.stack, task.projectDir)
+    await Promise.all(pending)
+    await send({ type: 'error', message: err.message, file: frame?.file ?? null, line: frame?.line ?? null })
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  () => process.exit(1),
+)

@@ -1,0 +1,52 @@
+/**
+ * What the parent tells a function worker to do: plain data written to a JSON file in the scratch area (the rows
+ * travel separately, as Arrow IPC files).
+ *
+ * @example
+ * ```ts
+ * const task: WorkerTask = {
+ *   kind: 'model', module: '/cache/zones.js', exportName: 'zones', name: 'zones', file: 'zones.ts',
+ *   projectDir: '/p', inputs: { trips: '/s/trips.arrow' }, output: '/s/zones.arrow', params: {},
+ * }
+ * ```
+ */
+export interface WorkerTask {
+  readonly kind: 'model' | 'expectation'
+  /** Absolute path of the transpiled module. */
+  readonly module: string
+  readonly exportName: string
+  readonly name: string
+  /** Project-relative file of the function. */
+  readonly file: string
+  /** Absolute project directory (stack frames under it are the user's). */
+  readonly projectDir: string
+  /** Input alias → Arrow IPC file. */
+  readonly inputs: Readonly<Record<string, string>>
+  /** Models: the Arrow IPC file to write the result to. */
+  readonly output: string | null
+  readonly params: Readonly<Record<string, string | number | boolean>>
+}
+
+/**
+ * A message from a worker to its parent over the IPC channel.
+ *
+ * @example
+ * ```ts
+ * const m: WorkerMessage = { type: 'log', stream: 'stdout', text: 'hello', file: 'zones.ts', line: 12 }
+ * ```
+ */
+export type WorkerMessage =
+  | {
+      readonly type: 'log'
+      readonly stream: 'stdout' | 'stderr' | 'log'
+      readonly text: string
+      readonly file: string | null
+      readonly line: number | null
+    }
+  | { readonly type: 'done'; readonly rows: number; readonly passed: boolean | null }
+  | {
+      readonly type: 'error'
+      readonly message: string
+      readonly file: string | null
+      readonly line: number | null
+    }
