@@ -39,6 +39,8 @@ export interface FileCacheOptions {
   readonly concurrency?: number
   /** Time source of the LRU order (default the system clock). */
   readonly clock?: Clock
+  /** Which URIs are read where they are instead of being copied into the cache (default: every `file://` URI). */
+  readonly inPlace?: (uri: string) => boolean
 }
 
 /**
@@ -83,16 +85,24 @@ export class FileCache {
   readonly maxBytes: number
   readonly #concurrency: number
   readonly #clock: Clock
+  readonly #inPlace: (uri: string) => boolean
   readonly #inflight = new Map<string, Promise<string>>()
   readonly #pins = new Map<string, number>()
   #stats: CacheStats = { fetched: 0, hits: 0, bytesFetched: 0, evicted: 0 }
   #tick = 0
 
-  private constructor(dir: string, maxBytes: number, concurrency: number, clock: Clock) {
+  private constructor(
+    dir: string,
+    maxBytes: number,
+    concurrency: number,
+    clock: Clock,
+    inPlace: (uri: string) => boolean,
+  ) {
     this.dir = dir
     this.maxBytes = maxBytes
     this.#concurrency = concurrency
     this.#clock = clock
+    this.#inPlace = inPlace
   }
 
   /**
@@ -112,6 +122,7 @@ export class FileCache {
       max,
       Math.max(1, options.concurrency ?? 8),
       options.clock ?? systemClock,
+      options.inPlace ?? ((uri) => uri.startsWith('file://')),
     )
   }
 
@@ -121,8 +132,8 @@ export class FileCache {
   }
 
   /**
-   * The local path of one warehouse file: the file itself for `file://` URIs, else the cached copy (fetched on a
-   * miss). With `pin`, the file is pinned (see {@link pin}) before any eviction can run, and the caller must release
+   * The local path of one warehouse file: the file itself when it is read in place (local warehouse files), else the
+   * cached copy (fetched on a miss). With `pin`, the file is pinned (see {@link pin}) before any eviction can run, and the caller must release
    * it with the function {@link acquire} returns or `unpin`.
    *
    * @example
@@ -131,7 +142,7 @@ export class FileCache {
    * ```
    */
   localPath(store: ObjectStore, uri: string, pin = false): Promise<string> {
-    if (uri.startsWith('file://')) return Promise.resolve(fileURLToPath(uri))
+    if (this.#inPlace(uri)) return Promise.resolve(fileURLToPath(uri))
     const name = cacheFileName(uri)
     if (pin) this.#pin(name)
     const running = this.#inflight.get(name)
@@ -168,8 +179,9 @@ export class FileCache {
       while (next < uris.length) {
         const i = next++
         const uri = uris[i] as string
-        if (!uri.startsWith('file://')) pinned.push(cacheFileName(uri))
-        out[i] = await this.localPath(store, uri, !uri.startsWith('file://'))
+        const cached = !this.#inPlace(uri)
+        if (cached) pinned.push(cacheFileName(uri))
+        out[i] = await this.localPath(store, uri, cached)
       }
     }
     try {

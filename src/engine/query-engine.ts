@@ -82,6 +82,13 @@ interface Prepared {
   readonly scans: readonly PreparedScan[]
 }
 
+/** Files under a local warehouse root are read in place; any other file is copied into the cache first. */
+function inPlaceTest(root: string): (uri: string) => boolean {
+  if (!root.startsWith('file://')) return () => false
+  const base = root.endsWith('/') ? root : `${root}/`
+  return (uri) => uri.startsWith(base)
+}
+
 /** Idle view catalogs kept attached for reuse. */
 const MAX_VIEW_CATALOGS = 32
 
@@ -174,6 +181,8 @@ export class QueryEngine {
   #planCount = 0
   #catalogCount = 0
   readonly #systemNames: ReadonlySet<string>
+  /** Files read where they are (the local warehouse); everything else goes through the cache. */
+  readonly #inPlace: (uri: string) => boolean
   #closed = false
 
   private constructor(
@@ -181,7 +190,9 @@ export class QueryEngine {
     cache: FileCache,
     duckdb: DuckDBInstance,
     systemNames: ReadonlySet<string>,
+    inPlace: (uri: string) => boolean,
   ) {
+    this.#inPlace = inPlace
     this.catalog = options.catalog
     this.store = options.store
     this.cache = cache
@@ -199,8 +210,10 @@ export class QueryEngine {
    * ```
    */
   static async create(options: QueryEngineOptions): Promise<QueryEngine> {
+    const inPlace = inPlaceTest(options.store.root)
     const cache = await FileCache.open({
       dir: options.cacheDir,
+      inPlace,
       ...(options.cacheMaxBytes !== undefined ? { maxBytes: options.cacheMaxBytes } : {}),
       ...(options.fetchConcurrency !== undefined ? { concurrency: options.fetchConcurrency } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
@@ -223,7 +236,7 @@ export class QueryEngine {
     } finally {
       conn.closeSync()
     }
-    return new QueryEngine(options, cache, duckdb, names)
+    return new QueryEngine(options, cache, duckdb, names, inPlace)
   }
 
   /**
@@ -591,16 +604,15 @@ export class QueryEngine {
 
   /** Fetches every kept data file and delete file (in parallel, pinned) and returns the release function. */
   async #fetch(scans: readonly PreparedScan[]): Promise<() => Promise<void>> {
-    // a local warehouse is read in place
-    if (this.store.root.startsWith('file://')) return async () => undefined
     const uris = new Set<string>()
     for (const s of scans) {
       for (const t of s.scan.tasks) {
         for (const e of [t.dataFile, ...t.deletes]) {
-          const key = this.store.keyOf(s.table.io.resolve(e.dataFile.filePath))
+          const resolved = s.table.io.resolve(e.dataFile.filePath)
+          if (this.#inPlace(resolved)) continue
+          const key = this.store.keyOf(resolved)
           const uri = key === undefined ? undefined : this.store.uriOf(key)
-          // local warehouse files are read in place
-          if (uri !== undefined && !uri.startsWith('file://')) uris.add(uri)
+          if (uri !== undefined && !this.#inPlace(uri)) uris.add(uri)
         }
       }
     }

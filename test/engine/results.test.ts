@@ -1,6 +1,7 @@
-import { cp } from 'node:fs/promises'
+import { cp, mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { fileURLToPath, pathToFileURL } from 'node:url'
 import {
   DateDay,
   Decimal,
@@ -22,6 +23,7 @@ import { deps, engineOf, putTable, tempLake } from './helpers.js'
 let lake: Lake
 let engine: QueryEngine
 let cleanup: () => Promise<void>
+let outside: string
 
 beforeAll(async () => {
   ;({ lake, cleanup } = await tempLake())
@@ -40,11 +42,20 @@ beforeAll(async () => {
     deps,
   )
   await putTable(lake, 'tarn.big', big)
+  outside = await mkdtemp(join(tmpdir(), 'tarn-engine-outside-'))
+  await cp(join(FOREIGN_TABLES, 'java'), outside, { recursive: true })
+  const external = await registerTable(
+    lake.store,
+    `${pathToFileURL(outside).href}/bunnies/metadata/v4.metadata.json`,
+    { allowMovedPaths: true },
+  )
+  await putTable(lake, 'tarn.external_bunnies', external)
   engine = await engineOf(lake)
 })
 afterAll(async () => {
   await engine?.close()
   await cleanup()
+  await rm(outside, { recursive: true, force: true })
 })
 
 describe('foreign Iceberg tables', () => {
@@ -57,6 +68,13 @@ describe('foreign Iceberg tables', () => {
     expect(nz.rows()).toEqual([{ rank: 0n, happy: true }])
     const plan = await engine.explain('SELECT * FROM java_bunnies')
     expect(plan.tables[0]?.deleteFiles).toBeGreaterThan(0)
+  })
+
+  it('copies files of a table outside the warehouse into the cache before DuckDB reads them', async () => {
+    const before = engine.cache.stats().fetched
+    const r = await engine.query('SELECT count(*) AS n FROM external_bunnies')
+    expect(r.rows()).toEqual([{ n: 15n }])
+    expect(engine.cache.stats().fetched).toBeGreaterThan(before)
   })
 
   it('returns the rows of a Spark merge-on-read table with its position delete applied', async () => {
