@@ -2,9 +2,14 @@ import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import type { LakeTableInfo, PlanLakeState } from '../../pipeline/lake-state.js'
 import { planProject } from '../../pipeline/plan-project.js'
-import { pipelinePlanJson, renderPlan } from '../../pipeline/plan-render.js'
+import { pipelinePlanJson, renderDag, renderPlan } from '../../pipeline/plan-render.js'
+import type { JobRecord } from '../../pipeline/run/job-record.js'
+import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
+import type { RunObserver } from '../../pipeline/run/run-observer.js'
+import { runPipeline } from '../../pipeline/run/run-pipeline.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
+import type { CliIO } from '../io.js'
 import { emit } from '../output.js'
 
 interface RunOptions {
@@ -21,6 +26,39 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
 
+/**
+ * The observer `tarn run` and `tarn rerun` print progress with (nothing with `--json`): the DAG, then a line per
+ * node as it waits, runs, finishes (rows and time) or fails.
+ *
+ * @example
+ * ```ts
+ * await runPipeline(lake, { dir, observer: progressPrinter(ctx.io, false) })
+ * ```
+ */
+export function progressPrinter(io: CliIO, json: boolean): RunObserver {
+  if (json) return {}
+  return {
+    planned: (plan, job) => {
+      io.out(`job ${job.id}: project ${plan.project} on ${job.target} (run branch ${job.runBranch})\n`)
+      io.out(`${renderDag(plan).trimEnd()}\n\n`)
+      for (const n of job.nodes) io.out(`${nodeLine(n)}\n`)
+    },
+    node: (n) => io.out(`${nodeLine(n)}\n`),
+  }
+}
+
+/**
+ * The JSON summary of a finished run (`tarn run --json`).
+ *
+ * @example
+ * ```ts
+ * io.out(JSON.stringify(runSummaryJson(job)))
+ * ```
+ */
+export function runSummaryJson(job: JobRecord): Record<string, unknown> {
+  return { job: job.id, status: job.status, summary: job }
+}
+
 function parseParams(items: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const item of items) {
@@ -33,9 +71,10 @@ function parseParams(items: readonly string[]): Record<string, string> {
 }
 
 /**
- * Registers `tarn run [-p DIR] [-r BRANCH] [--dry-run] [--strict] [--param k=v ...] [--select SEL] [--json]`. In
- * this release only `--dry-run` works: it loads and validates the project against the lake at the ref and prints the
- * plan (ASCII DAG, scans, levels) or its JSON; nothing is materialised.
+ * Registers `tarn run [-p DIR] [-r BRANCH] [--dry-run] [--strict] [--param k=v ...] [--select SEL] [--json]`. A run
+ * forks the branch into `run/<job-id>`, materialises every model there, runs the expectations and merges; it prints
+ * the DAG, a line per node and a summary (`--json`: the summary document). `--dry-run` prints the plan (ASCII DAG,
+ * scans, levels) or its JSON and materialises nothing.
  *
  * @example
  * ```ts
@@ -46,7 +85,7 @@ function parseParams(items: readonly string[]): Record<string, string> {
 export function registerRunCommands(program: Command, ctx: CliContext): void {
   program
     .command('run')
-    .description('run a pipeline project on a branch (this release: --dry-run prints the plan)')
+    .description('run a pipeline project on a branch as one transaction')
     .option('-p, --project <dir>', 'project directory (default: the working directory)')
     .option('-r, --ref <branch>', 'branch to run on (default: the active branch)')
     .option('--dry-run', 'plan only: print the DAG, scans and steps; materialise nothing')
@@ -55,15 +94,22 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
     .option('--select <selector>', 'narrow the graph: name, name+, +name, tag:daily (repeatable)', collect)
     .option('--json', 'print JSON')
     .action(async (o: RunOptions) => {
-      if (!o.dryRun)
-        throw new TarnError(
-          'NOT_IMPLEMENTED',
-          'tarn run executes pipelines in a later release; use --dry-run to see the plan',
-        )
       const dir = resolve(ctx.io.cwd, o.project ?? '.')
       const params = parseParams(o.param ?? [])
       const lake = await ctx.lake()
       const ref = o.ref ?? lake.activeBranch()
+      if (!o.dryRun) {
+        const { job } = await runPipeline(lake, {
+          dir,
+          branch: ref,
+          params,
+          ...(o.select ? { select: o.select } : {}),
+          strict: o.strict === true,
+          observer: progressPrinter(ctx.io, o.json === true),
+        })
+        emit(ctx.io, o, runSummaryJson(job), () => `\n${runSummaryText(job)}`)
+        return
+      }
       const planned = await planProject(dir, {
         params,
         ref,

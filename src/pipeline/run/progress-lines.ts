@@ -1,0 +1,55 @@
+import type { JobRecord, NodeRecord } from './job-record.js'
+
+function duration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`
+  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`
+}
+
+/**
+ * The progress line of a node: `waiting`, `running`, `done` with rows and time, `failed` with the reason, or
+ * `skipped`.
+ *
+ * @example
+ * ```ts
+ * nodeLine({ id: 'model:zone_stats', kind: 'model', name: 'zone_stats', status: 'done', rows: 10, startedAt: 0, finishedAt: 40, error: null })
+ * // '  done     model:zone_stats  10 rows in 40ms'
+ * ```
+ */
+export function nodeLine(n: NodeRecord): string {
+  const head = `  ${n.status.padEnd(8)} ${n.id}`
+  if (n.status === 'done') {
+    const rows = n.rows === null ? '' : `${n.rows} row${n.rows === 1 ? '' : 's'} `
+    const time = n.startedAt !== null && n.finishedAt !== null ? duration(n.finishedAt - n.startedAt) : ''
+    return `${head}  ${rows}in ${time}`.trimEnd()
+  }
+  if (n.status === 'failed') return `${head}  ${n.error ?? ''}`.trimEnd()
+  return head
+}
+
+/**
+ * The summary a run prints at the end: status, job, branches, tables written, node counts and time.
+ *
+ * @example
+ * ```ts
+ * runSummaryText(job) // 'run succeeded: job job-1a2b... on main ...'
+ * ```
+ */
+export function runSummaryText(job: JobRecord): string {
+  const count = (s: NodeRecord['status']) => job.nodes.filter((n) => n.status === s).length
+  const time = job.finishedAt === null ? '' : ` in ${duration(job.finishedAt - job.startedAt)}`
+  const lines = [
+    `run ${job.status}: job ${job.id} of project ${job.project} on ${job.target}${time}`,
+    `  read    @${job.dataCommit.slice(0, 12)}   code ${job.codeHash.slice(0, 12)}`,
+    `  nodes   ${count('done')} done, ${count('failed')} failed, ${count('skipped')} skipped`,
+  ]
+  for (const [t, rows] of Object.entries(job.tables)) lines.push(`  table   ${t}: ${rows} row(s)`)
+  if (job.status === 'succeeded' && job.mergeCommit)
+    lines.push(`  ${job.target} -> ${job.mergeCommit.slice(0, 12)}`)
+  if (job.status === 'failed') {
+    lines.push(`  error   ${job.error?.code}: ${job.error?.message}`)
+    lines.push(`  run branch ${job.runBranch} is sealed (readable); ${job.target} is untouched`)
+  }
+  for (const w of job.warnings) lines.push(`  warning ${w}`)
+  return lines.join('\n')
+}
