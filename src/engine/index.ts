@@ -11,6 +11,7 @@
  */
 
 export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
+export { BoundedMap } from './bounded-map.js'
 export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
 export { explainText, expressionText, humanBytes, planJson } from './explain-text.js'
 export {

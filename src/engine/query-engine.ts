@@ -20,6 +20,7 @@ import {
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
+import { BoundedMap } from './bounded-map.js'
 import { openSandbox } from './duckdb-sandbox.js'
 import { FileCache } from './file-cache.js'
 import { pushdownFilters } from './filter-pushdown.js'
@@ -113,27 +114,6 @@ function viewNames(s: PreparedScan): { schema: string; view: string }[] {
 }
 
 const PASS_THROUGH_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'system', 'temp'])
-
-class BoundedMap<K, V> {
-  readonly #max: number
-  readonly #map = new Map<K, V>()
-  constructor(max: number) {
-    this.#max = max
-  }
-  get(k: K): V | undefined {
-    return this.#map.get(k)
-  }
-  set(k: K, v: V): void {
-    if (this.#map.size >= this.#max) {
-      const oldest = this.#map.keys().next().value
-      if (oldest !== undefined) this.#map.delete(oldest)
-    }
-    this.#map.set(k, v)
-  }
-  delete(k: K): void {
-    this.#map.delete(k)
-  }
-}
 
 function combineFilters(filters: readonly (Expression | undefined)[]): Expression | undefined {
   if (filters.length === 0 || filters.some((f) => f === undefined)) return undefined

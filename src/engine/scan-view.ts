@@ -9,6 +9,7 @@ import {
   sqlString,
 } from '../iceberg/index.js'
 import type { ParquetColumn } from '../iceberg/table-reader.js'
+import { BoundedMap } from './bounded-map.js'
 
 /**
  * Parquet footers already read, by local path (files are immutable, so entries never go stale). Bounded.
@@ -19,11 +20,10 @@ import type { ParquetColumn } from '../iceberg/table-reader.js'
  * ```
  */
 export class FooterCache {
-  readonly #max: number
-  readonly #map = new Map<string, ParquetColumn[]>()
+  readonly #map: BoundedMap<string, ParquetColumn[]>
 
   constructor(max: number) {
-    this.#max = max
+    this.#map = new BoundedMap(max)
   }
 
   /**
@@ -38,13 +38,7 @@ export class FooterCache {
     const missing = [...new Set(paths.filter((p) => !this.#map.has(p)))]
     if (missing.length > 0) {
       const read = await parquetTopLevelColumns(conn, missing)
-      for (const [p, cols] of read) {
-        if (this.#map.size >= this.#max) {
-          const oldest = this.#map.keys().next().value
-          if (oldest !== undefined) this.#map.delete(oldest)
-        }
-        this.#map.set(p, cols)
-      }
+      for (const [p, cols] of read) this.#map.set(p, cols)
     }
     return new Map(paths.map((p) => [p, this.#map.get(p) ?? []]))
   }

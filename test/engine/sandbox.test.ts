@@ -130,6 +130,10 @@ describe('query errors', () => {
       'WITH big AS (SELECT * FROM orders WHERE id > 2) SELECT (SELECT count(*) FROM big) AS n, (SELECT count(*) FROM range(3)) AS m',
     )
     expect(r.rows()).toEqual([{ n: 2n, m: 3n }])
+    const described = await engine.query('DESCRIBE orders')
+    expect(described.rows().map((r) => [r.column_name, r.column_type])).toEqual([['id', 'BIGINT']])
+    const summary = await engine.query('SUMMARIZE tarn.orders')
+    expect(summary.rows()[0]).toMatchObject({ column_name: 'id', count: 5n })
     const views = await engine.query(
       "SELECT count(*) > 0 AS ok FROM duckdb_functions() WHERE function_name = 'sum'",
     )
