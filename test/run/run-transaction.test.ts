@@ -192,7 +192,7 @@ describe('a pipeline run is a transaction on a run branch', () => {
         '  async ({ zones }, ctx) => {',
         "    console.log('hello from', zones.numRows, 'zones')",
         "    console.error('a warning')",
-        '    ctx.log(`params ${JSON.stringify(ctx.params)}`)',
+        "    ctx.log('params ' + JSON.stringify(ctx.params))",
         '    return [{ n: zones.numRows }]',
         '  },',
         ')',

@@ -47,6 +47,8 @@ export interface JobRecord {
   readonly runBranch: string
   /** The commit whose tables the run read. */
   readonly dataCommit: string
+  /** The branch head the run branch was forked from (the data commit, except for reruns and `-r`). */
+  readonly baseCommit: string
   /** SHA-256 of the code snapshot (`_tarn/code/<hash>.json`). */
   readonly codeHash: string
   readonly params: Readonly<Record<string, string | number | boolean>>

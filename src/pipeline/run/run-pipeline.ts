@@ -67,7 +67,7 @@ function nodeKind(s: PlanStep): NodeRecord['kind'] {
 }
 
 /**
- * Runs a pipeline project as a transaction: forks the branch into `run/<job-id>`, runs every model (SQL in DuckDB,
+ * Runs a pipeline project as a transaction: forks the branch at its head into `run/<job-id>`, runs every model (SQL in DuckDB,
  * TS in worker processes) with inputs read at the data commit, materialises each model there (one commit per model
  * carrying `tarn.job_id`), runs the expectations, then merges into the branch. On any failure the branch is
  * untouched, the run branch is sealed and the error (`RUN_FAILED`, `EXPECTATION_FAILED`, `MERGE_CONFLICT`, ...)
@@ -106,6 +106,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     target,
     runBranch,
     dataCommit: dataCommit.hash,
+    baseCommit: targetRef.head,
     codeHash,
     params: {},
     select: options.select ? [...options.select] : null,
@@ -120,7 +121,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     warnings: [],
     error: null,
   }
-  await lake.catalog.createBranch(runBranch, { from: `@${dataCommit.hash}` })
+  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
   await putJob(lake.store, job)
   const scratch = join(lake.config.home, 'scratch', jobId)
   await mkdir(scratch, { recursive: true })
@@ -161,7 +162,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       observer: options.observer,
     })
     const head = (await lake.catalog.getBranch(runBranch)).head
-    if (head !== dataCommit.hash) {
+    if (head !== targetRef.head) {
       const merged = await lake.catalog.merge(runBranch, {
         into: target,
         author: lake.author,
