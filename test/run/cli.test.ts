@@ -1,0 +1,121 @@
+import { Command } from 'commander'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { registerJobCommands } from '../../src/cli/commands/job.js'
+import { registerRunCommands } from '../../src/cli/commands/run.js'
+import { createContext } from '../../src/cli/context.js'
+import { memoryIO } from '../../src/cli/io.js'
+import { exitCodeFor, isTarnError } from '../../src/util/errors.js'
+import { ensureBuilt } from '../helpers/build.js'
+import { TAXI, taxiData, taxiLake, writeProject } from './helpers.js'
+
+async function tarn(
+  home: string,
+  ...args: string[]
+): Promise<{ stdout: string; stderr: string; exit: number; error?: Error & { code: string } }> {
+  const io = memoryIO({ TARN_HOME: home, TARN_USER: 'tester' }, TAXI)
+  const ctx = createContext(io)
+  const program = new Command('tarn').exitOverride()
+  registerRunCommands(program, ctx)
+  registerJobCommands(program, ctx)
+  try {
+    await program.parseAsync(args, { from: 'user' })
+    return { stdout: io.stdout(), stderr: io.stderr(), exit: 0 }
+  } catch (e) {
+    const error = e as Error & { code: string }
+    return { stdout: io.stdout(), stderr: io.stderr(), exit: isTarnError(e) ? exitCodeFor(e.code) : 1, error }
+  } finally {
+    await ctx.close()
+  }
+}
+
+describe('tarn run, tarn job and tarn rerun', () => {
+  let home: string
+  beforeAll(async () => {
+    ensureBuilt()
+    const { lake, home: h } = await taxiLake(taxiData(2000))
+    await lake.close()
+    home = h
+  })
+
+  it('--dry-run still writes nothing: no commit, no table, no job', async () => {
+    const r = await tarn(home, 'run', '--dry-run')
+    expect(r.error).toBeUndefined()
+    const jobs = await tarn(home, 'job', 'ls', '--json')
+    expect(JSON.parse(jobs.stdout)).toEqual([])
+    const { Lake } = await import('../../src/lake/lake.js')
+    const lake = await Lake.open({ home })
+    expect((await lake.log('main')).length).toBe(3)
+    expect((await lake.listBranches()).map((b) => b.name)).toEqual(['main'])
+    await lake.close()
+  })
+
+  it('tarn run shows the DAG, a line per node (waiting, running, done with rows and time) and a summary', async () => {
+    const r = await tarn(home, 'run', '--param', 'min_fare=3')
+    expect(r.error).toBeUndefined()
+    expect(r.stdout).toMatch(
+      /^job job-[0-9a-f]{12}: project taxi on main \(run branch run\/job-[0-9a-f]{12}\)\n/,
+    )
+    expect(r.stdout).toContain('tarn.trips [lake table]')
+    expect(r.stdout).toContain('  waiting  model:zone_stats\n')
+    expect(r.stdout).toContain('  running  model:zone_stats\n')
+    expect(r.stdout).toMatch(/ {2}done {5}model:zone_stats {2}10 rows in \d/)
+    expect(r.stdout).toMatch(/ {2}done {5}expectation:every_zone_has_a_name {2}in \d/)
+    expect(r.stdout).toMatch(/run succeeded: job job-[0-9a-f]{12} of project taxi on main in /)
+    expect(r.stdout).toContain('  table   tarn.zone_stats: 10 row(s)')
+  })
+
+  it('--json emits the summary document only; job ls, get and logs read it back; rerun re-executes it', async () => {
+    const r = await tarn(home, 'run', '--json')
+    const doc = JSON.parse(r.stdout) as {
+      job: string
+      status: string
+      summary: { tables: Record<string, number> }
+    }
+    expect(doc.status).toBe('succeeded')
+    expect(doc.summary.tables['tarn.zone_stats']).toBe(10)
+    const ls = JSON.parse((await tarn(home, 'job', 'ls', '--json')).stdout) as { id: string }[]
+    expect(ls.map((j) => j.id)).toContain(doc.job)
+    const get = JSON.parse((await tarn(home, 'job', 'get', doc.job, '--json')).stdout) as {
+      nodes: { id: string; status: string; startedAt: number; finishedAt: number }[]
+      codeHash: string
+    }
+    expect(get.nodes.every((n) => n.status === 'done' && n.finishedAt >= n.startedAt)).toBe(true)
+    expect(get.codeHash).toMatch(/^[0-9a-f]{64}$/)
+    const text = (await tarn(home, 'job', 'get', doc.job)).stdout
+    expect(text).toContain(`run succeeded: job ${doc.job}`)
+    const logs = await tarn(home, 'job', 'logs', doc.job)
+    expect(logs.stdout).toMatch(/\[zones_enriched zones_enriched\.ts:20\] \d+ trips of at least 2\.5/)
+    const again = await tarn(home, 'rerun', doc.job, '--json')
+    const redo = JSON.parse(again.stdout) as {
+      status: string
+      summary: { rerunOf: string; tables: Record<string, number> }
+    }
+    expect(redo.status).toBe('succeeded')
+    expect(redo.summary.rerunOf).toBe(doc.job)
+    expect(redo.summary.tables).toEqual(doc.summary.tables)
+    const missing = await tarn(home, 'job', 'get', 'job-000000000000')
+    expect(missing.exit).toBe(3)
+  })
+
+  it('a failed expectation exits 5 and names the job and its sealed run branch', async () => {
+    const dir = writeProject(
+      {
+        'checks.ts': [
+          "import { expectation, input } from 'tarn'",
+          'export const never = expectation(',
+          "  { inputs: { z: input('zone_stats') } },",
+          '  async () => false,',
+          ')',
+          '',
+        ].join('\n'),
+      },
+      { taxi: true },
+    )
+    const r = await tarn(home, 'run', '-p', dir)
+    expect(r.error?.code).toBe('EXPECTATION_FAILED')
+    expect(r.exit).toBe(5)
+    expect(r.error?.message).toMatch(/run job-[0-9a-f]{12} failed: expectation never failed at checks\.ts:2/)
+    expect(r.error?.message).toContain('is sealed; main is untouched')
+    expect(r.stdout).toMatch(/ {2}failed {3}expectation:never {2}expectation never failed/)
+  })
+})
