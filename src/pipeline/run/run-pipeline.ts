@@ -7,6 +7,7 @@ import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtim
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
 import { transpileProject } from '../../runtime/module-cache.js'
+import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import type { WorkerTask } from '../../runtime/worker-protocol.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
@@ -258,10 +259,18 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
   const steps = new Map(plan.steps.map((s) => [s.id, s]))
   const scanSqls = new Map<string, string>()
   const outputs = new Map<string, string>()
-  let modulesDir: Promise<string> | null = null
-  const modules = (): Promise<string> => {
-    modulesDir ??= transpileProject(planned.project.dir, x.files, join(lake.config.home, 'cache'), null)
-    return modulesDir
+  const cacheRoot = join(lake.config.home, 'cache')
+  const moduleDirs = new Map<string, Promise<string>>()
+  const modules = (packages: Readonly<Record<string, string>>): Promise<string> => {
+    const key = packageEnvHash(packages)
+    let p = moduleDirs.get(key)
+    if (!p) {
+      p = ensurePackageEnv(packages, cacheRoot).then((env) =>
+        transpileProject(planned.project.dir, x.files, cacheRoot, env),
+      )
+      moduleDirs.set(key, p)
+    }
+    return p
   }
   let commitChain: Promise<unknown> = Promise.resolve()
   const update = (id: string, patch: Partial<NodeRecord>): void => {
@@ -315,7 +324,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         inputs[r.name] = path
       }
     })
-    const dir = await modules()
+    const dir = await modules(n.model?.packages ?? {})
     const task: WorkerTask = {
       kind,
       module: join(dir, n.file.replace(/\.(ts|mts|js|mjs)$/, '.js')),
