@@ -11,6 +11,15 @@
  */
 export * from './catalog/index.js'
 export { main as runCli } from './cli/main.js'
+export {
+  QueryEngine,
+  type QueryEngineOptions,
+  type QueryOptions,
+  type QueryPlan,
+  QueryResult,
+  QueryStream,
+  type TableScanPlan,
+} from './engine/index.js'
 export { Lake, type LakeInfo, type LakeOptions, type RefWithCommit, type TableEntry } from './lake/lake.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'

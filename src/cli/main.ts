@@ -3,8 +3,10 @@ import { exitCodeFor, TarnError } from '../util/errors.js'
 import { registerBranchCommands } from './commands/branch.js'
 import { registerGcCommands } from './commands/gc.js'
 import { registerHistoryCommands } from './commands/history.js'
+import { registerJobCommands } from './commands/job.js'
 import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
+import { registerQueryCommands } from './commands/query.js'
 import { registerRunCommands } from './commands/run.js'
 import { registerSimCommands } from './commands/sim.js'
 import { registerTableCommands } from './commands/table.js'
@@ -35,6 +37,8 @@ export function buildProgram(ctx: CliContext): Command {
   registerNamespaceCommands(program, ctx)
   registerTableCommands(program, ctx)
   registerRunCommands(program, ctx)
+  registerJobCommands(program, ctx)
+  registerQueryCommands(program, ctx)
   registerGcCommands(program, ctx)
   registerSimCommands(program, ctx.io)
   for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput())

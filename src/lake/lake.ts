@@ -8,6 +8,16 @@ import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
+import {
+  closeLakeEngine,
+  explainLake,
+  type QueryOptions,
+  type QueryPlan,
+  type QueryResult,
+  type QueryStream,
+  queryLake,
+  streamLake,
+} from '../engine/index.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { registerTable } from '../iceberg/register-table.js'
 import { planScan } from '../iceberg/scan-planner.js'
@@ -663,6 +673,24 @@ export class Lake {
     })
   }
 
+  /**
+   * Runs read-only DuckDB SQL over the tables visible at a ref (default: the active branch): scans are planned and
+   * pruned first, files fetched into the local cache, and the result comes back as an Apache Arrow table.
+   */
+  query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    return queryLake(this, sql, options)
+  }
+
+  /** Like {@link query}, streaming Arrow record batches for large results. */
+  stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
+    return streamLake(this, sql, options)
+  }
+
+  /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */
+  explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
+    return explainLake(this, sql, options)
+  }
+
   /** Deletes warehouse files no commit within retention can reach (see {@link collectGarbage}). */
   gc(options: GcOptions): Promise<GcReport> {
     return collectGarbage(this.catalog, this.store, this.clock, options)
@@ -670,6 +698,7 @@ export class Lake {
 
   /** Releases the catalog connection and storage clients. */
   async close(): Promise<void> {
+    await closeLakeEngine(this).catch(() => undefined)
     await Promise.allSettled([this.catalog.close(), this.store.close()])
   }
 }

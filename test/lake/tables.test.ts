@@ -105,6 +105,21 @@ describe('tables in a lake', () => {
     expect((await lake.getBranch('main')).head).toBe(head)
   })
 
+  it('answers SQL through the SDK as Arrow at any ref, and explains the scan without running it', async () => {
+    await lake.createTable('orders', { from: join(dir, 'o1.csv') })
+    await lake.createTag('v1')
+    await lake.importTable('orders', { from: join(dir, 'o2.csv') })
+    const now = await lake.query('SELECT count(*) AS n, sum(amount) AS total FROM orders')
+    expect(now.table.numRows).toBe(1)
+    expect(now.rows()).toEqual([{ n: 3n, total: 20.5 }])
+    expect(now.rows()[0]).toEqual({ n: 3n, total: 20.5 })
+    expect((await lake.query('SELECT count(*) AS n FROM tarn.orders', { ref: 'v1' })).rows()).toEqual([
+      { n: 2n },
+    ])
+    const plan = await lake.explain('SELECT * FROM orders WHERE id = 3')
+    expect(plan.tables.map((t) => t.table)).toEqual(['tarn.orders'])
+  })
+
   it('refuses to create a table twice or in a missing namespace', async () => {
     await lake.createTable('orders', { from: join(dir, 'o1.csv') })
     expect((await errorOf(lake.createTable('orders', { from: join(dir, 'o2.csv') }))).code).toBe(
