@@ -105,7 +105,8 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   let timedOut = false
   child.on('message', (raw) => {
     const m = raw as WorkerMessage
-    if (m.type === 'log') options.onLog({ node: task.name, ...m })
+    if (m.type === 'log')
+      options.onLog({ node: task.name, stream: m.stream, text: m.text, file: m.file, line: m.line })
     else if (m.type === 'done') outcome = { rows: m.rows, passed: m.passed }
     else if (m.type === 'error')
       error = failure(task, m.message, m.file ?? task.file, m.file ? m.line : options.line)
