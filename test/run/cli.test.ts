@@ -118,4 +118,23 @@ describe('tarn run, tarn job and tarn rerun', () => {
     expect(r.error?.message).toContain('is sealed; main is untouched')
     expect(r.stdout).toMatch(/ {2}failed {3}expectation:never {2}expectation never failed/)
   })
+
+  it('--strict fails a real run on a planning warning with its code, and leaves main untouched', async () => {
+    const dir = writeProject({
+      'tarn_project.yml':
+        'name: t\nnamespace: tarn\nparameters:\n  unused:\n    type: number\n    default: 1\n',
+      'm.sql': '-- tarn: materialize=REPLACE\nSELECT * FROM zones\n',
+    })
+    const { Lake } = await import('../../src/lake/lake.js')
+    const lake = await Lake.open({ home })
+    const before = (await lake.getBranch('main')).head
+    const r = await tarn(home, 'run', '--strict', '-p', dir)
+    expect(r.error?.code).toBe('UNUSED_PARAMETER')
+    expect(r.error?.message).toContain('(--strict)')
+    expect((await lake.getBranch('main')).head).toBe(before)
+    const ok = await tarn(home, 'run', '-p', dir)
+    expect(ok.error).toBeUndefined()
+    expect(ok.stderr).toContain('warning: tarn_project.yml:4: parameter unused is read by no model')
+    await lake.close()
+  })
 })

@@ -107,6 +107,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
           strict: o.strict === true,
           observer: progressPrinter(ctx.io, o.json === true),
         })
+        for (const w of job.warnings) ctx.io.err(`warning: ${w}\n`)
         emit(ctx.io, o, runSummaryJson(job), () => `\n${runSummaryText(job)}`)
         return
       }

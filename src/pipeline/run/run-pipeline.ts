@@ -146,12 +146,16 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       error: null,
     }))
     options.observer?.planned?.(plan, { ...job })
-    const warn = (message: string): void => {
+    const warn = (message: string, error?: TarnError): void => {
       job.warnings = [...job.warnings, message]
       log(`warning: ${message}`)
-      if (options.strict) throw new TarnError('RUN_FAILED', `${message} (--strict)`, { warning: message })
+      if (options.strict)
+        throw new TarnError(error?.code ?? 'RUN_FAILED', `${message} (--strict)`, {
+          ...error?.context,
+          warning: message,
+        })
     }
-    for (const w of planned.warnings) warn(w.message)
+    for (const w of planned.warnings) warn(w.message, w)
     await execute(lake, planned, {
       jobId,
       runBranch,
@@ -245,7 +249,7 @@ interface ExecContext {
   readonly files: Readonly<Record<string, string>>
   readonly job: Mutable<JobRecord>
   readonly log: (text: string) => void
-  readonly warn: (message: string) => void
+  readonly warn: (message: string, error?: TarnError) => void
   readonly observer: RunObserver | undefined
 }
 
