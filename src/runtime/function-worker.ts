@@ -1,4 +1,5 @@
 import { fork } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { TarnError } from '../util/errors.js'
 import { repoPaths } from './repo-paths.js'
@@ -65,8 +66,8 @@ function failure(task: WorkerTask, reason: string, file: string, line: number | 
 }
 
 /**
- * Runs a model or expectation in a separate `node` process with a heap limit (`--max-old-space-size`) and a time
- * limit, forwarding its output to `onLog`. A throw, an out-of-memory crash, a timeout or any other exit fails with
+ * Runs a model or expectation in a separate `node` process with a heap limit (`--max-old-space-size`, and a
+ * resident-size watchdog for off-heap buffers, where `/proc` exists) and a time limit, forwarding its output to `onLog`. A throw, an out-of-memory crash, a timeout or any other exit fails with
  * `RUN_FAILED` naming the function, its file and line.
  *
  * @example
@@ -115,22 +116,43 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     timedOut = true
     child.kill('SIGKILL')
   }, options.timeoutMs)
+  // The heap limit does not cover Arrow buffers and other off-heap memory: watch the resident size too.
+  let overMemory = false
+  const rssLimit = (options.memoryMb * 1.25 + 256) * 2 ** 20
+  const watch = setInterval(() => {
+    const rss = residentBytes(child.pid)
+    if (rss !== null && rss > rssLimit) {
+      overMemory = true
+      child.kill('SIGKILL')
+    }
+  }, 100)
   const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.on('exit', (code, signal) => res({ code, signal }))
   })
   clearTimeout(timer)
+  clearInterval(watch)
   await new Promise((r) => setImmediate(r))
   if (error) throw error
   if (outcome && exit.code === 0) return outcome
   if (timedOut) {
     throw failure(task, `timed out after ${formatMs(options.timeoutMs)} (killed)`, task.file, options.line)
   }
-  if (/heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)) {
+  if (overMemory || /heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)) {
     throw failure(task, `out of memory (limit ${memoryText(options.memoryMb)})`, task.file, options.line)
   }
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`
   const last = stderrTail.trim().split('\n').slice(-1)[0] ?? ''
   throw failure(task, `worker crashed (${how})${last ? `: ${last}` : ''}`, task.file, options.line)
+}
+
+function residentBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1])
+    return Number.isFinite(pages) ? pages * 4096 : null
+  } catch {
+    return null
+  }
 }
 
 function formatMs(ms: number): string {

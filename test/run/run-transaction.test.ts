@@ -136,6 +136,24 @@ describe('a pipeline run is a transaction on a run branch', () => {
         /model boom failed at boom\.ts:2: out of memory \(limit 64MB\)/,
       ],
       [
+        'a model that fills off-heap buffers past its memory limit',
+        [
+          "import { input, model } from 'tarn'",
+          'export const boom = model(',
+          "  { inputs: { zones: input('zones') }, materialize: 'REPLACE', memory: '64MB' },",
+          '  async ({ zones }) => {',
+          '    const hog: Uint8Array[] = []',
+          '    for (;;) {',
+          '      hog.push(new Uint8Array(16 << 20).fill(zones.numRows))',
+          '      await new Promise((r) => setTimeout(r, 5))',
+          '    }',
+          '  },',
+          ')',
+          '',
+        ].join('\n'),
+        /model boom failed at boom\.ts:2: out of memory \(limit 64MB\)/,
+      ],
+      [
         'a model that loops past its timeout',
         [
           "import { input, model } from 'tarn'",
