@@ -138,12 +138,7 @@ describe('tarn run --dry-run', () => {
     expect(strict.error?.code).toBe('UNUSED_PARAMETER')
   })
 
-  it('does not execute pipelines yet without --dry-run', async () => {
-    const r = await run(home, 'run')
-    expect(r.error?.code).toBe('NOT_IMPLEMENTED')
-    expect(r.error?.message).toBe(
-      'tarn run executes pipelines in a later release; use --dry-run to see the plan',
-    )
+  it('refuses a malformed --param before planning', async () => {
     const bad = await run(home, 'run', '--dry-run', '--param', 'nonsense')
     expect(bad.error?.code).toBe('USAGE')
     expect((await rejection(Promise.reject(bad.error))).message).toContain('--param expects name=value')
