@@ -124,7 +124,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   }
   await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
   await putJob(lake.store, job)
-  const scratch = join(lake.config.home, 'scratch', jobId)
+  const scratch = join(lake.config.home, 'cache', 'runs', jobId)
   await mkdir(scratch, { recursive: true })
   let plan: PhysicalPlan | null = null
   try {

@@ -1,0 +1,30 @@
+/**
+ * Pipeline runs: the run transaction (`runPipeline`), reruns, job records, code snapshots and logs under `_tarn/`,
+ * and the progress lines `tarn run` prints.
+ *
+ * @example
+ * ```ts
+ * import { runPipeline, listJobs } from './pipeline/run/index.js'
+ * const { job } = await runPipeline(lake, { dir: 'examples/taxi' })
+ * ```
+ */
+
+export { readProjectFiles, writeProjectFiles } from './code-files.js'
+export type { JobRecord, JobStatus, NodeRecord } from './job-record.js'
+export {
+  type CodeSnapshot,
+  getCodeSnapshot,
+  getJob,
+  getJobLog,
+  listJobs,
+  putCodeSnapshot,
+  putJob,
+  putJobLog,
+  TARN_PREFIX,
+} from './job-store.js'
+export { type MaterializeInput, type MaterializeResult, materializeModel } from './materialize.js'
+export { nodeLine, runSummaryText } from './progress-lines.js'
+export { type RerunOptions, rerunJob } from './rerun.js'
+export type { RunLake } from './run-lake.js'
+export type { RunObserver } from './run-observer.js'
+export { type RunOutcome, type RunPipelineOptions, runPipeline } from './run-pipeline.js'
