@@ -1,8 +1,22 @@
 import { TarnError } from '../util/errors.js'
 
-/** Memory limit of a function worker when its model declares none. */
+/**
+ * Memory limit (MB) of a function worker when its model declares none.
+ *
+ * @example
+ * ```ts
+ * memoryMb(null) === DEFAULT_MEMORY_MB
+ * ```
+ */
 export const DEFAULT_MEMORY_MB = 1024
-/** Time limit of a function worker when its model declares none. */
+/**
+ * Time limit (ms) of a function worker when its model declares none.
+ *
+ * @example
+ * ```ts
+ * timeoutMs(null) === DEFAULT_TIMEOUT_MS
+ * ```
+ */
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000
 
 /**

@@ -3,7 +3,14 @@ import { canonicalJson, sha256Hex } from '../../util/canonical.js'
 import { TarnError } from '../../util/errors.js'
 import type { JobRecord } from './job-record.js'
 
-/** The reserved warehouse prefix of jobs and code snapshots (garbage collection never touches it). */
+/**
+ * The reserved warehouse prefix of jobs and code snapshots (garbage collection never touches it).
+ *
+ * @example
+ * ```ts
+ * await store.get(`${TARN_PREFIX}/jobs/${id}.json`)
+ * ```
+ */
 export const TARN_PREFIX = '_tarn'
 
 const enc = new TextEncoder()
