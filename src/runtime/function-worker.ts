@@ -1,5 +1,5 @@
 import { fork } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { TarnError } from '../util/errors.js'
 import { repoPaths } from './repo-paths.js'
@@ -78,7 +78,16 @@ function failure(task: WorkerTask, reason: string, file: string, line: number | 
 export async function runFunction(options: FunctionRunOptions): Promise<FunctionOutcome> {
   const { task } = options
   await writeFile(options.taskFile, JSON.stringify(task))
-  const child = fork(repoPaths().worker, [options.taskFile], {
+  const worker = repoPaths().worker
+  if (!existsSync(worker))
+    throw new TarnError(
+      'INTERNAL',
+      `the function worker ${worker} is missing: build tarn first (npm run build)`,
+      {
+        worker,
+      },
+    )
+  const child = fork(worker, [options.taskFile], {
     execArgv: [`--max-old-space-size=${options.memoryMb}`, '--enable-source-maps'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
