@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import type { CatalogBackend } from '../catalog/backend.js'
 import { Catalog, DEFAULT_BRANCH, DEFAULT_NAMESPACE, type LogOptions } from '../catalog/catalog.js'
 import { assertIdentifier, parseTableKey } from '../catalog/names.js'
@@ -458,6 +459,14 @@ export class Lake {
     }
   }
 
+  #sources(
+    options: { from: string | readonly string[]; cwd?: string },
+    conn: DuckDBConnection,
+  ): Promise<SourceFile[]> {
+    const from = typeof options.from === 'string' ? [options.from] : options.from
+    return resolveSources(from, { cwd: options.cwd ?? process.cwd(), store: this.store, conn })
+  }
+
   #deps(): { clock: Clock; random: Random } {
     return { clock: this.clock, random: this.random }
   }
@@ -521,11 +530,7 @@ export class Lake {
     }
     const partitionBy = options.partitionedBy ? parsePartitionBy(options.partitionedBy) : []
     return withConnection(undefined, async (conn) => {
-      const files = await resolveSources(typeof options.from === 'string' ? [options.from] : options.from, {
-        cwd: options.cwd ?? process.cwd(),
-        store: this.store,
-        conn,
-      })
+      const files = await this.#sources(options, conn)
       let schema: Awaited<ReturnType<typeof schemaFromQuery>>
       try {
         schema = await schemaFromQuery(conn, sourcesQuery(files))
@@ -582,11 +587,7 @@ export class Lake {
     const head = await this.catalog.getCommit(ref.head)
     const { loaded } = await this.loadTable(key.key, { ref: `@${head.hash}` })
     return withConnection(undefined, async (conn) => {
-      const files = await resolveSources(typeof options.from === 'string' ? [options.from] : options.from, {
-        cwd: options.cwd ?? process.cwd(),
-        store: this.store,
-        conn,
-      })
+      const files = await this.#sources(options, conn)
       if (!options.force) {
         const seen = new Set(
           loaded.metadata.snapshots.flatMap((sn) =>

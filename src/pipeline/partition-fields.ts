@@ -1,6 +1,6 @@
 import type { PartitionFieldDef } from './project.js'
 
-const TRANSFORM = /^(identity|year|month|day|hour|bucket\[[1-9]\d*\])$/
+const TRANSFORM = /^(identity|year|month|day|hour|bucket\[[1-9]\d*\]|truncate\[[1-9]\d*\])$/
 const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /**
@@ -26,7 +26,7 @@ export function parsePartitionField(text: string): PartitionFieldDef | string {
   }
   column = column.replace(/^"(.*)"$/, '$1')
   if (!TRANSFORM.test(transform))
-    return `unknown partition transform in ${JSON.stringify(t)}: use identity, year, month, day, hour or bucket[N]`
+    return `unknown partition transform in ${JSON.stringify(t)}: use identity, year, month, day, hour, bucket[N] or truncate[W]`
   if (!COLUMN.test(column)) return `invalid partition column in ${JSON.stringify(t)}`
   return Object.freeze({ column, transform, text: t })
 }

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Catalog, type CatalogBackend, type TableMerger, type TableState } from '../../src/catalog/index.js'
 import { fixedClock } from '../../src/util/clock.js'
-import { isTarnError, type TarnError } from '../../src/util/errors.js'
+import { codeOf, errorOf } from '../helpers/errors.js'
 
 /** A table state that differs by `n`. */
 export function tableState(n: number, uuid = 'u-1'): TableState {
@@ -11,26 +11,6 @@ export function tableState(n: number, uuid = 'u-1'): TableState {
     schemaId: 0,
     tableUuid: uuid,
   }
-}
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p
-  } catch (e) {
-    if (isTarnError(e)) return e.code
-    throw e
-  }
-  throw new Error('expected the call to fail')
-}
-
-async function errorOf(p: Promise<unknown>): Promise<TarnError> {
-  try {
-    await p
-  } catch (e) {
-    if (isTarnError(e)) return e
-    throw e
-  }
-  throw new Error('expected the call to fail')
 }
 
 /** The behaviour every catalog backend must show, run once per backend. */

@@ -5,19 +5,10 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { overwriteRows, readTable } from '../../src/iceberg/index.js'
-import { isTarnError, Lake, type TarnError } from '../../src/index.js'
+import { Lake } from '../../src/index.js'
+import { errorOf } from '../helpers/errors.js'
 import { startS3Server } from '../helpers/s3-server.js'
 import { FOREIGN_TABLES } from '../iceberg/helpers.js'
-
-async function errorOf(p: Promise<unknown>): Promise<TarnError> {
-  try {
-    await p
-  } catch (e) {
-    if (isTarnError(e)) return e
-    throw e
-  }
-  throw new Error('expected the call to fail')
-}
 
 async function rows(lake: Lake, table: string, ref?: string): Promise<Record<string, unknown>[]> {
   const { loaded } = await lake.loadTable(table, ref ? { ref } : {})
