@@ -41,21 +41,25 @@ describe('concurrent runs, reruns and --strict', () => {
 
   it('two concurrent runs that replace the same table give one success and one MERGE_CONFLICT; main holds exactly one', async () => {
     const { lake, home } = await taxiLake(data)
-    const a = sqlProject({ 'answer.sql': "-- tarn: materialize=REPLACE\nSELECT 'a' AS who FROM zones\n" })
-    const b = sqlProject({ 'answer.sql': "-- tarn: materialize=REPLACE\nSELECT 'b' AS who FROM zones\n" })
     const other = await Lake.open({ home })
-    const results = await Promise.allSettled([runPipeline(lake, { dir: a }), runPipeline(other, { dir: b })])
-    const ok = results.filter((r) => r.status === 'fulfilled')
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
-    expect(ok).toHaveLength(1)
-    expect(failed).toHaveLength(1)
-    expect(failed[0]?.reason.code).toBe('MERGE_CONFLICT')
-    const who = new Set((await sortedRows(lake, 'answer', 'main')).map((r) => JSON.parse(r).who))
-    expect(who.size).toBe(1)
-    const winner = results[0]?.status === 'fulfilled' ? 'a' : 'b'
-    expect([...who]).toEqual([winner])
-    const loser = failed[0]?.reason.context.runBranch as string
-    expect((await lake.getBranch(loser)).sealed).toBe(true)
+    // first while the table does not exist yet (both create it), then while it does (both overwrite it)
+    for (const round of ['created', 'overwritten']) {
+      const a = sqlProject({ 'answer.sql': "-- tarn: materialize=REPLACE\nSELECT 'a' AS who FROM zones\n" })
+      const b = sqlProject({ 'answer.sql': "-- tarn: materialize=REPLACE\nSELECT 'b' AS who FROM zones\n" })
+      const results = await Promise.allSettled([
+        runPipeline(lake, { dir: a }),
+        runPipeline(other, { dir: b }),
+      ])
+      const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      expect(failed, round).toHaveLength(1)
+      expect(failed[0]?.reason.code, round).toBe('MERGE_CONFLICT')
+      const who = new Set((await sortedRows(lake, 'answer', 'main')).map((r) => JSON.parse(r).who))
+      const winner = results[0]?.status === 'fulfilled' ? 'a' : 'b'
+      expect([...who], round).toEqual([winner])
+      expect((await sortedRows(lake, 'answer', 'main')).length).toBe(10)
+      const loser = failed[0]?.reason.context.runBranch as string
+      expect((await lake.getBranch(loser)).sealed).toBe(true)
+    }
     await other.close()
     await lake.close()
   })

@@ -55,6 +55,8 @@ describe('materialisations', () => {
     ])
     const monthly = await lake.getTable('monthly', { ref: 'main' })
     expect(monthly.recordCount).toBe(2000)
+    // the same shape twice: the second REPLACE overwrites the same Iceberg table, keeping its history
+    expect(monthly.snapshots.map((s) => s.operation)).toEqual(['append', 'overwrite'])
     expect(monthly.partitionSpec.map((p) => p.transform)).toEqual(['month', 'identity'])
     const v2 = writeProject({
       'tarn_project.yml': PROJECT,

@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { parseTableKey } from '../../catalog/names.js'
 import type { Commit } from '../../catalog/types.js'
 import {
@@ -6,9 +7,12 @@ import {
   createTable,
   currentSchema,
   duckdbTypeOf,
+  type LoadedTable,
   loadTable,
   overwritePartitions,
+  overwriteRows,
   quoteIdent,
+  schemaFromQuery,
   sqlString,
   withConnection,
 } from '../../iceberg/index.js'
@@ -56,7 +60,8 @@ export interface MaterializeResult {
 
 /**
  * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`:
- * `REPLACE` writes a new table (new schema and partitioning allowed), `APPEND` adds files, `OVERWRITE_PARTITIONS`
+ * `REPLACE` overwrites the table's rows when the schema and partitioning are unchanged (keeping its Iceberg history)
+ * and otherwise writes a new table, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
  * table is created with the model's `partitionedBy`. Columns the existing table lacks are dropped with a warning;
  * columns the model lacks are NULL.
@@ -72,7 +77,7 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
   const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
-  const existing = input.mode === 'REPLACE' ? undefined : await lake.catalog.getTable(head, key.key)
+  const existing = await lake.catalog.getTable(head, key.key)
   const result: CommitResult = await withConnection(undefined, async (conn) => {
     const outCols = (await conn.runAndReadAll(`DESCRIBE ${source}`))
       .getRowObjectsJS()
@@ -89,7 +94,16 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
         )
       rows = `SELECT * FROM (${source}) AS s WHERE coalesce((${input.overwriteFilter}), false)`
     }
-    if (!existing) {
+    if (existing && input.mode === 'REPLACE') {
+      const loaded = await loadTable(lake.store, existing.metadataLocation)
+      if (await sameShape(conn, loaded, rows, input.partitionedBy)) {
+        return overwriteRows(loaded, rows, deps, {
+          connection: conn,
+          summary: { 'tarn.job_id': input.jobId },
+        })
+      }
+    }
+    if (!existing || input.mode === 'REPLACE') {
       const suffix = Buffer.from(lake.random.bytes(4)).toString('hex')
       return createTable(
         lake.store,
@@ -137,4 +151,27 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
     },
   })
   return { commit, rows: added, warnings }
+}
+
+/** True when the rows have exactly the table's columns and primitive types, and the table the declared partitioning. */
+async function sameShape(
+  conn: DuckDBConnection,
+  table: LoadedTable,
+  rows: string,
+  partitionedBy: readonly PartitionFieldDef[],
+): Promise<boolean> {
+  const m = table.metadata
+  const fields = currentSchema(m).fields
+  const next = (await schemaFromQuery(conn, rows)).fields
+  if (fields.length !== next.length) return false
+  const sameFields = fields.every((f, i) => {
+    const g = next[i]
+    return g !== undefined && typeof f.type === 'string' && f.name === g.name && f.type === g.type
+  })
+  if (!sameFields) return false
+  const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
+  const byId = new Map(fields.map((f) => [f.id, f.name]))
+  const have = (spec?.fields ?? []).map((f) => `${f.transform}(${byId.get(f['source-id'])})`)
+  const want = partitionedBy.map((p) => `${p.transform}(${p.column})`)
+  return have.length === want.length && have.every((h, i) => h === want[i])
 }
