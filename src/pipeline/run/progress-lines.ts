@@ -43,6 +43,7 @@ export function runSummaryText(job: JobRecord): string {
     `  read    @${job.dataCommit.slice(0, 12)}   code ${job.codeHash.slice(0, 12)}`,
     `  nodes   ${count('done')} done, ${count('failed')} failed, ${count('skipped')} skipped`,
   ]
+  if (job.rerunOf) lines.push(`  rerun of ${job.rerunOf}`)
   for (const [t, rows] of Object.entries(job.tables)) lines.push(`  table   ${t}: ${rows} row(s)`)
   if (job.status === 'succeeded' && job.mergeCommit)
     lines.push(`  ${job.target} -> ${job.mergeCommit.slice(0, 12)}`)
