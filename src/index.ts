@@ -67,6 +67,18 @@ export {
   selectPlan,
   validatePlan,
 } from './pipeline/index.js'
+export {
+  getJob,
+  getJobLog,
+  type JobRecord,
+  listJobs,
+  type NodeRecord,
+  type RunObserver,
+  type RunOutcome,
+  type RunPipelineOptions,
+  rerunJob,
+  runPipeline,
+} from './pipeline/run/index.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
 export { type ErrorCode, type ErrorContext, exitCodeFor, isTarnError, TarnError } from './util/errors.js'

@@ -202,8 +202,10 @@ export class Catalog {
 
   async #createRef(kind: RefKind, name: string, from: string, operation: string): Promise<RefInfo> {
     assertRefName(name, kind)
-    const { commit } = await this.resolve(from)
-    const ref: RefInfo = { name, kind, head: commit.hash, sealed: false, createdAt: this.#clock.now() }
+    const { commit, named } = await this.resolve(from)
+    // A branch forked from a sealed (failed run) branch is a sealed, read-only copy for debugging.
+    const sealed = kind === 'branch' && named?.kind === 'branch' && named.sealed
+    const ref: RefInfo = { name, kind, head: commit.hash, sealed, createdAt: this.#clock.now() }
     if (!(await this.backend.createRef(ref, operation))) {
       const existing = await this.backend.getRef(name)
       const code = existing?.kind === 'tag' ? 'TAG_EXISTS' : 'BRANCH_EXISTS'
@@ -661,6 +663,11 @@ export class Catalog {
       author?: string
       properties?: Readonly<Record<string, string>>
       dryRun?: boolean
+      /**
+       * The job whose run this merge lands. Its commits may come in, and the merge always makes a merge commit
+       * (never a fast-forward) marked `tarn.landed_job`, so the whole run is one commit on the target.
+       */
+      job?: string
     },
   ): Promise<MergeResult> {
     const dryRun = options.dryRun ?? false
@@ -698,8 +705,9 @@ export class Catalog {
       })
       if (base?.hash === theirs.hash)
         return result('up-to-date', ours.hash, { tables: [], namespaces: [], combined: [] })
+      await this.#refuseUnlandedRuns(source, base, theirs, options.job)
       const theirDiff = await this.#states.diff(base ?? EMPTY_STATE, theirs)
-      if (base?.hash === ours.hash) {
+      if (base?.hash === ours.hash && options.job === undefined) {
         const changes = summarize(
           theirDiff.map((d) => d.key),
           [],
@@ -777,7 +785,10 @@ export class Catalog {
           {
             message: options.message ?? `Merge ${source} into ${options.into}`,
             ...(options.author !== undefined ? { author: options.author } : {}),
-            ...(options.properties !== undefined ? { properties: options.properties } : {}),
+            properties: {
+              ...(options.properties ?? {}),
+              ...(options.job !== undefined ? { 'tarn.landed_job': options.job } : {}),
+            },
             parents: [ours.hash, theirs.hash],
           },
           `merge ${source}`,
@@ -794,6 +805,39 @@ export class Catalog {
         )
       }
       await this.#backoff(attempt)
+    }
+  }
+
+  /**
+   * Refuses a merge that would bring in commits of a run that has not landed (a failed or unfinished run): commits
+   * carrying `tarn.job_id` may reach another branch only through their own run's landing merge (marked
+   * `tarn.landed_job`), or through history that already contains that landing. Walks only the incoming commits.
+   */
+  async #refuseUnlandedRuns(
+    source: string,
+    base: Commit | undefined,
+    theirs: Commit,
+    job: string | undefined,
+  ): Promise<void> {
+    const floor = base?.generation ?? 0
+    const landed = new Set<string>()
+    const incoming = await walkHistory(
+      (hashes) => this.getCommits(hashes).then((cs) => cs.filter((c) => c.generation > floor)),
+      theirs.generation > floor ? [theirs] : [],
+      Number.POSITIVE_INFINITY,
+      () => true,
+    )
+    for (const c of incoming) {
+      const landedJob = c.properties['tarn.landed_job']
+      if (landedJob !== undefined) landed.add(landedJob)
+      const runJob = c.properties['tarn.job_id']
+      if (runJob !== undefined && runJob !== job && !landed.has(runJob)) {
+        throw new TarnError(
+          'RUN_INCOMPLETE',
+          `${source} holds commits of run ${runJob}, which has not landed (failed or still running); they cannot be merged`,
+          { source, job: runJob, commit: c.hash },
+        )
+      }
     }
   }
 

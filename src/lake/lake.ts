@@ -29,6 +29,17 @@ import { withConnection } from '../iceberg/table-reader.js'
 import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
 import { appendRows, createTable } from '../iceberg/writer/table-writer.js'
+import {
+  getJob,
+  getJobLog,
+  type JobRecord,
+  listJobs,
+  type RerunOptions,
+  type RunOutcome,
+  type RunPipelineOptions,
+  rerunJob,
+  runPipeline,
+} from '../pipeline/run/index.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
@@ -690,6 +701,35 @@ export class Lake {
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */
   explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
     return explainLake(this, sql, options)
+  }
+
+  /**
+   * Runs a pipeline project as one transaction: forks the branch (default: the active branch) into a run branch,
+   * materialises every model there, runs the expectations, and merges only if everything succeeded; on failure the
+   * target is untouched and the run branch is sealed.
+   */
+  run(options: RunPipelineOptions): Promise<RunOutcome> {
+    return runPipeline(this, options)
+  }
+
+  /** Re-executes a job's code snapshot on the data commit it read (or on `options.ref`). */
+  rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
+    return rerunJob(this, jobId, options)
+  }
+
+  /** Every job, newest first. */
+  listJobs(): Promise<JobRecord[]> {
+    return listJobs(this.store)
+  }
+
+  /** One job record. */
+  getJob(id: string): Promise<JobRecord> {
+    return getJob(this.store, id)
+  }
+
+  /** A job's log. */
+  jobLog(id: string): Promise<string> {
+    return getJobLog(this.store, id)
   }
 
   /** Deletes warehouse files no commit within retention can reach (see {@link collectGarbage}). */

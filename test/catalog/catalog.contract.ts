@@ -384,6 +384,41 @@ export function describeCatalogContract(
       expect((await catalog.getBranch('run-1')).sealed).toBe(true)
     })
 
+    it('refuses to merge commits of a run that has not landed, by any route, and lands a run as one merge commit', async () => {
+      const runCommit = (branch: string, table: string, n: number) =>
+        catalog.commit({
+          branch,
+          changes: [{ type: 'putTable', key: table, state: tableState(n) }],
+          message: `model ${table}`,
+          properties: { 'tarn.job_id': 'job-1' },
+        })
+      await catalog.createBranch('run/job-1', { from: 'main' })
+      await runCommit('run/job-1', 'a', 1)
+      // Unfinished: a fork of the run branch cannot be merged.
+      await catalog.createBranch('peek', { from: 'run/job-1' })
+      expect(await codeOf(catalog.merge('peek', { into: 'main' }))).toBe('RUN_INCOMPLETE')
+      // Failed: sealed, and forks of it are sealed; tags and hashes of it cannot be merged either.
+      await catalog.sealBranch('run/job-1')
+      expect((await catalog.createBranch('debug', { from: 'run/job-1' })).sealed).toBe(true)
+      await catalog.createTag('failed-run', { from: 'run/job-1' })
+      expect(await codeOf(catalog.merge('failed-run', { into: 'main' }))).toBe('RUN_INCOMPLETE')
+      const head = (await catalog.getBranch('run/job-1')).head
+      expect(await codeOf(catalog.merge(`@${head}`, { into: 'main' }))).toBe('RUN_INCOMPLETE')
+      // A successful run lands through its own merge, always as a merge commit, and its history then flows freely.
+      await catalog.createBranch('run/job-2', { from: 'main' })
+      await catalog.commit({
+        branch: 'run/job-2',
+        changes: [{ type: 'putTable', key: 'b', state: tableState(2) }],
+        message: 'model b',
+        properties: { 'tarn.job_id': 'job-2' },
+      })
+      const landed = await catalog.merge('run/job-2', { into: 'main', job: 'job-2' })
+      expect(landed.kind).toBe('merge')
+      expect(landed.commit?.properties['tarn.landed_job']).toBe('job-2')
+      await catalog.createBranch('later', { from: 'main~1' })
+      expect((await catalog.merge('main', { into: 'later' })).kind).toBe('fast-forward')
+    })
+
     it('records every branch movement in the reflog', async () => {
       const c1 = await put('main', 'a', 1)
       const log = await backend.reflog('main')

@@ -73,6 +73,8 @@ export class ReferenceModel {
     if (this.branches.has(name)) return fail('BRANCH_EXISTS')
     if (this.tags.has(name)) return fail('TAG_EXISTS')
     ;(kind === 'branch' ? this.branches : this.tags).set(name, src.id)
+    // A branch forked from a sealed branch is a sealed, read-only copy.
+    if (kind === 'branch' && this.branches.has(from) && this.sealed.has(from)) this.sealed.add(name)
     return ok()
   }
 

@@ -173,6 +173,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
         author: lake.author,
         message: `Run ${planned.project.name} (${jobId})`,
         properties: { 'tarn.job_id': jobId, 'tarn.operation': 'run-merge' },
+        job: jobId,
       })
       job.mergeCommit = merged.target.after
       log(`merged ${runBranch} into ${target} (${merged.kind}) -> ${merged.target.after.slice(0, 12)}`)
