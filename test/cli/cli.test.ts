@@ -190,4 +190,31 @@ describe('the tarn command line', () => {
     expect((await inProcess(home, 'table', 'get', 'sales')).code).toBe(3)
     expect((await inProcess(home, 'table', 'get', 'sales', '-r', 'main~1', '--json')).code).toBe(0)
   })
+
+  it('runs a SQL pipeline on the active branch and previews the head and tail of what it wrote', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tarn-cli-'))
+    const { mkdirSync, writeFileSync } = await import('node:fs')
+    const project = join(home, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'tarn_project.yml'), 'name: tiny\nnamespace: tarn\n')
+    writeFileSync(
+      join(project, 'doubled.sql'),
+      '-- tarn: materialize=REPLACE\nSELECT id, id * 2 AS twice FROM nums ORDER BY id\n',
+    )
+    const rows = Array.from({ length: 12 }, (_, i) => String(i + 1)).join('\n')
+    writeFileSync(join(home, 'nums.csv'), `id\n${rows}\n`)
+    await inProcess(home, 'init')
+    await inProcess(home, 'table', 'create', 'nums', '--from', join(home, 'nums.csv'))
+    const head = await inProcess(home, 'run', '-p', project, '--preview', 'head')
+    expect(head.code).toBe(0)
+    expect(head.stdout).toContain('tarn.doubled (head, 5 of 12 rows)')
+    expect(head.stdout).toMatch(/\n1\s+2\n/)
+    const tail = await inProcess(home, 'run', '-p', project, '--preview', 'tail')
+    expect(tail.stdout).toContain('tarn.doubled (tail, 5 of 12 rows)')
+    expect(tail.stdout).toMatch(/\n12\s+24\n/)
+    const jobs = JSON.parse((await inProcess(home, 'job', 'ls', '--json')).stdout)
+    const bad = await inProcess(home, 'run', '-p', project, '--preview', 'middle')
+    expect(bad.code).toBe(2)
+    expect(JSON.parse((await inProcess(home, 'job', 'ls', '--json')).stdout)).toEqual(jobs)
+  })
 })

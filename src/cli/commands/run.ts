@@ -1,5 +1,8 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
+import { batchCells, rowText, typeName } from '../../engine/result-format.js'
+import { quoteIdent } from '../../iceberg/duckdb-sql.js'
+import type { Lake } from '../../lake/lake.js'
 import type { LakeTableInfo, PlanLakeState } from '../../pipeline/lake-state.js'
 import { planProject } from '../../pipeline/plan-project.js'
 import { pipelinePlanJson, renderDag, renderPlan } from '../../pipeline/plan-render.js'
@@ -10,7 +13,7 @@ import { runPipeline } from '../../pipeline/run/run-pipeline.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
-import { emit } from '../output.js'
+import { emit, table as formatTable } from '../output.js'
 
 interface RunOptions {
   project?: string
@@ -20,6 +23,30 @@ interface RunOptions {
   param?: string[]
   select?: string[]
   json?: boolean
+  preview?: string
+}
+
+const PREVIEW_ROWS = 5
+
+/** Prints the first or last rows of each table a run wrote, read at the commit the run landed as. */
+async function printPreview(
+  ctx: CliContext,
+  lake: Lake,
+  tables: Readonly<Record<string, number>>,
+  commit: string,
+  mode: string,
+): Promise<void> {
+  for (const [key, rows] of Object.entries(tables)) {
+    const [ns, name] = key.split('.') as [string, string]
+    const offset = mode === 'tail' ? Math.max(0, rows - PREVIEW_ROWS) : 0
+    const sql = `SELECT * FROM ${quoteIdent(ns)}.${quoteIdent(name)} LIMIT ${PREVIEW_ROWS} OFFSET ${offset}`
+    const result = await lake.query(sql, { ref: `@${commit}` })
+    const fields = result.table.schema.fields
+    const body: string[][] = []
+    for (const batch of result.table.batches) for (const row of batchCells(batch)) body.push(rowText(row))
+    ctx.io.out(`\n${key} (${mode}, ${body.length} of ${rows} rows)\n`)
+    ctx.io.out(`${formatTable([fields.map((f) => f.name), fields.map((f) => typeName(f.type)), ...body])}\n`)
+  }
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -92,8 +119,17 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
     .option('--strict', 'treat warnings as errors')
     .option('--param <name=value>', 'set a parameter (repeatable)', collect)
     .option('--select <selector>', 'narrow the graph: name, name+, +name, tag:daily (repeatable)', collect)
+    .option(
+      '--preview <head|tail>',
+      'after a successful run, print the first (head) or last (tail) rows of each table it wrote',
+    )
     .option('--json', 'print JSON')
     .action(async (o: RunOptions) => {
+      if (o.preview !== undefined && o.preview !== 'head' && o.preview !== 'tail') {
+        throw new TarnError('USAGE', `--preview takes head or tail, not ${JSON.stringify(o.preview)}`, {
+          preview: o.preview,
+        })
+      }
       const dir = resolve(ctx.io.cwd, o.project ?? '.')
       const params = parseParams(o.param ?? [])
       const lake = await ctx.lake()
@@ -109,6 +145,8 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         })
         for (const w of job.warnings) ctx.io.err(`warning: ${w}\n`)
         emit(ctx.io, o, runSummaryJson(job), () => `\n${runSummaryText(job)}`)
+        if (o.preview && job.mergeCommit)
+          await printPreview(ctx, lake, job.tables, job.mergeCommit, o.preview)
         return
       }
       const planned = await planProject(dir, {
