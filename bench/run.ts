@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
 import { benchIceberg } from './iceberg.js'
+import { benchPipeline } from './pipeline.js'
 import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
 import { benchSim } from './sim.js'
@@ -13,6 +14,7 @@ const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
   iceberg: benchIceberg,
   query: benchQuery,
+  pipeline: benchPipeline,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:
