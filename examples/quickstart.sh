@@ -38,4 +38,4 @@ step "history and jobs"
 tarn log main -n 5
 tarn job ls
 echo
-echo "The lake stays in $TARN_HOME; try: TARN_HOME=$TARN_HOME node bin/tarn.js query \"SELECT * FROM trips_clean\" -r main~1"
+echo "The lake stays in $TARN_HOME; try: TARN_HOME=$TARN_HOME node bin/tarn.js query \"SELECT count(*) FROM trips\" -r main~1  (main before the run landed)"
