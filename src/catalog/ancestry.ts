@@ -1,6 +1,13 @@
 import type { Commit } from './types.js'
 
-/** Loads commits by hash (cached by the caller). */
+/**
+ * Loads commits by hash (cached by the caller).
+ *
+ * @example
+ * ```ts
+ * const load: CommitLoader = (hashes) => catalog.getCommits(hashes)
+ * ```
+ */
 export type CommitLoader = (hashes: readonly string[]) => Promise<readonly Commit[]>
 
 const FROM_A = 1

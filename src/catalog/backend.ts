@@ -1,9 +1,23 @@
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from './types.js'
 
-/** Why a branch update did not happen. */
+/**
+ * Why a branch update did not happen.
+ *
+ * @example
+ * ```ts
+ * if ((await backend.updateBranch(update)) === 'moved') retry()
+ * ```
+ */
 export type UpdateBranchOutcome = 'ok' | 'missing' | 'not-branch' | 'sealed' | 'moved'
 
-/** What to store atomically together with a branch update. */
+/**
+ * What to store atomically together with a branch update.
+ *
+ * @example
+ * ```ts
+ * const u: BranchUpdate = { name: 'main', expectedHead: a, newHead: c.hash, commit: c, at: Date.now(), operation: 'commit' }
+ * ```
+ */
 export interface BranchUpdate {
   readonly name: string
   /** The head the caller read; the update happens only if the branch still points there. */

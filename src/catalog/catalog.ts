@@ -21,12 +21,33 @@ import type { TableMerger } from './table-merger.js'
 import { Tree, type TreeDiffEntry } from './tree.js'
 import type { Change, Commit, LakeState, NamespaceState, RefInfo, RefKind, TableState } from './types.js'
 
-/** The namespace every new lake starts with. */
+/**
+ * The namespace every new lake starts with.
+ *
+ * @example
+ * ```ts
+ * parseTableKey('orders', DEFAULT_NAMESPACE).key // 'tarn.orders'
+ * ```
+ */
 export const DEFAULT_NAMESPACE = 'tarn'
-/** The branch every new lake starts with. */
+/**
+ * The branch every new lake starts with.
+ *
+ * @example
+ * ```ts
+ * await catalog.getBranch(DEFAULT_BRANCH)
+ * ```
+ */
 export const DEFAULT_BRANCH = 'main'
 
-/** Options of {@link Catalog}. */
+/**
+ * Options of {@link Catalog}.
+ *
+ * @example
+ * ```ts
+ * new Catalog(backend, { clock: fixedClock(0), author: 'alice', tableMerger })
+ * ```
+ */
 export interface CatalogOptions {
   readonly clock?: Clock
   /** Default author of commits. */
@@ -37,7 +58,14 @@ export interface CatalogOptions {
   readonly maxAttempts?: number
 }
 
-/** A request to commit changes to a branch. */
+/**
+ * A request to commit changes to a branch.
+ *
+ * @example
+ * ```ts
+ * await catalog.commit({ branch: 'main', changes: [{ type: 'dropTable', key: 'orders' }], message: 'drop orders' })
+ * ```
+ */
 export interface CommitRequest {
   readonly branch: string
   readonly changes: readonly Change[]
@@ -53,7 +81,14 @@ export interface CommitRequest {
   readonly strict?: boolean
 }
 
-/** Filters of {@link Catalog.log}. */
+/**
+ * Filters of {@link Catalog.log}.
+ *
+ * @example
+ * ```ts
+ * await catalog.log('main', { limit: 10, property: { key: 'tarn.job_id' } })
+ * ```
+ */
 export interface LogOptions {
   readonly limit?: number
   /** Case-insensitive substring of the message. */

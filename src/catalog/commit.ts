@@ -1,7 +1,14 @@
 import { canonicalJson, sha256Hex } from '../util/canonical.js'
 import type { Commit } from './types.js'
 
-/** The fields of a commit that its hash covers. */
+/**
+ * The fields of a commit that its hash covers.
+ *
+ * @example
+ * ```ts
+ * const c: CommitContent = { parents: [], tree: Tree.emptyRoot, overlay: {}, author: 'a', message: 'm', timestamp: 0, properties: {} }
+ * ```
+ */
 export type CommitContent = Omit<Commit, 'hash' | 'generation'>
 
 /**

@@ -3,13 +3,25 @@ import type { NamespaceState, TableState } from './types.js'
 
 /**
  * How namespaces and tables are keyed in a commit's tree: `n/<namespace>` and `t/<namespace>.<table>`.
+ *
+ * @example
+ * ```ts
+ * entryKey.table('sales.orders') // 't/sales.orders'
+ * ```
  */
 export const entryKey = {
   namespace: (name: string): string => `n/${name}`,
   table: (key: string): string => `t/${key}`,
 }
 
-/** The parsed form of a tree key. */
+/**
+ * The parsed form of a tree key.
+ *
+ * @example
+ * ```ts
+ * const e: EntryRef = parseEntryKey('n/sales') // { kind: 'namespace', name: 'sales' }
+ * ```
+ */
 export type EntryRef =
   | { readonly kind: 'namespace'; readonly name: string }
   | { readonly kind: 'table'; readonly key: string }
@@ -26,7 +38,14 @@ export function parseEntryKey(k: string): EntryRef {
   return k.startsWith('n/') ? { kind: 'namespace', name: k.slice(2) } : { kind: 'table', key: k.slice(2) }
 }
 
-/** Encodes a table state as the tree value. */
+/**
+ * Encodes a table state as the tree value.
+ *
+ * @example
+ * ```ts
+ * await tree.apply(root, new Map([[entryKey.table('tarn.orders'), tableValue(state)]]))
+ * ```
+ */
 export function tableValue(s: TableState): CanonicalValue {
   return {
     metadataLocation: s.metadataLocation,
@@ -36,7 +55,14 @@ export function tableValue(s: TableState): CanonicalValue {
   }
 }
 
-/** Decodes a tree value into a table state. */
+/**
+ * Decodes a tree value into a table state.
+ *
+ * @example
+ * ```ts
+ * const state = asTableState(await tree.get(root, 't/tarn.orders'))
+ * ```
+ */
 export function asTableState(v: CanonicalValue): TableState {
   const o = v as Record<string, CanonicalValue>
   return Object.freeze({
@@ -47,12 +73,26 @@ export function asTableState(v: CanonicalValue): TableState {
   })
 }
 
-/** Encodes a namespace state as the tree value. */
+/**
+ * Encodes a namespace state as the tree value.
+ *
+ * @example
+ * ```ts
+ * namespaceValue({ properties: {} }) // { properties: {} }
+ * ```
+ */
 export function namespaceValue(s: NamespaceState): CanonicalValue {
   return { properties: { ...s.properties } }
 }
 
-/** Decodes a tree value into a namespace state. */
+/**
+ * Decodes a tree value into a namespace state.
+ *
+ * @example
+ * ```ts
+ * asNamespaceState({ properties: { owner: 'ops' } }).properties.owner // 'ops'
+ * ```
+ */
 export function asNamespaceState(v: CanonicalValue): NamespaceState {
   const o = v as { properties?: Record<string, string> }
   return Object.freeze({ properties: Object.freeze({ ...(o.properties ?? {}) }) })

@@ -2,12 +2,24 @@ import { type CanonicalValue, canonicalJson } from '../util/canonical.js'
 import { Tree, type TreeDiffEntry } from './tree.js'
 import type { StoredObject } from './types.js'
 
-/** Changes to the lake state: a value sets a key, null deletes it. */
+/**
+ * Changes to the lake state: a value sets a key, null deletes it.
+ *
+ * @example
+ * ```ts
+ * const o: Overlay = { 't/tarn.orders': null } // orders dropped since the checkpoint
+ * ```
+ */
 export type Overlay = Readonly<Record<string, CanonicalValue | null>>
 
 /**
  * How a commit records the lake state: a checkpoint tree plus a small overlay of the changes made since that
  * checkpoint. Plain data.
+ *
+ * @example
+ * ```ts
+ * await states.get({ tree: commit.tree, overlay: commit.overlay }, 't/tarn.orders')
+ * ```
  */
 export interface StateRef {
   /** Root hash of the checkpoint tree. */
@@ -20,10 +32,22 @@ export interface StateRef {
  * Most keys an overlay holds before a commit folds it into a new checkpoint tree. Most commits then write one row
  * (the commit, with its overlay) whatever the size of the lake; every few commits one writes the tree nodes of all
  * the keys gathered meanwhile.
+ *
+ * @example
+ * ```ts
+ * Object.keys(commit.overlay).length <= OVERLAY_LIMIT // always true
+ * ```
  */
 export const OVERLAY_LIMIT = 8
 
-/** The state of an empty lake. */
+/**
+ * The state of an empty lake.
+ *
+ * @example
+ * ```ts
+ * const changes = await states.diff(EMPTY_STATE, commit) // everything the commit holds
+ * ```
+ */
 export const EMPTY_STATE: StateRef = { tree: Tree.emptyRoot, overlay: {} }
 
 function sortedOverlay(o: Record<string, CanonicalValue | null>): Overlay {

@@ -1,6 +1,13 @@
 import { TarnError } from '../util/errors.js'
 
-/** Longest accepted branch or tag name. */
+/**
+ * Longest accepted branch or tag name.
+ *
+ * @example
+ * ```ts
+ * refNameProblem('x'.repeat(MAX_REF_NAME_LENGTH + 1)) // 'must be at most 200 characters'
+ * ```
+ */
 export const MAX_REF_NAME_LENGTH = 200
 
 const REF_NAME = /^[A-Za-z0-9_][A-Za-z0-9._/-]*$/
@@ -66,7 +73,14 @@ export function assertIdentifier(name: string, what: 'namespace' | 'table'): voi
   }
 }
 
-/** A table key split into namespace and name. */
+/**
+ * A table key split into namespace and name.
+ *
+ * @example
+ * ```ts
+ * const { namespace, name } = parseTableKey('sales.orders') // 'sales', 'orders'
+ * ```
+ */
 export interface TableKey {
   readonly namespace: string
   readonly name: string

@@ -7,6 +7,11 @@ import { refNameProblem } from './names.js'
  * Grammar: `name`, `name@hash`, `@hash`, each optionally followed by `~N` (N first-parent steps back) or
  * `*<ISO-8601 timestamp>` (the last first-parent commit at or before that time). `hash` is a hex prefix of at least
  * 4 characters.
+ *
+ * @example
+ * ```ts
+ * const spec: RefSpec = parseRefSpec('main~2') // { text: 'main~2', name: 'main', back: 2 }
+ * ```
  */
 export interface RefSpec {
   /** The expression as written. */

@@ -1,6 +1,13 @@
 import type { Commit, NamespaceState, RefInfo, TableState } from './types.js'
 
-/** A ref expression resolved to a commit. */
+/**
+ * A ref expression resolved to a commit.
+ *
+ * @example
+ * ```ts
+ * const { commit, branch } = await catalog.resolve('main') // branch === 'main'
+ * ```
+ */
 export interface ResolvedRef {
   /** The expression as written. */
   readonly ref: string
@@ -11,7 +18,14 @@ export interface ResolvedRef {
   readonly branch?: string
 }
 
-/** Namespaces and tables that differ between two refs. */
+/**
+ * Namespaces and tables that differ between two refs.
+ *
+ * @example
+ * ```ts
+ * const d = await catalog.diff('dev', 'main'); d.tables.added.map((t) => t.table)
+ * ```
+ */
 export interface LakeDiff {
   /** The ref compared against (the "before" side). */
   readonly from: { readonly ref: string; readonly hash: string }
@@ -37,7 +51,14 @@ export interface LakeDiff {
   }
 }
 
-/** One conflicting table or namespace of a merge. */
+/**
+ * One conflicting table or namespace of a merge.
+ *
+ * @example
+ * ```ts
+ * const plan = await catalog.merge('dev', { into: 'main', dryRun: true }); plan.conflicts.map((c) => c.name)
+ * ```
+ */
 export interface MergeConflict {
   readonly kind: 'table' | 'namespace'
   /** `namespace.table` or the namespace name. */
@@ -45,7 +66,14 @@ export interface MergeConflict {
   readonly reason: string
 }
 
-/** What a merge did, or (with `dryRun`) would do. */
+/**
+ * What a merge did, or (with `dryRun`) would do.
+ *
+ * @example
+ * ```ts
+ * const r = await catalog.merge('dev', { into: 'main' }); if (r.kind === 'merge') console.log(r.commit?.hash)
+ * ```
+ */
 export interface MergeResult {
   readonly kind: 'fast-forward' | 'merge' | 'up-to-date' | 'conflict'
   readonly dryRun: boolean
@@ -66,7 +94,14 @@ export interface MergeResult {
   readonly conflicts: readonly MergeConflict[]
 }
 
-/** What a revert did. */
+/**
+ * What a revert did.
+ *
+ * @example
+ * ```ts
+ * const r = await catalog.revert('main~1', { on: 'main' }); if (r.warning) console.warn(r.warning)
+ * ```
+ */
 export interface RevertResult {
   readonly commit: Commit
   readonly reverted: string

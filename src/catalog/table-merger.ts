@@ -1,6 +1,13 @@
 import type { TableState } from './types.js'
 
-/** What the catalog asks when both sides of a merge changed one table. */
+/**
+ * What the catalog asks when both sides of a merge changed one table.
+ *
+ * @example
+ * ```ts
+ * const req: TableMergeRequest = { key: 'tarn.orders', base, ours, theirs }
+ * ```
+ */
 export interface TableMergeRequest {
   /** `namespace.table` */
   readonly key: string
@@ -12,7 +19,14 @@ export interface TableMergeRequest {
   readonly theirs: TableState
 }
 
-/** A table-merge answer: a new table state that holds both sides' changes, or why that is impossible. */
+/**
+ * A table-merge answer: a new table state that holds both sides' changes, or why that is impossible.
+ *
+ * @example
+ * ```ts
+ * const no: TableMergeOutcome = { kind: 'conflict', reason: 'overwritten on both sides' }
+ * ```
+ */
 export type TableMergeOutcome =
   | { readonly kind: 'merged'; readonly state: TableState }
   | { readonly kind: 'conflict'; readonly reason: string }

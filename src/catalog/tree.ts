@@ -2,19 +2,40 @@ import { type CanonicalValue, canonicalJson, sha256Hex } from '../util/canonical
 import { TarnError } from '../util/errors.js'
 import type { StoredObject } from './types.js'
 
-/** Where tree nodes are read from (a catalog backend). */
+/**
+ * Where tree nodes are read from (a catalog backend).
+ *
+ * @example
+ * ```ts
+ * const source: NodeSource = { getObjects: (hashes) => backend.getObjects(hashes) }
+ * ```
+ */
 export interface NodeSource {
   getObjects(hashes: readonly string[]): Promise<ReadonlyMap<string, Uint8Array>>
 }
 
-/** One difference between two trees: `before` missing means added, `after` missing means removed. */
+/**
+ * One difference between two trees: `before` missing means added, `after` missing means removed.
+ *
+ * @example
+ * ```ts
+ * for (const d of await tree.diff(a, b)) if (d.before === undefined) console.log('added', d.key)
+ * ```
+ */
 export interface TreeDiffEntry {
   readonly key: string
   readonly before?: CanonicalValue
   readonly after?: CanonicalValue
 }
 
-/** The most entries a leaf holds before it splits into 16 children. */
+/**
+ * The most entries a leaf holds before it splits into 16 children.
+ *
+ * @example
+ * ```ts
+ * // a lake of n tables has about n / LEAF_CAPACITY leaves
+ * ```
+ */
 export const LEAF_CAPACITY = 16
 
 interface Entry {

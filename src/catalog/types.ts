@@ -5,7 +5,14 @@ import type { CanonicalValue } from '../util/canonical.js'
  * behaviour; the code that builds and executes them lives in the other files of this folder.
  */
 
-/** The state of one Iceberg table as a commit records it. */
+/**
+ * The state of one Iceberg table as a commit records it.
+ *
+ * @example
+ * ```ts
+ * const s: TableState = { metadataLocation: 'file:///w/t/metadata/v1.metadata.json', snapshotId: '1', schemaId: 0, tableUuid: 'u' }
+ * ```
+ */
 export interface TableState {
   /** Absolute URI of the table's current metadata JSON. */
   readonly metadataLocation: string
@@ -17,12 +24,26 @@ export interface TableState {
   readonly tableUuid: string
 }
 
-/** The state of one namespace. */
+/**
+ * The state of one namespace.
+ *
+ * @example
+ * ```ts
+ * const ns: NamespaceState = { properties: { owner: 'ops' } }
+ * ```
+ */
 export interface NamespaceState {
   readonly properties: Readonly<Record<string, string>>
 }
 
-/** An immutable, content-addressed record of the whole lake. */
+/**
+ * An immutable, content-addressed record of the whole lake.
+ *
+ * @example
+ * ```ts
+ * const c: Commit = await catalog.getCommit(hash); c.parents.length // 2 for a merge
+ * ```
+ */
 export interface Commit {
   /** SHA-256 (hex) of the canonical encoding of every other field but `generation`. */
   readonly hash: string
@@ -42,10 +63,24 @@ export interface Commit {
   readonly properties: Readonly<Record<string, string>>
 }
 
-/** Kinds of named refs. */
+/**
+ * Kinds of named refs.
+ *
+ * @example
+ * ```ts
+ * const kind: RefKind = (await catalog.getRef('v1'))?.kind ?? 'branch'
+ * ```
+ */
 export type RefKind = 'branch' | 'tag'
 
-/** A named pointer to a commit. */
+/**
+ * A named pointer to a commit.
+ *
+ * @example
+ * ```ts
+ * const b: RefInfo = await catalog.getBranch('main'); b.sealed // false
+ * ```
+ */
 export interface RefInfo {
   readonly name: string
   readonly kind: RefKind
@@ -57,7 +92,14 @@ export interface RefInfo {
   readonly createdAt: number
 }
 
-/** One recorded movement of a ref. */
+/**
+ * One recorded movement of a ref.
+ *
+ * @example
+ * ```ts
+ * for (const e of await backend.reflog('main')) console.log(e.operation, e.newHead)
+ * ```
+ */
 export interface ReflogEntry {
   readonly name: string
   readonly oldHead: string | null
@@ -66,20 +108,41 @@ export interface ReflogEntry {
   readonly operation: string
 }
 
-/** A content-addressed object (a tree node), as stored by a backend. */
+/**
+ * A content-addressed object (a tree node), as stored by a backend.
+ *
+ * @example
+ * ```ts
+ * await backend.putObjects([{ hash: sha256Hex(bytes), data: bytes }])
+ * ```
+ */
 export interface StoredObject {
   readonly hash: string
   readonly data: Uint8Array
 }
 
-/** The full lake state a commit determines. */
+/**
+ * The full lake state a commit determines.
+ *
+ * @example
+ * ```ts
+ * const { tables } = await catalog.state('main'); Object.keys(tables) // ['tarn.orders']
+ * ```
+ */
 export interface LakeState {
   readonly commit: Commit
   readonly namespaces: Readonly<Record<string, NamespaceState>>
   readonly tables: Readonly<Record<string, TableState>>
 }
 
-/** One change in a commit request. Table keys are `namespace.table`. */
+/**
+ * One change in a commit request. Table keys are `namespace.table`.
+ *
+ * @example
+ * ```ts
+ * const c: Change = { type: 'createNamespace', name: 'sales' }
+ * ```
+ */
 export type Change =
   | { readonly type: 'putTable'; readonly key: string; readonly state: TableState }
   | { readonly type: 'dropTable'; readonly key: string }

@@ -1,7 +1,14 @@
 import { Lake } from '../lake/lake.js'
 import type { CliIO } from './io.js'
 
-/** Shared by every command: where to write, and how to open the lake (closed by `main` after the command). */
+/**
+ * Shared by every command: where to write, and how to open the lake (closed by `main` after the command).
+ *
+ * @example
+ * ```ts
+ * const lake = await ctx.lake(); ctx.io.out(`${lake.activeBranch()}\n`)
+ * ```
+ */
 export interface CliContext {
   readonly io: CliIO
   /** Opens the lake of `$TARN_HOME` / `TARN_CATALOG_URL` (`init` creates it when missing). */

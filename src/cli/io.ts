@@ -18,7 +18,14 @@ export interface CliIO {
   readonly cwd: string
 }
 
-/** The CliIO of the running process. */
+/**
+ * The CliIO of the running process.
+ *
+ * @example
+ * ```ts
+ * await main(['info'], processIO())
+ * ```
+ */
 export function processIO(): CliIO {
   return {
     out: (t) => process.stdout.write(t),
@@ -28,7 +35,14 @@ export function processIO(): CliIO {
   }
 }
 
-/** An in-memory CliIO that records what was written, for tests. */
+/**
+ * An in-memory CliIO that records what was written, for tests.
+ *
+ * @example
+ * ```ts
+ * const io = memoryIO({ TARN_HOME: '/tmp/lake' }); await main(['info', '--json'], io); JSON.parse(io.stdout())
+ * ```
+ */
 export function memoryIO(
   env: Record<string, string | undefined> = {},
   cwd = process.cwd(),

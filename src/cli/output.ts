@@ -2,7 +2,14 @@ import { shortHash } from '../catalog/commit.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
 import type { CliIO } from './io.js'
 
-/** Options every command accepts. */
+/**
+ * Options every command accepts.
+ *
+ * @example
+ * ```ts
+ * emit(io, { json: true }, doc, () => 'text')
+ * ```
+ */
 export interface OutputOptions {
   readonly json?: boolean
 }
@@ -23,7 +30,14 @@ export function emit(io: CliIO, options: OutputOptions, doc: unknown, text: () =
   }
 }
 
-/** The JSON form of a commit. */
+/**
+ * The JSON form of a commit.
+ *
+ * @example
+ * ```ts
+ * commitJson(commit).shortHash // '3fa1c2d4e5f6'
+ * ```
+ */
 export function commitJson(c: Commit): Record<string, unknown> {
   return {
     hash: c.hash,
@@ -36,7 +50,14 @@ export function commitJson(c: Commit): Record<string, unknown> {
   }
 }
 
-/** The JSON form of a branch or tag. */
+/**
+ * The JSON form of a branch or tag.
+ *
+ * @example
+ * ```ts
+ * refJson(branch, { active: true })
+ * ```
+ */
 export function refJson(r: RefInfo, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     name: r.name,
@@ -74,7 +95,14 @@ export function table(rows: readonly (readonly string[])[]): string {
     .join('\n')
 }
 
-/** One log line per commit, like `git log --oneline` with author and time. */
+/**
+ * One log line per commit, like `git log --oneline` with author and time.
+ *
+ * @example
+ * ```ts
+ * commitLine(commit) // '3fa1c2d4e5f6  2026-01-01T00:00:00.000Z  alice  load orders'
+ * ```
+ */
 export function commitLine(c: Commit): string {
   const merge = c.parents.length > 1 ? ' (merge)' : ''
   return `${shortHash(c.hash)}  ${new Date(c.timestamp).toISOString()}  ${c.author}  ${c.message}${merge}`

@@ -8,10 +8,24 @@ import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
 
-/** Prefix of warehouse keys that belong to tarn itself (never swept by table GC). */
+/**
+ * Prefix of warehouse keys that belong to tarn itself (never swept by table GC).
+ *
+ * @example
+ * ```ts
+ * await store.put(`${RESERVED_PREFIX}jobs/j1.json`, bytes) // never swept by gc
+ * ```
+ */
 export const RESERVED_PREFIX = '_tarn/'
 
-/** Options of {@link collectGarbage}. */
+/**
+ * Options of {@link collectGarbage}.
+ *
+ * @example
+ * ```ts
+ * await lake.gc({ olderThanMs: parseDuration('7d'), graceMs: parseDuration('1h'), dryRun: true })
+ * ```
+ */
 export interface GcOptions {
   /** Retention: commits older than this (that are not a ref head) no longer protect their files. */
   readonly olderThanMs: number
@@ -22,7 +36,14 @@ export interface GcOptions {
   readonly onProgress?: (line: string) => void
 }
 
-/** What a garbage collection found and did. Plain data. */
+/**
+ * What a garbage collection found and did. Plain data.
+ *
+ * @example
+ * ```ts
+ * const r: GcReport = await lake.gc({ olderThanMs: 0 }); console.log(r.deleted, r.bytesDeleted)
+ * ```
+ */
 export interface GcReport {
   readonly dryRun: boolean
   readonly retentionCutoff: string

@@ -10,7 +10,14 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { sha256Hex } from '../util/canonical.js'
 import { TarnError } from '../util/errors.js'
 
-/** One file to import, fetched to a local path when it lives in object storage. */
+/**
+ * One file to import, fetched to a local path when it lives in object storage.
+ *
+ * @example
+ * ```ts
+ * for (const f of await resolveSources(['data/*.csv'], ctx)) console.log(f.source, f.size)
+ * ```
+ */
 export interface SourceFile {
   /** Where the user said it is (absolute path or URI). */
   readonly source: string
@@ -102,7 +109,14 @@ export async function resolveSources(
   return out
 }
 
-/** The DuckDB query that reads one source file. */
+/**
+ * The DuckDB query that reads one source file.
+ *
+ * @example
+ * ```ts
+ * sourceQuery(file) // "SELECT * FROM read_csv(['/data/a.csv'], auto_detect = true)"
+ * ```
+ */
 export function sourceQuery(file: SourceFile): string {
   return importSourceSql([file.localPath])
 }

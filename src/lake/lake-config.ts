@@ -2,7 +2,14 @@ import { homedir } from 'node:os'
 import { isAbsolute, join, resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 
-/** Where a lake lives: the client home, the catalog and the warehouse. Plain data. */
+/**
+ * Where a lake lives: the client home, the catalog and the warehouse. Plain data.
+ *
+ * @example
+ * ```ts
+ * const { home, catalogUrl, warehouse }: LakeConfig = resolveLakeConfig()
+ * ```
+ */
 export interface LakeConfig {
   /** Client directory (`$TARN_HOME`, default `~/.tarn`): holds the active branch, and the embedded catalog. */
   readonly home: string
@@ -12,7 +19,14 @@ export interface LakeConfig {
   readonly warehouse: string
 }
 
-/** Settings that override the environment. */
+/**
+ * Settings that override the environment.
+ *
+ * @example
+ * ```ts
+ * resolveLakeConfig({ catalogUrl: 'postgres://tarn@db/tarn', warehouse: 's3://lake/w' })
+ * ```
+ */
 export interface LakeLocation {
   readonly home?: string
   readonly catalogUrl?: string

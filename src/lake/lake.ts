@@ -52,7 +52,14 @@ import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-co
 import { openCatalogBackend } from './open-backend.js'
 import { parsePartitionBy } from './partition-by.js'
 
-/** Options of {@link Lake.open} and {@link Lake.init}. */
+/**
+ * Options of {@link Lake.open} and {@link Lake.init}.
+ *
+ * @example
+ * ```ts
+ * await Lake.open({ home: '/tmp/lake', author: 'alice', clock: fixedClock(0), random: seededRandom(1) })
+ * ```
+ */
 export interface LakeOptions extends LakeLocation {
   /** Environment to read `TARN_*` variables from (default `process.env`). */
   readonly env?: Readonly<Record<string, string | undefined>>
@@ -63,11 +70,23 @@ export interface LakeOptions extends LakeLocation {
   readonly author?: string
   /** A ready backend (tests and embedders); overrides the catalog URL. */
   readonly backend?: CatalogBackend
+  /**
+   * A ready warehouse store (tests and embedders, e.g. fault injection); overrides the store opened from the
+   * warehouse URI. Absolute URIs outside it are still routed to their own stores.
+   */
+  readonly store?: ObjectStore
   /** Content-aware table merge used by merges (the Iceberg layer's append-only merger by default, once wired). */
   readonly tableMerger?: TableMerger
 }
 
-/** What `tarn info` reports. */
+/**
+ * What `tarn info` reports.
+ *
+ * @example
+ * ```ts
+ * const { activeBranch, catalog } = await lake.info()
+ * ```
+ */
 export interface LakeInfo {
   readonly version: string
   readonly home: string
@@ -78,12 +97,26 @@ export interface LakeInfo {
   readonly tags: number
 }
 
-/** A branch or tag with its head commit. */
+/**
+ * A branch or tag with its head commit.
+ *
+ * @example
+ * ```ts
+ * const { head, commit } = await lake.getBranch('main'); commit.message
+ * ```
+ */
 export interface RefWithCommit extends RefInfo {
   readonly commit: Commit
 }
 
-/** What a table write (create, import, register) did. */
+/**
+ * What a table write (create, import, register) did.
+ *
+ * @example
+ * ```ts
+ * const { addedRecords, commit } = await lake.importTable('orders', { from: 'more/*.csv' })
+ * ```
+ */
 export interface TableWriteResult {
   readonly table: string
   readonly branch: string
@@ -95,7 +128,14 @@ export interface TableWriteResult {
   readonly addedRecords: number
 }
 
-/** A table's Iceberg description at a ref: schema, partition spec, snapshots, size. */
+/**
+ * A table's Iceberg description at a ref: schema, partition spec, snapshots, size.
+ *
+ * @example
+ * ```ts
+ * const { schema, recordCount, snapshots } = await lake.getTable('orders', { ref: 'v1' })
+ * ```
+ */
 export interface TableDetails {
   readonly table: string
   readonly ref: string
@@ -120,7 +160,14 @@ export interface TableDetails {
   readonly properties: Readonly<Record<string, string>>
 }
 
-/** A table listed at a ref. */
+/**
+ * A table listed at a ref.
+ *
+ * @example
+ * ```ts
+ * for (const t of await lake.listTables({ namespace: 'sales' })) console.log(t.table)
+ * ```
+ */
 export interface TableEntry {
   readonly table: string
   readonly namespace: string
@@ -199,7 +246,7 @@ export class Lake {
       warehouse = create
         ? await backend.initMeta('warehouse', config.warehouse)
         : ((await backend.getMeta('warehouse')) ?? config.warehouse)
-      store = new RoutingObjectStore(await openObjectStore(warehouse))
+      store = new RoutingObjectStore(options.store ?? (await openObjectStore(warehouse)))
     } catch (e) {
       await backend.close()
       throw e

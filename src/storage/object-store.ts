@@ -1,4 +1,11 @@
-/** What a store knows about one object. */
+/**
+ * What a store knows about one object.
+ *
+ * @example
+ * ```ts
+ * const info: ObjectInfo | undefined = await store.head('t/data/a.parquet'); info?.size
+ * ```
+ */
 export interface ObjectInfo {
   /** The key, relative to the store's root, with `/` separators. */
   readonly key: string
@@ -8,7 +15,14 @@ export interface ObjectInfo {
   readonly lastModified: number
 }
 
-/** A byte range of an object: `length` bytes from `offset` (to the end when `length` is omitted). */
+/**
+ * A byte range of an object: `length` bytes from `offset` (to the end when `length` is omitted).
+ *
+ * @example
+ * ```ts
+ * await store.get('t/data/a.parquet', { range: { offset: 4, length: 100 } })
+ * ```
+ */
 export interface ByteRange {
   readonly offset: number
   readonly length?: number

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto'
 
-/** A JSON value that has exactly one canonical encoding. */
+/**
+ * A JSON value that has exactly one canonical encoding.
+ *
+ * @example
+ * ```ts
+ * const v: CanonicalValue = { a: [1, 'x', null] }
+ * ```
+ */
 export type CanonicalValue =
   | null
   | boolean

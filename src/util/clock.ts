@@ -13,7 +13,14 @@ export interface Clock {
   now(): number
 }
 
-/** The wall clock. */
+/**
+ * The wall clock.
+ *
+ * @example
+ * ```ts
+ * new Catalog(backend, { clock: systemClock })
+ * ```
+ */
 export const systemClock: Clock = { now: () => Date.now() }
 
 /**

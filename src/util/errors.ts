@@ -1,6 +1,11 @@
 /**
  * Stable error codes. Each code maps to one CLI exit code (see {@link exitCodeFor}).
  * Codes are part of the public contract: never rename one, only add.
+ *
+ * @example
+ * ```ts
+ * const code: ErrorCode = 'BRANCH_NOT_FOUND'
+ * ```
  */
 export type ErrorCode =
   | 'USAGE'
@@ -37,7 +42,14 @@ export type ErrorCode =
   | 'INTERNAL'
   | (string & {})
 
-/** Extra facts a user needs to act on an error: the ref, table, file, SQL, ... */
+/**
+ * Extra facts a user needs to act on an error: the ref, table, file, SQL, ...
+ *
+ * @example
+ * ```ts
+ * new TarnError('TABLE_NOT_FOUND', 'table orders does not exist at main', { table: 'orders', ref: 'main' })
+ * ```
+ */
 export type ErrorContext = Readonly<Record<string, unknown>>
 
 /**
@@ -70,7 +82,14 @@ export class TarnError extends Error {
   }
 }
 
-/** True when `e` is a {@link TarnError}, optionally with the given code. */
+/**
+ * True when `e` is a {@link TarnError}, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isTarnError(e, 'MERGE_CONFLICT')) console.log(e.context.tables)
+ * ```
+ */
 export function isTarnError(e: unknown, code?: ErrorCode): e is TarnError {
   return e instanceof TarnError && (code === undefined || e.code === code)
 }

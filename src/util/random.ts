@@ -27,7 +27,14 @@ function uuidFromBytes(b: Uint8Array): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
 }
 
-/** Cryptographic randomness from the operating system. */
+/**
+ * Cryptographic randomness from the operating system.
+ *
+ * @example
+ * ```ts
+ * systemRandom.uuid() // a fresh v4 uuid
+ * ```
+ */
 export const systemRandom: Random = {
   next: () => randomBytes(4).readUInt32BE(0) / 2 ** 32,
   bytes: (n) => new Uint8Array(randomBytes(n)),

@@ -63,7 +63,14 @@ function toRef(r: RefRow): RefInfo {
   }
 }
 
-/** The connection URL with any password replaced by `***`, fit for messages. */
+/**
+ * The connection URL with any password replaced by `***`, fit for messages.
+ *
+ * @example
+ * ```ts
+ * redactUrl('postgres://u:secret@db/tarn') // 'postgres://u:***@db/tarn'
+ * ```
+ */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url)
