@@ -1,0 +1,3 @@
+import { crashSuite } from './suite.js'
+
+crashSuite('crash simulation of commits, merges and imports', ['commit', 'merge', 'import'])

@@ -1,0 +1,449 @@
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { isAncestor, walkHistory } from '../../src/catalog/ancestry.js'
+import { SqliteBackend } from '../../src/catalog/backends/sqlite.js'
+import type { Commit } from '../../src/catalog/types.js'
+import { manifestEntries, snapshotManifests } from '../../src/iceberg/scan-planner.js'
+import { loadTable } from '../../src/iceberg/table-loader.js'
+import { Lake } from '../../src/lake/lake.js'
+import { runPipeline } from '../../src/pipeline/run/run-pipeline.js'
+import { LocalObjectStore } from '../../src/storage/local.js'
+import { fixedClock } from '../../src/util/clock.js'
+import { seededRandom } from '../../src/util/random.js'
+import { FaultBackend } from './fault-backend.js'
+import { FaultStore } from './fault-store.js'
+import { FaultInjector, type FaultKind, faultSchedule, type IoEvent } from './faults.js'
+
+/** The operation kinds the simulation faults. */
+export type OperationKind = 'commit' | 'merge' | 'import' | 'run' | 'gc'
+
+/** Clock start of every simulated process (commit times); warehouse files of the setup are aged before it. */
+export const SIM_EPOCH = Date.UTC(2026, 0, 1)
+
+/** What an operation told its caller, as far as it got: acknowledged commits, and whether a run succeeded. */
+export interface Acks {
+  readonly commits: { branch: string; hash: string }[]
+  run?: { target: string; status: 'succeeded' | 'failed'; mergeCommit?: string }
+  gcDeleted?: number
+}
+
+/** One scenario: a template lake built once, and an operation run on a copy of it. */
+interface Scenario {
+  readonly kind: OperationKind
+  /** Branches the operation may move. */
+  readonly moves: readonly string[]
+  setup(lake: Lake, data: string): Promise<void>
+  op(lake: Lake, data: string, acks: Acks): Promise<void>
+}
+
+/** Seeded CSV rows `id,k,v`. */
+function csv(seed: number, n: number, first: number): string {
+  const r = seededRandom(seed)
+  const rows = ['id,k,v']
+  for (let i = 0; i < n; i++)
+    rows.push(`${first + i},${Math.floor(r.next() * 5)},${Math.floor(r.next() * 1000)}`)
+  return `${rows.join('\n')}\n`
+}
+
+const PROJECT = {
+  'tarn_project.yml': 'name: crash\nnamespace: tarn\n',
+  'by_k.sql': '-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM t GROUP BY k\n',
+  'big.sql': '-- tarn: materialize=APPEND\nSELECT id, v FROM t WHERE v > 500\n',
+  'joined.sql': '-- tarn: materialize=REPLACE\nSELECT b.k, b.n, t2.v FROM by_k b JOIN t2 ON t2.k = b.k\n',
+}
+
+async function baseTables(lake: Lake, data: string): Promise<void> {
+  await lake.createTable('t', { from: join(data, 'f1.csv') })
+  await lake.createTable('t2', { from: join(data, 'f2.csv') })
+}
+
+const SCENARIOS: Record<OperationKind, Scenario> = {
+  commit: {
+    kind: 'commit',
+    moves: ['main', 'dev0', 'dev1', 'dev2', 'dev3'],
+    setup: baseTables,
+    async op(lake, _data, acks) {
+      const push = (branch: string, c: Commit): void => {
+        acks.commits.push({ branch, hash: c.hash })
+      }
+      for (let i = 0; i < 4; i++) {
+        const dev = `dev${i}`
+        const c1 = await lake.createNamespace(`sales${i}`)
+        push('main', c1)
+        await lake.createBranch(dev, { from: 'main' })
+        push(dev, await lake.dropTable('t2', { branch: dev }))
+        push('main', await lake.createNamespace(`ops${i}`, { branch: 'main', properties: { owner: 'sim' } }))
+        await lake.createTag(`v${i}`, { from: 'main' })
+        push('main', (await lake.revert(c1.hash, { on: 'main' })).commit)
+        push(dev, await lake.createNamespace('staging', { branch: dev }))
+        push(dev, await lake.dropNamespace('staging', { branch: dev }))
+      }
+      push('main', await lake.dropTable('t', { branch: 'main' }))
+    },
+  },
+  merge: {
+    kind: 'merge',
+    moves: ['main', 'dev'],
+    async setup(lake, data) {
+      await baseTables(lake, data)
+      await lake.createBranch('dev', { from: 'main' })
+      await lake.importTable('t', { from: join(data, 'f3.csv'), branch: 'dev' })
+      await lake.importTable('t', { from: join(data, 'f4.csv'), branch: 'main' })
+      await lake.createBranch('ns', { from: 'main' })
+      await lake.createNamespace('sales', { branch: 'ns' })
+      await lake.createBranch('ff', { from: 'dev' })
+      await lake.importTable('t2', { from: join(data, 'f1.csv'), branch: 'ff' })
+      for (const [i, file] of ['f3', 'f4', 'f1'].entries()) {
+        await lake.createBranch(`other${i}`, { from: 'main' })
+        await lake.importTable('t2', { from: join(data, `${file}.csv`), branch: `other${i}`, force: true })
+        await lake.createNamespace(`ns${i}`, { branch: `other${i}` })
+      }
+    },
+    async op(lake, _data, acks) {
+      for (const [source, into] of [
+        ['dev', 'main'],
+        ['ns', 'main'],
+        ['ff', 'dev'],
+        ['other0', 'main'],
+        ['other1', 'main'],
+        ['dev', 'main'],
+        ['other2', 'main'],
+        ['main', 'dev'],
+      ] as const) {
+        const m = await lake.merge(source, { into })
+        acks.commits.push({ branch: into, hash: m.target.after })
+      }
+    },
+  },
+  import: {
+    kind: 'import',
+    moves: ['main', 'dev'],
+    async setup(lake, data) {
+      await baseTables(lake, data)
+      await lake.createBranch('dev', { from: 'main' })
+    },
+    async op(lake, data, acks) {
+      for (const [table, file, branch, create] of [
+        ['t', 'f3', 'main', false],
+        ['t3', 'f4', 'main', true],
+        ['t2', 'f4', 'dev', false],
+        ['t3', 'f1', 'main', false],
+        ['t4', 'f2', 'dev', true],
+        ['t', 'f4', 'main', false],
+      ] as const) {
+        const from = join(data, `${file}.csv`)
+        const r = create
+          ? await lake.createTable(table, { from, branch })
+          : await lake.importTable(table, { from, branch })
+        acks.commits.push({ branch, hash: r.commit.hash })
+      }
+    },
+  },
+  run: {
+    kind: 'run',
+    moves: ['main'],
+    setup: baseTables,
+    async op(lake, data, acks) {
+      await simRun(lake, data, acks)
+    },
+  },
+  gc: {
+    kind: 'gc',
+    moves: ['main'],
+    async setup(lake, data) {
+      await baseTables(lake, data)
+      await lake.createBranch('scratch', { from: 'main' })
+      await lake.importTable('t', { from: join(data, 'f3.csv'), branch: 'scratch' })
+      await lake.createTable('t9', { from: join(data, 'f4.csv'), branch: 'scratch' })
+      await lake.deleteBranch('scratch')
+    },
+    async op(lake, data, acks) {
+      const [run, gc] = await Promise.allSettled([
+        simRun(lake, data, acks),
+        lake.gc({ olderThanMs: 30 * 86_400_000 }).then((r) => {
+          acks.gcDeleted = r.deleted
+        }),
+      ])
+      if (run.status === 'rejected') throw run.reason
+      if (gc.status === 'rejected') throw gc.reason
+    },
+  },
+}
+
+async function simRun(lake: Lake, data: string, acks: Acks): Promise<void> {
+  acks.run = { target: 'main', status: 'failed' }
+  const { job } = await runPipeline(lake, { dir: join(data, 'project'), branch: 'main' })
+  acks.run = {
+    target: 'main',
+    status: 'succeeded',
+    ...(job.mergeCommit ? { mergeCommit: job.mergeCommit } : {}),
+  }
+  if (job.mergeCommit) acks.commits.push({ branch: 'main', hash: job.mergeCommit })
+}
+
+/** Writes the seeded input files and the SQL project. */
+function writeData(seed: number): string {
+  const data = mkdtempSync(join(tmpdir(), 'tarn-crash-data-'))
+  const r = seededRandom(seed)
+  for (const [i, name] of ['f1', 'f2', 'f3', 'f4'].entries()) {
+    writeFileSync(join(data, `${name}.csv`), csv(seed + i, 3 + Math.floor(r.next() * 20), i * 1000))
+  }
+  mkdirSync(join(data, 'project'))
+  for (const [path, text] of Object.entries(PROJECT)) writeFileSync(join(data, 'project', path), text)
+  return data
+}
+
+/** Sets the times of every warehouse file two hours before {@link SIM_EPOCH}, so GC may sweep the garbage. */
+function ageWarehouse(dir: string): void {
+  const old = (SIM_EPOCH - 2 * 3_600_000) / 1000
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile()) utimesSync(join(entry.parentPath, entry.name), old, old)
+  }
+}
+
+interface RefSnapshot {
+  readonly kind: 'branch' | 'tag'
+  readonly head: string
+}
+
+/** A lake state before the operation: refs and their heads. */
+async function refsOf(lake: Lake): Promise<Map<string, RefSnapshot>> {
+  const out = new Map<string, RefSnapshot>()
+  for (const b of await lake.listBranches()) out.set(b.name, { kind: 'branch', head: b.head })
+  for (const t of await lake.listTags()) out.set(t.name, { kind: 'tag', head: t.head })
+  return out
+}
+
+/** One process of the simulation: a lake whose catalog and warehouse I/O goes through one fault injector. */
+async function openFaulty(home: string, seed: number, injector: FaultInjector): Promise<Lake> {
+  const backend = new FaultBackend(SqliteBackend.open(join(home, 'catalog.db')), injector)
+  const store = new FaultStore(await LocalObjectStore.create(join(home, 'warehouse')), injector)
+  return Lake.open({
+    home,
+    env: {},
+    backend,
+    store,
+    clock: fixedClock(SIM_EPOCH + 86_400_000, 1000),
+    random: seededRandom(seed),
+    author: 'sim',
+  })
+}
+
+/** The result of one fault point. */
+export interface FaultPointResult {
+  readonly k: number
+  readonly kind: FaultKind
+  /** The I/O that received the fault (undefined when the operation ended before I/O number k). */
+  readonly hit: string | undefined
+  readonly failed: boolean
+  readonly violations: readonly string[]
+  /** Product bugs already reported to the lead, recognised and kept apart from new violations. */
+  readonly known: readonly string[]
+}
+
+/**
+ * Checks the lake at `home`, reopened without faults, against the state before the operation and what the operation
+ * acknowledged. Returns the violated invariants (empty when all hold) and findings of known product bugs.
+ */
+async function checkInvariants(
+  home: string,
+  scenario: Scenario,
+  before: Map<string, RefSnapshot>,
+  acks: Acks,
+  hit: FaultPointResult['hit'],
+): Promise<{ violations: string[]; known: string[] }> {
+  const violations: string[] = []
+  const known: string[] = []
+  const lake = await Lake.open({ home, env: {}, author: 'checker' })
+  try {
+    const load = (hashes: readonly string[]): Promise<Commit[]> => lake.catalog.getCommits(hashes)
+    const after = await refsOf(lake)
+    // 1. Every head is its old value or a new value reached by the operation (a descendant of the old one).
+    for (const [name, old] of before) {
+      const now = after.get(name)
+      if (!now) {
+        violations.push(`ref ${name} disappeared`)
+        continue
+      }
+      if (now.head === old.head) continue
+      if (old.kind === 'tag' || !scenario.moves.includes(name)) {
+        violations.push(`ref ${name} moved from ${old.head.slice(0, 12)} to ${now.head.slice(0, 12)}`)
+        continue
+      }
+      const [o, n] = await lake.catalog.getCommits([old.head, now.head])
+      if (!o || !n || !(await isAncestor(load, o, n)))
+        violations.push(
+          `branch ${name} head ${now.head.slice(0, 12)} is neither its old value nor a descendant of it`,
+        )
+    }
+    // 2. No acknowledged commit is lost.
+    for (const { branch, hash } of acks.commits) {
+      const ref = after.get(branch)
+      const [c] = await lake.catalog.getCommits([hash])
+      const [h] = ref ? await lake.catalog.getCommits([ref.head]) : []
+      if (!c || !h || !(await isAncestor(load, c, h)))
+        violations.push(`acknowledged commit ${hash.slice(0, 12)} is not in the history of ${branch}`)
+    }
+    // 3. A failed run left no visible trace on its target.
+    if (acks.run?.status === 'failed') {
+      const old = before.get(acks.run.target)?.head
+      const now = after.get(acks.run.target)?.head
+      if (old !== now) {
+        const ackLostOnLanding = hit === 'catalog.updateBranch:ack-lost'
+        const [head] = now ? await lake.catalog.getCommits([now]) : []
+        const landed = head?.properties['tarn.operation'] === 'run-merge'
+        if (ackLostOnLanding && landed) {
+          // The landing committed and only its acknowledgement was lost: the outcome is unknown to the caller.
+        } else if (landed) {
+          known.push(`the run failed (fault at ${hit}) after it had landed on ${acks.run.target}`)
+        } else violations.push(`failed run moved ${acks.run.target} to ${now?.slice(0, 12)}`)
+      }
+    }
+    // 4. Every file a commit of any ref references exists and parses; GC deleted none of them.
+    violations.push(...(await checkFiles(lake, after)))
+  } finally {
+    await lake.close()
+  }
+  return { violations, known }
+}
+
+/** Every commit of every ref: its table metadata, manifest lists and manifests parse and its data files exist. */
+async function checkFiles(lake: Lake, refs: Map<string, RefSnapshot>): Promise<string[]> {
+  const out: string[] = []
+  const heads = await lake.catalog.getCommits([...new Set([...refs.values()].map((r) => r.head))])
+  const commits = await walkHistory(
+    (h) => lake.catalog.getCommits(h),
+    heads,
+    Number.POSITIVE_INFINITY,
+    () => true,
+  )
+  const locations = new Set<string>()
+  for (const c of commits) {
+    for (const t of Object.values((await lake.catalog.stateOf(c)).tables)) locations.add(t.metadataLocation)
+  }
+  const seen = new Set<string>()
+  for (const location of locations) {
+    try {
+      const table = await loadTable(lake.store, location)
+      for (const snapshot of table.metadata.snapshots) {
+        for (const manifest of await snapshotManifests(table, snapshot)) {
+          const path = table.io.resolve(manifest.manifestPath)
+          if (seen.has(path)) continue
+          seen.add(path)
+          for (const e of await manifestEntries(table, manifest)) {
+            const key = lake.store.keyOf(table.io.resolve(e.dataFile.filePath))
+            if (key === undefined) continue
+            const info = await lake.store.head(key)
+            if (!info) out.push(`data file ${key} of ${location} is missing`)
+            else if (key.endsWith('.parquet')) {
+              const tail = await lake.store.get(key, { range: { offset: info.size - 4, length: 4 } })
+              if (new TextDecoder().decode(tail) !== 'PAR1')
+                out.push(`data file ${key} is not a whole Parquet file`)
+            }
+          }
+        }
+      }
+    } catch (e) {
+      out.push(`table ${location} cannot be read: ${(e as Error).message}`)
+    }
+  }
+  for await (const info of lake.store.list('')) {
+    if (info.key.includes('.tarn-tmp-')) out.push(`a torn temp file is visible: ${info.key}`)
+  }
+  return out
+}
+
+/** Totals of one operation kind. */
+export interface OperationReport {
+  readonly kind: OperationKind
+  /** I/Os of the operation without faults. */
+  readonly ios: number
+  /** Distinct fault points of the operation (I/O number × fault kind that acts differently there). */
+  readonly candidates: number
+  readonly points: readonly FaultPointResult[]
+}
+
+/**
+ * Runs the crash simulation of one operation kind: builds the template lake, counts the operation's I/Os without a
+ * fault (and checks that run), then for every k in 1..min(N, limit) runs it on a fresh copy with the fault the seed
+ * schedules at k, reopens the lake without faults and checks the invariants.
+ */
+export async function simulateOperation(
+  kind: OperationKind,
+  seed: number,
+  limit: number,
+): Promise<OperationReport> {
+  const scenario = SCENARIOS[kind]
+  const root = mkdtempSync(join(tmpdir(), `tarn-crash-${kind}-`))
+  const data = writeData(seed)
+  try {
+    const template = join(root, 'template')
+    const setupLake = await Lake.init({
+      home: template,
+      env: {},
+      author: 'setup',
+      clock: fixedClock(SIM_EPOCH, 1000),
+      random: seededRandom(seed + 1),
+    })
+    await scenario.setup(setupLake, data)
+    const before = await refsOf(setupLake)
+    await setupLake.close()
+    ageWarehouse(join(template, 'warehouse'))
+
+    const attempt = async (name: string, fault?: { at: number; kind: FaultKind }) => {
+      const home = join(root, name)
+      cpSync(template, home, { recursive: true, preserveTimestamps: true })
+      const injector = new FaultInjector(fault)
+      const lake = await openFaulty(home, seed, injector)
+      const acks: Acks = { commits: [] }
+      let failed = false
+      injector.arm()
+      try {
+        await scenario.op(lake, data, acks)
+      } catch {
+        failed = true
+      }
+      const ios = injector.count
+      await lake.close().catch(() => undefined)
+      const hit = injector.hit ? `${injector.hit.target}.${injector.hit.op}:${injector.hit.kind}` : undefined
+      const checked = await checkInvariants(home, scenario, before, acks, hit)
+      rmSync(home, { recursive: true, force: true })
+      return { ios, failed, hit, acks, events: injector.events as readonly IoEvent[], ...checked }
+    }
+
+    const clean = await attempt('clean')
+    const sanity = [...clean.violations]
+    if (clean.failed) sanity.push('the operation fails without faults')
+    if (kind === 'gc' && (clean.acks.gcDeleted ?? 0) === 0)
+      sanity.push('gc deleted no garbage without faults')
+    if ((kind === 'run' || kind === 'gc') && clean.acks.run?.status !== 'succeeded')
+      sanity.push('the run fails without faults')
+    const points: FaultPointResult[] = []
+    if (sanity.length > 0)
+      points.push({
+        k: 0,
+        kind: 'crash',
+        hit: undefined,
+        failed: clean.failed,
+        violations: sanity,
+        known: [],
+      })
+    const candidates = faultSchedule(seed, kind, clean.events, Number.POSITIVE_INFINITY).length
+    for (const fault of faultSchedule(seed, kind, clean.events, limit)) {
+      const r = await attempt(`k${fault.at}-${fault.kind}`, fault)
+      points.push({
+        k: fault.at,
+        kind: fault.kind,
+        hit: r.hit,
+        failed: r.failed,
+        violations: r.violations,
+        known: r.known,
+      })
+    }
+    return { kind, ios: clean.ios, candidates, points }
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+    rmSync(data, { recursive: true, force: true })
+  }
+}

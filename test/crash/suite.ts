@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type OperationKind, type OperationReport, simulateOperation } from './simulation.js'
+
+/** Fault points per operation kind in `npm test` (a seeded sample when an operation has more). */
+export const DEFAULT_BUDGET: Readonly<Record<OperationKind, number>> = {
+  commit: 320,
+  merge: 260,
+  import: 200,
+  run: 130,
+  gc: 150,
+}
+
+const SENTENCES: Readonly<Record<OperationKind, string>> = {
+  commit: 'a fault at any I/O of a sequence of namespace, table, tag and revert commits',
+  merge: 'a fault at any I/O of fast-forward, three-way and append-only merges',
+  import: 'a fault at any I/O of table creations and imports',
+  run: 'a fault at any I/O of a three-model SQL pipeline run',
+  gc: 'a fault at any I/O of a garbage collection concurrent with a run',
+}
+
+/**
+ * The seed of this process: `TARN_SEED` when set (replays that exact fault schedule), else a fresh one.
+ *
+ * @example
+ * ```ts
+ * const seed = crashSeed() // TARN_SEED=1234 → 1234
+ * ```
+ */
+export function crashSeed(): number {
+  const raw = process.env.TARN_SEED
+  if (raw !== undefined && raw.trim() !== '') return Number(raw) >>> 0
+  return Math.floor(Math.random() * 2 ** 31)
+}
+
+/**
+ * Declares the crash-simulation tests of some operation kinds: each runs every scheduled fault point, reopens the
+ * lake and asserts no invariant broke. Prints the seed first and the figures last.
+ */
+export function crashSuite(title: string, kinds: readonly OperationKind[]): void {
+  const seed = crashSeed()
+  const budgetOverride = process.env.TARN_CRASH_BUDGET ? Number(process.env.TARN_CRASH_BUDGET) : undefined
+  const reports: OperationReport[] = []
+  describe(title, () => {
+    beforeAll(() => {
+      console.log(`[crash-sim] TARN_SEED=${seed} (replay: TARN_SEED=${seed} npx vitest run test/crash)`)
+    })
+    afterAll(() => {
+      const points = reports.reduce((n, r) => n + r.points.length, 0)
+      const violations = reports.reduce(
+        (n, r) => n + r.points.filter((p) => p.violations.length > 0).length,
+        0,
+      )
+      console.log(
+        `[crash-sim] TARN_SEED=${seed} ${reports.map((r) => `${r.kind}=${r.points.length}/${r.candidates} (N=${r.ios})`).join(' ')} fault points=${points} violations=${violations}`,
+      )
+    })
+    for (const kind of kinds) {
+      it(`${SENTENCES[kind]} leaves every head old or new, every referenced file whole, no acknowledged commit lost and no failed run visible`, async () => {
+        const t0 = Date.now()
+        const report = await simulateOperation(kind, seed, budgetOverride ?? DEFAULT_BUDGET[kind])
+        reports.push(report)
+        const bad = report.points.filter((p) => p.violations.length > 0)
+        const known = report.points.filter((p) => p.known.length > 0)
+        console.log(
+          `[crash-sim] ${kind}: ${report.points.length} fault points of ${report.candidates} (N=${report.ios} I/Os), violations=${bad.length}, known product bugs hit=${known.length}, ${Date.now() - t0} ms`,
+        )
+        for (const p of known.slice(0, 3)) {
+          console.log(
+            `[crash-sim] known bug: TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind} at ${p.hit}: ${p.known.join('; ')}`,
+          )
+        }
+        for (const p of bad) {
+          console.log(
+            `[crash-sim] VIOLATION: TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind} at ${p.hit}: ${p.violations.join('; ')}`,
+          )
+        }
+        expect(
+          bad.map((p) => `TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind}: ${p.violations.join('; ')}`),
+        ).toEqual([])
+        expect(report.points.length).toBeGreaterThan(0)
+      }, 240_000)
+    }
+  })
+}
