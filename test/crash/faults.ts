@@ -51,13 +51,13 @@ export class FaultInjector {
   #count = 0
   #crashed = false
   #armed = false
-  readonly fault: { readonly at: number; readonly kind: FaultKind } | undefined
+  readonly fault: FaultPoint | undefined
   /** The I/O that received the fault, once it has happened. */
   hit: (IoEvent & { readonly kind: FaultKind }) | undefined
   /** Every counted I/O, in order (index k-1 holds I/O number k). */
   readonly events: IoEvent[] = []
 
-  constructor(fault?: { at: number; kind: FaultKind }) {
+  constructor(fault?: FaultPoint) {
     this.fault = fault
   }
 
@@ -87,7 +87,12 @@ export class FaultInjector {
     if (!this.#armed) return { action: 'proceed' }
     this.#count++
     this.events.push(event)
-    if (this.fault === undefined || this.#count !== this.fault.at) return { action: 'proceed' }
+    if (this.fault === undefined || this.#count < this.fault.at) return { action: 'proceed' }
+    // A transient fault may last a burst of consecutive I/Os (an S3 throttling episode).
+    if (this.#count > this.fault.at) {
+      const burst = this.fault.kind === 'transient' ? (this.fault.burst ?? 1) : 1
+      return this.#count < this.fault.at + burst ? { action: 'transient' } : { action: 'proceed' }
+    }
     let kind = this.fault.kind
     if (kind === 'torn' && !(event.target === 'store' && event.write)) kind = 'crash'
     if (kind === 'ack-lost' && !event.write) kind = 'crash'
@@ -115,6 +120,8 @@ export function distinctKinds(event: IoEvent): FaultKind[] {
 export interface FaultPoint {
   readonly at: number
   readonly kind: FaultKind
+  /** For `transient`: how many consecutive I/Os fail (1 to 3, from the seed). */
+  readonly burst?: number
 }
 
 /**
@@ -133,11 +140,15 @@ export function faultSchedule(
   events: readonly IoEvent[],
   budget: number,
 ): FaultPoint[] {
-  const all: FaultPoint[] = events.flatMap((e, i) => distinctKinds(e).map((kind) => ({ at: i + 1, kind })))
-  if (all.length <= budget) return all
   let h = seed >>> 0
   for (const ch of op) h = (Math.imul(h ^ ch.charCodeAt(0), 0x01000193) + 0x9e3779b9) >>> 0
   const r = seededRandom(h)
+  const all: FaultPoint[] = events.flatMap((e, i) =>
+    distinctKinds(e).map((kind) =>
+      kind === 'transient' ? { at: i + 1, kind, burst: 1 + Math.floor(r.next() * 3) } : { at: i + 1, kind },
+    ),
+  )
+  if (all.length <= budget) return all
   for (let i = all.length - 1; i > 0; i--) {
     const j = Math.floor(r.next() * (i + 1))
     const t = all[i] as FaultPoint

@@ -13,7 +13,7 @@ import { fixedClock } from '../../src/util/clock.js'
 import { seededRandom } from '../../src/util/random.js'
 import { FaultBackend } from './fault-backend.js'
 import { FaultStore } from './fault-store.js'
-import { FaultInjector, type FaultKind, faultSchedule, type IoEvent } from './faults.js'
+import { FaultInjector, type FaultKind, type FaultPoint, faultSchedule, type IoEvent } from './faults.js'
 
 /** The operation kinds the simulation faults. */
 export type OperationKind = 'commit' | 'merge' | 'import' | 'run' | 'gc'
@@ -58,16 +58,22 @@ async function baseTables(lake: Lake, data: string): Promise<void> {
   await lake.createTable('t2', { from: join(data, 'f2.csv') })
 }
 
+/** Rounds of the commit scenario (each: 6 commits, a branch and a tag). */
+const COMMIT_ROUNDS = 11
+
+/** Branches merged into `main` by the merge scenario, each with an append to `t2` and a namespace. */
+const MERGE_OTHERS = 6
+
 const SCENARIOS: Record<OperationKind, Scenario> = {
   commit: {
     kind: 'commit',
-    moves: ['main', 'dev0', 'dev1', 'dev2', 'dev3'],
+    moves: ['main', ...Array.from({ length: COMMIT_ROUNDS }, (_, i) => `dev${i}`)],
     setup: baseTables,
     async op(lake, _data, acks) {
       const push = (branch: string, c: Commit): void => {
         acks.commits.push({ branch, hash: c.hash })
       }
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < COMMIT_ROUNDS; i++) {
         const dev = `dev${i}`
         const c1 = await lake.createNamespace(`sales${i}`)
         push('main', c1)
@@ -94,7 +100,8 @@ const SCENARIOS: Record<OperationKind, Scenario> = {
       await lake.createNamespace('sales', { branch: 'ns' })
       await lake.createBranch('ff', { from: 'dev' })
       await lake.importTable('t2', { from: join(data, 'f1.csv'), branch: 'ff' })
-      for (const [i, file] of ['f3', 'f4', 'f1'].entries()) {
+      for (let i = 0; i < MERGE_OTHERS; i++) {
+        const file = ['f3', 'f4', 'f1'][i % 3]
         await lake.createBranch(`other${i}`, { from: 'main' })
         await lake.importTable('t2', { from: join(data, `${file}.csv`), branch: `other${i}`, force: true })
         await lake.createNamespace(`ns${i}`, { branch: `other${i}` })
@@ -108,7 +115,7 @@ const SCENARIOS: Record<OperationKind, Scenario> = {
         ['other0', 'main'],
         ['other1', 'main'],
         ['dev', 'main'],
-        ['other2', 'main'],
+        ...Array.from({ length: MERGE_OTHERS - 2 }, (_, i) => [`other${i + 2}`, 'main'] as const),
         ['main', 'dev'],
       ] as const) {
         const m = await lake.merge(source, { into })
@@ -234,6 +241,8 @@ async function openFaulty(home: string, seed: number, injector: FaultInjector): 
 export interface FaultPointResult {
   readonly k: number
   readonly kind: FaultKind
+  /** Consecutive I/Os a transient fault fails. */
+  readonly burst?: number
   /** The I/O that received the fault (undefined when the operation ended before I/O number k). */
   readonly hit: string | undefined
   readonly failed: boolean
@@ -391,7 +400,7 @@ export async function simulateOperation(
     await setupLake.close()
     ageWarehouse(join(template, 'warehouse'))
 
-    const attempt = async (name: string, fault?: { at: number; kind: FaultKind }) => {
+    const attempt = async (name: string, fault?: FaultPoint) => {
       const home = join(root, name)
       cpSync(template, home, { recursive: true, preserveTimestamps: true })
       const injector = new FaultInjector(fault)
@@ -435,6 +444,7 @@ export async function simulateOperation(
       points.push({
         k: fault.at,
         kind: fault.kind,
+        burst: fault.burst ?? 1,
         hit: r.hit,
         failed: r.failed,
         violations: r.violations,
