@@ -209,13 +209,14 @@ function ageWarehouse(dir: string): void {
   }
 }
 
-interface RefSnapshot {
+/** A ref's kind and head. */
+export interface RefSnapshot {
   readonly kind: 'branch' | 'tag'
   readonly head: string
 }
 
 /** A lake state before the operation: refs and their heads. */
-async function refsOf(lake: Lake): Promise<Map<string, RefSnapshot>> {
+export async function refsOf(lake: Lake): Promise<Map<string, RefSnapshot>> {
   const out = new Map<string, RefSnapshot>()
   for (const b of await lake.listBranches()) out.set(b.name, { kind: 'branch', head: b.head })
   for (const t of await lake.listTags()) out.set(t.name, { kind: 'tag', head: t.head })
@@ -255,9 +256,9 @@ export interface FaultPointResult {
  * Checks the lake at `home`, reopened without faults, against the state before the operation and what the operation
  * acknowledged. Returns the violated invariants (empty when all hold) and findings of known product bugs.
  */
-async function checkInvariants(
+export async function checkInvariants(
   home: string,
-  scenario: Scenario,
+  scenario: Pick<Scenario, 'moves'>,
   before: Map<string, RefSnapshot>,
   acks: Acks,
   hit: FaultPointResult['hit'],
