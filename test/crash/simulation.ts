@@ -306,7 +306,9 @@ export async function checkInvariants(
         if (ackLostOnLanding && landed) {
           // The landing committed and only its acknowledgement was lost: the outcome is unknown to the caller.
         } else if (landed) {
-          known.push(`the run failed (fault at ${hit}) after it had landed on ${acks.run.target}`)
+          violations.push(
+            `the run reported failure (fault at ${hit}) after it had landed on ${acks.run.target}`,
+          )
         } else violations.push(`failed run moved ${acks.run.target} to ${now?.slice(0, 12)}`)
       }
     }

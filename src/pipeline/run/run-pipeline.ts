@@ -127,6 +127,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   const scratch = join(lake.config.home, 'cache', 'runs', jobId)
   await mkdir(scratch, { recursive: true })
   let plan: PhysicalPlan | null = null
+  let lastError: unknown
   try {
     log(
       `job ${jobId}: run on ${target} reading @${dataCommit.hash.slice(0, 12)} (code ${codeHash.slice(0, 12)})`,
@@ -181,40 +182,110 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       job.mergeCommit = (await lake.catalog.getBranch(target)).head
       log(`nothing materialised: ${target} unchanged`)
     }
-    await lake.catalog.deleteBranch(runBranch)
     job.status = 'succeeded'
   } catch (e) {
-    const err = isTarnError(e)
-      ? e
-      : new TarnError('RUN_FAILED', e instanceof Error ? e.message : String(e), {}, { cause: e })
-    job.status = 'failed'
-    job.error = { code: err.code, message: err.message, context: { ...err.context, job: jobId, runBranch } }
-    job.nodes = job.nodes.map((n) => (n.status === 'waiting' ? { ...n, status: 'skipped' } : n))
-    log(`failed: ${err.message}`)
-    try {
-      await lake.catalog.sealBranch(runBranch)
-    } catch {
-      // the branch is already sealed or gone
+    lastError = e
+    const landing = await landedCommit(lake, target, jobId)
+    if (landing !== undefined) {
+      // The landing merge committed but its answer was lost: the run succeeded.
+      job.mergeCommit = landing
+      job.status = 'succeeded'
+      log(
+        `merged ${runBranch} into ${target} -> ${landing.slice(0, 12)} (confirmed after an error: ${String(e)})`,
+      )
     }
+  }
+  if (job.status === 'succeeded') {
+    // From here on the run has landed: cleaning up is best effort and never turns it into a failure.
+    await bestEffort(
+      () => lake.catalog.deleteBranch(runBranch),
+      (m) => log(`warning: could not delete ${runBranch}: ${m}`),
+    )
     job.finishedAt = lake.clock.now()
-    await putJob(lake.store, job)
-    await putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`)
+    log(`job ${jobId} succeeded`)
+    await bestEffort(
+      () => putJob(lake.store, job),
+      (m) => {
+        job.warnings = [...job.warnings, `job record not saved: ${m}`]
+      },
+    )
+    await bestEffort(
+      () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+      (m) => {
+        job.warnings = [...job.warnings, `job log not saved: ${m}`]
+      },
+    )
     await rm(scratch, { recursive: true, force: true })
     options.observer?.finished?.({ ...job })
-    throw new TarnError(
-      err.code,
-      `run ${jobId} failed: ${err.message} (run branch ${runBranch} is sealed; ${target} is untouched)`,
-      { ...err.context, job: jobId, runBranch, target },
-      { cause: err },
-    )
+    return { job: { ...job }, plan: plan as PhysicalPlan }
   }
+  const err = isTarnError(lastError)
+    ? lastError
+    : new TarnError(
+        'RUN_FAILED',
+        lastError instanceof Error ? lastError.message : String(lastError),
+        {},
+        { cause: lastError },
+      )
+  job.status = 'failed'
+  job.error = { code: err.code, message: err.message, context: { ...err.context, job: jobId, runBranch } }
+  job.nodes = job.nodes.map((n) => (n.status === 'waiting' ? { ...n, status: 'skipped' } : n))
+  log(`failed: ${err.message}`)
+  await bestEffort(
+    () => lake.catalog.sealBranch(runBranch),
+    () => undefined,
+  )
   job.finishedAt = lake.clock.now()
-  log(`job ${jobId} succeeded`)
-  await putJob(lake.store, job)
-  await putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`)
+  await bestEffort(
+    () => putJob(lake.store, job),
+    () => undefined,
+  )
+  await bestEffort(
+    () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+    () => undefined,
+  )
   await rm(scratch, { recursive: true, force: true })
   options.observer?.finished?.({ ...job })
-  return { job: { ...job }, plan: plan as PhysicalPlan }
+  throw new TarnError(
+    err.code,
+    `run ${jobId} failed: ${err.message} (run branch ${runBranch} is sealed; ${target} is untouched)`,
+    { ...err.context, job: jobId, runBranch, target },
+    { cause: err },
+  )
+}
+
+/** How far back the first-parent history of the target is searched for a landing whose answer was lost. */
+const LANDING_SEARCH = 100
+
+/** The commit that landed `jobId` on `target`, when it exists among the target's latest first-parent commits. */
+async function landedCommit(lake: RunLake, target: string, jobId: string): Promise<string | undefined> {
+  try {
+    let commit = await lake.catalog.getCommit((await lake.catalog.getBranch(target)).head)
+    for (let i = 0; i < LANDING_SEARCH; i++) {
+      if (commit.properties['tarn.landed_job'] === jobId) return commit.hash
+      const parent = commit.parents[0]
+      if (parent === undefined) return undefined
+      commit = await lake.catalog.getCommit(parent)
+    }
+  } catch {
+    // the catalog cannot tell now; the run is reported as failed
+  }
+  return undefined
+}
+
+/** Runs a clean-up step, retrying a transient failure twice, and reports a final failure instead of throwing. */
+async function bestEffort(step: () => Promise<unknown>, report: (message: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await step()
+      return
+    } catch (e) {
+      if (attempt >= 3) {
+        report(e instanceof Error ? e.message : String(e))
+        return
+      }
+    }
+  }
 }
 
 async function planAt(lake: RunLake, options: RunPipelineOptions, commit: Commit): Promise<PlannedProject> {
