@@ -102,3 +102,63 @@ describe.each(backends)('concurrent writers on %s', (_name, url) => {
     }
   })
 })
+
+describe.each(backends)('random concurrent commits and merges on %s', (_name, url) => {
+  beforeAll(() => ensureBuilt())
+
+  it('keeps one chain of heads per branch and every acknowledged commit and merge in its branch history', async () => {
+    const catalogUrl = url()
+    const catalog = new Catalog(openCatalogBackend(catalogUrl))
+    await catalog.init()
+    for (const b of ['b1', 'b2', 'b3']) await catalog.createBranch(b, { from: 'main' })
+    const seed = Number(process.env.TARN_SEED ?? 7)
+    console.log(`[concurrency] TARN_SEED=${seed}`)
+    const run = (id: number): Promise<{ op: string; branch?: string; hash?: string; source?: string }[]> =>
+      new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [
+          join(ROOT, 'test/fixtures/random-writer.mjs'),
+          catalogUrl,
+          String(id),
+          '30',
+          String(seed * 100 + id),
+        ])
+        let out = ''
+        let err = ''
+        child.stdout.on('data', (d) => {
+          out += d
+        })
+        child.stderr.on('data', (d) => {
+          err += d
+        })
+        child.on('exit', (code) =>
+          code === 0
+            ? resolve(
+                out
+                  .trim()
+                  .split('\n')
+                  .filter(Boolean)
+                  .map((l) => JSON.parse(l)),
+              )
+            : reject(new Error(err)),
+        )
+      })
+    try {
+      const lines = (await Promise.all(Array.from({ length: 6 }, (_, i) => run(i)))).flat()
+      const acked = lines.filter((l) => l.op === 'commit' || l.op === 'merge')
+      expect(acked.length).toBeGreaterThan(60)
+      expect(lines.some((l) => l.op === 'merge')).toBe(true)
+      for (const b of ['main', 'b1', 'b2', 'b3']) {
+        const reflog = await catalog.backend.reflog(b)
+        for (let i = 1; i < reflog.length; i++) expect(reflog[i]?.oldHead).toBe(reflog[i - 1]?.newHead)
+        expect(reflog.at(-1)?.newHead).toBe((await catalog.getBranch(b)).head)
+        const history = new Set((await catalog.log(b)).map((c) => c.hash))
+        for (const l of acked.filter((x) => x.branch === b)) {
+          expect(history.has(l.hash as string)).toBe(true)
+          if (l.source) expect(history.has(l.source)).toBe(true)
+        }
+      }
+    } finally {
+      await catalog.close()
+    }
+  })
+})
