@@ -108,11 +108,11 @@ export async function collectGarbage(
   const progress = options.onProgress ?? (() => undefined)
   const refs = [...(await catalog.listBranches()), ...(await catalog.listTags())]
   const heads = await catalog.getCommits(refs.map((r) => r.head))
-  const load = (hashes: readonly string[]): Promise<Commit[]> => catalog.getCommits(hashes)
-  const commits = await walkHistory(load, heads, Number.POSITIVE_INFINITY, () => true).then((all) => {
-    const headSet = new Set(heads.map((h) => h.hash))
-    return all.filter((c) => headSet.has(c.hash) || c.timestamp >= retentionCutoff)
-  })
+  // Commit timestamps never decrease from parent to child, so the walk stops at the first commit older than the
+  // cutoff on every path instead of reading the whole history.
+  const load = async (hashes: readonly string[]): Promise<Commit[]> =>
+    (await catalog.getCommits(hashes)).filter((c) => c.timestamp >= retentionCutoff)
+  const commits = await walkHistory(load, heads, Number.POSITIVE_INFINITY, () => true)
   progress(`gc: ${refs.length} refs, ${commits.length} commits within retention`)
 
   // The union of the states of all marked commits: full states where the marked set begins, plus what every marked

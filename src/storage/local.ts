@@ -4,6 +4,7 @@ import { link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { TarnError } from '../util/errors.js'
+import { objectNotFound } from './object-not-found.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 
 /** Marker in the names of in-flight temp files; such files are never listed and never valid keys. */
@@ -160,12 +161,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   private notFound(key: string, cause?: unknown): TarnError {
-    return new TarnError(
-      'OBJECT_NOT_FOUND',
-      `Object not found: ${key}`,
-      { key, uri: this.uriOf(key) },
-      cause === undefined ? undefined : { cause },
-    )
+    return objectNotFound(key, this.uriOf(key), cause)
   }
 
   async get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array> {

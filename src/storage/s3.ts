@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-s3'
 import { TarnError } from '../util/errors.js'
 import { assertValidObjectKey, assertValidObjectPrefix } from './local.js'
+import { objectNotFound } from './object-not-found.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 
 /**
@@ -274,12 +275,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   private notFound(key: string, cause?: unknown): TarnError {
-    return new TarnError(
-      'OBJECT_NOT_FOUND',
-      `Object not found: ${key}`,
-      { key, uri: this.uriOf(key) },
-      cause === undefined ? undefined : { cause },
-    )
+    return objectNotFound(key, this.uriOf(key), cause)
   }
 
   async get(key: string, options?: { range?: ByteRange }): Promise<Uint8Array> {

@@ -1,0 +1,18 @@
+import { TarnError } from '../util/errors.js'
+
+/**
+ * The `OBJECT_NOT_FOUND` error every store throws for a missing key.
+ *
+ * @example
+ * ```ts
+ * throw objectNotFound('t/data/a.parquet', store.uriOf('t/data/a.parquet'))
+ * ```
+ */
+export function objectNotFound(key: string, uri: string, cause?: unknown): TarnError {
+  return new TarnError(
+    'OBJECT_NOT_FOUND',
+    `Object not found: ${key}`,
+    { key, uri },
+    cause === undefined ? undefined : { cause },
+  )
+}
