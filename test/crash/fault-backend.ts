@@ -1,6 +1,21 @@
 import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../../src/catalog/backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../../src/catalog/types.js'
 import { CrashedError, type FaultInjector, type IoEvent, TransientIoError } from './faults.js'
+import type { CutMode } from './pg-cut-proxy.js'
+
+/**
+ * Makes the catalog's connection drops real: runs the faulted call while the database connection is cut at the
+ * call's commit point (see {@link CutMode}), then drops every connection of the process.
+ *
+ * @example
+ * ```ts
+ * const cutter: ConnectionCutter = { async cutAt(mode, run) { proxy.arm(mode); await run().catch(() => undefined); proxy.cut() } }
+ * ```
+ */
+export interface ConnectionCutter {
+  /** Runs `run` with the connection cut at its commit point; resolves (never rejects) once every connection dropped. */
+  cutAt(mode: CutMode, run: () => Promise<unknown>): Promise<void>
+}
 
 /**
  * A {@link CatalogBackend} that passes every call through a {@link FaultInjector}. A `crash` (or `torn`) on a write
@@ -18,28 +33,53 @@ export class FaultBackend implements CatalogBackend {
   readonly location: string
   readonly #inner: CatalogBackend
   readonly #faults: FaultInjector
+  readonly #cutter: ConnectionCutter | undefined
+  readonly #inFlight = new Set<Promise<unknown>>()
 
-  constructor(inner: CatalogBackend, faults: FaultInjector) {
+  /**
+   * @param cutter when given, `crash` and `ack-lost` on a write really cut the database connection at the call's
+   *   commit point (the server rolls back, or commits and the answer is lost) instead of skipping or completing the
+   *   call above the backend
+   */
+  constructor(inner: CatalogBackend, faults: FaultInjector, cutter?: ConnectionCutter) {
     this.#inner = inner
     this.#faults = faults
+    this.#cutter = cutter
     this.kind = inner.kind
     this.location = inner.location
+  }
+
+  /** Resolves once every call that reached the inner backend has settled. */
+  async settled(): Promise<void> {
+    while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight])
+  }
+
+  #track<T>(p: Promise<T>): Promise<T> {
+    this.#inFlight.add(p)
+    const done = (): void => {
+      this.#inFlight.delete(p)
+    }
+    p.then(done, done)
+    return p
   }
 
   async #io<T>(op: string, write: boolean, run: () => Promise<T>): Promise<T> {
     const event: IoEvent = { target: 'catalog', op, write }
     const decision = this.#faults.next(event)
+    const tracked = (): Promise<T> => this.#track(run())
     switch (decision.action) {
       case 'proceed':
-        return run()
+        return tracked()
       case 'transient':
         throw new TransientIoError(`simulated transient catalog error on ${op}`)
       case 'crash':
       case 'torn':
+        if (this.#cutter && write) await this.#cutter.cutAt('before-commit', tracked)
         this.#faults.crash()
         throw new CrashedError(`simulated connection drop inside ${op} (rolled back)`)
       case 'ack-lost':
-        await run()
+        if (this.#cutter) await this.#cutter.cutAt('after-commit', tracked)
+        else await tracked()
         this.#faults.crash()
         throw new CrashedError(`simulated connection drop after ${op} committed`)
     }

@@ -57,8 +57,15 @@ export class FaultInjector {
   /** Every counted I/O, in order (index k-1 holds I/O number k). */
   readonly events: IoEvent[] = []
 
-  constructor(fault?: FaultPoint) {
+  readonly #onCrash: (() => void) | undefined
+
+  /**
+   * @param fault the one fault to apply (none: only count)
+   * @param options.onCrash called once when the simulated process dies (e.g. to drop its database connections)
+   */
+  constructor(fault?: FaultPoint, options: { onCrash?: () => void } = {}) {
     this.fault = fault
+    this.#onCrash = options.onCrash
   }
 
   /** I/Os seen so far. */
@@ -78,7 +85,9 @@ export class FaultInjector {
 
   /** Marks the process dead: every later I/O throws {@link CrashedError}. */
   crash(): void {
+    if (this.#crashed) return
     this.#crashed = true
+    this.#onCrash?.()
   }
 
   /** Counts one I/O and says what to do with it; throws once the process has crashed. */
@@ -101,18 +110,25 @@ export class FaultInjector {
   }
 }
 
+/** What a warehouse can leave behind: {@link faultSchedule} options. */
+export interface ScheduleOptions {
+  /** Store writes are atomic (an S3 PUT): a torn write cannot be seen, so `torn` is no distinct fault kind. */
+  readonly atomicStoreWrites?: boolean
+}
+
 /**
  * The fault kinds that act differently on an I/O: a read can only fail transiently or crash; a catalog write can
- * also lose its acknowledgement; a store write can also be torn.
+ * also lose its acknowledgement; a store write can also be torn (unless store writes are atomic).
  *
  * @example
  * ```ts
  * distinctKinds({ target: 'store', op: 'get', write: false }) // ['transient', 'crash']
  * ```
  */
-export function distinctKinds(event: IoEvent): FaultKind[] {
+export function distinctKinds(event: IoEvent, options: ScheduleOptions = {}): FaultKind[] {
   if (!event.write) return ['transient', 'crash']
-  if (event.target === 'catalog' || event.op === 'delete') return ['transient', 'crash', 'ack-lost']
+  if (event.target === 'catalog' || event.op === 'delete' || options.atomicStoreWrites === true)
+    return ['transient', 'crash', 'ack-lost']
   return ['transient', 'crash', 'torn', 'ack-lost']
 }
 
@@ -139,12 +155,13 @@ export function faultSchedule(
   op: string,
   events: readonly IoEvent[],
   budget: number,
+  options: ScheduleOptions = {},
 ): FaultPoint[] {
   let h = seed >>> 0
   for (const ch of op) h = (Math.imul(h ^ ch.charCodeAt(0), 0x01000193) + 0x9e3779b9) >>> 0
   const r = seededRandom(h)
   const all: FaultPoint[] = events.flatMap((e, i) =>
-    distinctKinds(e).map((kind) =>
+    distinctKinds(e, options).map((kind) =>
       kind === 'transient' ? { at: i + 1, kind, burst: 1 + Math.floor(r.next() * 3) } : { at: i + 1, kind },
     ),
   )

@@ -1,4 +1,13 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isAncestor, walkHistory } from '../../src/catalog/ancestry.js'
@@ -9,8 +18,8 @@ import { loadTable } from '../../src/iceberg/table-loader.js'
 import { Lake } from '../../src/lake/lake.js'
 import { runPipeline } from '../../src/pipeline/run/run-pipeline.js'
 import { LocalObjectStore } from '../../src/storage/local.js'
-import { fixedClock } from '../../src/util/clock.js'
-import { seededRandom } from '../../src/util/random.js'
+import { type Clock, fixedClock } from '../../src/util/clock.js'
+import { type Random, seededRandom } from '../../src/util/random.js'
 import { FaultBackend } from './fault-backend.js'
 import { FaultStore } from './fault-store.js'
 import { FaultInjector, type FaultKind, type FaultPoint, faultSchedule, type IoEvent } from './faults.js'
@@ -51,6 +60,31 @@ const PROJECT = {
   'by_k.sql': '-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM t GROUP BY k\n',
   'big.sql': '-- tarn: materialize=APPEND\nSELECT id, v FROM t WHERE v > 500\n',
   'joined.sql': '-- tarn: materialize=REPLACE\nSELECT b.k, b.n, t2.v FROM by_k b JOIN t2 ON t2.k = b.k\n',
+}
+
+/**
+ * The project of a run on a remote (S3) warehouse: the same three models, reading their inputs from inline rows
+ * instead of lake tables. Known product bug: `runPipeline` loads input tables without `localPathOf`
+ * (src/pipeline/run/run-pipeline.ts), so a model that reads a lake table on an S3 warehouse fails with "No local path
+ * for s3://...". Writing, landing and sealing — what the simulation faults — are the same.
+ */
+function remoteProject(t: string, t2: string): Record<string, string> {
+  return {
+    'tarn_project.yml': PROJECT['tarn_project.yml'],
+    'by_k.sql': `-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM ${t} GROUP BY k\n`,
+    'big.sql': `-- tarn: materialize=APPEND\nSELECT id, v FROM ${t} WHERE v > 500\n`,
+    'joined.sql': `-- tarn: materialize=REPLACE\nSELECT b.k, b.n, t2.v FROM by_k b JOIN ${t2} ON t2.k = b.k\n`,
+  }
+}
+
+/** Inline rows `(VALUES ...) AS alias(id, k, v)` of a CSV text `id,k,v`. */
+function inlineRows(text: string, alias: string): string {
+  const rows = text
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => `(${line})`)
+  return `(VALUES ${rows.join(', ')}) AS ${alias}(id, k, v)`
 }
 
 async function baseTables(lake: Lake, data: string): Promise<void> {
@@ -180,7 +214,9 @@ const SCENARIOS: Record<OperationKind, Scenario> = {
 
 async function simRun(lake: Lake, data: string, acks: Acks): Promise<void> {
   acks.run = { target: 'main', status: 'failed' }
-  const { job } = await runPipeline(lake, { dir: join(data, 'project'), branch: 'main' })
+  // On a remote warehouse the models read inline rows (see remoteProject).
+  const project = lake.config.warehouse.startsWith('file:') ? 'project' : 'project-remote'
+  const { job } = await runPipeline(lake, { dir: join(data, project), branch: 'main' })
   acks.run = {
     target: 'main',
     status: 'succeeded',
@@ -198,6 +234,11 @@ function writeData(seed: number): string {
   }
   mkdirSync(join(data, 'project'))
   for (const [path, text] of Object.entries(PROJECT)) writeFileSync(join(data, 'project', path), text)
+  mkdirSync(join(data, 'project-remote'))
+  const rows = (name: string, alias: string): string =>
+    inlineRows(readFileSync(join(data, `${name}.csv`), 'utf8'), alias)
+  for (const [path, text] of Object.entries(remoteProject(rows('f1', 't'), rows('f2', 't2'))))
+    writeFileSync(join(data, 'project-remote', path), text)
   return data
 }
 
@@ -223,19 +264,94 @@ export async function refsOf(lake: Lake): Promise<Map<string, RefSnapshot>> {
   return out
 }
 
-/** One process of the simulation: a lake whose catalog and warehouse I/O goes through one fault injector. */
-async function openFaulty(home: string, seed: number, injector: FaultInjector): Promise<Lake> {
-  const backend = new FaultBackend(SqliteBackend.open(join(home, 'catalog.db')), injector)
-  const store = new FaultStore(await LocalObjectStore.create(join(home, 'warehouse')), injector)
-  return Lake.open({
-    home,
-    env: {},
-    backend,
-    store,
-    clock: fixedClock(SIM_EPOCH + 86_400_000, 1000),
-    random: seededRandom(seed),
-    author: 'sim',
-  })
+/** One fault point's lake: a fresh copy of the template, opened with every I/O through the fault injector. */
+export interface SimCopy {
+  readonly lake: Lake
+  /** Resolves once every I/O that reached the real catalog or warehouse has settled. */
+  settled(): Promise<void>
+  /** Opens the copy again without faults (for the checker). */
+  reopen(): Promise<Lake>
+  /** Deletes the copy. */
+  dispose(): Promise<void>
+}
+
+/** Clock, random and author of a lake the simulation opens. */
+export interface SimLakeOptions {
+  readonly clock: Clock
+  readonly random: Random
+  readonly author: string
+}
+
+/**
+ * Where the lakes of one operation kind's simulation live: the catalog backend and warehouse store of the template
+ * lake and of its per-fault-point copies.
+ *
+ * @example
+ * ```ts
+ * const env = await localEnvironment()('commit')
+ * const lake = await env.initTemplate({ clock, random, author: 'setup' })
+ * ```
+ */
+export interface SimEnvironment {
+  /** Store writes are atomic (S3): no torn file can be seen, so `torn` is no distinct fault kind. */
+  readonly atomicStoreWrites: boolean
+  /** Called when the simulated process dies (e.g. drops its database connections). */
+  readonly onCrash?: () => void
+  /** Creates the empty template lake, without faults. */
+  initTemplate(options: SimLakeOptions): Promise<Lake>
+  /** Freezes the template once its set-up lake has closed (e.g. ages its files, snapshots its warehouse). */
+  sealTemplate(): Promise<void>
+  /** Makes a fresh copy of the template named `name` and opens it with every I/O through `injector`. */
+  openCopy(name: string, injector: FaultInjector, options: SimLakeOptions): Promise<SimCopy>
+  /** Figures of the environment for the report (e.g. real connection cuts), or undefined. */
+  figures?(): string | undefined
+  /** Deletes the template and everything left. */
+  close(): Promise<void>
+}
+
+/** Makes the {@link SimEnvironment} of one operation kind. */
+export type SimEnvironmentFactory = (kind: OperationKind) => Promise<SimEnvironment>
+
+/**
+ * The embedded environment: a SQLite catalog and a local warehouse in a temp directory; a copy is a copied directory.
+ *
+ * @example
+ * ```ts
+ * await simulateOperation('merge', 42, 100, localEnvironment())
+ * ```
+ */
+export function localEnvironment(): SimEnvironmentFactory {
+  return async (kind) => {
+    const root = mkdtempSync(join(tmpdir(), `tarn-crash-${kind}-`))
+    const template = join(root, 'template')
+    return {
+      atomicStoreWrites: false,
+      initTemplate: (options) => Lake.init({ home: template, env: {}, ...options }),
+      async sealTemplate() {
+        ageWarehouse(join(template, 'warehouse'))
+      },
+      async openCopy(name, injector, options) {
+        const home = join(root, name)
+        cpSync(template, home, { recursive: true, preserveTimestamps: true })
+        const backend = new FaultBackend(SqliteBackend.open(join(home, 'catalog.db')), injector)
+        const store = new FaultStore(await LocalObjectStore.create(join(home, 'warehouse')), injector)
+        const lake = await Lake.open({ home, env: {}, backend, store, ...options })
+        return {
+          lake,
+          async settled() {
+            await Promise.all([backend.settled(), store.settled()])
+          },
+          reopen: () => Lake.open({ home, env: {}, author: 'checker' }),
+          async dispose() {
+            rmSync(home, { recursive: true, force: true })
+          },
+        }
+      },
+      async close() {
+        rmSync(root, { recursive: true, force: true })
+      },
+    }
+  }
 }
 
 /** The result of one fault point. */
@@ -253,11 +369,11 @@ export interface FaultPointResult {
 }
 
 /**
- * Checks the lake at `home`, reopened without faults, against the state before the operation and what the operation
+ * Checks the lake at `home` (or the one `home()` opens), reopened without faults, against the state before the operation and what the operation
  * acknowledged. Returns the violated invariants (empty when all hold) and findings of known product bugs.
  */
 export async function checkInvariants(
-  home: string,
+  home: string | (() => Promise<Lake>),
   scenario: Pick<Scenario, 'moves'>,
   before: Map<string, RefSnapshot>,
   acks: Acks,
@@ -265,7 +381,7 @@ export async function checkInvariants(
 ): Promise<{ violations: string[]; known: string[] }> {
   const violations: string[] = []
   const known: string[] = []
-  const lake = await Lake.open({ home, env: {}, author: 'checker' })
+  const lake = typeof home === 'string' ? await Lake.open({ home, env: {}, author: 'checker' }) : await home()
   try {
     const load = (hashes: readonly string[]): Promise<Commit[]> => lake.catalog.getCommits(hashes)
     const after = await refsOf(lake)
@@ -335,31 +451,36 @@ async function checkFiles(lake: Lake, refs: Map<string, RefSnapshot>): Promise<s
     for (const t of Object.values((await lake.catalog.stateOf(c)).tables)) locations.add(t.metadataLocation)
   }
   const seen = new Set<string>()
-  for (const location of locations) {
-    try {
-      const table = await loadTable(lake.store, location)
-      for (const snapshot of table.metadata.snapshots) {
-        for (const manifest of await snapshotManifests(table, snapshot)) {
-          const path = table.io.resolve(manifest.manifestPath)
-          if (seen.has(path)) continue
-          seen.add(path)
-          for (const e of await manifestEntries(table, manifest)) {
-            const key = lake.store.keyOf(table.io.resolve(e.dataFile.filePath))
-            if (key === undefined) continue
-            const info = await lake.store.head(key)
-            if (!info) out.push(`data file ${key} of ${location} is missing`)
-            else if (key.endsWith('.parquet')) {
-              const tail = await lake.store.get(key, { range: { offset: info.size - 4, length: 4 } })
-              if (new TextDecoder().decode(tail) !== 'PAR1')
-                out.push(`data file ${key} is not a whole Parquet file`)
-            }
-          }
-        }
-      }
-    } catch (e) {
-      out.push(`table ${location} cannot be read: ${(e as Error).message}`)
+  const checkFile = async (location: string, path: string): Promise<void> => {
+    const key = lake.store.keyOf(path)
+    if (key === undefined) return
+    const info = await lake.store.head(key)
+    if (!info) out.push(`data file ${key} of ${location} is missing`)
+    else if (key.endsWith('.parquet')) {
+      const tail = await lake.store.get(key, { range: { offset: info.size - 4, length: 4 } })
+      if (new TextDecoder().decode(tail) !== 'PAR1') out.push(`data file ${key} is not a whole Parquet file`)
     }
   }
+  // Tables are checked concurrently (a remote warehouse answers each request in milliseconds).
+  await Promise.all(
+    [...locations].map(async (location) => {
+      try {
+        const table = await loadTable(lake.store, location)
+        for (const snapshot of table.metadata.snapshots) {
+          for (const manifest of await snapshotManifests(table, snapshot)) {
+            const path = table.io.resolve(manifest.manifestPath)
+            if (seen.has(path)) continue
+            seen.add(path)
+            const entries = await manifestEntries(table, manifest)
+            await Promise.all(entries.map((e) => checkFile(location, table.io.resolve(e.dataFile.filePath))))
+          }
+        }
+      } catch (e) {
+        out.push(`table ${location} cannot be read: ${(e as Error).message}`)
+      }
+    }),
+  )
+  out.sort()
   for await (const info of lake.store.list('')) {
     if (info.key.includes('.tarn-tmp-')) out.push(`a torn temp file is visible: ${info.key}`)
   }
@@ -374,6 +495,8 @@ export interface OperationReport {
   /** Distinct fault points of the operation (I/O number × fault kind that acts differently there). */
   readonly candidates: number
   readonly points: readonly FaultPointResult[]
+  /** Figures of the environment (e.g. real connection cuts), if it has any. */
+  readonly notes?: string
 }
 
 /**
@@ -385,15 +508,13 @@ export async function simulateOperation(
   kind: OperationKind,
   seed: number,
   limit: number,
+  environment: SimEnvironmentFactory = localEnvironment(),
 ): Promise<OperationReport> {
   const scenario = SCENARIOS[kind]
-  const root = mkdtempSync(join(tmpdir(), `tarn-crash-${kind}-`))
+  const env = await environment(kind)
   const data = writeData(seed)
   try {
-    const template = join(root, 'template')
-    const setupLake = await Lake.init({
-      home: template,
-      env: {},
+    const setupLake = await env.initTemplate({
       author: 'setup',
       clock: fixedClock(SIM_EPOCH, 1000),
       random: seededRandom(seed + 1),
@@ -401,26 +522,32 @@ export async function simulateOperation(
     await scenario.setup(setupLake, data)
     const before = await refsOf(setupLake)
     await setupLake.close()
-    ageWarehouse(join(template, 'warehouse'))
+    await env.sealTemplate()
 
     const attempt = async (name: string, fault?: FaultPoint) => {
-      const home = join(root, name)
-      cpSync(template, home, { recursive: true, preserveTimestamps: true })
-      const injector = new FaultInjector(fault)
-      const lake = await openFaulty(home, seed, injector)
+      const injector = new FaultInjector(fault, env.onCrash ? { onCrash: env.onCrash } : {})
+      const copy = await env.openCopy(name, injector, {
+        author: 'sim',
+        clock: fixedClock(SIM_EPOCH + 86_400_000, 1000),
+        random: seededRandom(seed),
+      })
+      const lake = copy.lake
       const acks: Acks = { commits: [] }
       let failed = false
       injector.arm()
       try {
         await scenario.op(lake, data, acks)
-      } catch {
+      } catch (e) {
         failed = true
+        // TARN_CRASH_DEBUG=1 prints why each simulated operation failed.
+        if (process.env.TARN_CRASH_DEBUG) console.log(`[crash-sim] ${kind} ${name}:`, e)
       }
       const ios = injector.count
+      await copy.settled()
       await lake.close().catch(() => undefined)
       const hit = injector.hit ? `${injector.hit.target}.${injector.hit.op}:${injector.hit.kind}` : undefined
-      const checked = await checkInvariants(home, scenario, before, acks, hit)
-      rmSync(home, { recursive: true, force: true })
+      const checked = await checkInvariants(copy.reopen, scenario, before, acks, hit)
+      await copy.dispose()
       return { ios, failed, hit, acks, events: injector.events as readonly IoEvent[], ...checked }
     }
 
@@ -441,8 +568,9 @@ export async function simulateOperation(
         violations: sanity,
         known: [],
       })
-    const candidates = faultSchedule(seed, kind, clean.events, Number.POSITIVE_INFINITY).length
-    for (const fault of faultSchedule(seed, kind, clean.events, limit)) {
+    const options = { atomicStoreWrites: env.atomicStoreWrites }
+    const candidates = faultSchedule(seed, kind, clean.events, Number.POSITIVE_INFINITY, options).length
+    for (const fault of faultSchedule(seed, kind, clean.events, limit, options)) {
       const r = await attempt(`k${fault.at}-${fault.kind}`, fault)
       points.push({
         k: fault.at,
@@ -454,9 +582,10 @@ export async function simulateOperation(
         known: r.known,
       })
     }
-    return { kind, ios: clean.ios, candidates, points }
+    const notes = env.figures?.()
+    return { kind, ios: clean.ios, candidates, points, ...(notes ? { notes } : {}) }
   } finally {
-    rmSync(root, { recursive: true, force: true })
+    await env.close()
     rmSync(data, { recursive: true, force: true })
   }
 }

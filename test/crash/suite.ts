@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { type OperationKind, type OperationReport, simulateOperation } from './simulation.js'
+import {
+  type OperationKind,
+  type OperationReport,
+  type SimEnvironmentFactory,
+  simulateOperation,
+} from './simulation.js'
 
 /** Fault points per operation kind in `npm test` (a seeded sample when an operation has more). */
 export const DEFAULT_BUDGET: Readonly<Record<OperationKind, number>> = {
@@ -33,45 +38,74 @@ export function crashSeed(): number {
 }
 
 /**
+ * Options of {@link crashSuite} for another environment than the embedded one (SQLite catalog, local warehouse).
+ *
+ * @example
+ * ```ts
+ * const options: CrashSuiteOptions = { label: 'postgres+s3', budget: { commit: 40 }, environment: async () => env }
+ * ```
+ */
+export interface CrashSuiteOptions {
+  /** Printed after `[crash-sim]` on every line, e.g. `postgres+s3`. */
+  readonly label?: string
+  /** Fault points per operation kind (default {@link DEFAULT_BUDGET}; `TARN_CRASH_BUDGET` overrides both). */
+  readonly budget?: Partial<Record<OperationKind, number>>
+  /** Starts the environment before the tests (servers, proxies) and says how to stop it after them. */
+  readonly environment?: () => Promise<{ factory: SimEnvironmentFactory; close(): Promise<void> }>
+  /** When set, the suite is skipped (the reason is printed by whoever decided). */
+  readonly skip?: boolean
+}
+
+/**
  * Declares the crash-simulation tests of some operation kinds: each runs every scheduled fault point, reopens the
  * lake and asserts no invariant broke. Prints the seed first and the figures last.
  */
-export function crashSuite(title: string, file: string, kinds: readonly OperationKind[]): void {
+export function crashSuite(
+  title: string,
+  file: string,
+  kinds: readonly OperationKind[],
+  options: CrashSuiteOptions = {},
+): void {
   const seed = crashSeed()
   const budgetOverride = process.env.TARN_CRASH_BUDGET ? Number(process.env.TARN_CRASH_BUDGET) : undefined
   const reports: OperationReport[] = []
-  describe(title, () => {
-    beforeAll(() => {
-      console.log(`[crash-sim] TARN_SEED=${seed} (replay: TARN_SEED=${seed} npx vitest run ${file})`)
-    })
-    afterAll(() => {
+  const tag = options.label ? `[crash-sim] ${options.label}` : '[crash-sim]'
+  let started: { factory: SimEnvironmentFactory; close(): Promise<void> } | undefined
+  describe.skipIf(options.skip === true)(title, () => {
+    beforeAll(async () => {
+      console.log(`${tag} TARN_SEED=${seed} (replay: TARN_SEED=${seed} npx vitest run ${file})`)
+      started = await options.environment?.()
+    }, 60_000)
+    afterAll(async () => {
       const points = reports.reduce((n, r) => n + r.points.length, 0)
       const violations = reports.reduce(
         (n, r) => n + r.points.filter((p) => p.violations.length > 0).length,
         0,
       )
       console.log(
-        `[crash-sim] TARN_SEED=${seed} ${reports.map((r) => `${r.kind}=${r.points.length}/${r.candidates} (N=${r.ios})`).join(' ')} fault points=${points} violations=${violations}`,
+        `${tag} TARN_SEED=${seed} ${reports.map((r) => `${r.kind}=${r.points.length}/${r.candidates} (N=${r.ios})`).join(' ')} fault points=${points} violations=${violations}`,
       )
+      await started?.close()
     })
     for (const kind of kinds) {
       it(`${SENTENCES[kind]} leaves every head old or new, every referenced file whole, no acknowledged commit lost and no failed run visible`, async () => {
         const t0 = Date.now()
-        const report = await simulateOperation(kind, seed, budgetOverride ?? DEFAULT_BUDGET[kind])
+        const budget = budgetOverride ?? options.budget?.[kind] ?? DEFAULT_BUDGET[kind]
+        const report = await simulateOperation(kind, seed, budget, started?.factory)
         reports.push(report)
         const bad = report.points.filter((p) => p.violations.length > 0)
         const known = report.points.filter((p) => p.known.length > 0)
         console.log(
-          `[crash-sim] ${kind}: ${report.points.length} fault points of ${report.candidates} (N=${report.ios} I/Os), violations=${bad.length}, known product bugs hit=${known.length}, ${Date.now() - t0} ms`,
+          `${tag} ${kind}: ${report.points.length} fault points of ${report.candidates} (N=${report.ios} I/Os), violations=${bad.length}, known product bugs hit=${known.length}, ${Date.now() - t0} ms${report.notes ? `, ${report.notes}` : ''}`,
         )
         for (const p of known.slice(0, 20)) {
           console.log(
-            `[crash-sim] known bug: TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind} at ${p.hit}: ${p.known.join('; ')}`,
+            `${tag} known bug: TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind} at ${p.hit}: ${p.known.join('; ')}`,
           )
         }
         for (const p of bad) {
           console.log(
-            `[crash-sim] VIOLATION: TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind} at ${p.hit}: ${p.violations.join('; ')}`,
+            `${tag} VIOLATION: TARN_SEED=${seed} ${kind} k=${p.k} ${p.kind} at ${p.hit}: ${p.violations.join('; ')}`,
           )
         }
         expect(

@@ -163,16 +163,25 @@ export class PostgresBackend implements CatalogBackend {
     } catch (e) {
       throw this.#error(what, e)
     }
+    // A checked-out client has no 'error' listener of the pool: a connection dropped mid-transaction would be an
+    // uncaught exception that kills the process. The failing query reports the drop; this listener only absorbs it.
+    const absorb = (): void => undefined
+    client.on('error', absorb)
+    let broken: Error | undefined
     try {
       await client.query('BEGIN')
       const out = await fn(client)
       await client.query('COMMIT')
       return out
     } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      await client.query('ROLLBACK').catch((r: unknown) => {
+        broken = r instanceof Error ? r : new Error(String(r))
+      })
       throw this.#error(what, e)
     } finally {
-      client.release()
+      client.off('error', absorb)
+      // A client whose ROLLBACK failed lost its connection: the pool discards it instead of handing it out again.
+      client.release(broken)
     }
   }
 
