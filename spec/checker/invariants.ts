@@ -315,8 +315,9 @@ const revertRestoresEveryTable: Invariant = {
       const kept = (old.tables[table]?.files ?? []).filter((f) => !added.includes(f))
       if (
         appendOnly &&
-        v?.gen === old.tables[table]?.gen &&
-        tableKey(v) === tableKey({ gen: v?.gen ?? '', files: kept })
+        v !== undefined &&
+        v.gen !== old.tables[table]?.gen &&
+        tableKey(v) === tableKey({ gen: v.gen, files: kept })
       )
         continue
       return `${table} was touched by ${op.on}~${op.back} but is not restored`

@@ -197,8 +197,12 @@ function revertTable(
   if (sameTable(head, parent)) return { value: head }
   if (head !== undefined && mine !== undefined && onlyAppended(parent, mine) && head.gen === mine.gen) {
     const added = new Set(addedFiles(parent, mine))
-    if ([...added].every((f) => head.files.includes(f)))
-      return { value: { gen: head.gen, files: head.files.filter((f) => !added.has(f)) } }
+    if ([...added].every((f) => head.files.includes(f))) {
+      // Removing files is not an append: the result starts a new generation, so a later merge against a side that
+      // appended since conflicts instead of bringing the removed files back.
+      const files = head.files.filter((f) => !added.has(f))
+      return { value: { gen: `r${shortHash(`${head.gen}-${[...added].join(',')}`).slice(0, 6)}`, files } }
+    }
   }
   return undefined
 }
@@ -228,7 +232,7 @@ function revert(state: LakeState, op: Extract<Op, { kind: 'revert' }>, variant: 
     else tables[t] = r.value
   }
   if (conflicts.length > 0) return fail(state, 'REVERT_CONFLICT', conflicts)
-  if (undo.every((t) => sameTable(tables[t], head.tables[t]))) return done(state, 'nothing-to-revert')
+  if (undo.every((t) => sameTable(tables[t], head.tables[t]))) return fail(state, 'NOTHING_TO_COMMIT')
   const partial = op.table !== undefined && touched.length > 1
   const commit = makeCommit([head.id], tables, state.commits, partial ? { partial: true } : {})
   return done(
@@ -257,7 +261,8 @@ function runFinish(state: LakeState, run: Run, success: boolean, variant: Varian
   if (run.commits.length < run.plan.length) return fail(state, 'RUN_NOT_DONE')
   const succeeded: LakeState = { ...state, runs: updateRun(state, { ...run, status: 'succeeded' }) }
   if (!variant.runsOnBranch) return done(succeeded, 'run-succeeded')
-  if (unwritable(state, run.target)) return failRun('run-failed: target gone')
+  const gone = unwritable(state, run.target)
+  if (gone) return failRun(`run-failed: ${gone}`)
   const runHead = (state.branches.get(run.branch) as Branch).head
   const merged = mergeCommits(succeeded, runHead, run.target, variant, true)
   if (!merged.outcome.ok) return failRun(`run-failed: ${merged.outcome.code}`)
@@ -279,10 +284,10 @@ function runFinish(state: LakeState, run: Run, success: boolean, variant: Varian
 export function applyOp(state: LakeState, op: Op, variant: Variant = CORRECT): Step {
   switch (op.kind) {
     case 'createBranch': {
-      if (state.branches.has(op.name)) return fail(state, 'BRANCH_EXISTS')
-      if (state.tags.has(op.name)) return fail(state, 'TAG_EXISTS')
       const head = resolveRef(state, op.from)
       if (head === undefined) return fail(state, 'REF_NOT_FOUND')
+      if (state.branches.has(op.name)) return fail(state, 'BRANCH_EXISTS')
+      if (state.tags.has(op.name)) return fail(state, 'TAG_EXISTS')
       const sealed = variant.quarantineRunHistory && incompleteRuns(state, head).length > 0
       return done(
         { ...state, branches: withBranch(state, op.name, { head, sealed }) },
@@ -296,10 +301,10 @@ export function applyOp(state: LakeState, op: Op, variant: Variant = CORRECT): S
       return done({ ...state, branches: withBranch(state, op.name, undefined) }, 'deleted')
     }
     case 'tag': {
-      if (state.tags.has(op.name)) return fail(state, 'TAG_EXISTS')
-      if (state.branches.has(op.name)) return fail(state, 'BRANCH_EXISTS')
       const head = resolveRef(state, op.from)
       if (head === undefined) return fail(state, 'REF_NOT_FOUND')
+      if (state.tags.has(op.name)) return fail(state, 'TAG_EXISTS')
+      if (state.branches.has(op.name)) return fail(state, 'BRANCH_EXISTS')
       return done({ ...state, tags: new Map(state.tags).set(op.name, head) }, 'tag')
     }
     case 'write':

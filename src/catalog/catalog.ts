@@ -17,7 +17,7 @@ import { EMPTY_STATE, LakeStates } from './lake-state.js'
 import { assertIdentifier, assertRefName, parseTableKey } from './names.js'
 import { parseRefSpec } from './ref-spec.js'
 import type { LakeDiff, MergeConflict, MergeResult, ResolvedRef, RevertResult } from './results.js'
-import type { TableMerger } from './table-merger.js'
+import type { TableMerger, TableReverter } from './table-merger.js'
 import { Tree, type TreeDiffEntry } from './tree.js'
 import type { Change, Commit, LakeState, NamespaceState, RefInfo, RefKind, TableState } from './types.js'
 
@@ -54,6 +54,8 @@ export interface CatalogOptions {
   readonly author?: string
   /** Asked when both sides of a merge changed one table. */
   readonly tableMerger?: TableMerger
+  /** Asked when a table the reverted commit changed has changed again since. */
+  readonly tableReverter?: TableReverter
   /** How many times a commit or merge that lost a race is retried. */
   readonly maxAttempts?: number
 }
@@ -122,6 +124,7 @@ export class Catalog {
   readonly #clock: Clock
   readonly #author: string
   readonly #merger: TableMerger | undefined
+  readonly #reverter: TableReverter | undefined
   readonly #maxAttempts: number
   readonly #commits = new Map<string, Commit>()
 
@@ -131,6 +134,7 @@ export class Catalog {
     this.#clock = options.clock ?? systemClock
     this.#author = options.author ?? 'tarn'
     this.#merger = options.tableMerger
+    this.#reverter = options.tableReverter
     this.#maxAttempts = options.maxAttempts ?? 100
   }
 
@@ -265,7 +269,7 @@ export class Catalog {
   async deleteBranch(name: string): Promise<RefInfo> {
     const ref = await this.getBranch(name)
     if (name === DEFAULT_BRANCH) {
-      throw new TarnError('INVALID_ARGUMENT', `branch ${DEFAULT_BRANCH} cannot be deleted`, { branch: name })
+      throw new TarnError('BRANCH_PROTECTED', `branch ${DEFAULT_BRANCH} cannot be deleted`, { branch: name })
     }
     if (!(await this.backend.deleteRef(name, 'branch', this.#clock.now()))) {
       throw new TarnError('BRANCH_NOT_FOUND', `branch ${JSON.stringify(name)} does not exist`, {
@@ -289,7 +293,7 @@ export class Catalog {
     await this.getBranch(from)
     assertRefName(to, 'branch')
     if (from === DEFAULT_BRANCH) {
-      throw new TarnError('INVALID_ARGUMENT', `branch ${DEFAULT_BRANCH} cannot be renamed`, { branch: from })
+      throw new TarnError('BRANCH_PROTECTED', `branch ${DEFAULT_BRANCH} cannot be renamed`, { branch: from })
     }
     const outcome = await this.backend.renameRef(from, to, this.#clock.now())
     if (outcome === 'missing') {
@@ -879,12 +883,16 @@ export class Catalog {
   /**
    * Undoes a commit with a new commit on branch `on`: every table and namespace it changed goes back to its state
    * before it. With `table`, only that table is reverted (and a warning says the result is a state no run produced
-   * when the commit changed more). A key changed again since the commit is a `MERGE_CONFLICT`.
+   * when the commit changed more). A table changed again since the commit goes to the table reverter (the Iceberg
+   * one removes exactly the files an append-only commit added); what it cannot undo is a `REVERT_CONFLICT` naming the
+   * tables, and nothing changes. Keys already back at their old state are left alone; when all are,
+   * `NOTHING_TO_COMMIT`.
    */
   async revert(
     ref: string,
     options: { on: string; table?: string; message?: string; author?: string },
   ): Promise<RevertResult> {
+    await this.#writableBranch(options.on)
     const { commit } = await this.resolve(ref)
     if (commit.parents.length === 0) {
       throw new TarnError('INVALID_ARGUMENT', 'the first commit of a lake cannot be reverted', {
@@ -899,7 +907,7 @@ export class Catalog {
       diff = diff.filter((d) => d.key === k)
       if (diff.length === 0) {
         throw new TarnError(
-          'TABLE_NOT_FOUND',
+          'TABLE_NOT_CHANGED',
           `commit ${shortHash(commit.hash)} did not change table ${k.slice(2)}`,
           {
             commit: commit.hash,
@@ -920,17 +928,41 @@ export class Catalog {
       const branch = await this.#writableBranch(options.on)
       const head = await this.getCommit(branch.head)
       const changes: ChangeMap = new Map()
-      const conflicts: string[] = []
+      const conflicts: { name: string; reason: string }[] = []
       for (const d of diff) {
         const now = await this.#states.get(head, d.key)
-        if (!same(now, d.after)) conflicts.push(d.key.slice(2))
-        changes.set(d.key, d.before ?? null)
+        const name = d.key.slice(2)
+        if (same(now, d.after)) changes.set(d.key, d.before ?? null)
+        else if (same(now, d.before))
+          continue // already undone
+        else if (d.key.startsWith('t/') && now !== undefined && d.after !== undefined && this.#reverter) {
+          const outcome = await this.#reverter({
+            key: name,
+            before: d.before === undefined ? undefined : asTableState(d.before),
+            after: asTableState(d.after),
+            now: asTableState(now),
+          })
+          if (outcome.kind === 'reverted') changes.set(d.key, tableValue(outcome.state))
+          else conflicts.push({ name, reason: outcome.reason })
+        } else conflicts.push({ name, reason: `${name} changed again since` })
       }
       if (conflicts.length > 0) {
         throw new TarnError(
-          'MERGE_CONFLICT',
-          `cannot revert ${shortHash(commit.hash)} on ${options.on}: ${conflicts.join(', ')} changed again since`,
-          { commit: commit.hash, branch: options.on, tables: conflicts },
+          'REVERT_CONFLICT',
+          `cannot revert ${shortHash(commit.hash)} on ${options.on}: ${conflicts.map((c) => c.reason).join('; ')}`,
+          {
+            commit: commit.hash,
+            branch: options.on,
+            tables: conflicts.map((c) => c.name),
+            conflicts,
+          },
+        )
+      }
+      if (changes.size === 0) {
+        throw new TarnError(
+          'NOTHING_TO_COMMIT',
+          `commit ${shortHash(commit.hash)} is already undone on ${options.on}`,
+          { commit: commit.hash, branch: options.on },
         )
       }
       const result = await this.#advance(
@@ -948,10 +980,7 @@ export class Catalog {
         `revert ${shortHash(commit.hash)}`,
       )
       if (result !== 'moved') {
-        const s = summarize(
-          diff.map((d) => d.key),
-          [],
-        )
+        const s = summarize([...changes.keys()], [])
         return {
           commit: result,
           reverted: commit.hash,

@@ -13,6 +13,13 @@ export { makeCommit, shortHash } from './commit.js'
 export { assertIdentifier, assertRefName, parseTableKey, refNameProblem, type TableKey } from './names.js'
 export { parseRefSpec, type RefSpec } from './ref-spec.js'
 export type { LakeDiff, MergeConflict, MergeResult, ResolvedRef, RevertResult } from './results.js'
-export type { TableMergeOutcome, TableMergeRequest, TableMerger } from './table-merger.js'
+export type {
+  TableMergeOutcome,
+  TableMergeRequest,
+  TableMerger,
+  TableReverter,
+  TableRevertOutcome,
+  TableRevertRequest,
+} from './table-merger.js'
 export { Tree, type TreeDiffEntry } from './tree.js'
 export type * from './types.js'

@@ -41,3 +41,47 @@ export type TableMergeOutcome =
  * ```
  */
 export type TableMerger = (request: TableMergeRequest) => Promise<TableMergeOutcome>
+
+/**
+ * What the catalog asks when a commit being reverted changed a table that changed again since: the table before and
+ * after that commit, and now on the branch the revert is made on.
+ *
+ * @example
+ * ```ts
+ * const req: TableRevertRequest = { key: 'tarn.orders', before, after, now }
+ * ```
+ */
+export interface TableRevertRequest {
+  /** `namespace.table` */
+  readonly key: string
+  /** The table before the commit, if it existed. */
+  readonly before: TableState | undefined
+  /** The table as the commit left it. */
+  readonly after: TableState
+  /** The table on the branch now. */
+  readonly now: TableState
+}
+
+/**
+ * A table-revert answer: the table with only that commit's change undone, or why that is impossible.
+ *
+ * @example
+ * ```ts
+ * const no: TableRevertOutcome = { kind: 'conflict', reason: 'overwritten since' }
+ * ```
+ */
+export type TableRevertOutcome =
+  | { readonly kind: 'reverted'; readonly state: TableState }
+  | { readonly kind: 'conflict'; readonly reason: string }
+
+/**
+ * The hook for content-aware reverts: called when a table the reverted commit changed has changed again since. The
+ * Iceberg layer provides one that removes exactly the files an append-only commit added; without a reverter every
+ * such table is a conflict.
+ *
+ * @example
+ * ```ts
+ * const never: TableReverter = async () => ({ kind: 'conflict', reason: 'changed again since' })
+ * ```
+ */
+export type TableReverter = (request: TableRevertRequest) => Promise<TableRevertOutcome>

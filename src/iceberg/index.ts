@@ -43,13 +43,19 @@ export {
   writeManifest,
   writeManifestList,
 } from './manifest-io.js'
+export { type AppendOnlyChange, appendOnlyChange } from './merge/append-lineage.js'
 export {
   appendOnlyTableMerger,
-  snapshotsSince,
   type TableMergeArgs,
   type TableMergeOutcome,
   type TableMerger,
 } from './merge/append-only-merger.js'
+export {
+  appendOnlyTableReverter,
+  type TableRevertArgs,
+  type TableReverter,
+  type TableRevertOutcome,
+} from './merge/append-only-reverter.js'
 export { parquetColumnName } from './parquet-names.js'
 export {
   type PartitionField,

@@ -20,6 +20,7 @@ import {
   streamLake,
 } from '../engine/index.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
+import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
 import { registerTable } from '../iceberg/register-table.js'
 import { planScan } from '../iceberg/scan-planner.js'
 import type { NestedField } from '../iceberg/schema.js'
@@ -28,7 +29,7 @@ import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
 import { withConnection } from '../iceberg/table-reader.js'
 import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
-import { appendRows, createTable } from '../iceberg/writer/table-writer.js'
+import { appendRows, createTable, overwriteRows } from '../iceberg/writer/table-writer.js'
 import {
   getJob,
   getJobLog,
@@ -255,6 +256,7 @@ export class Lake {
       clock,
       author,
       tableMerger: options.tableMerger ?? appendOnlyTableMerger(store, { clock, random }),
+      tableReverter: appendOnlyTableReverter(store, { clock, random }),
     })
     try {
       if (create) await catalog.init()
@@ -632,12 +634,19 @@ export class Lake {
   }
 
   /**
-   * Appends files to a table on a branch as one commit. A file imported before (same location, size and time) is
-   * refused unless `force`; a file whose columns or values do not fit the table is refused naming file and column.
+   * Appends files to a table on a branch as one commit; with `replace`, the files' rows replace the table's rows (an
+   * Iceberg overwrite: same table, history kept). A file imported before (same location, size and time) is refused
+   * unless `force` or `replace`; a file whose columns or values do not fit the table is refused naming file and column.
    */
   async importTable(
     table: string,
-    options: { from: string | readonly string[]; branch?: string; force?: boolean; cwd?: string },
+    options: {
+      from: string | readonly string[]
+      branch?: string
+      force?: boolean
+      replace?: boolean
+      cwd?: string
+    },
   ): Promise<TableWriteResult> {
     const key = parseTableKey(table)
     const branch = options.branch ?? this.activeBranch()
@@ -646,7 +655,7 @@ export class Lake {
     const { loaded } = await this.loadTable(key.key, { ref: `@${head.hash}` })
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
-      if (!options.force) {
+      if (!options.force && !options.replace) {
         const seen = new Set(
           loaded.metadata.snapshots.flatMap((sn) =>
             (sn.summary['tarn.import-fingerprints'] ?? '').split(',').filter(Boolean),
@@ -662,7 +671,8 @@ export class Lake {
         }
       }
       await validateSources(conn, files, currentSchema(loaded.metadata))
-      const result = await appendRows(loaded, sourcesQuery(files), this.#deps(), {
+      const write = options.replace ? overwriteRows : appendRows
+      const result = await write(loaded, sourcesQuery(files), this.#deps(), {
         connection: conn,
         summary: { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') },
       })
@@ -671,9 +681,9 @@ export class Lake {
         key.key,
         result,
         head.hash,
-        `Import ${files.length} file(s) into ${key.key}`,
+        `${options.replace ? 'Replace rows of' : 'Import'} ${files.length} file(s) into ${key.key}`,
         {
-          'tarn.operation': 'import',
+          'tarn.operation': options.replace ? 'import-replace' : 'import',
           'tarn.table': key.key,
         },
         files,

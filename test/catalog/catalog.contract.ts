@@ -69,7 +69,7 @@ export function describeCatalogContract(
       }
       expect(await codeOf(catalog.getBranch('nope'))).toBe('BRANCH_NOT_FOUND')
       expect(await codeOf(catalog.deleteBranch('nope'))).toBe('BRANCH_NOT_FOUND')
-      expect(await codeOf(catalog.deleteBranch('main'))).toBe('INVALID_ARGUMENT')
+      expect(await codeOf(catalog.deleteBranch('main'))).toBe('BRANCH_PROTECTED')
       expect(await codeOf(catalog.createBranch('x', { from: 'nope' }))).toBe('REF_NOT_FOUND')
     })
 
@@ -369,7 +369,7 @@ export function describeCatalogContract(
       expect(r.warning).toMatch(/no run produced/)
       expect(Object.keys((await catalog.state('main')).tables)).toEqual(['tarn.b'])
       await put('main', 'b', 2)
-      expect(await codeOf(catalog.revert(run.hash, { on: 'main' }))).toBe('MERGE_CONFLICT')
+      expect(await codeOf(catalog.revert(run.hash, { on: 'main' }))).toBe('REVERT_CONFLICT')
     })
 
     it('seals a branch: readable, but no writes and no merges, by anyone', async () => {

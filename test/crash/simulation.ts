@@ -1,13 +1,4 @@
-import {
-  cpSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  utimesSync,
-  writeFileSync,
-} from 'node:fs'
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isAncestor, walkHistory } from '../../src/catalog/ancestry.js'
@@ -60,31 +51,6 @@ const PROJECT = {
   'by_k.sql': '-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM t GROUP BY k\n',
   'big.sql': '-- tarn: materialize=APPEND\nSELECT id, v FROM t WHERE v > 500\n',
   'joined.sql': '-- tarn: materialize=REPLACE\nSELECT b.k, b.n, t2.v FROM by_k b JOIN t2 ON t2.k = b.k\n',
-}
-
-/**
- * The project of a run on a remote (S3) warehouse: the same three models, reading their inputs from inline rows
- * instead of lake tables. Known product bug: `runPipeline` loads input tables without `localPathOf`
- * (src/pipeline/run/run-pipeline.ts), so a model that reads a lake table on an S3 warehouse fails with "No local path
- * for s3://...". Writing, landing and sealing — what the simulation faults — are the same.
- */
-function remoteProject(t: string, t2: string): Record<string, string> {
-  return {
-    'tarn_project.yml': PROJECT['tarn_project.yml'],
-    'by_k.sql': `-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM ${t} GROUP BY k\n`,
-    'big.sql': `-- tarn: materialize=APPEND\nSELECT id, v FROM ${t} WHERE v > 500\n`,
-    'joined.sql': `-- tarn: materialize=REPLACE\nSELECT b.k, b.n, t2.v FROM by_k b JOIN ${t2} ON t2.k = b.k\n`,
-  }
-}
-
-/** Inline rows `(VALUES ...) AS alias(id, k, v)` of a CSV text `id,k,v`. */
-function inlineRows(text: string, alias: string): string {
-  const rows = text
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => `(${line})`)
-  return `(VALUES ${rows.join(', ')}) AS ${alias}(id, k, v)`
 }
 
 async function baseTables(lake: Lake, data: string): Promise<void> {
@@ -214,9 +180,7 @@ const SCENARIOS: Record<OperationKind, Scenario> = {
 
 async function simRun(lake: Lake, data: string, acks: Acks): Promise<void> {
   acks.run = { target: 'main', status: 'failed' }
-  // On a remote warehouse the models read inline rows (see remoteProject).
-  const project = lake.config.warehouse.startsWith('file:') ? 'project' : 'project-remote'
-  const { job } = await runPipeline(lake, { dir: join(data, project), branch: 'main' })
+  const { job } = await runPipeline(lake, { dir: join(data, 'project'), branch: 'main' })
   acks.run = {
     target: 'main',
     status: 'succeeded',
@@ -234,11 +198,6 @@ function writeData(seed: number): string {
   }
   mkdirSync(join(data, 'project'))
   for (const [path, text] of Object.entries(PROJECT)) writeFileSync(join(data, 'project', path), text)
-  mkdirSync(join(data, 'project-remote'))
-  const rows = (name: string, alias: string): string =>
-    inlineRows(readFileSync(join(data, `${name}.csv`), 'utf8'), alias)
-  for (const [path, text] of Object.entries(remoteProject(rows('f1', 't'), rows('f2', 't2'))))
-    writeFileSync(join(data, 'project-remote', path), text)
   return data
 }
 

@@ -80,7 +80,7 @@ export class ReferenceModel {
 
   deleteBranch(name: string): Outcome {
     if (!this.branches.has(name)) return this.tags.has(name) ? fail('NOT_A_BRANCH') : fail('BRANCH_NOT_FOUND')
-    if (name === 'main') return fail('INVALID_ARGUMENT')
+    if (name === 'main') return fail('BRANCH_PROTECTED')
     this.branches.delete(name)
     this.sealed.delete(name)
     return ok()
@@ -154,6 +154,8 @@ export class ReferenceModel {
 
   /** Reverts the head commit of `of` onto branch `on`. */
   revertHead(of: string, on: string): Outcome {
+    const bad = this.#writable(on)
+    if (bad) return bad
     const c = this.resolve(of)
     if (!c) return fail('REF_NOT_FOUND')
     if (c.parents.length === 0) return fail('INVALID_ARGUMENT')
@@ -162,12 +164,13 @@ export class ReferenceModel {
       (t) => parent.tables.get(t) !== c.tables.get(t),
     )
     if (changed.length === 0) return fail('NOTHING_TO_COMMIT')
-    const bad = this.#writable(on)
-    if (bad) return bad
     const head = this.head(on) as ModelCommit
-    if (changed.some((t) => head.tables.get(t) !== c.tables.get(t))) return fail('MERGE_CONFLICT')
+    const undone = (t: string): boolean => head.tables.get(t) === parent.tables.get(t)
+    if (changed.some((t) => head.tables.get(t) !== c.tables.get(t) && !undone(t)))
+      return fail('REVERT_CONFLICT')
+    if (changed.every(undone)) return fail('NOTHING_TO_COMMIT')
     const tables = new Map(head.tables)
-    for (const t of changed) {
+    for (const t of changed.filter((x) => !undone(x))) {
       const before = parent.tables.get(t)
       if (before === undefined) tables.delete(t)
       else tables.set(t, before)

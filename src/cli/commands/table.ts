@@ -116,29 +116,36 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     )
 
   t.command('import')
-    .description('append files to a table (one commit)')
+    .description('append files to a table, or replace its rows with them (one commit)')
     .argument('<table>')
     .requiredOption('--from <glob|uri>', 'files to load (repeatable)', collect)
     .option('--force', 'import files even if they were imported before')
+    .option('--replace', "replace the table's rows with the files' rows (keeps the table and its history)")
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { from: string[]; force?: boolean; branch?: string }) => {
-      const lake = await ctx.lake()
-      ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
-      const r = await lake.importTable(name, {
-        from: o.from,
-        cwd: ctx.io.cwd,
-        ...(o.force ? { force: true } : {}),
-        ...(o.branch ? { branch: o.branch } : {}),
-      })
-      emit(
-        ctx.io,
-        o,
-        writeJson(r),
-        () =>
-          `Imported ${r.addedRecords} rows from ${r.files.length} file(s) into ${r.table} on ${r.branch} (${shortHash(r.commit.hash)})`,
-      )
-    })
+    .action(
+      async (
+        name: string,
+        o: OutputOptions & { from: string[]; force?: boolean; replace?: boolean; branch?: string },
+      ) => {
+        const lake = await ctx.lake()
+        ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
+        const r = await lake.importTable(name, {
+          from: o.from,
+          cwd: ctx.io.cwd,
+          ...(o.force ? { force: true } : {}),
+          ...(o.replace ? { replace: true } : {}),
+          ...(o.branch ? { branch: o.branch } : {}),
+        })
+        emit(
+          ctx.io,
+          o,
+          writeJson(r),
+          () =>
+            `${o.replace ? 'Replaced the rows of' : 'Imported'} ${r.addedRecords} rows from ${r.files.length} file(s) ${o.replace ? 'in' : 'into'} ${r.table} on ${r.branch} (${shortHash(r.commit.hash)})`,
+        )
+      },
+    )
 
   t.command('create-external')
     .description('register an existing Iceberg table by its metadata file (zero-copy)')

@@ -18,6 +18,7 @@ import {
 } from '../../iceberg/index.js'
 import type { PartitionFieldDef } from '../project.js'
 import type { Materialization } from '../sdk.js'
+import { runLocalPathOf } from './local-path.js'
 import type { RunLake } from './run-lake.js'
 
 /**
@@ -95,7 +96,9 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
       rows = `SELECT * FROM (${source}) AS s WHERE coalesce((${input.overwriteFilter}), false)`
     }
     if (existing && input.mode === 'REPLACE') {
-      const loaded = await loadTable(lake.store, existing.metadataLocation)
+      const loaded = await loadTable(lake.store, existing.metadataLocation, {
+        localPathOf: runLocalPathOf(lake),
+      })
       if (await sameShape(conn, loaded, rows, input.partitionedBy)) {
         return overwriteRows(loaded, rows, deps, {
           connection: conn,
@@ -117,7 +120,9 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
         deps,
       )
     }
-    const loaded = await loadTable(lake.store, existing.metadataLocation)
+    const loaded = await loadTable(lake.store, existing.metadataLocation, {
+      localPathOf: runLocalPathOf(lake),
+    })
     const fields = currentSchema(loaded.metadata).fields
     const have = new Set(outCols.map((c) => c.toLowerCase()))
     const extra = outCols.filter((c) => !fields.some((f) => f.name.toLowerCase() === c.toLowerCase()))

@@ -19,6 +19,7 @@ import type { ParameterValue } from '../project.js'
 import { readProjectFiles } from './code-files.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
 import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
+import { runLocalPathOf } from './local-path.js'
 import { materializeModel } from './materialize.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
@@ -298,7 +299,7 @@ async function planAt(lake: RunLake, options: RunPipelineOptions, commit: Commit
       for (const key of tables) {
         const t = await lake.catalog.getTable(commit, key)
         if (!t) continue
-        const loaded = await loadTable(lake.store, t.metadataLocation)
+        const loaded = await loadTable(lake.store, t.metadataLocation, { localPathOf: runLocalPathOf(lake) })
         const m = loaded.metadata
         const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])
         const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
@@ -349,10 +350,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     return p
   }
   let commitChain: Promise<unknown> = Promise.resolve()
-  const update = (id: string, patch: Partial<NodeRecord>): void => {
+  const update = async (id: string, patch: Partial<NodeRecord>): Promise<void> => {
     x.job.nodes = x.job.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n))
     const n = x.job.nodes.find((m) => m.id === id)
-    if (n) x.observer?.node?.({ ...n })
+    if (n) await x.observer?.node?.({ ...n })
   }
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
@@ -429,7 +430,9 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         throw new TarnError('TABLE_NOT_FOUND', `table ${s.name} does not exist at the data commit`, {
           table: s.name,
         })
-      const loaded = await loadTable(lake.store, state.metadataLocation)
+      const loaded = await loadTable(lake.store, state.metadataLocation, {
+        localPathOf: runLocalPathOf(lake),
+      })
       const scan = await planScan(loaded)
       scanSqls.set(s.name, await scanSql(loaded, scan, conn))
       return scan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0)
@@ -506,12 +509,12 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         level.map(async (id) => {
           const s = steps.get(id) as PlanStep
           const started = lake.clock.now()
-          update(id, { status: 'running', startedAt: started })
           try {
+            await update(id, { status: 'running', startedAt: started })
             const rows = await runStep(s)
-            update(id, { status: 'done', rows, finishedAt: lake.clock.now() })
+            await update(id, { status: 'done', rows, finishedAt: lake.clock.now() })
           } catch (e) {
-            update(id, {
+            await update(id, {
               status: 'failed',
               finishedAt: lake.clock.now(),
               error: e instanceof Error ? e.message : String(e),

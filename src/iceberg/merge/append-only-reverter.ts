@@ -1,0 +1,97 @@
+import type { ObjectStore } from '../../storage/object-store.js'
+import type { ResolvedEntry } from '../manifest.js'
+import { liveEntries } from '../scan-planner.js'
+import { type LoadedTable, loadTable } from '../table-loader.js'
+import { commitSnapshot, type IcebergTableState, type WriterDeps } from '../writer/snapshot-producer.js'
+import { appendOnlyChange } from './append-lineage.js'
+
+/**
+ * What the catalog passes to a table revert hook: the table before and after the commit being reverted, and now
+ * (on the branch the revert is made on), which differs from `after` — the table changed again since the commit.
+ *
+ * @example
+ * ```ts
+ * const args: TableRevertArgs = { key: 'tarn.orders', before, after, now }
+ * ```
+ */
+export interface TableRevertArgs {
+  readonly key: string
+  readonly before: IcebergTableState | undefined
+  readonly after: IcebergTableState
+  readonly now: IcebergTableState
+}
+
+/**
+ * The outcome of a table revert: the reverted state, or why the commit cannot be undone on this table.
+ *
+ * @example
+ * ```ts
+ * if (outcome.kind === 'conflict') console.log(outcome.reason)
+ * ```
+ */
+export type TableRevertOutcome =
+  | { readonly kind: 'reverted'; readonly state: IcebergTableState }
+  | { readonly kind: 'conflict'; readonly reason: string }
+
+/**
+ * A content-aware table revert hook.
+ *
+ * @example
+ * ```ts
+ * const revert: TableReverter = appendOnlyTableReverter(store, deps)
+ * ```
+ */
+export type TableReverter = (args: TableRevertArgs) => Promise<TableRevertOutcome>
+
+/**
+ * Undoes a commit that only appended data files to a table which has only grown since: a new snapshot (operation
+ * `delete`) on the current table removes exactly the files that commit added, keeping every later append. No data is
+ * copied. Anything else (the commit or a later change overwrote, deleted or evolved the table) is a conflict.
+ *
+ * @example
+ * ```ts
+ * const revert = appendOnlyTableReverter(store, { clock: systemClock, random: systemRandom })
+ * const outcome = await revert({ key: 'tarn.orders', before, after, now })
+ * ```
+ */
+export function appendOnlyTableReverter(
+  store: ObjectStore,
+  deps: WriterDeps & { readonly localPathOf?: (uri: string) => Promise<string> },
+): TableReverter {
+  const conflict = (reason: string): TableRevertOutcome => ({ kind: 'conflict', reason })
+  const load = (loc: string): Promise<LoadedTable> =>
+    loadTable(store, loc, deps.localPathOf ? { localPathOf: deps.localPathOf } : {})
+  return async ({ key, before, after, now }) => {
+    if (before === undefined) return conflict(`${key}: the commit created the table, which changed since`)
+    const [b, a, n] = await Promise.all([
+      load(before.metadataLocation),
+      load(after.metadataLocation),
+      load(now.metadataLocation),
+    ])
+    const made = await appendOnlyChange(b, a)
+    if (!made.appendOnly) return conflict(`${key}: the commit made ${made.reason}`)
+    const since = await appendOnlyChange(a, n)
+    if (!since.appendOnly) return conflict(`${key}: a later change made ${since.reason}`)
+    const added = new Set(made.added.map((e) => e.dataFile.filePath))
+    if (added.size === 0) return { kind: 'reverted', state: now }
+    const live = await liveOf(n)
+    const removed = live.filter((e) => added.has(e.dataFile.filePath))
+    const result = await commitSnapshot(
+      n,
+      {
+        operation: 'delete',
+        added: [],
+        removed,
+        summary: { 'tarn.reverted-snapshot': a.metadata['current-snapshot-id']?.toString() ?? '' },
+      },
+      deps,
+    )
+    return { kind: 'reverted', state: result.state }
+  }
+}
+
+function liveOf(table: LoadedTable): Promise<ResolvedEntry[]> {
+  const id = table.metadata['current-snapshot-id']
+  const snap = table.metadata.snapshots.find((s) => s['snapshot-id'] === id)
+  return snap ? liveEntries(table, snap) : Promise.resolve([])
+}
