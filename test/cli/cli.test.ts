@@ -184,11 +184,25 @@ describe('the tarn command line', () => {
       partitionSpec: [{ sourceColumn: 'region' }],
     })
     expect(got.snapshots).toHaveLength(2)
+    const replaced = await inProcess(
+      home,
+      'table',
+      'import',
+      'sales',
+      '--from',
+      join(home, 'b.csv'),
+      '--replace',
+    )
+    expect(replaced.code).toBe(0)
+    expect(replaced.stdout).toMatch(/Replaced the rows of tarn\.sales on main with 1 rows/)
+    const after = JSON.parse((await inProcess(home, 'table', 'get', 'sales', '--json')).stdout)
+    expect(after).toMatchObject({ recordCount: 1 })
+    expect(after.snapshots).toHaveLength(3)
     const ls = JSON.parse((await inProcess(home, 'table', 'ls', '--json')).stdout)
     expect(ls.tables.map((t: { table: string }) => t.table)).toEqual(['tarn.sales'])
     expect((await inProcess(home, 'table', 'rm', 'sales')).code).toBe(0)
     expect((await inProcess(home, 'table', 'get', 'sales')).code).toBe(3)
-    expect((await inProcess(home, 'table', 'get', 'sales', '-r', 'main~1', '--json')).code).toBe(0)
+    expect((await inProcess(home, 'table', 'get', 'sales', '-r', 'main~2', '--json')).code).toBe(0)
   })
 
   it('runs a SQL pipeline on the active branch and previews the head and tail of what it wrote', async () => {

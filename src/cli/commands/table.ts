@@ -137,12 +137,10 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           ...(o.replace ? { replace: true } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
         })
-        emit(
-          ctx.io,
-          o,
-          writeJson(r),
-          () =>
-            `${o.replace ? 'Replaced the rows of' : 'Imported'} ${r.addedRecords} rows from ${r.files.length} file(s) ${o.replace ? 'in' : 'into'} ${r.table} on ${r.branch} (${shortHash(r.commit.hash)})`,
+        emit(ctx.io, o, writeJson(r), () =>
+          o.replace
+            ? `Replaced the rows of ${r.table} on ${r.branch} with ${r.addedRecords} rows from ${r.files.length} file(s) (${shortHash(r.commit.hash)})`
+            : `Imported ${r.addedRecords} rows from ${r.files.length} file(s) into ${r.table} on ${r.branch} (${shortHash(r.commit.hash)})`,
         )
       },
     )
