@@ -95,6 +95,7 @@ describe('tarn run, tarn job and tarn rerun', () => {
     expect(redo.summary.tables).toEqual(doc.summary.tables)
     const missing = await tarn(home, 'job', 'get', 'job-000000000000')
     expect(missing.exit).toBe(3)
+    expect(missing.error?.code).toBe('JOB_NOT_FOUND')
   })
 
   it('a failed expectation exits 5 and names the job and its sealed run branch', async () => {

@@ -72,7 +72,7 @@ export async function putJob(store: ObjectStore, job: JobRecord): Promise<void> 
 }
 
 /**
- * Reads a job record; `JOB_NOT_FOUND`-like `OBJECT_NOT_FOUND` when there is none.
+ * Reads a job record; `JOB_NOT_FOUND` when there is none (or the id is not a job id).
  *
  * @example
  * ```ts
@@ -82,7 +82,7 @@ export async function putJob(store: ObjectStore, job: JobRecord): Promise<void> 
 export async function getJob(store: ObjectStore, id: string): Promise<JobRecord> {
   const key = `${TARN_PREFIX}/jobs/${id}.json`
   if (!/^[\w.-]+$/.test(id) || !(await store.head(key)))
-    throw new TarnError('OBJECT_NOT_FOUND', `job ${id} not found`, { job: id })
+    throw new TarnError('JOB_NOT_FOUND', `job ${id} not found; \`tarn job ls\` lists the jobs`, { job: id })
   return JSON.parse(dec.decode(await store.get(key))) as JobRecord
 }
 
