@@ -892,7 +892,7 @@ export class Catalog {
     ref: string,
     options: { on: string; table?: string; message?: string; author?: string },
   ): Promise<RevertResult> {
-    await this.#writableBranch(options.on)
+    let branch = await this.#writableBranch(options.on)
     const { commit } = await this.resolve(ref)
     if (commit.parents.length === 0) {
       throw new TarnError('INVALID_ARGUMENT', 'the first commit of a lake cannot be reverted', {
@@ -925,7 +925,7 @@ export class Catalog {
       })
     }
     for (let attempt = 1; ; attempt++) {
-      const branch = await this.#writableBranch(options.on)
+      if (attempt > 1) branch = await this.#writableBranch(options.on)
       const head = await this.getCommit(branch.head)
       const changes: ChangeMap = new Map()
       const conflicts: { name: string; reason: string }[] = []

@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Catalog, openCatalogBackend } from '../../src/index.js'
-import { ensureBuilt, ROOT } from '../helpers/build.js'
+import { ensureBuilt } from '../helpers/build.js'
+import { jsonLinesOf } from '../helpers/json-lines-child.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 
 const WRITERS = 8
@@ -19,34 +19,7 @@ interface Line {
 }
 
 function writer(url: string, id: number, mode: string): Promise<Line[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [
-      join(ROOT, 'test/fixtures/concurrent-writer.mjs'),
-      url,
-      String(id),
-      String(COMMITS),
-      mode,
-    ])
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => {
-      out += d
-    })
-    child.stderr.on('data', (d) => {
-      err += d
-    })
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`writer ${id} exited ${code}: ${err}`))
-      else
-        resolve(
-          out
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Line),
-        )
-    })
-  })
+  return jsonLinesOf<Line>('test/fixtures/concurrent-writer.mjs', [url, String(id), String(COMMITS), mode])
 }
 
 async function runWriters(url: string, mode: string): Promise<{ lines: Line[]; catalog: Catalog }> {
@@ -113,35 +86,11 @@ describe.each(backends)('random concurrent commits and merges on %s', (_name, ur
     for (const b of ['b1', 'b2', 'b3']) await catalog.createBranch(b, { from: 'main' })
     const seed = Number(process.env.TARN_SEED ?? 7)
     console.log(`[concurrency] TARN_SEED=${seed}`)
-    const run = (id: number): Promise<{ op: string; branch?: string; hash?: string; source?: string }[]> =>
-      new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [
-          join(ROOT, 'test/fixtures/random-writer.mjs'),
-          catalogUrl,
-          String(id),
-          '30',
-          String(seed * 100 + id),
-        ])
-        let out = ''
-        let err = ''
-        child.stdout.on('data', (d) => {
-          out += d
-        })
-        child.stderr.on('data', (d) => {
-          err += d
-        })
-        child.on('exit', (code) =>
-          code === 0
-            ? resolve(
-                out
-                  .trim()
-                  .split('\n')
-                  .filter(Boolean)
-                  .map((l) => JSON.parse(l)),
-              )
-            : reject(new Error(err)),
-        )
-      })
+    const run = (id: number) =>
+      jsonLinesOf<{ op: string; branch?: string; hash?: string; source?: string }>(
+        'test/fixtures/random-writer.mjs',
+        [catalogUrl, String(id), '30', String(seed * 100 + id)],
+      )
     try {
       const lines = (await Promise.all(Array.from({ length: 6 }, (_, i) => run(i)))).flat()
       const acked = lines.filter((l) => l.op === 'commit' || l.op === 'merge')

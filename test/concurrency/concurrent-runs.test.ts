@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,7 +6,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { Commit } from '../../src/catalog/types.js'
 import { planScan } from '../../src/iceberg/scan-planner.js'
 import { Lake } from '../../src/lake/lake.js'
-import { ensureBuilt, ROOT } from '../helpers/build.js'
+import { ensureBuilt } from '../helpers/build.js'
+import { jsonLinesOf } from '../helpers/json-lines-child.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 
 const WORKERS = 5
@@ -77,28 +77,7 @@ function writeProjects(dir: string): Record<string, string> {
 }
 
 function worker(args: string[]): Promise<Line[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'test/fixtures/random-lake-worker.mjs'), ...args])
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => {
-      out += d
-    })
-    child.stderr.on('data', (d) => {
-      err += d
-    })
-    child.on('exit', (code) => {
-      if (code !== 0) reject(new Error(`worker ${args[5]} exited ${code}: ${err}\n${out}`))
-      else
-        resolve(
-          out
-            .trim()
-            .split('\n')
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as Line),
-        )
-    })
-  })
+  return jsonLinesOf<Line>('test/fixtures/random-lake-worker.mjs', args)
 }
 
 /** Every commit reachable from a branch head (all parents). */

@@ -185,7 +185,6 @@ class GatedRun {
     const arrive = (where: string): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         this.#gate = { resolve, reject }
-        if (process.env.TARN_TRACE) console.log(`[lake-model] ${this.jobId} at ${where}`)
         this.#signal(where)
       })
     this.done = lake.run({
@@ -196,7 +195,6 @@ class GatedRun {
           this.jobId = job.id
         },
         node: (n) => {
-          if (process.env.TARN_TRACE) console.log(`[lake-model] ${this.jobId} ${n.id} ${n.status}`)
           if (n.kind !== 'materialize') return
           if (n.status === 'running') return arrive('write')
           if (n.status === 'done' && ++this.#written === steps) return arrive('finish')
@@ -235,14 +233,12 @@ class GatedRun {
 
   release(): void {
     const g = this.#gate
-    if (process.env.TARN_TRACE) console.log(`[lake-model] release ${this.jobId} gate=${g !== undefined}`)
     this.#gate = undefined
     g?.resolve()
   }
 
   stop(): void {
     const g = this.#gate
-    if (process.env.TARN_TRACE) console.log(`[lake-model] stop ${this.jobId} gate=${g !== undefined}`)
     this.#gate = undefined
     g?.reject(new Error('the run was stopped here by the model-based test'))
   }
@@ -469,10 +465,6 @@ function withinAMinute<T>(p: Promise<T>, trail: readonly string[]): Promise<T> {
   return Promise.race([p, stuck]).finally(() => clearTimeout(timer))
 }
 
-function describeAction(a: Action): string {
-  return JSON.stringify(a)
-}
-
 const seed = process.env.TARN_SEED ? Number(process.env.TARN_SEED) : undefined
 const pg = await postgresUrl()
 
@@ -528,22 +520,19 @@ function property(
               { k: 'branch', name: 'feat', from: { branch: 'main' } },
             ]
             for (const a of [...prefix, ...actions]) {
-              trail.push(describeAction(a))
-              if (process.env.TARN_TRACE) console.log(`[lake-model] ${describeAction(a)}`)
+              trail.push(JSON.stringify(a))
+              if (process.env.TARN_TRACE) console.log(`[lake-model] ${trail.at(-1)}`)
               const r = await withinAMinute(session.apply(a), trail)
               if (r === undefined) continue
               const [exp, got] = r
               expect(got, trail.join('\n')).toEqual(exp)
-              if (process.env.TARN_TRACE) console.log('[lake-model] observe')
               expect(await session.observe(), trail.join('\n')).toEqual(observeModel(session.state))
               steps++
               const label = `${a.k}:${exp.ok ? (exp.kind ?? 'ok') : exp.code}`
               counts.set(label, (counts.get(label) ?? 0) + 1)
             }
           } finally {
-            if (process.env.TARN_TRACE) console.log('[lake-model] drain')
             await session.drain()
-            if (process.env.TARN_TRACE) console.log('[lake-model] close')
             await lake.close()
             rmSync(home, { recursive: true, force: true })
           }

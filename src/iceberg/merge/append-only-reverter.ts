@@ -1,6 +1,4 @@
 import type { ObjectStore } from '../../storage/object-store.js'
-import type { ResolvedEntry } from '../manifest.js'
-import { liveEntries } from '../scan-planner.js'
 import { type LoadedTable, loadTable } from '../table-loader.js'
 import { commitSnapshot, type IcebergTableState, type WriterDeps } from '../writer/snapshot-producer.js'
 import { appendOnlyChange } from './append-lineage.js'
@@ -72,26 +70,18 @@ export function appendOnlyTableReverter(
     if (!made.appendOnly) return conflict(`${key}: the commit made ${made.reason}`)
     const since = await appendOnlyChange(a, n)
     if (!since.appendOnly) return conflict(`${key}: a later change made ${since.reason}`)
-    const added = new Set(made.added.map((e) => e.dataFile.filePath))
-    if (added.size === 0) return { kind: 'reverted', state: now }
-    const live = await liveOf(n)
-    const removed = live.filter((e) => added.has(e.dataFile.filePath))
+    if (made.added.length === 0) return { kind: 'reverted', state: now }
+    // `since` proved every file the commit added is still live now: the snapshot removes exactly those.
     const result = await commitSnapshot(
       n,
       {
         operation: 'delete',
         added: [],
-        removed,
+        removed: made.added,
         summary: { 'tarn.reverted-snapshot': a.metadata['current-snapshot-id']?.toString() ?? '' },
       },
       deps,
     )
     return { kind: 'reverted', state: result.state }
   }
-}
-
-function liveOf(table: LoadedTable): Promise<ResolvedEntry[]> {
-  const id = table.metadata['current-snapshot-id']
-  const snap = table.metadata.snapshots.find((s) => s['snapshot-id'] === id)
-  return snap ? liveEntries(table, snap) : Promise.resolve([])
 }

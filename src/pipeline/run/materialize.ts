@@ -8,7 +8,6 @@ import {
   currentSchema,
   duckdbTypeOf,
   type LoadedTable,
-  loadTable,
   overwritePartitions,
   overwriteRows,
   quoteIdent,
@@ -18,7 +17,7 @@ import {
 } from '../../iceberg/index.js'
 import type { PartitionFieldDef } from '../project.js'
 import type { Materialization } from '../sdk.js'
-import { runLocalPathOf } from './local-path.js'
+import { loadRunTable } from './load-run-table.js'
 import type { RunLake } from './run-lake.js'
 
 /**
@@ -96,9 +95,7 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
       rows = `SELECT * FROM (${source}) AS s WHERE coalesce((${input.overwriteFilter}), false)`
     }
     if (existing && input.mode === 'REPLACE') {
-      const loaded = await loadTable(lake.store, existing.metadataLocation, {
-        localPathOf: runLocalPathOf(lake),
-      })
+      const loaded = await loadRunTable(lake, existing.metadataLocation)
       if (await sameShape(conn, loaded, rows, input.partitionedBy)) {
         return overwriteRows(loaded, rows, deps, {
           connection: conn,
@@ -120,9 +117,7 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
         deps,
       )
     }
-    const loaded = await loadTable(lake.store, existing.metadataLocation, {
-      localPathOf: runLocalPathOf(lake),
-    })
+    const loaded = await loadRunTable(lake, existing.metadataLocation)
     const fields = currentSchema(loaded.metadata).fields
     const have = new Set(outCols.map((c) => c.toLowerCase()))
     const extra = outCols.filter((c) => !fields.some((f) => f.name.toLowerCase() === c.toLowerCase()))

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
-import { loadTable, planScan, scanSql, sqlString } from '../../iceberg/index.js'
+import { planScan, scanSql, sqlString } from '../../iceberg/index.js'
 import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
@@ -19,7 +19,7 @@ import type { ParameterValue } from '../project.js'
 import { readProjectFiles } from './code-files.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
 import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
-import { runLocalPathOf } from './local-path.js'
+import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
@@ -299,7 +299,7 @@ async function planAt(lake: RunLake, options: RunPipelineOptions, commit: Commit
       for (const key of tables) {
         const t = await lake.catalog.getTable(commit, key)
         if (!t) continue
-        const loaded = await loadTable(lake.store, t.metadataLocation, { localPathOf: runLocalPathOf(lake) })
+        const loaded = await loadRunTable(lake, t.metadataLocation)
         const m = loaded.metadata
         const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])
         const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
@@ -430,9 +430,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         throw new TarnError('TABLE_NOT_FOUND', `table ${s.name} does not exist at the data commit`, {
           table: s.name,
         })
-      const loaded = await loadTable(lake.store, state.metadataLocation, {
-        localPathOf: runLocalPathOf(lake),
-      })
+      const loaded = await loadRunTable(lake, state.metadataLocation)
       const scan = await planScan(loaded)
       scanSqls.set(s.name, await scanSql(loaded, scan, conn))
       return scan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0)
