@@ -239,11 +239,17 @@ export class Catalog {
     return this.backend.listRefs('tag')
   }
 
-  async #createRef(kind: RefKind, name: string, from: string, operation: string): Promise<RefInfo> {
+  async #createRef(
+    kind: RefKind,
+    name: string,
+    from: string,
+    operation: string,
+    seal: (commit: Commit) => Promise<boolean> = async () => false,
+  ): Promise<RefInfo> {
     assertRefName(name, kind)
     const { commit, named } = await this.resolve(from)
     // A branch forked from a sealed (failed run) branch is a sealed, read-only copy for debugging.
-    const sealed = kind === 'branch' && named?.kind === 'branch' && named.sealed
+    const sealed = kind === 'branch' && ((named?.kind === 'branch' && named.sealed) || (await seal(commit)))
     const ref: RefInfo = { name, kind, head: commit.hash, sealed, createdAt: this.#clock.now() }
     if (!(await this.backend.createRef(ref, operation))) {
       const existing = await this.backend.getRef(name)
@@ -255,9 +261,15 @@ export class Catalog {
     return ref
   }
 
-  /** Creates a branch at the commit `from` resolves to (O(1), copies nothing). */
-  async createBranch(name: string, options: { from: string }): Promise<RefInfo> {
-    return this.#createRef('branch', name, options.from, `create from ${options.from}`)
+  /**
+   * Creates a branch at the commit `from` resolves to (O(1), copies nothing). The branch is sealed when `from` is a
+   * sealed branch, or when `seal` says so of the commit (the lake seals forks of part of a run).
+   */
+  async createBranch(
+    name: string,
+    options: { from: string; seal?: (commit: Commit) => Promise<boolean> },
+  ): Promise<RefInfo> {
+    return this.#createRef('branch', name, options.from, `create from ${options.from}`, options.seal)
   }
 
   /** Creates a tag at the commit `from` resolves to. */
@@ -712,6 +724,7 @@ export class Catalog {
     const dryRun = options.dryRun ?? false
     for (let attempt = 1; ; attempt++) {
       const src = await this.resolve(source)
+      const target = await this.#writableBranch(options.into)
       if (src.named?.kind === 'branch' && src.named.sealed) {
         throw new TarnError(
           'BRANCH_SEALED',
@@ -721,7 +734,6 @@ export class Catalog {
           },
         )
       }
-      const target = await this.#writableBranch(options.into)
       const ours = await this.getCommit(target.head)
       const theirs = src.commit
       const base = await mergeBase(this.#load, ours, theirs)

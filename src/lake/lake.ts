@@ -41,6 +41,7 @@ import {
   rerunJob,
   runPipeline,
 } from '../pipeline/run/index.js'
+import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
@@ -341,18 +342,66 @@ export class Lake {
     return { ...ref, commit: await this.catalog.getCommit(ref.head) }
   }
 
-  /** Creates a branch (O(1)) from `from` (default: the active branch). */
+  /**
+   * Creates a branch (O(1)) from `from` (default: the active branch). A branch forked from a sealed branch, or from a
+   * commit that shows part of a run (running, failed, or not its last commit), is a sealed, read-only copy.
+   *
+   * @example
+   * ```ts
+   * await lake.createBranch('dev', { from: 'main' })
+   * ```
+   */
   createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
-    return this.catalog.createBranch(name, { from: options.from ?? this.activeBranch() })
+    return this.catalog.createBranch(name, {
+      from: options.from ?? this.activeBranch(),
+      seal: async (commit) => (await unfinishedRunAt(this.catalog, this.store, commit)) !== undefined,
+    })
   }
 
-  /** Deletes a branch. */
-  deleteBranch(name: string): Promise<RefInfo> {
+  /**
+   * Deletes a branch. The branch of a run that is still running, or of a failed run (kept sealed for debugging), is
+   * protected (`BRANCH_PROTECTED`); `force` deletes it anyway (a running run then fails without touching its target).
+   *
+   * @example
+   * ```ts
+   * await lake.deleteBranch('dev')
+   * await lake.deleteBranch('run/job-1a2b3c4d5e6f', { force: true }) // clean up a failed run
+   * ```
+   */
+  async deleteBranch(name: string, options: { force?: boolean } = {}): Promise<RefInfo> {
+    if (options.force !== true) await this.#refuseRunBranch(name, 'deleted')
     return this.catalog.deleteBranch(name)
   }
 
-  /** Renames a branch (and follows it if it was the active one). */
+  /** Refuses to change the branch of a running or failed run. */
+  async #refuseRunBranch(name: string, what: string): Promise<void> {
+    const m = /^run\/(job-[0-9a-f]+)$/.exec(name)
+    if (!m) return
+    await this.catalog.getBranch(name)
+    const job = await getJob(this.store, m[1] as string).catch(() => undefined)
+    if (job === undefined || job.runBranch !== name || job.status === 'succeeded') return
+    const why =
+      job.status === 'running'
+        ? `run ${job.id} is still running on it`
+        : `it is the sealed branch of failed run ${job.id}, kept for debugging`
+    throw new TarnError('BRANCH_PROTECTED', `branch ${name} cannot be ${what}: ${why} (--force overrides)`, {
+      branch: name,
+      job: job.id,
+      status: job.status,
+    })
+  }
+
+  /**
+   * Renames a branch (and follows it if it was the active one). The branch of a running or failed run cannot be
+   * renamed (`BRANCH_PROTECTED`).
+   *
+   * @example
+   * ```ts
+   * await lake.renameBranch('dev', 'feature/x')
+   * ```
+   */
   async renameBranch(from: string, to: string): Promise<RefInfo> {
+    await this.#refuseRunBranch(from, 'renamed')
     const ref = await this.catalog.renameBranch(from, to)
     if (this.activeBranch() === from) await this.checkout(to)
     return ref

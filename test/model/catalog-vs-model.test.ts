@@ -4,6 +4,7 @@ import { Catalog, type CatalogBackend, PostgresBackend, SqliteBackend } from '..
 import { fixedClock } from '../../src/util/clock.js'
 import { isTarnError } from '../../src/util/errors.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { testScale, testSeed } from '../helpers/test-seed.js'
 import { type Outcome, ReferenceModel } from './reference-model.js'
 
 const BRANCHES = ['main', 'dev', 'feat.x', 'v1']
@@ -110,7 +111,7 @@ function observeModel(m: ReferenceModel): Record<string, unknown> {
   return out
 }
 
-const seed = process.env.TARN_SEED ? Number(process.env.TARN_SEED) : undefined
+const seed = testSeed(20261124)
 const pg = await postgresUrl()
 
 function run(label: string, make: () => CatalogBackend, numRuns: number): void {
@@ -137,9 +138,9 @@ function run(label: string, make: () => CatalogBackend, numRuns: number): void {
           await catalog.close()
         }
       }),
-      { numRuns, ...(seed !== undefined ? { seed } : {}) },
+      { numRuns: Math.round(numRuns * testScale()), seed },
     )
-    console.log(`[model] ${label}: ${states} states compared`)
+    console.log(`[model] ${label}: ${states} states compared (TARN_SEED=${seed})`)
   })
 }
 

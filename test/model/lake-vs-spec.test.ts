@@ -17,6 +17,7 @@ import {
   seededRandom,
 } from '../../src/index.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { testScale, testSeed } from '../helpers/test-seed.js'
 
 /*
  * Model-based test of the whole lake: random operation sequences — branch, tag, write (append or overwrite with real
@@ -37,7 +38,7 @@ type RefSel = { readonly branch: string } | { readonly run: number }
 /** An operation as generated: runs are named by start order, refs may name a run's branch. */
 type Action =
   | { readonly k: 'branch'; readonly name: string; readonly from: RefSel }
-  | { readonly k: 'delete'; readonly name: string }
+  | { readonly k: 'delete'; readonly ref: RefSel }
   | { readonly k: 'tag'; readonly name: string; readonly from: RefSel }
   | { readonly k: 'write'; readonly branch: string; readonly table: TableName; readonly mode: WriteMode }
   | { readonly k: 'merge'; readonly source: RefSel; readonly into: string }
@@ -64,7 +65,13 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('branch' as const), name: branch, from: refSel }) },
   {
     weight: 1,
-    arbitrary: fc.record({ k: fc.constant('delete' as const), name: fc.constantFrom('dev', 'feat') }),
+    arbitrary: fc.record({
+      k: fc.constant('delete' as const),
+      ref: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('dev', 'feat').map((b) => ({ branch: b })) },
+        { weight: 1, arbitrary: run.map((r) => ({ run: r })) },
+      ),
+    }),
   },
   {
     weight: 1,
@@ -109,7 +116,7 @@ function toModelOp(a: Action): Op {
     case 'branch':
       return { kind: 'createBranch', name: a.name, from: modelRef(a.from) }
     case 'delete':
-      return { kind: 'deleteBranch', name: a.name }
+      return { kind: 'deleteBranch', name: modelRef(a.ref) }
     case 'tag':
       return { kind: 'tag', name: a.name, from: modelRef(a.from) }
     case 'write':
@@ -142,6 +149,7 @@ function bindRef(r: RefSel, state: LakeState): RefSel {
 function bindRun(a: Action, state: LakeState): Action | undefined {
   if (a.k === 'branch' || a.k === 'tag') return { ...a, from: bindRef(a.from, state) }
   if (a.k === 'merge') return { ...a, source: bindRef(a.source, state) }
+  if (a.k === 'delete') return { ...a, ref: bindRef(a.ref, state) }
   if (a.k !== 'runWrite' && a.k !== 'finish') return a
   const running = state.runs.filter((r) => r.status === 'running')
   const r = running[a.run % Math.max(1, running.length)]
@@ -336,7 +344,7 @@ class Session {
           await answer(lake.createBranch(a.name, { from: this.realRef(modelRef(a.from)) })),
         ]
       case 'delete':
-        return [expected(step.outcome, false), await answer(lake.deleteBranch(a.name))]
+        return [expected(step.outcome, false), await answer(lake.deleteBranch(this.realRef(modelRef(a.ref))))]
       case 'tag':
         return [
           expected(step.outcome, false),
@@ -465,7 +473,7 @@ function withinAMinute<T>(p: Promise<T>, trail: readonly string[]): Promise<T> {
   return Promise.race([p, stuck]).finally(() => clearTimeout(timer))
 }
 
-const seed = process.env.TARN_SEED ? Number(process.env.TARN_SEED) : undefined
+const seed = testSeed(20261124)
 const pg = await postgresUrl()
 
 let work: string
@@ -539,13 +547,13 @@ function property(
         },
       ),
       {
-        numRuns,
-        ...(seed !== undefined ? { seed } : {}),
+        numRuns: Math.round(numRuns * testScale()),
+        seed,
         ...(process.env.TARN_NO_SHRINK ? { endOnFailure: true } : {}),
       },
     )
     console.log(
-      `[lake-model] ${label}: ${sequences} sequences, ${steps} steps compared (${[...counts].map(([k, n]) => `${k}=${n}`).join(' ')})${seed !== undefined ? ` TARN_SEED=${seed}` : ''}`,
+      `[lake-model] ${label}: ${sequences} sequences, ${steps} steps compared (${[...counts].map(([k, n]) => `${k}=${n}`).join(' ')}) (TARN_SEED=${seed})`,
     )
   }, 600_000)
 }

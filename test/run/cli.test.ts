@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { registerBranchCommands } from '../../src/cli/commands/branch.js'
 import { registerJobCommands } from '../../src/cli/commands/job.js'
 import { registerRunCommands } from '../../src/cli/commands/run.js'
 import { createContext } from '../../src/cli/context.js'
@@ -17,6 +18,7 @@ async function tarn(
   const program = new Command('tarn').exitOverride()
   registerRunCommands(program, ctx)
   registerJobCommands(program, ctx)
+  registerBranchCommands(program, ctx)
   try {
     await program.parseAsync(args, { from: 'user' })
     return { stdout: io.stdout(), stderr: io.stderr(), exit: 0 }
@@ -118,6 +120,12 @@ describe('tarn run, tarn job and tarn rerun', () => {
     expect(r.error?.message).toMatch(/run job-[0-9a-f]{12} failed: expectation never failed at checks\.ts:2/)
     expect(r.error?.message).toContain('is sealed; main is untouched')
     expect(r.stdout).toMatch(/ {2}failed {3}expectation:never {2}expectation never failed/)
+    const runBranch = String((r.error as unknown as { context: { runBranch: string } }).context.runBranch)
+    const kept = await tarn(home, 'branch', 'rm', runBranch)
+    expect(kept.error?.code).toBe('BRANCH_PROTECTED')
+    expect(kept.exit).toBe(4)
+    const gone = await tarn(home, 'branch', 'rm', runBranch, '--force', '--json')
+    expect(JSON.parse(gone.stdout).deleted.name).toBe(runBranch)
   })
 
   it('--strict fails a real run on a planning warning with its code, and leaves main untouched', async () => {

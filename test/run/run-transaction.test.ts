@@ -100,6 +100,41 @@ describe('a pipeline run is a transaction on a run branch', () => {
     const job = await getJob(lake.store, err.context.job as string)
     expect(job.status).toBe('failed')
     expect(job.error?.code).toBe('EXPECTATION_FAILED')
+    // the sealed branch is kept for debugging: deleting or renaming it needs force
+    const refused = await rejection(lake.deleteBranch(runBranch))
+    expect(refused.code).toBe('BRANCH_PROTECTED')
+    expect(refused.message).toContain(`failed run ${job.id}`)
+    expect((await rejection(lake.renameBranch(runBranch, 'kept'))).code).toBe('BRANCH_PROTECTED')
+    expect((await lake.getBranch(runBranch)).head).toBe(ref.head)
+    await lake.deleteBranch(runBranch, { force: true })
+    expect((await lake.listBranches()).map((b) => b.name)).toEqual(['main'])
+    await lake.close()
+  })
+
+  it('the branch of a running run cannot be deleted until the run ends; forcing it fails the run and leaves main untouched', async () => {
+    const { lake } = await taxiLake(data)
+    const before = (await lake.getBranch('main')).head
+    let runBranch = ''
+    let forced: unknown
+    const outcome = runPipeline(lake, {
+      dir: TAXI,
+      observer: {
+        planned: (_plan, job) => {
+          runBranch = job.runBranch
+        },
+        node: async (n) => {
+          if (n.kind !== 'materialize' || n.status !== 'running' || forced !== undefined) return
+          const refused = await rejection(lake.deleteBranch(runBranch))
+          expect(refused.code).toBe('BRANCH_PROTECTED')
+          expect(refused.message).toContain('is still running on it')
+          forced = await lake.deleteBranch(runBranch, { force: true })
+        },
+      },
+    })
+    const err = await rejection(outcome)
+    expect(forced).toBeDefined()
+    expect(err.code).toBe('BRANCH_NOT_FOUND')
+    expect((await lake.getBranch('main')).head).toBe(before)
     await lake.close()
   })
 

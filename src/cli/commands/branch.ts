@@ -91,9 +91,10 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
     .command('rm')
     .description('delete a branch')
     .argument('<branch>')
+    .option('--force', 'also delete the branch of a running or failed run')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions) => {
-      const ref = await (await ctx.lake()).deleteBranch(name)
+    .action(async (name: string, o: OutputOptions & { force?: boolean }) => {
+      const ref = await (await ctx.lake()).deleteBranch(name, { force: o.force === true })
       emit(ctx.io, o, { deleted: refJson(ref) }, () => `Deleted branch ${name} (was ${shortHash(ref.head)})`)
     })
 
