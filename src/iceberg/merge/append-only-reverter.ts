@@ -69,7 +69,16 @@ export function appendOnlyTableReverter(
     const made = await appendOnlyChange(b, a)
     if (!made.appendOnly) return conflict(`${key}: the commit made ${made.reason}`)
     const since = await appendOnlyChange(a, n)
-    if (!since.appendOnly) return conflict(`${key}: a later change made ${since.reason}`)
+    if (!since.appendOnly) {
+      const undoneBy = n.metadata.snapshots.find(
+        (s) => s.summary['tarn.reverted-snapshot'] === String(a.metadata['current-snapshot-id']),
+      )
+      return conflict(
+        undoneBy
+          ? `${key}: the commit was already reverted (snapshot ${undoneBy['snapshot-id']} removed its files)`
+          : `${key}: a later change made ${since.reason}`,
+      )
+    }
     if (made.added.length === 0) return { kind: 'reverted', state: now }
     // `since` proved every file the commit added is still live now: the snapshot removes exactly those.
     const result = await commitSnapshot(
