@@ -166,18 +166,19 @@ export async function validateSources(
 ): Promise<void> {
   const fields = new Map(schema.fields.map((f) => [f.name, f]))
   for (const file of files) {
-    let columns: { name: string; type: string }[]
-    try {
-      const rows = (await conn.runAndReadAll(`DESCRIBE (${sourceQuery(file)})`)).getRowObjectsJS()
-      columns = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
-      await conn.run(`SELECT count(*) FROM (${sourceQuery(file)})`)
-    } catch (e) {
-      throw new TarnError(
+    const unreadable = (e: unknown): TarnError =>
+      new TarnError(
         'INVALID_FILE',
         `cannot read ${file.source}: ${(e as Error).message}`,
         { file: file.source },
         { cause: e },
       )
+    let columns: { name: string; type: string }[]
+    try {
+      const rows = (await conn.runAndReadAll(`DESCRIBE (${sourceQuery(file)})`)).getRowObjectsJS()
+      columns = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
+    } catch (e) {
+      throw unreadable(e)
     }
     for (const c of columns) {
       const field = fields.get(c.name)
@@ -193,9 +194,11 @@ export async function validateSources(
         )
       }
     }
-    const checks = columns.map((c) => {
+    // Only columns whose file type does not always convert losslessly are scanned value by value.
+    const checks = columns.flatMap((c) => {
       const field = fields.get(c.name)
       const type = duckdbTypeOf(field?.type ?? 'string')
+      if (convertsLosslessly(c.type, type)) return []
       const col = quoteIdent(c.name)
       return `count(*) FILTER (WHERE ${col} IS NOT NULL AND TRY_CAST(${col} AS ${type}) IS NULL) AS ${quoteIdent(`bad_${c.name}`)}, any_value(${col}::VARCHAR) FILTER (WHERE ${col} IS NOT NULL AND TRY_CAST(${col} AS ${type}) IS NULL) AS ${quoteIdent(`ex_${c.name}`)}`
     })
@@ -211,11 +214,15 @@ export async function validateSources(
         },
       )
     }
-    if (checks.length === 0) continue
-    const result =
-      (
-        await conn.runAndReadAll(`SELECT ${checks.join(', ')} FROM (${sourceQuery(file)})`)
-      ).getRowObjectsJS()[0] ?? {}
+    // One pass over the file checks that it reads to the end and, where needed, that every value converts.
+    let result: Record<string, unknown>
+    try {
+      const list = checks.length > 0 ? checks.join(', ') : 'count(*) AS n'
+      result =
+        (await conn.runAndReadAll(`SELECT ${list} FROM (${sourceQuery(file)})`)).getRowObjectsJS()[0] ?? {}
+    } catch (e) {
+      throw unreadable(e)
+    }
     for (const c of columns) {
       const bad = Number(result[`bad_${c.name}`] ?? 0)
       if (bad > 0) {
@@ -229,4 +236,28 @@ export async function validateSources(
       }
     }
   }
+}
+
+/** File column types (as DuckDB describes them) that every value of converts to the table type without loss. */
+const LOSSLESS: Readonly<Record<string, readonly string[]>> = {
+  BIGINT: ['INTEGER', 'SMALLINT', 'TINYINT', 'UINTEGER', 'USMALLINT', 'UTINYINT'],
+  INTEGER: ['SMALLINT', 'TINYINT', 'USMALLINT', 'UTINYINT'],
+  DOUBLE: ['FLOAT'],
+  TIMESTAMPTZ: ['TIMESTAMP WITH TIME ZONE'],
+}
+
+/**
+ * Whether every value of a file column of type `fileType` converts to the table's `tableType` (both DuckDB type
+ * names): the same type (spacing and case aside) or a widening.
+ *
+ * @example
+ * ```ts
+ * convertsLosslessly('INTEGER', 'BIGINT') // true
+ * convertsLosslessly('VARCHAR', 'BIGINT') // false: values must be checked
+ * ```
+ */
+export function convertsLosslessly(fileType: string, tableType: string): boolean {
+  const norm = (t: string): string => t.replace(/\s+/g, '').toUpperCase()
+  if (norm(fileType) === norm(tableType)) return true
+  return LOSSLESS[norm(tableType)]?.some((t) => norm(t) === norm(fileType)) ?? false
 }

@@ -91,6 +91,13 @@ describe('tables in a lake', () => {
     const broken = await errorOf(lake.importTable('orders', { from: join(dir, 'broken.parquet') }))
     expect(broken.code).toBe('INVALID_FILE')
     expect(broken.message).toContain('broken.parquet')
+    // a file whose first 30,000 rows are fine but whose last row is not: the one validation pass reads to the end
+    const good = Array.from({ length: 30_000 }, (_, i) => `${i},n${i},${i}.5,2026-01-05 00:00:00`)
+    const late = join(dir, 'late-broken.csv')
+    writeFileSync(late, ['id,name,amount,ts', ...good, '1,2,3,4,5,6'].join('\n'))
+    const lateError = await errorOf(lake.importTable('orders', { from: late }))
+    expect(lateError.code).toBe('INVALID_FILE')
+    expect(lateError.context).toMatchObject({ file: late })
     const none = await errorOf(lake.importTable('orders', { from: join(dir, 'nothing-*.csv') }))
     expect(none.code).toBe('INVALID_ARGUMENT')
     expect((await lake.getBranch('main')).head).toBe(head)
