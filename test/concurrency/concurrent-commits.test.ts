@@ -6,6 +6,7 @@ import { Catalog, openCatalogBackend } from '../../src/index.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { jsonLinesOf } from '../helpers/json-lines-child.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { testSeed } from '../helpers/test-seed.js'
 
 const WRITERS = 8
 const COMMITS = 25
@@ -84,7 +85,7 @@ describe.each(backends)('random concurrent commits and merges on %s', (_name, ur
     const catalog = new Catalog(openCatalogBackend(catalogUrl))
     await catalog.init()
     for (const b of ['b1', 'b2', 'b3']) await catalog.createBranch(b, { from: 'main' })
-    const seed = Number(process.env.TARN_SEED ?? 7)
+    const seed = testSeed(7)
     console.log(`[concurrency] TARN_SEED=${seed}`)
     const run = (id: number) =>
       jsonLinesOf<{ op: string; branch?: string; hash?: string; source?: string }>(

@@ -9,11 +9,12 @@ import { Lake } from '../../src/lake/lake.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { jsonLinesOf } from '../helpers/json-lines-child.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { testSeed } from '../helpers/test-seed.js'
 
 const WORKERS = 5
 const OPS = 16
 const BRANCHES = ['main', 'b1', 'b2']
-const SEED = Number(process.env.TARN_SEED ?? 11)
+const SEED = testSeed(11)
 const pg = await postgresUrl()
 
 /** One line a worker prints: an acknowledged import, merge or run, or a rejected operation. */
