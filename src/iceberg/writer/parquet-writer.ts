@@ -216,10 +216,15 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       distinctCols.length > 0
         ? `, dense_rank() OVER (ORDER BY ${distinctCols.map((c) => `${quoteIdent(c)} NULLS FIRST`).join(', ')}) AS __tarn_k`
         : ', 1 AS __tarn_k'
-    await conn.run(
-      `CREATE TEMP TABLE ${srcTable} AS SELECT *${rank} FROM (SELECT ${proj} FROM (${input.sourceSql}) src)`,
-    )
     const required = schema.fields.filter((f) => f.required)
+    // An unpartitioned write with nothing to check streams from the source straight into Parquet; otherwise the
+    // rows are staged once in a temporary table that the checks and the per-partition copies read.
+    const direct = distinctCols.length === 0 && required.length === 0
+    const rowsFrom = direct ? `(SELECT ${proj}, 1 AS __tarn_k FROM (${input.sourceSql}) src)` : srcTable
+    if (!direct)
+      await conn.run(
+        `CREATE TEMP TABLE ${srcTable} AS SELECT *${rank} FROM (SELECT ${proj} FROM (${input.sourceSql}) src)`,
+      )
     if (required.length > 0) {
       const checks = required.map(
         (f) => `count(*) FILTER (WHERE ${quoteIdent(f.name)} IS NULL) AS ${quoteIdent(f.name)}`,
@@ -235,10 +240,14 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
     }
     // Partition tuple of every distinct combination of source values, computed with the spec's transforms.
     const groups = new Map<string, { values: Map<number, IcebergValue>; keys: number[] }>()
-    const combos = await conn.runAndReadAll(
-      `SELECT DISTINCT __tarn_k${distinctCols.map((c) => `, ${quoteIdent(c)}`).join('')} FROM ${srcTable}`,
-    )
-    for (const row of combos.getRowObjectsJson()) {
+    const combos = direct
+      ? [{ __tarn_k: 1 }]
+      : (
+          await conn.runAndReadAll(
+            `SELECT DISTINCT __tarn_k${distinctCols.map((c) => `, ${quoteIdent(c)}`).join('')} FROM ${srcTable}`,
+          )
+        ).getRowObjectsJson()
+    for (const row of combos) {
       const values = new Map<number, IcebergValue>()
       spec.fields.forEach((pf, i) => {
         const src = partSources[i]
@@ -267,7 +276,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
         ? `, FILE_SIZE_BYTES ${Math.max(1, Math.floor(input.targetFileSizeBytes))}`
         : ''
       const reader = await conn.runAndReadAll(
-        `COPY (SELECT ${cols} FROM ${srcTable} WHERE __tarn_k IN (${g.keys.join(', ')})) TO ${sqlString(target)} ` +
+        `COPY (SELECT ${cols} FROM ${rowsFrom} AS r WHERE __tarn_k IN (${g.keys.join(', ')})) TO ${sqlString(target)} ` +
           `(FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
           `KV_METADATA {"iceberg.schema": ${sqlString(icebergSchemaJson)}}, RETURN_STATS true${size})`,
       )
