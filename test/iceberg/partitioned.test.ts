@@ -1,15 +1,20 @@
+import { fileURLToPath } from 'node:url'
+import { DuckDBInstance } from '@duckdb/node-api'
 import { icebergRead } from 'icebird'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   appendRows,
+  applyTransform,
   type CommitResult,
   createTable,
   loadTable,
   manifestMightMatch,
+  parseTransform,
   planScan,
   readTable,
   registerTable,
   snapshotManifests,
+  toIcebergValue,
   updatePartitionSpec,
 } from '../../src/iceberg/index.js'
 import type { LocalObjectStore } from '../../src/storage/local.js'
@@ -69,6 +74,62 @@ describe('partitioned tables', () => {
       expect(new Set(theirs.map((r) => r.name)).size).toBe(20)
     })
   }
+
+  it('puts every row of a 5,000-row table with thousands of distinct timestamps in the file of its partition value', async () => {
+    const source = `SELECT range::BIGINT AS id,
+      CASE WHEN range % 97 = 0 THEN NULL ELSE TIMESTAMP '2023-12-30 23:59:59' + INTERVAL (range * 3607) SECOND END AS ts,
+      TIMESTAMPTZ '2024-12-20 20:00:00+00' + INTERVAL (range * 611) SECOND AS tz FROM range(5000)`
+    const db = await DuckDBInstance.create(':memory:')
+    const conn = await db.connect()
+    try {
+      for (const partitionBy of [
+        [{ column: 'ts', transform: 'day' }],
+        [
+          { column: 'ts', transform: 'month' },
+          { column: 'id', transform: 'bucket[3]' },
+        ],
+        [{ column: 'tz', transform: 'hour' }],
+        [{ column: 'tz', transform: 'year' }],
+      ]) {
+        const name = partitionBy.map((p) => `${p.column}_${p.transform}`).join('_')
+        const created = await createTable(
+          store,
+          { tableKey: `w/tarn/many_${name.replace(/\W/g, '')}`, source, partitionBy },
+          deps,
+        )
+        const t = await loadTable(store, created.metadataLocation)
+        const spec = t.metadata['partition-specs'][0]
+        const fields = t.metadata.schemas[0]?.fields ?? []
+        const plan = await planScan(t)
+        let rows = 0
+        const seen = new Set<string>()
+        for (const task of plan.tasks) {
+          const file = task.dataFile.dataFile
+          const read = await conn.runAndReadAll(
+            `SELECT * FROM read_parquet('${fileURLToPath(file.filePath)}')`,
+          )
+          const partition = JSON.stringify([...file.partition.values()].map(String))
+          expect(seen.has(partition), `two files for partition ${partition} (${name})`).toBe(false)
+          seen.add(partition)
+          for (const row of read.getRowObjectsJson()) {
+            rows++
+            const expected = (spec?.fields ?? []).map((pf) => {
+              const src = fields.find((f) => f.id === pf['source-id'])
+              if (!src) throw new Error('no source field')
+              const v = toIcebergValue(src.type, row[src.name])
+              return String(applyTransform(parseTransform(pf.transform), src.type, v))
+            })
+            expect(JSON.stringify(expected), `${name}: row ${row.id} in ${partition}`).toBe(partition)
+          }
+        }
+        expect(rows).toBe(5000)
+        expect(seen.size).toBeGreaterThan(1)
+      }
+    } finally {
+      conn.closeSync()
+      db.closeSync()
+    }
+  })
 
   it('records partition values that match the Iceberg transforms', async () => {
     const created = await createTable(

@@ -212,9 +212,12 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       return src
     })
     const distinctCols = [...new Set(partSources.map((s) => s.name))]
+    const groupBy = [
+      ...new Set(spec.fields.map((pf, i) => groupingSql(parseTransform(pf.transform), partSources[i]))),
+    ]
     const rank =
-      distinctCols.length > 0
-        ? `, dense_rank() OVER (ORDER BY ${distinctCols.map((c) => `${quoteIdent(c)} NULLS FIRST`).join(', ')}) AS __tarn_k`
+      groupBy.length > 0
+        ? `, dense_rank() OVER (ORDER BY ${groupBy.map((e) => `${e} NULLS FIRST`).join(', ')}) AS __tarn_k`
         : ', 1 AS __tarn_k'
     const required = schema.fields.filter((f) => f.required)
     // An unpartitioned write with nothing to check streams from the source straight into Parquet; otherwise the
@@ -244,7 +247,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       ? [{ __tarn_k: 1 }]
       : (
           await conn.runAndReadAll(
-            `SELECT DISTINCT __tarn_k${distinctCols.map((c) => `, ${quoteIdent(c)}`).join('')} FROM ${srcTable}`,
+            `SELECT __tarn_k${distinctCols.map((c) => `, any_value(${quoteIdent(c)}) AS ${quoteIdent(c)}`).join('')} FROM ${srcTable} GROUP BY __tarn_k`,
           )
         ).getRowObjectsJson()
     for (const row of combos) {
@@ -268,19 +271,8 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       .map((f) => `${quoteIdent(f.name)} AS ${quoteIdent(parquetColumnName(f.name))}`)
       .join(', ')
     const files: DataFile[] = []
-    let n = 0
-    for (const g of groups.values()) {
-      const dir = join(tmp, `p${n++}`)
-      const target = input.targetFileSizeBytes ? dir : `${dir}.parquet`
-      const size = input.targetFileSizeBytes
-        ? `, FILE_SIZE_BYTES ${Math.max(1, Math.floor(input.targetFileSizeBytes))}`
-        : ''
-      const reader = await conn.runAndReadAll(
-        `COPY (SELECT ${cols} FROM ${rowsFrom} AS r WHERE __tarn_k IN (${g.keys.join(', ')})) TO ${sqlString(target)} ` +
-          `(FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
-          `KV_METADATA {"iceberg.schema": ${sqlString(icebergSchemaJson)}}, RETURN_STATS true${size})`,
-      )
-      const partPath = spec.fields
+    const partPathOf = (values: Map<number, IcebergValue>): string =>
+      spec.fields
         .map((pf, i) => {
           const src = partSources[i]
           const t = parseTransform(pf.transform)
@@ -290,16 +282,23 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
               : t.kind === 'identity' || t.kind === 'truncate'
                 ? (src?.type ?? 'int')
                 : 'int'
-          return partitionPathSegment(pf.name, rt, g.values.get(pf['field-id']) ?? null)
+          return partitionPathSegment(pf.name, rt, values.get(pf['field-id']) ?? null)
         })
         .join('/')
-      for (const row of reader.getRowObjectsJson()) {
-        const local = String(row.filename)
+    const options =
+      `FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
+      `KV_METADATA {"iceberg.schema": ${sqlString(icebergSchemaJson)}}, RETURN_STATS true`
+    const collect = async (
+      rows: readonly Record<string, unknown>[],
+      groupOf: (row: Record<string, unknown>) => { values: Map<number, IcebergValue> },
+    ): Promise<void> => {
+      for (const row of rows) {
         const count = Number(row.count)
         if (count === 0) continue
-        const bytes = new Uint8Array(await readFile(local))
+        const { values } = groupOf(row)
+        const bytes = new Uint8Array(await readFile(String(row.filename)))
         const name = `${input.random.uuid()}.parquet`
-        const key = [input.dataPrefix, partPath, name].filter((s) => s !== '').join('/')
+        const key = [input.dataPrefix, partPathOf(values), name].filter((s) => s !== '').join('/')
         if (!(await store.putIfAbsent(key, bytes))) {
           throw new TarnError('STORAGE_ERROR', `Data file ${key} already exists`, { key })
         }
@@ -308,12 +307,50 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
           content: 0,
           filePath: store.uriOf(key),
           fileFormat: 'PARQUET',
-          partition: g.values,
+          partition: values,
           recordCount: count,
           fileSizeInBytes: bytes.length,
           ...fileMetrics(schema, stats),
         })
       }
+    }
+    const list = [...groups.values()]
+    if (list.length > 1 && !input.targetFileSizeBytes) {
+      // Many partitions: one pass writes them all, DuckDB splitting the rows by group number.
+      const map = `__tarn_groups_${Buffer.from(input.random.bytes(6)).toString('hex')}`
+      await conn.run(`CREATE TEMP TABLE ${map} (k BIGINT, g INTEGER)`)
+      try {
+        const pairs = list.flatMap((g, i) => g.keys.map((k) => `(${k}, ${i})`))
+        for (let at = 0; at < pairs.length; at += 5000)
+          await conn.run(`INSERT INTO ${map} VALUES ${pairs.slice(at, at + 5000).join(', ')}`)
+        const reader = await conn.runAndReadAll(
+          `COPY (SELECT ${cols}, m.g AS __tarn_g FROM ${rowsFrom} AS r JOIN ${map} AS m ON r.__tarn_k = m.k) ` +
+            `TO ${sqlString(join(tmp, 'all'))} (${options}, PARTITION_BY (__tarn_g))`,
+        )
+        await collect(reader.getRowObjectsJson(), (row) => {
+          const keys = (row.partition_keys ?? []) as unknown as { key: string; value: string }[]
+          const g = list[Number(keys.find((k) => k.key === '__tarn_g')?.value)]
+          if (!g)
+            throw new TarnError('INTERNAL', `a written file has no partition group: ${String(row.filename)}`)
+          return g
+        })
+      } finally {
+        await conn.run(`DROP TABLE IF EXISTS ${map}`).catch(() => undefined)
+      }
+      return files
+    }
+    let n = 0
+    for (const g of list) {
+      const dir = join(tmp, `p${n++}`)
+      const target = input.targetFileSizeBytes ? dir : `${dir}.parquet`
+      const size = input.targetFileSizeBytes
+        ? `, FILE_SIZE_BYTES ${Math.max(1, Math.floor(input.targetFileSizeBytes))}`
+        : ''
+      const where = list.length > 1 ? ` WHERE __tarn_k IN (${g.keys.join(', ')})` : ''
+      const reader = await conn.runAndReadAll(
+        `COPY (SELECT ${cols} FROM ${rowsFrom} AS r${where}) TO ${sqlString(target)} (${options}${size})`,
+      )
+      await collect(reader.getRowObjectsJson(), () => g)
       if (input.targetFileSizeBytes) {
         for (const f of await readdir(dir).catch(() => [] as string[]))
           await rm(join(dir, f), { force: true })
@@ -324,4 +361,23 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
     await conn.run(`DROP TABLE IF EXISTS ${srcTable}`).catch(() => undefined)
     await rm(tmp, { recursive: true, force: true })
   }
+}
+
+/**
+ * A DuckDB expression that groups rows at least as finely as a partition transform of their source column, so that
+ * every group has one partition value: whole days (or hours) since the epoch for time transforms, independent of the
+ * session time zone; the column itself otherwise (month and year group by day and are merged afterwards).
+ */
+function groupingSql(
+  t: ReturnType<typeof parseTransform>,
+  source: { name: string; type: IcebergType } | undefined,
+): string {
+  if (source === undefined) return 'NULL'
+  const col = quoteIdent(source.name)
+  const time = ['day', 'month', 'year', 'hour'].includes(t.kind)
+  if (time && (source.type === 'timestamp' || source.type === 'timestamptz')) {
+    const unit = t.kind === 'hour' ? 3_600_000_000 : 86_400_000_000
+    return `floor(epoch_us(${col}) / ${unit})`
+  }
+  return col
 }
