@@ -121,9 +121,9 @@ export class ReferenceModel {
     this.ambiguous = false
     const src = this.resolve(source)
     if (!src) return fail('REF_NOT_FOUND')
-    if (this.branches.has(source) && this.sealed.has(source)) return fail('BRANCH_SEALED')
     const bad = this.#writable(into)
     if (bad) return bad
+    if (this.branches.has(source) && this.sealed.has(source)) return fail('BRANCH_SEALED')
     const ours = this.head(into) as ModelCommit
     if (this.ancestors(ours.id).has(src.id)) return ok('up-to-date')
     if (this.ancestors(src.id).has(ours.id)) {
