@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { fixedClock, Lake, seededRandom } from '../../src/index.js'
 import { startS3Server, type TestS3Server } from '../helpers/s3-server.js'
+import { writeProject } from './helpers.js'
 
 let s3: TestS3Server
 let dir: string
@@ -42,17 +43,12 @@ describe('pipeline runs on an S3 warehouse', () => {
         ['a', 'b', 'a', 'c', 'a'].map((k, i) => JSON.stringify({ id: i, k, v: i * 10 })).join('\n'),
       )
       await lake.createTable('tarn.orders', { from: input })
-      const project = join(dir, 'project')
-      mkdirSync(project)
-      writeFileSync(join(project, 'tarn_project.yml'), 'name: s3run\nnamespace: tarn\n')
-      writeFileSync(
-        join(project, 'by_k.sql'),
-        '-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM orders GROUP BY k\n',
-      )
-      writeFileSync(
-        join(project, 'big.sql'),
-        '-- tarn: materialize=APPEND\nSELECT id, v FROM orders WHERE v >= 20\n',
-      )
+      const project = writeProject({
+        'tarn_project.yml': 'name: s3run\nnamespace: tarn\n',
+        'by_k.sql':
+          '-- tarn: materialize=REPLACE\nSELECT k, count(*) AS n, sum(v) AS total FROM orders GROUP BY k\n',
+        'big.sql': '-- tarn: materialize=APPEND\nSELECT id, v FROM orders WHERE v >= 20\n',
+      })
       const { job } = await lake.run({ dir: project, branch: 'main' })
       expect(job.status).toBe('succeeded')
       const byK = (await lake.query('SELECT k, n, total FROM tarn.by_k ORDER BY k')).rows()

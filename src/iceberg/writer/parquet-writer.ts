@@ -13,7 +13,7 @@ import { parquetColumnName } from '../parquet-names.js'
 import type { PartitionSpec } from '../partition-spec.js'
 import { type IcebergType, isListType, isMapType, isStructType, type Schema } from '../schema.js'
 import { encodeSingleValue } from '../single-value.js'
-import { applyTransform, parseTransform } from '../transforms.js'
+import { applyTransform, parseTransform, type Transform, transformResultType } from '../transforms.js'
 
 /**
  * What {@link writeDataFiles} needs.
@@ -202,19 +202,17 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const srcTable = `__tarn_src_${Buffer.from(input.random.bytes(6)).toString('hex')}`
   try {
     const proj = await projectionForSchema(conn, input.sourceSql, schema)
-    const partSources = spec.fields.map((pf) => {
-      const src = schema.fields.find((f) => f.id === pf['source-id'])
-      if (!src)
+    const parts = spec.fields.map((field) => {
+      const source = schema.fields.find((f) => f.id === field['source-id'])
+      if (!source)
         throw new TarnError(
           'INVALID_ARGUMENT',
-          `Partition source column ${pf['source-id']} is not in the schema`,
+          `Partition source column ${field['source-id']} is not in the schema`,
         )
-      return src
+      return { field, source, transform: parseTransform(field.transform) }
     })
-    const distinctCols = [...new Set(partSources.map((s) => s.name))]
-    const groupBy = [
-      ...new Set(spec.fields.map((pf, i) => groupingSql(parseTransform(pf.transform), partSources[i]))),
-    ]
+    const distinctCols = [...new Set(parts.map((p) => p.source.name))]
+    const groupBy = [...new Set(parts.map((p) => groupingSql(p.transform, p.source)))]
     const rank =
       groupBy.length > 0
         ? `, dense_rank() OVER (ORDER BY ${groupBy.map((e) => `${e} NULLS FIRST`).join(', ')}) AS __tarn_k`
@@ -252,13 +250,11 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
         ).getRowObjectsJson()
     for (const row of combos) {
       const values = new Map<number, IcebergValue>()
-      spec.fields.forEach((pf, i) => {
-        const src = partSources[i]
-        if (!src) return
-        const raw = row[src.name]
-        const v = raw === null || raw === undefined ? null : toIcebergValue(src.type, raw)
-        values.set(pf['field-id'], applyTransform(parseTransform(pf.transform), src.type, v))
-      })
+      for (const { field, source, transform } of parts) {
+        const raw = row[source.name]
+        const v = raw === null || raw === undefined ? null : toIcebergValue(source.type, raw)
+        values.set(field['field-id'], applyTransform(transform, source.type, v))
+      }
       const key = JSON.stringify(
         [...values.values()].map((v) => (v instanceof Uint8Array ? [...v] : String(v))),
       )
@@ -272,18 +268,14 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       .join(', ')
     const files: DataFile[] = []
     const partPathOf = (values: Map<number, IcebergValue>): string =>
-      spec.fields
-        .map((pf, i) => {
-          const src = partSources[i]
-          const t = parseTransform(pf.transform)
-          const rt =
-            t.kind === 'day'
-              ? 'date'
-              : t.kind === 'identity' || t.kind === 'truncate'
-                ? (src?.type ?? 'int')
-                : 'int'
-          return partitionPathSegment(pf.name, rt, values.get(pf['field-id']) ?? null)
-        })
+      parts
+        .map(({ field, source, transform }) =>
+          partitionPathSegment(
+            field.name,
+            transformResultType(transform, source.type),
+            values.get(field['field-id']) ?? null,
+          ),
+        )
         .join('/')
     const options =
       `FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
@@ -368,11 +360,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
  * every group has one partition value: whole days (or hours) since the epoch for time transforms, independent of the
  * session time zone; the column itself otherwise (month and year group by day and are merged afterwards).
  */
-function groupingSql(
-  t: ReturnType<typeof parseTransform>,
-  source: { name: string; type: IcebergType } | undefined,
-): string {
-  if (source === undefined) return 'NULL'
+function groupingSql(t: Transform, source: { name: string; type: IcebergType }): string {
   const col = quoteIdent(source.name)
   const time = ['day', 'month', 'year', 'hour'].includes(t.kind)
   if (time && (source.type === 'timestamp' || source.type === 'timestamptz')) {
