@@ -88,3 +88,16 @@ def test_a_syntax_error_names_its_line() -> None:
     decls = read_source("bad.py", "import tarn\n\ndef f(:\n  pass\n")
     assert decls.errors[0].line == 3
     assert decls.errors[0].message.startswith("syntax error")
+
+
+def test_the_static_reader_needs_only_the_standard_library(tmp_path: Path) -> None:
+    blocker = tmp_path / "pyarrow.py"
+    blocker.write_text("raise ImportError('pyarrow must not be imported to plan')\n")
+    file = tmp_path / "m.py"
+    file.write_text(EXAMPLE)
+    env = {"PYTHONPATH": f"{tmp_path}:{Path(__file__).parent.parent / 'src'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "tarn.static_reader", str(file)], capture_output=True, text=True, env=env, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(done.stdout)["files"][0]["functions"]) == 2

@@ -11,7 +11,8 @@ Example::
         return pl.from_arrow(trips).group_by("zone").agg(pl.col("fare").mean())
 """
 
-from tarn import expect
+from typing import TYPE_CHECKING, Any
+
 from tarn.decorators import Spec, expectation, model, python, spec_of
 from tarn.inputs import Context, Model, Param
 
@@ -27,3 +28,15 @@ __all__ = [
     "spec_of",
 ]
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from tarn import expect
+
+
+def __getattr__(name: str) -> Any:
+    # `tarn.expect` needs pyarrow; planning (tarn.static_reader) imports this package with the standard library only
+    if name == "expect":
+        import tarn.expect as module
+
+        return module
+    raise AttributeError(f"module 'tarn' has no attribute {name!r}")

@@ -46,6 +46,7 @@ class FunctionDecl:
     name: str
     line: int
     options: dict[str, Any] = field(default_factory=dict)
+    option_lines: dict[str, int] = field(default_factory=dict)
     python: str | None = None
     pip: dict[str, str] = field(default_factory=dict)
     inputs: list[InputDecl] = field(default_factory=list)
@@ -141,6 +142,7 @@ def _read_function(fn: ast.FunctionDef, names: _Names, errors: list[ReadError]) 
                 errors.append(ReadError(dec.lineno, f"{fn.name} is declared both a model and an expectation"))
                 continue
             decl = FunctionDecl(which, fn.name, fn.lineno, _call_args(dec, [], keys, what, errors))
+            decl.option_lines = {kw.arg: kw.value.lineno for kw in dec.keywords if kw.arg is not None}
     if decl is None:
         if python_opts is not None:
             errors.append(ReadError(fn.lineno, f"{fn.name} has @tarn.python but no @tarn.model or @tarn.expectation"))
