@@ -5,7 +5,7 @@ import { TarnError } from '../util/errors.js'
 import { analyzeFilter } from './filter-expr.js'
 import { type Located, type RawModelOptions, resolveModelOptions } from './model-options.js'
 import { applyParams, checkParamRefs, type ParamEnv } from './param-env.js'
-import type { InputDef } from './project.js'
+import type { ExpectationDef, InputDef, ModelDef } from './project.js'
 import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
 import type { SqlParser } from './sql-parser.js'
@@ -29,24 +29,17 @@ export interface PythonCall {
 }
 
 /**
- * A Python model or expectation as planning reads it: name, file and line, inputs (columns and filter pushed into
- * the scan), options (models) and how to call it.
+ * What a project's `.py` files declare, as the other loaders return it.
  *
  * @example
  * ```ts
- * const d: PyFunctionDef = (await loadPyModels(parser, env, dir, ['stats.py'], 'tarn'))[0]
- * d.kind // 'model'
+ * const { models } = await loadPyModels(parser, env, '/work/taxi', ['stats.py'], 'tarn')
+ * models[0]?.kind // 'py'
  * ```
  */
-export interface PyFunctionDef {
-  readonly kind: 'model' | 'expectation'
-  readonly name: string
-  readonly file: string
-  readonly line: number
-  readonly inputs: readonly InputDef[]
-  readonly options: RawModelOptions
-  readonly call: PythonCall
-  readonly params: readonly string[]
+export interface PyModuleDefs {
+  readonly models: readonly ModelDef[]
+  readonly expectations: readonly ExpectationDef[]
 }
 
 interface ReaderInput {
@@ -105,17 +98,22 @@ export async function loadPyModels(
   dir: string,
   files: readonly string[],
   defaultNamespace: string,
-): Promise<readonly PyFunctionDef[]> {
-  if (files.length === 0) return []
+): Promise<PyModuleDefs> {
+  const models: ModelDef[] = []
+  const expectations: ExpectationDef[] = []
+  if (files.length === 0) return { models, expectations }
   const read = await readFiles(files.map((f) => join(dir, f)))
-  const out: PyFunctionDef[] = []
   for (const [i, r] of read.entries()) {
     const file = files[i] as string
     const first = r.errors[0]
     if (first !== undefined) throw projectError('PROJECT_INVALID', file, first.line, first.message)
-    for (const f of r.functions) out.push(await checkFunction(parser, env, file, f, defaultNamespace))
+    for (const f of r.functions) {
+      const def = await checkFunction(parser, env, file, f, defaultNamespace)
+      if ('materialize' in def) models.push(def)
+      else expectations.push(def)
+    }
   }
-  return out
+  return Object.freeze({ models: Object.freeze(models), expectations: Object.freeze(expectations) })
 }
 
 async function checkFunction(
@@ -124,7 +122,7 @@ async function checkFunction(
   file: string,
   f: ReaderFunction,
   defaultNamespace: string,
-): Promise<PyFunctionDef> {
+): Promise<ModelDef | ExpectationDef> {
   const context = f.kind === 'model' ? { model: f.name } : { expectation: f.name }
   const params: string[] = []
   const inputs: InputDef[] = []
@@ -177,24 +175,51 @@ async function checkFunction(
     if (p.default !== null && p.default !== undefined) paramDefaults[p.name] = p.default
     params.push(p.name)
   }
-  const options = rawOptions(file, f)
-  if (f.kind === 'model') await resolveModelOptions(parser, env, file, f.name, defaultNamespace, options)
+  const call: PythonCall = Object.freeze({
+    version: f.python,
+    pip: Object.freeze({ ...f.pip }),
+    paramArgs: Object.freeze(paramArgs),
+    contextArg: f.context_arg,
+    paramDefaults: Object.freeze(paramDefaults),
+  })
+  if (f.kind === 'expectation') {
+    return Object.freeze({
+      name: f.name,
+      file,
+      line: f.line,
+      inputs: Object.freeze(inputs),
+      tags: Object.freeze(stringList(f.options.tags)),
+      description: null,
+      params: Object.freeze([...new Set(params)]),
+      python: call,
+    })
+  }
+  const o = await resolveModelOptions(parser, env, file, f.name, defaultNamespace, rawOptions(file, f))
   return Object.freeze({
-    kind: f.kind,
+    kind: 'py' as const,
     name: f.name,
     file,
     line: f.line,
+    namespace: o.namespace,
+    materialize: o.materialize,
+    partitionedBy: o.partitionedBy,
+    overwriteFilter: o.overwriteFilter,
+    overwriteFilterColumns: o.overwriteFilterColumns,
+    overwriteFilterLine: o.overwriteFilterLine,
+    tags: o.tags,
+    packages: call.pip,
+    memory: o.memory,
+    timeout: o.timeout,
     inputs: Object.freeze(inputs),
-    options,
-    call: Object.freeze({
-      version: f.python,
-      pip: Object.freeze({ ...f.pip }),
-      paramArgs: Object.freeze(paramArgs),
-      contextArg: f.context_arg,
-      paramDefaults: Object.freeze(paramDefaults),
-    }),
-    params: Object.freeze([...new Set(params)]),
+    sql: null,
+    columnUse: null,
+    params: Object.freeze([...new Set([...params, ...o.params])]),
+    python: call,
   })
+}
+
+function stringList(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
 }
 
 function rawOptions(file: string, f: ReaderFunction): RawModelOptions {

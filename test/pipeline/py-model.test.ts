@@ -41,9 +41,11 @@ describe('Python models, read without running them', () => {
 
   it('reads models and expectations with their inputs, pushed filters, options and environment', async () => {
     const dir = project({ 'stats.py': STATS })
-    const [model, check] = await loadPyModels(parser, env, dir, ['stats.py'], 'tarn')
+    const { models, expectations } = await loadPyModels(parser, env, dir, ['stats.py'], 'tarn')
+    const [model] = models
+    const [check] = expectations
     expect(model).toMatchObject({
-      kind: 'model',
+      kind: 'py',
       name: 'zone_stats',
       file: 'stats.py',
       line: 6,
@@ -56,15 +58,11 @@ describe('Python models, read without running them', () => {
           filterColumns: ['fare'],
         },
       ],
-      call: { version: '3.11', pip: { polars: '1.*' }, contextArg: 'ctx', paramArgs: {} },
+      materialize: 'REPLACE',
+      python: { version: '3.11', pip: { polars: '1.*' }, contextArg: 'ctx', paramArgs: {} },
       params: ['min_fare'],
     })
-    expect(model?.options.materialize?.value).toBe('REPLACE')
-    expect(check).toMatchObject({
-      kind: 'expectation',
-      name: 'fares_positive',
-      call: { paramArgs: { low: 'min_fare' } },
-    })
+    expect(check).toMatchObject({ name: 'fares_positive', python: { paramArgs: { low: 'min_fare' } } })
   })
 
   it('refuses a decorator argument that is not a literal, naming file and line', async () => {
