@@ -14,13 +14,30 @@ Example::
 from typing import TYPE_CHECKING, Any
 
 from tarn.decorators import Spec, expectation, model, python, spec_of
+from tarn.errors import (
+    ConflictError,
+    ForbiddenError,
+    InvalidRequestError,
+    NotFoundError,
+    TarnError,
+    TooManyRequestsError,
+    UnauthorizedError,
+)
 from tarn.inputs import Context, Model, Param
 
 __all__ = [
+    "Client",
+    "ConflictError",
     "Context",
+    "ForbiddenError",
+    "InvalidRequestError",
     "Model",
+    "NotFoundError",
     "Param",
     "Spec",
+    "TarnError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
     "expect",
     "expectation",
     "model",
@@ -31,6 +48,7 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tarn import expect
+    from tarn.client import Client
 
 
 def __getattr__(name: str) -> Any:
@@ -39,4 +57,8 @@ def __getattr__(name: str) -> Any:
         import tarn.expect as module
 
         return module
+    if name == "Client":
+        from tarn.client import Client
+
+        return Client
     raise AttributeError(f"module 'tarn' has no attribute {name!r}")
