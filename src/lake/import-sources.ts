@@ -8,7 +8,7 @@ import type { Schema } from '../iceberg/schema.js'
 import { importSourceSql } from '../iceberg/writer/import-source.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { sha256Hex } from '../util/canonical.js'
-import { TarnError } from '../util/errors.js'
+import { messageOf, TarnError } from '../util/errors.js'
 
 /**
  * One file to import, fetched to a local path when it lives in object storage.
@@ -169,7 +169,7 @@ export async function validateSources(
     const unreadable = (e: unknown): TarnError =>
       new TarnError(
         'INVALID_FILE',
-        `cannot read ${file.source}: ${(e as Error).message}`,
+        `cannot read ${file.source}: ${messageOf(e)}`,
         { file: file.source },
         { cause: e },
       )

@@ -33,7 +33,7 @@ export function parsingFile<T>(file: string, kind: string, parse: () => T): T {
 }
 
 const PARQUET_DAMAGE =
-  /No magic bytes found at end of file '([^']+)'|(?:Invalid|Corrupt)[^']*Parquet[^']*'([^']+)'|file '([^']+)'[^']*(?:is not a valid Parquet|too small to be a Parquet)/i
+  /(?:No magic bytes found at end of file|Footer length error in file|(?:Invalid|Corrupt)[^'\n]*Parquet[^'\n]*|too small to be a Parquet file[^']*) '([^']+)'/i
 
 /**
  * The {@link corruptFile} error when DuckDB's `message` says a Parquet file is damaged (no footer magic, a file too
@@ -49,5 +49,5 @@ export function corruptParquet(e: unknown): TarnError | undefined {
   const message = e instanceof Error ? e.message : String(e)
   const m = PARQUET_DAMAGE.exec(message)
   if (!m) return undefined
-  return corruptFile(m[1] ?? m[2] ?? m[3] ?? 'unknown', 'Parquet file', e)
+  return corruptFile(m[1] ?? 'unknown', 'Parquet file', e)
 }
