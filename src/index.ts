@@ -81,5 +81,16 @@ export {
 } from './pipeline/run/index.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
-export { type ErrorCode, type ErrorContext, exitCodeFor, isTarnError, TarnError } from './util/errors.js'
+export {
+  asTarnError,
+  ERROR_CODES,
+  type ErrorCode,
+  type ErrorCodeInfo,
+  type ErrorContext,
+  exitCodeFor,
+  httpStatusFor,
+  isErrorCode,
+  isTarnError,
+  TarnError,
+} from './util/errors.js'
 export { type Random, seededRandom, systemRandom } from './util/random.js'

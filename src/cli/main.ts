@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander'
-import { exitCodeFor, TarnError } from '../util/errors.js'
+import { asTarnError, exitCodeFor, oneLine, TarnError } from '../util/errors.js'
 import { registerBranchCommands } from './commands/branch.js'
 import { registerGcCommands } from './commands/gc.js'
 import { registerHistoryCommands } from './commands/history.js'
@@ -53,7 +53,7 @@ function toTarnError(e: unknown): TarnError {
   if (e instanceof TarnError) return e
   if (e instanceof CommanderError)
     return new TarnError('USAGE', e.message.replace(/^error: /, ''), { commander: e.code })
-  return new TarnError('INTERNAL', e instanceof Error ? e.message : String(e), {}, { cause: e })
+  return asTarnError(e)
 }
 
 /**
@@ -85,7 +85,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     }
     if (e instanceof CommanderError && e.code === 'commander.help') return 0
     const err = toTarnError(e)
-    io.err(`error: ${err.message}\n`)
+    io.err(`error: ${oneLine(err.message)}\n`)
     if (err.code === 'INTERNAL' && io.env.TARN_DEBUG && e instanceof Error) io.err(`${e.stack}\n`)
     if (json) io.out(`${JSON.stringify({ error: err.toJSON() })}\n`)
     return exitCodeFor(err.code)

@@ -19,6 +19,7 @@ import {
 } from '../iceberg/index.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
+import { corruptParquet } from '../util/corrupt-file.js'
 import { TarnError } from '../util/errors.js'
 import { BoundedMap } from './bounded-map.js'
 import { openSandbox } from './duckdb-sandbox.js'
@@ -292,12 +293,12 @@ export class QueryEngine {
       try {
         result = streaming ? await conn.stream(sql) : await conn.run(sql)
       } catch (e) {
-        throw sqlError(duckdbMessage(e), sql)
+        throw corruptParquet(e) ?? sqlError(duckdbMessage(e), sql)
       }
       return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, sql)
     } catch (e) {
       await release()
-      throw e
+      throw corruptParquet(e) ?? e
     }
   }
 

@@ -1,5 +1,6 @@
 import type { DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api'
 import type { RecordBatch, Schema } from 'apache-arrow'
+import { corruptParquet } from '../util/corrupt-file.js'
 import { arrowSchemaOf, recordBatchOf } from './arrow-convert.js'
 import type { QueryPlan } from './query-plan.js'
 import { sqlError } from './sql-analysis.js'
@@ -57,7 +58,7 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
         try {
           chunk = await this.#result.fetchChunk()
         } catch (e) {
-          throw sqlError(e instanceof Error ? e.message : String(e), this.#sql)
+          throw corruptParquet(e) ?? sqlError(e instanceof Error ? e.message : String(e), this.#sql)
         }
         if (!chunk || chunk.rowCount === 0) break
         pending.push(chunk)

@@ -1,3 +1,4 @@
+import { parsingFile } from '../util/corrupt-file.js'
 import type { Expression } from './expression.js'
 import { boundsMightMatch, manifestMightMatch, partitionMightMatch } from './file-pruning.js'
 import { compareIcebergValues } from './iceberg-value.js'
@@ -64,7 +65,11 @@ export interface ScanOptions {
  * ```
  */
 export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
-  if (snapshot['manifest-list']) return readManifestList(await table.io.read(snapshot['manifest-list']))
+  const list = snapshot['manifest-list']
+  if (list) {
+    const bytes = await table.io.read(list)
+    return parsingFile(list, 'manifest list', () => readManifestList(bytes))
+  }
   return (snapshot.manifests ?? []).map((p) => ({
     manifestPath: p,
     manifestLength: 0,
@@ -93,7 +98,8 @@ export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot):
  */
 export async function manifestEntries(table: LoadedTable, m: ManifestFile): Promise<ResolvedEntry[]> {
   const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === m.partitionSpecId)
-  const { entries } = readManifest(await table.io.read(m.manifestPath), spec)
+  const bytes = await table.io.read(m.manifestPath)
+  const { entries } = parsingFile(m.manifestPath, 'manifest', () => readManifest(bytes, spec))
   return entries.map((e) => {
     const inherit = e.status === 1 ? m.sequenceNumber : 0
     return {

@@ -46,7 +46,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
 import { type Clock, systemClock } from '../util/clock.js'
-import { TarnError } from '../util/errors.js'
+import { messageOf, TarnError } from '../util/errors.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
 import { resolveSources, type SourceFile, sourcesQuery, validateSources } from './import-sources.js'
@@ -239,6 +239,8 @@ export class Lake {
     const clock = options.clock ?? systemClock
     const random = options.random ?? systemRandom
     const author = options.author ?? defaultAuthor(env)
+    // A warehouse that cannot be used (an S3 bucket without a region) fails init before anything is created.
+    if (create && options.store === undefined) await (await openObjectStore(config.warehouse)).close()
     if (create) mkdirSync(config.home, { recursive: true })
     const backend = options.backend ?? openCatalogBackend(config.catalogUrl, { mustExist: !create })
     let warehouse = config.warehouse
@@ -646,7 +648,7 @@ export class Lake {
       } catch (e) {
         throw new TarnError(
           'INVALID_FILE',
-          `cannot read the files to import: ${(e as Error).message}`,
+          `cannot read the files to import: ${messageOf(e)}`,
           {
             files: files.map((f) => f.source),
           },

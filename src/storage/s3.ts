@@ -8,7 +8,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3'
-import { TarnError } from '../util/errors.js'
+import { messageOf, TarnError } from '../util/errors.js'
 import { assertValidObjectKey, assertValidObjectPrefix } from './local.js'
 import { objectNotFound } from './object-not-found.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
@@ -53,6 +53,12 @@ export interface S3ObjectStoreOptions {
   readonly credentials?: S3Credentials
   /** Keys per ListObjectsV2 page (1..1000, default 1000); small values exercise pagination in tests. */
   readonly listPageSize?: number
+  /**
+   * For servers that accept but ignore `If-None-Match: *` (s3rver, old MinIO): `putIfAbsent` sends a HEAD first.
+   * That is check-then-put, not atomic: two writers can both win. Defaults to `TARN_S3_EMULATE_CONDITIONAL_WRITES`,
+   * else false (AWS S3, current MinIO, R2 and GCS enforce the header).
+   */
+  readonly emulateConditionalWrites?: boolean
 }
 
 /**
@@ -91,18 +97,16 @@ function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s
 }
 
-function parseBoolean(s: string | undefined): boolean | undefined {
+const EMULATE_VAR = 'TARN_S3_EMULATE_CONDITIONAL_WRITES'
+
+function parseBoolean(s: string | undefined, name = 'TARN_S3_FORCE_PATH_STYLE'): boolean | undefined {
   if (s === undefined || s === '') return undefined
   const v = s.trim().toLowerCase()
   if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true
   if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false
-  throw new TarnError(
-    'INVALID_ARGUMENT',
-    `TARN_S3_FORCE_PATH_STYLE must be true or false, not ${JSON.stringify(s)}`,
-    {
-      TARN_S3_FORCE_PATH_STYLE: s,
-    },
-  )
+  throw new TarnError('INVALID_ARGUMENT', `${name} must be true or false, not ${JSON.stringify(s)}`, {
+    [name]: s,
+  })
 }
 
 const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'
@@ -174,10 +178,10 @@ const CONDITIONAL_ATTEMPTS = 3
  * `s3://bucket/prefix/key`. Reads of a byte range send `Range: bytes=a-b`; a range that starts past the end of an
  * object returns no bytes, like the local store.
  *
- * `putIfAbsent` first sends a HEAD and returns false when the object exists, then a PUT with `If-None-Match: *`:
- * real S3 enforces that header atomically (412 PreconditionFailed → false). Some S3-compatible servers (s3rver, older
- * MinIO) accept but ignore it: there the HEAD makes the common case right, but two concurrent writers of the same
- * key can both succeed. Do not rely on `putIfAbsent` for mutual exclusion on such servers.
+ * `putIfAbsent` sends one PUT with `If-None-Match: *`, which S3 (and MinIO, R2, GCS's S3 API) enforce atomically:
+ * 412 PreconditionFailed → false. Servers that accept but ignore the header (s3rver, older MinIO) need
+ * `emulateConditionalWrites` (or `TARN_S3_EMULATE_CONDITIONAL_WRITES=1`): a HEAD before the PUT makes the common
+ * case right, but two concurrent writers of the same key can then both succeed.
  *
  * @example
  * ```ts
@@ -197,12 +201,20 @@ export class S3ObjectStore implements ObjectStore {
   /** The underlying AWS SDK client (destroyed by {@link S3ObjectStore.close}). */
   readonly client: S3Client
   private readonly listPageSize: number
+  private readonly emulateConditionalWrites: boolean
 
-  private constructor(bucket: string, prefix: string, client: S3Client, listPageSize: number) {
+  private constructor(
+    bucket: string,
+    prefix: string,
+    client: S3Client,
+    listPageSize: number,
+    emulateConditionalWrites: boolean,
+  ) {
     this.bucket = bucket
     this.prefix = prefix
     this.client = client
     this.listPageSize = listPageSize
+    this.emulateConditionalWrites = emulateConditionalWrites
     this.root = prefix === '' ? `s3://${bucket}` : `s3://${bucket}/${prefix}`
   }
 
@@ -249,7 +261,38 @@ export class S3ObjectStore implements ObjectStore {
         },
       )
     }
-    return new S3ObjectStore(bucket, prefix, newClient(clientConfig(options, env)), listPageSize)
+    const emulate =
+      options.emulateConditionalWrites ??
+      parseBoolean(env.TARN_S3_EMULATE_CONDITIONAL_WRITES, EMULATE_VAR) ??
+      false
+    return new S3ObjectStore(bucket, prefix, newClient(clientConfig(options, env)), listPageSize, emulate)
+  }
+
+  /**
+   * Resolves the region the SDK will sign with (options, `AWS_REGION`, `AWS_DEFAULT_REGION`, the AWS profile, or
+   * `us-east-1` for a custom endpoint) and throws `INVALID_ARGUMENT` naming the variables to set when there is none,
+   * so that a misconfigured S3 warehouse fails when the lake is created or opened rather than at its first write.
+   *
+   * @example
+   * ```ts
+   * await S3ObjectStore.create({ bucket: 'lake' }).checkRegion() // throws without AWS_REGION or a profile region
+   * ```
+   */
+  async checkRegion(): Promise<string> {
+    let region: string | undefined
+    try {
+      region = await this.client.config.region()
+    } catch {
+      region = undefined
+    }
+    if (region === undefined || region === '') {
+      throw new TarnError(
+        'INVALID_ARGUMENT',
+        `S3 warehouse ${this.root} has no region: set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)`,
+        { uri: this.root },
+      )
+    }
+    return region
   }
 
   private objectKey(key: string): string {
@@ -260,7 +303,7 @@ export class S3ObjectStore implements ObjectStore {
   private storageError(op: string, key: string, e: unknown): TarnError {
     if (e instanceof TarnError) return e
     const { name, status } = awsError(e)
-    const detail = e instanceof Error ? e.message || name : String(e)
+    const detail = (e instanceof Error && e.message === '' ? name : undefined) ?? messageOf(e)
     return new TarnError(
       'STORAGE_ERROR',
       `Cannot ${op} object ${key}: ${detail}`,
@@ -318,8 +361,8 @@ export class S3ObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const Key = this.objectKey(key)
-    // s3rver and some other S3-compatible servers ignore If-None-Match: the HEAD covers them (not atomically).
-    if ((await this.head(key)) !== undefined) return false
+    // Only for servers that ignore If-None-Match (opted into explicitly): check-then-put, not atomic.
+    if (this.emulateConditionalWrites && (await this.head(key)) !== undefined) return false
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(
@@ -369,7 +412,7 @@ export class S3ObjectStore implements ObjectStore {
       } catch (e) {
         throw new TarnError(
           'STORAGE_ERROR',
-          `Cannot list ${this.root}/${prefix}: ${e instanceof Error ? e.message : String(e)}`,
+          `Cannot list ${this.root}/${prefix}: ${messageOf(e)}`,
           { prefix, uri: `${this.root}/${prefix}` },
           { cause: e },
         )

@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { TarnError } from '../../util/errors.js'
+import { messageOf, TarnError } from '../../util/errors.js'
 import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
@@ -148,7 +148,7 @@ export class PostgresBackend implements CatalogBackend {
     if (e instanceof TarnError) return e
     return new TarnError(
       'CATALOG_ERROR',
-      `catalog ${what} failed: ${(e as Error).message}`,
+      `catalog ${what} failed: ${messageOf(e)}`,
       { catalog: this.location },
       {
         cause: e,
