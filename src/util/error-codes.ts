@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   OBJECT_NOT_FOUND: { exit: 3, http: 404 },
   PROJECT_INVALID: { exit: 1, http: 422 },
   PROJECT_NOT_FOUND: { exit: 3, http: 404 },
+  PYTHON_UNAVAILABLE: { exit: 1, http: 500 },
   QUERY_NOT_ALLOWED: { exit: 1, http: 403 },
   REF_NOT_FOUND: { exit: 3, http: 404 },
   REVERT_CONFLICT: { exit: 4, http: 409 },
