@@ -1,6 +1,7 @@
 import type { Expression, Literal } from './expression.js'
 import { compareIcebergValues, type IcebergValue, toIcebergValue } from './iceberg-value.js'
-import type { DataFile, ManifestFile } from './manifest.js'
+import type { DataFile, ManifestFile, ResolvedEntry } from './manifest.js'
+import type { ManifestView } from './manifest-view.js'
 import type { PartitionSpec } from './partition-spec.js'
 import type { Schema } from './schema.js'
 import { decodeSingleValue } from './single-value.js'
@@ -66,7 +67,11 @@ function compileTree(filter: Expression, leaf: (e: Expression) => FilePredicate 
  * files.filter(mightMatch)
  * ```
  */
-export function compilePartitionFilter(spec: PartitionSpec, schema: Schema, filter: Expression): FilePredicate {
+export function compilePartitionFilter(
+  spec: PartitionSpec,
+  schema: Schema,
+  filter: Expression,
+): FilePredicate {
   return compileTree(filter, (e) => {
     switch (e.op) {
       case 'not':
@@ -271,6 +276,131 @@ export function compileBoundsFilter(schema: Schema, filter: Expression): FilePre
  */
 export function boundsMightMatch(file: DataFile, schema: Schema, filter: Expression): boolean {
   return compileBoundsFilter(schema, filter)(file)
+}
+
+/**
+ * What a compiled bounds filter says of one manifest: false when no file of it can match, true when it cannot rule
+ * any out, else a test of the entry at an index.
+ *
+ * @example
+ * ```ts
+ * const sel: ManifestSelection = (i) => i % 2 === 0
+ * ```
+ */
+export type ManifestSelection = boolean | ((index: number) => boolean)
+
+/**
+ * A filter compiled against column bounds, applied to a whole manifest at a time (see
+ * {@link compileManifestBoundsFilter}).
+ *
+ * @example
+ * ```ts
+ * const f: ManifestBoundsFilter = () => true
+ * ```
+ */
+export type ManifestBoundsFilter = (view: ManifestView) => ManifestSelection
+
+function andSelections(parts: readonly ManifestSelection[]): ManifestSelection {
+  if (parts.includes(false)) return false
+  const tests = parts.filter((p): p is (i: number) => boolean => p !== true)
+  if (tests.length === 0) return true
+  if (tests.length === 1) return tests[0] as (i: number) => boolean
+  return (i) => tests.every((t) => t(i))
+}
+
+function orSelections(parts: readonly ManifestSelection[]): ManifestSelection {
+  if (parts.includes(true)) return true
+  const tests = parts.filter((p): p is (i: number) => boolean => p !== false)
+  if (tests.length === 0) return false
+  if (tests.length === 1) return tests[0] as (i: number) => boolean
+  return (i) => tests.some((t) => t(i))
+}
+
+/**
+ * Compiles a filter against column bounds and null counts for whole manifests: the same answers as
+ * {@link compileBoundsFilter} file by file, but a manifest's bounds are decoded once (and kept with the cached
+ * manifest), and a manifest whose smallest lower bound or largest upper bound already rules the filter out is skipped
+ * without looking at its files.
+ *
+ * @example
+ * ```ts
+ * const select = compileManifestBoundsFilter(schema, { op: 'gt', column: 'id', value: 5000 })
+ * const sel = select(new ManifestView(entries)) // false: no file of the manifest has an id above 5000
+ * ```
+ */
+export function compileManifestBoundsFilter(schema: Schema, filter: Expression): ManifestBoundsFilter {
+  const colOf = (name: string) => schema.fields.find((f) => f.name === name)
+  const compile = (e: Expression): ManifestBoundsFilter => {
+    switch (e.op) {
+      case 'true':
+      case 'not':
+      case 'neq':
+        return () => true
+      case 'and': {
+        const parts = e.args.map(compile)
+        return (v) => andSelections(parts.map((p) => p(v)))
+      }
+      case 'or': {
+        const parts = e.args.map(compile)
+        return (v) => orSelections(parts.map((p) => p(v)))
+      }
+      case 'in':
+        return compile({ op: 'or', args: e.values.map((x) => ({ op: 'eq', column: e.column, value: x })) })
+      case 'isNull':
+      case 'notNull': {
+        const col = colOf(e.column)
+        if (!col) return () => true
+        const id = col.id
+        const isNull = e.op === 'isNull'
+        return (v) => (i) => {
+          const f = (v.entries[i] as ResolvedEntry).dataFile
+          const n = f.nullValueCounts?.get(id)
+          if (isNull) return n === undefined || n > 0
+          const c = f.valueCounts?.get(id)
+          return n === undefined || c === undefined || c > n
+        }
+      }
+      default: {
+        const op = e.op
+        const col = colOf(e.column)
+        if (!col || typeof col.type !== 'string') return () => true
+        const type = col.type
+        if (type === 'float' || type === 'double') return () => true
+        let lit: IcebergValue
+        try {
+          lit = toIcebergValue(type, e.value as Literal)
+        } catch {
+          return () => true
+        }
+        const id = col.id
+        const isStr = type === 'string' || type === 'binary'
+        const usesLower = op === 'eq' || op === 'lte' || op === 'lt'
+        const usesUpper = op === 'eq' || op === 'gte' || op === 'gt'
+        const lowerRulesOut = (lo: IcebergValue): boolean => {
+          const c = compareIcebergValues(lit, lo)
+          return op === 'lt' ? c <= 0 : c < 0
+        }
+        // String upper bounds may be truncated-and-incremented: only a strict excess proves absence.
+        const upperRulesOut = (hi: IcebergValue): boolean => {
+          const c = compareIcebergValues(lit, hi)
+          return isStr || op !== 'gt' ? c > 0 : c >= 0
+        }
+        return (v) => {
+          const s = v.columnStats(id, type)
+          if (usesLower && s.minLower !== undefined && lowerRulesOut(s.minLower)) return false
+          if (usesUpper && s.maxUpper !== undefined && upperRulesOut(s.maxUpper)) return false
+          return (i) => {
+            if (s.allNull[i]) return false
+            const lo = s.lower[i]
+            if (usesLower && lo !== undefined && lowerRulesOut(lo)) return false
+            const hi = s.upper[i]
+            return !(usesUpper && hi !== undefined && upperRulesOut(hi))
+          }
+        }
+      }
+    }
+  }
+  return compile(filter)
 }
 
 /**

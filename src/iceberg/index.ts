@@ -43,6 +43,7 @@ export type {
   ManifestFile,
   ResolvedEntry,
 } from './manifest.js'
+export { DEFAULT_MANIFEST_CACHE_ENTRIES, ManifestCache, sharedManifestCache } from './manifest-cache.js'
 export {
   type ManifestContents,
   readManifest,
@@ -50,7 +51,6 @@ export {
   writeManifest,
   writeManifestList,
 } from './manifest-io.js'
-export { DEFAULT_MANIFEST_CACHE_ENTRIES, ManifestCache, sharedManifestCache } from './manifest-cache.js'
 export { type AppendOnlyChange, appendOnlyChange } from './merge/append-lineage.js'
 export {
   appendOnlyTableMerger,

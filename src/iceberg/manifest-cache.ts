@@ -7,14 +7,14 @@
  * @example
  * ```ts
  * const cache = new ManifestCache({ maxEntries: 100_000 })
- * const entries = await cache.get('file:///w/t/metadata/m1.avro|7', async () => decode(await read()))
+ * const entries = await cache.get('file:///w/t/metadata/m1.avro|7', (v) => v.length, async () => decode(await read()))
  * cache.stats() // { files: 1, entries: 1000, hits: 0, misses: 1 }
  * ```
  */
 export class ManifestCache {
   readonly #maxEntries: number
-  readonly #files = new Map<string, readonly unknown[]>()
-  readonly #pending = new Map<string, Promise<readonly unknown[]>>()
+  readonly #files = new Map<string, { readonly value: unknown; readonly weight: number }>()
+  readonly #pending = new Map<string, Promise<unknown>>()
   #entries = 0
   #hits = 0
   #misses = 0
@@ -24,41 +24,41 @@ export class ManifestCache {
   }
 
   /**
-   * The cached value of `key`, or the value `load` produces (then cached). Concurrent calls for the same key share
-   * one load; a failed load is not cached.
+   * The cached value of `key`, or the value `load` produces (then cached, weighing `weightOf(value)` entries).
+   * Concurrent calls for the same key share one load; a failed load is not cached. The caller must use the same
+   * value type for a key every time.
    */
-  async get<T>(key: string, load: () => Promise<readonly T[]>): Promise<readonly T[]> {
+  async get<T>(key: string, weightOf: (value: T) => number, load: () => Promise<T>): Promise<T> {
     const hit = this.#files.get(key)
     if (hit !== undefined) {
       this.#hits++
       // Re-inserting moves the key to the young end of the map's order.
       this.#files.delete(key)
       this.#files.set(key, hit)
-      return hit as readonly T[]
+      return hit.value as T
     }
     const pending = this.#pending.get(key)
-    if (pending !== undefined) return (await pending) as readonly T[]
+    if (pending !== undefined) return (await pending) as T
     this.#misses++
     const p = load()
     this.#pending.set(key, p)
     try {
       const value = await p
-      this.#put(key, value)
+      this.#put(key, value, Math.max(1, weightOf(value)))
       return value
     } finally {
       this.#pending.delete(key)
     }
   }
 
-  #put(key: string, value: readonly unknown[]): void {
-    const weight = Math.max(1, value.length)
+  #put(key: string, value: unknown, weight: number): void {
     if (weight > this.#maxEntries) return
-    this.#files.set(key, value)
+    this.#files.set(key, { value, weight })
     this.#entries += weight
     for (const [oldest, v] of this.#files) {
       if (this.#entries <= this.#maxEntries) break
       this.#files.delete(oldest)
-      this.#entries -= Math.max(1, v.length)
+      this.#entries -= v.weight
     }
   }
 

@@ -1,14 +1,16 @@
 import type { Expression } from './expression.js'
 import {
-  compileBoundsFilter,
+  compileManifestBoundsFilter,
   compilePartitionFilter,
   type FilePredicate,
+  type ManifestSelection,
   manifestMightMatch,
 } from './file-pruning.js'
 import { compareIcebergValues } from './iceberg-value.js'
 import type { ManifestFile, ResolvedEntry } from './manifest.js'
 import { type ManifestCache, sharedManifestCache } from './manifest-cache.js'
 import { readManifest, readManifestList } from './manifest-io.js'
+import { ManifestView } from './manifest-view.js'
 import type { Schema } from './schema.js'
 import type { LoadedTable } from './table-loader.js'
 import { currentSchema, type Snapshot, snapshotById, specById } from './table-metadata.js'
@@ -82,8 +84,10 @@ export async function snapshotManifests(
   const list = snapshot['manifest-list']
   if (list) {
     if (cache === null) return readManifestList(await table.io.read(list))
-    const cached = await cache.get(`list|${table.io.resolve(list)}`, async () =>
-      readManifestList(await table.io.read(list)),
+    const cached = await cache.get(
+      `list|${table.io.resolve(list)}`,
+      (v: readonly ManifestFile[]) => v.length,
+      async () => readManifestList(await table.io.read(list)),
     )
     return [...cached]
   }
@@ -118,16 +122,16 @@ export async function manifestEntries(
   m: ManifestFile,
   cache: ManifestCache | null = null,
 ): Promise<ResolvedEntry[]> {
-  return [...(await resolvedEntries(table, m, cache))]
+  return [...(await manifestView(table, m, cache)).entries]
 }
 
-/** The entries of a manifest, from the cache when given (the array is shared: never mutate it). */
-function resolvedEntries(
+/** The entries of a manifest with their column statistics, from the cache when given (shared: never mutate). */
+async function manifestView(
   table: LoadedTable,
   m: ManifestFile,
   cache: ManifestCache | null,
-): Promise<readonly ResolvedEntry[]> {
-  if (cache === null) return decodeEntries(table, m)
+): Promise<ManifestView> {
+  if (cache === null) return new ManifestView(await decodeEntries(table, m))
   // Inheritance makes the entries depend on the manifest-list row as well as on the file.
   const key = [
     'manifest',
@@ -137,7 +141,11 @@ function resolvedEntries(
     m.sequenceNumber,
     m.addedSnapshotId,
   ].join('|')
-  return cache.get(key, () => decodeEntries(table, m))
+  return cache.get(
+    key,
+    (v: ManifestView) => v.entries.length,
+    async () => new ManifestView(await decodeEntries(table, m)),
+  )
 }
 
 async function decodeEntries(table: LoadedTable, m: ManifestFile): Promise<ResolvedEntry[]> {
@@ -210,31 +218,47 @@ export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Prom
     prunedFiles += mf.addedFilesCount + mf.existingFilesCount
     return false
   })
-  const perManifest = await Promise.all(manifests.map((mf) => resolvedEntries(table, mf, cache)))
-  // Compiled once per spec: columns, literals and transforms are resolved before the first file.
-  const bounds = filter ? compileBoundsFilter(schema, filter) : undefined
-  const predicates = new Map<number, FilePredicate>()
-  const mightMatch = (e: ResolvedEntry): boolean => {
-    if (!filter || !bounds) return true
-    let p = predicates.get(e.specId)
+  const views = await Promise.all(manifests.map((mf) => manifestView(table, mf, cache)))
+  // Compiled once per plan: columns, literals and transforms are resolved before the first file.
+  const selectByBounds = filter ? compileManifestBoundsFilter(schema, filter) : undefined
+  const partitionTests = new Map<number, FilePredicate>()
+  const partitionTest = (specId: number): FilePredicate | undefined => {
+    if (!filter) return undefined
+    let p = partitionTests.get(specId)
     if (!p) {
-      const part = compilePartitionFilter(specs.get(e.specId) ?? specById(m), schema, filter)
-      p = (f) => part(f) && bounds(f)
-      predicates.set(e.specId, p)
+      p = compilePartitionFilter(specs.get(specId) ?? specById(m), schema, filter)
+      partitionTests.set(specId, p)
     }
-    return p(e.dataFile)
+    return p
   }
   let totalData = 0
   const kept: ResolvedEntry[] = []
   const posDeletes: ResolvedEntry[] = []
   const eqDeletes: ResolvedEntry[] = []
-  for (const entries of perManifest) {
-    for (const e of entries) {
+  for (const view of views) {
+    let selected: ManifestSelection = true
+    if (selectByBounds && !view.hasDeletes) {
+      selected = selectByBounds(view)
+      if (selected === false) {
+        // The bounds of the whole manifest rule the filter out: none of its files is looked at.
+        totalData += view.liveDataFiles
+        continue
+      }
+    }
+    const entries = view.entries
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as ResolvedEntry
       if (e.status === 2) continue
       const content = e.dataFile.content
       if (content === 0) {
         totalData++
-        if (mightMatch(e)) kept.push(e)
+        if (!filter) {
+          kept.push(e)
+          continue
+        }
+        if (selected !== true && !selected(i)) continue
+        if (partitionTest(e.specId)?.(e.dataFile) === false) continue
+        kept.push(e)
       } else if (content === 1) posDeletes.push(e)
       else if (content === 2) eqDeletes.push(e)
     }
