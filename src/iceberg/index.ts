@@ -19,7 +19,14 @@ export {
 } from './avro/manifest-avro-schemas.js'
 export { duckdbTypeOf, expressionToSql, quoteIdent, sqlLiteral, sqlString } from './duckdb-sql.js'
 export { and, type Expression, eq, type Literal } from './expression.js'
-export { boundsMightMatch, manifestMightMatch, partitionMightMatch } from './file-pruning.js'
+export {
+  boundsMightMatch,
+  compileBoundsFilter,
+  compilePartitionFilter,
+  type FilePredicate,
+  manifestMightMatch,
+  partitionMightMatch,
+} from './file-pruning.js'
 export { compareIcebergValues, type IcebergValue, toIcebergValue } from './iceberg-value.js'
 export {
   type JsonValue,
@@ -36,6 +43,7 @@ export type {
   ManifestFile,
   ResolvedEntry,
 } from './manifest.js'
+export { DEFAULT_MANIFEST_CACHE_ENTRIES, ManifestCache, sharedManifestCache } from './manifest-cache.js'
 export {
   type ManifestContents,
   readManifest,

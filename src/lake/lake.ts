@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
-import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { CatalogBackend } from '../catalog/backend.js'
 import { Catalog, DEFAULT_BRANCH, DEFAULT_NAMESPACE, type LogOptions } from '../catalog/catalog.js'
@@ -9,16 +9,8 @@ import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
-import {
-  closeLakeEngine,
-  explainLake,
-  type QueryOptions,
-  type QueryPlan,
-  type QueryResult,
-  type QueryStream,
-  queryLake,
-  streamLake,
-} from '../engine/index.js'
+import type { QueryOptions, QueryPlan, QueryResult, QueryStream } from '../engine/index.js'
+import { closeLakeEngine, explainLake, queryLake, streamLake } from '../engine/lake-engine.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
 import { registerTable } from '../iceberg/register-table.js'
@@ -26,30 +18,19 @@ import { planScan } from '../iceberg/scan-planner.js'
 import type { NestedField } from '../iceberg/schema.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
-import { withConnection } from '../iceberg/table-reader.js'
-import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
-import { appendRows, createTable, overwriteRows } from '../iceberg/writer/table-writer.js'
-import {
-  getJob,
-  getJobLog,
-  type JobRecord,
-  listJobs,
-  type RerunOptions,
-  type RunOutcome,
-  type RunPipelineOptions,
-  rerunJob,
-  runPipeline,
-} from '../pipeline/run/index.js'
+import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
+import { getJob, getJobLog, listJobs } from '../pipeline/run/job-store.js'
 import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
 import { type Clock, systemClock } from '../util/clock.js'
 import { messageOf, TarnError } from '../util/errors.js'
+import { packageVersion } from '../util/package-version.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
-import { resolveSources, type SourceFile, sourcesQuery, validateSources } from './import-sources.js'
+import type { SourceFile } from './import-sources.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
 import { parsePartitionBy } from './partition-by.js'
@@ -177,12 +158,24 @@ export interface TableEntry {
   readonly state: TableState
 }
 
-function readVersion(): string {
-  try {
-    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json')
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version
-  } catch {
-    return '0.0.0'
+/**
+ * The modules of imports (DuckDB, the Parquet writer), loaded on the first import rather than when the lake opens.
+ */
+async function writeModules() {
+  const [reader, schema, writer, sources] = await Promise.all([
+    import('../iceberg/table-reader.js'),
+    import('../iceberg/writer/duckdb-schema.js'),
+    import('../iceberg/writer/table-writer.js'),
+    import('./import-sources.js'),
+  ])
+  return {
+    withConnection: reader.withConnection,
+    schemaFromQuery: schema.schemaFromQuery,
+    createTable: writer.createTable,
+    appendRows: writer.appendRows,
+    overwriteRows: writer.overwriteRows,
+    sourcesQuery: sources.sourcesQuery,
+    validateSources: sources.validateSources,
   }
 }
 
@@ -321,7 +314,7 @@ export class Lake {
   async info(): Promise<LakeInfo> {
     const [branches, tags] = await Promise.all([this.catalog.listBranches(), this.catalog.listTags()])
     return {
-      version: readVersion(),
+      version: packageVersion(),
       home: this.config.home,
       catalog: { backend: this.catalog.backend.kind, location: this.catalog.backend.location },
       warehouse: this.config.warehouse,
@@ -570,11 +563,12 @@ export class Lake {
     }
   }
 
-  #sources(
+  async #sources(
     options: { from: string | readonly string[]; cwd?: string },
     conn: DuckDBConnection,
   ): Promise<SourceFile[]> {
     const from = typeof options.from === 'string' ? [options.from] : options.from
+    const { resolveSources } = await import('./import-sources.js')
     return resolveSources(from, { cwd: options.cwd ?? process.cwd(), store: this.store, conn })
   }
 
@@ -640,6 +634,8 @@ export class Lake {
       })
     }
     const partitionBy = options.partitionedBy ? parsePartitionBy(options.partitionedBy) : []
+    const { withConnection, schemaFromQuery, createTable, sourcesQuery, validateSources } =
+      await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
       let schema: Awaited<ReturnType<typeof schemaFromQuery>>
@@ -704,6 +700,7 @@ export class Lake {
     const ref = await this.catalog.getBranch(branch)
     const head = await this.catalog.getCommit(ref.head)
     const { loaded } = await this.loadTable(key.key, { ref: `@${head.hash}` })
+    const { withConnection, appendRows, overwriteRows, sourcesQuery, validateSources } = await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
       if (!options.force && !options.replace) {
@@ -816,12 +813,14 @@ export class Lake {
    * materialises every model there, runs the expectations, and merges only if everything succeeded; on failure the
    * target is untouched and the run branch is sealed.
    */
-  run(options: RunPipelineOptions): Promise<RunOutcome> {
+  async run(options: RunPipelineOptions): Promise<RunOutcome> {
+    const { runPipeline } = await import('../pipeline/run/run-pipeline.js')
     return runPipeline(this, options)
   }
 
   /** Re-executes a job's code snapshot on the data commit it read (or on `options.ref`). */
-  rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
+  async rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
+    const { rerunJob } = await import('../pipeline/run/rerun.js')
     return rerunJob(this, jobId, options)
   }
 

@@ -1,13 +1,6 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3'
+import { createRequire } from 'node:module'
+import type * as AwsS3 from '@aws-sdk/client-s3'
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
 import { messageOf, TarnError } from '../util/errors.js'
 import { assertValidObjectKey, assertValidObjectPrefix } from './local.js'
 import { objectNotFound } from './object-not-found.js'
@@ -111,12 +104,22 @@ function parseBoolean(s: string | undefined, name = 'TARN_S3_FORCE_PATH_STYLE'):
 
 const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'
 
+const requireModule = createRequire(import.meta.url)
+let awsS3: typeof AwsS3 | undefined
+
+/** The AWS SDK's S3 module, loaded on the first request (it takes hundreds of milliseconds to load). */
+function sdk(): typeof AwsS3 {
+  awsS3 ??= requireModule('@aws-sdk/client-s3') as typeof AwsS3
+  return awsS3
+}
+
 /**
  * Creates the SDK client without its "future releases will require Node 22" notice on stderr, which a tarn user
  * cannot act on (tarn pins its SDK and supports Node 20); setting the SDK's own
  * `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED` variable (to anything) restores its behaviour.
  */
 function newClient(config: S3ClientConfig): S3Client {
+  const { S3Client } = sdk()
   if (process.env[SDK_NODE_WARNING] !== undefined) return new S3Client(config)
   process.env[SDK_NODE_WARNING] = 'true'
   try {
@@ -198,21 +201,21 @@ export class S3ObjectStore implements ObjectStore {
   readonly bucket: string
   /** The key prefix of the store inside the bucket ('' for none), without leading or trailing slashes. */
   readonly prefix: string
-  /** The underlying AWS SDK client (destroyed by {@link S3ObjectStore.close}). */
-  readonly client: S3Client
   private readonly listPageSize: number
   private readonly emulateConditionalWrites: boolean
+  readonly #config: S3ClientConfig
+  #client: S3Client | undefined
 
   private constructor(
     bucket: string,
     prefix: string,
-    client: S3Client,
+    config: S3ClientConfig,
     listPageSize: number,
     emulateConditionalWrites: boolean,
   ) {
     this.bucket = bucket
     this.prefix = prefix
-    this.client = client
+    this.#config = config
     this.listPageSize = listPageSize
     this.emulateConditionalWrites = emulateConditionalWrites
     this.root = prefix === '' ? `s3://${bucket}` : `s3://${bucket}/${prefix}`
@@ -265,7 +268,7 @@ export class S3ObjectStore implements ObjectStore {
       options.emulateConditionalWrites ??
       parseBoolean(env.TARN_S3_EMULATE_CONDITIONAL_WRITES, EMULATE_VAR) ??
       false
-    return new S3ObjectStore(bucket, prefix, newClient(clientConfig(options, env)), listPageSize, emulate)
+    return new S3ObjectStore(bucket, prefix, clientConfig(options, env), listPageSize, emulate)
   }
 
   /**
@@ -293,6 +296,15 @@ export class S3ObjectStore implements ObjectStore {
       )
     }
     return region
+  }
+
+  /**
+   * The underlying AWS SDK client (destroyed by {@link S3ObjectStore.close}), made on first use: the SDK loads only
+   * when a store on S3 is used.
+   */
+  get client(): S3Client {
+    this.#client ??= newClient(this.#config)
+    return this.#client
   }
 
   private objectKey(key: string): string {
@@ -338,7 +350,7 @@ export class S3ObjectStore implements ObjectStore {
           : `bytes=${range.offset}-${range.offset + range.length - 1}`
     }
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }))
+      const res = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key, Range }))
       if (res.Body === undefined) return new Uint8Array(0)
       return await res.Body.transformToByteArray()
     } catch (e) {
@@ -352,7 +364,12 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.objectKey(key)
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength }),
+        new (sdk().PutObjectCommand)({
+          Bucket: this.bucket,
+          Key,
+          Body: data,
+          ContentLength: data.byteLength,
+        }),
       )
     } catch (e) {
       throw this.storageError('write', key, e)
@@ -366,7 +383,7 @@ export class S3ObjectStore implements ObjectStore {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(
-          new PutObjectCommand({
+          new (sdk().PutObjectCommand)({
             Bucket: this.bucket,
             Key,
             Body: data,
@@ -386,7 +403,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     const Key = this.objectKey(key)
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }))
+      const res = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key }))
       return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified?.getTime() ?? 0 }
     } catch (e) {
       if (isNotFound(e)) return undefined
@@ -402,7 +419,7 @@ export class S3ObjectStore implements ObjectStore {
       let res: ListObjectsV2CommandOutput
       try {
         res = await this.client.send(
-          new ListObjectsV2Command({
+          new (sdk().ListObjectsV2Command)({
             Bucket: this.bucket,
             Prefix: base + prefix,
             MaxKeys: this.listPageSize,
@@ -432,7 +449,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const Key = this.objectKey(key)
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))
+      await this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key }))
     } catch (e) {
       if (isNotFound(e)) return
       throw this.storageError('delete', key, e)
@@ -460,6 +477,6 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy()
+    this.#client?.destroy()
   }
 }
