@@ -13,6 +13,7 @@
 export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
 export { BoundedMap } from './bounded-map.js'
 export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
+export { csvField, floatText, typeText, valueJson, valueText } from './duckdb-text.js'
 export { explainText, expressionText, humanBytes, planJson } from './explain-text.js'
 export {
   type CacheStats,

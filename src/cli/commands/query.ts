@@ -1,22 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import {
-  batchCells,
-  closeLakeEngine,
-  explainText,
-  lakeQueryEngine,
-  planJson,
-  type QueryStream,
-  rowCsv,
-  rowJson,
-  rowText,
-  typeName,
-} from '../../engine/index.js'
+import { closeLakeEngine, explainText, lakeQueryEngine, planJson } from '../../engine/index.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
-import { emit, table } from '../output.js'
+import { emit } from '../output.js'
+import { printCsv, printJson, printTable } from '../query-output.js'
 
 interface QueryCommandOptions {
   readonly ref?: string
@@ -31,8 +21,6 @@ interface QueryCommandOptions {
 const FORMATS = new Set(['table', 'json', 'csv'])
 /** Rows per Arrow batch when the CLI streams a result. */
 const CLI_BATCH_ROWS = 4096
-/** Rows per printed block of an unbounded text table (column widths are fitted block by block). */
-const TABLE_BLOCK_ROWS = 1000
 
 function parseMaxRows(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined
@@ -57,87 +45,6 @@ async function sqlOf(sql: string | undefined, o: QueryCommandOptions, io: CliIO)
   if (sql === undefined || sql.trim() === '')
     throw new TarnError('USAGE', 'no SQL given: tarn query "<sql>" or -f FILE')
   return sql
-}
-
-/** Prints the stream as an aligned text table: names, types, up to `limit` rows, then a row count. */
-async function printTable(io: CliIO, stream: QueryStream, limit: number | undefined): Promise<void> {
-  const fields = stream.schema.fields
-  const header = [fields.map((f) => f.name), fields.map((f) => typeName(f.type))]
-  let block: string[][] = []
-  let total = 0
-  let shown = 0
-  let printedHeader = false
-  const flush = (): void => {
-    if (block.length === 0 && printedHeader) return
-    const rows = printedHeader
-      ? block
-      : [...header, header[0]?.map((n) => '-'.repeat(Math.max(3, n.length))) ?? [], ...block]
-    io.out(`${table(rows)}\n`)
-    printedHeader = true
-    block = []
-  }
-  for await (const batch of stream) {
-    for (const row of batchCells(batch)) {
-      total++
-      if (limit !== undefined && shown >= limit) continue
-      block.push(rowText(row))
-      shown++
-      if (block.length >= TABLE_BLOCK_ROWS) flush()
-    }
-  }
-  flush()
-  const noun = total === 1 ? 'row' : 'rows'
-  io.out(
-    shown < total
-      ? `(${total} ${noun}, ${shown} shown; use --max-rows N or --all-rows)\n`
-      : `(${total} ${noun})\n`,
-  )
-}
-
-async function printCsv(io: CliIO, stream: QueryStream, limit: number | undefined): Promise<void> {
-  io.out(`${rowCsv(stream.schema.fields.map((f) => f.name))}\n`)
-  let n = 0
-  for await (const batch of stream) {
-    const lines: string[] = []
-    for (const row of batchCells(batch)) {
-      if (limit !== undefined && n >= limit) break
-      lines.push(rowCsv(row))
-      n++
-    }
-    if (lines.length > 0) io.out(`${lines.join('\n')}\n`)
-    if (limit !== undefined && n >= limit) break
-  }
-}
-
-/** `--format json`: a JSON array of row objects; `--json`: a document with columns, rows and the row count. */
-async function printJson(
-  io: CliIO,
-  stream: QueryStream,
-  limit: number | undefined,
-  document: boolean,
-): Promise<void> {
-  const names = stream.schema.fields.map((f) => f.name)
-  if (document) {
-    const columns = stream.schema.fields.map((f) => ({ name: f.name, type: typeName(f.type) }))
-    io.out(
-      `{"ref":${JSON.stringify(stream.plan.ref)},"commit":${JSON.stringify(stream.plan.commit)},"columns":${JSON.stringify(columns)},"rows":[`,
-    )
-  } else io.out('[')
-  let n = 0
-  let total = 0
-  for await (const batch of stream) {
-    const parts: string[] = []
-    for (const row of batchCells(batch)) {
-      total++
-      if (limit !== undefined && n >= limit) continue
-      parts.push(`${n === 0 ? '' : ','}\n${rowJson(names, row)}`)
-      n++
-    }
-    if (parts.length > 0) io.out(parts.join(''))
-    if (!document && limit !== undefined && n >= limit) break
-  }
-  if (document) io.out(`\n],"rowCount":${total},"truncated":${n < total}}\n`)
-  else io.out(`${n > 0 ? '\n' : ''}]\n`)
 }
 
 /**
