@@ -21,6 +21,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
 import { BoundedMap } from './bounded-map.js'
+import { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
 import { openSandbox } from './duckdb-sandbox.js'
 import { FileCache } from './file-cache.js'
 import { pushdownFilters } from './filter-pushdown.js'
@@ -28,7 +29,7 @@ import type { QueryPlan, TableScanPlan } from './query-plan.js'
 import { QueryResult } from './query-result.js'
 import { QueryStream } from './query-stream.js'
 import { FooterCache, scanViewSql } from './scan-view.js'
-import { analyzeAst, parseSelect, type QueryAnalysis, sqlError, type TableReference } from './sql-analysis.js'
+import { analyzeAst, parseSelect, type QueryAnalysis, type TableReference } from './sql-analysis.js'
 
 /**
  * Options of {@link QueryEngine.create}.
@@ -288,13 +289,15 @@ export class QueryEngine {
       const catalog = await this.#viewCatalog(conn, prepared.scans)
       leave = catalog.leave
       await conn.run(`USE ${quoteIdent(catalog.name)}`)
+      const hidden = await this.#hiddenNames(prepared.scans)
+      const errorOf = (e: unknown): TarnError => duckdbQueryError(e, sql, hidden)
       let result: DuckDBResult
       try {
         result = streaming ? await conn.stream(sql) : await conn.run(sql)
       } catch (e) {
-        throw sqlError(duckdbMessage(e), sql)
+        throw errorOf(e)
       }
-      return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, sql)
+      return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, errorOf)
     } catch (e) {
       await release()
       throw e
@@ -363,10 +366,32 @@ export class QueryEngine {
         await conn.run(`CREATE SCHEMA ${quoteIdent(name)}.${quoteIdent(v.schema)}`)
         schemas.add(v.schema)
       }
-      await conn.run(
-        `CREATE OR REPLACE VIEW ${quoteIdent(name)}.${quoteIdent(v.schema)}.${quoteIdent(v.view)} AS ${body}`,
-      )
+      try {
+        await conn.run(
+          `CREATE OR REPLACE VIEW ${quoteIdent(name)}.${quoteIdent(v.schema)}.${quoteIdent(v.view)} AS ${body}`,
+        )
+      } catch (e) {
+        const table = v.scan.plan.table
+        throw new TarnError(
+          'SQL_ERROR',
+          `cannot read table ${table}: ${oneLineDuckdbMessage(duckdbMessage(e), '')}`,
+          { table, metadataLocation: v.scan.plan.metadataLocation },
+          { cause: e },
+        )
+      }
     }
+  }
+
+  /** The local paths of the files a query reads, by table, so errors name the table instead of a cache path. */
+  async #hiddenNames(scans: readonly PreparedScan[]): Promise<HiddenNames> {
+    const files = new Map<string, string>()
+    for (const s of scans) {
+      const paths = await Promise.all(
+        s.scan.tasks.map((t) => s.table.io.localPath(t.dataFile.dataFile.filePath)),
+      )
+      for (const p of paths) files.set(p, s.plan.table)
+    }
+    return { files }
   }
 
   async #trimCatalogs(conn: DuckDBConnection): Promise<void> {

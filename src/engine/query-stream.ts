@@ -1,8 +1,8 @@
 import type { DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api'
 import type { RecordBatch, Schema } from 'apache-arrow'
+import type { TarnError } from '../util/errors.js'
 import { arrowSchemaOf, recordBatchOf } from './arrow-convert.js'
 import type { QueryPlan } from './query-plan.js'
-import { sqlError } from './sql-analysis.js'
 
 /**
  * A running query whose rows arrive as Arrow record batches of up to `batchRows` rows, converted as DuckDB produces
@@ -26,7 +26,7 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
   readonly #types: readonly DuckDBType[]
   readonly #batchRows: number
   readonly #release: () => Promise<void>
-  readonly #sql: string
+  readonly #errorOf: (e: unknown) => TarnError
   #done = false
 
   constructor(
@@ -34,7 +34,7 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
     result: DuckDBResult,
     batchRows: number,
     release: () => Promise<void>,
-    sql: string,
+    errorOf: (e: unknown) => TarnError,
   ) {
     this.plan = plan
     this.#result = result
@@ -44,7 +44,7 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
     this.schema = arrowSchemaOf(this.columnNames, this.#types)
     this.#batchRows = Math.max(1, batchRows)
     this.#release = release
-    this.#sql = sql
+    this.#errorOf = errorOf
   }
 
   /** Stops the query (if still running) and releases its resources. Idempotent. */
@@ -70,7 +70,7 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
         try {
           chunk = await this.#result.fetchChunk()
         } catch (e) {
-          throw sqlError(e instanceof Error ? e.message : String(e), this.#sql)
+          throw this.#errorOf(e)
         }
         if (!chunk || chunk.rowCount === 0) break
         yield chunk

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { type JsonValue, parseJsonLossless, sqlString } from '../iceberg/index.js'
 import { TarnError } from '../util/errors.js'
+import { oneLineDuckdbMessage } from './duckdb-error.js'
 
 /**
  * A node of DuckDB's serialized SQL syntax tree (`json_serialize_sql`), read losslessly. Plain data.
@@ -125,9 +126,9 @@ async function serialize(conn: DuckDBConnection, sql: string): Promise<AstNode> 
 function parserError(doc: AstNode, sql: string): TarnError {
   const raw = str(doc.position)
   const pos = raw === '' ? Number.NaN : Number(raw)
-  const message = `Parser Error: ${str(doc.error_message)}`
+  const message = oneLineDuckdbMessage(`Parser Error: ${str(doc.error_message)}`, sql)
   return Number.isFinite(pos)
-    ? sqlError(`${message}\n\n${caretAt(sql, pos)}`, sql, pos)
+    ? sqlError(oneLineDuckdbMessage(`${message}\n\n${caretAt(sql, pos)}`, sql), sql, pos)
     : sqlError(message, sql)
 }
 
@@ -168,7 +169,7 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
       /^Failed to extract statements: /,
       '',
     )
-    throw sqlError(message, sql)
+    throw sqlError(oneLineDuckdbMessage(message, sql), sql)
   }
   if (count === 0) throw sqlError('empty query', sql)
   if (count > 1) throw notReadOnly(sql, `found ${count} statements`)

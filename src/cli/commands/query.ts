@@ -30,21 +30,37 @@ function parseMaxRows(raw: string | undefined): number | undefined {
   return Number(raw)
 }
 
+function readFailure(file: string, path: string, e: unknown): TarnError {
+  const code = (e as NodeJS.ErrnoException).code
+  const why =
+    code === 'ENOENT'
+      ? 'does not exist'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : code === 'EACCES'
+          ? 'is not readable'
+          : `cannot be read (${code ?? String(e)})`
+  return new TarnError('USAGE', `SQL file ${file} ${why}`, { file: path }, { cause: e })
+}
+
+/** The SQL from the argument, `-f FILE`, `-f -` (stdin), or stdin when it is piped and no SQL was given. */
 async function sqlOf(sql: string | undefined, o: QueryCommandOptions, io: CliIO): Promise<string> {
   if (sql !== undefined && o.file !== undefined) {
     throw new TarnError('USAGE', 'give the SQL either as an argument or with -f FILE, not both')
   }
-  if (o.file !== undefined) {
+  let text: string | undefined = sql
+  if (o.file === '-') text = io.readStdin ? await io.readStdin() : ''
+  else if (o.file !== undefined) {
     const path = resolve(io.cwd, o.file)
     try {
-      return await readFile(path, 'utf8')
+      text = await readFile(path, 'utf8')
     } catch (e) {
-      throw new TarnError('USAGE', `cannot read SQL file ${o.file}`, { file: path }, { cause: e })
+      throw readFailure(o.file, path, e)
     }
-  }
-  if (sql === undefined || sql.trim() === '')
-    throw new TarnError('USAGE', 'no SQL given: tarn query "<sql>" or -f FILE')
-  return sql
+  } else if (sql === undefined && io.stdinIsTTY === false && io.readStdin) text = await io.readStdin()
+  if (text === undefined || text.trim() === '')
+    throw new TarnError('USAGE', 'no SQL given: tarn query "<sql>", -f FILE, or SQL on stdin')
+  return text
 }
 
 /**
@@ -63,12 +79,12 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
   program
     .command('query')
     .description('run read-only SQL over the tables at a ref (branch, tag, commit or time)')
-    .argument('[sql]', 'the SQL (or use -f FILE)')
+    .argument('[sql]', 'the SQL (or -f FILE, or SQL piped on stdin)')
     .option(
       '-r, --ref <ref>',
       'branch, tag, branch@hash, @hash, branch~N or branch*<time> (default: active branch)',
     )
-    .option('-f, --file <file>', 'read the SQL from a file')
+    .option('-f, --file <file>', 'read the SQL from a file (- for stdin)')
     .option('--max-rows <n>', 'rows to print (default 10 for the table format, all for json/csv)')
     .option('--all-rows', 'print every row')
     .option('--format <format>', 'table, json or csv', 'table')
