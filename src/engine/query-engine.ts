@@ -1,3 +1,4 @@
+import { link, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api'
@@ -15,6 +16,7 @@ import {
   type ScanPlan,
   type Schema,
   snapshotById,
+  sqlString,
   stringifyJsonLossless,
 } from '../iceberg/index.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -22,7 +24,8 @@ import type { Clock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
 import { BoundedMap } from './bounded-map.js'
 import { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
-import { openSandbox } from './duckdb-sandbox.js'
+import { openSandbox, type SandboxOptions } from './duckdb-sandbox.js'
+import { copyOptions, type ExportFormat, exportTarget } from './export-target.js'
 import { FileCache } from './file-cache.js'
 import { pushdownFilters } from './filter-pushdown.js'
 import type { QueryPlan, TableScanPlan } from './query-plan.js'
@@ -30,6 +33,73 @@ import { QueryResult } from './query-result.js'
 import { QueryStream } from './query-stream.js'
 import { FooterCache, scanViewSql } from './scan-view.js'
 import { analyzeAst, parseSelect, type QueryAnalysis, type TableReference } from './sql-analysis.js'
+
+/**
+ * Options of {@link QueryEngine.export}.
+ *
+ * @example
+ * ```ts
+ * const o: ExportOptions = { ref: 'v1', output: 'events.parquet', cwd: process.cwd(), force: true }
+ * ```
+ */
+export interface ExportOptions {
+  /** The ref to read (default `main`). */
+  readonly ref?: string
+  /** The file to write; relative paths resolve against `cwd`. */
+  readonly output: string
+  /** `parquet`, `csv` or `jsonl` (default: from the output's extension). */
+  readonly format?: string
+  /** Overwrite an existing file. */
+  readonly force?: boolean
+  /** Directory relative outputs resolve against (default: the process's). */
+  readonly cwd?: string
+}
+
+/**
+ * What an export wrote: the plan it ran with, the absolute output path, its format, rows and bytes. Plain data.
+ *
+ * @example
+ * ```ts
+ * const r: ExportResult = await engine.export('SELECT * FROM t', { output: '/tmp/t.csv' })
+ * ```
+ */
+export interface ExportResult {
+  readonly plan: QueryPlan
+  readonly output: string
+  readonly format: ExportFormat
+  readonly rows: number
+  readonly bytes: number
+}
+
+/** The SQL of one statement without trailing semicolons or a trailing line comment, to nest inside `COPY (...)`. */
+function queryBody(sql: string): string {
+  let body = sql
+  for (;;) {
+    const trimmed = body.replace(/[\s;]+$/, '')
+    const lastLine = trimmed.slice(trimmed.lastIndexOf('\n') + 1)
+    const next = lastLine.trimStart().startsWith('--')
+      ? trimmed.slice(0, trimmed.lastIndexOf('\n') + 1)
+      : trimmed
+    if (next === body) return body
+    body = next
+  }
+}
+
+/** Moves a finished export into place: atomically refusing an existing file, or replacing it when forced. */
+async function placeOutput(temporary: string, output: string, force: boolean): Promise<void> {
+  if (force) {
+    await rename(temporary, output)
+    return
+  }
+  try {
+    await link(temporary, output)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new TarnError('FILE_EXISTS', `${output} already exists; use --force to overwrite it`, { output })
+    }
+    await rename(temporary, output)
+  }
+}
 
 /**
  * Options of {@link QueryEngine.create}.
@@ -164,6 +234,8 @@ export class QueryEngine {
   readonly #systemNames: ReadonlySet<string>
   /** Files read where they are (the local warehouse); everything else goes through the cache. */
   readonly #inPlace: (uri: string) => boolean
+  /** The settings of the query sandbox (an export opens one more, that may also write its output file). */
+  readonly #sandbox: SandboxOptions
   #closed = false
 
   private constructor(
@@ -172,8 +244,10 @@ export class QueryEngine {
     duckdb: DuckDBInstance,
     systemNames: ReadonlySet<string>,
     inPlace: (uri: string) => boolean,
+    sandbox: SandboxOptions,
   ) {
     this.#inPlace = inPlace
+    this.#sandbox = sandbox
     this.catalog = options.catalog
     this.store = options.store
     this.cache = cache
@@ -201,12 +275,13 @@ export class QueryEngine {
     })
     const readable = [cache.dir]
     if (options.store.root.startsWith('file://')) readable.push(fileURLToPath(options.store.root))
-    const duckdb = await openSandbox({
+    const sandbox: SandboxOptions = {
       readableDirectories: readable,
       scratchDir: options.scratchDir,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
-    })
+    }
+    const duckdb = await openSandbox(sandbox)
     const conn = await duckdb.connect()
     let names: Set<string>
     try {
@@ -217,7 +292,7 @@ export class QueryEngine {
     } finally {
       conn.closeSync()
     }
-    return new QueryEngine(options, cache, duckdb, names, inPlace)
+    return new QueryEngine(options, cache, duckdb, names, inPlace, sandbox)
   }
 
   /**
@@ -271,6 +346,62 @@ export class QueryEngine {
    */
   stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
     return this.#open(sql, options, true)
+  }
+
+  /**
+   * Runs a query and writes its whole result to a local file through DuckDB's own `COPY` (Parquet, CSV or JSON
+   * lines), never through JavaScript. The output is checked first (its directory exists; it is not inside the lake's
+   * directories; it does not exist unless `force`); the query runs in a sandbox of its own whose only writable path
+   * is a temporary sibling of the output, renamed into place once the whole result is written (a failed export
+   * leaves nothing behind and an overwritten file intact).
+   *
+   * @example
+   * ```ts
+   * const r = await engine.export('SELECT * FROM events', { ref: 'main', output: '/data/events.parquet' })
+   * r.rows // 5000000
+   * ```
+   */
+  async export(sql: string, options: ExportOptions): Promise<ExportResult> {
+    const target = await exportTarget(options.output, {
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.format !== undefined ? { format: options.format } : {}),
+      ...(options.force !== undefined ? { force: options.force } : {}),
+      forbidden: [...this.#sandbox.readableDirectories, this.#sandbox.scratchDir],
+    })
+    const conn = await this.#connect()
+    let unpin: (() => Promise<void>) | undefined
+    let prepared: Prepared
+    try {
+      prepared = await this.#prepare(conn, sql, options.ref ?? 'main')
+      unpin = await this.#fetch(prepared.scans)
+    } finally {
+      conn.closeSync()
+    }
+    const sandbox = await openSandbox({ ...this.#sandbox, writablePaths: [target.temporary] })
+    const writer = await sandbox.connect()
+    try {
+      const views = prepared.scans.flatMap((s) => viewNames(s).map((v) => ({ ...v, scan: s })))
+      await this.#createCatalog(writer, 'tarn_v0', views)
+      await writer.run('USE tarn_v0')
+      const hidden = await this.#hiddenNames(prepared.scans)
+      let rows: number
+      try {
+        const r = await writer.runAndReadAll(
+          `COPY (\n${queryBody(sql)}\n) TO ${sqlString(target.temporary)} ${copyOptions(target.format)}`,
+        )
+        rows = Number(r.getRows()[0]?.[0] ?? 0)
+      } catch (e) {
+        throw duckdbQueryError(e, sql, hidden)
+      }
+      await placeOutput(target.temporary, target.output, target.force)
+      const bytes = (await stat(target.output)).size
+      return { plan: prepared.plan, output: target.output, format: target.format, rows, bytes }
+    } finally {
+      writer.closeSync()
+      sandbox.closeSync()
+      await rm(target.temporary, { force: true }).catch(() => undefined)
+      await unpin?.()
+    }
   }
 
   /** Plans, fetches, picks the view catalog and starts the query: streaming, or materialised inside DuckDB. */

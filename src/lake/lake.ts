@@ -11,7 +11,10 @@ import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
 import {
   closeLakeEngine,
+  type ExportOptions,
+  type ExportResult,
   explainLake,
+  exportLake,
   type QueryOptions,
   type QueryPlan,
   type QueryResult,
@@ -19,6 +22,7 @@ import {
   queryLake,
   streamLake,
 } from '../engine/index.js'
+import { quoteIdent } from '../iceberg/duckdb-sql.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
 import { registerTable } from '../iceberg/register-table.js'
@@ -802,6 +806,38 @@ export class Lake {
   /** Like {@link query}, streaming Arrow record batches for large results. */
   stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
     return streamLake(this, sql, options)
+  }
+
+  /**
+   * Writes the whole result of read-only SQL at a ref (default: the active branch) to a local file through DuckDB's
+   * own `COPY`: Parquet, CSV (with a header) or JSON lines, from `format` or the output's extension (`.parquet`,
+   * `.csv`, `.jsonl`). The output's directory must exist, and the file must not unless `force`; the query's sandbox
+   * may write only that output (through a temporary sibling renamed into place when complete).
+   *
+   * @example
+   * ```ts
+   * const r = await lake.exportQuery('SELECT * FROM events WHERE day = 3', { ref: 'v1', output: '/data/day3.parquet' })
+   * console.log(r.rows, r.bytes)
+   * ```
+   */
+  exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    return exportLake(this, sql, options)
+  }
+
+  /**
+   * Writes a whole table at a ref (default: the active branch) to a local Parquet, CSV or JSON-lines file, as
+   * {@link exportQuery} does for `SELECT * FROM <table>`.
+   *
+   * @example
+   * ```ts
+   * await lake.exportTable('sales.orders', { ref: 'main~1', output: 'orders.csv', force: true })
+   * ```
+   */
+  exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
+    const key = parseTableKey(table)
+    const dot = key.key.indexOf('.')
+    const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
+    return exportLake(this, sql, options)
   }
 
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */

@@ -43,6 +43,7 @@ export type ErrorCode =
   | 'INVALID_FILE'
   | 'SCHEMA_MISMATCH'
   | 'ALREADY_IMPORTED'
+  | 'FILE_EXISTS'
   | 'INTERNAL'
   | (string & {})
 
@@ -125,6 +126,7 @@ const CONFLICT = new Set([
   'RUN_INCOMPLETE',
   'NOT_A_BRANCH',
   'ALREADY_IMPORTED',
+  'FILE_EXISTS',
 ])
 const USAGE = new Set([
   'USAGE',

@@ -5,7 +5,7 @@ import { closeLakeEngine, explainText, lakeQueryEngine, planJson } from '../../e
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
-import { emit } from '../output.js'
+import { emit, exportJson, exportText } from '../output.js'
 import { printCsv, printJson, printTable } from '../query-output.js'
 
 interface QueryCommandOptions {
@@ -15,6 +15,8 @@ interface QueryCommandOptions {
   readonly allRows?: boolean
   readonly format?: string
   readonly explain?: boolean
+  readonly output?: string
+  readonly force?: boolean
   readonly json?: boolean
 }
 
@@ -64,10 +66,11 @@ async function sqlOf(sql: string | undefined, o: QueryCommandOptions, io: CliIO)
 }
 
 /**
- * Registers `tarn query "<sql>" [-r REF] [-f FILE] [--max-rows N] [--all-rows] [--format table|json|csv] [--explain]
- * [--json]`: read-only DuckDB SQL over the tables visible at any branch, tag, commit or time, printed as a schema +
+ * Registers `tarn query "<sql>" [-r REF] [-f FILE|-] [--max-rows N] [--all-rows] [--format table|json|csv] [--explain]
+ * [-o FILE [--format parquet|csv|jsonl] [--force]] [--json]`: read-only DuckDB SQL over the tables visible at any branch, tag, commit or time, printed as a schema +
  * rows table (10 rows by default), CSV or JSON, streamed without holding the result in memory; `--explain` prints
- * the scan plan (tables, snapshots, files kept of total, bytes to read) without running the query.
+ * the scan plan (tables, snapshots, files kept of total, bytes to read) without running the query; `--output` writes
+ * the whole result to a file through DuckDB's `COPY`.
  *
  * @example
  * ```ts
@@ -87,14 +90,23 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
     .option('-f, --file <file>', 'read the SQL from a file (- for stdin)')
     .option('--max-rows <n>', 'rows to print (default 10 for the table format, all for json/csv)')
     .option('--all-rows', 'print every row')
-    .option('--format <format>', 'table, json or csv', 'table')
+    .option(
+      '--format <format>',
+      'table, json or csv (printing; default table); parquet, csv or jsonl with --output (default: from its extension)',
+    )
+    .option(
+      '-o, --output <file>',
+      'write the whole result to a Parquet, CSV or JSON-lines file through DuckDB',
+    )
+    .option('--force', 'with --output: overwrite an existing file')
     .option('--explain', 'print the scan plan without running the query')
     .option('--json', 'print one JSON document')
     .action(async (sqlArg: string | undefined, o: QueryCommandOptions) => {
       const format = o.format ?? 'table'
-      if (!FORMATS.has(format)) {
+      if (o.output === undefined && !FORMATS.has(format)) {
         throw new TarnError('USAGE', `--format must be table, json or csv, got ${format}`, { format })
       }
+      if (o.output === undefined && o.force) throw new TarnError('USAGE', '--force goes with --output FILE')
       const maxRows = parseMaxRows(o.maxRows)
       const sql = await sqlOf(sqlArg, o, ctx.io)
       const lake = await ctx.lake()
@@ -104,6 +116,17 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
         if (o.explain) {
           const plan = await engine.explain(sql, { ref })
           emit(ctx.io, o, { plan: planJson(plan) }, () => explainText(plan))
+          return
+        }
+        if (o.output !== undefined) {
+          const r = await engine.export(sql, {
+            ref,
+            output: o.output,
+            cwd: ctx.io.cwd,
+            ...(o.format !== undefined ? { format: o.format } : {}),
+            ...(o.force ? { force: true } : {}),
+          })
+          emit(ctx.io, o, exportJson(r), () => exportText(r))
           return
         }
         const stream = await engine.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })

@@ -2,7 +2,14 @@ import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
 import type { TableDetails, TableWriteResult } from '../../lake/lake.js'
 import type { CliContext } from '../context.js'
-import { commitJson, emit, table as formatTable, type OutputOptions } from '../output.js'
+import {
+  commitJson,
+  emit,
+  exportJson,
+  exportText,
+  table as formatTable,
+  type OutputOptions,
+} from '../output.js'
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -68,6 +75,33 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       const d = await (await ctx.lake()).getTable(name, o.ref ? { ref: o.ref } : {})
       emit(ctx.io, o, d, () => detailsText(d))
     })
+
+  t.command('export')
+    .description('write a table to a Parquet, CSV or JSON-lines file through DuckDB')
+    .argument('<table>')
+    .requiredOption(
+      '-o, --output <file>',
+      'the file to write (format from its extension: .parquet, .csv, .jsonl)',
+    )
+    .option('--format <format>', 'parquet, csv or jsonl (default: from the extension)')
+    .option('--force', 'overwrite an existing file')
+    .option('-r, --ref <ref>', 'ref to read (default: the active branch)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        name: string,
+        o: OutputOptions & { output: string; format?: string; force?: boolean; ref?: string },
+      ) => {
+        const r = await (await ctx.lake()).exportTable(name, {
+          output: o.output,
+          cwd: ctx.io.cwd,
+          ...(o.ref ? { ref: o.ref } : {}),
+          ...(o.format ? { format: o.format } : {}),
+          ...(o.force ? { force: true } : {}),
+        })
+        emit(ctx.io, o, { table: name, ...exportJson(r) }, () => exportText(r))
+      },
+    )
 
   t.command('rm')
     .description('drop a table from a branch')
