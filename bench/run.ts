@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
+import { benchExport } from './export.js'
 import { benchIceberg } from './iceberg.js'
 import { benchPipeline } from './pipeline.js'
 import { benchQuery } from './query.js'
@@ -14,6 +15,7 @@ const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
   iceberg: benchIceberg,
   query: benchQuery,
+  export: benchExport,
   pipeline: benchPipeline,
   sim: async () => ({
     title: 'Scheduling simulator',

@@ -7,6 +7,7 @@ import { type Catalog, DEFAULT_NAMESPACE } from '../catalog/catalog.js'
 import type { Commit } from '../catalog/types.js'
 import {
   currentSchema,
+  duckdbTypeOf,
   type Expression,
   type JsonValue,
   type LoadedTable,
@@ -152,7 +153,14 @@ interface PreparedScan {
 interface Prepared {
   readonly plan: QueryPlan
   readonly scans: readonly PreparedScan[]
+  /** The commit the ref resolved to. */
+  readonly commit: Commit
+  /** The query reads DuckDB's catalog (SHOW TABLES, information_schema, duckdb_tables()). */
+  readonly catalogQuery: boolean
 }
+
+/** The database a catalog query sees the lake as: namespaces are its schemas, tables its tables. */
+const LAKE_DATABASE = 'lake'
 
 /** Files under a local warehouse root are read in place; any other file is copied into the cache first. */
 function inPlaceTest(root: string): (uri: string) => boolean {
@@ -417,14 +425,27 @@ export class QueryEngine {
     try {
       const prepared = await this.#prepare(conn, sql, options.ref ?? 'main')
       unpin = await this.#fetch(prepared.scans)
-      const catalog = await this.#viewCatalog(conn, prepared.scans)
-      leave = catalog.leave
-      await conn.run(`USE ${quoteIdent(catalog.name)}`)
+      let runner: DuckDBConnection = conn
+      if (prepared.catalogQuery) {
+        // a DuckDB of its own, whose catalog holds every table of the ref and nothing else
+        const own = await openSandbox(this.#sandbox)
+        const ownConn = await own.connect()
+        leave = () => {
+          ownConn.closeSync()
+          own.closeSync()
+        }
+        await this.#lakeCatalog(ownConn, prepared)
+        runner = ownConn
+      } else {
+        const catalog = await this.#viewCatalog(conn, prepared.scans)
+        leave = catalog.leave
+        await conn.run(`USE ${quoteIdent(catalog.name)}`)
+      }
       const hidden = await this.#hiddenNames(prepared.scans)
       const errorOf = (e: unknown): TarnError => duckdbQueryError(e, sql, hidden)
       let result: DuckDBResult
       try {
-        result = streaming ? await conn.stream(sql) : await conn.run(sql)
+        result = streaming ? await runner.stream(sql) : await runner.run(sql)
       } catch (e) {
         throw errorOf(e)
       }
@@ -511,6 +532,42 @@ export class QueryEngine {
         )
       }
     }
+  }
+
+  /**
+   * The `lake` database of a catalog query: one schema per namespace of the ref, the tables the query reads as views
+   * over their files, every other table as an empty table of its schema (so `SHOW TABLES`, `information_schema` and
+   * `duckdb_tables()` list them); the default schema is the default namespace.
+   */
+  async #lakeCatalog(conn: DuckDBConnection, prepared: Prepared): Promise<void> {
+    const state = await this.catalog.stateOf(prepared.commit)
+    const read = new Set(prepared.scans.map((s) => s.plan.table))
+    const views = prepared.scans.map((s) => {
+      const dot = s.plan.table.indexOf('.')
+      return { schema: s.plan.table.slice(0, dot), view: s.plan.table.slice(dot + 1), scan: s }
+    })
+    await this.#createCatalog(conn, LAKE_DATABASE, views)
+    const db = quoteIdent(LAKE_DATABASE)
+    for (const ns of Object.keys(state.namespaces)) {
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${db}.${quoteIdent(ns)}`)
+    }
+    for (const [key, t] of Object.entries(state.tables)) {
+      if (read.has(key)) continue
+      const table = await this.#loadTable(t.metadataLocation)
+      const current = table.metadata['current-snapshot-id']
+      const isCurrent = t.snapshotId === null || (current !== null && BigInt(t.snapshotId) === current)
+      const schema = currentSchema(
+        table.metadata,
+        isCurrent ? undefined : snapshotById(table.metadata, t.snapshotId)?.['schema-id'],
+      )
+      const dot = key.indexOf('.')
+      const ns = quoteIdent(key.slice(0, dot))
+      const columns = schema.fields.map((f) => `${quoteIdent(f.name)} ${duckdbTypeOf(f.type)}`)
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${db}.${ns}`)
+      await conn.run(`CREATE TABLE ${db}.${ns}.${quoteIdent(key.slice(dot + 1))} (${columns.join(', ')})`)
+    }
+    const home = state.namespaces[DEFAULT_NAMESPACE] ? `.${quoteIdent(DEFAULT_NAMESPACE)}` : ''
+    await conn.run(`USE ${db}${home}`)
   }
 
   /** The local paths of the files a query reads, by table, so errors name the table instead of a cache path. */
@@ -735,7 +792,12 @@ export class QueryEngine {
         }
       }),
     )
-    return { plan: { sql, ref, commit: commit.hash, tables: scans.map((s) => s.plan) }, scans }
+    return {
+      plan: { sql, ref, commit: commit.hash, tables: scans.map((s) => s.plan) },
+      scans,
+      commit,
+      catalogQuery: analysis.catalog,
+    }
   }
 
   /** Fetches every kept data file and delete file (in parallel, pinned) and returns the release function. */

@@ -31,6 +31,7 @@ import type { NestedField } from '../iceberg/schema.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
 import { withConnection } from '../iceberg/table-reader.js'
+import { icebergTypeText } from '../iceberg/type-text.js'
 import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
 import { appendRows, createTable, overwriteRows } from '../iceberg/writer/table-writer.js'
@@ -179,6 +180,22 @@ export interface TableEntry {
   readonly namespace: string
   readonly name: string
   readonly state: TableState
+  /** Rows, data files and bytes (when listed with `stats`). */
+  readonly stats?: TableStats
+}
+
+/**
+ * The size of a table at a ref: rows in its live data files (before deletes), data files and their bytes.
+ *
+ * @example
+ * ```ts
+ * const s: TableStats = { rows: 5000000, files: 12, sizeBytes: 48_000_000 }
+ * ```
+ */
+export interface TableStats {
+  readonly rows: number
+  readonly files: number
+  readonly sizeBytes: number
 }
 
 function readVersion(): string {
@@ -501,15 +518,50 @@ export class Lake {
     })
   }
 
-  /** Tables at a ref (default: the active branch), optionally in one namespace. */
-  async listTables(options: { ref?: string; namespace?: string } = {}): Promise<TableEntry[]> {
+  /**
+   * Tables at a ref (default: the active branch), optionally in one namespace; with `stats`, each with its rows,
+   * data files and bytes (from its snapshot's summary, else from its manifests).
+   *
+   * @example
+   * ```ts
+   * for (const t of await lake.listTables({ stats: true })) console.log(t.table, t.stats?.rows)
+   * ```
+   */
+  async listTables(
+    options: { ref?: string; namespace?: string; stats?: boolean } = {},
+  ): Promise<TableEntry[]> {
     const s = await this.catalog.state(options.ref ?? this.activeBranch())
-    return Object.entries(s.tables)
+    const entries = Object.entries(s.tables)
       .map(([table, state]) => {
         const dot = table.indexOf('.')
         return { table, namespace: table.slice(0, dot), name: table.slice(dot + 1), state }
       })
       .filter((t) => options.namespace === undefined || t.namespace === options.namespace)
+      .sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0))
+    if (!options.stats) return entries
+    return Promise.all(entries.map(async (e) => ({ ...e, stats: await this.#tableStats(e.state) })))
+  }
+
+  async #tableStats(state: TableState): Promise<TableStats> {
+    const loaded = await loadTable(this.store, state.metadataLocation)
+    const snap = snapshotById(loaded.metadata, state.snapshotId)
+    if (!snap) return { rows: 0, files: 0, sizeBytes: 0 }
+    const sum = snap.summary
+    const num = (k: string): number | undefined => {
+      const v = Number(sum[k] ?? Number.NaN)
+      return Number.isFinite(v) ? v : undefined
+    }
+    const rows = num('total-records')
+    const files = num('total-data-files')
+    const size = num('total-files-size')
+    if (rows !== undefined && files !== undefined && size !== undefined)
+      return { rows, files, sizeBytes: size }
+    const plan = await planScan(loaded, { snapshotId: state.snapshotId })
+    return {
+      rows: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0),
+      files: plan.tasks.length,
+      sizeBytes: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.fileSizeInBytes, 0),
+    }
   }
 
   /** The Iceberg table behind a table key at a ref (or commit). */
@@ -548,7 +600,7 @@ export class Lake {
       schema: schema.fields.map((f: NestedField) => ({
         id: f.id,
         name: f.name,
-        type: typeof f.type === 'string' ? f.type : JSON.stringify(f.type),
+        type: icebergTypeText(f.type),
         required: f.required,
       })),
       partitionSpec: (spec?.fields ?? []).map((f) => ({

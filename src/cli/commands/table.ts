@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
+import { humanBytes } from '../../engine/index.js'
 import type { TableDetails, TableWriteResult } from '../../lake/lake.js'
 import type { CliContext } from '../context.js'
 import {
@@ -23,7 +24,7 @@ function detailsText(d: TableDetails): string {
   const lines = [
     `table ${d.table} at ${d.ref}`,
     `metadata  ${d.state.metadataLocation}`,
-    `snapshot  ${d.currentSnapshotId ?? '(none)'}   records ${d.recordCount}   files ${d.dataFiles} (+${d.deleteFiles} delete)   ${d.sizeBytes} bytes`,
+    `snapshot  ${d.currentSnapshotId ?? '(none)'}   records ${d.recordCount}   files ${d.dataFiles} (+${d.deleteFiles} delete)   ${humanBytes(d.sizeBytes)}`,
     '',
     'schema:',
     formatTable(d.schema.map((f) => [`  ${f.id}`, f.name, f.type, f.required ? 'required' : 'optional'])),
@@ -60,9 +61,27 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       const tables = await lake.listTables({
         ...(o.ref ? { ref: o.ref } : {}),
         ...(o.namespace ? { namespace: o.namespace } : {}),
+        stats: true,
       })
-      emit(ctx.io, o, { ref: o.ref ?? lake.activeBranch(), tables }, () =>
-        formatTable(tables.map((x) => [x.table, x.state.snapshotId ?? '-'])),
+      const docs = tables.map(({ stats, ...t }) => ({
+        ...t,
+        rows: stats?.rows ?? 0,
+        files: stats?.files ?? 0,
+        sizeBytes: stats?.sizeBytes ?? 0,
+      }))
+      emit(ctx.io, o, { ref: o.ref ?? lake.activeBranch(), tables: docs }, () =>
+        docs.length === 0
+          ? `no tables at ${o.ref ?? lake.activeBranch()}`
+          : formatTable([
+              ['TABLE', 'ROWS', 'FILES', 'SIZE', 'SNAPSHOT'],
+              ...docs.map((x) => [
+                x.table,
+                String(x.rows),
+                String(x.files),
+                humanBytes(x.sizeBytes),
+                x.state.snapshotId ?? '-',
+              ]),
+            ]),
       )
     })
 
