@@ -3,6 +3,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
 import { benchCli } from './cli.js'
+import { benchExport } from './export.js'
 import { benchIceberg } from './iceberg.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPlanning } from './planning.js'
@@ -17,6 +18,7 @@ const BENCHES: Record<string, Bench> = {
   iceberg: benchIceberg,
   planning: benchPlanning,
   query: benchQuery,
+  export: benchExport,
   pipeline: benchPipeline,
   cli: benchCli,
   sim: async () => ({

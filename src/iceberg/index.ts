@@ -118,6 +118,7 @@ export {
   type Transform,
   transformResultType,
 } from './transforms.js'
+export { icebergTypeText } from './type-text.js'
 export { icebergPrimitiveOf, schemaFromQuery } from './writer/duckdb-schema.js'
 export { importSourceSql } from './writer/import-source.js'
 export { fieldIdsOption, type WriteDataFilesInput, writeDataFiles } from './writer/parquet-writer.js'

@@ -9,8 +9,16 @@ import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
-import type { QueryOptions, QueryPlan, QueryResult, QueryStream } from '../engine/index.js'
-import { closeLakeEngine, explainLake, queryLake, streamLake } from '../engine/lake-engine.js'
+import type {
+  ExportOptions,
+  ExportResult,
+  QueryOptions,
+  QueryPlan,
+  QueryResult,
+  QueryStream,
+} from '../engine/index.js'
+import { closeLakeEngine, explainLake, exportLake, queryLake, streamLake } from '../engine/lake-engine.js'
+import { quoteIdent } from '../iceberg/duckdb-sql.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
 import { registerTable } from '../iceberg/register-table.js'
@@ -18,6 +26,7 @@ import { planScan } from '../iceberg/scan-planner.js'
 import type { NestedField } from '../iceberg/schema.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
+import { icebergTypeText } from '../iceberg/type-text.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
 import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
 import { getJob, getJobLog, listJobs } from '../pipeline/run/job-store.js'
@@ -156,6 +165,22 @@ export interface TableEntry {
   readonly namespace: string
   readonly name: string
   readonly state: TableState
+  /** Rows, data files and bytes (when listed with `stats`). */
+  readonly stats?: TableStats
+}
+
+/**
+ * The size of a table at a ref: rows in its live data files (before deletes), data files and their bytes.
+ *
+ * @example
+ * ```ts
+ * const s: TableStats = { rows: 5000000, files: 12, sizeBytes: 48_000_000 }
+ * ```
+ */
+export interface TableStats {
+  readonly rows: number
+  readonly files: number
+  readonly sizeBytes: number
 }
 
 /**
@@ -492,15 +517,50 @@ export class Lake {
     })
   }
 
-  /** Tables at a ref (default: the active branch), optionally in one namespace. */
-  async listTables(options: { ref?: string; namespace?: string } = {}): Promise<TableEntry[]> {
+  /**
+   * Tables at a ref (default: the active branch), optionally in one namespace; with `stats`, each with its rows,
+   * data files and bytes (from its snapshot's summary, else from its manifests).
+   *
+   * @example
+   * ```ts
+   * for (const t of await lake.listTables({ stats: true })) console.log(t.table, t.stats?.rows)
+   * ```
+   */
+  async listTables(
+    options: { ref?: string; namespace?: string; stats?: boolean } = {},
+  ): Promise<TableEntry[]> {
     const s = await this.catalog.state(options.ref ?? this.activeBranch())
-    return Object.entries(s.tables)
+    const entries = Object.entries(s.tables)
       .map(([table, state]) => {
         const dot = table.indexOf('.')
         return { table, namespace: table.slice(0, dot), name: table.slice(dot + 1), state }
       })
       .filter((t) => options.namespace === undefined || t.namespace === options.namespace)
+      .sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0))
+    if (!options.stats) return entries
+    return Promise.all(entries.map(async (e) => ({ ...e, stats: await this.#tableStats(e.state) })))
+  }
+
+  async #tableStats(state: TableState): Promise<TableStats> {
+    const loaded = await loadTable(this.store, state.metadataLocation)
+    const snap = snapshotById(loaded.metadata, state.snapshotId)
+    if (!snap) return { rows: 0, files: 0, sizeBytes: 0 }
+    const sum = snap.summary
+    const num = (k: string): number | undefined => {
+      const v = Number(sum[k] ?? Number.NaN)
+      return Number.isFinite(v) ? v : undefined
+    }
+    const rows = num('total-records')
+    const files = num('total-data-files')
+    const size = num('total-files-size')
+    if (rows !== undefined && files !== undefined && size !== undefined)
+      return { rows, files, sizeBytes: size }
+    const plan = await planScan(loaded, { snapshotId: state.snapshotId })
+    return {
+      rows: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0),
+      files: plan.tasks.length,
+      sizeBytes: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.fileSizeInBytes, 0),
+    }
   }
 
   /** The Iceberg table behind a table key at a ref (or commit). */
@@ -539,7 +599,7 @@ export class Lake {
       schema: schema.fields.map((f: NestedField) => ({
         id: f.id,
         name: f.name,
-        type: typeof f.type === 'string' ? f.type : JSON.stringify(f.type),
+        type: icebergTypeText(f.type),
         required: f.required,
       })),
       partitionSpec: (spec?.fields ?? []).map((f) => ({
@@ -801,6 +861,38 @@ export class Lake {
   /** Like {@link query}, streaming Arrow record batches for large results. */
   stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
     return streamLake(this, sql, options)
+  }
+
+  /**
+   * Writes the whole result of read-only SQL at a ref (default: the active branch) to a local file through DuckDB's
+   * own `COPY`: Parquet, CSV (with a header) or JSON lines, from `format` or the output's extension (`.parquet`,
+   * `.csv`, `.jsonl`). The output's directory must exist, and the file must not unless `force`; the query's sandbox
+   * may write only that output (through a temporary sibling renamed into place when complete).
+   *
+   * @example
+   * ```ts
+   * const r = await lake.exportQuery('SELECT * FROM events WHERE day = 3', { ref: 'v1', output: '/data/day3.parquet' })
+   * console.log(r.rows, r.bytes)
+   * ```
+   */
+  exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    return exportLake(this, sql, options)
+  }
+
+  /**
+   * Writes a whole table at a ref (default: the active branch) to a local Parquet, CSV or JSON-lines file, as
+   * {@link exportQuery} does for `SELECT * FROM <table>`.
+   *
+   * @example
+   * ```ts
+   * await lake.exportTable('sales.orders', { ref: 'main~1', output: 'orders.csv', force: true })
+   * ```
+   */
+  exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
+    const key = parseTableKey(table)
+    const dot = key.key.indexOf('.')
+    const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
+    return exportLake(this, sql, options)
   }
 
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */

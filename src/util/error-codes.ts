@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   CORRUPT_FILE: { exit: 1, http: 500 },
   DUPLICATE_MODEL: { exit: 1, http: 422 },
   EXPECTATION_FAILED: { exit: 5, http: 422 },
+  FILE_EXISTS: { exit: 4, http: 409 },
   INTERNAL: { exit: 1, http: 500 },
   INVALID_ARGUMENT: { exit: 2, http: 400 },
   INVALID_FILE: { exit: 2, http: 422 },
