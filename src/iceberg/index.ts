@@ -108,6 +108,7 @@ export {
   murmur3x86_32,
   parseTransform,
   type Transform,
+  transformAccepts,
   transformResultType,
 } from './transforms.js'
 export { icebergPrimitiveOf, schemaFromQuery } from './writer/duckdb-schema.js'

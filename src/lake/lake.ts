@@ -631,6 +631,7 @@ export class Lake {
         },
       )
     }
+    await this.catalog.checkNewNames(head, { tables: [key.key] })
     if (!(await this.catalog.getNamespace(head, key.namespace))) {
       throw new TarnError('NAMESPACE_NOT_FOUND', `namespace ${key.namespace} does not exist on ${branch}`, {
         namespace: key.namespace,
@@ -758,6 +759,7 @@ export class Lake {
         branch,
       })
     }
+    await this.catalog.checkNewNames(head, { tables: [key.key] })
     const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(options.metadata)
       ? options.metadata
       : pathToFileURL(
