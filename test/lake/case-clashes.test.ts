@@ -1,14 +1,16 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { makeCommit } from '../../src/catalog/commit.js'
 import { entryKey, tableValue } from '../../src/catalog/entries.js'
 import { LakeStates } from '../../src/catalog/lake-state.js'
 import { Tree } from '../../src/catalog/tree.js'
 import type { TableState } from '../../src/catalog/types.js'
 import { Lake } from '../../src/index.js'
+import { ensureBuilt } from '../helpers/build.js'
 import { errorOf } from '../helpers/errors.js'
+import { writeProject } from '../run/helpers.js'
 
 /** Commits a table under a key without the catalog's checks, as a lake made before case clashes were refused. */
 async function legacyPut(lake: Lake, key: string, state: TableState): Promise<void> {
@@ -53,6 +55,7 @@ describe('table names that differ only in letter case', () => {
   let dir: string
   let lake: Lake
 
+  beforeAll(() => ensureBuilt())
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tarn-case-'))
     lake = await Lake.init({ home: join(dir, 'lake'), author: 'tester' })
@@ -113,5 +116,21 @@ describe('table names that differ only in letter case', () => {
     expect(e.code).toBe('AMBIGUOUS_TABLE')
     expect(e.message).toContain('tarn.ZONES2')
     expect(e.message).toContain('tarn.zones2')
+  })
+
+  it('refuses a model that names both spellings instead of reading one table twice', async () => {
+    await lake.createTable('zones2', { from: join(dir, 'ten.csv') })
+    const big = await lake.createTable('zones_big', { from: join(dir, 'twenty.csv') })
+    await legacyPut(lake, 'tarn.ZONES2', big.state)
+    const project = writeProject({
+      'tarn_project.yml': 'name: cases\nnamespace: tarn\n',
+      'both.sql':
+        '-- tarn: materialize=REPLACE\nSELECT (SELECT count(*) FROM ZONES2) AS big, (SELECT count(*) FROM zones2) AS small\n',
+    })
+    const e = await errorOf(lake.run({ dir: project }))
+    expect(e.code).toBe('AMBIGUOUS_TABLE')
+    expect(e.message).toContain('ZONES2')
+    expect(e.message).toContain('zones2')
+    expect((await lake.listTables()).map((t) => t.table)).not.toContain('tarn.both')
   })
 })

@@ -1,15 +1,18 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/index.js'
 import { exitCodeFor } from '../../src/util/errors.js'
+import { ensureBuilt } from '../helpers/build.js'
 import { errorOf } from '../helpers/errors.js'
+import { writeProject } from '../run/helpers.js'
 
 describe('table writes', () => {
   let dir: string
   let lake: Lake
 
+  beforeAll(() => ensureBuilt())
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tarn-writes-'))
     lake = await Lake.init({ home: join(dir, 'lake'), author: 'tester' })
@@ -54,5 +57,20 @@ describe('table writes', () => {
     expect(snaps.at(-1)?.summary['tarn.import-fingerprints']).toMatch(/^[0-9a-f]{64}$/)
     const e = await errorOf(lake.importTable('orders', { from: join(dir, 'b.csv') }))
     expect(e.code).toBe('ALREADY_IMPORTED')
+  })
+
+  it("refuses a model's partitionedBy transform that its column type does not accept, leaving main untouched", async () => {
+    await lake.createTable('zones', { from: join(dir, 'a.csv') })
+    const head = (await lake.getBranch('main')).head
+    const project = writeProject({
+      'tarn_project.yml': 'name: parts\nnamespace: tarn\n',
+      'by_day.sql':
+        '-- tarn: materialize=REPLACE\n-- tarn: partitionedBy=day(region)\nSELECT id, region FROM zones\n',
+    })
+    const e = await errorOf(lake.run({ dir: project }))
+    expect(e.message).toContain('day(region)')
+    expect(e.message).toContain('region is long')
+    expect((await lake.getBranch('main')).head).toBe(head)
+    expect((await lake.listTables()).map((t) => t.table)).toEqual(['tarn.zones'])
   })
 })
