@@ -1,9 +1,10 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/index.js'
-import { ensureBuilt } from '../helpers/build.js'
+import { ensureBuilt, ROOT } from '../helpers/build.js'
 import { errorOf } from '../helpers/errors.js'
 import { writeProject } from '../run/helpers.js'
 
@@ -113,5 +114,31 @@ describe('schema evolution in place', () => {
     expect(e.code).toBe('SCHEMA_MISMATCH')
     expect(e.message).toContain('cannot change column id of tarn.stats from long to string')
     expect((await lake.getTable('stats')).snapshots).toHaveLength(2)
+  })
+
+  it('evolves the schema from the CLI with tarn table import --evolve-schema', async () => {
+    await lake.createTable('trips', { from: join(dir, 'a.csv') })
+    const run = (...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          join(ROOT, 'bin', 'tarn.js'),
+          'table',
+          'import',
+          'trips',
+          '--from',
+          join(dir, 'b.csv'),
+          '--json',
+          ...extra,
+        ],
+        { env: { ...process.env, TARN_HOME: join(dir, 'lake'), TARN_USER: 'cli' }, encoding: 'utf8' },
+      )
+    const refused = run()
+    expect(refused.status).toBe(2)
+    expect(JSON.parse(refused.stdout).error.code).toBe('SCHEMA_MISMATCH')
+    const ok = run('--evolve-schema')
+    expect(ok.status, ok.stderr).toBe(0)
+    expect(JSON.parse(ok.stdout).addedRecords).toBe(1)
+    expect((await lake.getTable('trips')).schema.map((f) => f.name)).toEqual(['id', 'name', 'tip'])
   })
 })
