@@ -193,6 +193,25 @@ function viewNames(s: PreparedScan): { schema: string; view: string }[] {
   return [...out.values()]
 }
 
+/**
+ * Refuses a query that names two tables whose keys differ only in letter case (a lake made before such names were
+ * refused): DuckDB would resolve both names to one view and silently read one table twice.
+ */
+function refuseCaseTwins(keys: readonly string[], ref: string): void {
+  const seen = new Map<string, string>()
+  for (const key of keys) {
+    const other = seen.get(key.toLowerCase())
+    if (other !== undefined && other !== key) {
+      throw new TarnError(
+        'AMBIGUOUS_TABLE',
+        `tables ${other} and ${key} differ only in letter case and cannot be told apart in one query at ${ref}; read them in separate queries`,
+        { tables: [other, key], ref },
+      )
+    }
+    seen.set(key.toLowerCase(), key)
+  }
+}
+
 const PASS_THROUGH_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'system', 'temp'])
 
 function combineFilters(filters: readonly (Expression | undefined)[]): Expression | undefined {
@@ -725,6 +744,7 @@ export class QueryEngine {
       entry.refs.push(analysis.references[i] as TableReference)
       byKey.set(res.key, entry)
     })
+    refuseCaseTwins([...byKey.keys()], ref)
     const loaded = new Map<string, { table: LoadedTable; schema: Schema }>()
     await Promise.all(
       [...byKey].map(async ([key, { state }]) => {

@@ -64,6 +64,7 @@ export {
   type TableReverter,
   type TableRevertOutcome,
 } from './merge/append-only-reverter.js'
+export { type AppendRebaseOutcome, rebaseAppend } from './merge/append-rebaser.js'
 export { parquetColumnName } from './parquet-names.js'
 export {
   type PartitionField,
@@ -116,6 +117,7 @@ export {
   murmur3x86_32,
   parseTransform,
   type Transform,
+  transformAccepts,
   transformResultType,
 } from './transforms.js'
 export { icebergTypeText } from './type-text.js'
@@ -123,7 +125,12 @@ export { icebergPrimitiveOf, schemaFromQuery } from './writer/duckdb-schema.js'
 export { importSourceSql } from './writer/import-source.js'
 export { fieldIdsOption, type WriteDataFilesInput, writeDataFiles } from './writer/parquet-writer.js'
 export { updatePartitionSpec } from './writer/partition-evolution.js'
-export { applySchemaChanges, evolveSchema, type SchemaChange } from './writer/schema-evolution.js'
+export {
+  applySchemaChanges,
+  evolveSchema,
+  type SchemaChange,
+  schemaChangesFor,
+} from './writer/schema-evolution.js'
 export {
   type CommitResult,
   commitSnapshot,

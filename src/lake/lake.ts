@@ -21,12 +21,14 @@ import { closeLakeEngine, explainLake, exportLake, queryLake, streamLake } from 
 import { quoteIdent } from '../iceberg/duckdb-sql.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
+import { rebaseAppend } from '../iceberg/merge/append-rebaser.js'
 import { registerTable } from '../iceberg/register-table.js'
 import { planScan } from '../iceberg/scan-planner.js'
-import type { NestedField } from '../iceberg/schema.js'
+import type { NestedField, Schema } from '../iceberg/schema.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
 import { icebergTypeText } from '../iceberg/type-text.js'
+import { applySchemaChanges, evolveSchema, schemaChangesFor } from '../iceberg/writer/schema-evolution.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
 import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
 import { getJob, getJobLog, listJobs } from '../pipeline/run/job-store.js'
@@ -35,7 +37,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
 import { type Clock, systemClock } from '../util/clock.js'
-import { messageOf, TarnError } from '../util/errors.js'
+import { isTarnError, messageOf, TarnError } from '../util/errors.js'
 import { packageVersion } from '../util/package-version.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
@@ -201,6 +203,54 @@ async function writeModules() {
     overwriteRows: writer.overwriteRows,
     sourcesQuery: sources.sourcesQuery,
     validateSources: sources.validateSources,
+  }
+}
+
+/**
+ * How a table append that lost a race to another write of the same table is rebased: the table it was written on,
+ * its snapshot summary, and a check of the newer table state (e.g. that no file was imported twice meanwhile).
+ *
+ * @example
+ * ```ts
+ * const r: AppendRebase = { base: loaded, summary: { 'tarn.import-fingerprints': fp } }
+ * ```
+ */
+export interface AppendRebase {
+  readonly base: LoadedTable
+  readonly summary: Readonly<Record<string, string>>
+  readonly check?: (head: LoadedTable) => void
+}
+
+/** How often one append is rebased onto a table that other appends keep moving before giving up. */
+const MAX_APPEND_REBASES = 100
+
+async function readSchema(conn: DuckDBConnection, files: readonly SourceFile[]): Promise<Schema> {
+  const { schemaFromQuery, sourcesQuery } = await writeModules()
+  try {
+    return await schemaFromQuery(conn, sourcesQuery(files))
+  } catch (e) {
+    throw new TarnError(
+      'INVALID_FILE',
+      `cannot read the files to import: ${messageOf(e)}`,
+      { files: files.map((f) => f.source) },
+      { cause: e },
+    )
+  }
+}
+
+function refuseImportedAgain(table: LoadedTable, key: string, files: readonly SourceFile[]): void {
+  const seen = new Set(
+    table.metadata.snapshots.flatMap((sn) =>
+      (sn.summary['tarn.import-fingerprints'] ?? '').split(',').filter(Boolean),
+    ),
+  )
+  const again = files.filter((f) => seen.has(f.fingerprint))
+  if (again.length > 0) {
+    throw new TarnError(
+      'ALREADY_IMPORTED',
+      `already imported into ${key}: ${again.map((f) => f.source).join(', ')} (use --force to import again)`,
+      { table: key, files: again.map((f) => f.source) },
+    )
   }
 }
 
@@ -639,20 +689,48 @@ export class Lake {
   async #commitTable(
     branch: string,
     key: string,
-    result: CommitResult,
+    written: CommitResult,
     base: string,
     message: string,
     properties: Record<string, string>,
     files: readonly SourceFile[],
+    appendRebase?: AppendRebase,
   ): Promise<TableWriteResult> {
-    const commit = await this.catalog.commit({
-      branch,
-      changes: [{ type: 'putTable', key, state: result.state }],
-      message,
-      author: this.author,
-      expectedHead: base,
-      properties,
-    })
+    let result = written
+    let rebase = appendRebase
+    let commit: Commit | undefined
+    let expectedHead = base
+    for (let attempt = 1; commit === undefined; attempt++) {
+      try {
+        commit = await this.catalog.commit({
+          branch,
+          changes: [{ type: 'putTable', key, state: result.state }],
+          message,
+          author: this.author,
+          expectedHead,
+          properties,
+        })
+      } catch (e) {
+        if (rebase === undefined || !isTarnError(e, 'BRANCH_HEAD_CHANGED') || attempt >= MAX_APPEND_REBASES)
+          throw e
+        const moved = e.context.keys
+        const actual = e.context.actualHead
+        if (!Array.isArray(moved) || !moved.includes(key) || typeof actual !== 'string') throw e
+        // another write changed this table meanwhile: appends commute, so append our files onto its new state
+        const now = await this.catalog.getTable(await this.catalog.getCommit(actual), key)
+        if (!now || now.tableUuid !== result.state.tableUuid) throw e
+        const head = await loadTable(this.store, now.metadataLocation)
+        rebase.check?.(head)
+        const ours = await loadTable(this.store, result.metadataLocation)
+        const out = await rebaseAppend(rebase.base, ours, head, rebase.summary, this.#deps())
+        if (out.kind === 'conflict') {
+          throw new TarnError('BRANCH_HEAD_CHANGED', `${e.message}: ${out.reason}`, e.context, { cause: e })
+        }
+        result = out.result
+        rebase = { ...rebase, base: head }
+        expectedHead = actual
+      }
+    }
     const snap = snapshotById(result.metadata)
     return {
       table: key,
@@ -687,6 +765,7 @@ export class Lake {
         },
       )
     }
+    await this.catalog.checkNewNames(head, { tables: [key.key] })
     if (!(await this.catalog.getNamespace(head, key.namespace))) {
       throw new TarnError('NAMESPACE_NOT_FOUND', `namespace ${key.namespace} does not exist on ${branch}`, {
         namespace: key.namespace,
@@ -698,19 +777,7 @@ export class Lake {
       await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
-      let schema: Awaited<ReturnType<typeof schemaFromQuery>>
-      try {
-        schema = await schemaFromQuery(conn, sourcesQuery(files))
-      } catch (e) {
-        throw new TarnError(
-          'INVALID_FILE',
-          `cannot read the files to import: ${messageOf(e)}`,
-          {
-            files: files.map((f) => f.source),
-          },
-          { cause: e },
-        )
-      }
+      const schema = await readSchema(conn, files)
       await validateSources(conn, files, schema)
       const suffix = Buffer.from(this.random.bytes(4)).toString('hex')
       const result = await createTable(
@@ -744,6 +811,10 @@ export class Lake {
    * Appends files to a table on a branch as one commit; with `replace`, the files' rows replace the table's rows (an
    * Iceberg overwrite: same table, history kept). A file imported before (same location, size and time) is refused
    * unless `force` or `replace`; a file whose columns or values do not fit the table is refused naming file and column.
+   * With `evolveSchema`, the files' new columns are added to the table (new field ids) and column types widened as
+   * Iceberg allows, in place: the table keeps its uuid, location and snapshot history. An append that lost a race to
+   * another append of the same table is rebased onto it and retried; a race with any other change is
+   * `BRANCH_HEAD_CHANGED`.
    */
   async importTable(
     table: string,
@@ -752,6 +823,8 @@ export class Lake {
       branch?: string
       force?: boolean
       replace?: boolean
+      /** Add the files' new columns to the table and widen column types as Iceberg allows (int->long, ...). */
+      evolveSchema?: boolean
       cwd?: string
     },
   ): Promise<TableWriteResult> {
@@ -763,27 +836,26 @@ export class Lake {
     const { withConnection, appendRows, overwriteRows, sourcesQuery, validateSources } = await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
-      if (!options.force && !options.replace) {
-        const seen = new Set(
-          loaded.metadata.snapshots.flatMap((sn) =>
-            (sn.summary['tarn.import-fingerprints'] ?? '').split(',').filter(Boolean),
-          ),
-        )
-        const again = files.filter((f) => seen.has(f.fingerprint))
-        if (again.length > 0) {
-          throw new TarnError(
-            'ALREADY_IMPORTED',
-            `already imported into ${key.key}: ${again.map((f) => f.source).join(', ')} (use --force to import again)`,
-            { table: key.key, files: again.map((f) => f.source) },
-          )
-        }
+      const checkImported = (t: LoadedTable): void => {
+        if (!options.force && !options.replace) refuseImportedAgain(t, key.key, files)
       }
-      await validateSources(conn, files, currentSchema(loaded.metadata))
+      checkImported(loaded)
+      const current = currentSchema(loaded.metadata)
+      const changes = options.evolveSchema
+        ? schemaChangesFor(current, await readSchema(conn, files), { table: key.key })
+        : []
+      const target =
+        changes.length > 0
+          ? applySchemaChanges(current, changes, loaded.metadata['last-column-id']).schema
+          : current
+      await validateSources(conn, files, target)
+      const table =
+        changes.length > 0
+          ? await loadTable(this.store, (await evolveSchema(loaded, changes, this.#deps())).metadataLocation)
+          : loaded
       const write = options.replace ? overwriteRows : appendRows
-      const result = await write(loaded, sourcesQuery(files), this.#deps(), {
-        connection: conn,
-        summary: { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') },
-      })
+      const summary = { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') }
+      const result = await write(table, sourcesQuery(files), this.#deps(), { connection: conn, summary })
       return this.#commitTable(
         branch,
         key.key,
@@ -795,6 +867,7 @@ export class Lake {
           'tarn.table': key.key,
         },
         files,
+        options.replace ? undefined : { base: loaded, summary, check: checkImported },
       )
     })
   }
@@ -817,6 +890,7 @@ export class Lake {
         branch,
       })
     }
+    await this.catalog.checkNewNames(head, { tables: [key.key] })
     const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(options.metadata)
       ? options.metadata
       : pathToFileURL(

@@ -174,12 +174,22 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--from <glob|uri>', 'files to load (repeatable)', collect)
     .option('--force', 'import files even if they were imported before')
     .option('--replace', "replace the table's rows with the files' rows (keeps the table and its history)")
+    .option(
+      '--evolve-schema',
+      "add the files' new columns and widen column types (int->long, float->double, ...)",
+    )
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { from: string[]; force?: boolean; replace?: boolean; branch?: string },
+        o: OutputOptions & {
+          from: string[]
+          force?: boolean
+          replace?: boolean
+          evolveSchema?: boolean
+          branch?: string
+        },
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
@@ -188,6 +198,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           cwd: ctx.io.cwd,
           ...(o.force ? { force: true } : {}),
           ...(o.replace ? { replace: true } : {}),
+          ...(o.evolveSchema ? { evolveSchema: true } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
         })
         emit(ctx.io, o, writeJson(r), () =>
