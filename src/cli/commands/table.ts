@@ -43,8 +43,8 @@ function detailsText(d: TableDetails): string {
 export function registerTableCommands(program: Command, ctx: CliContext): void {
   const t = program.command('table').description('list, inspect, create, import and drop tables')
 
-  t.command('ls')
-    .description('list tables')
+  t.command('ls', { isDefault: true })
+    .description('list tables (also `tarn table` alone)')
     .option('-r, --ref <ref>', 'ref to read (default: the active branch)')
     .option('--namespace <ns>', 'only tables of this namespace')
     .option('--json', 'print JSON')
@@ -73,10 +73,14 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .description('drop a table from a branch')
     .argument('<table>')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { branch?: string }) => {
+    .action(async (name: string, o: OutputOptions & { branch?: string; message?: string }) => {
       const lake = await ctx.lake()
-      const c = await lake.dropTable(name, o.branch ? { branch: o.branch } : {})
+      const c = await lake.dropTable(name, {
+        ...(o.branch ? { branch: o.branch } : {}),
+        ...(o.message ? { message: o.message } : {}),
+      })
       emit(
         ctx.io,
         o,
@@ -91,11 +95,12 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--from <glob|uri>', 'files to load (repeatable)', collect)
     .option('--partitioned-by <spec>', 'partition spec, e.g. "day(ts), region"')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { from: string[]; partitionedBy?: string; branch?: string },
+        o: OutputOptions & { from: string[]; partitionedBy?: string; branch?: string; message?: string },
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
@@ -104,6 +109,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           cwd: ctx.io.cwd,
           ...(o.partitionedBy ? { partitionedBy: o.partitionedBy } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
+          ...(o.message ? { message: o.message } : {}),
         })
         emit(
           ctx.io,
@@ -122,11 +128,18 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .option('--force', 'import files even if they were imported before')
     .option('--replace', "replace the table's rows with the files' rows (keeps the table and its history)")
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { from: string[]; force?: boolean; replace?: boolean; branch?: string },
+        o: OutputOptions & {
+          from: string[]
+          force?: boolean
+          replace?: boolean
+          branch?: string
+          message?: string
+        },
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
@@ -136,6 +149,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           ...(o.force ? { force: true } : {}),
           ...(o.replace ? { replace: true } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
+          ...(o.message ? { message: o.message } : {}),
         })
         emit(ctx.io, o, writeJson(r), () =>
           o.replace
@@ -151,11 +165,12 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--metadata <uri>', 'metadata JSON file (path, file:// or s3:// URI)')
     .option('--allow-moved-paths', 'read paths under the recorded location from where the metadata lives now')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { metadata: string; allowMovedPaths?: boolean; branch?: string },
+        o: OutputOptions & { metadata: string; allowMovedPaths?: boolean; branch?: string; message?: string },
       ) => {
         const lake = await ctx.lake()
         const r = await lake.registerTable(name, {
@@ -163,6 +178,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           cwd: ctx.io.cwd,
           ...(o.allowMovedPaths ? { allowMovedPaths: true } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
+          ...(o.message ? { message: o.message } : {}),
         })
         emit(
           ctx.io,
