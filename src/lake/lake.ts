@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -31,15 +31,21 @@ import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
 import { appendRows, createTable, overwriteRows } from '../iceberg/writer/table-writer.js'
 import {
+  type AnyJobRecord,
+  getAnyJob,
+  getCodeSnapshot,
   getJob,
   getJobLog,
   type JobRecord,
+  type JobStatus,
+  listAllJobs,
   listJobs,
   type RerunOptions,
   type RunOutcome,
   type RunPipelineOptions,
   rerunJob,
   runPipeline,
+  writeProjectFiles,
 } from '../pipeline/run/index.js'
 import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -52,6 +58,7 @@ import { collectGarbage, type GcOptions, type GcReport } from './garbage-collect
 import { resolveSources, type SourceFile, sourcesQuery, validateSources } from './import-sources.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
+import { type OperationEnd, type OperationStart, trackOperation } from './operation-job.js'
 import { parsePartitionBy } from './partition-by.js'
 import { describeDiff, type RefDiff } from './ref-diff.js'
 
@@ -968,9 +975,76 @@ export class Lake {
     return rerunJob(this, jobId, options)
   }
 
-  /** Every job, newest first. */
+  /** Every pipeline run job, newest first. */
   listJobs(): Promise<JobRecord[]> {
     return listJobs(this.store)
+  }
+
+  /**
+   * Every job (runs, imports and CLI queries), newest first; `status` keeps only those, `limit` the first n.
+   *
+   * @example
+   * ```ts
+   * const failed = await lake.listAllJobs({ status: 'failed', limit: 10 })
+   * ```
+   */
+  listAllJobs(options: { limit?: number; status?: JobStatus } = {}): Promise<AnyJobRecord[]> {
+    return listAllJobs(this.store, options)
+  }
+
+  /**
+   * Any job record (run, import or query) by id; `JOB_NOT_FOUND` when there is none.
+   *
+   * @example
+   * ```ts
+   * const j = await lake.getAnyJob('query-1a2b3c4d5e6f'); j.kind // 'query'
+   * ```
+   */
+  getAnyJob(id: string): Promise<AnyJobRecord> {
+    return getAnyJob(this.store, id)
+  }
+
+  /**
+   * Runs an import or a query as a job with a record under `_tarn/jobs/` (kind, status, timings, what it read or
+   * wrote), listed by {@link listAllJobs}. The CLI wraps its imports and queries in it.
+   *
+   * @example
+   * ```ts
+   * await lake.trackJob({ kind: 'import', target: 'main', table: 'orders' },
+   *   () => lake.importTable('orders', { from: 'o.csv' }), (r) => ({ dataCommit: r.commit.hash, rows: r.addedRecords }))
+   * ```
+   */
+  trackJob<T>(start: OperationStart, run: () => Promise<T>, end: (result: T) => OperationEnd): Promise<T> {
+    return trackOperation(this.store, this, start, run, end)
+  }
+
+  /**
+   * Writes the code snapshot of a run job into `dir` (created when missing), which must be empty: the project files
+   * exactly as that run saw them. Returns the paths written, relative to `dir`.
+   *
+   * @example
+   * ```ts
+   * await lake.exportJobCode('job-1a2b3c4d5e6f', './job-code')
+   * ```
+   */
+  async exportJobCode(id: string, dir: string): Promise<string[]> {
+    const job = await this.getJob(id)
+    const { files } = await getCodeSnapshot(this.store, job.codeHash)
+    let existing: string[] = []
+    try {
+      existing = readdirSync(dir)
+    } catch {
+      existing = []
+    }
+    if (existing.length > 0) {
+      throw new TarnError('INVALID_ARGUMENT', `${dir} is not empty; give an empty or new directory`, {
+        dir,
+        job: id,
+      })
+    }
+    mkdirSync(dir, { recursive: true })
+    await writeProjectFiles(dir, files)
+    return Object.keys(files).sort()
   }
 
   /** One job record. */

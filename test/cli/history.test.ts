@@ -228,7 +228,77 @@ describe('group commands alone', () => {
       expect(alone.code, group).toBe(0)
       expect(alone.stdout, group).toBe((await tarn(home, group, 'ls', '--json')).stdout)
     }
-    expect((await tarn(home, 'branch')).stdout).toMatch(/^\* main/)
+    expect((await tarn(home, 'branch')).stdout).toMatch(/^\*\s+main\s/)
     expect((await tarn(home, 'tag')).stdout).toMatch(/^v1 /)
+  })
+})
+
+describe('tarn job', () => {
+  interface JobRow {
+    id: string
+    kind: string
+    status: string
+    target: string
+    dataCommit: string | null
+    table?: string | null
+    sql?: string | null
+    rows?: number | null
+    durationMs: number | null
+  }
+
+  it('lists imports, queries and runs with kind, status and timings; filters by -n and --status; exports run code', async () => {
+    const { home, file } = await lakeHome()
+    await tarn(home, 'table', 'create', 'nums', '--from', file('a', 'b'))
+    await tarn(home, 'table', 'import', 'nums', '--from', file('c'))
+    expect((await tarn(home, 'query', 'SELECT count(*) FROM nums')).code).toBe(0)
+    expect((await tarn(home, 'query', 'SELECT nope FROM nums')).code).not.toBe(0)
+    const project = join(home, 'project')
+    mkdirSync(project)
+    writeFileSync(join(project, 'tarn_project.yml'), 'name: tiny\nnamespace: tarn\n')
+    writeFileSync(join(project, 'copy.sql'), '-- tarn: materialize=REPLACE\nSELECT marker FROM nums\n')
+    expect((await tarn(home, 'run', '-p', project)).code).toBe(0)
+
+    const jobs = await json<JobRow[]>(home, 'job', 'ls')
+    expect(jobs.map((j) => [j.kind, j.status])).toEqual([
+      ['run', 'succeeded'],
+      ['query', 'failed'],
+      ['query', 'succeeded'],
+      ['import', 'succeeded'],
+      ['import', 'succeeded'],
+    ])
+    const [run, , query, imported] = jobs as [JobRow, JobRow, JobRow, JobRow]
+    expect(imported).toMatchObject({ table: 'nums', rows: 1, target: 'main' })
+    expect(imported.dataCommit).toMatch(/^[0-9a-f]{64}$/)
+    expect(query).toMatchObject({ sql: 'SELECT count(*) FROM nums', target: 'main' })
+    expect(query.durationMs).toBeGreaterThanOrEqual(0)
+    expect((await json<JobRow[]>(home, 'job', 'ls', '-n', '2')).map((j) => j.id)).toEqual(
+      jobs.slice(0, 2).map((j) => j.id),
+    )
+    const failed = await json<JobRow[]>(home, 'job', 'ls', '--status', 'failed')
+    expect(failed.map((j) => j.kind)).toEqual(['query'])
+    expect((await tarn(home, 'job', 'ls', '--status', 'broken')).code).toBe(2)
+    const one = await json<{ kind: string; error: { code: string } | null }>(
+      home,
+      'job',
+      'get',
+      failed[0]?.id as string,
+    )
+    expect(one.kind).toBe('query')
+    expect(one.error).not.toBeNull()
+    const text = await tarn(home, 'job', 'ls')
+    expect(text.stdout.split('\n')[0]).toMatch(/^JOB\s+KIND\s+STATUS/)
+
+    const out = join(home, 'code-out')
+    const code = await json<{ files: string[] }>(home, 'job', 'code', run.id, '--output', out)
+    expect(code.files).toEqual(['copy.sql', 'tarn_project.yml'])
+    const { readFileSync } = await import('node:fs')
+    expect(readFileSync(join(out, 'copy.sql'), 'utf8')).toBe(
+      '-- tarn: materialize=REPLACE\nSELECT marker FROM nums\n',
+    )
+    const again = await tarn(home, 'job', 'code', run.id, '--output', out, '--json')
+    expect(again.code).toBe(2)
+    expect(JSON.parse(again.stdout).error.message).toContain('not empty')
+    // an import has no code to export, and a rerun of it is refused as not found
+    expect((await tarn(home, 'job', 'code', imported.id, '--output', join(home, 'x'))).code).toBe(3)
   })
 })

@@ -12,6 +12,10 @@ function writeJson(r: TableWriteResult): Record<string, unknown> {
   return { ...r, commit: commitJson(r.commit) }
 }
 
+function importEnd(r: TableWriteResult): { dataCommit: string; rows: number; files: readonly string[] } {
+  return { dataCommit: r.commit.hash, rows: r.addedRecords, files: r.files }
+}
+
 function detailsText(d: TableDetails): string {
   const lines = [
     `table ${d.table} at ${d.ref}`,
@@ -104,13 +108,18 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
-        const r = await lake.createTable(name, {
-          from: o.from,
-          cwd: ctx.io.cwd,
-          ...(o.partitionedBy ? { partitionedBy: o.partitionedBy } : {}),
-          ...(o.branch ? { branch: o.branch } : {}),
-          ...(o.message ? { message: o.message } : {}),
-        })
+        const r = await lake.trackJob(
+          { kind: 'import', target: o.branch ?? lake.activeBranch(), table: name, files: o.from },
+          () =>
+            lake.createTable(name, {
+              from: o.from,
+              cwd: ctx.io.cwd,
+              ...(o.partitionedBy ? { partitionedBy: o.partitionedBy } : {}),
+              ...(o.branch ? { branch: o.branch } : {}),
+              ...(o.message ? { message: o.message } : {}),
+            }),
+          importEnd,
+        )
         emit(
           ctx.io,
           o,
@@ -143,14 +152,19 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
-        const r = await lake.importTable(name, {
-          from: o.from,
-          cwd: ctx.io.cwd,
-          ...(o.force ? { force: true } : {}),
-          ...(o.replace ? { replace: true } : {}),
-          ...(o.branch ? { branch: o.branch } : {}),
-          ...(o.message ? { message: o.message } : {}),
-        })
+        const r = await lake.trackJob(
+          { kind: 'import', target: o.branch ?? lake.activeBranch(), table: name, files: o.from },
+          () =>
+            lake.importTable(name, {
+              from: o.from,
+              cwd: ctx.io.cwd,
+              ...(o.force ? { force: true } : {}),
+              ...(o.replace ? { replace: true } : {}),
+              ...(o.branch ? { branch: o.branch } : {}),
+              ...(o.message ? { message: o.message } : {}),
+            }),
+          importEnd,
+        )
         emit(ctx.io, o, writeJson(r), () =>
           o.replace
             ? `Replaced the rows of ${r.table} on ${r.branch} with ${r.addedRecords} rows from ${r.files.length} file(s) (${shortHash(r.commit.hash)})`

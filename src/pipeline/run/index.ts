@@ -10,12 +10,14 @@
  */
 
 export { readProjectFiles, writeProjectFiles } from './code-files.js'
-export type { JobRecord, JobStatus, NodeRecord } from './job-record.js'
+export type { AnyJobRecord, JobRecord, JobStatus, NodeRecord, OperationJobRecord } from './job-record.js'
 export {
   type CodeSnapshot,
+  getAnyJob,
   getCodeSnapshot,
   getJob,
   getJobLog,
+  listAllJobs,
   listJobs,
   putCodeSnapshot,
   putJob,
