@@ -168,7 +168,7 @@ describe('tarn revert', () => {
 })
 
 describe('messages on writes', () => {
-  it('takes -m on table, namespace and run writes and records it as the commit message', async () => {
+  it('takes -m on table, namespace, run and rerun writes and records it as the commit message', async () => {
     const { home, file } = await lakeHome()
     await tarn(home, 'namespace', 'create', 'sales', '-m', 'm1')
     await tarn(home, 'table', 'create', 'sales.t', '--from', file('x'), '-m', 'm2')
@@ -181,10 +181,12 @@ describe('messages on writes', () => {
     writeFileSync(join(project, 'tarn_project.yml'), 'name: tiny\nnamespace: tarn\n')
     writeFileSync(join(project, 'copy.sql'), '-- tarn: materialize=REPLACE\nSELECT marker FROM nums\n')
     expect((await tarn(home, 'run', '-p', project, '-m', 'm7')).code).toBe(0)
-    const messages = (await json<LogDoc>(home, 'log', '--first-parent', '-n', '7')).commits.map(
-      (c) => c.message,
+    const runJob = (await json<{ id: string; kind: string }[]>(home, 'job', 'ls')).find(
+      (j) => j.kind === 'run',
     )
-    expect(messages).toEqual(['m7', 'm6', 'm5', 'm4', 'm3', 'm2', 'm1'])
+    expect((await tarn(home, 'rerun', runJob?.id as string, '-r', 'main', '-m', 'm8')).code).toBe(0)
+    const log = await json<LogDoc>(home, 'log', '--first-parent', '-n', '8')
+    expect(log.commits.map((c) => c.message)).toEqual(['m8', 'm7', 'm6', 'm5', 'm4', 'm3', 'm2', 'm1'])
   })
 })
 

@@ -146,11 +146,13 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .command('rerun <job-id>')
     .description("re-execute a job's code snapshot on its data commit (or -r REF)")
     .option('-r, --ref <ref>', 'read this ref instead of the data commit the job read')
+    .option('-m, --message <msg>', 'message of the commit that lands the rerun')
     .option('--json', 'print JSON')
-    .action(async (id: string, o: JsonOption & { ref?: string }) => {
+    .action(async (id: string, o: JsonOption & { ref?: string; message?: string }) => {
       const lake = await ctx.lake()
       const { job: j } = await rerunJob(lake, id, {
         ...(o.ref ? { ref: o.ref } : {}),
+        ...(o.message ? { message: o.message } : {}),
         observer: progressPrinter(ctx.io, o.json === true),
       })
       emit(ctx.io, o, runSummaryJson(j), () => `\n${runSummaryText(j)}`)
