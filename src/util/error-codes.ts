@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   ALREADY_IMPORTED: { exit: 4, http: 409 },
   AMBIGUOUS_REF: { exit: 2, http: 400 },
   AMBIGUOUS_TABLE: { exit: 2, http: 400 },
+  BRANCH_ACTIVE: { exit: 4, http: 409 },
   BRANCH_EXISTS: { exit: 4, http: 409 },
   BRANCH_HEAD_CHANGED: { exit: 4, http: 409 },
   BRANCH_NOT_FOUND: { exit: 3, http: 404 },

@@ -1,24 +1,10 @@
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
-import type { LakeDiff, MergeResult } from '../../catalog/results.js'
+import type { MergeResult } from '../../catalog/results.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
+import { diffText } from '../diff-text.js'
 import { commitJson, emit, type OutputOptions, refJson, table } from '../output.js'
-
-function diffText(d: LakeDiff): string {
-  const lines: string[] = [
-    `diff ${d.from.ref} (${shortHash(d.from.hash)}) -> ${d.to.ref} (${shortHash(d.to.hash)})`,
-  ]
-  for (const n of d.namespaces.added) lines.push(`+ namespace ${n.namespace}`)
-  for (const n of d.namespaces.removed) lines.push(`- namespace ${n.namespace}`)
-  for (const n of d.namespaces.changed) lines.push(`~ namespace ${n.namespace}`)
-  for (const t of d.tables.added) lines.push(`+ table ${t.table}  snapshot ${t.state.snapshotId ?? '-'}`)
-  for (const t of d.tables.removed) lines.push(`- table ${t.table}`)
-  for (const t of d.tables.changed)
-    lines.push(`~ table ${t.table}  snapshot ${t.from.snapshotId ?? '-'} -> ${t.to.snapshotId ?? '-'}`)
-  if (lines.length === 1) lines.push('no differences')
-  return lines.join('\n')
-}
 
 function mergeText(r: MergeResult): string {
   const what = [
@@ -44,8 +30,15 @@ function mergeText(r: MergeResult): string {
   return [head, ...what.map((w) => `  ${w}`)].join('\n')
 }
 
+function nonNegativeInt(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0)
+    throw new TarnError('USAGE', `expected a non-negative integer, got ${JSON.stringify(v)}`)
+  return n
+}
+
 /**
- * Registers `tarn branch ls|create|rm|get|diff|rename|merge`.
+ * Registers `tarn branch ls|create|rm|get|diff|rename|merge` (`tarn branch` alone lists).
  *
  * @example
  * ```ts
@@ -56,8 +49,8 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
   const branch = program.command('branch').description('list, create, delete, compare and merge branches')
 
   branch
-    .command('ls')
-    .description('list branches')
+    .command('ls', { isDefault: true })
+    .description('list branches (also `tarn branch` alone)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions) => {
       const lake = await ctx.lake()
@@ -91,11 +84,21 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
     .command('rm')
     .description('delete a branch')
     .argument('<branch>')
-    .option('--force', 'also delete the branch of a running or failed run')
+    .option(
+      '--force',
+      'also delete the active branch (then main becomes active) or the branch of a running or failed run',
+    )
     .option('--json', 'print JSON')
     .action(async (name: string, o: OutputOptions & { force?: boolean }) => {
       const ref = await (await ctx.lake()).deleteBranch(name, { force: o.force === true })
-      emit(ctx.io, o, { deleted: refJson(ref) }, () => `Deleted branch ${name} (was ${shortHash(ref.head)})`)
+      if (ref.activeReset)
+        ctx.io.err(`notice: deleted the active branch ${name}; the active branch is now main\n`)
+      emit(
+        ctx.io,
+        o,
+        { deleted: refJson(ref), activeBranch: ref.activeReset ? 'main' : undefined },
+        () => `Deleted branch ${name} (was ${shortHash(ref.head)})`,
+      )
     })
 
   branch
@@ -119,14 +122,23 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
 
   branch
     .command('diff')
-    .description('what <a> has that <b> (default: the active branch) lacks')
+    .description(
+      'what <a> changed since its merge base with <b> (default: the active branch); --two-way compares the two states',
+    )
     .argument('<a>', 'ref to describe')
     .argument('[b]', 'ref to compare against')
+    .option('--two-way', 'compare the two states as they are, not the changes on <a> since the merge base')
+    .option('--rows <n>', 'show up to n rows added and removed per table (reads data files)', nonNegativeInt)
     .option('--json', 'print JSON')
-    .action(async (a: string, b: string | undefined, o: OutputOptions) => {
-      const d = await (await ctx.lake()).diff(a, b)
-      emit(ctx.io, o, d, () => diffText(d))
-    })
+    .action(
+      async (a: string, b: string | undefined, o: OutputOptions & { twoWay?: boolean; rows?: number }) => {
+        const d = await (await ctx.lake()).diff(a, b, {
+          ...(o.twoWay ? { twoWay: true } : {}),
+          ...(o.rows !== undefined ? { rows: o.rows } : {}),
+        })
+        emit(ctx.io, o, d, () => diffText(d))
+      },
+    )
 
   branch
     .command('rename')

@@ -24,6 +24,7 @@ interface RunOptions {
   select?: string[]
   json?: boolean
   preview?: string
+  message?: string
 }
 
 const PREVIEW_ROWS = 5
@@ -117,6 +118,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
     .option('-r, --ref <branch>', 'branch to run on (default: the active branch)')
     .option('--dry-run', 'plan only: print the DAG, scans and steps; materialise nothing')
     .option('--strict', 'treat warnings as errors')
+    .option('-m, --message <msg>', 'message of the commit that lands the run on the branch')
     .option('--param <name=value>', 'set a parameter (repeatable)', collect)
     .option('--select <selector>', 'narrow the graph: name, name+, +name, tag:daily (repeatable)', collect)
     .option(
@@ -141,6 +143,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
           params,
           ...(o.select ? { select: o.select } : {}),
           strict: o.strict === true,
+          ...(o.message ? { message: o.message } : {}),
           observer: progressPrinter(ctx.io, o.json === true),
         })
         for (const w of job.warnings) ctx.io.err(`warning: ${w}\n`)

@@ -47,6 +47,8 @@ export interface RunPipelineOptions {
   /** The job this run re-executes. */
   readonly rerunOf?: string
   readonly observer?: RunObserver
+  /** Message of the commit that lands the run on the branch (default `Run <project> (<job-id>)`). */
+  readonly message?: string
 }
 
 /**
@@ -174,7 +176,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       const merged = await lake.catalog.merge(runBranch, {
         into: target,
         author: lake.author,
-        message: `Run ${planned.project.name} (${jobId})`,
+        message: options.message ?? `Run ${planned.project.name} (${jobId})`,
         properties: { 'tarn.job_id': jobId, 'tarn.operation': 'run-merge' },
         job: jobId,
       })
