@@ -48,11 +48,10 @@ describe('SQL models, read with DuckDB’s parser', () => {
     expect(a.tables.map((t) => t.name)).toEqual(['x'])
   })
 
-  it('parses queries without running them: missing files and failing functions plan fine', async () => {
+  it('parses queries without running them: failing functions plan fine', async () => {
     const dir = writeProject({
       'tarn_project.yml': PROJECT_YML,
-      'm.sql':
-        "SELECT error('ran!') AS boom, * FROM read_parquet('/nowhere/missing.parquet') JOIN trips USING (id)",
+      'm.sql': "SELECT error('ran!') AS boom, * FROM range(3) AS r(id) JOIN trips USING (id)",
     })
     const [m] = (await loadProject(dir)).models
     expect(m?.inputs.map((i) => i.table)).toEqual(['trips'])
