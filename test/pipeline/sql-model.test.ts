@@ -8,6 +8,7 @@ import {
   mergeFilters,
   openSqlParser,
   parseSqlHeader,
+  planProject,
   type SqlParser,
   substituteParams,
 } from '../../src/pipeline/index.js'
@@ -55,6 +56,21 @@ describe('SQL models, read with DuckDB’s parser', () => {
     })
     const [m] = (await loadProject(dir)).models
     expect(m?.inputs.map((i) => i.table)).toEqual(['trips'])
+  })
+
+  it('keeps a BIGINT literal above 2^53 exact through parsing and the pushed-down filter', async () => {
+    const a = await analyzeSql(parser, 'SELECT * FROM trips WHERE id = 9007199254740993', 'm.sql', 'm')
+    expect(a.wheres.trips?.filter).toBe('id = 9007199254740993')
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT_YML,
+      'm.sql': 'SELECT * FROM trips WHERE id = 9007199254740993 AND fare > $min_fare',
+    })
+    const { physical } = await planProject(dir, {
+      lake: { tables: { 'tarn.trips': { columns: ['id', 'fare'], partitionColumns: [] } } },
+    })
+    const scan = physical.scans.find((s) => s.table === 'tarn.trips')
+    expect(scan?.filter).toContain('9007199254740993')
+    expect(scan?.filter).not.toContain('9007199254740992')
   })
 
   it('lists the columns a query names, for scan pruning', async () => {
