@@ -20,9 +20,17 @@ export {
   QueryStream,
   type TableScanPlan,
 } from './engine/index.js'
-export { Lake, type LakeInfo, type LakeOptions, type RefWithCommit, type TableEntry } from './lake/lake.js'
+export {
+  Lake,
+  type LakeInfo,
+  type LakeOptions,
+  type RefWithCommit,
+  type SealedBranchCleanup,
+  type TableEntry,
+} from './lake/lake.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'
+export { RUN_BRANCH_PREFIX } from './lake/reserved-branch.js'
 export {
   buildLogicalPlan,
   buildPhysicalPlan,
