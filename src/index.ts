@@ -38,6 +38,8 @@ export {
   type ExpectationDef,
   type ExpectationDescriptor,
   type ExpectationFunction,
+  type ExpectationResult,
+  expect,
   expectation,
   type InputDef,
   type InputOptions,

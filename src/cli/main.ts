@@ -6,6 +6,7 @@ import { registerHistoryCommands } from './commands/history.js'
 import { registerJobCommands } from './commands/job.js'
 import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
+import { registerNewCommand } from './commands/new.js'
 import { registerQueryCommands } from './commands/query.js'
 import { registerRunCommands } from './commands/run.js'
 import { registerSimCommands } from './commands/sim.js'
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerNamespaceCommands(program, ctx)
   registerTableCommands(program, ctx)
   registerRunCommands(program, ctx)
+  registerNewCommand(program, ctx)
   registerJobCommands(program, ctx)
   registerQueryCommands(program, ctx)
   registerGcCommands(program, ctx)

@@ -16,6 +16,7 @@ import type { PhysicalPlan, PlanStep } from '../physical-plan.js'
 import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
 import { readProjectFiles } from './code-files.js'
+import { failingRowsSample } from './failing-rows.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
 import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
 import { loadRunTable } from './load-run-table.js'
@@ -415,7 +416,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       file: n.file,
       projectDir: planned.project.dir,
       inputs,
-      output: kind === 'model' ? `${base}.out.arrow` : null,
+      output: kind === 'model' ? `${base}.out.arrow` : `${base}.failing.arrow`,
       params: { ...plan.logical.params },
     }
     return runFunction({
@@ -502,12 +503,22 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     }
     const r = await runTs(n, 'expectation')
     if (r.passed !== true) {
-      throw new TarnError('EXPECTATION_FAILED', `expectation ${n.name} failed at ${n.file}:${n.line}`, {
-        node: n.name,
-        expectation: n.name,
-        file: n.file,
-        line: n.line,
-      })
+      const failing =
+        r.rows > 0 ? await failingRowsSample(join(x.scratch, `${safeName(n.name)}.failing.arrow`)) : null
+      const rows = failing
+        ? `: ${r.rows} failing row${r.rows === 1 ? '' : 's'}, e.g. ${failing.sample.map((row) => JSON.stringify(row)).join(', ')}`
+        : ''
+      throw new TarnError(
+        'EXPECTATION_FAILED',
+        `expectation ${n.name} failed at ${n.file}:${n.line}${rows}`,
+        {
+          node: n.name,
+          expectation: n.name,
+          file: n.file,
+          line: n.line,
+          ...(failing ? { failingRows: r.rows, sample: failing.sample, columns: failing.columns } : {}),
+        },
+      )
     }
     return null
   }
