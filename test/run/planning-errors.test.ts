@@ -170,3 +170,22 @@ describe('SQL models run under the same lock-down as tarn query', () => {
     expect(JSON.parse(r.stdout).summary.tables['tarn.numbers']).toBe(6)
   })
 })
+
+describe('unreadable files are named in errors', () => {
+  it('a table whose metadata file is not JSON fails planning with the file’s location, not a bare offset', async () => {
+    const { writeFileSync } = await import('node:fs')
+    const { fileURLToPath } = await import('node:url')
+    const { Lake } = await import('../../src/lake/lake.js')
+    const home = await zonesLake()
+    const lake = await Lake.open({ home })
+    const state = await lake.catalog.getTable('main', 'tarn.zones')
+    await lake.close()
+    const location = String(state?.metadataLocation)
+    writeFileSync(fileURLToPath(location), '')
+    const dir = writeProject({ 'tarn_project.yml': 'name: t\n', 'm.sql': 'SELECT * FROM zones\n' })
+    const r = await tarnCli(home, 'run', '--dry-run', '-p', dir, '--json')
+    const e = (JSON.parse(r.stdout) as ErrorDoc).error
+    expect(e.message).toContain(`table metadata ${location}: Invalid JSON at offset 0`)
+    expect(e.context.file).toBe(location)
+  })
+})
