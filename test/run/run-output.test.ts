@@ -94,6 +94,14 @@ describe('namespaces in a project', () => {
     expect(q.stdout).toContain('2')
     const again = JSON.parse((await tarnCli(home, 'run', '--dry-run', '-p', dir, '--json')).stdout)
     expect(again.createsNamespaces).toEqual([])
+    const unqualified = await tarnCli(home, 'query', 'SELECT * FROM busy_zones', '--json')
+    expect(unqualified.exit).toBe(3)
+    const err = JSON.parse(unqualified.stdout).error as {
+      message: string
+      context: { suggestions: string[] }
+    }
+    expect(err.message).toContain('table busy_zones does not exist at main (did you mean report.busy_zones?)')
+    expect(err.context.suggestions).toEqual(['report.busy_zones'])
   })
 
   it('an unqualified name that is a table of another namespace fails planning with the qualified names to use', async () => {
