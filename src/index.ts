@@ -26,11 +26,13 @@ export {
   type LakeInfo,
   type LakeOptions,
   type RefWithCommit,
+  type SealedBranchCleanup,
   type TableEntry,
 } from './lake/lake.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'
 export type { DiffRowValue, RefDiff, TableChange } from './lake/ref-diff.js'
+export { RUN_BRANCH_PREFIX } from './lake/reserved-branch.js'
 export {
   buildLogicalPlan,
   buildPhysicalPlan,
@@ -38,6 +40,8 @@ export {
   type ExpectationDef,
   type ExpectationDescriptor,
   type ExpectationFunction,
+  type ExpectationResult,
+  expect,
   expectation,
   type InputDef,
   type InputOptions,

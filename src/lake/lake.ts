@@ -62,6 +62,24 @@ import { openCatalogBackend } from './open-backend.js'
 import { type OperationEnd, type OperationStart, trackOperation } from './operation-job.js'
 import { parsePartitionBy } from './partition-by.js'
 import { describeDiff, type RefDiff } from './ref-diff.js'
+import { refuseReservedBranchName } from './reserved-branch.js'
+
+/**
+ * What {@link Lake.deleteSealedBranches} did (or, with `dryRun`, would do): the sealed branches deleted, how many
+ * sealed branches are kept (younger, or active).
+ *
+ * @example
+ * ```ts
+ * const r: SealedBranchCleanup = { dryRun: true, deleted: [], kept: 0 }
+ * ```
+ */
+export interface SealedBranchCleanup {
+  readonly dryRun: boolean
+  readonly deleted: readonly RefInfo[]
+  readonly kept: number
+  /** Set when the active branch is sealed and old enough: it is never deleted. */
+  readonly keptActive?: string
+}
 
 /**
  * Options of {@link Lake.open} and {@link Lake.init}.
@@ -424,6 +442,7 @@ export class Lake {
 
   /** Sets the active branch; with `create`, creates it first from `from` (default: the active branch). */
   async checkout(branch: string, options: { create?: boolean; from?: string } = {}): Promise<RefInfo> {
+    if (options.create) refuseReservedBranchName(branch)
     const ref = options.create
       ? await this.catalog.createBranch(branch, { from: options.from ?? this.activeBranch() })
       : await this.catalog.getBranch(branch)
@@ -470,7 +489,8 @@ export class Lake {
    * await lake.createBranch('dev', { from: 'main' })
    * ```
    */
-  createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
+  async createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
+    refuseReservedBranchName(name)
     return this.catalog.createBranch(name, {
       from: options.from ?? this.activeBranch(),
       seal: async (commit) => (await unfinishedRunAt(this.catalog, this.store, commit)) !== undefined,
@@ -511,6 +531,35 @@ export class Lake {
     return { ...ref, activeReset: true }
   }
 
+  /**
+   * Deletes every sealed branch (failed runs' branches and their sealed forks), optionally only those created more
+   * than `olderThanMs` ago; the active branch is kept. With `dryRun`, lists what would go and deletes nothing.
+   *
+   * @example
+   * ```ts
+   * const { deleted } = await lake.deleteSealedBranches({ olderThanMs: 7 * 86_400_000, dryRun: true })
+   * ```
+   */
+  async deleteSealedBranches(
+    options: { olderThanMs?: number; dryRun?: boolean } = {},
+  ): Promise<SealedBranchCleanup> {
+    const now = this.clock.now()
+    const active = this.activeBranch()
+    const sealed = (await this.catalog.listBranches()).filter((b) => b.sealed)
+    const old = sealed.filter(
+      (b) => options.olderThanMs === undefined || now - b.createdAt > options.olderThanMs,
+    )
+    const chosen = old.filter((b) => b.name !== active)
+    const deleted: RefInfo[] = []
+    for (const b of chosen) deleted.push(options.dryRun ? b : await this.catalog.deleteBranch(b.name))
+    return {
+      dryRun: options.dryRun === true,
+      deleted,
+      kept: sealed.length - deleted.length,
+      ...(chosen.length < old.length ? { keptActive: active } : {}),
+    }
+  }
+
   /** Refuses to change the branch of a running or failed run. */
   async #refuseRunBranch(name: string, what: string): Promise<void> {
     const m = /^run\/(job-[0-9a-f]+)$/.exec(name)
@@ -539,6 +588,7 @@ export class Lake {
    * ```
    */
   async renameBranch(from: string, to: string): Promise<RefInfo> {
+    refuseReservedBranchName(to)
     await this.#refuseRunBranch(from, 'renamed')
     const ref = await this.catalog.renameBranch(from, to)
     if (this.activeBranch() === from) await this.checkout(to)

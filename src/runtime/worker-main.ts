@@ -74,8 +74,20 @@ async function main(): Promise<void> {
     const fn = desc.fn as (i: Record<string, Table>, c: typeof ctx) => unknown
     const result = await fn(inputs, ctx)
     if (task.kind === 'expectation') {
+      if (typeof result === 'boolean' || (Array.isArray(result) && result.length === 0)) {
+        await Promise.all(pending)
+        await send({ type: 'done', rows: 0, passed: result === true || Array.isArray(result) })
+        return
+      }
+      // Failing rows (an Arrow table or plain objects): none passes; the parent reports their count and a sample.
+      if (!isTable(result) && !Array.isArray(result))
+        throw new Error(
+          `expectation ${task.name} must return true, false or its failing rows (an Arrow table or plain objects), got ${typeof result}`,
+        )
+      const failing = isTable(result) ? result : tableFromJSON(result as Record<string, unknown>[])
+      if (task.output && failing.numRows > 0) writeFileSync(task.output, tableToIPC(failing, 'file'))
       await Promise.all(pending)
-      await send({ type: 'done', rows: 0, passed: result === true })
+      await send({ type: 'done', rows: failing.numRows, passed: failing.numRows === 0 })
       return
     }
     const table = toTable(result, task.name)

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
 import type { MergeResult } from '../../catalog/results.js'
+import { parseDuration } from '../../lake/garbage-collector.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import { diffText } from '../diff-text.js'
@@ -82,24 +83,54 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
 
   branch
     .command('rm')
-    .description('delete a branch')
-    .argument('<branch>')
+    .description('delete a branch, or with --sealed every sealed branch (failed runs)')
+    .argument('[branch]')
     .option(
       '--force',
       'also delete the active branch (then main becomes active) or the branch of a running or failed run',
     )
+    .option('--sealed', 'delete every sealed branch (failed runs kept for debugging) but the active one')
+    .option('--older-than <duration>', 'with --sealed: only branches created longer ago than this (e.g. 7d)')
+    .option('--dry-run', 'with --sealed: list what would be deleted and delete nothing')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { force?: boolean }) => {
-      const ref = await (await ctx.lake()).deleteBranch(name, { force: o.force === true })
-      if (ref.activeReset)
-        ctx.io.err(`notice: deleted the active branch ${name}; the active branch is now main\n`)
-      emit(
-        ctx.io,
-        o,
-        { deleted: refJson(ref), activeBranch: ref.activeReset ? 'main' : undefined },
-        () => `Deleted branch ${name} (was ${shortHash(ref.head)})`,
-      )
-    })
+    .action(
+      async (
+        name: string | undefined,
+        o: OutputOptions & { force?: boolean; sealed?: boolean; olderThan?: string; dryRun?: boolean },
+      ) => {
+        if (o.sealed) {
+          if (name !== undefined)
+            throw new TarnError('USAGE', 'give a branch name or --sealed, not both', { branch: name })
+          const r = await (await ctx.lake()).deleteSealedBranches({
+            ...(o.olderThan !== undefined ? { olderThanMs: parseDuration(o.olderThan) } : {}),
+            ...(o.dryRun ? { dryRun: true } : {}),
+          })
+          const verb = r.dryRun ? 'Would delete' : 'Deleted'
+          emit(ctx.io, o, { dryRun: r.dryRun, deleted: r.deleted.map((b) => refJson(b)), kept: r.kept }, () =>
+            [
+              `${verb} ${r.deleted.length} sealed branch${r.deleted.length === 1 ? '' : 'es'}${r.kept > 0 ? ` (${r.kept} kept)` : ''}`,
+              ...r.deleted.map(
+                (b) => `  ${b.name}  ${shortHash(b.head)}  ${new Date(b.createdAt).toISOString()}`,
+              ),
+              ...(r.keptActive ? [`  kept ${r.keptActive}: it is the active branch`] : []),
+            ].join('\n'),
+          )
+          return
+        }
+        if (o.olderThan !== undefined || o.dryRun)
+          throw new TarnError('USAGE', '--older-than and --dry-run go with --sealed', {})
+        if (name === undefined) throw new TarnError('USAGE', 'give the branch to delete, or --sealed', {})
+        const ref = await (await ctx.lake()).deleteBranch(name, { force: o.force === true })
+        if (ref.activeReset)
+          ctx.io.err(`notice: deleted the active branch ${name}; the active branch is now main\n`)
+        emit(
+          ctx.io,
+          o,
+          { deleted: refJson(ref), activeBranch: ref.activeReset ? 'main' : undefined },
+          () => `Deleted branch ${name} (was ${shortHash(ref.head)})`,
+        )
+      },
+    )
 
   branch
     .command('get')

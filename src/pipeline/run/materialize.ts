@@ -66,7 +66,7 @@ export interface MaterializeResult {
  * widened in place (an incompatible type change is `SCHEMA_MISMATCH`); only when columns were removed or the
  * partitioning changed is a new table written, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
- * table is created with the model's `partitionedBy`. Columns the existing table lacks are dropped with a warning;
+ * table is created with the model's `partitionedBy`, and a missing namespace in the same commit. Columns the existing table lacks are dropped with a warning;
  * columns the model lacks are NULL.
  *
  * @example
@@ -150,9 +150,13 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
   })
   const snap = result.metadata.snapshots.find((s) => String(s['snapshot-id']) === String(result.snapshotId))
   const added = Number(snap?.summary['added-records'] ?? 0)
+  const newNamespace = (await lake.catalog.getNamespace(head, key.namespace)) === undefined
   const commit = await lake.catalog.commit({
     branch: input.branch,
-    changes: [{ type: 'putTable', key: key.key, state: result.state }],
+    changes: [
+      ...(newNamespace ? [{ type: 'createNamespace' as const, name: key.namespace }] : []),
+      { type: 'putTable', key: key.key, state: result.state },
+    ],
     message: `${input.mode} ${key.key} from model ${input.model}`,
     author: lake.author,
     properties: {
