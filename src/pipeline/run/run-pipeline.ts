@@ -9,6 +9,7 @@ import { type FunctionLogLine, runFunction } from '../../runtime/function-worker
 import { transpileProject } from '../../runtime/module-cache.js'
 import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
+import { workerPool } from '../../runtime/worker-pool.js'
 import type { WorkerTask } from '../../runtime/worker-protocol.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { LakeTableInfo, PlanLakeState } from '../lake-state.js'
@@ -354,6 +355,14 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     x.job.nodes = x.job.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n))
     const n = x.job.nodes.find((m) => m.id === id)
     if (n) await x.observer?.node?.({ ...n })
+  }
+  // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
+  for (const st of plan.steps) {
+    const n = nodes.get(st.name)
+    if (n && (st.kind === 'expectation' || (st.kind === 'model' && n.model && n.model.kind !== 'sql'))) {
+      workerPool.prestart(memoryMb(n.model?.memory ?? null))
+      modules(n.model?.packages ?? {}).catch(() => undefined)
+    }
   }
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
