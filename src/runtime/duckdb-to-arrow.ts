@@ -1,7 +1,7 @@
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api'
 import { DuckDBTypeId } from '@duckdb/node-api'
 import duckdb from '@duckdb/node-bindings'
-import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct } from 'apache-arrow'
+import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct, Type } from 'apache-arrow'
 import { arrowSchemaOf, arrowTypeOf } from '../engine/arrow-convert.js'
 import { quoteIdent } from '../iceberg/index.js'
 
@@ -13,6 +13,9 @@ import { quoteIdent } from '../iceberg/index.js'
  * no columnar form here (intervals, maps, unions, enums, UUIDs, huge integers) are cast in SQL first, to the form
  * `arrowTypeOf` gives them.
  */
+
+/** Rows per Arrow record batch: DuckDB's 2048-row chunks are joined, as small batches make IPC slow. */
+const BATCH_ROWS = 128 * 1024
 
 const FIXED_BYTES: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.TINYINT]: 1,
@@ -132,6 +135,115 @@ function stringData(type: DataType, vec: duckdb.Vector, count: number, bitmap: U
   } as Parameters<typeof makeData>[0])
 }
 
+/** Copies `n` bits of `src` from bit `from` into `dst` at bit `at` (whole bytes when both are byte-aligned). */
+function copyBits(dst: Uint8Array, at: number, src: Uint8Array | null, from: number, n: number): void {
+  if (src === null) {
+    for (let i = 0; i < n; i++) dst[(at + i) >> 3] = (dst[(at + i) >> 3] as number) | (1 << ((at + i) & 7))
+    return
+  }
+  if (at % 8 === 0 && from % 8 === 0) {
+    const whole = n >> 3
+    dst.set(src.subarray(from >> 3, (from >> 3) + whole), at >> 3)
+    for (let i = whole * 8; i < n; i++)
+      if (((src[(from + i) >> 3] as number) >> ((from + i) & 7)) & 1)
+        dst[(at + i) >> 3] = (dst[(at + i) >> 3] as number) | (1 << ((at + i) & 7))
+    return
+  }
+  for (let i = 0; i < n; i++)
+    if (((src[(from + i) >> 3] as number) >> ((from + i) & 7)) & 1)
+      dst[(at + i) >> 3] = (dst[(at + i) >> 3] as number) | (1 << ((at + i) & 7))
+}
+
+type Typed = ArrayBufferView & {
+  length: number
+  subarray(a: number, b?: number): Typed
+  set(a: Typed, at: number): void
+}
+
+function concatTyped(parts: readonly Typed[], ctor: new (n: number) => Typed): Typed {
+  const out = new ctor(parts.reduce((a, p) => a + p.length, 0))
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}
+
+/** One Arrow data of the parts (each at offset 0, as {@link vectorData} makes them), end to end. */
+function concatData(parts: readonly Data[]): Data {
+  const first = parts[0] as Data
+  if (parts.length === 1) return first
+  const type = first.type
+  const length = parts.reduce((a, p) => a + p.length, 0)
+  let nullBitmap: Uint8Array | null = null
+  if (parts.some((p) => p.nullBitmap && p.nullBitmap.length > 0 && p.nullCount !== 0)) {
+    nullBitmap = new Uint8Array(Math.ceil(length / 8))
+    let at = 0
+    for (const p of parts) {
+      copyBits(
+        nullBitmap,
+        at,
+        p.nullBitmap && p.nullBitmap.length > 0 ? p.nullBitmap : null,
+        p.offset,
+        p.length,
+      )
+      at += p.length
+    }
+  }
+  const base = { type, length, nullCount: nullBitmap ? -1 : 0, nullBitmap }
+  const make = (extra: Record<string, unknown>): Data =>
+    makeData({ ...base, ...extra } as Parameters<typeof makeData>[0])
+  const offsetsOf = (sizes: readonly number[]): Int32Array => {
+    const out = new Int32Array(length + 1)
+    let at = 0
+    let base = 0
+    parts.forEach((p, k) => {
+      const offs = p.valueOffsets as Int32Array
+      for (let i = 1; i <= p.length; i++) out[at + i] = base + (offs[i] as number) - (offs[0] as number)
+      at += p.length
+      base += sizes[k] as number
+    })
+    return out
+  }
+  switch (type.typeId) {
+    case Type.Bool: {
+      const bits = new Uint8Array(Math.ceil(length / 8))
+      let at = 0
+      for (const p of parts) {
+        copyBits(bits, at, p.values as Uint8Array, p.offset, p.length)
+        at += p.length
+      }
+      return make({ data: bits })
+    }
+    case Type.Utf8:
+    case Type.Binary: {
+      const values = parts.map((p) => {
+        const offs = p.valueOffsets as Int32Array
+        return (p.values as Uint8Array).subarray(offs[0] as number, offs[p.length] as number)
+      })
+      return make({
+        valueOffsets: offsetsOf(values.map((v) => v.length)),
+        data: concatTyped(values as unknown as Typed[], Uint8Array as unknown as new (n: number) => Typed),
+      })
+    }
+    case Type.List: {
+      const children = parts.map((p) => p.children[0] as Data)
+      return make({ valueOffsets: offsetsOf(children.map((c) => c.length)), child: concatData(children) })
+    }
+    case Type.Struct:
+      return make({
+        children: type.children.map((_f: unknown, i: number) =>
+          concatData(parts.map((p) => p.children[i] as Data)),
+        ),
+      })
+    default: {
+      const values = parts.map((p) => p.values as unknown as Typed)
+      return make({ data: concatTyped(values, (values[0] as Typed).constructor as new (n: number) => Typed) })
+    }
+  }
+}
+
 /** Thrown when a list vector's entries are not laid out in row order; the caller converts value by value. */
 export class NonContiguousList extends Error {}
 
@@ -191,7 +303,7 @@ function vectorData(vec: duckdb.Vector, t: DuckDBType, count: number): Data {
 }
 
 /**
- * Runs a query and returns its rows as Arrow record batches (one per DuckDB chunk), converting column by column:
+ * Runs a query and returns its rows as Arrow record batches (DuckDB's chunks joined into batches of up to 128K rows), converting column by column:
  * types keep their exact form (decimals as 128-bit decimals, timestamps in their unit, TIMESTAMPTZ in UTC, lists
  * and structs nested), the others become the text (or decimal) form {@link arrowTypeOf} gives them. Throws
  * {@link NonContiguousList} when DuckDB hands back a list vector whose entries are out of row order.
@@ -216,18 +328,30 @@ export async function queryToArrowBatches(
   const types = result.columnTypes()
   const schema = arrowSchemaOf(result.deduplicatedColumnNames(), types)
   const batches: RecordBatch[] = []
+  let pending: Data[][] = types.map(() => [])
+  let rows = 0
+  const flush = (): void => {
+    if (rows === 0) return
+    const data = makeData({
+      type: new Struct(schema.fields),
+      length: rows,
+      nullCount: 0,
+      children: pending.map(concatData),
+    })
+    batches.push(new RecordBatch(schema, data))
+    pending = types.map(() => [])
+    rows = 0
+  }
   for (;;) {
     const chunk = await result.fetchChunk()
     if (!chunk || chunk.rowCount === 0) break
     const count = chunk.rowCount
-    const children = types.map((t, i) => vectorData(duckdb.data_chunk_get_vector(chunk.chunk, i), t, count))
-    const data = makeData({
-      type: new Struct(schema.fields),
-      length: count,
-      nullCount: 0,
-      children,
+    types.forEach((t, i) => {
+      pending[i]?.push(vectorData(duckdb.data_chunk_get_vector(chunk.chunk, i), t, count))
     })
-    batches.push(new RecordBatch(schema, data))
+    rows += count
+    if (rows >= BATCH_ROWS) flush()
   }
+  flush()
   return { schema, batches }
 }
