@@ -70,7 +70,7 @@ describe('TS models in a run', () => {
       'objs.ts': [
         "import { input, model } from 'tarn'",
         "export const objs = model({ inputs: { t: input('typed') }, materialize: 'REPLACE' }, async ({ t }) =>",
-        '  Array.from({ length: t.numRows }, (_v, i) => ({ n: i, big: i * 2 ** 40, half: i / 2, label: i % 2 ? null : `r${i}` })),',
+        '  Array.from({ length: t.numRows }, (_v, i) => ({ n: i, big: i * 2 ** 40, half: i / 2, label: i % 2 ? null : String(i) })),',
         ')',
         '',
       ].join('\n'),
