@@ -59,7 +59,7 @@ export async function arrowFileToTable(
  * ```
  */
 export async function queryToParquet(conn: DuckDBConnection, sql: string, path: string): Promise<number> {
-  await conn.run(`COPY (${sql}) TO ${sqlString(path)} (FORMAT parquet)`)
-  const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${sqlString(path)})`)
-  return Number(r.getRowObjectsJS()[0]?.n ?? 0)
+  // COPY answers with the number of rows it wrote: no second pass over the file to count them.
+  const r = await conn.runAndReadAll(`COPY (${sql}) TO ${sqlString(path)} (FORMAT parquet)`)
+  return Number(r.getRows()[0]?.[0] ?? 0)
 }

@@ -59,7 +59,8 @@ export interface MaterializeResult {
 }
 
 /**
- * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`:
+ * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`, with
+ * `connection` when given (the run's DuckDB) or a fresh in-memory DuckDB:
  * `REPLACE` overwrites the table's rows when the schema and partitioning are unchanged (keeping its Iceberg history)
  * and otherwise writes a new table, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
@@ -71,14 +72,18 @@ export interface MaterializeResult {
  * await materializeModel(lake, { branch: 'run/job-1', table: 'tarn.t', model: 't', mode: 'APPEND', partitionedBy: [], overwriteFilter: null, parquet, jobId })
  * ```
  */
-export async function materializeModel(lake: RunLake, input: MaterializeInput): Promise<MaterializeResult> {
+export async function materializeModel(
+  lake: RunLake,
+  input: MaterializeInput,
+  connection?: DuckDBConnection,
+): Promise<MaterializeResult> {
   const key = parseTableKey(input.table)
   const deps = { clock: lake.clock, random: lake.random }
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
   const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
   const existing = await lake.catalog.getTable(head, key.key)
-  const result: CommitResult = await withConnection(undefined, async (conn) => {
+  const result: CommitResult = await withConnection(connection, async (conn) => {
     const outCols = (await conn.runAndReadAll(`DESCRIBE ${source}`))
       .getRowObjectsJS()
       .map((r) => String(r.column_name))

@@ -364,8 +364,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
   }
+  // One DuckDB for the whole run: scans, every model's session (an attached database each) and the commits.
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
+  const materializeConn = await instance.connect()
   const dataCommit = await lake.catalog.getCommit(x.job.dataCommit)
   const onLog = (l: FunctionLogLine): void => {
     const where = l.line === null ? (l.file ?? '') : `${l.file}:${l.line}`
@@ -396,20 +398,24 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     const base = join(x.scratch, safeName(n.name))
     const inputs: Record<string, string> = {}
     const relations = relationsOf(n, true)
-    await withSession(relations, async (c) => {
-      for (const r of relations) {
-        const path = `${base}.in.${safeName(r.name)}.arrow`
-        await queryToArrowFile(
-          c,
-          `SELECT * FROM ${r.name
-            .split('.')
-            .map((p) => `"${p}"`)
-            .join('.')}`,
-          path,
-        )
-        inputs[r.name] = path
-      }
-    })
+    await withSession(
+      relations,
+      async (c) => {
+        for (const r of relations) {
+          const path = `${base}.in.${safeName(r.name)}.arrow`
+          await queryToArrowFile(
+            c,
+            `SELECT * FROM ${r.name
+              .split('.')
+              .map((p) => `"${p}"`)
+              .join('.')}`,
+            path,
+          )
+          inputs[r.name] = path
+        }
+      },
+      instance,
+    )
     const dir = await modules(n.model?.packages ?? {})
     const task: WorkerTask = {
       kind,
@@ -451,8 +457,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const out = join(x.scratch, `${safeName(n.name)}.parquet`)
       if (m.kind === 'sql') {
         try {
-          const rows = await withSession(relationsOf(n, false), (c) =>
-            queryToParquet(c, m.sql as string, out),
+          const rows = await withSession(
+            relationsOf(n, false),
+            (c) => queryToParquet(c, m.sql as string, out),
+            instance,
           )
           outputs.set(n.name, out)
           return rows
@@ -469,10 +477,14 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         }
       }
       await runTs(n, 'model')
-      const rows = await withSession([], async (c) => {
-        await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
-        return queryToParquet(c, 'SELECT * FROM result', out)
-      })
+      const rows = await withSession(
+        [],
+        async (c) => {
+          await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
+          return queryToParquet(c, 'SELECT * FROM result', out)
+        },
+        instance,
+      )
       outputs.set(n.name, out)
       return rows
     }
@@ -480,16 +492,20 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const m = n.model
       if (!m || m.materialize === 'NONE') return null
       const next = commitChain.then(() =>
-        materializeModel(lake, {
-          branch: x.runBranch,
-          table: s.table as string,
-          model: n.name,
-          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
-          partitionedBy: m.partitionedBy,
-          overwriteFilter: m.overwriteFilter,
-          parquet: outputs.get(n.name) as string,
-          jobId: x.jobId,
-        }),
+        materializeModel(
+          lake,
+          {
+            branch: x.runBranch,
+            table: s.table as string,
+            model: n.name,
+            mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+            partitionedBy: m.partitionedBy,
+            overwriteFilter: m.overwriteFilter,
+            parquet: outputs.get(n.name) as string,
+            jobId: x.jobId,
+          },
+          materializeConn,
+        ),
       )
       commitChain = next.catch(() => undefined)
       const r = await next
@@ -534,6 +550,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       if (failed) throw failed.reason
     }
   } finally {
+    materializeConn.closeSync()
     conn.closeSync()
     instance.closeSync()
   }
