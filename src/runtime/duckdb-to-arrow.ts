@@ -317,14 +317,18 @@ export async function queryToArrowBatches(
   conn: DuckDBConnection,
   sql: string,
 ): Promise<{ schema: Schema; batches: RecordBatch[] }> {
-  const probe = await conn.run(`SELECT * FROM (${sql}) AS q LIMIT 0`)
-  const names = probe.deduplicatedColumnNames()
-  const probeTypes = probe.columnTypes()
-  const casts = probeTypes.map((t) => !columnar(t))
-  const select = casts.some(Boolean)
-    ? `SELECT ${names.map((n, i) => (casts[i] ? `CAST(${quoteIdent(n)} AS ${castOf(probeTypes[i] as DuckDBType)}) AS ${quoteIdent(n)}` : quoteIdent(n))).join(', ')} FROM (${sql}) AS q`
-    : sql
-  const result = await conn.run(select)
+  let result = await conn.stream(sql)
+  const first = result.columnTypes()
+  const casts = first.map((t) => !columnar(t))
+  if (casts.some(Boolean)) {
+    const names = result.deduplicatedColumnNames()
+    const cols = names.map((n, i) =>
+      casts[i]
+        ? `CAST(${quoteIdent(n)} AS ${castOf(first[i] as DuckDBType)}) AS ${quoteIdent(n)}`
+        : quoteIdent(n),
+    )
+    result = await conn.stream(`SELECT ${cols.join(', ')} FROM (${sql}) AS q`)
+  }
   const types = result.columnTypes()
   const schema = arrowSchemaOf(result.deduplicatedColumnNames(), types)
   const batches: RecordBatch[] = []

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/lake/lake.js'
+import { getCodeSnapshot } from '../../src/pipeline/run/job-store.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { writeProject } from './helpers.js'
 
@@ -50,6 +51,11 @@ describe('TS models in a run', () => {
     })
     const { job } = await lake.run({ dir, branch: 'main' })
     expect(job.status).toBe('succeeded')
+    // The code snapshot, written alongside the run branch and job record, is stored under the job's hash.
+    expect(Object.keys((await getCodeSnapshot(lake.store, job.codeHash)).files)).toEqual([
+      'same.ts',
+      'tarn_project.yml',
+    ])
     const source = await lake.loadTable('typed')
     const result = await lake.loadTable('tarn.same')
     const schemaOf = (l: typeof source) =>

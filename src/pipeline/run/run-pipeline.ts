@@ -19,7 +19,7 @@ import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
 import { readProjectFiles } from './code-files.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
-import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
+import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-store.js'
 import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
 import type { RunLake } from './run-lake.js'
@@ -93,7 +93,9 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     ? (await lake.catalog.resolve(options.dataRef)).commit
     : await lake.catalog.getCommit(targetRef.head)
   const files = await readProjectFiles(options.dir)
-  const codeHash = await putCodeSnapshot(lake.store, { files })
+  // The code snapshot is written while the run branch is forked and the job recorded (its hash is known now).
+  const snapshot = putCodeSnapshot(lake.store, { files })
+  const codeHash = codeSnapshotHash({ files })
   const runBranch = `run/${jobId}`
   const logLines: string[] = []
   const log = (text: string): void => {
@@ -124,8 +126,10 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     warnings: [],
     error: null,
   }
-  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
-  await putJob(lake.store, job)
+  await Promise.all([
+    snapshot,
+    lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` }).then(() => putJob(lake.store, job)),
+  ])
   const scratch = join(lake.config.home, 'cache', 'runs', jobId)
   await mkdir(scratch, { recursive: true })
   let plan: PhysicalPlan | null = null
@@ -205,18 +209,20 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     )
     job.finishedAt = lake.clock.now()
     log(`job ${jobId} succeeded`)
-    await bestEffort(
-      () => putJob(lake.store, job),
-      (m) => {
-        job.warnings = [...job.warnings, `job record not saved: ${m}`]
-      },
-    )
-    await bestEffort(
-      () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
-      (m) => {
-        job.warnings = [...job.warnings, `job log not saved: ${m}`]
-      },
-    )
+    await Promise.all([
+      bestEffort(
+        () => putJob(lake.store, job),
+        (m) => {
+          job.warnings = [...job.warnings, `job record not saved: ${m}`]
+        },
+      ),
+      bestEffort(
+        () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+        (m) => {
+          job.warnings = [...job.warnings, `job log not saved: ${m}`]
+        },
+      ),
+    ])
     await rm(scratch, { recursive: true, force: true })
     options.observer?.finished?.({ ...job })
     return { job: { ...job }, plan: plan as PhysicalPlan }
