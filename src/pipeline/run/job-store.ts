@@ -29,6 +29,18 @@ export interface CodeSnapshot {
 }
 
 /**
+ * The content hash a code snapshot is stored under (what {@link putCodeSnapshot} returns), without writing it.
+ *
+ * @example
+ * ```ts
+ * codeSnapshotHash({ files: { 'a.sql': 'SELECT 1' } }) // '3f…'
+ * ```
+ */
+export function codeSnapshotHash(snapshot: CodeSnapshot): string {
+  return sha256Hex(canonicalJson({ files: { ...snapshot.files } }))
+}
+
+/**
  * Stores a code snapshot content-addressed (`_tarn/code/<sha256>.json`) and returns its hash; storing the same
  * files again writes nothing.
  *

@@ -9,6 +9,7 @@ import { type FunctionLogLine, runFunction } from '../../runtime/function-worker
 import { transpileProject } from '../../runtime/module-cache.js'
 import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
+import { workerPool } from '../../runtime/worker-pool.js'
 import type { WorkerTask } from '../../runtime/worker-protocol.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { LogicalNode } from '../logical-plan.js'
@@ -18,7 +19,7 @@ import type { ParameterValue } from '../project.js'
 import { readProjectFiles } from './code-files.js'
 import { failingRowsSample } from './failing-rows.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
-import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
+import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-store.js'
 import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
 import { planLakeStateAt } from './plan-lake-state.js'
@@ -108,7 +109,9 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   }
   const plan: PhysicalPlan = planned.physical
   const files = await readProjectFiles(options.dir)
-  const codeHash = await putCodeSnapshot(lake.store, { files })
+  // The code snapshot is written while the run branch is forked and the job recorded (its hash is known now).
+  const snapshot = putCodeSnapshot(lake.store, { files })
+  const codeHash = codeSnapshotHash({ files })
   const runBranch = `run/${jobId}`
   const logLines: string[] = []
   const log = (text: string): void => {
@@ -148,8 +151,10 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     warnings: [],
     error: null,
   }
-  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
-  await putJob(lake.store, job)
+  await Promise.all([
+    snapshot,
+    lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` }).then(() => putJob(lake.store, job)),
+  ])
   const scratch = join(lake.config.home, 'cache', 'runs', jobId)
   await mkdir(scratch, { recursive: true })
   let lastError: unknown
@@ -216,18 +221,20 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     )
     job.finishedAt = lake.clock.now()
     log(`job ${jobId} succeeded`)
-    await bestEffort(
-      () => putJob(lake.store, job),
-      (m) => {
-        job.warnings = [...job.warnings, `job record not saved: ${m}`]
-      },
-    )
-    await bestEffort(
-      () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
-      (m) => {
-        job.warnings = [...job.warnings, `job log not saved: ${m}`]
-      },
-    )
+    await Promise.all([
+      bestEffort(
+        () => putJob(lake.store, job),
+        (m) => {
+          job.warnings = [...job.warnings, `job record not saved: ${m}`]
+        },
+      ),
+      bestEffort(
+        () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+        (m) => {
+          job.warnings = [...job.warnings, `job log not saved: ${m}`]
+        },
+      ),
+    ])
     await rm(scratch, { recursive: true, force: true })
     options.observer?.finished?.({ ...job })
     return { job: { ...job }, plan }
@@ -352,8 +359,18 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     const n = x.job.nodes.find((m) => m.id === id)
     if (n) await x.observer?.node?.({ ...n })
   }
+  // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
+  for (const st of plan.steps) {
+    const n = nodes.get(st.name)
+    if (n && (st.kind === 'expectation' || (st.kind === 'model' && n.model && n.model.kind !== 'sql'))) {
+      workerPool.prestart(memoryMb(n.model?.memory ?? null))
+      modules(n.model?.packages ?? {}).catch(() => undefined)
+    }
+  }
+  // One DuckDB for the whole run: scans, every model's session (an attached database each) and the commits.
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
+  const materializeConn = await instance.connect()
   const dataCommit = await lake.catalog.getCommit(x.job.dataCommit)
   const onLog = (l: FunctionLogLine): void => {
     const where = l.line === null ? (l.file ?? '') : `${l.file}:${l.line}`
@@ -387,8 +404,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     for (const r of relations) {
       const path = `${base}.in.${safeName(r.name)}.arrow`
       try {
-        await withSession([r], (c) =>
-          queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
+        await withSession(
+          [r],
+          (c) => queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
+          instance,
         )
       } catch (e) {
         const i = n.inputs.find((d) => d.alias === r.name)
@@ -478,10 +497,14 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         }
       }
       await runTs(n, 'model')
-      const rows = await withSession([], async (c) => {
-        await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
-        return queryToParquet(c, 'SELECT * FROM result', out)
-      })
+      const rows = await withSession(
+        [],
+        async (c) => {
+          await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
+          return queryToParquet(c, 'SELECT * FROM result', out)
+        },
+        instance,
+      )
       outputs.set(n.name, out)
       return rows
     }
@@ -489,16 +512,20 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const m = n.model
       if (!m || m.materialize === 'NONE') return null
       const next = commitChain.then(() =>
-        materializeModel(lake, {
-          branch: x.runBranch,
-          table: s.table as string,
-          model: n.name,
-          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
-          partitionedBy: m.partitionedBy,
-          overwriteFilter: m.overwriteFilter,
-          parquet: outputs.get(n.name) as string,
-          jobId: x.jobId,
-        }),
+        materializeModel(
+          lake,
+          {
+            branch: x.runBranch,
+            table: s.table as string,
+            model: n.name,
+            mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+            partitionedBy: m.partitionedBy,
+            overwriteFilter: m.overwriteFilter,
+            parquet: outputs.get(n.name) as string,
+            jobId: x.jobId,
+          },
+          materializeConn,
+        ),
       )
       commitChain = next.catch(() => undefined)
       const r = await next
@@ -553,6 +580,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       if (failed) throw failed.reason
     }
   } finally {
+    materializeConn.closeSync()
     conn.closeSync()
     instance.closeSync()
   }
