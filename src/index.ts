@@ -20,7 +20,17 @@ export {
   QueryStream,
   type TableScanPlan,
 } from './engine/index.js'
-export { Lake, type LakeInfo, type LakeOptions, type RefWithCommit, type TableEntry } from './lake/lake.js'
+export type { GcOptions, GcReport } from './lake/garbage-collector.js'
+export {
+  Lake,
+  type LakeInfo,
+  type LakeOptions,
+  type RefWithCommit,
+  type TableDetails,
+  type TableEntry,
+  type TableWriteResult,
+} from './lake/lake.js'
+export type { LakeApi, NamespaceEntry, QueryBatches } from './lake/lake-api.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'
 export {
@@ -81,5 +91,12 @@ export {
 } from './pipeline/run/index.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
-export { type ErrorCode, type ErrorContext, exitCodeFor, isTarnError, TarnError } from './util/errors.js'
+export {
+  type ErrorCode,
+  type ErrorContext,
+  exitCodeFor,
+  httpStatusFor,
+  isTarnError,
+  TarnError,
+} from './util/errors.js'
 export { type Random, seededRandom, systemRandom } from './util/random.js'

@@ -44,6 +44,12 @@ export type ErrorCode =
   | 'SCHEMA_MISMATCH'
   | 'ALREADY_IMPORTED'
   | 'INTERNAL'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'KEY_NOT_FOUND'
+  | 'KEY_EXISTS'
+  | 'ROUTE_NOT_FOUND'
+  | 'NOT_SUPPORTED'
   | (string & {})
 
 /**
@@ -110,6 +116,8 @@ const NOT_FOUND = new Set([
   'JOB_NOT_FOUND',
   'PROJECT_NOT_FOUND',
   'COLUMN_NOT_FOUND',
+  'KEY_NOT_FOUND',
+  'ROUTE_NOT_FOUND',
 ])
 const CONFLICT = new Set([
   'BRANCH_EXISTS',
@@ -125,6 +133,7 @@ const CONFLICT = new Set([
   'RUN_INCOMPLETE',
   'NOT_A_BRANCH',
   'ALREADY_IMPORTED',
+  'KEY_EXISTS',
 ])
 const USAGE = new Set([
   'USAGE',
@@ -152,4 +161,31 @@ export function exitCodeFor(code: ErrorCode): number {
   if (CONFLICT.has(code)) return 4
   if (FAILED_RUN.has(code)) return 5
   return 1
+}
+
+/** HTTP statuses that do not follow from the exit code (see {@link httpStatusFor}). */
+const HTTP_STATUS: Readonly<Record<string, number>> = {
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  BRANCH_PROTECTED: 403,
+  BRANCH_SEALED: 403,
+  INVALID_FILE: 422,
+  SCHEMA_MISMATCH: 422,
+  NOT_SUPPORTED: 501,
+}
+
+/**
+ * The HTTP status of an error code (the server's answer): 401 unauthorized, 403 forbidden or protected, 404 not
+ * found, 409 conflict, 400 usage, 422 failed run, expectation or unreadable input, 501 not supported, 500 other.
+ *
+ * @example
+ * ```ts
+ * httpStatusFor('BRANCH_NOT_FOUND') // 404
+ * httpStatusFor('MERGE_CONFLICT') // 409
+ * ```
+ */
+export function httpStatusFor(code: ErrorCode): number {
+  const special = HTTP_STATUS[code]
+  if (special !== undefined) return special
+  return ({ 2: 400, 3: 404, 4: 409, 5: 422 } as Readonly<Record<number, number>>)[exitCodeFor(code)] ?? 500
 }
