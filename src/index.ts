@@ -11,6 +11,7 @@
  */
 export * from './catalog/index.js'
 export { main as runCli } from './cli/main.js'
+export { RemoteLake, type RemoteLakeOptions } from './client/remote-lake.js'
 export {
   QueryEngine,
   type QueryEngineOptions,
@@ -89,6 +90,17 @@ export {
   rerunJob,
   runPipeline,
 } from './pipeline/run/index.js'
+export {
+  type AccessAction,
+  type AccessNeed,
+  type AccessRule,
+  parseAccessRule,
+} from './server/auth/access-rules.js'
+export { type ApiKeyInfo, type ApiKeyPrincipal, ApiKeyStore } from './server/auth/api-key-store.js'
+export { createServer, type ServerOptions } from './server/create-server.js'
+export type { QueryEnd } from './server/route-context.js'
+export { isLoopback, type RunningServer, serve } from './server/serve.js'
+export type { ServedLake } from './server/served-lake.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
 export {

@@ -8,6 +8,7 @@ import { registerLakeCommands } from './commands/lake.js'
 import { registerNamespaceCommands } from './commands/namespace.js'
 import { registerQueryCommands } from './commands/query.js'
 import { registerRunCommands } from './commands/run.js'
+import { registerServeCommands } from './commands/serve.js'
 import { registerSimCommands } from './commands/sim.js'
 import { registerTableCommands } from './commands/table.js'
 import { type CliContext, createContext } from './context.js'
@@ -40,6 +41,7 @@ export function buildProgram(ctx: CliContext): Command {
   registerJobCommands(program, ctx)
   registerQueryCommands(program, ctx)
   registerGcCommands(program, ctx)
+  registerServeCommands(program, ctx)
   registerSimCommands(program, ctx.io)
   for (const c of allCommands(program)) c.exitOverride().configureOutput(program.configureOutput())
   return program

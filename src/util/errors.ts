@@ -50,6 +50,7 @@ export type ErrorCode =
   | 'KEY_EXISTS'
   | 'ROUTE_NOT_FOUND'
   | 'NOT_SUPPORTED'
+  | 'SERVER_UNAVAILABLE'
   | (string & {})
 
 /**
@@ -172,6 +173,7 @@ const HTTP_STATUS: Readonly<Record<string, number>> = {
   INVALID_FILE: 422,
   SCHEMA_MISMATCH: 422,
   NOT_SUPPORTED: 501,
+  SERVER_UNAVAILABLE: 503,
 }
 
 /**
