@@ -70,5 +70,19 @@ export async function serve(options: {
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : options.port
   const host = options.host.includes(':') ? `[${options.host}]` : options.host
-  return { url: `http://${host}:${port}`, app, close: () => app.close() }
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      // Keep-alive connections that finish their request while we drain would hold the server open: close each as
+      // soon as it goes idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+      try {
+        await app.close()
+      } finally {
+        clearInterval(sweep)
+      }
+    })()
+    return closing
+  }
+  return { url: `http://${host}:${port}`, app, close }
 }
