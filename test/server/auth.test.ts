@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -91,6 +91,24 @@ describe('API keys and protected branches on tarn serve', () => {
     ])
     // locally anyone may merge; nobody commits directly
     expect(await codeOf(lake.dropNamespace('sales', { branch: 'main' }))).toBe('BRANCH_PROTECTED')
+  })
+
+  it('reads server-side files only for admin:* keys, and lake-wide records only for * rules', async () => {
+    const csv = join(home, '..', 'orders.csv')
+    writeFileSync(csv, 'id,name\n1,a\n')
+    const { token: w } = await keys.create('writer', { rules: ['write:*'] })
+    const { token: a } = await keys.create('ops', { rules: ['admin:*'] })
+    const { token: alice } = await keys.create('alice', { rules: ['merge:alice.*'] })
+    const e = await errorOf(as(w).createTable('orders', { from: csv, branch: 'alice.dev' }))
+    expect(e.code).toBe('FORBIDDEN')
+    expect(e.context.rule).toBe('admin:*')
+    expect((await lake.listTables({ ref: 'alice.dev' })).length).toBe(0)
+    const created = await as(a).createTable('orders', { from: csv, branch: 'alice.dev' })
+    expect(created.commit.author).toBe('ops')
+    expect((await errorOf(as(alice).listJobs())).context.rule).toBe('read:*')
+    expect(await as(w).listJobs()).toEqual([])
+    expect((await errorOf(as(w).gc({ olderThanMs: 0, dryRun: true }))).context.rule).toBe('admin:*')
+    expect((await as(a).gc({ olderThanMs: 0, dryRun: true })).dryRun).toBe(true)
   })
 
   it('refuses an expired key and a deleted key', async () => {
