@@ -66,7 +66,21 @@ export async function serve(options: {
     ...(options.onQueryEnd ? { onQueryEnd: options.onQueryEnd } : {}),
     ...(options.version ? { version: options.version } : {}),
   })
-  await app.listen({ host: options.host, port: options.port })
+  try {
+    await app.listen({ host: options.host, port: options.port })
+  } catch (e) {
+    await app.close().catch(() => undefined)
+    const code = (e as { code?: string }).code
+    if (code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' || code === 'EACCES') {
+      throw new TarnError(
+        'INVALID_ARGUMENT',
+        `cannot listen on ${options.host}:${options.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (e as Error).message}`,
+        { host: options.host, port: options.port },
+        { cause: e },
+      )
+    }
+    throw e
+  }
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : options.port
   const host = options.host.includes(':') ? `[${options.host}]` : options.host

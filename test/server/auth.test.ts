@@ -89,6 +89,9 @@ describe('API keys and protected branches on tarn serve', () => {
       'sales',
       'tarn',
     ])
+    expect((await errorOf(writer.protectBranch('alice.dev'))).context.rule).toBe('admin:alice.dev')
+    expect((await errorOf(as(m).unprotectBranch('main'))).context.rule).toBe('admin:main')
+    expect(await lake.protectedBranches()).toEqual(['main'])
     // locally anyone may merge; nobody commits directly
     expect(await codeOf(lake.dropNamespace('sales', { branch: 'main' }))).toBe('BRANCH_PROTECTED')
   })

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { tableFromIPC } from 'apache-arrow'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ApiKeyStore, Lake, type QueryEnd, RemoteLake, type RunningServer, serve } from '../../src/index.js'
+import { errorOf } from '../helpers/errors.js'
 
 describe('the HTTP API of tarn serve', () => {
   let lake: Lake
@@ -151,6 +152,20 @@ describe('the HTTP API of tarn serve', () => {
     // the server is still healthy and answers the next query
     const after = await remote.query('SELECT 42 AS x')
     expect(after.rows()).toEqual([{ x: 42 }])
+  })
+
+  it('says runs are not available over HTTP yet, and that a port in use cannot be served', async () => {
+    const remote = RemoteLake.connect({ url: server.url })
+    expect((await errorOf(remote.run({ dir: '/tmp/project' }))).code).toBe('NOT_SUPPORTED')
+    expect((await errorOf(remote.rerun('job-0123456789ab'))).code).toBe('NOT_SUPPORTED')
+    const port = Number(new URL(server.url).port)
+    const e = await errorOf(
+      serve({ lake, keys: new ApiKeyStore(lake.catalog.backend, lake), host: '127.0.0.1', port }),
+    )
+    expect(e.code).toBe('INVALID_ARGUMENT')
+    expect(e.message).toContain('in use')
+    const gone = RemoteLake.connect({ url: 'http://127.0.0.1:1' })
+    expect((await errorOf(gone.info())).code).toBe('SERVER_UNAVAILABLE')
   })
 
   it('drains an in-flight query before closing', async () => {
