@@ -137,6 +137,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
 
   app.setErrorHandler((e, _req, reply) => {
     const { status, error } = errorOf(e)
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
     return reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
   })
   app.setNotFoundHandler((req, reply) =>

@@ -38,6 +38,7 @@ describe('API keys and protected branches on tarn serve', () => {
     expect(await codeOf(as('not-a-key').listBranches())).toBe('UNAUTHORIZED')
     const res = await fetch(`${server.url}/api/v1/branches`)
     expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
   })
 
   it('refuses a write by a read:* key with 403 naming the missing rule, and writes nothing', async () => {
