@@ -97,7 +97,7 @@ export class RemoteLake implements LakeApi {
       })
     } catch (e) {
       throw new TarnError(
-        'SERVER_UNAVAILABLE',
+        'SERVER_UNREACHABLE',
         `cannot reach the tarn server at ${this.url}: ${(e as Error).message}`,
         { url: this.url },
         { cause: e },
@@ -222,8 +222,9 @@ export class RemoteLake implements LakeApi {
     return (await this.#json<{ tables: TableEntry[] }>('GET', '/tables', { query: options })).tables
   }
 
-  getTable(table: string, options: { ref?: string } = {}): Promise<TableDetails> {
-    return this.#json('GET', `/tables/${seg(table)}`, { query: options })
+  async getTable(table: string, options: { ref?: string } = {}): Promise<TableDetails> {
+    return (await this.#json<{ table: TableDetails }>('GET', `/tables/${seg(table)}`, { query: options }))
+      .table
   }
 
   createTable(
@@ -315,7 +316,7 @@ export class RemoteLake implements LakeApi {
           } catch (e) {
             if (e instanceof TarnError) throw e
             throw new TarnError(
-              'SERVER_UNAVAILABLE',
+              'SERVER_UNREACHABLE',
               `the query result stream broke: ${(e as Error).message}`,
               {
                 sql,

@@ -165,7 +165,7 @@ describe('the HTTP API of tarn serve', () => {
     expect(e.code).toBe('INVALID_ARGUMENT')
     expect(e.message).toContain('in use')
     const gone = RemoteLake.connect({ url: 'http://127.0.0.1:1' })
-    expect((await errorOf(gone.info())).code).toBe('SERVER_UNAVAILABLE')
+    expect((await errorOf(gone.info())).code).toBe('SERVER_UNREACHABLE')
   })
 
   it('drains an in-flight query before closing', async () => {

@@ -51,7 +51,7 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (req) => {
       const ref = req.query.ref ?? ctx.active()
       await ctx.authorize(req, [{ action: 'read', ref }])
-      return ctx.lake(req).getTable(req.params.table, { ref })
+      return { table: await ctx.lake(req).getTable(req.params.table, { ref }) }
     },
   )
 
