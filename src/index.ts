@@ -11,6 +11,7 @@
  */
 export * from './catalog/index.js'
 export { main as runCli } from './cli/main.js'
+export { RemoteLake, type RemoteLakeOptions } from './client/remote-lake.js'
 export {
   QueryEngine,
   type QueryEngineOptions,
@@ -20,6 +21,7 @@ export {
   QueryStream,
   type TableScanPlan,
 } from './engine/index.js'
+export type { GcOptions, GcReport } from './lake/garbage-collector.js'
 export {
   type CommitWithDiff,
   Lake,
@@ -27,8 +29,11 @@ export {
   type LakeOptions,
   type RefWithCommit,
   type SealedBranchCleanup,
+  type TableDetails,
   type TableEntry,
+  type TableWriteResult,
 } from './lake/lake.js'
+export type { LakeApi, NamespaceEntry, QueryBatches } from './lake/lake-api.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'
 export type { DiffRowValue, RefDiff, TableChange } from './lake/ref-diff.js'
@@ -91,6 +96,17 @@ export {
   rerunJob,
   runPipeline,
 } from './pipeline/run/index.js'
+export {
+  type AccessAction,
+  type AccessNeed,
+  type AccessRule,
+  parseAccessRule,
+} from './server/auth/access-rules.js'
+export { type ApiKeyInfo, type ApiKeyPrincipal, ApiKeyStore } from './server/auth/api-key-store.js'
+export { createServer, type ServerOptions } from './server/create-server.js'
+export type { QueryEnd } from './server/route-context.js'
+export { isLoopback, type RunningServer, serve } from './server/serve.js'
+export type { ServedLake } from './server/served-lake.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
 export {

@@ -31,6 +31,21 @@ export interface BranchUpdate {
 }
 
 /**
+ * A small record of lake administration kept next to the refs (an API key's hash and rules, a protected branch).
+ * `value` is JSON text the owner of the kind interprets.
+ *
+ * @example
+ * ```ts
+ * await backend.insertRecord({ kind: 'protected-branch', id: 'main', value: '{}' })
+ * ```
+ */
+export interface AdminRecord {
+  readonly kind: string
+  readonly id: string
+  readonly value: string
+}
+
+/**
  * The storage contract of the versioned catalog. A backend stores immutable objects and commits and mutable refs,
  * and performs every ref update as an atomic compare-and-swap. It holds no Git-for-data logic: that lives in
  * {@link Catalog}, so both backends behave identically and pass one contract suite.
@@ -81,6 +96,15 @@ export interface CatalogBackend {
   sealBranch(name: string, at: number): Promise<boolean>
   /** Movements of a ref, oldest first. */
   reflog(name: string): Promise<ReflogEntry[]>
+
+  /** Lake administration records of a kind (API keys, branch protection), sorted by id. */
+  listRecords(kind: string): Promise<AdminRecord[]>
+  /** One administration record, or undefined. */
+  getRecord(kind: string, id: string): Promise<AdminRecord | undefined>
+  /** Creates a record; false when one of that kind and id exists. */
+  insertRecord(record: AdminRecord): Promise<boolean>
+  /** Deletes a record; false when there was none. */
+  deleteRecord(kind: string, id: string): Promise<boolean>
 
   close(): Promise<void>
 }

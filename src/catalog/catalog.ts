@@ -49,6 +49,9 @@ export const DEFAULT_NAMESPACE = 'tarn'
  */
 export const DEFAULT_BRANCH = 'main'
 
+/** The administration record kind that marks a protected branch. */
+const PROTECTED_BRANCH = 'protected-branch'
+
 /**
  * Options of {@link Catalog}.
  *
@@ -294,6 +297,7 @@ export class Catalog {
     if (name === DEFAULT_BRANCH) {
       throw new TarnError('BRANCH_PROTECTED', `branch ${DEFAULT_BRANCH} cannot be deleted`, { branch: name })
     }
+    await this.#refuseProtected(name, 'deleted')
     if (!(await this.backend.deleteRef(name, 'branch', this.#clock.now()))) {
       throw new TarnError('BRANCH_NOT_FOUND', `branch ${JSON.stringify(name)} does not exist`, {
         branch: name,
@@ -318,6 +322,7 @@ export class Catalog {
     if (from === DEFAULT_BRANCH) {
       throw new TarnError('BRANCH_PROTECTED', `branch ${DEFAULT_BRANCH} cannot be renamed`, { branch: from })
     }
+    await this.#refuseProtected(from, 'renamed')
     const outcome = await this.backend.renameRef(from, to, this.#clock.now())
     if (outcome === 'missing') {
       throw new TarnError('BRANCH_NOT_FOUND', `branch ${JSON.stringify(from)} does not exist`, {
@@ -673,6 +678,7 @@ export class Catalog {
         branch: request.branch,
       })
     }
+    await this.#refuseProtected(request.branch, 'committed to directly')
     let baseHash = request.expectedHead
     for (let attempt = 1; ; attempt++) {
       const ref = await this.#writableBranch(request.branch)
@@ -1107,6 +1113,7 @@ export class Catalog {
    */
   async planRevert(ref: string, options: { on: string; table?: string }): Promise<RevertPlan> {
     const branch = await this.#writableBranch(options.on)
+    await this.#refuseProtected(options.on, 'reverted on directly')
     const { commit, diff, warning } = await this.#revertTarget(ref, options.table)
     const head = await this.getCommit(branch.head)
     const { steps } = await this.#revertChanges(commit, diff, head, options.on, true)
@@ -1141,6 +1148,7 @@ export class Catalog {
     options: { on: string; table?: string; message?: string; author?: string },
   ): Promise<RevertResult> {
     let branch = await this.#writableBranch(options.on)
+    await this.#refuseProtected(options.on, 'reverted on directly')
     const { commit, diff, warning } = await this.#revertTarget(ref, options.table)
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) branch = await this.#writableBranch(options.on)
@@ -1182,6 +1190,44 @@ export class Catalog {
       }
       await this.#backoff(attempt)
     }
+  }
+
+  // ---------------------------------------------------------------- protected branches
+
+  /**
+   * Protects a branch: it then takes only merges (no direct commit or revert) and cannot be deleted or renamed until
+   * {@link unprotectBranch}. Idempotent.
+   */
+  async protectBranch(name: string): Promise<RefInfo> {
+    const ref = await this.getBranch(name)
+    await this.backend.insertRecord({
+      kind: PROTECTED_BRANCH,
+      id: name,
+      value: JSON.stringify({ since: this.#clock.now() }),
+    })
+    return ref
+  }
+
+  /** Lifts the protection of a branch. Idempotent. */
+  async unprotectBranch(name: string): Promise<RefInfo> {
+    const ref = await this.getBranch(name)
+    await this.backend.deleteRecord(PROTECTED_BRANCH, name)
+    return ref
+  }
+
+  /** Names of the protected branches, sorted. */
+  async protectedBranches(): Promise<string[]> {
+    return (await this.backend.listRecords(PROTECTED_BRANCH)).map((r) => r.id)
+  }
+
+  /** Throws `BRANCH_PROTECTED` (context `reason: 'protected'`) when `name` is protected. */
+  async #refuseProtected(name: string, what: string): Promise<void> {
+    if ((await this.backend.getRecord(PROTECTED_BRANCH, name)) === undefined) return
+    throw new TarnError(
+      'BRANCH_PROTECTED',
+      `branch ${JSON.stringify(name)} is protected: it takes only merges, so it cannot be ${what} (\`tarn branch unprotect\` lifts this)`,
+      { branch: name, reason: 'protected' },
+    )
   }
 
   /** Releases the backend. */

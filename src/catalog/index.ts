@@ -1,4 +1,4 @@
-export type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from './backend.js'
+export type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from './backend.js'
 export { PostgresBackend, redactUrl } from './backends/postgres.js'
 export { SqliteBackend } from './backends/sqlite.js'
 export {

@@ -34,6 +34,7 @@ export type CommandModule =
   | 'job'
   | 'query'
   | 'gc'
+  | 'serve'
   | 'sim'
 
 /**
@@ -127,6 +128,13 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     module: 'gc',
   },
   {
+    name: 'serve',
+    term: 'serve [options]',
+    description: 'serve the lake over HTTP: /api/v1 and the OpenAPI document at /api/openapi.json',
+    module: 'serve',
+  },
+  { name: 'key', term: 'key', description: 'API keys of the server: create, list, delete', module: 'serve' },
+  {
     name: 'sim',
     term: 'sim',
     description: 'simulate scheduling policies on pipeline workloads (Eudoxia-compatible)',
@@ -166,6 +174,8 @@ export async function loadCommandModule(module: CommandModule): Promise<Register
       return (await import('./commands/query.js')).registerQueryCommands
     case 'gc':
       return (await import('./commands/gc.js')).registerGcCommands
+    case 'serve':
+      return (await import('./commands/serve.js')).registerServeCommands
     case 'sim': {
       const { registerSimCommands } = await import('./commands/sim.js')
       return (program, ctx) => registerSimCommands(program, ctx.io)

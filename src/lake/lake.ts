@@ -57,6 +57,7 @@ import { packageVersion } from '../util/package-version.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
 import type { SourceFile } from './import-sources.js'
+import type { LakeApi } from './lake-api.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
 import { type OperationEnd, type OperationStart, trackOperation } from './operation-job.js'
@@ -325,7 +326,7 @@ function defaultAuthor(env: Readonly<Record<string, string | undefined>>): strin
  * await lake.close()
  * ```
  */
-export class Lake {
+export class Lake implements LakeApi {
   readonly config: LakeConfig
   readonly catalog: Catalog
   /** The warehouse, able to read files outside it by absolute URI (registered foreign tables). */
@@ -333,12 +334,14 @@ export class Lake {
   readonly clock: Clock
   readonly random: Random
   readonly author: string
+  /** The handle that owns the connections (itself, or the lake an {@link Lake.withAuthor} handle came from). */
+  readonly #root: Lake
 
   private constructor(
     config: LakeConfig,
     catalog: Catalog,
     store: ObjectStore,
-    o: { clock: Clock; random: Random; author: string },
+    o: { clock: Clock; random: Random; author: string; root?: Lake },
   ) {
     this.config = config
     this.catalog = catalog
@@ -346,6 +349,26 @@ export class Lake {
     this.clock = o.clock
     this.random = o.random
     this.author = o.author
+    this.#root = o.root ?? this
+  }
+
+  /**
+   * A handle on the same open lake (same catalog, warehouse and query engine) whose commits carry `author`: the
+   * server gives each API key's requests its own. Closing it releases nothing; close the lake it came from.
+   *
+   * @example
+   * ```ts
+   * const asAlice = lake.withAuthor('alice')
+   * await asAlice.createNamespace('sales', { branch: 'alice.dev' }) // commit author: alice
+   * ```
+   */
+  withAuthor(author: string): Lake {
+    return new Lake(this.config, this.catalog, this.store, {
+      clock: this.clock,
+      random: this.random,
+      author,
+      root: this.#root,
+    })
   }
 
   static async #connect(options: LakeOptions, create: boolean): Promise<Lake> {
@@ -593,6 +616,28 @@ export class Lake {
     const ref = await this.catalog.renameBranch(from, to)
     if (this.activeBranch() === from) await this.checkout(to)
     return ref
+  }
+
+  /**
+   * Protects a branch: it then takes only merges (no direct commit or revert) and cannot be deleted or renamed.
+   *
+   * @example
+   * ```ts
+   * await lake.protectBranch('main')
+   * ```
+   */
+  protectBranch(name: string): Promise<RefInfo> {
+    return this.catalog.protectBranch(name)
+  }
+
+  /** Lifts a branch's protection. */
+  unprotectBranch(name: string): Promise<RefInfo> {
+    return this.catalog.unprotectBranch(name)
+  }
+
+  /** Names of the protected branches. */
+  protectedBranches(): Promise<string[]> {
+    return this.catalog.protectedBranches()
   }
 
   /** Every tag. */
@@ -1140,12 +1185,12 @@ export class Lake {
    * pruned first, files fetched into the local cache, and the result comes back as an Apache Arrow table.
    */
   query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    return queryLake(this, sql, options)
+    return queryLake(this.#root, sql, options)
   }
 
   /** Like {@link query}, streaming Arrow record batches for large results. */
   stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
-    return streamLake(this, sql, options)
+    return streamLake(this.#root, sql, options)
   }
 
   /**
@@ -1161,7 +1206,7 @@ export class Lake {
    * ```
    */
   exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
-    return exportLake(this, sql, options)
+    return exportLake(this.#root, sql, options)
   }
 
   /**
@@ -1177,12 +1222,12 @@ export class Lake {
     const key = parseTableKey(table)
     const dot = key.key.indexOf('.')
     const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
-    return exportLake(this, sql, options)
+    return exportLake(this.#root, sql, options)
   }
 
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */
   explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
-    return explainLake(this, sql, options)
+    return explainLake(this.#root, sql, options)
   }
 
   /**
@@ -1290,6 +1335,7 @@ export class Lake {
 
   /** Releases the catalog connection and storage clients. */
   async close(): Promise<void> {
+    if (this.#root !== this) return
     await closeLakeEngine(this).catch(() => undefined)
     await Promise.allSettled([this.catalog.close(), this.store.close()])
   }

@@ -1,4 +1,9 @@
-import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../../src/catalog/backend.js'
+import type {
+  AdminRecord,
+  BranchUpdate,
+  CatalogBackend,
+  UpdateBranchOutcome,
+} from '../../src/catalog/backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../../src/catalog/types.js'
 import { CrashedError, type FaultInjector, type IoEvent, TransientIoError } from './faults.js'
 import type { CutMode } from './pg-cut-proxy.js'
@@ -135,6 +140,18 @@ export class FaultBackend implements CatalogBackend {
   }
   reflog(name: string): Promise<ReflogEntry[]> {
     return this.#io('reflog', false, () => this.#inner.reflog(name))
+  }
+  listRecords(kind: string): Promise<AdminRecord[]> {
+    return this.#io('listRecords', false, () => this.#inner.listRecords(kind))
+  }
+  getRecord(kind: string, id: string): Promise<AdminRecord | undefined> {
+    return this.#io('getRecord', false, () => this.#inner.getRecord(kind, id))
+  }
+  insertRecord(record: AdminRecord): Promise<boolean> {
+    return this.#io('insertRecord', true, () => this.#inner.insertRecord(record))
+  }
+  deleteRecord(kind: string, id: string): Promise<boolean> {
+    return this.#io('deleteRecord', true, () => this.#inner.deleteRecord(kind, id))
   }
   close(): Promise<void> {
     return this.#inner.close()

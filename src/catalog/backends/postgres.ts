@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { messageOf, TarnError } from '../../util/errors.js'
-import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
+import type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
 const SCHEMA = `
@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS reflog (
   id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, old_head TEXT, new_head TEXT, at BIGINT NOT NULL, operation TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reflog_name ON reflog (name, id);
+CREATE TABLE IF NOT EXISTS admin_records (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id));
 `
 
 interface CommitRow {
@@ -413,6 +414,41 @@ export class PostgresBackend implements CatalogBackend {
       at: Number(r.at),
       operation: r.operation,
     }))
+  }
+
+  async listRecords(kind: string): Promise<AdminRecord[]> {
+    return this.#q<AdminRecord>(
+      'read',
+      'SELECT kind, id, value FROM admin_records WHERE kind = $1 ORDER BY id',
+      [kind],
+    )
+  }
+
+  async getRecord(kind: string, id: string): Promise<AdminRecord | undefined> {
+    const rows = await this.#q<AdminRecord>(
+      'read',
+      'SELECT kind, id, value FROM admin_records WHERE kind = $1 AND id = $2',
+      [kind, id],
+    )
+    return rows[0]
+  }
+
+  async insertRecord(record: AdminRecord): Promise<boolean> {
+    const rows = await this.#q<{ id: string }>(
+      'write',
+      'INSERT INTO admin_records (kind, id, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING id',
+      [record.kind, record.id, record.value],
+    )
+    return rows.length > 0
+  }
+
+  async deleteRecord(kind: string, id: string): Promise<boolean> {
+    const rows = await this.#q<{ id: string }>(
+      'write',
+      'DELETE FROM admin_records WHERE kind = $1 AND id = $2 RETURNING id',
+      [kind, id],
+    )
+    return rows.length > 0
   }
 
   async close(): Promise<void> {

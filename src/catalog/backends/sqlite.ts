@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { messageOf, TarnError } from '../../util/errors.js'
-import type { BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
+import type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
 const SCHEMA = `
@@ -21,6 +21,9 @@ CREATE TABLE IF NOT EXISTS reflog (
   operation TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS reflog_name ON reflog (name, id);
+CREATE TABLE IF NOT EXISTS admin_records (
+  kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id)
+) WITHOUT ROWID;
 `
 
 interface CommitRow {
@@ -349,6 +352,35 @@ export class SqliteBackend implements CatalogBackend {
         at: r.at,
         operation: r.operation,
       }))
+    })
+  }
+
+  async listRecords(kind: string): Promise<AdminRecord[]> {
+    return wrap('read', this.location, () =>
+      this.#sql('SELECT kind, id, value FROM admin_records WHERE kind = ? ORDER BY id').all(kind),
+    ) as AdminRecord[]
+  }
+
+  async getRecord(kind: string, id: string): Promise<AdminRecord | undefined> {
+    return wrap('read', this.location, () =>
+      this.#sql('SELECT kind, id, value FROM admin_records WHERE kind = ? AND id = ?').get(kind, id),
+    ) as AdminRecord | undefined
+  }
+
+  async insertRecord(record: AdminRecord): Promise<boolean> {
+    return wrap('write', this.location, () => {
+      const r = this.#sql('INSERT OR IGNORE INTO admin_records (kind, id, value) VALUES (?, ?, ?)').run(
+        record.kind,
+        record.id,
+        record.value,
+      )
+      return r.changes > 0
+    })
+  }
+
+  async deleteRecord(kind: string, id: string): Promise<boolean> {
+    return wrap('write', this.location, () => {
+      return this.#sql('DELETE FROM admin_records WHERE kind = ? AND id = ?').run(kind, id).changes > 0
     })
   }
 

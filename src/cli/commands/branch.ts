@@ -183,6 +183,26 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
     })
 
   branch
+    .command('protect')
+    .description('protect a branch: only merges, no direct commits, no delete or rename')
+    .argument('<branch>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions) => {
+      const ref = await (await ctx.lake()).protectBranch(name)
+      emit(ctx.io, o, { branch: refJson(ref, { protected: true }) }, () => `Protected branch ${name}`)
+    })
+
+  branch
+    .command('unprotect')
+    .description("lift a branch's protection")
+    .argument('<branch>')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: OutputOptions) => {
+      const ref = await (await ctx.lake()).unprotectBranch(name)
+      emit(ctx.io, o, { branch: refJson(ref, { protected: false }) }, () => `Unprotected branch ${name}`)
+    })
+
+  branch
     .command('merge')
     .description('merge a ref into a branch (fast-forward, else three-way)')
     .argument('<source>', 'branch, tag or commit to merge')

@@ -1,0 +1,170 @@
+import Fastify, {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+  type RouteOptions,
+} from 'fastify'
+import type { LakeApi } from '../lake/lake-api.js'
+import { httpStatusFor, TarnError } from '../util/errors.js'
+import { type AccessNeed, missingRule } from './auth/access-rules.js'
+import type { ApiKeyPrincipal, ApiKeyStore } from './auth/api-key-store.js'
+import { openApiDocument } from './openapi.js'
+import type { QueryEnd, RouteContext } from './route-context.js'
+import { branchRoutes } from './routes/branches.js'
+import { historyRoutes } from './routes/history.js'
+import { infoRoutes } from './routes/info.js'
+import { jobRoutes } from './routes/jobs.js'
+import { namespaceRoutes } from './routes/namespaces.js'
+import { queryRoutes } from './routes/query.js'
+import { tableRoutes } from './routes/tables.js'
+import { tagRoutes } from './routes/tags.js'
+import type { ServedLake } from './served-lake.js'
+
+/**
+ * Options of {@link createServer}.
+ *
+ * @example
+ * ```ts
+ * const o: ServerOptions = { lake, keys: new ApiKeyStore(lake.catalog.backend, lake), openWithoutKeys: true }
+ * ```
+ */
+export interface ServerOptions {
+  readonly lake: ServedLake
+  /** The API keys; without a store every request needs `openWithoutKeys`. */
+  readonly keys?: ApiKeyStore
+  /** Serve requests without a key while no key exists (loopback only; `serve` decides). */
+  readonly openWithoutKeys: boolean
+  /** Called when a query's result stream ends or is cancelled. */
+  readonly onQueryEnd?: (end: QueryEnd) => void
+  /** The version in the OpenAPI document. */
+  readonly version?: string
+}
+
+type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
+
+function errorOf(e: unknown): { status: number; error: TarnError } {
+  if (e instanceof TarnError) return { status: httpStatusFor(e.code), error: e }
+  const f = e as Partial<FastifyError>
+  if (f.validation !== undefined) {
+    return { status: 400, error: new TarnError('USAGE', `invalid request: ${f.message ?? 'bad input'}`, {}) }
+  }
+  if (typeof f.statusCode === 'number' && f.statusCode >= 400 && f.statusCode < 500) {
+    return {
+      status: f.statusCode,
+      error: new TarnError('USAGE', f.message ?? 'bad request', { fastify: f.code }),
+    }
+  }
+  return {
+    status: 500,
+    error: new TarnError('INTERNAL', e instanceof Error ? e.message : String(e), {}),
+  }
+}
+
+/**
+ * The HTTP API of a lake as a Fastify app (not yet listening): `/api/v1/...` with one endpoint per {@link LakeApi}
+ * operation, the OpenAPI document at `/api/openapi.json`, API-key authentication (`Authorization: Bearer`) with
+ * `read|write|merge|admin:<branch glob>` rules, and errors as the CLI's `{"error":{code,message,context}}` documents
+ * with an HTTP status per code. Commits made through it carry the calling key's name as author.
+ *
+ * @example
+ * ```ts
+ * const app = createServer({ lake, keys, openWithoutKeys: true })
+ * await app.listen({ host: '127.0.0.1', port: 8181 })
+ * ```
+ */
+export function createServer(options: ServerOptions): FastifyInstance {
+  const app = Fastify({ logger: false, forceCloseConnections: 'idle', bodyLimit: 8 * 1024 * 1024 })
+  const routes: RouteOptions[] = []
+  app.addHook('onRoute', (r) => {
+    routes.push(r)
+  })
+  const callers = new WeakMap<FastifyRequest, Caller>()
+  const handles = new Map<string, LakeApi>()
+
+  const callerOf = async (req: FastifyRequest): Promise<Caller> => {
+    const known = callers.get(req)
+    if (known) return known
+    const header = req.headers.authorization
+    let caller: Caller
+    if (header === undefined) {
+      if (!options.openWithoutKeys || (options.keys !== undefined && (await options.keys.count()) > 0)) {
+        throw new TarnError(
+          'UNAUTHORIZED',
+          'this server needs an API key: send Authorization: Bearer <key>',
+          {},
+        )
+      }
+      caller = { kind: 'open' }
+    } else {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(header)
+      if (!m || options.keys === undefined) {
+        throw new TarnError('UNAUTHORIZED', 'expected Authorization: Bearer <key>', {})
+      }
+      caller = { kind: 'key', principal: await options.keys.verify(m[1] as string) }
+    }
+    callers.set(req, caller)
+    return caller
+  }
+
+  const ctx: RouteContext = {
+    active: () => options.lake.activeBranch(),
+    authorize: async (req, needs: readonly AccessNeed[]) => {
+      const caller = await callerOf(req)
+      if (caller.kind === 'open') return
+      const missing = missingRule(caller.principal.rules, needs)
+      if (missing !== undefined) {
+        throw new TarnError('FORBIDDEN', `key ${caller.principal.key.name} lacks the rule ${missing}`, {
+          key: caller.principal.key.name,
+          rule: missing,
+        })
+      }
+    },
+    lake: (req) => {
+      const caller = callers.get(req)
+      if (caller === undefined)
+        throw new TarnError('INTERNAL', 'a handler called the lake before authorize', {})
+      if (caller.kind === 'open') return options.lake
+      const name = caller.principal.key.name
+      let handle = handles.get(name)
+      if (!handle) {
+        handle = options.lake.withAuthor(name)
+        handles.set(name, handle)
+      }
+      return handle
+    },
+    onQueryEnd: (end) => options.onQueryEnd?.(end),
+  }
+
+  app.setErrorHandler((e, _req, reply) => {
+    const { status, error } = errorOf(e)
+    if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
+    return reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
+  })
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({
+      error: new TarnError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`, {
+        method: req.method,
+      }).toJSON(),
+    }),
+  )
+
+  app.register(
+    async (api) => {
+      infoRoutes(api, ctx)
+      branchRoutes(api, ctx)
+      tagRoutes(api, ctx)
+      historyRoutes(api, ctx)
+      namespaceRoutes(api, ctx)
+      tableRoutes(api, ctx)
+      queryRoutes(api, ctx)
+      jobRoutes(api, ctx)
+    },
+    { prefix: '/api/v1' },
+  )
+  let doc: unknown
+  app.get('/api/openapi.json', async () => {
+    doc ??= openApiDocument(routes, options.version ?? '0.0.0')
+    return doc
+  })
+  return app
+}

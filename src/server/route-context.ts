@@ -1,0 +1,41 @@
+import type { FastifyRequest } from 'fastify'
+import type { LakeApi } from '../lake/lake-api.js'
+import type { AccessNeed } from './auth/access-rules.js'
+
+/**
+ * A query run finished or stopped: an observer for logs and tests (a client that disconnects stops the query).
+ *
+ * @example
+ * ```ts
+ * const onQueryEnd = (e: QueryEnd) => console.log(e.cancelled ? 'cancelled' : 'done', e.rows)
+ * ```
+ */
+export interface QueryEnd {
+  readonly sql: string
+  readonly ref: string
+  readonly format: 'arrow' | 'json' | 'csv'
+  /** Rows sent before the end. */
+  readonly rows: number
+  readonly batches: number
+  /** True when the client went away (or the stream failed) before the last row. */
+  readonly cancelled: boolean
+}
+
+/**
+ * What every route handler gets: the lake as the calling key (commits carry its name), the default branch, and the
+ * access check that must pass before the handler calls the lake.
+ *
+ * @example
+ * ```ts
+ * await ctx.authorize(req, [{ action: 'write', ref: branch }])
+ * return ctx.lake(req).createNamespace(name, { branch })
+ * ```
+ */
+export interface RouteContext {
+  lake(req: FastifyRequest): LakeApi
+  /** The lake's active branch: the branch or ref of requests that name none. */
+  active(): string
+  /** Throws `UNAUTHORIZED` (401) or `FORBIDDEN` (403, naming the missing rule) unless the caller may do every need. */
+  authorize(req: FastifyRequest, needs: readonly AccessNeed[]): Promise<void>
+  onQueryEnd(end: QueryEnd): void
+}

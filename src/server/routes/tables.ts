@@ -1,0 +1,148 @@
+import type { FastifyInstance } from 'fastify'
+import type { AccessNeed } from '../auth/access-rules.js'
+import type { RouteContext } from '../route-context.js'
+import { BOOLEAN, object, params, STRING, STRINGS } from './schema.js'
+
+/** Reading files from the server's own disk over HTTP needs an `admin:*` key; object-store URIs need only `write`. */
+function sourceNeeds(from: string | readonly string[]): AccessNeed[] {
+  const list = typeof from === 'string' ? [from] : from
+  return list.some((s) => !/^s3:\/\//i.test(s)) ? [{ action: 'admin' }] : []
+}
+
+/**
+ * `/tables`: list, get, drop, create from files, import, register an existing Iceberg table.
+ *
+ * @example
+ * ```ts
+ * tableRoutes(api, ctx)
+ * ```
+ */
+export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get<{ Querystring: { ref?: string; namespace?: string } }>(
+    '/tables',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Tables at a ref',
+        querystring: object({ ref: STRING, namespace: STRING }),
+      },
+    },
+    async (req) => {
+      const ref = req.query.ref ?? ctx.active()
+      await ctx.authorize(req, [{ action: 'read', ref }])
+      const tables = await ctx.lake(req).listTables({
+        ref,
+        ...(req.query.namespace !== undefined ? { namespace: req.query.namespace } : {}),
+      })
+      return { ref, tables }
+    },
+  )
+
+  app.get<{ Params: { table: string }; Querystring: { ref?: string } }>(
+    '/tables/:table',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Schema, partition spec, snapshots and size of a table',
+        params: params('table'),
+        querystring: object({ ref: STRING }),
+      },
+    },
+    async (req) => {
+      const ref = req.query.ref ?? ctx.active()
+      await ctx.authorize(req, [{ action: 'read', ref }])
+      return { table: await ctx.lake(req).getTable(req.params.table, { ref }) }
+    },
+  )
+
+  app.delete<{ Params: { table: string }; Querystring: { branch?: string } }>(
+    '/tables/:table',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Drop a table from a branch',
+        params: params('table'),
+        querystring: object({ branch: STRING }),
+      },
+    },
+    async (req) => {
+      const branch = req.query.branch ?? ctx.active()
+      await ctx.authorize(req, [{ action: 'write', ref: branch }])
+      return { table: req.params.table, commit: await ctx.lake(req).dropTable(req.params.table, { branch }) }
+    },
+  )
+
+  app.post<{ Body: { table: string; from: string | string[]; partitioned_by?: string; branch?: string } }>(
+    '/tables',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Create a table from files (Parquet, CSV, JSON lines) as the server sees them',
+        body: object({ table: STRING, from: STRINGS, partitioned_by: STRING, branch: STRING }, [
+          'table',
+          'from',
+        ]),
+      },
+    },
+    async (req, reply) => {
+      const branch = req.body.branch ?? ctx.active()
+      await ctx.authorize(req, [{ action: 'write', ref: branch }, ...sourceNeeds(req.body.from)])
+      const result = await ctx.lake(req).createTable(req.body.table, {
+        from: req.body.from,
+        branch,
+        ...(req.body.partitioned_by !== undefined ? { partitionedBy: req.body.partitioned_by } : {}),
+      })
+      return reply.code(201).send(result)
+    },
+  )
+
+  app.post<{
+    Params: { table: string }
+    Body: { from: string | string[]; branch?: string; force?: boolean; replace?: boolean }
+  }>(
+    '/tables/:table/import',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Append files to a table (or replace its rows)',
+        params: params('table'),
+        body: object({ from: STRINGS, branch: STRING, force: BOOLEAN, replace: BOOLEAN }, ['from']),
+      },
+    },
+    async (req) => {
+      const branch = req.body.branch ?? ctx.active()
+      await ctx.authorize(req, [{ action: 'write', ref: branch }, ...sourceNeeds(req.body.from)])
+      return ctx.lake(req).importTable(req.params.table, {
+        from: req.body.from,
+        branch,
+        ...(req.body.force !== undefined ? { force: req.body.force } : {}),
+        ...(req.body.replace !== undefined ? { replace: req.body.replace } : {}),
+      })
+    },
+  )
+
+  app.post<{
+    Params: { table: string }
+    Body: { metadata: string; allow_moved_paths?: boolean; branch?: string }
+  }>(
+    '/tables/:table/register',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Register an existing Iceberg table by its metadata file',
+        params: params('table'),
+        body: object({ metadata: STRING, allow_moved_paths: BOOLEAN, branch: STRING }, ['metadata']),
+      },
+    },
+    async (req, reply) => {
+      const branch = req.body.branch ?? ctx.active()
+      await ctx.authorize(req, [{ action: 'write', ref: branch }, ...sourceNeeds(req.body.metadata)])
+      const result = await ctx.lake(req).registerTable(req.params.table, {
+        metadata: req.body.metadata,
+        branch,
+        ...(req.body.allow_moved_paths !== undefined ? { allowMovedPaths: req.body.allow_moved_paths } : {}),
+      })
+      return reply.code(201).send(result)
+    },
+  )
+}
