@@ -27,6 +27,7 @@ export {
   Lake,
   type LakeInfo,
   type LakeOptions,
+  type PlanOptions,
   type RefWithCommit,
   type SealedBranchCleanup,
   type TableDetails,

@@ -30,6 +30,7 @@ import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
 import { icebergTypeText } from '../iceberg/type-text.js'
 import { applySchemaChanges, evolveSchema, schemaChangesFor } from '../iceberg/writer/schema-evolution.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
+import type { PlannedProject } from '../pipeline/plan-project.js'
 import { writeProjectFiles } from '../pipeline/run/code-files.js'
 import type {
   AnyJobRecord,
@@ -80,6 +81,22 @@ export interface SealedBranchCleanup {
   readonly kept: number
   /** Set when the active branch is sealed and old enough: it is never deleted. */
   readonly keptActive?: string
+}
+
+/**
+ * What to plan: a project directory, the ref whose tables it reads (default: the active branch), parameters and a
+ * selection.
+ *
+ * @example
+ * ```ts
+ * const o: PlanOptions = { dir: 'examples/taxi', ref: 'main', params: { min_fare: '2' }, select: ['+zone_stats'] }
+ * ```
+ */
+export interface PlanOptions {
+  readonly dir: string
+  readonly ref?: string
+  readonly params?: Readonly<Record<string, string>>
+  readonly select?: readonly string[]
 }
 
 /**
@@ -1238,6 +1255,32 @@ export class Lake implements LakeApi {
   async run(options: RunPipelineOptions): Promise<RunOutcome> {
     const { runPipeline } = await import('../pipeline/run/run-pipeline.js')
     return runPipeline(this, options)
+  }
+
+  /**
+   * Plans a pipeline project against the lake at a ref (default: the active branch) without running anything: the
+   * DAG, the scans with their pushed-down columns and filters, the steps, warnings and the namespaces a run would
+   * create. Every project, parameter, selection, SQL, TS and Python error is thrown here, as a run would.
+   *
+   * @example
+   * ```ts
+   * const planned = await lake.plan({ dir: 'examples/taxi', select: ['trips_clean+'] })
+   * planned.physical.steps.map((s) => s.id)
+   * ```
+   */
+  async plan(options: PlanOptions): Promise<PlannedProject> {
+    const [{ planProject }, { planLakeStateAt }] = await Promise.all([
+      import('../pipeline/plan-project.js'),
+      import('../pipeline/run/plan-lake-state.js'),
+    ])
+    const ref = options.ref ?? this.activeBranch()
+    const { commit } = await this.catalog.resolve(ref)
+    return planProject(options.dir, {
+      ...(options.params ? { params: options.params } : {}),
+      ...(options.select ? { select: [...options.select] } : {}),
+      ref,
+      lake: (tables, namespaces) => planLakeStateAt(this, commit, tables, namespaces),
+    })
   }
 
   /** Re-executes a job's code snapshot on the data commit it read (or on `options.ref`). */

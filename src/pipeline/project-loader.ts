@@ -12,6 +12,7 @@ import {
 } from './project.js'
 import { projectError } from './project-error.js'
 import { parseProjectFile, resolveParams } from './project-file.js'
+import { loadPyModels } from './py-model.js'
 import { loadSqlModel } from './sql-model.js'
 import { openSqlParser } from './sql-parser.js'
 import { loadTsModels } from './ts-model.js'
@@ -41,7 +42,7 @@ async function projectFiles(dir: string): Promise<string[]> {
       const full = join(d, e.name)
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) await walk(full)
-      } else if (e.isFile() && /\.(sql|ts|mts|js|mjs)$/i.test(e.name) && !/\.d\.m?ts$/i.test(e.name)) {
+      } else if (e.isFile() && /\.(sql|ts|mts|js|mjs|py)$/i.test(e.name) && !/\.d\.m?ts$/i.test(e.name)) {
         out.push(relative(dir, full).split(sep).join('/'))
       }
     }
@@ -91,7 +92,9 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
   const expectations: ExpectationDef[] = []
   const parser = await openSqlParser()
   try {
-    for (const f of await projectFiles(root)) {
+    const files = await projectFiles(root)
+    for (const f of files) {
+      if (/\.py$/i.test(f)) continue
       const source = await readFile(join(root, f), 'utf8')
       if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
       else if (/\.m?js$/i.test(f) && !SDK_IMPORT.test(source)) {
@@ -102,6 +105,16 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
         expectations.push(...defs.expectations)
       }
     }
+    // every .py file is read by one helper process (Python's ast): never imported, never run
+    const py = await loadPyModels(
+      parser,
+      env,
+      root,
+      files.filter((f) => /\.py$/i.test(f)),
+      file.namespace,
+    )
+    models.push(...py.models)
+    expectations.push(...py.expectations)
   } finally {
     parser.close()
   }

@@ -4,13 +4,10 @@ import { batchCells, rowJson, rowText, typeName } from '../../engine/result-form
 import { quoteIdent } from '../../iceberg/duckdb-sql.js'
 import { type JsonValue, parseJsonLossless, stringifyJsonLossless } from '../../iceberg/index.js'
 import type { Lake } from '../../lake/lake.js'
-import { planProject } from '../../pipeline/plan-project.js'
 import { pipelinePlanJson, renderDag, renderPlan } from '../../pipeline/plan-render.js'
 import type { JobRecord } from '../../pipeline/run/job-record.js'
-import { planLakeStateAt } from '../../pipeline/run/plan-lake-state.js'
 import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
 import type { RunObserver } from '../../pipeline/run/run-observer.js'
-import { runPipeline } from '../../pipeline/run/run-pipeline.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
@@ -96,7 +93,7 @@ function collect(value: string, previous: string[] = []): string[] {
  *
  * @example
  * ```ts
- * await runPipeline(lake, { dir, observer: progressPrinter(ctx.io, false) })
+ * await lake.run({ dir, observer: progressPrinter(ctx.io, false) })
  * ```
  */
 export function progressPrinter(io: CliIO, json: boolean): RunObserver {
@@ -188,7 +185,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
       const lake = await ctx.lake()
       const ref = o.ref ?? lake.activeBranch()
       if (!o.dryRun) {
-        const { job } = await runPipeline(lake, {
+        const { job } = await lake.run({
           dir,
           branch: ref,
           params,
@@ -216,13 +213,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         }
         return
       }
-      const { commit } = await lake.catalog.resolve(ref)
-      const planned = await planProject(dir, {
-        params,
-        ref,
-        ...(o.select ? { select: o.select } : {}),
-        lake: (tables, namespaces) => planLakeStateAt(lake, commit, tables, namespaces),
-      })
+      const planned = await lake.plan({ dir, params, ref, ...(o.select ? { select: o.select } : {}) })
       for (const w of planned.warnings) ctx.io.err(`warning: ${w.message}\n`)
       if (o.strict && planned.warnings.length > 0) {
         const first = planned.warnings[0] as TarnError

@@ -16,6 +16,7 @@ import type { LogicalNode } from '../logical-plan.js'
 import type { PhysicalPlan, PlanStep } from '../physical-plan.js'
 import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
+import type { PythonCall } from '../py-model.js'
 import { readProjectFiles } from './code-files.js'
 import { failingRowsSample } from './failing-rows.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
@@ -23,6 +24,7 @@ import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-stor
 import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
 import { planLakeStateAt } from './plan-lake-state.js'
+import { type PythonNodeResult, runPythonNode } from './python-node.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
 import { runScan } from './run-scan.js'
@@ -394,6 +396,31 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       }
     })
 
+  const runPython = (
+    n: LogicalNode,
+    kind: 'model' | 'expectation',
+    call: PythonCall,
+    memory: string | null,
+    timeout: string | null,
+  ): Promise<PythonNodeResult> =>
+    runPythonNode({
+      kind,
+      name: n.name,
+      file: n.file,
+      line: n.line,
+      projectDir: planned.project.dir,
+      call,
+      memory,
+      timeout,
+      relations: relationsOf(n, true),
+      scratch: x.scratch,
+      cacheRoot,
+      params: { ...plan.logical.params },
+      jobId: x.jobId,
+      onLog,
+      onProgress: (line) => x.log(line),
+    })
+
   const runTs = async (
     n: LogicalNode,
     kind: 'model' | 'expectation',
@@ -496,6 +523,11 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
           })
         }
       }
+      if (m.kind === 'py' && m.python) {
+        const r = await runPython(n, 'model', m.python, m.memory, m.timeout)
+        outputs.set(n.name, r.output as string)
+        return r.rows
+      }
       await runTs(n, 'model')
       const rows = await withSession(
         [],
@@ -533,6 +565,30 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       x.job.tables = { ...x.job.tables, [s.table as string]: r.rows }
       x.log(`[${n.name}] ${m.materialize} ${s.table}: ${r.rows} row(s), commit ${r.commit.hash.slice(0, 12)}`)
       return r.rows
+    }
+    const py = n.expectation?.python
+    if (py) {
+      const r = (await runPython(n, 'expectation', py, null, null)).expectation
+      if (r?.passed !== true) {
+        const rows =
+          r?.failedRows !== null && r?.failedRows !== undefined && r.failedRows > 0
+            ? `: ${r.failedRows} failing row${r.failedRows === 1 ? '' : 's'}${r.sample.length > 0 ? `, e.g. ${r.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''}`
+            : r?.message
+              ? `: ${r.message}`
+              : ''
+        throw new TarnError(
+          'EXPECTATION_FAILED',
+          `expectation ${n.name} failed at ${n.file}:${n.line}${rows}`,
+          {
+            node: n.name,
+            expectation: n.name,
+            file: n.file,
+            line: n.line,
+            ...(r?.failedRows ? { failingRows: r.failedRows, sample: r.sample } : {}),
+          },
+        )
+      }
+      return null
     }
     const r = await runTs(n, 'expectation')
     if (r.passed !== true) {

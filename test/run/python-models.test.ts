@@ -1,0 +1,162 @@
+import { spawnSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Lake } from '../../src/lake/lake.js'
+import { getJob, getJobLog } from '../../src/pipeline/run/job-store.js'
+import { isTarnError, type TarnError } from '../../src/util/errors.js'
+import { taxiData, taxiLake, writeProject } from './helpers.js'
+
+function uvAvailable(): boolean {
+  const ok = spawnSync('uv', ['--version']).status === 0
+  if (!ok && process.env.CI === 'true') throw new Error('uv is required in CI (pip install uv)')
+  if (!ok) console.warn('[skip] Python model runs skipped: uv is not on PATH (pip install uv)')
+  return ok
+}
+
+async function rejection(p: Promise<unknown>): Promise<TarnError> {
+  try {
+    await p
+  } catch (e) {
+    if (isTarnError(e)) return e
+    throw e
+  }
+  throw new Error('expected a rejection')
+}
+
+const PROJECT = 'name: py\nnamespace: tarn\n'
+
+const STATS_PY = `import tarn
+import polars_is_not_installed_here_but_planning_never_imports
+
+
+@tarn.model(materialize="REPLACE")
+def zone_fares(trips=tarn.Model("trips_clean", columns=["pickup_zone", "fare"], filter="fare > 10")):
+    import pyarrow.compute as pc
+    return trips.group_by("pickup_zone").aggregate([("fare", "mean"), ("fare", "count")])
+`
+
+describe.runIf(uvAvailable())('Python models in a run', () => {
+  let lake: Lake
+  let data: string
+  beforeAll(async () => {
+    data = taxiData(3000)
+    ;({ lake } = await taxiLake(data))
+  }, 300_000)
+  afterAll(async () => {
+    await lake.close()
+  })
+
+  it('runs SQL, then Python, then SQL as one transaction and lands the result on main', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'trips_clean.sql': 'SELECT pickup_zone, fare FROM trips WHERE fare IS NOT NULL',
+      // a file whose import would fail: planning reads it, the run's environment never imports that line
+      'stats.py': STATS_PY.replace('import polars_is_not_installed_here_but_planning_never_imports\n', ''),
+      'top_zones.sql':
+        '-- tarn: materialize=REPLACE\nSELECT pickup_zone, fare_count FROM zone_fares ORDER BY fare_count DESC LIMIT 3',
+    })
+    const { job } = await lake.run({ dir, branch: 'main' })
+    expect(job.status).toBe('succeeded')
+    const expected = await lake.query(
+      'SELECT count(DISTINCT pickup_zone) AS n FROM trips WHERE fare IS NOT NULL AND fare > 10',
+    )
+    const got = await lake.query('SELECT count(*) AS n, sum(fare_count) AS c FROM zone_fares')
+    expect(Number(got.table.get(0)?.n)).toBe(Number(expected.table.get(0)?.n))
+    const sql = await lake.query(
+      'SELECT sum(fare_count) AS c FROM (SELECT fare_count FROM zone_fares ORDER BY fare_count DESC LIMIT 3)',
+    )
+    const top = await lake.query('SELECT sum(fare_count) AS c FROM top_zones')
+    expect(Number(top.table.get(0)?.c)).toBe(Number(sql.table.get(0)?.c))
+    expect(job.nodes.find((n) => n.id === 'model:zone_fares')?.status).toBe('done')
+  }, 300_000)
+
+  it('plans a Python file whose imports would fail, without running it', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'trips_clean.sql': 'SELECT pickup_zone, fare FROM trips',
+      'stats.py': STATS_PY,
+    })
+    const planned = await lake.plan({ dir })
+    expect(planned.physical.steps.map((s) => s.id)).toContain('model:zone_fares')
+    const step = planned.physical.steps.find((s) => s.id === 'model:zone_fares')
+    expect(step?.language).toBe('py')
+  })
+
+  it('fails the run on a raise, keeps main, seals the run branch and logs the user line', async () => {
+    const before = (await lake.getBranch('main')).head
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'boom.py': [
+        'import tarn',
+        '',
+        '',
+        '@tarn.model(materialize="REPLACE")',
+        'def boom(zones=tarn.Model("zones")):',
+        '    print("about to fail")',
+        '    raise ValueError("no zone is good enough")',
+        '',
+      ].join('\n'),
+    })
+    const err = await rejection(lake.run({ dir, branch: 'main' }))
+    expect(err.code).toBe('RUN_FAILED')
+    expect(err.message).toContain('boom.py:7')
+    expect(err.message).toContain('ValueError: no zone is good enough')
+    expect((await lake.getBranch('main')).head).toBe(before)
+    const runBranch = err.context.runBranch as string
+    expect((await lake.getBranch(runBranch)).sealed).toBe(true)
+    const job = await getJob(lake.store, err.context.job as string)
+    expect(job.status).toBe('failed')
+    const log = await getJobLog(lake.store, job.id)
+    expect(log).toContain('about to fail')
+    expect(log).toContain('boom.py')
+  }, 300_000)
+
+  it('fails the run when a Python model passes its memory limit or its time limit', async () => {
+    const before = (await lake.getBranch('main')).head
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'limits.py': [
+        'import tarn',
+        '',
+        '',
+        '@tarn.model(memory="200MB")',
+        'def hog(zones=tarn.Model("zones")):',
+        '    b = bytearray(1024 ** 3)',
+        '    b[::4096] = b"x" * len(b[::4096])',
+        '    return zones',
+        '',
+        '',
+        '@tarn.model(timeout="2s")',
+        'def slow(zones=tarn.Model("zones")):',
+        '    import time',
+        '    time.sleep(60)',
+        '    return zones',
+        '',
+      ].join('\n'),
+    })
+    const hog = await rejection(lake.run({ dir, branch: 'main', select: ['hog'] }))
+    expect(hog.message).toMatch(/model hog failed at limits\.py:5: out of memory \(limit 200MB\)/)
+    const slow = await rejection(lake.run({ dir, branch: 'main', select: ['slow'] }))
+    expect(slow.message).toMatch(/model slow failed at limits\.py:12: timed out/)
+    expect((await lake.getBranch('main')).head).toBe(before)
+  }, 300_000)
+
+  it('reports a failing Python expectation with the failing row count and a sample', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'checks.py': [
+        'import tarn',
+        '',
+        '',
+        '@tarn.expectation()',
+        'def fares_are_small(trips=tarn.Model("trips", columns=["fare"])):',
+        '    return tarn.expect.column_between(trips, "fare", high=5)',
+        '',
+      ].join('\n'),
+    })
+    const err = await rejection(lake.run({ dir, branch: 'main' }))
+    expect(err.code).toBe('EXPECTATION_FAILED')
+    expect(err.message).toMatch(
+      /expectation fares_are_small failed at checks\.py:5: \d+ failing rows, e\.g\. \{"fare":/,
+    )
+  }, 300_000)
+})
