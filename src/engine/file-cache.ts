@@ -44,7 +44,7 @@ export interface FileCacheOptions {
   readonly inPlace?: (uri: string) => boolean
 }
 
-/** The subdirectory of lease files, one per pinned file and process: `<name>@<pid>`. */
+/** The suffix of the cache directory's sibling that holds lease files, one per pinned file and process: `<name>@<pid>`. */
 const LEASES = '.leases'
 /** The suffix of a file being evicted (moved aside before its leases are checked again). */
 const EVICTING = '.evicting'
@@ -90,7 +90,7 @@ export function cacheFileName(uri: string): string {
  * warehouse files (`file://`) are read in place; remote ones (S3) are fetched once, in parallel, and reused across
  * queries, branches and processes (the access time is kept in the file's mtime). Files in use by a running query are
  * pinned and never evicted, by this process or any other sharing the directory: a pin writes a lease file
- * `.leases/<name>@<pid>` before the cached file is looked at, and an evictor moves a victim aside, re-reads the leases
+ * `<dir>.leases/<name>@<pid>` before the cached file is looked at, and an evictor moves a victim aside, re-reads the leases
  * and puts it back when a live process holds one (leases of dead processes are swept). Entries never need
  * invalidation: a data file never changes once written.
  *
@@ -134,7 +134,8 @@ export class FileCache {
    * ```
    */
   static async open(options: FileCacheOptions): Promise<FileCache> {
-    await mkdir(join(options.dir, LEASES), { recursive: true })
+    await mkdir(options.dir, { recursive: true })
+    await mkdir(`${options.dir}${LEASES}`, { recursive: true })
     const max = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES
     if (!(max > 0)) throw new TarnError('INVALID_ARGUMENT', 'the cache size bound must be positive', { max })
     return new FileCache(
@@ -235,7 +236,7 @@ export class FileCache {
   #pin(name: string): void {
     const c = this.#pins.get(name) ?? 0
     if (c === 0) {
-      mkdirSync(join(this.dir, LEASES), { recursive: true })
+      mkdirSync(`${this.dir}${LEASES}`, { recursive: true })
       writeFileSync(this.#leasePath(name), '')
     }
     this.#pins.set(name, c + 1)
@@ -250,19 +251,19 @@ export class FileCache {
   }
 
   #leasePath(name: string): string {
-    return join(this.dir, LEASES, `${name}@${process.pid}`)
+    return join(`${this.dir}${LEASES}`, `${name}@${process.pid}`)
   }
 
   /** True when a live process other than this one holds a lease on `name`; sweeps leases of dead processes. */
   async #leasedElsewhere(name: string): Promise<boolean> {
-    const leases = await readdir(join(this.dir, LEASES)).catch(() => [] as string[])
+    const leases = await readdir(`${this.dir}${LEASES}`).catch(() => [] as string[])
     for (const lease of leases) {
       const at = lease.lastIndexOf('@')
       if (lease.slice(0, at) !== name) continue
       const pid = Number(lease.slice(at + 1))
       if (pid === process.pid) continue
       if (processAlive(pid)) return true
-      await rm(join(this.dir, LEASES, lease), { force: true })
+      await rm(join(`${this.dir}${LEASES}`, lease), { force: true })
     }
     return false
   }

@@ -95,7 +95,7 @@ describe('the file cache shared by processes', () => {
     const { release: first } = await cache.acquire(store, [uri('v.bin')])
     await first()
     const victim = cacheFileName(uri('v.bin'))
-    const stale = join(cacheDir, '.leases', `${victim}@2147483646`)
+    const stale = join(`${cacheDir}.leases`, `${victim}@2147483646`)
     writeFileSync(stale, '')
     await sleep(20)
     for (const name of ['y.bin', 'z.bin']) {
