@@ -11,6 +11,7 @@ import { registerRunCommands } from './commands/run.js'
 import { registerSimCommands } from './commands/sim.js'
 import { registerTableCommands } from './commands/table.js'
 import { type CliContext, createContext } from './context.js'
+import { environmentHelp } from './environment.js'
 import { type CliIO, processIO } from './io.js'
 
 /**
@@ -31,6 +32,7 @@ export function buildProgram(ctx: CliContext): Command {
       writeErr: (s) => ctx.io.err(s),
       outputError: () => undefined,
     })
+  program.addHelpText('after', environmentHelp())
   registerLakeCommands(program, ctx)
   registerBranchCommands(program, ctx)
   registerHistoryCommands(program, ctx)
