@@ -56,7 +56,8 @@ function processAlive(pid: number): boolean {
     process.kill(pid, 0)
     return true
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'
+    const { code } = e as NodeJS.ErrnoException
+    return code === 'EPERM'
   }
 }
 
