@@ -3,6 +3,7 @@ import { asTarnError, exitCodeFor, oneLine, TarnError } from '../util/errors.js'
 import { packageVersion } from '../util/package-version.js'
 import { COMMANDS, type CommandModule, loadCommandModule } from './command-index.js'
 import { type CliContext, createContext } from './context.js'
+import { environmentHelp } from './environment.js'
 import { type CliIO, processIO } from './io.js'
 
 /** The top-level command `argv` invokes (`tarn help <command>` counts as `<command>`), if any. */
@@ -36,6 +37,7 @@ export async function buildProgram(ctx: CliContext, argv?: readonly string[]): P
     .exitOverride()
     .configureOutput(output)
     .configureHelp({ subcommandTerm: (c) => terms.get(c) ?? defaultHelp.subcommandTerm(c) })
+  program.addHelpText('after', environmentHelp())
   const invoked = argv === undefined ? undefined : invokedCommand(argv)
   const wanted = new Set<CommandModule>(
     argv === undefined

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -43,6 +44,23 @@ export interface FileCacheOptions {
   readonly inPlace?: (uri: string) => boolean
 }
 
+/** The suffix of the cache directory's sibling that holds lease files, one per pinned file and process: `<name>@<pid>`. */
+const LEASES = '.leases'
+/** The suffix of a file being evicted (moved aside before its leases are checked again). */
+const EVICTING = '.evicting'
+
+/** True when a process with this id exists (EPERM: it exists but belongs to someone else). */
+function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (e) {
+    const { code } = e as NodeJS.ErrnoException
+    return code === 'EPERM'
+  }
+}
+
 /**
  * The default size bound of the file cache: 10 GiB.
  *
@@ -72,7 +90,10 @@ export function cacheFileName(uri: string): string {
  * A local, content-addressed cache of immutable warehouse files with a size bound and LRU eviction. Local
  * warehouse files (`file://`) are read in place; remote ones (S3) are fetched once, in parallel, and reused across
  * queries, branches and processes (the access time is kept in the file's mtime). Files in use by a running query are
- * pinned and never evicted. Entries never need invalidation: a data file never changes once written.
+ * pinned and never evicted, by this process or any other sharing the directory: a pin writes a lease file
+ * `<dir>.leases/<name>@<pid>` before the cached file is looked at, and an evictor moves a victim aside, re-reads the leases
+ * and puts it back when a live process holds one (leases of dead processes are swept). Entries never need
+ * invalidation: a data file never changes once written.
  *
  * @example
  * ```ts
@@ -115,6 +136,7 @@ export class FileCache {
    */
   static async open(options: FileCacheOptions): Promise<FileCache> {
     await mkdir(options.dir, { recursive: true })
+    await mkdir(`${options.dir}${LEASES}`, { recursive: true })
     const max = options.maxBytes ?? DEFAULT_CACHE_MAX_BYTES
     if (!(max > 0)) throw new TarnError('INVALID_ARGUMENT', 'the cache size bound must be positive', { max })
     return new FileCache(
@@ -211,14 +233,40 @@ export class FileCache {
     }
   }
 
+  /** Pins `name` in this process; the first pin writes its lease file, before anyone looks at the cached file. */
   #pin(name: string): void {
-    this.#pins.set(name, (this.#pins.get(name) ?? 0) + 1)
+    const c = this.#pins.get(name) ?? 0
+    if (c === 0) {
+      mkdirSync(`${this.dir}${LEASES}`, { recursive: true })
+      writeFileSync(this.#leasePath(name), '')
+    }
+    this.#pins.set(name, c + 1)
   }
 
   #unpin(name: string): void {
     const c = (this.#pins.get(name) ?? 1) - 1
-    if (c <= 0) this.#pins.delete(name)
-    else this.#pins.set(name, c)
+    if (c <= 0) {
+      this.#pins.delete(name)
+      rmSync(this.#leasePath(name), { force: true })
+    } else this.#pins.set(name, c)
+  }
+
+  #leasePath(name: string): string {
+    return join(`${this.dir}${LEASES}`, `${name}@${process.pid}`)
+  }
+
+  /** True when a live process other than this one holds a lease on `name`; sweeps leases of dead processes. */
+  async #leasedElsewhere(name: string): Promise<boolean> {
+    const leases = await readdir(`${this.dir}${LEASES}`).catch(() => [] as string[])
+    for (const lease of leases) {
+      const at = lease.lastIndexOf('@')
+      if (lease.slice(0, at) !== name) continue
+      const pid = Number(lease.slice(at + 1))
+      if (pid === process.pid) continue
+      if (processAlive(pid)) return true
+      await rm(join(`${this.dir}${LEASES}`, lease), { force: true })
+    }
+    return false
   }
 
   async #fetch(store: ObjectStore, uri: string, name: string): Promise<string> {
@@ -258,8 +306,33 @@ export class FileCache {
   }
 
   /** Deletes least recently used files until the cache fits its bound (pinned files stay). */
+  /**
+   * Deletes a cached file unless another live process leases it: the file is first moved aside (so a reader that
+   * leases it from now on finds it missing and fetches it again), then the leases are read; a lease taken before the
+   * move puts the file back.
+   */
+  async #remove(name: string): Promise<boolean> {
+    if (await this.#leasedElsewhere(name)) return false
+    const path = join(this.dir, name)
+    const aside = `${path}.${process.pid}.${this.#tick++}${EVICTING}`
+    try {
+      await rename(path, aside)
+    } catch {
+      return false
+    }
+    if (await this.#leasedElsewhere(name)) {
+      // A reader leased it meanwhile: put it back (unless it fetched a fresh copy, which is the same bytes).
+      await rename(aside, path).catch(() => rm(aside, { force: true }))
+      return false
+    }
+    await rm(aside, { force: true })
+    return true
+  }
+
   async #evict(): Promise<void> {
-    const names = (await readdir(this.dir)).filter((n) => !n.endsWith('.tmp'))
+    const names = (await readdir(this.dir)).filter(
+      (n) => !n.startsWith('.') && !n.endsWith('.tmp') && !n.endsWith(EVICTING),
+    )
     const entries = (
       await Promise.all(
         names.map(async (n) => {
@@ -274,7 +347,7 @@ export class FileCache {
     for (const v of victims) {
       if (total <= this.maxBytes) break
       if (this.#pins.has(v.name)) continue
-      await rm(join(this.dir, v.name), { force: true })
+      if (!(await this.#remove(v.name))) continue
       total -= v.size
       this.#stats = { ...this.#stats, evicted: this.#stats.evicted + 1 }
     }

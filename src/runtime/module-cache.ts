@@ -54,7 +54,7 @@ export async function transpileProject(
   await mkdir(tmp, { recursive: true })
   const specs = {
     tarn: pathToFileURL(paths.sdk).href,
-    'apache-arrow': pathToFileURL(join(paths.nodeModules, 'apache-arrow', 'Arrow.node.mjs')).href,
+    'apache-arrow': pathToFileURL(paths.arrow).href,
   }
   for (const [rel, text] of code) {
     const out = join(tmp, rel.replace(CODE, '.js'))

@@ -1,32 +1,64 @@
 import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { dirname, join, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { TarnError } from '../util/errors.js'
 
 function findRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url))
   while (!existsSync(join(dir, 'package.json'))) {
     const up = dirname(dir)
-    if (up === dir) throw new Error('cannot find the tarn package root')
+    if (up === dir)
+      throw new TarnError('INTERNAL', 'cannot find the tarn package root', { from: import.meta.url })
     dir = up
   }
   return dir
 }
 
 /**
+ * The ESM entry of `apache-arrow` as Node resolves it from tarn's own code, wherever the package manager put it
+ * (tarn's node_modules, or hoisted into an application's when tarn is a dependency).
+ *
+ * @example
+ * ```ts
+ * await import(arrowEntry()) // the same module instance tarn uses
+ * ```
+ */
+export function arrowEntry(): string {
+  return fileURLToPath(import.meta.resolve('apache-arrow'))
+}
+
+/** The `node_modules` directory that holds `entry`'s package. */
+function nodeModulesOf(entry: string): string {
+  const marker = `${sep}node_modules${sep}`
+  const at = entry.lastIndexOf(marker)
+  if (at < 0)
+    throw new TarnError('INTERNAL', `apache-arrow resolved outside node_modules: ${entry}`, { entry })
+  return entry.slice(0, at + marker.length - 1)
+}
+
+/**
  * Where the runtime finds its compiled worker, the SDK that project files import as `tarn`, and the packages the
- * workers share (`apache-arrow`).
+ * workers share (`apache-arrow`, found by module resolution; `nodeModules` is the directory that holds it).
  *
  * @example
  * ```ts
  * fork(repoPaths().worker, [taskFile])
  * ```
  */
-export function repoPaths(): { root: string; worker: string; sdk: string; nodeModules: string } {
+export function repoPaths(): {
+  root: string
+  worker: string
+  sdk: string
+  arrow: string
+  nodeModules: string
+} {
   const root = findRoot()
+  const arrow = arrowEntry()
   return {
     root,
     worker: join(root, 'dist', 'runtime', 'worker-main.js'),
     sdk: join(root, 'dist', 'pipeline', 'sdk.js'),
-    nodeModules: join(root, 'node_modules'),
+    arrow,
+    nodeModules: nodeModulesOf(arrow),
   }
 }
