@@ -2,10 +2,8 @@ import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
 import { getJob, getJobLog, listJobs } from '../../pipeline/run/job-store.js'
 import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
-import { rerunJob } from '../../pipeline/run/rerun.js'
 import type { CliContext } from '../context.js'
 import { emit, table } from '../output.js'
-import { progressPrinter, runSummaryJson } from './run.js'
 
 interface JsonOption {
   json?: boolean
@@ -85,6 +83,11 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: JsonOption & { ref?: string }) => {
       const lake = await ctx.lake()
+      // The run machinery (DuckDB, the planner) loads only for a rerun, not for `job ls|get|logs`.
+      const [{ rerunJob }, { progressPrinter, runSummaryJson }] = await Promise.all([
+        import('../../pipeline/run/rerun.js'),
+        import('./run.js'),
+      ])
       const { job: j } = await rerunJob(lake, id, {
         ...(o.ref ? { ref: o.ref } : {}),
         observer: progressPrinter(ctx.io, o.json === true),
