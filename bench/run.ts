@@ -78,7 +78,7 @@ function mergeSections(page: string, sections: readonly BenchSection[]): string 
     const next = out.indexOf('\n## ', start + 1)
     out = `${out.slice(0, start + 1)}${body}\n${next < 0 ? '' : out.slice(next + 1)}`
   }
-  return out
+  return out.replace(/\n{3,}/g, '\n\n')
 }
 
 const args = process.argv.slice(2)

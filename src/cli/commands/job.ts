@@ -4,11 +4,9 @@ import { shortHash } from '../../catalog/commit.js'
 import type { AnyJobRecord, JobStatus, OperationJobRecord } from '../../pipeline/run/job-record.js'
 import { getJobLog } from '../../pipeline/run/job-store.js'
 import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
-import { rerunJob } from '../../pipeline/run/rerun.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import { emit, table } from '../output.js'
-import { progressPrinter, runSummaryJson } from './run.js'
 
 interface JsonOption {
   json?: boolean
@@ -150,6 +148,11 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: JsonOption & { ref?: string; message?: string }) => {
       const lake = await ctx.lake()
+      // The run machinery (DuckDB, the planner) loads only for a rerun, not for `job ls|get|logs`.
+      const [{ rerunJob }, { progressPrinter, runSummaryJson }] = await Promise.all([
+        import('../../pipeline/run/rerun.js'),
+        import('./run.js'),
+      ])
       const { job: j } = await rerunJob(lake, id, {
         ...(o.ref ? { ref: o.ref } : {}),
         ...(o.message ? { message: o.message } : {}),
