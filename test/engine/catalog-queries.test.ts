@@ -47,7 +47,9 @@ describe('catalog queries', () => {
       { table_schema: 'sales', table_name: 'orders' },
       { table_schema: 'tarn', table_name: 'events' },
     ])
-    const dev = await lake.query('SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL', { ref: 'dev' })
+    const dev = await lake.query('SELECT schema_name, table_name FROM duckdb_tables() ORDER BY ALL', {
+      ref: 'dev',
+    })
     expect(dev.rows()).toEqual([
       { schema_name: 'sales', table_name: 'orders' },
       { schema_name: 'tarn', table_name: 'events' },
@@ -89,12 +91,12 @@ describe('tarn table ls and get', () => {
       ['tarn.only_dev', '7', '1'],
     ])
     const json = JSON.parse(run('table', 'ls', '--json').stdout)
-    expect(json.tables.map((t: { table: string; rows: number; files: number }) => [t.table, t.rows, t.files])).toEqual(
-      [
-        ['sales.orders', 7, 1],
-        ['tarn.events', 7, 1],
-      ],
-    )
+    expect(
+      json.tables.map((t: { table: string; rows: number; files: number }) => [t.table, t.rows, t.files]),
+    ).toEqual([
+      ['sales.orders', 7, 1],
+      ['tarn.events', 7, 1],
+    ])
     expect(json.tables[0].sizeBytes).toBeGreaterThan(0)
     const get = run('table', 'get', 'events')
     expect(get.stdout).toMatch(/\n {2}2\s+ls\s+list<struct<a: int, b: string>>\s+optional\n/)
