@@ -12,7 +12,7 @@ import {
 } from './project.js'
 import { projectError } from './project-error.js'
 import { parseProjectFile, resolveParams } from './project-file.js'
-import { loadSqlModel } from './sql-model.js'
+import { isSqlExpectation, loadSqlExpectation, loadSqlModel } from './sql-model.js'
 import { openSqlParser } from './sql-parser.js'
 import { loadTsModels } from './ts-model.js'
 
@@ -93,7 +93,9 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
   try {
     for (const f of await projectFiles(root)) {
       const source = await readFile(join(root, f), 'utf8')
-      if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
+      if (/\.sql$/i.test(f) && isSqlExpectation(source, f))
+        expectations.push(await loadSqlExpectation(parser, env, f, source, file.namespace))
+      else if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
       else if (/\.m?js$/i.test(f) && !SDK_IMPORT.test(source)) {
         // A plain script (e.g. a data generator): only JS files that import the SDK declare models.
       } else {

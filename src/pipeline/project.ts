@@ -142,7 +142,8 @@ export interface ModelDef {
 }
 
 /**
- * An expectation of a project (a TS export built with `expectation(...)`).
+ * An expectation of a project: a TS export built with `expectation(...)`, or a `.sql` file headed
+ * `-- tarn: expectation=true` whose query returns the failing rows (none passes).
  *
  * @example
  * ```ts
@@ -157,6 +158,8 @@ export interface ExpectationDef {
   readonly tags: readonly string[]
   readonly description: string | null
   readonly params: readonly string[]
+  /** The query of a SQL expectation (parameters substituted); absent for TS expectations. */
+  readonly sql?: string
 }
 
 /**
