@@ -13,7 +13,7 @@ import {
 import { projectError } from './project-error.js'
 import { parseProjectFile, resolveParams } from './project-file.js'
 import { loadPyModels } from './py-model.js'
-import { loadSqlModel } from './sql-model.js'
+import { isSqlExpectation, loadSqlExpectation, loadSqlModel } from './sql-model.js'
 import { openSqlParser } from './sql-parser.js'
 import { loadTsModels } from './ts-model.js'
 
@@ -96,7 +96,9 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
     for (const f of files) {
       if (/\.py$/i.test(f)) continue
       const source = await readFile(join(root, f), 'utf8')
-      if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
+      if (/\.sql$/i.test(f) && isSqlExpectation(source, f))
+        expectations.push(await loadSqlExpectation(parser, env, f, source, file.namespace))
+      else if (/\.sql$/i.test(f)) models.push(await loadSqlModel(parser, env, f, source, file.namespace))
       else if (/\.m?js$/i.test(f) && !SDK_IMPORT.test(source)) {
         // A plain script (e.g. a data generator): only JS files that import the SDK declare models.
       } else {

@@ -145,7 +145,8 @@ export interface ModelDef {
 }
 
 /**
- * An expectation of a project (a TS export built with `expectation(...)`).
+ * An expectation of a project: a TS export built with `expectation(...)`, or a `.sql` file headed
+ * `-- tarn: expectation=true` whose query returns the failing rows (none passes).
  *
  * @example
  * ```ts
@@ -162,6 +163,8 @@ export interface ExpectationDef {
   readonly params: readonly string[]
   /** Python expectations: the environment and how the function is called (absent for TypeScript ones). */
   readonly python?: PythonCall
+  /** The query of a SQL expectation (parameters substituted); absent for TS expectations. */
+  readonly sql?: string
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Located, type RawModelOptions, resolveModelOptions } from './model-options.js'
 import { applyParams, checkParamRefs, type ParamEnv } from './param-env.js'
 import { splitPartitionList } from './partition-fields.js'
-import type { ColumnUse, InputDef, ModelDef } from './project.js'
+import type { ColumnUse, ExpectationDef, InputDef, ModelDef } from './project.js'
 import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
 import { lineAtByte, type SqlJsonObject, type SqlParser, walkSql } from './sql-parser.js'
@@ -17,6 +17,8 @@ import { sqlStatementStarts } from './sql-statements.js'
  */
 export interface SqlHeader {
   readonly name?: Located<string>
+  /** `-- tarn: expectation=true`: the file is an expectation whose query returns the failing rows. */
+  readonly expectation?: Located<string>
   readonly options: RawModelOptions
 }
 
@@ -65,6 +67,7 @@ const KEYS: Readonly<Record<string, string>> = {
   name: 'name',
   tags: 'tags',
   namespace: 'namespace',
+  expectation: 'expectation',
 }
 
 /**
@@ -107,7 +110,7 @@ export function parseSqlHeader(text: string, file: string): SqlHeader {
         'PROJECT_INVALID',
         file,
         line,
-        `unknown header key ${rawKey} (use materialize, partitionedBy, overwriteFilter, name, tags, namespace)`,
+        `unknown header key ${rawKey} (use materialize, partitionedBy, overwriteFilter, name, tags, namespace, expectation)`,
       )
     if (seen.has(key)) throw projectError('PROJECT_INVALID', file, line, `header key ${key} is given twice`)
     seen.add(key)
@@ -123,9 +126,10 @@ export function parseSqlHeader(text: string, file: string): SqlHeader {
       }
     else out[key] = { value, line }
   })
-  const { name, ...options } = out
+  const { name, expectation, ...options } = out
   return {
     ...(name ? { name: name as Located<string> } : {}),
+    ...(expectation ? { expectation: expectation as Located<string> } : {}),
     options: options as RawModelOptions,
   }
 }
@@ -363,5 +367,66 @@ export async function loadSqlModel(
     sql,
     columnUse: analysis.columnUse,
     params: Object.freeze([...new Set([...refs.map((r) => r.name), ...options.params])]),
+  })
+}
+
+/**
+ * True when a `.sql` file is an expectation (`-- tarn: expectation=true`); another value of the key is an error.
+ *
+ * @example
+ * ```ts
+ * isSqlExpectation('-- tarn: expectation=true\nSELECT * FROM t WHERE x IS NULL', 'no_null_x.sql') // true
+ * ```
+ */
+export function isSqlExpectation(text: string, file: string): boolean {
+  const e = parseSqlHeader(text, file).expectation
+  if (!e) return false
+  if (e.value !== 'true' && e.value !== 'false')
+    throw projectError(
+      'PROJECT_INVALID',
+      file,
+      e.line,
+      `expectation takes true or false, not ${JSON.stringify(e.value)}`,
+    )
+  return e.value === 'true'
+}
+
+/**
+ * Loads a SQL expectation: a `.sql` file headed `-- tarn: expectation=true` whose query returns the failing rows
+ * (none passes; otherwise the run fails with their count and a sample). It materialises nothing.
+ *
+ * @example
+ * ```ts
+ * const e = await loadSqlExpectation(parser, env, 'zones_have_names.sql', text, 'tarn')
+ * e.sql // 'SELECT * FROM zones WHERE zone_name IS NULL'
+ * ```
+ */
+export async function loadSqlExpectation(
+  parser: SqlParser,
+  env: ParamEnv,
+  file: string,
+  text: string,
+  defaultNamespace: string,
+): Promise<ExpectationDef> {
+  const header = parseSqlHeader(text, file)
+  for (const [key, v] of Object.entries(header.options)) {
+    if (key === 'tags' || v === undefined) continue
+    throw projectError(
+      'PROJECT_INVALID',
+      file,
+      (v as Located<unknown>).line,
+      `${key} does not apply to an expectation: its query returns the failing rows and writes nothing`,
+    )
+  }
+  const m = await loadSqlModel(parser, env, file, text, defaultNamespace)
+  return Object.freeze({
+    name: m.name,
+    file: m.file,
+    line: m.line,
+    inputs: m.inputs,
+    tags: m.tags,
+    description: null,
+    params: m.params,
+    sql: m.sql as string,
   })
 }

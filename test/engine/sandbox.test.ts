@@ -105,7 +105,8 @@ describe('query errors', () => {
     expect(e.message).toBe('table nope does not exist at main')
     expect(e.context).toMatchObject({ table: 'nope', ref: 'main' })
     const qualified = await failure(engine.query('SELECT * FROM sales.orders', { ref: 'main' }))
-    expect(qualified.message).toBe('table sales.orders does not exist at main')
+    expect(qualified.message).toBe('table sales.orders does not exist at main (did you mean tarn.orders?)')
+    expect(qualified.context.suggestions).toEqual(['tarn.orders'])
     const first = (await lake.log('main')).at(-1)?.hash as string
     const past = await failure(engine.query('SELECT * FROM orders', { ref: `@${first}` }))
     expect(past.code).toBe('TABLE_NOT_FOUND')

@@ -74,3 +74,52 @@ describe('expectations that return failing rows', () => {
     expect(e.context.failingRows).toBeUndefined()
   })
 })
+
+describe('SQL expectations return their failing rows', () => {
+  let home: string
+  beforeAll(async () => {
+    ensureBuilt()
+    home = await zonesLake()
+  })
+
+  it('a .sql file headed expectation=true fails the run with the count and a sample of the rows its query returns', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': 'name: t\n',
+      'west.sql': "-- tarn: materialize=REPLACE\nSELECT * FROM zones WHERE borough = 'West'\n",
+      'west_is_small.sql':
+        '-- tarn: expectation=true\n-- failing rows: west zones beyond the first\nSELECT zone_id, zone_name FROM west WHERE zone_id > 3 ORDER BY zone_id\n',
+    })
+    const before = await lakeFootprint(home)
+    const r = await tarnCli(home, 'run', '-p', dir, '--json')
+    expect(r.exit).toBe(5)
+    const e = JSON.parse(r.stdout).error as ExpectationError
+    expect(e.code).toBe('EXPECTATION_FAILED')
+    expect(e.message).toContain(
+      'expectation west_is_small failed at west_is_small.sql:1: 1 failing row, e.g. {"zone_id":4,"zone_name":"Station"}',
+    )
+    expect(e.context.failingRows).toBe(1)
+    expect((await lakeFootprint(home)).head).toBe(before.head)
+    const ok = writeProject({
+      'tarn_project.yml': 'name: t\n',
+      'west.sql': "-- tarn: materialize=REPLACE\nSELECT * FROM zones WHERE borough = 'West'\n",
+      'west_is_small.sql': '-- tarn: expectation=true\nSELECT * FROM west WHERE zone_id > 10\n',
+    })
+    const passed = await tarnCli(home, 'run', '-p', ok, '--json')
+    expect(passed.exit).toBe(0)
+    expect(JSON.parse(passed.stdout).summary.tables).toEqual({ 'tarn.west': 2 })
+    const dry = JSON.parse((await tarnCli(home, 'run', '--dry-run', '-p', ok, '--json')).stdout)
+    expect(JSON.stringify(dry.plan)).toContain('west_is_small')
+  })
+
+  it('an expectation header with materialize is refused at planning', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': 'name: t\n',
+      'bad.sql': '-- tarn: expectation=true\n-- tarn: materialize=REPLACE\nSELECT * FROM zones\n',
+    })
+    const r = await tarnCli(home, 'run', '--dry-run', '-p', dir, '--json')
+    expect(r.exit).toBe(2)
+    expect(JSON.parse(r.stdout).error.message).toMatch(
+      /^bad\.sql:2: materialize does not apply to an expectation/,
+    )
+  })
+})

@@ -590,10 +590,34 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       }
       return null
     }
-    const r = await runTs(n, 'expectation')
+    const failingFile = join(x.scratch, `${safeName(n.name)}.failing.arrow`)
+    const sql = n.expectation?.sql
+    const r = sql
+      ? await withSandboxedSession(
+          relationsOf(n, false),
+          { readableDirectories: [...readable], scratchDir: join(x.scratch, 'duckdb') },
+          async (c) => {
+            const rows = await queryToArrowFile(c, sql, failingFile)
+            return { rows, passed: rows === 0 }
+          },
+        ).catch((e: unknown) => {
+          const reason = duckdbReason(e)
+          throw new TarnError(
+            'RUN_FAILED',
+            `expectation ${n.name} failed at ${n.file}:${n.line}: ${reason}`,
+            {
+              node: n.name,
+              expectation: n.name,
+              file: n.file,
+              line: n.line,
+              reason,
+              sql,
+            },
+          )
+        })
+      : await runTs(n, 'expectation')
     if (r.passed !== true) {
-      const failing =
-        r.rows > 0 ? await failingRowsSample(join(x.scratch, `${safeName(n.name)}.failing.arrow`)) : null
+      const failing = r.rows > 0 ? await failingRowsSample(failingFile) : null
       const rows = failing
         ? `: ${r.rows} failing row${r.rows === 1 ? '' : 's'}, e.g. ${failing.sample.map((row) => JSON.stringify(row)).join(', ')}`
         : ''
