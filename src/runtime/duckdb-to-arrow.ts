@@ -244,7 +244,14 @@ function concatData(parts: readonly Data[]): Data {
   }
 }
 
-/** Thrown when a list vector's entries are not laid out in row order; the caller converts value by value. */
+/**
+ * Thrown when a list vector's entries are not laid out in row order; the caller converts value by value.
+ *
+ * @example
+ * ```ts
+ * try { await queryToArrowBatches(conn, sql) } catch (e) { if (e instanceof NonContiguousList) useValuePath() }
+ * ```
+ */
 export class NonContiguousList extends Error {}
 
 function vectorData(vec: duckdb.Vector, t: DuckDBType, count: number): Data {
