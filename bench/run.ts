@@ -1,9 +1,12 @@
-import { writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { benchCatalog } from './catalog.js'
+import { benchCli } from './cli.js'
+import { benchExport } from './export.js'
 import { benchIceberg } from './iceberg.js'
 import { benchPipeline } from './pipeline.js'
+import { benchPlanning } from './planning.js'
 import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
 import { benchSim } from './sim.js'
@@ -13,8 +16,11 @@ type Bench = () => Promise<BenchSection>
 const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
   iceberg: benchIceberg,
+  planning: benchPlanning,
   query: benchQuery,
+  export: benchExport,
   pipeline: benchPipeline,
+  cli: benchCli,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:
@@ -32,31 +38,60 @@ function render(sections: readonly BenchSection[]): string {
     `Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpu}), ` +
       `${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. Every ratio compares against a baseline ` +
       'measured in the same run. Regenerate this page with `npm run bench`; run one group with ' +
-      '`npm run bench -- <group>`.',
+      '`npm run bench -- <group>` (add `--write` to update only its section here).',
     '',
   ]
-  for (const s of sections) {
-    lines.push(
-      `## ${s.title}`,
-      '',
-      s.description,
-      '',
-      '| measurement | value | unit | vs | ratio |',
-      '|---|---:|---|---|---:|',
-    )
-    for (const r of s.results) {
-      lines.push(
-        `| ${r.name} | ${fmt(r.value)} | ${r.unit} | ${r.baseline ?? ''} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} |`,
-      )
-    }
-    const notes = s.results.filter((r) => r.note)
-    if (notes.length > 0) lines.push('', ...notes.map((r) => `- ${r.name}: ${r.note}`))
-    lines.push('')
-  }
+  for (const s of sections) lines.push(...renderSection(s))
   return `${lines.join('\n')}\n`
 }
 
-const only = process.argv.slice(2)
+function renderSection(s: BenchSection): string[] {
+  const lines: string[] = [
+    `## ${s.title}`,
+    '',
+    s.description,
+    '',
+    '| measurement | value | unit | vs | ratio |',
+    '|---|---:|---|---|---:|',
+  ]
+  for (const r of s.results) {
+    lines.push(
+      `| ${r.name} | ${fmt(r.value)} | ${r.unit} | ${r.baseline ?? ''} | ${r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`} |`,
+    )
+  }
+  const notes = s.results.filter((r) => r.note)
+  if (notes.length > 0) lines.push('', ...notes.map((r) => `- ${r.name}: ${r.note}`))
+  lines.push('')
+  return lines
+}
+
+/** Replaces the sections of `page` with the same titles as `sections` (appending new ones), keeping the rest. */
+function mergeSections(page: string, sections: readonly BenchSection[]): string {
+  let out = page.endsWith('\n') ? page : `${page}\n`
+  for (const s of sections) {
+    const body = renderSection(s).join('\n')
+    const start = out.indexOf(`\n## ${s.title}\n`)
+    if (start < 0) {
+      out = `${out}\n${body}\n`
+      continue
+    }
+    const next = out.indexOf('\n## ', start + 1)
+    out = `${out.slice(0, start + 1)}${body}\n${next < 0 ? '' : out.slice(next + 1)}`
+  }
+  return out
+}
+
+const args = process.argv.slice(2)
+/** `--write` with named groups: update only those groups' sections of docs/benchmarks.md. */
+const write = args.includes('--write')
+const only = args.filter((a) => a !== '--write')
+const unknown = only.filter((g) => !(g in BENCHES))
+if (unknown.length > 0) {
+  process.stderr.write(
+    `[bench] unknown group(s) ${unknown.join(', ')}; groups: ${Object.keys(BENCHES).join(', ')}\n`,
+  )
+  process.exit(2)
+}
 const sections: BenchSection[] = []
 for (const [name, bench] of Object.entries(BENCHES)) {
   if (only.length > 0 && !only.includes(name)) continue
@@ -69,8 +104,11 @@ for (const [name, bench] of Object.entries(BENCHES)) {
     )
   }
 }
+const out = join(import.meta.dirname, '..', '..', 'docs', 'benchmarks.md')
 if (only.length === 0) {
-  const out = join(import.meta.dirname, '..', '..', 'docs', 'benchmarks.md')
   writeFileSync(out, render(sections))
   process.stderr.write(`[bench] wrote ${out}\n`)
+} else if (write) {
+  writeFileSync(out, mergeSections(existsSync(out) ? readFileSync(out, 'utf8') : render([]), sections))
+  process.stderr.write(`[bench] updated ${only.join(', ')} in ${out}\n`)
 }

@@ -90,7 +90,7 @@ export async function benchSim(): Promise<BenchResult[]> {
   })
   const ref =
     process.env.TARN_EUDOXIA_REFERENCE ??
-    join(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'eudoxia')
+    join(import.meta.dirname, '..', '..', 'test', 'fixtures', 'reference', 'eudoxia')
   for (const c of ['naive_defaults_10m', 'priority_defaults_10m']) {
     const dir = `${ref}/${c}`
     if (!existsSync(`${dir}/trace.csv`)) continue

@@ -104,10 +104,14 @@ export type { ServedLake } from './server/served-lake.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
 export {
+  asTarnError,
+  ERROR_CODES,
   type ErrorCode,
+  type ErrorCodeInfo,
   type ErrorContext,
   exitCodeFor,
   httpStatusFor,
+  isErrorCode,
   isTarnError,
   TarnError,
 } from './util/errors.js'

@@ -512,7 +512,63 @@ export class Catalog {
   }
 
   /** Checks that every table lives in an existing namespace and no namespace is dropped while it holds tables. */
+  /**
+   * Throws `TABLE_EXISTS` / `NAMESPACE_EXISTS` when creating these tables or namespaces at `commit` would put them
+   * next to one whose name differs only in letter case (checked before writing any data; commits check it too).
+   *
+   * @example
+   * ```ts
+   * await catalog.checkNewNames(head, { tables: ['tarn.ZONES2'] }) // TABLE_EXISTS when tarn.zones2 exists
+   * ```
+   */
+  async checkNewNames(
+    commit: Commit,
+    names: { readonly tables?: readonly string[]; readonly namespaces?: readonly string[] },
+  ): Promise<void> {
+    const changes: ChangeMap = new Map()
+    for (const t of names.tables ?? []) changes.set(entryKey.table(t), {})
+    for (const n of names.namespaces ?? []) changes.set(entryKey.namespace(n), {})
+    await this.#checkCaseClashes(commit, changes)
+  }
+
+  /**
+   * Refuses a namespace or table that would exist next to another whose name differs only in letter case: DuckDB
+   * resolves identifiers case-insensitively, so one query could not tell them apart. Reads the whole lake state, but
+   * only when the changes create a name.
+   */
+  async #checkCaseClashes(commit: Commit, changes: ChangeMap): Promise<void> {
+    const created: string[] = []
+    for (const [k, v] of changes) {
+      if (v !== null && (await this.#states.get(commit, k)) === undefined) created.push(k)
+    }
+    if (created.length === 0) return
+    const byFolded = new Map<string, string>()
+    for (const [k] of await this.#states.entries(commit)) {
+      if (changes.get(k) !== null) byFolded.set(k.toLowerCase(), k)
+    }
+    for (const [k, v] of changes) {
+      if (v !== null && !created.includes(k)) byFolded.set(k.toLowerCase(), k)
+    }
+    for (const k of created) {
+      const other = byFolded.get(k.toLowerCase())
+      if (other !== undefined && other !== k) {
+        const e = parseEntryKey(k)
+        const o = parseEntryKey(other)
+        const name = e.kind === 'table' ? e.key : e.name
+        const otherName = o.kind === 'table' ? o.key : o.name
+        const what = e.kind === 'table' ? 'table' : 'namespace'
+        throw new TarnError(
+          e.kind === 'table' ? 'TABLE_EXISTS' : 'NAMESPACE_EXISTS',
+          `${what} ${name} clashes with the existing ${what} ${otherName}: names that differ only in case are not allowed`,
+          { [what]: name, existing: otherName },
+        )
+      }
+      byFolded.set(k.toLowerCase(), k)
+    }
+  }
+
   async #checkIntegrity(commit: Commit, changes: ChangeMap): Promise<void> {
+    await this.#checkCaseClashes(commit, changes)
     for (const [k, v] of changes) {
       const e = parseEntryKey(k)
       if (e.kind === 'table' && v !== null) {
@@ -813,8 +869,12 @@ export class Catalog {
             await this.#checkIntegrity(ours, changes)
           } catch (err) {
             if (!(err instanceof TarnError)) throw err
-            const ns = String(err.context.namespace ?? '')
-            conflicts.push({ kind: 'namespace', name: ns, reason: err.message })
+            if (err.code === 'TABLE_EXISTS') {
+              conflicts.push({ kind: 'table', name: String(err.context.table ?? ''), reason: err.message })
+            } else {
+              const ns = String(err.context.namespace ?? '')
+              conflicts.push({ kind: 'namespace', name: ns, reason: err.message })
+            }
           }
         }
         const summaryChanges = summarize([...changes.keys()], combined)

@@ -1,4 +1,4 @@
-import { Lake } from '../lake/lake.js'
+import type { Lake } from '../lake/lake.js'
 import type { CliIO } from './io.js'
 
 /**
@@ -32,9 +32,10 @@ export function createContext(io: CliIO): CliContext {
   return {
     io,
     lake: (options = {}) => {
-      opened ??= options.create
-        ? Lake.init({ env: io.env, cwd: io.cwd })
-        : Lake.open({ env: io.env, cwd: io.cwd })
+      // The SDK (and the catalog's native driver) loads with the first command that opens the lake.
+      opened ??= import('../lake/lake.js').then(({ Lake }) =>
+        options.create ? Lake.init({ env: io.env, cwd: io.cwd }) : Lake.open({ env: io.env, cwd: io.cwd }),
+      )
       return opened
     },
     close: async () => {

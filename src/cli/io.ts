@@ -16,6 +16,10 @@ export interface CliIO {
   readonly env: Readonly<Record<string, string | undefined>>
   /** The working directory relative paths resolve against. */
   readonly cwd: string
+  /** Whether stdin is a terminal (then nothing is piped in); absent means no stdin at all. */
+  readonly stdinIsTTY?: boolean
+  /** Reads all of stdin as UTF-8 text. */
+  readStdin?(): Promise<string>
 }
 
 /**
@@ -32,11 +36,17 @@ export function processIO(): CliIO {
     err: (t) => process.stderr.write(t),
     env: process.env,
     cwd: process.cwd(),
+    stdinIsTTY: process.stdin.isTTY === true,
+    readStdin: async () => {
+      const parts: Buffer[] = []
+      for await (const chunk of process.stdin) parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk))
+      return Buffer.concat(parts).toString('utf8')
+    },
   }
 }
 
 /**
- * An in-memory CliIO that records what was written, for tests.
+ * An in-memory CliIO that records what was written, for tests; `stdin` is what a pipe would hold (none: a terminal).
  *
  * @example
  * ```ts
@@ -46,6 +56,7 @@ export function processIO(): CliIO {
 export function memoryIO(
   env: Record<string, string | undefined> = {},
   cwd = process.cwd(),
+  stdin?: string,
 ): CliIO & { stdout(): string; stderr(): string } {
   let o = ''
   let e = ''
@@ -58,6 +69,8 @@ export function memoryIO(
     },
     env,
     cwd,
+    stdinIsTTY: stdin === undefined,
+    readStdin: async () => stdin ?? '',
     stdout: () => o,
     stderr: () => e,
   }

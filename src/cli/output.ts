@@ -1,5 +1,6 @@
 import { shortHash } from '../catalog/commit.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
+import { type ExportResult, humanBytes } from '../engine/index.js'
 import type { CliIO } from './io.js'
 
 /**
@@ -106,4 +107,35 @@ export function table(rows: readonly (readonly string[])[]): string {
 export function commitLine(c: Commit): string {
   const merge = c.parents.length > 1 ? ' (merge)' : ''
   return `${shortHash(c.hash)}  ${new Date(c.timestamp).toISOString()}  ${c.author}  ${c.message}${merge}`
+}
+
+/**
+ * The JSON form of an export: ref, commit, output path, format, rows and bytes.
+ *
+ * @example
+ * ```ts
+ * exportJson(result).rows // 5000000
+ * ```
+ */
+export function exportJson(r: ExportResult): Record<string, unknown> {
+  return {
+    ref: r.plan.ref,
+    commit: r.plan.commit,
+    output: r.output,
+    format: r.format,
+    rows: r.rows,
+    bytes: r.bytes,
+  }
+}
+
+/**
+ * One line saying what an export wrote.
+ *
+ * @example
+ * ```ts
+ * exportText(result) // 'Wrote 5000000 rows to /data/events.parquet (parquet, 48.1 MiB) from main@3fa1c2d4e5f6'
+ * ```
+ */
+export function exportText(r: ExportResult): string {
+  return `Wrote ${r.rows} ${r.rows === 1 ? 'row' : 'rows'} to ${r.output} (${r.format}, ${humanBytes(r.bytes)}) from ${r.plan.ref}@${shortHash(r.plan.commit)}`
 }

@@ -8,7 +8,7 @@ import type { GcOptions, GcReport } from '../lake/garbage-collector.js'
 import type { LakeInfo, RefWithCommit, TableDetails, TableEntry, TableWriteResult } from '../lake/lake.js'
 import type { LakeApi, NamespaceEntry, QueryBatches } from '../lake/lake-api.js'
 import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
-import { TarnError } from '../util/errors.js'
+import { isErrorCode, TarnError } from '../util/errors.js'
 
 const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
 const PLAN_METADATA_KEY = 'tarn.plan'
@@ -112,7 +112,13 @@ export class RemoteLake implements LakeApi {
       doc = undefined
     }
     const err = doc?.error
-    if (err?.code !== undefined) throw new TarnError(err.code, err.message ?? err.code, err.context ?? {})
+    if (err?.code !== undefined) {
+      if (isErrorCode(err.code)) throw new TarnError(err.code, err.message ?? err.code, err.context ?? {})
+      throw new TarnError('INTERNAL', err.message ?? err.code, {
+        ...(err.context ?? {}),
+        serverCode: err.code,
+      })
+    }
     throw new TarnError('INTERNAL', `HTTP ${res.status} from ${method} ${path}: ${text.slice(0, 200)}`, {
       status: res.status,
     })

@@ -49,11 +49,12 @@ import {
   Utf8,
   type Vector,
 } from 'apache-arrow'
+import { valueText } from './duckdb-text.js'
 
 /**
  * The Arrow type that holds values of a DuckDB type: integers, floats, booleans, strings, blobs, dates, times and
- * timestamps (exact, in their own unit; TIMESTAMPTZ in UTC), decimals (128-bit, exact), lists and structs. Other
- * types (intervals, maps, unions, enums, ...) become their text form.
+ * timestamps (exact, in their own unit; TIMESTAMPTZ in UTC), decimals and HUGEINT (128-bit, exact), lists and
+ * structs. Other types (UHUGEINT, intervals, maps, unions, enums, ...) become their DuckDB text form.
  *
  * @example
  * ```ts
@@ -81,7 +82,6 @@ export function arrowTypeOf(t: DuckDBType): DataType {
     case DuckDBTypeId.UBIGINT:
       return new Uint64()
     case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
       return new Decimal(0, 38, 128)
     case DuckDBTypeId.FLOAT:
       return new Float32()
@@ -188,7 +188,6 @@ function jsOf(v: DuckDBValue, t: DuckDBType): unknown {
       return Number(bigintOf(v))
     case DuckDBTypeId.DECIMAL:
     case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT:
       return decimalWords(bigintOf(v))
     case DuckDBTypeId.TIME:
       return bigintOf(v)
@@ -196,7 +195,7 @@ function jsOf(v: DuckDBValue, t: DuckDBType): unknown {
       return v instanceof DuckDBBlobValue ? v.bytes : null
     default: {
       const a = arrowTypeOf(t)
-      if (a instanceof Utf8) return String(v)
+      if (a instanceof Utf8) return typeof v === 'string' ? v : valueText(v, t)
       return v
     }
   }
@@ -216,6 +215,7 @@ function utf8Data(
   type: DataType,
   values: readonly DuckDBValue[],
   bytesOf: (v: DuckDBValue) => Uint8Array,
+  textOf: (v: DuckDBValue) => string = String,
 ): Data {
   const { bitmap, nulls } = validity(values)
   const encoder = new TextEncoder()
@@ -225,7 +225,7 @@ function utf8Data(
   for (let i = 0; i < values.length; i++) {
     const v = values[i] ?? null
     if (v !== null) {
-      const b = type instanceof Utf8 ? encoder.encode(typeof v === 'string' ? v : String(v)) : bytesOf(v)
+      const b = type instanceof Utf8 ? encoder.encode(typeof v === 'string' ? v : textOf(v)) : bytesOf(v)
       parts.push(b)
       total += b.byteLength
     }
@@ -314,8 +314,7 @@ export function columnData(t: DuckDBType, values: readonly DuckDBValue[]): Data 
     case DuckDBTypeId.DATE:
       return fixed(type, new Int32Array(n), (v) => (v instanceof DuckDBDateValue ? v.days : 0))
     case DuckDBTypeId.DECIMAL:
-    case DuckDBTypeId.HUGEINT:
-    case DuckDBTypeId.UHUGEINT: {
+    case DuckDBTypeId.HUGEINT: {
       const words = new Uint32Array(n * 4)
       for (let i = 0; i < n; i++) {
         const v = values[i] ?? null
@@ -335,7 +334,12 @@ export function columnData(t: DuckDBType, values: readonly DuckDBValue[]): Data 
       return builder.finish().flush()
     }
     default:
-      return utf8Data(type, values, () => new Uint8Array())
+      return utf8Data(
+        type,
+        values,
+        () => new Uint8Array(),
+        (v) => valueText(v, t),
+      )
   }
 }
 

@@ -15,6 +15,8 @@ export interface SandboxOptions {
   readonly readableDirectories: readonly string[]
   /** DuckDB's temp directory (spilling); also readable. */
   readonly scratchDir: string
+  /** Single files the sandbox may also write (an export's output); nothing else outside the directories. */
+  readonly writablePaths?: readonly string[]
   /** DuckDB worker threads (default: DuckDB's choice). */
   readonly threads?: number
   /** DuckDB memory limit, e.g. `'4GB'`. */
@@ -25,7 +27,7 @@ export interface SandboxOptions {
  * The DuckDB settings that lock a sandbox down, in the order they are applied: UTC session time zone (so pushed
  * time filters mean what DuckDB computes), file access only under the allowed directories, no external access, no
  * extension auto-install or auto-load, no community extensions, a cached Parquet footer per immutable file, and
- * finally a locked configuration (user SQL cannot `SET` anything back).
+ * finally a locked configuration (user SQL cannot `SET` anything back). `writablePaths` admit exactly those files.
  *
  * @example
  * ```ts
@@ -46,6 +48,9 @@ export function sandboxSettings(options: SandboxOptions): string[] {
     'SET autoload_known_extensions = false',
     'SET allow_community_extensions = false',
     `SET allowed_directories = [${dirs.join(', ')}]`,
+    ...(options.writablePaths && options.writablePaths.length > 0
+      ? [`SET allowed_paths = [${options.writablePaths.map(sqlString).join(', ')}]`]
+      : []),
     'SET enable_external_access = false',
     'SET lock_configuration = true',
   ]

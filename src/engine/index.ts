@@ -12,8 +12,17 @@
 
 export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
 export { BoundedMap } from './bounded-map.js'
+export { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
 export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
+export { csvField, floatText, typeText, valueJson, valueText } from './duckdb-text.js'
 export { explainText, expressionText, humanBytes, planJson } from './explain-text.js'
+export {
+  copyOptions,
+  type ExportFormat,
+  type ExportTarget,
+  exportFormat,
+  exportTarget,
+} from './export-target.js'
 export {
   type CacheStats,
   cacheFileName,
@@ -26,12 +35,20 @@ export {
   cacheMaxBytesFrom,
   closeLakeEngine,
   explainLake,
+  exportLake,
   type LakeLike,
   lakeQueryEngine,
   queryLake,
   streamLake,
 } from './lake-engine.js'
-export { engineDirs, QueryEngine, type QueryEngineOptions, type QueryOptions } from './query-engine.js'
+export {
+  type ExportOptions,
+  type ExportResult,
+  engineDirs,
+  QueryEngine,
+  type QueryEngineOptions,
+  type QueryOptions,
+} from './query-engine.js'
 export type { QueryPlan, TableScanPlan } from './query-plan.js'
 export { QueryResult } from './query-result.js'
 export { QueryStream } from './query-stream.js'

@@ -3,7 +3,7 @@ import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
 import { DEFAULT_CACHE_MAX_BYTES } from './file-cache.js'
-import { engineDirs, QueryEngine, type QueryOptions } from './query-engine.js'
+import type { ExportOptions, ExportResult, QueryEngine, QueryOptions } from './query-engine.js'
 import type { QueryPlan } from './query-plan.js'
 import type { QueryResult } from './query-result.js'
 import type { QueryStream } from './query-stream.js'
@@ -64,13 +64,17 @@ export function lakeQueryEngine(
 ): Promise<QueryEngine> {
   let p = engines.get(lake)
   if (!p) {
-    p = QueryEngine.create({
-      catalog: lake.catalog,
-      store: lake.store,
-      ...engineDirs(lake.config.home),
-      cacheMaxBytes: cacheMaxBytesFrom(env),
-      ...(lake.clock ? { clock: lake.clock } : {}),
-    })
+    const cacheMaxBytes = cacheMaxBytesFrom(env)
+    // DuckDB and Arrow load with the engine, on the lake's first query, not when the lake opens.
+    p = import('./query-engine.js').then(({ QueryEngine, engineDirs }) =>
+      QueryEngine.create({
+        catalog: lake.catalog,
+        store: lake.store,
+        ...engineDirs(lake.config.home),
+        cacheMaxBytes,
+        ...(lake.clock ? { clock: lake.clock } : {}),
+      }),
+    )
     p.catch(() => engines.delete(lake))
     engines.set(lake, p)
   }
@@ -142,4 +146,18 @@ export async function explainLake(
 ): Promise<QueryPlan> {
   const engine = await lakeQueryEngine(lake)
   return engine.explain(sql, { ...options, ref: options.ref ?? lake.activeBranch() })
+}
+
+/**
+ * Writes the result of read-only SQL at a ref (default: the active branch) to a local Parquet, CSV or JSON-lines file
+ * through DuckDB's `COPY`. The body of the SDK's `lake.exportQuery(sql, options)`.
+ *
+ * @example
+ * ```ts
+ * const r = await exportLake(lake, 'SELECT * FROM events', { output: '/data/events.parquet' })
+ * ```
+ */
+export async function exportLake(lake: LakeLike, sql: string, options: ExportOptions): Promise<ExportResult> {
+  const engine = await lakeQueryEngine(lake)
+  return engine.export(sql, { ...options, ref: options.ref ?? lake.activeBranch() })
 }

@@ -1,3 +1,4 @@
+import { link, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/node-api'
@@ -6,6 +7,7 @@ import { type Catalog, DEFAULT_NAMESPACE } from '../catalog/catalog.js'
 import type { Commit } from '../catalog/types.js'
 import {
   currentSchema,
+  duckdbTypeOf,
   type Expression,
   type JsonValue,
   type LoadedTable,
@@ -15,20 +17,91 @@ import {
   type ScanPlan,
   type Schema,
   snapshotById,
+  sqlString,
   stringifyJsonLossless,
 } from '../iceberg/index.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
+import { corruptParquet } from '../util/corrupt-file.js'
 import { TarnError } from '../util/errors.js'
 import { BoundedMap } from './bounded-map.js'
-import { openSandbox } from './duckdb-sandbox.js'
+import { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
+import { openSandbox, type SandboxOptions } from './duckdb-sandbox.js'
+import { copyOptions, type ExportFormat, exportTarget } from './export-target.js'
 import { FileCache } from './file-cache.js'
 import { pushdownFilters } from './filter-pushdown.js'
 import type { QueryPlan, TableScanPlan } from './query-plan.js'
 import { QueryResult } from './query-result.js'
 import { QueryStream } from './query-stream.js'
 import { FooterCache, scanViewSql } from './scan-view.js'
-import { analyzeAst, parseSelect, type QueryAnalysis, sqlError, type TableReference } from './sql-analysis.js'
+import { analyzeAst, parseSelect, type QueryAnalysis, type TableReference } from './sql-analysis.js'
+
+/**
+ * Options of {@link QueryEngine.export}.
+ *
+ * @example
+ * ```ts
+ * const o: ExportOptions = { ref: 'v1', output: 'events.parquet', cwd: process.cwd(), force: true }
+ * ```
+ */
+export interface ExportOptions {
+  /** The ref to read (default `main`). */
+  readonly ref?: string
+  /** The file to write; relative paths resolve against `cwd`. */
+  readonly output: string
+  /** `parquet`, `csv` or `jsonl` (default: from the output's extension). */
+  readonly format?: string
+  /** Overwrite an existing file. */
+  readonly force?: boolean
+  /** Directory relative outputs resolve against (default: the process's). */
+  readonly cwd?: string
+}
+
+/**
+ * What an export wrote: the plan it ran with, the absolute output path, its format, rows and bytes. Plain data.
+ *
+ * @example
+ * ```ts
+ * const r: ExportResult = await engine.export('SELECT * FROM t', { output: '/tmp/t.csv' })
+ * ```
+ */
+export interface ExportResult {
+  readonly plan: QueryPlan
+  readonly output: string
+  readonly format: ExportFormat
+  readonly rows: number
+  readonly bytes: number
+}
+
+/** The SQL of one statement without trailing semicolons or a trailing line comment, to nest inside `COPY (...)`. */
+function queryBody(sql: string): string {
+  let body = sql
+  for (;;) {
+    const trimmed = body.replace(/[\s;]+$/, '')
+    const lastLine = trimmed.slice(trimmed.lastIndexOf('\n') + 1)
+    const next = lastLine.trimStart().startsWith('--')
+      ? trimmed.slice(0, trimmed.lastIndexOf('\n') + 1)
+      : trimmed
+    if (next === body) return body
+    body = next
+  }
+}
+
+/** Moves a finished export into place: atomically refusing an existing file, or replacing it when forced. */
+async function placeOutput(temporary: string, output: string, force: boolean): Promise<void> {
+  if (force) {
+    await rename(temporary, output)
+    return
+  }
+  try {
+    await link(temporary, output)
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw new TarnError('FILE_EXISTS', `${output} already exists; use --force to overwrite it`, { output })
+    }
+    await rename(temporary, output)
+  }
+}
 
 /**
  * Options of {@link QueryEngine.create}.
@@ -81,7 +154,14 @@ interface PreparedScan {
 interface Prepared {
   readonly plan: QueryPlan
   readonly scans: readonly PreparedScan[]
+  /** The commit the ref resolved to. */
+  readonly commit: Commit
+  /** The query reads DuckDB's catalog (SHOW TABLES, information_schema, duckdb_tables()). */
+  readonly catalogQuery: boolean
 }
+
+/** The database a catalog query sees the lake as: namespaces are its schemas, tables its tables. */
+const LAKE_DATABASE = 'lake'
 
 /** Files under a local warehouse root are read in place; any other file is copied into the cache first. */
 function inPlaceTest(root: string): (uri: string) => boolean {
@@ -111,6 +191,25 @@ function viewNames(s: PreparedScan): { schema: string; view: string }[] {
     out.set(s.plan.table, { schema: s.plan.table.slice(0, dot), view: s.plan.table.slice(dot + 1) })
   }
   return [...out.values()]
+}
+
+/**
+ * Refuses a query that names two tables whose keys differ only in letter case (a lake made before such names were
+ * refused): DuckDB would resolve both names to one view and silently read one table twice.
+ */
+function refuseCaseTwins(keys: readonly string[], ref: string): void {
+  const seen = new Map<string, string>()
+  for (const key of keys) {
+    const other = seen.get(key.toLowerCase())
+    if (other !== undefined && other !== key) {
+      throw new TarnError(
+        'AMBIGUOUS_TABLE',
+        `tables ${other} and ${key} differ only in letter case and cannot be told apart in one query at ${ref}; read them in separate queries`,
+        { tables: [other, key], ref },
+      )
+    }
+    seen.set(key.toLowerCase(), key)
+  }
 }
 
 const PASS_THROUGH_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main', 'system', 'temp'])
@@ -163,6 +262,8 @@ export class QueryEngine {
   readonly #systemNames: ReadonlySet<string>
   /** Files read where they are (the local warehouse); everything else goes through the cache. */
   readonly #inPlace: (uri: string) => boolean
+  /** The settings of the query sandbox (an export opens one more, that may also write its output file). */
+  readonly #sandbox: SandboxOptions
   #closed = false
 
   private constructor(
@@ -171,8 +272,10 @@ export class QueryEngine {
     duckdb: DuckDBInstance,
     systemNames: ReadonlySet<string>,
     inPlace: (uri: string) => boolean,
+    sandbox: SandboxOptions,
   ) {
     this.#inPlace = inPlace
+    this.#sandbox = sandbox
     this.catalog = options.catalog
     this.store = options.store
     this.cache = cache
@@ -200,12 +303,13 @@ export class QueryEngine {
     })
     const readable = [cache.dir]
     if (options.store.root.startsWith('file://')) readable.push(fileURLToPath(options.store.root))
-    const duckdb = await openSandbox({
+    const sandbox: SandboxOptions = {
       readableDirectories: readable,
       scratchDir: options.scratchDir,
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
-    })
+    }
+    const duckdb = await openSandbox(sandbox)
     const conn = await duckdb.connect()
     let names: Set<string>
     try {
@@ -216,7 +320,7 @@ export class QueryEngine {
     } finally {
       conn.closeSync()
     }
-    return new QueryEngine(options, cache, duckdb, names, inPlace)
+    return new QueryEngine(options, cache, duckdb, names, inPlace, sandbox)
   }
 
   /**
@@ -272,6 +376,62 @@ export class QueryEngine {
     return this.#open(sql, options, true)
   }
 
+  /**
+   * Runs a query and writes its whole result to a local file through DuckDB's own `COPY` (Parquet, CSV or JSON
+   * lines), never through JavaScript. The output is checked first (its directory exists; it is not inside the lake's
+   * directories; it does not exist unless `force`); the query runs in a sandbox of its own whose only writable path
+   * is a temporary sibling of the output, renamed into place once the whole result is written (a failed export
+   * leaves nothing behind and an overwritten file intact).
+   *
+   * @example
+   * ```ts
+   * const r = await engine.export('SELECT * FROM events', { ref: 'main', output: '/data/events.parquet' })
+   * r.rows // 5000000
+   * ```
+   */
+  async export(sql: string, options: ExportOptions): Promise<ExportResult> {
+    const target = await exportTarget(options.output, {
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.format !== undefined ? { format: options.format } : {}),
+      ...(options.force !== undefined ? { force: options.force } : {}),
+      forbidden: [...this.#sandbox.readableDirectories, this.#sandbox.scratchDir],
+    })
+    const conn = await this.#connect()
+    let unpin: (() => Promise<void>) | undefined
+    let prepared: Prepared
+    try {
+      prepared = await this.#prepare(conn, sql, options.ref ?? 'main')
+      unpin = await this.#fetch(prepared.scans)
+    } finally {
+      conn.closeSync()
+    }
+    const sandbox = await openSandbox({ ...this.#sandbox, writablePaths: [target.temporary] })
+    const writer = await sandbox.connect()
+    try {
+      const views = prepared.scans.flatMap((s) => viewNames(s).map((v) => ({ ...v, scan: s })))
+      await this.#createCatalog(writer, 'tarn_v0', views)
+      await writer.run('USE tarn_v0')
+      const hidden = await this.#hiddenNames(prepared.scans)
+      let rows: number
+      try {
+        const r = await writer.runAndReadAll(
+          `COPY (\n${queryBody(sql)}\n) TO ${sqlString(target.temporary)} ${copyOptions(target.format)}`,
+        )
+        rows = Number(r.getRows()[0]?.[0] ?? 0)
+      } catch (e) {
+        throw duckdbQueryError(e, sql, hidden)
+      }
+      await placeOutput(target.temporary, target.output, target.force)
+      const bytes = (await stat(target.output)).size
+      return { plan: prepared.plan, output: target.output, format: target.format, rows, bytes }
+    } finally {
+      writer.closeSync()
+      sandbox.closeSync()
+      await rm(target.temporary, { force: true }).catch(() => undefined)
+      await unpin?.()
+    }
+  }
+
   /** Plans, fetches, picks the view catalog and starts the query: streaming, or materialised inside DuckDB. */
   async #open(sql: string, options: QueryOptions, streaming: boolean): Promise<QueryStream> {
     const conn = await this.#connect()
@@ -285,19 +445,34 @@ export class QueryEngine {
     try {
       const prepared = await this.#prepare(conn, sql, options.ref ?? 'main')
       unpin = await this.#fetch(prepared.scans)
-      const catalog = await this.#viewCatalog(conn, prepared.scans)
-      leave = catalog.leave
-      await conn.run(`USE ${quoteIdent(catalog.name)}`)
+      let runner: DuckDBConnection = conn
+      if (prepared.catalogQuery) {
+        // a DuckDB of its own, whose catalog holds every table of the ref and nothing else
+        const own = await openSandbox(this.#sandbox)
+        const ownConn = await own.connect()
+        leave = () => {
+          ownConn.closeSync()
+          own.closeSync()
+        }
+        await this.#lakeCatalog(ownConn, prepared)
+        runner = ownConn
+      } else {
+        const catalog = await this.#viewCatalog(conn, prepared.scans)
+        leave = catalog.leave
+        await conn.run(`USE ${quoteIdent(catalog.name)}`)
+      }
+      const hidden = await this.#hiddenNames(prepared.scans)
+      const errorOf = (e: unknown): TarnError => corruptParquet(e) ?? duckdbQueryError(e, sql, hidden)
       let result: DuckDBResult
       try {
-        result = streaming ? await conn.stream(sql) : await conn.run(sql)
+        result = streaming ? await runner.stream(sql) : await runner.run(sql)
       } catch (e) {
-        throw sqlError(duckdbMessage(e), sql)
+        throw errorOf(e)
       }
-      return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, sql)
+      return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, errorOf)
     } catch (e) {
       await release()
-      throw e
+      throw corruptParquet(e) ?? e
     }
   }
 
@@ -363,10 +538,68 @@ export class QueryEngine {
         await conn.run(`CREATE SCHEMA ${quoteIdent(name)}.${quoteIdent(v.schema)}`)
         schemas.add(v.schema)
       }
-      await conn.run(
-        `CREATE OR REPLACE VIEW ${quoteIdent(name)}.${quoteIdent(v.schema)}.${quoteIdent(v.view)} AS ${body}`,
-      )
+      try {
+        await conn.run(
+          `CREATE OR REPLACE VIEW ${quoteIdent(name)}.${quoteIdent(v.schema)}.${quoteIdent(v.view)} AS ${body}`,
+        )
+      } catch (e) {
+        const table = v.scan.plan.table
+        throw new TarnError(
+          'SQL_ERROR',
+          `cannot read table ${table}: ${oneLineDuckdbMessage(duckdbMessage(e), '')}`,
+          { table, metadataLocation: v.scan.plan.metadataLocation },
+          { cause: e },
+        )
+      }
     }
+  }
+
+  /**
+   * The `lake` database of a catalog query: one schema per namespace of the ref, the tables the query reads as views
+   * over their files, every other table as an empty table of its schema (so `SHOW TABLES`, `information_schema` and
+   * `duckdb_tables()` list them); the default schema is the default namespace.
+   */
+  async #lakeCatalog(conn: DuckDBConnection, prepared: Prepared): Promise<void> {
+    const state = await this.catalog.stateOf(prepared.commit)
+    const read = new Set(prepared.scans.map((s) => s.plan.table))
+    const views = prepared.scans.map((s) => {
+      const dot = s.plan.table.indexOf('.')
+      return { schema: s.plan.table.slice(0, dot), view: s.plan.table.slice(dot + 1), scan: s }
+    })
+    await this.#createCatalog(conn, LAKE_DATABASE, views)
+    const db = quoteIdent(LAKE_DATABASE)
+    for (const ns of Object.keys(state.namespaces)) {
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${db}.${quoteIdent(ns)}`)
+    }
+    for (const [key, t] of Object.entries(state.tables)) {
+      if (read.has(key)) continue
+      const table = await this.#loadTable(t.metadataLocation)
+      const current = table.metadata['current-snapshot-id']
+      const isCurrent = t.snapshotId === null || (current !== null && BigInt(t.snapshotId) === current)
+      const schema = currentSchema(
+        table.metadata,
+        isCurrent ? undefined : snapshotById(table.metadata, t.snapshotId)?.['schema-id'],
+      )
+      const dot = key.indexOf('.')
+      const ns = quoteIdent(key.slice(0, dot))
+      const columns = schema.fields.map((f) => `${quoteIdent(f.name)} ${duckdbTypeOf(f.type)}`)
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${db}.${ns}`)
+      await conn.run(`CREATE TABLE ${db}.${ns}.${quoteIdent(key.slice(dot + 1))} (${columns.join(', ')})`)
+    }
+    const home = state.namespaces[DEFAULT_NAMESPACE] ? `.${quoteIdent(DEFAULT_NAMESPACE)}` : ''
+    await conn.run(`USE ${db}${home}`)
+  }
+
+  /** The local paths of the files a query reads, by table, so errors name the table instead of a cache path. */
+  async #hiddenNames(scans: readonly PreparedScan[]): Promise<HiddenNames> {
+    const files = new Map<string, string>()
+    for (const s of scans) {
+      const paths = await Promise.all(
+        s.scan.tasks.map((t) => s.table.io.localPath(t.dataFile.dataFile.filePath)),
+      )
+      for (const p of paths) files.set(p, s.plan.table)
+    }
+    return { files }
   }
 
   async #trimCatalogs(conn: DuckDBConnection): Promise<void> {
@@ -511,6 +744,7 @@ export class QueryEngine {
       entry.refs.push(analysis.references[i] as TableReference)
       byKey.set(res.key, entry)
     })
+    refuseCaseTwins([...byKey.keys()], ref)
     const loaded = new Map<string, { table: LoadedTable; schema: Schema }>()
     await Promise.all(
       [...byKey].map(async ([key, { state }]) => {
@@ -579,7 +813,12 @@ export class QueryEngine {
         }
       }),
     )
-    return { plan: { sql, ref, commit: commit.hash, tables: scans.map((s) => s.plan) }, scans }
+    return {
+      plan: { sql, ref, commit: commit.hash, tables: scans.map((s) => s.plan) },
+      scans,
+      commit,
+      catalogQuery: analysis.catalog,
+    }
   }
 
   /** Fetches every kept data file and delete file (in parallel, pinned) and returns the release function. */

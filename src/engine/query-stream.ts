@@ -1,8 +1,8 @@
 import type { DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api'
 import type { RecordBatch, Schema } from 'apache-arrow'
+import type { TarnError } from '../util/errors.js'
 import { arrowSchemaOf, recordBatchOf } from './arrow-convert.js'
 import type { QueryPlan } from './query-plan.js'
-import { sqlError } from './sql-analysis.js'
 
 /**
  * A running query whose rows arrive as Arrow record batches of up to `batchRows` rows, converted as DuckDB produces
@@ -18,11 +18,15 @@ import { sqlError } from './sql-analysis.js'
 export class QueryStream implements AsyncIterable<RecordBatch> {
   readonly plan: QueryPlan
   readonly schema: Schema
+  /** Column names as DuckDB gives them (duplicates made unique). */
+  readonly columnNames: readonly string[]
+  /** Column types as DuckDB gives them (for printing values exactly). */
+  readonly columnTypes: readonly DuckDBType[]
   readonly #result: DuckDBResult
   readonly #types: readonly DuckDBType[]
   readonly #batchRows: number
   readonly #release: () => Promise<void>
-  readonly #sql: string
+  readonly #errorOf: (e: unknown) => TarnError
   #done = false
 
   constructor(
@@ -30,15 +34,17 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
     result: DuckDBResult,
     batchRows: number,
     release: () => Promise<void>,
-    sql: string,
+    errorOf: (e: unknown) => TarnError,
   ) {
     this.plan = plan
     this.#result = result
     this.#types = result.columnTypes()
-    this.schema = arrowSchemaOf(result.deduplicatedColumnNames(), this.#types)
+    this.columnTypes = this.#types
+    this.columnNames = result.deduplicatedColumnNames()
+    this.schema = arrowSchemaOf(this.columnNames, this.#types)
     this.#batchRows = Math.max(1, batchRows)
     this.#release = release
-    this.#sql = sql
+    this.#errorOf = errorOf
   }
 
   /** Stops the query (if still running) and releases its resources. Idempotent. */
@@ -48,29 +54,44 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
     await this.#release()
   }
 
-  async *[Symbol.asyncIterator](): AsyncGenerator<RecordBatch> {
+  /**
+   * The rows as DuckDB data chunks, without converting them to Arrow (the CLI prints from these). Iterate either this
+   * or the stream itself, once; stopping early (break) closes the query.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of stream.chunks()) rows += chunk.rowCount
+   * ```
+   */
+  async *chunks(): AsyncGenerator<DuckDBDataChunk> {
     try {
-      let pending: DuckDBDataChunk[] = []
-      let rows = 0
       while (!this.#done) {
         let chunk: DuckDBDataChunk | null
         try {
           chunk = await this.#result.fetchChunk()
         } catch (e) {
-          throw sqlError(e instanceof Error ? e.message : String(e), this.#sql)
+          throw this.#errorOf(e)
         }
         if (!chunk || chunk.rowCount === 0) break
-        pending.push(chunk)
-        rows += chunk.rowCount
-        if (rows >= this.#batchRows) {
-          yield recordBatchOf(this.schema, this.#types, pending)
-          pending = []
-          rows = 0
-        }
+        yield chunk
       }
-      if (pending.length > 0) yield recordBatchOf(this.schema, this.#types, pending)
     } finally {
       await this.close()
     }
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<RecordBatch> {
+    let pending: DuckDBDataChunk[] = []
+    let rows = 0
+    for await (const chunk of this.chunks()) {
+      pending.push(chunk)
+      rows += chunk.rowCount
+      if (rows >= this.#batchRows) {
+        yield recordBatchOf(this.schema, this.#types, pending)
+        pending = []
+        rows = 0
+      }
+    }
+    if (pending.length > 0) yield recordBatchOf(this.schema, this.#types, pending)
   }
 }

@@ -78,8 +78,8 @@ export type Cell =
 function rawAt(vector: Vector, i: number): unknown {
   // batches built by the engine hold one Data per column; fall back to get() for anything else
   const data = vector.data.length === 1 ? vector.data[0] : undefined
-  if (!data) return undefined
   const type = vector.type as DataType
+  if (!data || type instanceof List || type instanceof Struct || !data.values) return undefined
   if (type instanceof Decimal) return data.values.subarray((data.offset + i) * 4, (data.offset + i) * 4 + 4)
   return data.values[data.offset + i]
 }

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { type JsonValue, parseJsonLossless, sqlString } from '../iceberg/index.js'
 import { TarnError } from '../util/errors.js'
+import { oneLineDuckdbMessage } from './duckdb-error.js'
 
 /**
  * A node of DuckDB's serialized SQL syntax tree (`json_serialize_sql`), read losslessly. Plain data.
@@ -72,6 +73,12 @@ export interface QueryAnalysis {
   readonly columns: readonly string[]
   /** Relation names (`''` for a bare `*`) the query selects `*` from. */
   readonly stars: readonly string[]
+  /**
+   * True when the query asks DuckDB's catalog what tables exist (`SHOW TABLES`, `SHOW ALL TABLES`,
+   * `information_schema.*`, `pg_catalog.*`, `duckdb_tables()` and the other `duckdb_*` functions): it then runs
+   * against a catalog holding every table of the ref.
+   */
+  readonly catalog: boolean
 }
 
 const isNode = (v: JsonValue | undefined): v is AstNode =>
@@ -125,9 +132,9 @@ async function serialize(conn: DuckDBConnection, sql: string): Promise<AstNode> 
 function parserError(doc: AstNode, sql: string): TarnError {
   const raw = str(doc.position)
   const pos = raw === '' ? Number.NaN : Number(raw)
-  const message = `Parser Error: ${str(doc.error_message)}`
+  const message = oneLineDuckdbMessage(`Parser Error: ${str(doc.error_message)}`, sql)
   return Number.isFinite(pos)
-    ? sqlError(`${message}\n\n${caretAt(sql, pos)}`, sql, pos)
+    ? sqlError(oneLineDuckdbMessage(`${message}\n\n${caretAt(sql, pos)}`, sql), sql, pos)
     : sqlError(message, sql)
 }
 
@@ -168,7 +175,7 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
       /^Failed to extract statements: /,
       '',
     )
-    throw sqlError(message, sql)
+    throw sqlError(oneLineDuckdbMessage(message, sql), sql)
   }
   if (count === 0) throw sqlError('empty query', sql)
   if (count > 1) throw notReadOnly(sql, `found ${count} statements`)
@@ -182,6 +189,8 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
   if (!isNode(first)) throw notReadOnly(sql)
   return first
 }
+
+const CATALOG_SCHEMAS = new Set(['information_schema', 'pg_catalog'])
 
 function fromItems(
   from: JsonValue | undefined,
@@ -221,6 +230,7 @@ export function analyzeAst(statement: AstNode): QueryAnalysis {
   const columns = new Set<string>()
   const stars = new Set<string>()
   const scopes: SelectScope[] = []
+  let catalog = false
   const refOf = (n: AstNode): number => {
     const known = byNode.get(n)
     if (known !== undefined) return known
@@ -245,7 +255,17 @@ export function analyzeAst(statement: AstNode): QueryAnalysis {
     }
     if (!isNode(v)) return
     const type = str(v.type)
-    if (type === 'BASE_TABLE' && typeof v.table_name === 'string') refOf(v)
+    if (type === 'BASE_TABLE' && typeof v.table_name === 'string') {
+      refOf(v)
+      const schema = str(v.schema_name).toLowerCase()
+      const name = str(v.table_name).toLowerCase()
+      if (CATALOG_SCHEMAS.has(schema) || (schema === '' && /^(duckdb_|pg_|sqlite_master$)/.test(name)))
+        catalog = true
+    }
+    if (type === 'SHOW_REF' && !isNode(v.query)) catalog = true
+    if (type === 'TABLE_FUNCTION' && isNode(v.function)) {
+      if (/^(duckdb_|pragma_|show_tables)/.test(str(v.function.function_name).toLowerCase())) catalog = true
+    }
     if (type === 'COLUMN_REF' && Array.isArray(v.column_names)) {
       const last = v.column_names[v.column_names.length - 1]
       if (typeof last === 'string') columns.add(last.toLowerCase())
@@ -272,5 +292,5 @@ export function analyzeAst(statement: AstNode): QueryAnalysis {
     for (const c of children(v)) walk(c)
   }
   walk(statement)
-  return { references, cteNames: [...cteNames], scopes, columns: [...columns], stars: [...stars] }
+  return { references, cteNames: [...cteNames], scopes, columns: [...columns], stars: [...stars], catalog }
 }

@@ -19,7 +19,14 @@ export {
 } from './avro/manifest-avro-schemas.js'
 export { duckdbTypeOf, expressionToSql, quoteIdent, sqlLiteral, sqlString } from './duckdb-sql.js'
 export { and, type Expression, eq, type Literal } from './expression.js'
-export { boundsMightMatch, manifestMightMatch, partitionMightMatch } from './file-pruning.js'
+export {
+  boundsMightMatch,
+  compileBoundsFilter,
+  compilePartitionFilter,
+  type FilePredicate,
+  manifestMightMatch,
+  partitionMightMatch,
+} from './file-pruning.js'
 export { compareIcebergValues, type IcebergValue, toIcebergValue } from './iceberg-value.js'
 export {
   type JsonValue,
@@ -36,6 +43,7 @@ export type {
   ManifestFile,
   ResolvedEntry,
 } from './manifest.js'
+export { DEFAULT_MANIFEST_CACHE_ENTRIES, ManifestCache, sharedManifestCache } from './manifest-cache.js'
 export {
   type ManifestContents,
   readManifest,
@@ -56,6 +64,7 @@ export {
   type TableReverter,
   type TableRevertOutcome,
 } from './merge/append-only-reverter.js'
+export { type AppendRebaseOutcome, rebaseAppend } from './merge/append-rebaser.js'
 export { parquetColumnName } from './parquet-names.js'
 export {
   type PartitionField,
@@ -108,13 +117,20 @@ export {
   murmur3x86_32,
   parseTransform,
   type Transform,
+  transformAccepts,
   transformResultType,
 } from './transforms.js'
+export { icebergTypeText } from './type-text.js'
 export { icebergPrimitiveOf, schemaFromQuery } from './writer/duckdb-schema.js'
 export { importSourceSql } from './writer/import-source.js'
 export { fieldIdsOption, type WriteDataFilesInput, writeDataFiles } from './writer/parquet-writer.js'
 export { updatePartitionSpec } from './writer/partition-evolution.js'
-export { applySchemaChanges, evolveSchema, type SchemaChange } from './writer/schema-evolution.js'
+export {
+  applySchemaChanges,
+  evolveSchema,
+  type SchemaChange,
+  schemaChangesFor,
+} from './writer/schema-evolution.js'
 export {
   type CommitResult,
   commitSnapshot,

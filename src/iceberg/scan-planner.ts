@@ -1,8 +1,17 @@
+import { parsingFile } from '../util/corrupt-file.js'
 import type { Expression } from './expression.js'
-import { boundsMightMatch, manifestMightMatch, partitionMightMatch } from './file-pruning.js'
+import {
+  compileManifestBoundsFilter,
+  compilePartitionFilter,
+  type FilePredicate,
+  type ManifestSelection,
+  manifestMightMatch,
+} from './file-pruning.js'
 import { compareIcebergValues } from './iceberg-value.js'
 import type { ManifestFile, ResolvedEntry } from './manifest.js'
+import { type ManifestCache, sharedManifestCache } from './manifest-cache.js'
 import { readManifest, readManifestList } from './manifest-io.js'
+import { ManifestView } from './manifest-view.js'
 import type { Schema } from './schema.js'
 import type { LoadedTable } from './table-loader.js'
 import { currentSchema, type Snapshot, snapshotById, specById } from './table-metadata.js'
@@ -34,7 +43,7 @@ export interface ScanPlan {
   readonly snapshotId: bigint | null
   readonly schema: Schema
   readonly tasks: readonly FileScanTask[]
-  /** Live data files before pruning. */
+  /** Live data files before pruning (the files of manifests skipped by their partition summaries included). */
   readonly totalDataFiles: number
 }
 
@@ -53,6 +62,11 @@ export interface ScanOptions {
   readonly filter?: Expression
   /** Read with this schema (default: the snapshot's schema when travelling in time, else the current schema). */
   readonly schema?: Schema
+  /**
+   * Where decoded manifest lists and manifests are kept between plans (default: the process-wide
+   * {@link sharedManifestCache}; null reads and decodes every file again).
+   */
+  readonly cache?: ManifestCache | null
 }
 
 /**
@@ -63,8 +77,25 @@ export interface ScanOptions {
  * const manifests = await snapshotManifests(table, snapshot)
  * ```
  */
-export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot): Promise<ManifestFile[]> {
-  if (snapshot['manifest-list']) return readManifestList(await table.io.read(snapshot['manifest-list']))
+export async function snapshotManifests(
+  table: LoadedTable,
+  snapshot: Snapshot,
+  cache: ManifestCache | null = null,
+): Promise<ManifestFile[]> {
+  const list = snapshot['manifest-list']
+  if (list) {
+    const decode = async (): Promise<ManifestFile[]> => {
+      const bytes = await table.io.read(list)
+      return parsingFile(list, 'manifest list', () => readManifestList(bytes))
+    }
+    if (cache === null) return decode()
+    const cached = await cache.get(
+      `list|${table.io.resolve(list)}`,
+      (v: readonly ManifestFile[]) => v.length,
+      decode,
+    )
+    return [...cached]
+  }
   return (snapshot.manifests ?? []).map((p) => ({
     manifestPath: p,
     manifestLength: 0,
@@ -91,9 +122,41 @@ export async function snapshotManifests(table: LoadedTable, snapshot: Snapshot):
  * const entries = await manifestEntries(table, manifests[0])
  * ```
  */
-export async function manifestEntries(table: LoadedTable, m: ManifestFile): Promise<ResolvedEntry[]> {
+export async function manifestEntries(
+  table: LoadedTable,
+  m: ManifestFile,
+  cache: ManifestCache | null = null,
+): Promise<ResolvedEntry[]> {
+  return [...(await manifestView(table, m, cache)).entries]
+}
+
+/** The entries of a manifest with their column statistics, from the cache when given (shared: never mutate). */
+async function manifestView(
+  table: LoadedTable,
+  m: ManifestFile,
+  cache: ManifestCache | null,
+): Promise<ManifestView> {
+  if (cache === null) return new ManifestView(await decodeEntries(table, m))
+  // Inheritance makes the entries depend on the manifest-list row as well as on the file.
+  const key = [
+    'manifest',
+    table.io.resolve(m.manifestPath),
+    m.manifestLength,
+    m.partitionSpecId,
+    m.sequenceNumber,
+    m.addedSnapshotId,
+  ].join('|')
+  return cache.get(
+    key,
+    (v: ManifestView) => v.entries.length,
+    async () => new ManifestView(await decodeEntries(table, m)),
+  )
+}
+
+async function decodeEntries(table: LoadedTable, m: ManifestFile): Promise<ResolvedEntry[]> {
   const spec = table.metadata['partition-specs'].find((s) => s['spec-id'] === m.partitionSpecId)
-  const { entries } = readManifest(await table.io.read(m.manifestPath), spec)
+  const bytes = await table.io.read(m.manifestPath)
+  const { entries } = parsingFile(m.manifestPath, 'manifest', () => readManifest(bytes, spec))
   return entries.map((e) => {
     const inherit = e.status === 1 ? m.sequenceNumber : 0
     return {
@@ -149,28 +212,66 @@ export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Prom
     opts.snapshotId !== undefined && opts.snapshotId !== null && snapshot?.['schema-id'] !== undefined
   const schema = opts.schema ?? currentSchema(m, travelling ? snapshot?.['schema-id'] : undefined)
   if (!snapshot) return { snapshotId: null, schema, tasks: [], totalDataFiles: 0 }
+  const cache = opts.cache === undefined ? sharedManifestCache : opts.cache
   const filter = opts.filter
-  const manifests = (await snapshotManifests(table, snapshot)).filter((mf) => {
+  const specs = new Map(m['partition-specs'].map((s) => [s['spec-id'], s]))
+  // Data manifests whose partition summaries rule the filter out are never read; their live files still count.
+  let prunedFiles = 0
+  const manifests = (await snapshotManifests(table, snapshot, cache)).filter((mf) => {
     if (!filter || mf.content !== 0) return true
-    const spec = m['partition-specs'].find((s) => s['spec-id'] === mf.partitionSpecId)
-    return !spec || manifestMightMatch(mf, spec, schema, filter)
+    const spec = specs.get(mf.partitionSpecId)
+    if (!spec || manifestMightMatch(mf, spec, schema, filter)) return true
+    prunedFiles += mf.addedFilesCount + mf.existingFilesCount
+    return false
   })
-  const live = (await Promise.all(manifests.map((mf) => manifestEntries(table, mf))))
-    .flat()
-    .filter((e) => e.status !== 2)
-  const data = live.filter((e) => e.dataFile.content === 0)
-  const posDeletes = live.filter((e) => e.dataFile.content === 1)
-  const eqDeletes = live.filter((e) => e.dataFile.content === 2)
-  const kept = filter
-    ? data.filter((e) => {
-        const spec = m['partition-specs'].find((s) => s['spec-id'] === e.specId) ?? specById(m)
-        return (
-          partitionMightMatch(e.dataFile, spec, schema, filter) &&
-          boundsMightMatch(e.dataFile, schema, filter)
-        )
-      })
-    : data
+  const views = await Promise.all(manifests.map((mf) => manifestView(table, mf, cache)))
+  // Compiled once per plan: columns, literals and transforms are resolved before the first file.
+  const selectByBounds = filter ? compileManifestBoundsFilter(schema, filter) : undefined
+  const partitionTests = new Map<number, FilePredicate>()
+  const partitionTest = (specId: number): FilePredicate | undefined => {
+    if (!filter) return undefined
+    let p = partitionTests.get(specId)
+    if (!p) {
+      p = compilePartitionFilter(specs.get(specId) ?? specById(m), schema, filter)
+      partitionTests.set(specId, p)
+    }
+    return p
+  }
+  let totalData = 0
+  const kept: ResolvedEntry[] = []
+  const posDeletes: ResolvedEntry[] = []
+  const eqDeletes: ResolvedEntry[] = []
+  for (const view of views) {
+    let selected: ManifestSelection = true
+    if (selectByBounds && !view.hasDeletes) {
+      selected = selectByBounds(view)
+      if (selected === false) {
+        // The bounds of the whole manifest rule the filter out: none of its files is looked at.
+        totalData += view.liveDataFiles
+        continue
+      }
+    }
+    const entries = view.entries
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i] as ResolvedEntry
+      if (e.status === 2) continue
+      const content = e.dataFile.content
+      if (content === 0) {
+        totalData++
+        if (!filter) {
+          kept.push(e)
+          continue
+        }
+        if (selected !== true && !selected(i)) continue
+        if (partitionTest(e.specId)?.(e.dataFile) === false) continue
+        kept.push(e)
+      } else if (content === 1) posDeletes.push(e)
+      else if (content === 2) eqDeletes.push(e)
+    }
+  }
+  const noDeletes = posDeletes.length === 0 && eqDeletes.length === 0
   const tasks = kept.map((d): FileScanTask => {
+    if (noDeletes) return { dataFile: d, deletes: NO_DELETES }
     const deletes = [
       ...posDeletes.filter(
         (p) =>
@@ -181,11 +282,13 @@ export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Prom
       ),
       ...eqDeletes.filter((q) => {
         if (q.sequenceNumber <= d.sequenceNumber) return false
-        const qSpec = m['partition-specs'].find((s) => s['spec-id'] === q.specId)
+        const qSpec = specs.get(q.specId)
         return !qSpec || qSpec.fields.length === 0 || samePartition(q, d)
       }),
     ]
     return { dataFile: d, deletes }
   })
-  return { snapshotId: snapshot['snapshot-id'], schema, tasks, totalDataFiles: data.length }
+  return { snapshotId: snapshot['snapshot-id'], schema, tasks, totalDataFiles: totalData + prunedFiles }
 }
+
+const NO_DELETES: readonly ResolvedEntry[] = Object.freeze([])

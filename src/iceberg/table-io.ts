@@ -39,20 +39,26 @@ export interface TableIOOptions {
   readonly localPathOf?: (uri: string) => Promise<string>
 }
 
-const normScheme = (p: string): string => p.replace(/^s3a:\/\//, 's3://').replace(/^s3n:\/\//, 's3://')
+const isRelative = (p: string): boolean => !/^[a-z][a-z0-9+.-]*:/i.test(p) && !p.startsWith('/')
+/** s3a/s3n become s3; a relative path (`./t/data/x`, as some engines record) loses its leading `./`. */
+const normScheme = (p: string): string =>
+  isRelative(p) ? p.replace(/^(\.\/)+/, '') : p.replace(/^s3a:\/\//, 's3://').replace(/^s3n:\/\//, 's3://')
 const trimSlash = (p: string): string => p.replace(/\/+$/, '')
 
 /**
- * Maps `path` onto `to` when it starts with the recorded location `from` (s3/s3a/s3n schemes are treated alike).
+ * Maps `path` onto `to` when it starts with the recorded location `from` (s3/s3a/s3n schemes are treated alike; a
+ * relative location such as `./t` matches paths `t/...` and `./t/...`).
  *
  * @example
  * ```ts
  * mapMovedPath('s3a://b/t/data/x.parquet', 's3a://b/t', 'file:///tmp/t') // 'file:///tmp/t/data/x.parquet'
+ * mapMovedPath('t/metadata/m.avro', './t', 'file:///tmp/t') // 'file:///tmp/t/metadata/m.avro'
  * ```
  */
 export function mapMovedPath(path: string, from: string, to: string): string {
   const f = trimSlash(normScheme(from))
   const p = normScheme(path)
+  if (isRelative(path) && (f === '' || f === '.')) return `${trimSlash(to)}/${p}`
   if (p === f) return trimSlash(to)
   if (p.startsWith(`${f}/`)) return trimSlash(to) + p.slice(f.length)
   return path

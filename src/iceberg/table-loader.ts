@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../storage/object-store.js'
+import { parsingFile } from '../util/corrupt-file.js'
 import { TarnError } from '../util/errors.js'
 import { type TableIO, tableIO } from './table-io.js'
 import { parseTableMetadata, type TableMetadata } from './table-metadata.js'
@@ -70,7 +71,8 @@ export async function loadTable(
       metadataLocation: uri,
     })
   }
-  const metadata = parseTableMetadata(await store.get(key))
+  const text = await store.get(key)
+  const metadata = parsingFile(uri, 'table metadata', () => parseTableMetadata(text))
   const root = tableRootOf(uri)
   const moved = opts.allowMovedPaths ?? true
   const io = tableIO(store, {

@@ -32,6 +32,44 @@ export function parseTransform(s: string): Transform {
   throw new TarnError('INVALID_ARGUMENT', `Unsupported partition transform ${JSON.stringify(s)}`)
 }
 
+const TIME_TYPES = ['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timestamptz_ns']
+
+/**
+ * Whether a transform accepts a source column type, per the Iceberg spec: identity and void any primitive; bucket
+ * int, long, decimal, date, time, timestamp(tz), string, uuid, fixed, binary; truncate int, long, decimal, string,
+ * binary; year, month and day date and timestamp(tz); hour timestamp(tz).
+ *
+ * @example
+ * ```ts
+ * transformAccepts(parseTransform('day'), 'int') // false
+ * transformAccepts(parseTransform('bucket[4]'), 'string') // true
+ * ```
+ */
+export function transformAccepts(t: Transform, source: IcebergType): boolean {
+  if (typeof source !== 'string') return false
+  const decimal = decimalParams(source) !== undefined
+  const fixed = /^fixed\[\d+\]$/.test(source)
+  switch (t.kind) {
+    case 'identity':
+    case 'void':
+      return true
+    case 'bucket':
+      return (
+        decimal ||
+        fixed ||
+        ['int', 'long', 'date', 'time', 'string', 'uuid', 'binary', ...TIME_TYPES].includes(source)
+      )
+    case 'truncate':
+      return decimal || ['int', 'long', 'string', 'binary'].includes(source)
+    case 'year':
+    case 'month':
+    case 'day':
+      return TIME_TYPES.includes(source)
+    case 'hour':
+      return TIME_TYPES.includes(source) && source !== 'date'
+  }
+}
+
 /**
  * The type of a transform's result for a source type.
  *

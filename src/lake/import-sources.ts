@@ -8,7 +8,8 @@ import type { Schema } from '../iceberg/schema.js'
 import { importSourceSql } from '../iceberg/writer/import-source.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { sha256Hex } from '../util/canonical.js'
-import { TarnError } from '../util/errors.js'
+import { messageOf, TarnError } from '../util/errors.js'
+import { localGlob, sourceGlob } from './source-glob.js'
 
 /**
  * One file to import, fetched to a local path when it lives in object storage.
@@ -26,23 +27,6 @@ export interface SourceFile {
   readonly size: number
   /** SHA-256 of source, size and modification time: how a re-import of the same file is recognised. */
   readonly fingerprint: string
-}
-
-const GLOB = /[*?[]/
-
-function globToRegExp(glob: string): RegExp {
-  let re = ''
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] as string
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        re += '.*'
-        i++
-      } else re += '[^/]*'
-    } else if (c === '?') re += '[^/]'
-    else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&').replace('[', '[')
-  }
-  return new RegExp(`^${re}$`)
 }
 
 /**
@@ -64,12 +48,13 @@ export async function resolveSources(
   for (const arg of from) {
     const before = out.length
     if (/^s3[an]?:\/\//i.test(arg)) {
-      const star = arg.search(GLOB)
-      const listPrefix = star < 0 ? arg : arg.slice(0, star)
-      const pattern = star < 0 ? undefined : globToRegExp(arg.replace(/^s3[an]:\/\//i, 's3://'))
+      const target = arg.replace(/^s3[an]:\/\//i, 's3://')
+      const bucketRoot = /^s3:\/\/[^/]+\//i.exec(target)?.[0] ?? target
+      const glob = sourceGlob(target.slice(bucketRoot.length))
+      const listPrefix = !glob.isGlob ? target : `${bucketRoot}${glob.base === '' ? '' : `${glob.base}/`}`
       for await (const info of ctx.store.list(listPrefix)) {
         const uri = ctx.store.uriOf(info.key)
-        if (pattern ? !pattern.test(uri) : uri !== arg.replace(/^s3[an]:\/\//i, 's3://')) continue
+        if (!uri.startsWith(bucketRoot) || !glob.matches(uri.slice(bucketRoot.length))) continue
         scratch ??= await mkdtemp(join(tmpdir(), 'tarn-import-'))
         const localPath = join(scratch, `${out.length}-${basename(info.key)}`)
         await writeFile(localPath, await ctx.store.get(info.key))
@@ -86,11 +71,7 @@ export async function resolveSources(
         : isAbsolute(arg)
           ? arg
           : resolve(ctx.cwd, arg)
-      const matches = GLOB.test(path)
-        ? (await ctx.conn.runAndReadAll(`SELECT file FROM glob(${sqlString(path)}) ORDER BY file`))
-            .getRowObjectsJS()
-            .map((r) => String(r.file))
-        : [path]
+      const matches = sourceGlob(path).isGlob ? await localGlob(path) : [path]
       for (const file of matches) {
         const st = await stat(file).catch(() => undefined)
         if (!st?.isFile()) continue
@@ -169,7 +150,7 @@ export async function validateSources(
     const unreadable = (e: unknown): TarnError =>
       new TarnError(
         'INVALID_FILE',
-        `cannot read ${file.source}: ${(e as Error).message}`,
+        `cannot read ${file.source}: ${messageOf(e)}`,
         { file: file.source },
         { cause: e },
       )

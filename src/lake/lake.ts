@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
-import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { isAbsolute, join, resolve as resolvePath } from 'node:path'
+import { pathToFileURL } from 'node:url'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import type { CatalogBackend } from '../catalog/backend.js'
 import { Catalog, DEFAULT_BRANCH, DEFAULT_NAMESPACE, type LogOptions } from '../catalog/catalog.js'
@@ -9,47 +9,39 @@ import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
-import {
-  closeLakeEngine,
-  explainLake,
-  type QueryOptions,
-  type QueryPlan,
-  type QueryResult,
-  type QueryStream,
-  queryLake,
-  streamLake,
+import type {
+  ExportOptions,
+  ExportResult,
+  QueryOptions,
+  QueryPlan,
+  QueryResult,
+  QueryStream,
 } from '../engine/index.js'
+import { closeLakeEngine, explainLake, exportLake, queryLake, streamLake } from '../engine/lake-engine.js'
+import { quoteIdent } from '../iceberg/duckdb-sql.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
+import { rebaseAppend } from '../iceberg/merge/append-rebaser.js'
 import { registerTable } from '../iceberg/register-table.js'
 import { planScan } from '../iceberg/scan-planner.js'
-import type { NestedField } from '../iceberg/schema.js'
+import type { NestedField, Schema } from '../iceberg/schema.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
-import { withConnection } from '../iceberg/table-reader.js'
-import { schemaFromQuery } from '../iceberg/writer/duckdb-schema.js'
+import { icebergTypeText } from '../iceberg/type-text.js'
+import { applySchemaChanges, evolveSchema, schemaChangesFor } from '../iceberg/writer/schema-evolution.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
-import { appendRows, createTable, overwriteRows } from '../iceberg/writer/table-writer.js'
-import {
-  getJob,
-  getJobLog,
-  type JobRecord,
-  listJobs,
-  type RerunOptions,
-  type RunOutcome,
-  type RunPipelineOptions,
-  rerunJob,
-  runPipeline,
-} from '../pipeline/run/index.js'
+import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
+import { getJob, getJobLog, listJobs } from '../pipeline/run/job-store.js'
 import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
 import { type Clock, systemClock } from '../util/clock.js'
-import { TarnError } from '../util/errors.js'
+import { isTarnError, messageOf, TarnError } from '../util/errors.js'
+import { packageVersion } from '../util/package-version.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
-import { resolveSources, type SourceFile, sourcesQuery, validateSources } from './import-sources.js'
+import type { SourceFile } from './import-sources.js'
 import type { LakeApi } from './lake-api.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
@@ -176,14 +168,90 @@ export interface TableEntry {
   readonly namespace: string
   readonly name: string
   readonly state: TableState
+  /** Rows, data files and bytes (when listed with `stats`). */
+  readonly stats?: TableStats
 }
 
-function readVersion(): string {
+/**
+ * The size of a table at a ref: rows in its live data files (before deletes), data files and their bytes.
+ *
+ * @example
+ * ```ts
+ * const s: TableStats = { rows: 5000000, files: 12, sizeBytes: 48_000_000 }
+ * ```
+ */
+export interface TableStats {
+  readonly rows: number
+  readonly files: number
+  readonly sizeBytes: number
+}
+
+/**
+ * The modules of imports (DuckDB, the Parquet writer), loaded on the first import rather than when the lake opens.
+ */
+async function writeModules() {
+  const [reader, schema, writer, sources] = await Promise.all([
+    import('../iceberg/table-reader.js'),
+    import('../iceberg/writer/duckdb-schema.js'),
+    import('../iceberg/writer/table-writer.js'),
+    import('./import-sources.js'),
+  ])
+  return {
+    withConnection: reader.withConnection,
+    schemaFromQuery: schema.schemaFromQuery,
+    createTable: writer.createTable,
+    appendRows: writer.appendRows,
+    overwriteRows: writer.overwriteRows,
+    sourcesQuery: sources.sourcesQuery,
+    validateSources: sources.validateSources,
+  }
+}
+
+/**
+ * How a table append that lost a race to another write of the same table is rebased: the table it was written on,
+ * its snapshot summary, and a check of the newer table state (e.g. that no file was imported twice meanwhile).
+ *
+ * @example
+ * ```ts
+ * const r: AppendRebase = { base: loaded, summary: { 'tarn.import-fingerprints': fp } }
+ * ```
+ */
+export interface AppendRebase {
+  readonly base: LoadedTable
+  readonly summary: Readonly<Record<string, string>>
+  readonly check?: (head: LoadedTable) => void
+}
+
+/** How often one append is rebased onto a table that other appends keep moving before giving up. */
+const MAX_APPEND_REBASES = 100
+
+async function readSchema(conn: DuckDBConnection, files: readonly SourceFile[]): Promise<Schema> {
+  const { schemaFromQuery, sourcesQuery } = await writeModules()
   try {
-    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json')
-    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version
-  } catch {
-    return '0.0.0'
+    return await schemaFromQuery(conn, sourcesQuery(files))
+  } catch (e) {
+    throw new TarnError(
+      'INVALID_FILE',
+      `cannot read the files to import: ${messageOf(e)}`,
+      { files: files.map((f) => f.source) },
+      { cause: e },
+    )
+  }
+}
+
+function refuseImportedAgain(table: LoadedTable, key: string, files: readonly SourceFile[]): void {
+  const seen = new Set(
+    table.metadata.snapshots.flatMap((sn) =>
+      (sn.summary['tarn.import-fingerprints'] ?? '').split(',').filter(Boolean),
+    ),
+  )
+  const again = files.filter((f) => seen.has(f.fingerprint))
+  if (again.length > 0) {
+    throw new TarnError(
+      'ALREADY_IMPORTED',
+      `already imported into ${key}: ${again.map((f) => f.source).join(', ')} (use --force to import again)`,
+      { table: key, files: again.map((f) => f.source) },
+    )
   }
 }
 
@@ -262,6 +330,8 @@ export class Lake implements LakeApi {
     const clock = options.clock ?? systemClock
     const random = options.random ?? systemRandom
     const author = options.author ?? defaultAuthor(env)
+    // A warehouse that cannot be used (an S3 bucket without a region) fails init before anything is created.
+    if (create && options.store === undefined) await (await openObjectStore(config.warehouse)).close()
     if (create) mkdirSync(config.home, { recursive: true })
     const backend = options.backend ?? openCatalogBackend(config.catalogUrl, { mustExist: !create })
     let warehouse = config.warehouse
@@ -342,7 +412,7 @@ export class Lake implements LakeApi {
   async info(): Promise<LakeInfo> {
     const [branches, tags] = await Promise.all([this.catalog.listBranches(), this.catalog.listTags()])
     return {
-      version: readVersion(),
+      version: packageVersion(),
       home: this.config.home,
       catalog: { backend: this.catalog.backend.kind, location: this.catalog.backend.location },
       warehouse: this.config.warehouse,
@@ -542,15 +612,50 @@ export class Lake implements LakeApi {
     })
   }
 
-  /** Tables at a ref (default: the active branch), optionally in one namespace. */
-  async listTables(options: { ref?: string; namespace?: string } = {}): Promise<TableEntry[]> {
+  /**
+   * Tables at a ref (default: the active branch), optionally in one namespace; with `stats`, each with its rows,
+   * data files and bytes (from its snapshot's summary, else from its manifests).
+   *
+   * @example
+   * ```ts
+   * for (const t of await lake.listTables({ stats: true })) console.log(t.table, t.stats?.rows)
+   * ```
+   */
+  async listTables(
+    options: { ref?: string; namespace?: string; stats?: boolean } = {},
+  ): Promise<TableEntry[]> {
     const s = await this.catalog.state(options.ref ?? this.activeBranch())
-    return Object.entries(s.tables)
+    const entries = Object.entries(s.tables)
       .map(([table, state]) => {
         const dot = table.indexOf('.')
         return { table, namespace: table.slice(0, dot), name: table.slice(dot + 1), state }
       })
       .filter((t) => options.namespace === undefined || t.namespace === options.namespace)
+      .sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0))
+    if (!options.stats) return entries
+    return Promise.all(entries.map(async (e) => ({ ...e, stats: await this.#tableStats(e.state) })))
+  }
+
+  async #tableStats(state: TableState): Promise<TableStats> {
+    const loaded = await loadTable(this.store, state.metadataLocation)
+    const snap = snapshotById(loaded.metadata, state.snapshotId)
+    if (!snap) return { rows: 0, files: 0, sizeBytes: 0 }
+    const sum = snap.summary
+    const num = (k: string): number | undefined => {
+      const v = Number(sum[k] ?? Number.NaN)
+      return Number.isFinite(v) ? v : undefined
+    }
+    const rows = num('total-records')
+    const files = num('total-data-files')
+    const size = num('total-files-size')
+    if (rows !== undefined && files !== undefined && size !== undefined)
+      return { rows, files, sizeBytes: size }
+    const plan = await planScan(loaded, { snapshotId: state.snapshotId })
+    return {
+      rows: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0),
+      files: plan.tasks.length,
+      sizeBytes: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.fileSizeInBytes, 0),
+    }
   }
 
   /** The Iceberg table behind a table key at a ref (or commit). */
@@ -589,7 +694,7 @@ export class Lake implements LakeApi {
       schema: schema.fields.map((f: NestedField) => ({
         id: f.id,
         name: f.name,
-        type: typeof f.type === 'string' ? f.type : JSON.stringify(f.type),
+        type: icebergTypeText(f.type),
         required: f.required,
       })),
       partitionSpec: (spec?.fields ?? []).map((f) => ({
@@ -613,11 +718,12 @@ export class Lake implements LakeApi {
     }
   }
 
-  #sources(
+  async #sources(
     options: { from: string | readonly string[]; cwd?: string },
     conn: DuckDBConnection,
   ): Promise<SourceFile[]> {
     const from = typeof options.from === 'string' ? [options.from] : options.from
+    const { resolveSources } = await import('./import-sources.js')
     return resolveSources(from, { cwd: options.cwd ?? process.cwd(), store: this.store, conn })
   }
 
@@ -628,20 +734,48 @@ export class Lake implements LakeApi {
   async #commitTable(
     branch: string,
     key: string,
-    result: CommitResult,
+    written: CommitResult,
     base: string,
     message: string,
     properties: Record<string, string>,
     files: readonly SourceFile[],
+    appendRebase?: AppendRebase,
   ): Promise<TableWriteResult> {
-    const commit = await this.catalog.commit({
-      branch,
-      changes: [{ type: 'putTable', key, state: result.state }],
-      message,
-      author: this.author,
-      expectedHead: base,
-      properties,
-    })
+    let result = written
+    let rebase = appendRebase
+    let commit: Commit | undefined
+    let expectedHead = base
+    for (let attempt = 1; commit === undefined; attempt++) {
+      try {
+        commit = await this.catalog.commit({
+          branch,
+          changes: [{ type: 'putTable', key, state: result.state }],
+          message,
+          author: this.author,
+          expectedHead,
+          properties,
+        })
+      } catch (e) {
+        if (rebase === undefined || !isTarnError(e, 'BRANCH_HEAD_CHANGED') || attempt >= MAX_APPEND_REBASES)
+          throw e
+        const moved = e.context.keys
+        const actual = e.context.actualHead
+        if (!Array.isArray(moved) || !moved.includes(key) || typeof actual !== 'string') throw e
+        // another write changed this table meanwhile: appends commute, so append our files onto its new state
+        const now = await this.catalog.getTable(await this.catalog.getCommit(actual), key)
+        if (!now || now.tableUuid !== result.state.tableUuid) throw e
+        const head = await loadTable(this.store, now.metadataLocation)
+        rebase.check?.(head)
+        const ours = await loadTable(this.store, result.metadataLocation)
+        const out = await rebaseAppend(rebase.base, ours, head, rebase.summary, this.#deps())
+        if (out.kind === 'conflict') {
+          throw new TarnError('BRANCH_HEAD_CHANGED', `${e.message}: ${out.reason}`, e.context, { cause: e })
+        }
+        result = out.result
+        rebase = { ...rebase, base: head }
+        expectedHead = actual
+      }
+    }
     const snap = snapshotById(result.metadata)
     return {
       table: key,
@@ -676,6 +810,7 @@ export class Lake implements LakeApi {
         },
       )
     }
+    await this.catalog.checkNewNames(head, { tables: [key.key] })
     if (!(await this.catalog.getNamespace(head, key.namespace))) {
       throw new TarnError('NAMESPACE_NOT_FOUND', `namespace ${key.namespace} does not exist on ${branch}`, {
         namespace: key.namespace,
@@ -683,21 +818,11 @@ export class Lake implements LakeApi {
       })
     }
     const partitionBy = options.partitionedBy ? parsePartitionBy(options.partitionedBy) : []
+    const { withConnection, schemaFromQuery, createTable, sourcesQuery, validateSources } =
+      await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
-      let schema: Awaited<ReturnType<typeof schemaFromQuery>>
-      try {
-        schema = await schemaFromQuery(conn, sourcesQuery(files))
-      } catch (e) {
-        throw new TarnError(
-          'INVALID_FILE',
-          `cannot read the files to import: ${(e as Error).message}`,
-          {
-            files: files.map((f) => f.source),
-          },
-          { cause: e },
-        )
-      }
+      const schema = await readSchema(conn, files)
       await validateSources(conn, files, schema)
       const suffix = Buffer.from(this.random.bytes(4)).toString('hex')
       const result = await createTable(
@@ -731,6 +856,10 @@ export class Lake implements LakeApi {
    * Appends files to a table on a branch as one commit; with `replace`, the files' rows replace the table's rows (an
    * Iceberg overwrite: same table, history kept). A file imported before (same location, size and time) is refused
    * unless `force` or `replace`; a file whose columns or values do not fit the table is refused naming file and column.
+   * With `evolveSchema`, the files' new columns are added to the table (new field ids) and column types widened as
+   * Iceberg allows, in place: the table keeps its uuid, location and snapshot history. An append that lost a race to
+   * another append of the same table is rebased onto it and retried; a race with any other change is
+   * `BRANCH_HEAD_CHANGED`.
    */
   async importTable(
     table: string,
@@ -739,6 +868,8 @@ export class Lake implements LakeApi {
       branch?: string
       force?: boolean
       replace?: boolean
+      /** Add the files' new columns to the table and widen column types as Iceberg allows (int->long, ...). */
+      evolveSchema?: boolean
       cwd?: string
     },
   ): Promise<TableWriteResult> {
@@ -747,29 +878,29 @@ export class Lake implements LakeApi {
     const ref = await this.catalog.getBranch(branch)
     const head = await this.catalog.getCommit(ref.head)
     const { loaded } = await this.loadTable(key.key, { ref: `@${head.hash}` })
+    const { withConnection, appendRows, overwriteRows, sourcesQuery, validateSources } = await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
-      if (!options.force && !options.replace) {
-        const seen = new Set(
-          loaded.metadata.snapshots.flatMap((sn) =>
-            (sn.summary['tarn.import-fingerprints'] ?? '').split(',').filter(Boolean),
-          ),
-        )
-        const again = files.filter((f) => seen.has(f.fingerprint))
-        if (again.length > 0) {
-          throw new TarnError(
-            'ALREADY_IMPORTED',
-            `already imported into ${key.key}: ${again.map((f) => f.source).join(', ')} (use --force to import again)`,
-            { table: key.key, files: again.map((f) => f.source) },
-          )
-        }
+      const checkImported = (t: LoadedTable): void => {
+        if (!options.force && !options.replace) refuseImportedAgain(t, key.key, files)
       }
-      await validateSources(conn, files, currentSchema(loaded.metadata))
+      checkImported(loaded)
+      const current = currentSchema(loaded.metadata)
+      const changes = options.evolveSchema
+        ? schemaChangesFor(current, await readSchema(conn, files), { table: key.key })
+        : []
+      const target =
+        changes.length > 0
+          ? applySchemaChanges(current, changes, loaded.metadata['last-column-id']).schema
+          : current
+      await validateSources(conn, files, target)
+      const table =
+        changes.length > 0
+          ? await loadTable(this.store, (await evolveSchema(loaded, changes, this.#deps())).metadataLocation)
+          : loaded
       const write = options.replace ? overwriteRows : appendRows
-      const result = await write(loaded, sourcesQuery(files), this.#deps(), {
-        connection: conn,
-        summary: { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') },
-      })
+      const summary = { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') }
+      const result = await write(table, sourcesQuery(files), this.#deps(), { connection: conn, summary })
       return this.#commitTable(
         branch,
         key.key,
@@ -781,6 +912,7 @@ export class Lake implements LakeApi {
           'tarn.table': key.key,
         },
         files,
+        options.replace ? undefined : { base: loaded, summary, check: checkImported },
       )
     })
   }
@@ -803,6 +935,7 @@ export class Lake implements LakeApi {
         branch,
       })
     }
+    await this.catalog.checkNewNames(head, { tables: [key.key] })
     const uri = /^[a-z][a-z0-9+.-]*:\/\//i.test(options.metadata)
       ? options.metadata
       : pathToFileURL(
@@ -849,6 +982,38 @@ export class Lake implements LakeApi {
     return streamLake(this.#root, sql, options)
   }
 
+  /**
+   * Writes the whole result of read-only SQL at a ref (default: the active branch) to a local file through DuckDB's
+   * own `COPY`: Parquet, CSV (with a header) or JSON lines, from `format` or the output's extension (`.parquet`,
+   * `.csv`, `.jsonl`). The output's directory must exist, and the file must not unless `force`; the query's sandbox
+   * may write only that output (through a temporary sibling renamed into place when complete).
+   *
+   * @example
+   * ```ts
+   * const r = await lake.exportQuery('SELECT * FROM events WHERE day = 3', { ref: 'v1', output: '/data/day3.parquet' })
+   * console.log(r.rows, r.bytes)
+   * ```
+   */
+  exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    return exportLake(this, sql, options)
+  }
+
+  /**
+   * Writes a whole table at a ref (default: the active branch) to a local Parquet, CSV or JSON-lines file, as
+   * {@link exportQuery} does for `SELECT * FROM <table>`.
+   *
+   * @example
+   * ```ts
+   * await lake.exportTable('sales.orders', { ref: 'main~1', output: 'orders.csv', force: true })
+   * ```
+   */
+  exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
+    const key = parseTableKey(table)
+    const dot = key.key.indexOf('.')
+    const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
+    return exportLake(this, sql, options)
+  }
+
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */
   explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
     return explainLake(this.#root, sql, options)
@@ -859,12 +1024,14 @@ export class Lake implements LakeApi {
    * materialises every model there, runs the expectations, and merges only if everything succeeded; on failure the
    * target is untouched and the run branch is sealed.
    */
-  run(options: RunPipelineOptions): Promise<RunOutcome> {
+  async run(options: RunPipelineOptions): Promise<RunOutcome> {
+    const { runPipeline } = await import('../pipeline/run/run-pipeline.js')
     return runPipeline(this, options)
   }
 
   /** Re-executes a job's code snapshot on the data commit it read (or on `options.ref`). */
-  rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
+  async rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
+    const { rerunJob } = await import('../pipeline/run/rerun.js')
     return rerunJob(this, jobId, options)
   }
 

@@ -54,7 +54,7 @@ export interface PlanStep {
   readonly dependsOn: readonly string[]
   readonly level: number
   /** Models: `sql` or `ts`. */
-  readonly language?: 'sql' | 'ts'
+  readonly language?: 'sql' | 'ts' | 'py'
   /** Materialisations: the table written, how, and its partitioning. */
   readonly table?: string
   readonly materialize?: Materialization

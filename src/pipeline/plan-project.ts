@@ -31,7 +31,7 @@ export interface PlanProjectOptions {
  *
  * @example
  * ```ts
- * const { physical } = await planProject('examples/taxi', { lake })
+ * const { physical } = await planProject('examples/taxi', { select: ['trips_clean+'] })
  * physical.levels
  * ```
  */

@@ -1,3 +1,4 @@
+import type { PythonCall } from './py-model.js'
 import type { Materialization } from './sdk.js'
 
 /**
@@ -114,7 +115,7 @@ export interface ColumnUse {
  * ```
  */
 export interface ModelDef {
-  readonly kind: 'sql' | 'ts'
+  readonly kind: 'sql' | 'ts' | 'py'
   readonly name: string
   /** Path relative to the project directory, with `/` separators. */
   readonly file: string
@@ -139,6 +140,8 @@ export interface ModelDef {
   readonly columnUse: ColumnUse | null
   /** Parameters the model reads (`$name` or `ctx.params.name`). */
   readonly params: readonly string[]
+  /** Python models: the environment and how the function is called. */
+  readonly python?: PythonCall
 }
 
 /**
@@ -157,6 +160,8 @@ export interface ExpectationDef {
   readonly tags: readonly string[]
   readonly description: string | null
   readonly params: readonly string[]
+  /** Python expectations: the environment and how the function is called (absent for TypeScript ones). */
+  readonly python?: PythonCall
 }
 
 /**

@@ -271,12 +271,23 @@ export async function loadSqlModel(
   const sql = applyParams(env, text)
   const options = await resolveModelOptions(parser, env, file, name, defaultNamespace, header.options)
   const analysis = await analyzeSql(parser, sql, file, name)
-  const seen = new Set<string>()
+  const seen = new Map<string, string>()
   const inputs: InputDef[] = []
   for (const t of analysis.tables) {
     const table = t.namespace ? `${t.namespace}.${t.name}` : t.name
-    if (seen.has(table.toLowerCase())) continue
-    seen.add(table.toLowerCase())
+    const other = seen.get(table.toLowerCase())
+    if (other !== undefined && other !== table) {
+      // DuckDB resolves both spellings to one relation: tables that differ only in case cannot both be read here
+      throw projectError(
+        'AMBIGUOUS_TABLE',
+        file,
+        t.line,
+        `model ${name} names both ${other} and ${table}, which differ only in letter case and read as one table; use one spelling`,
+        { model: name, tables: [other, table] },
+      )
+    }
+    if (other !== undefined) continue
+    seen.set(table.toLowerCase(), table)
     inputs.push(
       Object.freeze({
         alias: table,

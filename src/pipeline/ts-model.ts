@@ -1,4 +1,4 @@
-import ts from 'typescript'
+import type ts from 'typescript'
 import { analyzeFilter } from './filter-expr.js'
 import { type Located, type RawModelOptions, resolveModelOptions } from './model-options.js'
 import { applyParams, checkParamRefs, type ParamEnv } from './param-env.js'
@@ -87,17 +87,19 @@ function isRecord(v: StaticValue | undefined): v is { readonly [key: string]: St
   )
 }
 
-function unwrap(e: ts.Expression): ts.Expression {
-  let x = e
-  while (
-    ts.isParenthesizedExpression(x) ||
-    ts.isAsExpression(x) ||
-    ts.isSatisfiesExpression(x) ||
-    ts.isTypeAssertionExpression(x) ||
-    ts.isNonNullExpression(x)
-  )
-    x = x.expression
-  return x
+function unwrapper(compiler: typeof ts): (e: ts.Expression) => ts.Expression {
+  return (e) => {
+    let x = e
+    while (
+      compiler.isParenthesizedExpression(x) ||
+      compiler.isAsExpression(x) ||
+      compiler.isSatisfiesExpression(x) ||
+      compiler.isTypeAssertionExpression(x) ||
+      compiler.isNonNullExpression(x)
+    )
+      x = x.expression
+    return x
+  }
 }
 
 /**
@@ -118,6 +120,9 @@ export async function loadTsModels(
   text: string,
   defaultNamespace: string,
 ): Promise<TsModuleDefs> {
+  // The compiler loads only when a project has TypeScript models (it takes seconds to load).
+  const { default: ts } = await import('typescript')
+  const unwrap = unwrapper(ts)
   const kind = /\.m?js$/i.test(file) ? ts.ScriptKind.JS : ts.ScriptKind.TS
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, kind)
   const lineOf = (n: ts.Node): number => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1

@@ -1,5 +1,6 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { quoteIdent } from '../iceberg/index.js'
+import { TarnError } from '../util/errors.js'
 
 /**
  * A relation a function reads, under the name its code uses: `name` or `namespace.name`, and the DuckDB SQL that
@@ -31,11 +32,19 @@ export async function withSession<T>(
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
   try {
-    const seen = new Set<string>()
+    const seen = new Map<string, NamedRelation>()
     for (const r of relations) {
       const key = r.name.toLowerCase()
-      if (seen.has(key)) continue
-      seen.add(key)
+      const other = seen.get(key)
+      if (other !== undefined && other.sql !== r.sql) {
+        throw new TarnError(
+          'AMBIGUOUS_TABLE',
+          `tables ${other.name} and ${r.name} differ only in letter case and cannot be told apart in one function`,
+          { tables: [other.name, r.name] },
+        )
+      }
+      if (other !== undefined) continue
+      seen.set(key, r)
       const parts = r.name.split('.')
       if (parts.length === 2) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0] as string)}`)
       const name = parts.map(quoteIdent).join('.')

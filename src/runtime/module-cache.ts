@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import ts from 'typescript'
 import { sha256Hex } from '../util/canonical.js'
 import { repoPaths } from './repo-paths.js'
 
@@ -49,6 +48,8 @@ export async function transpileProject(
   const hash = sha256Hex(JSON.stringify([projectDir, envNodeModules, paths.root, code]))
   const dir = join(cacheRoot, 'modules', hash.slice(0, 32))
   if (existsSync(join(dir, '.complete'))) return dir
+  // The compiler loads only when something must be transpiled (it takes seconds to load).
+  const { default: ts } = await import('typescript')
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
   await mkdir(tmp, { recursive: true })
   const specs = {

@@ -9,9 +9,10 @@
  * const report = runSimulation({ params: DEFAULT_PARAMS, workload: generateWorkload(DEFAULT_PARAMS), policy: priorityPolicy })
  * ```
  */
-export type { EngineMode, RawOutcome, SimulateOptions, UtilisationSample } from './engine.js'
-export { arrivalTicks, operatorTicks, simulate } from './engine.js'
+
 export { generateWorkload, normalSampler, segmentFromValue } from './generator.js'
+export { arrivalTicks, operatorTicks } from './operator-timing.js'
+export type { EngineMode, RawOutcome, SimulateOptions, UtilisationSample } from './outcome.js'
 export type { SimParams } from './params.js'
 export { DEFAULT_PARAMS, loadParams, paramsFromObject, parseParams } from './params.js'
 export { renderPlot } from './plot.js'
@@ -20,6 +21,7 @@ export type { SimReport, SimStats } from './report.js'
 export { buildStats, formatCompareTable, formatStatsTable, statsToJson } from './report.js'
 export { runSimulation } from './run.js'
 export { CPU_SCALINGS, cpuSeconds, DISK_SCAN_GB_SEC, isCpuScaling } from './scaling.js'
+export { simulate } from './simulate.js'
 export type { PipelineStats } from './stats.js'
 export { adjustedLatency, mean, percentile, pipelineStats } from './stats.js'
 export { formatTrace, loadTrace, parseCsv, parseTrace, traceName } from './trace.js'

@@ -1,5 +1,5 @@
 import type { Priority } from '../runtime/scheduler/policy.js'
-import type { RawOutcome, UtilisationSample } from './engine.js'
+import type { RawOutcome, UtilisationSample } from './outcome.js'
 import type { SimParams } from './params.js'
 import type { PipelineStats } from './stats.js'
 import { adjustedLatency, mean, percentile, pipelineStats } from './stats.js'

@@ -1,9 +1,9 @@
 import type { Policy } from '../runtime/scheduler/policy.js'
-import type { EngineMode } from './engine.js'
-import { simulate } from './engine.js'
+import type { EngineMode } from './outcome.js'
 import type { SimParams } from './params.js'
 import type { SimReport } from './report.js'
 import { buildStats } from './report.js'
+import { simulate } from './simulate.js'
 import type { Workload } from './workload.js'
 
 /**

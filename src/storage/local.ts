@@ -3,7 +3,7 @@ import type { Dirent } from 'node:fs'
 import { link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { TarnError } from '../util/errors.js'
+import { messageOf, TarnError } from '../util/errors.js'
 import { objectNotFound } from './object-not-found.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 
@@ -137,7 +137,7 @@ export class LocalObjectStore implements ObjectStore {
     } catch (e) {
       throw new TarnError(
         'STORAGE_ERROR',
-        `Cannot create the storage root ${abs}: ${String(e)}`,
+        `Cannot create the storage root ${abs}: ${messageOf(e)}`,
         { path: abs },
         { cause: e },
       )
@@ -154,7 +154,7 @@ export class LocalObjectStore implements ObjectStore {
     if (e instanceof TarnError) return e
     return new TarnError(
       'STORAGE_ERROR',
-      `Cannot ${op} object ${key}: ${e instanceof Error ? e.message : String(e)}`,
+      `Cannot ${op} object ${key}: ${messageOf(e)}`,
       { key, uri: this.uriOf(key) },
       { cause: e },
     )
@@ -321,7 +321,7 @@ export class LocalObjectStore implements ObjectStore {
       if (code === 'ENOENT' || code === 'ENOTDIR') return
       throw new TarnError(
         'STORAGE_ERROR',
-        `Cannot list ${dirPath}: ${e instanceof Error ? e.message : String(e)}`,
+        `Cannot list ${dirPath}: ${messageOf(e)}`,
         { prefix, uri: pathToFileURL(dirPath).href },
         { cause: e },
       )

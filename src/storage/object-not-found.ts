@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url'
 import { TarnError } from '../util/errors.js'
 
 /**
@@ -11,7 +12,7 @@ import { TarnError } from '../util/errors.js'
 export function objectNotFound(key: string, uri: string, cause?: unknown): TarnError {
   return new TarnError(
     'OBJECT_NOT_FOUND',
-    `Object not found: ${key}`,
+    `Object not found: ${uri.startsWith('file:') ? fileURLToPath(uri) : uri}`,
     { key, uri },
     cause === undefined ? undefined : { cause },
   )

@@ -91,5 +91,12 @@ export function parseStorageUri(uri: string): StorageUri {
 export async function openObjectStore(uri: string, options?: OpenObjectStoreOptions): Promise<ObjectStore> {
   const where = parseStorageUri(uri)
   if (where.scheme === 'file') return LocalObjectStore.create(where.path)
-  return S3ObjectStore.create({ ...options?.s3, bucket: where.bucket, prefix: where.prefix })
+  const store = S3ObjectStore.create({ ...options?.s3, bucket: where.bucket, prefix: where.prefix })
+  try {
+    await store.checkRegion()
+  } catch (e) {
+    await store.close()
+    throw e
+  }
+  return store
 }

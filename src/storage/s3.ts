@@ -1,14 +1,7 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  type ListObjectsV2CommandOutput,
-  PutObjectCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3'
-import { TarnError } from '../util/errors.js'
+import { createRequire } from 'node:module'
+import type * as AwsS3 from '@aws-sdk/client-s3'
+import type { ListObjectsV2CommandOutput, S3Client, S3ClientConfig } from '@aws-sdk/client-s3'
+import { messageOf, TarnError } from '../util/errors.js'
 import { assertValidObjectKey, assertValidObjectPrefix } from './local.js'
 import { objectNotFound } from './object-not-found.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
@@ -53,6 +46,12 @@ export interface S3ObjectStoreOptions {
   readonly credentials?: S3Credentials
   /** Keys per ListObjectsV2 page (1..1000, default 1000); small values exercise pagination in tests. */
   readonly listPageSize?: number
+  /**
+   * For servers that accept but ignore `If-None-Match: *` (s3rver, old MinIO): `putIfAbsent` sends a HEAD first.
+   * That is check-then-put, not atomic: two writers can both win. Defaults to `TARN_S3_EMULATE_CONDITIONAL_WRITES`,
+   * else false (AWS S3, current MinIO, R2 and GCS enforce the header).
+   */
+  readonly emulateConditionalWrites?: boolean
 }
 
 /**
@@ -91,21 +90,28 @@ function nonEmpty(s: string | undefined): string | undefined {
   return s === undefined || s === '' ? undefined : s
 }
 
-function parseBoolean(s: string | undefined): boolean | undefined {
+const EMULATE_VAR = 'TARN_S3_EMULATE_CONDITIONAL_WRITES'
+
+function parseBoolean(s: string | undefined, name = 'TARN_S3_FORCE_PATH_STYLE'): boolean | undefined {
   if (s === undefined || s === '') return undefined
   const v = s.trim().toLowerCase()
   if (v === 'true' || v === '1' || v === 'yes' || v === 'on') return true
   if (v === 'false' || v === '0' || v === 'no' || v === 'off') return false
-  throw new TarnError(
-    'INVALID_ARGUMENT',
-    `TARN_S3_FORCE_PATH_STYLE must be true or false, not ${JSON.stringify(s)}`,
-    {
-      TARN_S3_FORCE_PATH_STYLE: s,
-    },
-  )
+  throw new TarnError('INVALID_ARGUMENT', `${name} must be true or false, not ${JSON.stringify(s)}`, {
+    [name]: s,
+  })
 }
 
 const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'
+
+const requireModule = createRequire(import.meta.url)
+let awsS3: typeof AwsS3 | undefined
+
+/** The AWS SDK's S3 module, loaded on the first request (it takes hundreds of milliseconds to load). */
+function sdk(): typeof AwsS3 {
+  awsS3 ??= requireModule('@aws-sdk/client-s3') as typeof AwsS3
+  return awsS3
+}
 
 /**
  * Creates the SDK client without its "future releases will require Node 22" notice on stderr, which a tarn user
@@ -113,6 +119,7 @@ const SDK_NODE_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'
  * `AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED` variable (to anything) restores its behaviour.
  */
 function newClient(config: S3ClientConfig): S3Client {
+  const { S3Client } = sdk()
   if (process.env[SDK_NODE_WARNING] !== undefined) return new S3Client(config)
   process.env[SDK_NODE_WARNING] = 'true'
   try {
@@ -174,10 +181,10 @@ const CONDITIONAL_ATTEMPTS = 3
  * `s3://bucket/prefix/key`. Reads of a byte range send `Range: bytes=a-b`; a range that starts past the end of an
  * object returns no bytes, like the local store.
  *
- * `putIfAbsent` first sends a HEAD and returns false when the object exists, then a PUT with `If-None-Match: *`:
- * real S3 enforces that header atomically (412 PreconditionFailed → false). Some S3-compatible servers (s3rver, older
- * MinIO) accept but ignore it: there the HEAD makes the common case right, but two concurrent writers of the same
- * key can both succeed. Do not rely on `putIfAbsent` for mutual exclusion on such servers.
+ * `putIfAbsent` sends one PUT with `If-None-Match: *`, which S3 (and MinIO, R2, GCS's S3 API) enforce atomically:
+ * 412 PreconditionFailed → false. Servers that accept but ignore the header (s3rver, older MinIO) need
+ * `emulateConditionalWrites` (or `TARN_S3_EMULATE_CONDITIONAL_WRITES=1`): a HEAD before the PUT makes the common
+ * case right, but two concurrent writers of the same key can then both succeed.
  *
  * @example
  * ```ts
@@ -194,15 +201,23 @@ export class S3ObjectStore implements ObjectStore {
   readonly bucket: string
   /** The key prefix of the store inside the bucket ('' for none), without leading or trailing slashes. */
   readonly prefix: string
-  /** The underlying AWS SDK client (destroyed by {@link S3ObjectStore.close}). */
-  readonly client: S3Client
   private readonly listPageSize: number
+  private readonly emulateConditionalWrites: boolean
+  readonly #config: S3ClientConfig
+  #client: S3Client | undefined
 
-  private constructor(bucket: string, prefix: string, client: S3Client, listPageSize: number) {
+  private constructor(
+    bucket: string,
+    prefix: string,
+    config: S3ClientConfig,
+    listPageSize: number,
+    emulateConditionalWrites: boolean,
+  ) {
     this.bucket = bucket
     this.prefix = prefix
-    this.client = client
+    this.#config = config
     this.listPageSize = listPageSize
+    this.emulateConditionalWrites = emulateConditionalWrites
     this.root = prefix === '' ? `s3://${bucket}` : `s3://${bucket}/${prefix}`
   }
 
@@ -249,7 +264,47 @@ export class S3ObjectStore implements ObjectStore {
         },
       )
     }
-    return new S3ObjectStore(bucket, prefix, newClient(clientConfig(options, env)), listPageSize)
+    const emulate =
+      options.emulateConditionalWrites ??
+      parseBoolean(env.TARN_S3_EMULATE_CONDITIONAL_WRITES, EMULATE_VAR) ??
+      false
+    return new S3ObjectStore(bucket, prefix, clientConfig(options, env), listPageSize, emulate)
+  }
+
+  /**
+   * Resolves the region the SDK will sign with (options, `AWS_REGION`, `AWS_DEFAULT_REGION`, the AWS profile, or
+   * `us-east-1` for a custom endpoint) and throws `INVALID_ARGUMENT` naming the variables to set when there is none,
+   * so that a misconfigured S3 warehouse fails when the lake is created or opened rather than at its first write.
+   *
+   * @example
+   * ```ts
+   * await S3ObjectStore.create({ bucket: 'lake' }).checkRegion() // throws without AWS_REGION or a profile region
+   * ```
+   */
+  async checkRegion(): Promise<string> {
+    let region: string | undefined
+    try {
+      region = await this.client.config.region()
+    } catch {
+      region = undefined
+    }
+    if (region === undefined || region === '') {
+      throw new TarnError(
+        'INVALID_ARGUMENT',
+        `S3 warehouse ${this.root} has no region: set AWS_REGION (or AWS_DEFAULT_REGION, or a region in your AWS profile)`,
+        { uri: this.root },
+      )
+    }
+    return region
+  }
+
+  /**
+   * The underlying AWS SDK client (destroyed by {@link S3ObjectStore.close}), made on first use: the SDK loads only
+   * when a store on S3 is used.
+   */
+  get client(): S3Client {
+    this.#client ??= newClient(this.#config)
+    return this.#client
   }
 
   private objectKey(key: string): string {
@@ -260,7 +315,7 @@ export class S3ObjectStore implements ObjectStore {
   private storageError(op: string, key: string, e: unknown): TarnError {
     if (e instanceof TarnError) return e
     const { name, status } = awsError(e)
-    const detail = e instanceof Error ? e.message || name : String(e)
+    const detail = (e instanceof Error && e.message === '' ? name : undefined) ?? messageOf(e)
     return new TarnError(
       'STORAGE_ERROR',
       `Cannot ${op} object ${key}: ${detail}`,
@@ -295,7 +350,7 @@ export class S3ObjectStore implements ObjectStore {
           : `bytes=${range.offset}-${range.offset + range.length - 1}`
     }
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range }))
+      const res = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.bucket, Key, Range }))
       if (res.Body === undefined) return new Uint8Array(0)
       return await res.Body.transformToByteArray()
     } catch (e) {
@@ -309,7 +364,12 @@ export class S3ObjectStore implements ObjectStore {
     const Key = this.objectKey(key)
     try {
       await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key, Body: data, ContentLength: data.byteLength }),
+        new (sdk().PutObjectCommand)({
+          Bucket: this.bucket,
+          Key,
+          Body: data,
+          ContentLength: data.byteLength,
+        }),
       )
     } catch (e) {
       throw this.storageError('write', key, e)
@@ -318,12 +378,12 @@ export class S3ObjectStore implements ObjectStore {
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const Key = this.objectKey(key)
-    // s3rver and some other S3-compatible servers ignore If-None-Match: the HEAD covers them (not atomically).
-    if ((await this.head(key)) !== undefined) return false
+    // Only for servers that ignore If-None-Match (opted into explicitly): check-then-put, not atomic.
+    if (this.emulateConditionalWrites && (await this.head(key)) !== undefined) return false
     for (let attempt = 1; ; attempt++) {
       try {
         await this.client.send(
-          new PutObjectCommand({
+          new (sdk().PutObjectCommand)({
             Bucket: this.bucket,
             Key,
             Body: data,
@@ -343,7 +403,7 @@ export class S3ObjectStore implements ObjectStore {
   async head(key: string): Promise<ObjectInfo | undefined> {
     const Key = this.objectKey(key)
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key }))
+      const res = await this.client.send(new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key }))
       return { key, size: res.ContentLength ?? 0, lastModified: res.LastModified?.getTime() ?? 0 }
     } catch (e) {
       if (isNotFound(e)) return undefined
@@ -359,7 +419,7 @@ export class S3ObjectStore implements ObjectStore {
       let res: ListObjectsV2CommandOutput
       try {
         res = await this.client.send(
-          new ListObjectsV2Command({
+          new (sdk().ListObjectsV2Command)({
             Bucket: this.bucket,
             Prefix: base + prefix,
             MaxKeys: this.listPageSize,
@@ -369,7 +429,7 @@ export class S3ObjectStore implements ObjectStore {
       } catch (e) {
         throw new TarnError(
           'STORAGE_ERROR',
-          `Cannot list ${this.root}/${prefix}: ${e instanceof Error ? e.message : String(e)}`,
+          `Cannot list ${this.root}/${prefix}: ${messageOf(e)}`,
           { prefix, uri: `${this.root}/${prefix}` },
           { cause: e },
         )
@@ -389,7 +449,7 @@ export class S3ObjectStore implements ObjectStore {
   async delete(key: string): Promise<void> {
     const Key = this.objectKey(key)
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }))
+      await this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key }))
     } catch (e) {
       if (isNotFound(e)) return
       throw this.storageError('delete', key, e)
@@ -417,6 +477,6 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async close(): Promise<void> {
-    this.client.destroy()
+    this.#client?.destroy()
   }
 }

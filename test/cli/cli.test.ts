@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { memoryIO } from '../../src/cli/io.js'
 import { Lake, runCli } from '../../src/index.js'
+import { ensureBuilt } from '../helpers/build.js'
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'tarn.js')
 
@@ -26,13 +27,7 @@ async function inProcess(
 }
 
 describe('the tarn command line', () => {
-  beforeAll(() => {
-    // tsc emits even when unrelated files have type errors; the lint step reports those.
-    spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], {
-      cwd: join(import.meta.dirname, '..', '..'),
-      stdio: 'ignore',
-    })
-  })
+  beforeAll(() => ensureBuilt())
 
   it('runs the foundation walkthrough end to end with JSON documents carrying hashes, names, messages and times', () => {
     const home = mkdtempSync(join(tmpdir(), 'tarn-cli-'))

@@ -65,7 +65,7 @@ describe('tarn query', () => {
     expect(lines[1]).toMatch(/^BIGINT\s+DECIMAL\(10,2\)\s+DATE\s+TIMESTAMP$/)
     expect(lines[3]).toMatch(/^0\s+0\.00\s+2024-01-01\s+2024-01-01 00:00:00\.000001$/)
     expect(lines).toHaveLength(3 + 10 + 1)
-    expect(lines.at(-1)).toBe('(45 rows, 10 shown; use --max-rows N or --all-rows)')
+    expect(lines.at(-1)).toBe('(more than 10 rows, 10 shown; use --max-rows N or --all-rows)')
   })
 
   it('prints every row with --all-rows and the chosen number with --max-rows', async () => {
@@ -77,7 +77,7 @@ describe('tarn query', () => {
       '0',
       '1',
       '2',
-      '(45 rows, 3 shown; use --max-rows N or --all-rows)',
+      '(more than 3 rows, 3 shown; use --max-rows N or --all-rows)',
     ])
   })
 

@@ -1,24 +1,68 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 /** The repository root. */
 export const ROOT = join(import.meta.dirname, '..', '..')
-let built = false
+
+/** Written into dist/ after a clean build, dated when the build started; its age tells whether src/ changed since. */
+const stampOf = (root: string): string => join(root, 'dist', '.build-stamp')
+
+/** The newest modification time (ms) of the files that go into dist/: src/ and the TypeScript configurations. */
+function newestInput(root: string): number {
+  let newest = 0
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name)
+      if (entry.isDirectory()) visit(path)
+      else newest = Math.max(newest, statSync(path).mtimeMs)
+    }
+  }
+  visit(join(root, 'src'))
+  for (const f of ['tsconfig.json', 'tsconfig.build.json', 'package.json']) {
+    newest = Math.max(newest, statSync(join(root, f)).mtimeMs)
+  }
+  return newest
+}
+
+/** True when dist/ was built cleanly after the last change to src/. */
+export function distIsFresh(root = ROOT): boolean {
+  const stamp = stampOf(root)
+  return existsSync(stamp) && statSync(stamp).mtimeMs >= newestInput(root)
+}
 
 /**
- * Compiles src/ to dist/ once per test process, for tests that spawn the real `tarn` binary or child processes.
- * tsc emits even when type errors exist elsewhere; `npm run lint` reports those.
+ * Compiles src/ to dist/ with `tsc -p tsconfig.build.json` unless dist/ is already fresh, and throws with tsc's
+ * output when the build fails. Vitest's global set-up (test/helpers/global-setup.ts) calls it once per run.
+ *
+ * @example
+ * buildDist() // dist/index.js now reflects src/
  */
-export function ensureBuilt(): void {
-  if (built && existsSync(join(ROOT, 'dist', 'index.js'))) return
-  spawnSync(
+export function buildDist(root = ROOT): { built: boolean } {
+  if (distIsFresh(root)) return { built: false }
+  const started = new Date()
+  const r = spawnSync(
     process.execPath,
     [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-    {
-      cwd: ROOT,
-      stdio: 'ignore',
-    },
+    { cwd: root, encoding: 'utf8' },
   )
-  built = true
+  if (r.status !== 0) {
+    const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim()
+    throw new Error(`the build (tsc -p tsconfig.build.json) failed with exit ${r.status}:\n${output}`)
+  }
+  writeFileSync(stampOf(root), `${started.toISOString()}\n`)
+  utimesSync(stampOf(root), started, started)
+  return { built: true }
+}
+
+/**
+ * Checks that dist/ exists for tests that spawn the real `tarn` binary or child processes. The build itself runs
+ * once, in Vitest's global set-up; this only fails early with a clear message if that did not happen.
+ */
+export function ensureBuilt(): void {
+  if (!existsSync(join(ROOT, 'dist', 'index.js'))) {
+    throw new Error(
+      'dist/ is missing: run the tests through vitest (its global set-up builds) or `npm run build`',
+    )
+  }
 }

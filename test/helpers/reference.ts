@@ -1,8 +1,8 @@
 import { join } from 'node:path'
 
 /**
- * The shared reference data (`../shared/reference` beside the checkout, as on developer machines and in CI), or the
- * directory `TARN_REFERENCE_DIR` names.
+ * The reference data the tests read, kept in the repository under `test/fixtures/reference/` (see its README for
+ * where each table and trace came from and what results it must give), or the directory `TARN_REFERENCE_DIR` names.
  */
 export const REFERENCE_DIR =
-  process.env.TARN_REFERENCE_DIR ?? join(import.meta.dirname, '..', '..', '..', 'shared', 'reference')
+  process.env.TARN_REFERENCE_DIR ?? join(import.meta.dirname, '..', 'fixtures', 'reference')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { operatorTicks } from '../../src/sim/engine.js'
 import { generateWorkload } from '../../src/sim/generator.js'
+import { operatorTicks } from '../../src/sim/operator-timing.js'
 import { DEFAULT_PARAMS } from '../../src/sim/params.js'
 import { cpuSeconds, DISK_SCAN_GB_SEC } from '../../src/sim/scaling.js'
 import type { OperatorSpec } from '../../src/sim/workload.js'

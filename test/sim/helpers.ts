@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { Command } from 'commander'
 import { registerSimCommands } from '../../src/cli/commands/sim.js'
@@ -10,9 +9,6 @@ export const REFERENCE_DIR = process.env.TARN_EUDOXIA_REFERENCE ?? join(SHARED_R
 
 /** The two Eudoxia regression cases. */
 export const REFERENCE_CASES = ['naive_defaults_10m', 'priority_defaults_10m'] as const
-
-/** True when the Eudoxia reference cases are on this machine. */
-export const HAVE_REFERENCE = existsSync(`${REFERENCE_DIR}/priority_defaults_10m/trace.csv`)
 
 /** Runs `tarn sim ...` in memory and returns what it printed. */
 export async function runSim(

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { HAVE_REFERENCE, REFERENCE_CASES, REFERENCE_DIR, runSim } from './helpers.js'
+import { REFERENCE_CASES, REFERENCE_DIR, runSim } from './helpers.js'
 
 type Json = number | string | null | Json[] | { [k: string]: Json }
 
@@ -29,7 +29,7 @@ function compare(expected: Json, actual: Json, path: string, problems: string[])
     problems.push(`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`)
 }
 
-describe.skipIf(!HAVE_REFERENCE && process.env.CI !== 'true')('Eudoxia regression traces', () => {
+describe('Eudoxia regression traces', () => {
   for (const name of REFERENCE_CASES) {
     it(`reproduces expected.json for ${name}: counts exactly, latencies and throughput within 1%`, async () => {
       const dir = `${REFERENCE_DIR}/${name}`

@@ -76,8 +76,12 @@ export const INVALID_KEYS = [
  * describeObjectStoreContract('LocalObjectStore', async () => LocalObjectStore.create(await mkdtemp(join(tmpdir(), 't-'))))
  * ```
  */
-export function describeObjectStoreContract(name: string, factory: () => Promise<ObjectStore>): void {
-  describe(`${name} (ObjectStore contract)`, () => {
+export function describeObjectStoreContract(
+  name: string,
+  factory: () => Promise<ObjectStore>,
+  options: { skip?: boolean } = {},
+): void {
+  describe.skipIf(options.skip === true)(`${name} (ObjectStore contract)`, () => {
     let store: ObjectStore
 
     beforeEach(async () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { S3ObjectStore, type S3ObjectStoreOptions } from '../../src/storage/s3.js'
-import { startS3Server, type TestS3Server } from '../helpers/s3-server.js'
+import { haveS3Server, startS3Server, type TestS3Server } from '../helpers/s3-server.js'
 import { collect, tarnErrorOf } from './object-store.contract.js'
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b)
 
-describe('S3ObjectStore', () => {
+describe.skipIf(!haveS3Server())('S3ObjectStore', () => {
   let s3: TestS3Server
   const stores: S3ObjectStore[] = []
 
@@ -71,11 +71,46 @@ describe('S3ObjectStore', () => {
     expect((await collect(store.list(''))).map((i) => i.key)).toEqual(keys)
   })
 
-  it('returns false from putIfAbsent for an existing object although s3rver ignores If-None-Match', async () => {
+  it('returns false from putIfAbsent for an existing object with one conditional PUT, no HEAD', async () => {
     const store = open({ prefix: 'cond' })
+    const sent: string[] = []
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName))
+        return next(args)
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    )
     expect(await store.putIfAbsent('x', enc('first'))).toBe(true)
     expect(await store.putIfAbsent('x', enc('second'))).toBe(false)
+    expect(sent).toEqual(['PutObjectCommand', 'PutObjectCommand'])
     expect(dec(await store.get('x'))).toBe('first')
+  })
+
+  it('lets exactly one of many racing putIfAbsent calls on one key win, across separate clients', async () => {
+    const writers = Array.from({ length: 8 }, () => open({ prefix: 'race' }))
+    const results = await Promise.all(writers.map((w, i) => w.putIfAbsent('lock', enc(`writer ${i}`))))
+    expect(results.filter((r) => r)).toHaveLength(1)
+    const winner = results.indexOf(true)
+    expect(dec(await writers[0]!.get('lock'))).toBe(`writer ${winner}`)
+  })
+
+  it('checks with a HEAD before the PUT only when told the server ignores If-None-Match', async () => {
+    const store = open({ prefix: 'emulated' }, { TARN_S3_EMULATE_CONDITIONAL_WRITES: '1' })
+    const sent: string[] = []
+    store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        sent.push(String(context.commandName))
+        return next(args)
+      },
+      { step: 'initialize', name: 'recordCommands' },
+    )
+    expect(await store.putIfAbsent('y', enc('first'))).toBe(true)
+    expect(await store.putIfAbsent('y', enc('second'))).toBe(false)
+    expect(sent).toEqual(['HeadObjectCommand', 'PutObjectCommand', 'HeadObjectCommand'])
+    expect(() => open({}, { TARN_S3_EMULATE_CONDITIONAL_WRITES: 'maybe' })).toThrow(
+      /TARN_S3_EMULATE_CONDITIONAL_WRITES must be true or false/,
+    )
   })
 
   it('reads the endpoint from AWS_ENDPOINT_URL_S3 and then uses path-style addressing', async () => {

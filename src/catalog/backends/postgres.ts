@@ -1,5 +1,5 @@
-import pg from 'pg'
-import { TarnError } from '../../util/errors.js'
+import type pg from 'pg'
+import { messageOf, TarnError } from '../../util/errors.js'
 import type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
@@ -97,13 +97,28 @@ export function redactUrl(url: string): string {
 export class PostgresBackend implements CatalogBackend {
   readonly kind = 'postgres' as const
   readonly location: string
-  readonly #pool: pg.Pool
+  readonly #poolConfig: pg.PoolConfig
   readonly #schema: string
+  /** The connection pool, made on first use: the `pg` module loads only when a catalog on PostgreSQL is used. */
+  #pool: Promise<pg.Pool> | undefined
+  #closed = false
 
-  private constructor(location: string, pool: pg.Pool, schema: string) {
+  private constructor(location: string, poolConfig: pg.PoolConfig, schema: string) {
     this.location = location
-    this.#pool = pool
+    this.#poolConfig = poolConfig
     this.#schema = schema
+  }
+
+  #getPool(): Promise<pg.Pool> {
+    if (this.#closed) return Promise.reject(new Error('Cannot use a pool after calling end on the pool'))
+    this.#pool ??= import('pg').then(({ default: driver }) => {
+      const pool = new driver.Pool(this.#poolConfig)
+      pool.on('error', () => {
+        // An idle client lost its connection; the pool replaces it on next use.
+      })
+      return pool
+    })
+    return this.#pool
   }
 
   /** Opens a connection pool for `url` (nothing is sent until the first call). */
@@ -126,20 +141,17 @@ export class PostgresBackend implements CatalogBackend {
       })
     }
     parsed.searchParams.delete('schema')
-    const pool = new pg.Pool({
+    const poolConfig: pg.PoolConfig = {
       connectionString: parsed.toString(),
       max: options.maxConnections ?? 4,
       options: `-c search_path=${schema}`,
-    })
-    pool.on('error', () => {
-      // An idle client lost its connection; the pool replaces it on next use.
-    })
-    return new PostgresBackend(redactUrl(url), pool, schema)
+    }
+    return new PostgresBackend(redactUrl(url), poolConfig, schema)
   }
 
   async #q<R extends pg.QueryResultRow>(what: string, sql: string, params: unknown[] = []): Promise<R[]> {
     try {
-      return (await this.#pool.query<R>(sql, params)).rows
+      return (await (await this.#getPool()).query<R>(sql, params)).rows
     } catch (e) {
       throw this.#error(what, e)
     }
@@ -149,7 +161,7 @@ export class PostgresBackend implements CatalogBackend {
     if (e instanceof TarnError) return e
     return new TarnError(
       'CATALOG_ERROR',
-      `catalog ${what} failed: ${(e as Error).message}`,
+      `catalog ${what} failed: ${messageOf(e)}`,
       { catalog: this.location },
       {
         cause: e,
@@ -160,7 +172,7 @@ export class PostgresBackend implements CatalogBackend {
   async #tx<T>(what: string, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
     let client: pg.PoolClient
     try {
-      client = await this.#pool.connect()
+      client = await (await this.#getPool()).connect()
     } catch (e) {
       throw this.#error(what, e)
     }
@@ -245,7 +257,7 @@ export class PostgresBackend implements CatalogBackend {
 
   async putObjects(objects: readonly StoredObject[]): Promise<void> {
     try {
-      await this.#insertObjects(this.#pool, objects)
+      await this.#insertObjects(await this.#getPool(), objects)
     } catch (e) {
       throw this.#error('write', e)
     }
@@ -440,6 +452,8 @@ export class PostgresBackend implements CatalogBackend {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end()
+    const pool = this.#pool
+    this.#closed = true
+    if (pool) await (await pool).end()
   }
 }

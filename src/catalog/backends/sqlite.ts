@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
-import { TarnError } from '../../util/errors.js'
+import { messageOf, TarnError } from '../../util/errors.js'
 import type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
@@ -76,7 +76,7 @@ function wrap<T>(what: string, location: string, fn: () => T): T {
     if (e instanceof TarnError) throw e
     throw new TarnError(
       'CATALOG_ERROR',
-      `catalog ${what} failed: ${(e as Error).message}`,
+      `catalog ${what} failed: ${messageOf(e)}`,
       { catalog: location },
       { cause: e },
     )

@@ -1,22 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import {
-  batchCells,
-  closeLakeEngine,
-  explainText,
-  lakeQueryEngine,
-  planJson,
-  type QueryStream,
-  rowCsv,
-  rowJson,
-  rowText,
-  typeName,
-} from '../../engine/index.js'
+import { closeLakeEngine, explainText, lakeQueryEngine, planJson } from '../../engine/index.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
-import { emit, table } from '../output.js'
+import { emit, exportJson, exportText } from '../output.js'
+import { printCsv, printJson, printTable } from '../query-output.js'
 
 interface QueryCommandOptions {
   readonly ref?: string
@@ -25,14 +15,14 @@ interface QueryCommandOptions {
   readonly allRows?: boolean
   readonly format?: string
   readonly explain?: boolean
+  readonly output?: string
+  readonly force?: boolean
   readonly json?: boolean
 }
 
 const FORMATS = new Set(['table', 'json', 'csv'])
 /** Rows per Arrow batch when the CLI streams a result. */
 const CLI_BATCH_ROWS = 4096
-/** Rows per printed block of an unbounded text table (column widths are fitted block by block). */
-const TABLE_BLOCK_ROWS = 1000
 
 function parseMaxRows(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined
@@ -42,109 +32,45 @@ function parseMaxRows(raw: string | undefined): number | undefined {
   return Number(raw)
 }
 
+function readFailure(file: string, path: string, e: unknown): TarnError {
+  const code = (e as NodeJS.ErrnoException).code
+  const why =
+    code === 'ENOENT'
+      ? 'does not exist'
+      : code === 'EISDIR'
+        ? 'is a directory'
+        : code === 'EACCES'
+          ? 'is not readable'
+          : `cannot be read (${code ?? String(e)})`
+  return new TarnError('USAGE', `SQL file ${file} ${why}`, { file: path }, { cause: e })
+}
+
+/** The SQL from the argument, `-f FILE`, `-f -` (stdin), or stdin when it is piped and no SQL was given. */
 async function sqlOf(sql: string | undefined, o: QueryCommandOptions, io: CliIO): Promise<string> {
   if (sql !== undefined && o.file !== undefined) {
     throw new TarnError('USAGE', 'give the SQL either as an argument or with -f FILE, not both')
   }
-  if (o.file !== undefined) {
+  let text: string | undefined = sql
+  if (o.file === '-') text = io.readStdin ? await io.readStdin() : ''
+  else if (o.file !== undefined) {
     const path = resolve(io.cwd, o.file)
     try {
-      return await readFile(path, 'utf8')
+      text = await readFile(path, 'utf8')
     } catch (e) {
-      throw new TarnError('USAGE', `cannot read SQL file ${o.file}`, { file: path }, { cause: e })
+      throw readFailure(o.file, path, e)
     }
-  }
-  if (sql === undefined || sql.trim() === '')
-    throw new TarnError('USAGE', 'no SQL given: tarn query "<sql>" or -f FILE')
-  return sql
-}
-
-/** Prints the stream as an aligned text table: names, types, up to `limit` rows, then a row count. */
-async function printTable(io: CliIO, stream: QueryStream, limit: number | undefined): Promise<void> {
-  const fields = stream.schema.fields
-  const header = [fields.map((f) => f.name), fields.map((f) => typeName(f.type))]
-  let block: string[][] = []
-  let total = 0
-  let shown = 0
-  let printedHeader = false
-  const flush = (): void => {
-    if (block.length === 0 && printedHeader) return
-    const rows = printedHeader
-      ? block
-      : [...header, header[0]?.map((n) => '-'.repeat(Math.max(3, n.length))) ?? [], ...block]
-    io.out(`${table(rows)}\n`)
-    printedHeader = true
-    block = []
-  }
-  for await (const batch of stream) {
-    for (const row of batchCells(batch)) {
-      total++
-      if (limit !== undefined && shown >= limit) continue
-      block.push(rowText(row))
-      shown++
-      if (block.length >= TABLE_BLOCK_ROWS) flush()
-    }
-  }
-  flush()
-  const noun = total === 1 ? 'row' : 'rows'
-  io.out(
-    shown < total
-      ? `(${total} ${noun}, ${shown} shown; use --max-rows N or --all-rows)\n`
-      : `(${total} ${noun})\n`,
-  )
-}
-
-async function printCsv(io: CliIO, stream: QueryStream, limit: number | undefined): Promise<void> {
-  io.out(`${rowCsv(stream.schema.fields.map((f) => f.name))}\n`)
-  let n = 0
-  for await (const batch of stream) {
-    const lines: string[] = []
-    for (const row of batchCells(batch)) {
-      if (limit !== undefined && n >= limit) break
-      lines.push(rowCsv(row))
-      n++
-    }
-    if (lines.length > 0) io.out(`${lines.join('\n')}\n`)
-    if (limit !== undefined && n >= limit) break
-  }
-}
-
-/** `--format json`: a JSON array of row objects; `--json`: a document with columns, rows and the row count. */
-async function printJson(
-  io: CliIO,
-  stream: QueryStream,
-  limit: number | undefined,
-  document: boolean,
-): Promise<void> {
-  const names = stream.schema.fields.map((f) => f.name)
-  if (document) {
-    const columns = stream.schema.fields.map((f) => ({ name: f.name, type: typeName(f.type) }))
-    io.out(
-      `{"ref":${JSON.stringify(stream.plan.ref)},"commit":${JSON.stringify(stream.plan.commit)},"columns":${JSON.stringify(columns)},"rows":[`,
-    )
-  } else io.out('[')
-  let n = 0
-  let total = 0
-  for await (const batch of stream) {
-    const parts: string[] = []
-    for (const row of batchCells(batch)) {
-      total++
-      if (limit !== undefined && n >= limit) continue
-      parts.push(`${n === 0 ? '' : ','}\n${rowJson(names, row)}`)
-      n++
-    }
-    if (parts.length > 0) io.out(parts.join(''))
-    if (!document && limit !== undefined && n >= limit) break
-  }
-  if (document) io.out(`\n],"rowCount":${total},"truncated":${n < total}}\n`)
-  else io.out(`${n > 0 ? '\n' : ''}]\n`)
+  } else if (sql === undefined && io.stdinIsTTY === false && io.readStdin) text = await io.readStdin()
+  if (text === undefined || text.trim() === '')
+    throw new TarnError('USAGE', 'no SQL given: tarn query "<sql>", -f FILE, or SQL on stdin')
+  return text
 }
 
 /**
- * Registers `tarn query "<sql>" [-r REF] [-f FILE] [--max-rows N] [--all-rows] [--format table|json|csv] [--explain]
- * [--json]`: read-only DuckDB SQL over the tables visible at any branch, tag, commit or time, printed as a schema +
+ * Registers `tarn query "<sql>" [-r REF] [-f FILE|-] [--max-rows N] [--all-rows] [--format table|json|csv] [--explain]
+ * [-o FILE [--format parquet|csv|jsonl] [--force]] [--json]`: read-only DuckDB SQL over the tables visible at any branch, tag, commit or time, printed as a schema +
  * rows table (10 rows by default), CSV or JSON, streamed without holding the result in memory; `--explain` prints
- * the scan plan (tables, snapshots, files kept of total, bytes to read) without running the query.
+ * the scan plan (tables, snapshots, files kept of total, bytes to read) without running the query; `--output` writes
+ * the whole result to a file through DuckDB's `COPY`.
  *
  * @example
  * ```ts
@@ -156,22 +82,31 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
   program
     .command('query')
     .description('run read-only SQL over the tables at a ref (branch, tag, commit or time)')
-    .argument('[sql]', 'the SQL (or use -f FILE)')
+    .argument('[sql]', 'the SQL (or -f FILE, or SQL piped on stdin)')
     .option(
       '-r, --ref <ref>',
       'branch, tag, branch@hash, @hash, branch~N or branch*<time> (default: active branch)',
     )
-    .option('-f, --file <file>', 'read the SQL from a file')
+    .option('-f, --file <file>', 'read the SQL from a file (- for stdin)')
     .option('--max-rows <n>', 'rows to print (default 10 for the table format, all for json/csv)')
     .option('--all-rows', 'print every row')
-    .option('--format <format>', 'table, json or csv', 'table')
+    .option(
+      '--format <format>',
+      'table, json or csv (printing; default table); parquet, csv or jsonl with --output (default: from its extension)',
+    )
+    .option(
+      '-o, --output <file>',
+      'write the whole result to a Parquet, CSV or JSON-lines file through DuckDB',
+    )
+    .option('--force', 'with --output: overwrite an existing file')
     .option('--explain', 'print the scan plan without running the query')
     .option('--json', 'print one JSON document')
     .action(async (sqlArg: string | undefined, o: QueryCommandOptions) => {
       const format = o.format ?? 'table'
-      if (!FORMATS.has(format)) {
+      if (o.output === undefined && !FORMATS.has(format)) {
         throw new TarnError('USAGE', `--format must be table, json or csv, got ${format}`, { format })
       }
+      if (o.output === undefined && o.force) throw new TarnError('USAGE', '--force goes with --output FILE')
       const maxRows = parseMaxRows(o.maxRows)
       const sql = await sqlOf(sqlArg, o, ctx.io)
       const lake = await ctx.lake()
@@ -181,6 +116,17 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
         if (o.explain) {
           const plan = await engine.explain(sql, { ref })
           emit(ctx.io, o, { plan: planJson(plan) }, () => explainText(plan))
+          return
+        }
+        if (o.output !== undefined) {
+          const r = await engine.export(sql, {
+            ref,
+            output: o.output,
+            cwd: ctx.io.cwd,
+            ...(o.format !== undefined ? { format: o.format } : {}),
+            ...(o.force ? { force: true } : {}),
+          })
+          emit(ctx.io, o, exportJson(r), () => exportText(r))
           return
         }
         const stream = await engine.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })

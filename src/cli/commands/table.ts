@@ -1,8 +1,16 @@
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
+import { humanBytes } from '../../engine/index.js'
 import type { TableDetails, TableWriteResult } from '../../lake/lake.js'
 import type { CliContext } from '../context.js'
-import { commitJson, emit, table as formatTable, type OutputOptions } from '../output.js'
+import {
+  commitJson,
+  emit,
+  exportJson,
+  exportText,
+  table as formatTable,
+  type OutputOptions,
+} from '../output.js'
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
@@ -16,7 +24,7 @@ function detailsText(d: TableDetails): string {
   const lines = [
     `table ${d.table} at ${d.ref}`,
     `metadata  ${d.state.metadataLocation}`,
-    `snapshot  ${d.currentSnapshotId ?? '(none)'}   records ${d.recordCount}   files ${d.dataFiles} (+${d.deleteFiles} delete)   ${d.sizeBytes} bytes`,
+    `snapshot  ${d.currentSnapshotId ?? '(none)'}   records ${d.recordCount}   files ${d.dataFiles} (+${d.deleteFiles} delete)   ${humanBytes(d.sizeBytes)}`,
     '',
     'schema:',
     formatTable(d.schema.map((f) => [`  ${f.id}`, f.name, f.type, f.required ? 'required' : 'optional'])),
@@ -53,9 +61,27 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       const tables = await lake.listTables({
         ...(o.ref ? { ref: o.ref } : {}),
         ...(o.namespace ? { namespace: o.namespace } : {}),
+        stats: true,
       })
-      emit(ctx.io, o, { ref: o.ref ?? lake.activeBranch(), tables }, () =>
-        formatTable(tables.map((x) => [x.table, x.state.snapshotId ?? '-'])),
+      const docs = tables.map(({ stats, ...t }) => ({
+        ...t,
+        rows: stats?.rows ?? 0,
+        files: stats?.files ?? 0,
+        sizeBytes: stats?.sizeBytes ?? 0,
+      }))
+      emit(ctx.io, o, { ref: o.ref ?? lake.activeBranch(), tables: docs }, () =>
+        docs.length === 0
+          ? `no tables at ${o.ref ?? lake.activeBranch()}`
+          : formatTable([
+              ['TABLE', 'ROWS', 'FILES', 'SIZE', 'SNAPSHOT'],
+              ...docs.map((x) => [
+                x.table,
+                String(x.rows),
+                String(x.files),
+                humanBytes(x.sizeBytes),
+                x.state.snapshotId ?? '-',
+              ]),
+            ]),
       )
     })
 
@@ -68,6 +94,33 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       const d = await (await ctx.lake()).getTable(name, o.ref ? { ref: o.ref } : {})
       emit(ctx.io, o, d, () => detailsText(d))
     })
+
+  t.command('export')
+    .description('write a table to a Parquet, CSV or JSON-lines file through DuckDB')
+    .argument('<table>')
+    .requiredOption(
+      '-o, --output <file>',
+      'the file to write (format from its extension: .parquet, .csv, .jsonl)',
+    )
+    .option('--format <format>', 'parquet, csv or jsonl (default: from the extension)')
+    .option('--force', 'overwrite an existing file')
+    .option('-r, --ref <ref>', 'ref to read (default: the active branch)')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        name: string,
+        o: OutputOptions & { output: string; format?: string; force?: boolean; ref?: string },
+      ) => {
+        const r = await (await ctx.lake()).exportTable(name, {
+          output: o.output,
+          cwd: ctx.io.cwd,
+          ...(o.ref ? { ref: o.ref } : {}),
+          ...(o.format ? { format: o.format } : {}),
+          ...(o.force ? { force: true } : {}),
+        })
+        emit(ctx.io, o, { table: name, ...exportJson(r) }, () => exportText(r))
+      },
+    )
 
   t.command('rm')
     .description('drop a table from a branch')
@@ -121,12 +174,22 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--from <glob|uri>', 'files to load (repeatable)', collect)
     .option('--force', 'import files even if they were imported before')
     .option('--replace', "replace the table's rows with the files' rows (keeps the table and its history)")
+    .option(
+      '--evolve-schema',
+      "add the files' new columns and widen column types (int->long, float->double, ...)",
+    )
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { from: string[]; force?: boolean; replace?: boolean; branch?: string },
+        o: OutputOptions & {
+          from: string[]
+          force?: boolean
+          replace?: boolean
+          evolveSchema?: boolean
+          branch?: string
+        },
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
@@ -135,6 +198,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           cwd: ctx.io.cwd,
           ...(o.force ? { force: true } : {}),
           ...(o.replace ? { replace: true } : {}),
+          ...(o.evolveSchema ? { evolveSchema: true } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
         })
         emit(ctx.io, o, writeJson(r), () =>

@@ -142,3 +142,57 @@ export async function evolveSchema(
     deps,
   )
 }
+
+/**
+ * The schema changes that let a table take rows of `incoming`'s shape: a new column (matched by name, ignoring case)
+ * is added, a column whose incoming type is a spec-allowed widening of its type (int→long, float→double, decimal
+ * precision increase) is widened. Any other type difference is left to the value checks of the write, or with
+ * `strict` is an error (`SCHEMA_MISMATCH` naming the column and both types). Only primitive columns are considered.
+ *
+ * @example
+ * ```ts
+ * schemaChangesFor(tableSchema, fileSchema) // [{ op: 'add', name: 'tip', type: 'double' }]
+ * ```
+ */
+export function schemaChangesFor(
+  current: Schema,
+  incoming: Schema,
+  options: { readonly strict?: boolean; readonly table?: string } = {},
+): SchemaChange[] {
+  const changes: SchemaChange[] = []
+  for (const f of incoming.fields) {
+    const have = current.fields.find((x) => x.name.toLowerCase() === f.name.toLowerCase())
+    if (!have) {
+      if (typeof f.type !== 'string') {
+        throw new TarnError(
+          'SCHEMA_MISMATCH',
+          `cannot add column ${f.name}: only primitive columns can be added`,
+          {
+            column: f.name,
+            ...(options.table ? { table: options.table } : {}),
+          },
+        )
+      }
+      changes.push({ op: 'add', name: f.name, type: f.type })
+      continue
+    }
+    if (typeof have.type !== 'string' || typeof f.type !== 'string' || have.type === f.type) continue
+    if (canWiden(have.type, f.type)) {
+      changes.push({ op: 'widen', name: have.name, type: f.type })
+      continue
+    }
+    if (options.strict && !canWiden(f.type, have.type)) {
+      throw new TarnError(
+        'SCHEMA_MISMATCH',
+        `cannot change column ${have.name}${options.table ? ` of ${options.table}` : ''} from ${have.type} to ${f.type}: only int->long, float->double and a larger decimal precision are allowed`,
+        {
+          column: have.name,
+          tableType: have.type,
+          newType: f.type,
+          ...(options.table ? { table: options.table } : {}),
+        },
+      )
+    }
+  }
+  return changes
+}

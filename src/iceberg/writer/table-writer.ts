@@ -11,13 +11,14 @@ import { maxFieldId, type Schema } from '../schema.js'
 import { type LoadedTable, loadTable } from '../table-loader.js'
 import { currentSchema, snapshotById, type TableMetadata } from '../table-metadata.js'
 import { scanSql, withConnection } from '../table-reader.js'
-import { parseTransform } from '../transforms.js'
+import { parseTransform, transformAccepts } from '../transforms.js'
 import { schemaFromQuery } from './duckdb-schema.js'
 import { writeDataFiles } from './parquet-writer.js'
 import {
   type CommitResult,
   commitSnapshot,
   keyOfUri,
+  type SnapshotChange,
   type WriterDeps,
   writeMetadataFile,
 } from './snapshot-producer.js'
@@ -99,7 +100,14 @@ export function buildPartitionSpec(
       throw new TarnError('INVALID_ARGUMENT', `No column named ${JSON.stringify(f.column)}`, {
         column: f.column,
       })
-    parseTransform(f.transform)
+    if (!transformAccepts(parseTransform(f.transform), col.type)) {
+      const type = typeof col.type === 'string' ? col.type : col.type.type
+      throw new TarnError(
+        'INVALID_ARGUMENT',
+        `cannot partition by ${f.transform}(${f.column}): column ${f.column} is ${type}, which ${f.transform} does not accept`,
+        { column: f.column, type, transform: f.transform },
+      )
+    }
     return {
       'source-id': col.id,
       'field-id': ++next,
@@ -137,6 +145,21 @@ async function writeRows(
     random: deps.random,
     ...(size ? { targetFileSizeBytes: size } : {}),
   })
+}
+
+/**
+ * The one snapshot-writing path of every write mode: commits the change with the caller's summary properties
+ * (`opts.summary`, e.g. import fingerprints or `tarn.job_id`) on top of the mode's own ones.
+ */
+function commitWrite(
+  table: LoadedTable,
+  change: Omit<SnapshotChange, 'summary'>,
+  opts: WriteOptions,
+  deps: WriterDeps,
+  modeSummary: Readonly<Record<string, string>> = {},
+): Promise<CommitResult> {
+  const summary = { ...modeSummary, ...opts.summary }
+  return commitSnapshot(table, { ...change, ...(Object.keys(summary).length > 0 ? { summary } : {}) }, deps)
 }
 
 async function reload(store: ObjectStore, result: CommitResult): Promise<LoadedTable> {
@@ -190,16 +213,7 @@ export async function createTable(
     if (!input.source) return created
     const table = await reload(store, created)
     const files = await writeRows(table, conn, input.source, input, deps)
-    return commitSnapshot(
-      table,
-      {
-        operation: 'append',
-        added: files,
-        removed: [],
-        ...(input.summary ? { summary: input.summary } : {}),
-      },
-      deps,
-    )
+    return commitWrite(table, { operation: 'append', added: files, removed: [] }, input, deps)
   })
 }
 
@@ -219,11 +233,7 @@ export async function appendRows(
 ): Promise<CommitResult> {
   return withConnection(opts.connection, async (conn) => {
     const files = await writeRows(table, conn, source, opts, deps)
-    return commitSnapshot(
-      table,
-      { operation: 'append', added: files, removed: [], ...(opts.summary ? { summary: opts.summary } : {}) },
-      deps,
-    )
+    return commitWrite(table, { operation: 'append', added: files, removed: [] }, opts, deps)
   })
 }
 
@@ -250,7 +260,7 @@ export async function overwriteRows(
   return withConnection(opts.connection, async (conn) => {
     const removed = await liveDataFiles(table)
     const files = await writeRows(table, conn, source, opts, deps)
-    return commitSnapshot(table, { operation: 'overwrite', added: files, removed }, deps)
+    return commitWrite(table, { operation: 'overwrite', added: files, removed }, opts, deps)
   })
 }
 
@@ -280,11 +290,9 @@ export async function overwritePartitions(
     const removed = (await liveDataFiles(table)).filter(
       (e) => e.specId === specId && files.some((f) => same(e.dataFile, f)),
     )
-    return commitSnapshot(
-      table,
-      { operation: 'overwrite', added: files, removed, summary: { 'replace-partitions': 'true' } },
-      deps,
-    )
+    return commitWrite(table, { operation: 'overwrite', added: files, removed }, opts, deps, {
+      'replace-partitions': 'true',
+    })
   })
 }
 
@@ -335,9 +343,10 @@ export async function deleteWhere(
 ): Promise<CommitResult> {
   return withConnection(opts.connection, async (conn) => {
     const { removed, rewritten } = await copyOnWriteDelete(table, conn, filter, opts, deps)
-    return commitSnapshot(
+    return commitWrite(
       table,
       { operation: rewritten.length > 0 ? 'overwrite' : 'delete', added: rewritten, removed },
+      opts,
       deps,
     )
   })
@@ -362,6 +371,11 @@ export async function overwriteWhere(
   return withConnection(opts.connection, async (conn) => {
     const { removed, rewritten } = await copyOnWriteDelete(table, conn, filter, opts, deps)
     const added = await writeRows(table, conn, source, opts, deps)
-    return commitSnapshot(table, { operation: 'overwrite', added: [...rewritten, ...added], removed }, deps)
+    return commitWrite(
+      table,
+      { operation: 'overwrite', added: [...rewritten, ...added], removed },
+      opts,
+      deps,
+    )
   })
 }

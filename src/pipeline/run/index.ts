@@ -10,7 +10,7 @@
  */
 
 export { readProjectFiles, writeProjectFiles } from './code-files.js'
-export type { JobRecord, JobStatus, NodeRecord } from './job-record.js'
+export type { JobRecord, JobStatus, NodeRecord, ScanRecord } from './job-record.js'
 export {
   type CodeSnapshot,
   getCodeSnapshot,
@@ -28,3 +28,4 @@ export { type RerunOptions, rerunJob } from './rerun.js'
 export type { RunLake } from './run-lake.js'
 export type { RunObserver } from './run-observer.js'
 export { type RunOutcome, type RunPipelineOptions, runPipeline } from './run-pipeline.js'
+export { runScan, scanFilterExpression } from './run-scan.js'

@@ -15,6 +15,32 @@ export interface NodeRecord {
   readonly startedAt: number | null
   readonly finishedAt: number | null
   readonly error: string | null
+  /** Scans: what the run read of the table (absent in records written before scans were pruned). */
+  readonly scan?: ScanRecord
+}
+
+/**
+ * What a run's scan read of its table: data files and their bytes kept of the snapshot's live data files after
+ * pruning by the scan's pushed-down filter, the columns it selected (`null`: all) and that filter.
+ *
+ * @example
+ * ```ts
+ * const r: ScanRecord = {
+ *   filesKept: 1, filesTotal: 100, bytesKept: 2048, bytesTotal: 204800, columns: ['day', 'fare'],
+ *   filter: "day = DATE '2024-01-05'", pushedFilter: true,
+ * }
+ * ```
+ */
+export interface ScanRecord {
+  readonly filesKept: number
+  readonly filesTotal: number
+  readonly bytesKept: number
+  readonly bytesTotal: number
+  readonly columns: readonly string[] | null
+  /** The scan's filter as planned (SQL), or null. */
+  readonly filter: string | null
+  /** True when (part of) the filter pruned files by partition values or column bounds. */
+  readonly pushedFilter: boolean
 }
 
 /**

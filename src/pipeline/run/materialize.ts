@@ -7,10 +7,12 @@ import {
   createTable,
   currentSchema,
   duckdbTypeOf,
+  evolveSchema,
   type LoadedTable,
   overwritePartitions,
   overwriteRows,
   quoteIdent,
+  schemaChangesFor,
   schemaFromQuery,
   sqlString,
   withConnection,
@@ -60,8 +62,9 @@ export interface MaterializeResult {
 
 /**
  * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`:
- * `REPLACE` overwrites the table's rows when the schema and partitioning are unchanged (keeping its Iceberg history)
- * and otherwise writes a new table, `APPEND` adds files, `OVERWRITE_PARTITIONS`
+ * `REPLACE` overwrites the table's rows, keeping its Iceberg table and history: new columns are added and types
+ * widened in place (an incompatible type change is `SCHEMA_MISMATCH`); only when columns were removed or the
+ * partitioning changed is a new table written, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
  * table is created with the model's `partitionedBy`. Columns the existing table lacks are dropped with a warning;
  * columns the model lacks are NULL.
@@ -96,11 +99,25 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
     }
     if (existing && input.mode === 'REPLACE') {
       const loaded = await loadRunTable(lake, existing.metadataLocation)
-      if (await sameShape(conn, loaded, rows, input.partitionedBy)) {
-        return overwriteRows(loaded, rows, deps, {
-          connection: conn,
-          summary: { 'tarn.job_id': input.jobId },
+      const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
+      if (await sameShape(conn, loaded, rows, input.partitionedBy))
+        return overwriteRows(loaded, rows, deps, opts)
+      const incoming = await schemaFromQuery(conn, rows)
+      const fields = currentSchema(loaded.metadata).fields
+      const kept = fields.every((f) =>
+        incoming.fields.some((g) => g.name.toLowerCase() === f.name.toLowerCase()),
+      )
+      if (kept && samePartitioning(loaded, input.partitionedBy)) {
+        // new columns and widened types: evolve the table in place, keeping its uuid, location and history
+        const changes = schemaChangesFor(currentSchema(loaded.metadata), incoming, {
+          strict: true,
+          table: key.key,
         })
+        const table =
+          changes.length === 0
+            ? loaded
+            : await loadRunTable(lake, (await evolveSchema(loaded, changes, deps)).metadataLocation)
+        return overwriteRows(table, alignedTo(table, rows), deps, opts)
       }
     }
     if (!existing || input.mode === 'REPLACE') {
@@ -125,12 +142,7 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
       warnings.push(
         `model ${input.model} returned columns that ${key.key} does not have: ${extra.join(', ')} (not written)`,
       )
-    const proj = fields.map((f) =>
-      have.has(f.name.toLowerCase())
-        ? `CAST(${quoteIdent(f.name)} AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
-        : `CAST(NULL AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`,
-    )
-    const aligned = `SELECT ${proj.join(', ')} FROM (${rows}) AS m`
+    const aligned = alignedTo(loaded, rows, have)
     const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
     return input.mode === 'APPEND'
       ? appendRows(loaded, aligned, deps, opts)
@@ -153,6 +165,29 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
   return { commit, rows: added, warnings }
 }
 
+/**
+ * The rows projected onto the table's columns in its order, cast to their types; columns the rows lack (`have`,
+ * lower-cased, default: all) are NULL.
+ */
+function alignedTo(table: LoadedTable, rows: string, have?: ReadonlySet<string>): string {
+  const proj = currentSchema(table.metadata).fields.map((f) =>
+    have === undefined || have.has(f.name.toLowerCase())
+      ? `CAST(${quoteIdent(f.name)} AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`
+      : `CAST(NULL AS ${duckdbTypeOf(f.type)}) AS ${quoteIdent(f.name)}`,
+  )
+  return `SELECT ${proj.join(', ')} FROM (${rows}) AS m`
+}
+
+/** True when the table's default partition spec is the declared one. */
+function samePartitioning(table: LoadedTable, partitionedBy: readonly PartitionFieldDef[]): boolean {
+  const m = table.metadata
+  const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
+  const byId = new Map(currentSchema(m).fields.map((f) => [f.id, f.name]))
+  const have = (spec?.fields ?? []).map((f) => `${f.transform}(${byId.get(f['source-id'])})`)
+  const want = partitionedBy.map((p) => `${p.transform}(${p.column})`)
+  return have.length === want.length && have.every((h, i) => h === want[i])
+}
+
 /** True when the rows have exactly the table's columns and primitive types, and the table the declared partitioning. */
 async function sameShape(
   conn: DuckDBConnection,
@@ -168,10 +203,5 @@ async function sameShape(
     const g = next[i]
     return g !== undefined && typeof f.type === 'string' && f.name === g.name && f.type === g.type
   })
-  if (!sameFields) return false
-  const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
-  const byId = new Map(fields.map((f) => [f.id, f.name]))
-  const have = (spec?.fields ?? []).map((f) => `${f.transform}(${byId.get(f['source-id'])})`)
-  const want = partitionedBy.map((p) => `${p.transform}(${p.column})`)
-  return have.length === want.length && have.every((h, i) => h === want[i])
+  return sameFields && samePartitioning(table, partitionedBy)
 }

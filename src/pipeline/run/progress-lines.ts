@@ -1,3 +1,4 @@
+import { humanBytes } from '../../engine/explain-text.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
 
 function duration(ms: number): string {
@@ -7,8 +8,8 @@ function duration(ms: number): string {
 }
 
 /**
- * The progress line of a node: `waiting`, `running`, `done` with rows and time, `failed` with the reason, or
- * `skipped`.
+ * The progress line of a node: `waiting`, `running`, `done` with rows and time (and, for a scan, the files and
+ * bytes it read of the table's), `failed` with the reason, or `skipped`.
  *
  * @example
  * ```ts
@@ -21,7 +22,11 @@ export function nodeLine(n: NodeRecord): string {
   if (n.status === 'done') {
     const rows = n.rows === null ? '' : `${n.rows} row${n.rows === 1 ? '' : 's'} `
     const time = n.startedAt !== null && n.finishedAt !== null ? duration(n.finishedAt - n.startedAt) : ''
-    return `${head}  ${rows}in ${time}`.trimEnd()
+    const read = n.scan
+      ? `  read ${n.scan.filesKept} of ${n.scan.filesTotal} file${n.scan.filesTotal === 1 ? '' : 's'}, ` +
+        `${humanBytes(n.scan.bytesKept)} of ${humanBytes(n.scan.bytesTotal)}`
+      : ''
+    return `${head}  ${rows}in ${time}${read}`.trimEnd()
   }
   if (n.status === 'failed') return `${head}  ${n.error ?? ''}`.trimEnd()
   return head

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
-import { planScan, scanSql, sqlString } from '../../iceberg/index.js'
+import { sqlString } from '../../iceberg/index.js'
 import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
@@ -23,6 +23,7 @@ import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
+import { runScan } from './run-scan.js'
 
 /**
  * Options of {@link runPipeline}.
@@ -431,9 +432,14 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
           table: s.name,
         })
       const loaded = await loadRunTable(lake, state.metadataLocation)
-      const scan = await planScan(loaded)
-      scanSqls.set(s.name, await scanSql(loaded, scan, conn))
-      return scan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0)
+      const scan = await runScan(
+        loaded,
+        plan.scans.find((sc) => sc.table === s.name),
+        conn,
+      )
+      scanSqls.set(s.name, scan.sql)
+      await update(s.id, { scan: scan.record })
+      return scan.rows
     }
     const n = nodes.get(s.name) as LogicalNode
     if (s.kind === 'model') {

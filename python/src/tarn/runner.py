@@ -1,0 +1,158 @@
+"""Runs one model or expectation of a project in this process: ``python -m tarn.runner TASK.json``.
+
+The task (written by tarn) names the file and function, the exchanged input files, the parameters and where the
+output goes. On failure the runner writes an error document with the user's frames only and exits non-zero.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from tarn.exchange import read_table, to_table, write_table
+from tarn.expect import ExpectationResult
+from tarn.inputs import Context
+
+EXIT_FAILED = 1
+EXIT_OUT_OF_MEMORY = 3
+
+
+@dataclass(frozen=True)
+class Task:
+    """What to run, as tarn describes it."""
+
+    file: str
+    function: str
+    kind: str
+    inputs: dict[str, str]
+    params: dict[str, Any]
+    param_args: dict[str, str]
+    context_arg: str | None
+    output: str
+    error_file: str
+    job_id: str = ""
+    memory_bytes: int | None = None
+
+    @staticmethod
+    def load(path: str) -> Task:
+        with open(path, encoding="utf-8") as f:
+            raw = json.load(f)
+        return Task(
+            file=raw["file"],
+            function=raw["function"],
+            kind=raw.get("kind", "model"),
+            inputs=raw.get("inputs", {}),
+            params=raw.get("params", {}),
+            param_args=raw.get("param_args", {}),
+            context_arg=raw.get("context_arg"),
+            output=raw["output"],
+            error_file=raw["error_file"],
+            job_id=raw.get("job_id", ""),
+            memory_bytes=raw.get("memory_bytes"),
+        )
+
+
+def _limit_memory(limit: int | None) -> None:
+    if limit is None:
+        return
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _load_function(task: Task) -> Any:
+    directory = os.path.dirname(os.path.abspath(task.file))
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    name = "tarn_user_" + os.path.splitext(os.path.basename(task.file))[0]
+    spec = importlib.util.spec_from_file_location(name, task.file)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {task.file}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    fn = getattr(module, task.function, None)
+    if not callable(fn):
+        raise AttributeError(f"{task.file} defines no function {task.function}")
+    return fn
+
+
+def _user_frames(error: BaseException, file: str) -> list[dict[str, Any]]:
+    here = os.path.dirname(os.path.abspath(__file__))
+    project = os.path.dirname(os.path.abspath(file))
+    frames = []
+    for fs in traceback.extract_tb(error.__traceback__):
+        path = os.path.abspath(fs.filename)
+        if path.startswith(here) or not path.startswith(project):
+            continue
+        frames.append({"file": os.path.relpath(path, project), "line": fs.lineno, "function": fs.name, "code": fs.line})
+    return frames
+
+
+def _expectation_document(value: Any) -> dict[str, Any]:
+    if isinstance(value, ExpectationResult):
+        sample = value.sample.to_pylist() if value.sample is not None else []
+        return {"passed": value.passed, "failed_rows": value.failed_rows, "sample": sample, "message": value.message}
+    if isinstance(value, bool):
+        return {"passed": value, "failed_rows": None, "sample": [], "message": ""}
+    table = to_table(value)
+    return {
+        "passed": table.num_rows == 0,
+        "failed_rows": table.num_rows,
+        "sample": table.slice(0, 5).to_pylist(),
+        "message": f"{table.num_rows} failing rows" if table.num_rows else "",
+    }
+
+
+def run(task: Task) -> int:
+    """Runs a task; returns the process exit code.
+
+    Example::
+
+        run(Task.load("/tmp/job/task.json"))
+    """
+    try:
+        _limit_memory(task.memory_bytes)
+        fn = _load_function(task)
+        kwargs: dict[str, Any] = {arg: read_table(path) for arg, path in task.inputs.items()}
+        for arg, param in task.param_args.items():
+            kwargs[arg] = task.params.get(param)
+        if task.context_arg is not None:
+            kwargs[task.context_arg] = Context(params=dict(task.params), job_id=task.job_id, model=task.function)
+        value = fn(**kwargs)
+        if task.kind == "expectation":
+            with open(task.output, "w", encoding="utf-8") as f:
+                json.dump(_expectation_document(value), f, default=str)
+        else:
+            write_table(to_table(value), task.output)
+        return 0
+    except BaseException as error:
+        frames = _user_frames(error, task.file)
+        where = frames[-1] if frames else {"file": os.path.basename(task.file), "line": None}
+        document = {
+            "type": type(error).__name__,
+            "message": str(error),
+            "file": where["file"],
+            "line": where["line"],
+            "frames": frames,
+        }
+        with open(task.error_file, "w", encoding="utf-8") as f:
+            json.dump(document, f)
+        for frame in frames:
+            print(f'  File "{frame["file"]}", line {frame["line"]}, in {frame["function"]}', file=sys.stderr)
+            if frame["code"]:
+                print(f"    {frame['code']}", file=sys.stderr)
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_OUT_OF_MEMORY if isinstance(error, MemoryError) else EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(run(Task.load(sys.argv[1])))

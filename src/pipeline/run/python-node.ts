@@ -1,0 +1,121 @@
+import { join } from 'node:path'
+import { quoteIdent, sqlString } from '../../iceberg/duckdb-sql.js'
+import { queryToParquet } from '../../runtime/arrow-exchange.js'
+import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
+import type { FunctionLogLine } from '../../runtime/function-worker.js'
+import { ensurePythonEnv } from '../../runtime/python-env.js'
+import { type PythonExpectationResult, runPythonFunction } from '../../runtime/python-function.js'
+import { memoryMb, timeoutMs } from '../../runtime/resources.js'
+import { TarnError } from '../../util/errors.js'
+import type { PythonCall } from '../py-model.js'
+
+/**
+ * One Python node of a run: the function, its call, its inputs as DuckDB relations (scans with columns and filter
+ * applied, or upstream models' outputs) and where its files go.
+ *
+ * @example
+ * ```ts
+ * const job: PythonNodeJob = { kind: 'model', name: 'zone_stats', file: 'stats.py', line: 6, projectDir, call,
+ *   memory: null, timeout: null, relations, scratch, cacheRoot, params: {}, jobId }
+ * ```
+ */
+export interface PythonNodeJob {
+  readonly kind: 'model' | 'expectation'
+  readonly name: string
+  readonly file: string
+  readonly line: number
+  readonly projectDir: string
+  readonly call: PythonCall
+  readonly memory: string | null
+  readonly timeout: string | null
+  readonly relations: readonly NamedRelation[]
+  readonly scratch: string
+  readonly cacheRoot: string
+  readonly params: Readonly<Record<string, unknown>>
+  readonly jobId: string
+  readonly onLog: (line: FunctionLogLine) => void
+  readonly onProgress: (line: string) => void
+}
+
+/**
+ * What a Python node produced: a model's Parquet output and row count, or an expectation's result.
+ *
+ * @example
+ * ```ts
+ * const r: PythonNodeResult = { output: '/s/zone_stats.py.parquet', rows: 12, expectation: null }
+ * ```
+ */
+export interface PythonNodeResult {
+  readonly output: string | null
+  readonly rows: number | null
+  readonly expectation: PythonExpectationResult | null
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_.-]/g, '_')
+}
+
+/**
+ * Runs a Python model or expectation of a run: DuckDB writes each input as Parquet (columns and filter already
+ * applied), the node's environment is built or found (progress on the first build), the function runs in its own
+ * process, and a model's Parquet output is counted by DuckDB for the next steps.
+ *
+ * @example
+ * ```ts
+ * const { output, rows } = await runPythonNode(job)
+ * ```
+ */
+export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResult> {
+  const base = join(job.scratch, `${safeName(job.name)}.py`)
+  const inputs: Record<string, string> = {}
+  await withSession(job.relations, async (c) => {
+    for (const r of job.relations) {
+      const path = `${base}.in.${safeName(r.name)}.parquet`
+      await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
+      inputs[r.name] = path
+    }
+  })
+  const env = await ensurePythonEnv({ python: job.call.version, pip: job.call.pip }, job.cacheRoot, (line) =>
+    job.onProgress(`[${job.name}] ${line}`),
+  )
+  const output = job.kind === 'model' ? `${base}.out.parquet` : `${base}.result.json`
+  const params: Record<string, unknown> = { ...job.call.paramDefaults, ...job.params }
+  const expectation = await runPythonFunction({
+    task: {
+      kind: job.kind,
+      name: job.name,
+      file: join(job.projectDir, job.file),
+      projectFile: job.file,
+      function: job.name,
+      inputs,
+      params,
+      paramArgs: job.call.paramArgs,
+      contextArg: job.call.contextArg,
+      output,
+      jobId: job.jobId,
+    },
+    python: env.python,
+    scratch: job.scratch,
+    memoryMb: memoryMb(job.memory),
+    timeoutMs: timeoutMs(job.timeout),
+    line: job.line,
+    onLog: job.onLog,
+  })
+  if (job.kind === 'expectation') return { output: null, rows: null, expectation }
+  const rows = await withSession([], async (c) => {
+    const r = await c.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(output)})`)
+    return Number(r.getRowObjects()[0]?.n ?? 0)
+  }).catch((e: unknown) => {
+    throw new TarnError(
+      'RUN_FAILED',
+      `model ${job.name} at ${job.file}:${job.line} returned no readable table`,
+      {
+        model: job.name,
+        file: job.file,
+        line: job.line,
+        reason: e instanceof Error ? e.message : String(e),
+      },
+    )
+  })
+  return { output, rows, expectation: null }
+}

@@ -1,0 +1,227 @@
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { TarnError } from '../util/errors.js'
+import type { FunctionLogLine } from './function-worker.js'
+import { repoPaths } from './repo-paths.js'
+import { memoryText } from './resources.js'
+
+/**
+ * One Python model or expectation to run, as tarn's Python runner (`python -m tarn.runner`) reads it: the file and
+ * function, the exchanged input files (Parquet) by argument, the parameters and where the result goes.
+ *
+ * @example
+ * ```ts
+ * const t: PythonTask = { kind: 'model', name: 'zone_stats', file: '/p/stats.py', projectFile: 'stats.py', function: 'zone_stats',
+ *   inputs: { trips: '/s/trips.parquet' }, params: {}, paramArgs: {}, contextArg: null, output: '/s/out.parquet', jobId: 'job-1' }
+ * ```
+ */
+export interface PythonTask {
+  readonly kind: 'model' | 'expectation'
+  readonly name: string
+  /** Absolute path of the model's file. */
+  readonly file: string
+  /** The file as the project names it (relative, `/` separators), for messages and log prefixes. */
+  readonly projectFile: string
+  readonly function: string
+  readonly inputs: Readonly<Record<string, string>>
+  readonly params: Readonly<Record<string, unknown>>
+  /** Argument name → parameter name, for arguments declared with `tarn.Param`. */
+  readonly paramArgs: Readonly<Record<string, string>>
+  readonly contextArg: string | null
+  /** A `.parquet` file for models, a `.json` result document for expectations. */
+  readonly output: string
+  readonly jobId: string
+}
+
+/**
+ * How to run a Python task: the environment's interpreter, the scratch directory, limits and the log sink.
+ *
+ * @example
+ * ```ts
+ * const o: PythonRunOptions = { task, python: env.python, scratch: '/s', memoryMb: 1024, timeoutMs: 60000, line: 4, onLog }
+ * ```
+ */
+export interface PythonRunOptions {
+  readonly task: PythonTask
+  readonly python: string
+  readonly scratch: string
+  readonly memoryMb: number
+  readonly timeoutMs: number
+  /** Line of the function's declaration, named when the failure has no frame of its own (timeout, memory). */
+  readonly line: number
+  readonly onLog: (line: FunctionLogLine) => void
+}
+
+/**
+ * What an expectation reported: passed or not, how many rows failed and a sample of them.
+ *
+ * @example
+ * ```ts
+ * const r: PythonExpectationResult = { passed: false, failedRows: 2, sample: [{ fare: null }], message: 'fare has no nulls: 2 of 10 rows fail' }
+ * ```
+ */
+export interface PythonExpectationResult {
+  readonly passed: boolean
+  readonly failedRows: number | null
+  readonly sample: readonly Record<string, unknown>[]
+  readonly message: string
+}
+
+interface RunnerError {
+  readonly type: string
+  readonly message: string
+  readonly file: string
+  readonly line: number | null
+}
+
+const EXIT_OUT_OF_MEMORY = 3
+
+function failure(task: PythonTask, reason: string, line: number | null): TarnError {
+  const where = line === null ? task.projectFile : `${task.projectFile}:${line}`
+  return new TarnError('RUN_FAILED', `${task.kind} ${task.name} failed at ${where}: ${reason}`, {
+    node: task.name,
+    model: task.name,
+    file: task.projectFile,
+    line,
+    reason,
+  })
+}
+
+/**
+ * Runs one Python model or expectation in a process of its own, in its environment: tarn's Python package on the
+ * path, an address-space limit (`RLIMIT_AS`) plus a resident-size watchdog, a time limit, stdout and stderr
+ * forwarded line by line to `onLog`. A raise, an out-of-memory, a timeout or a crash fails with `RUN_FAILED` naming
+ * the function's file and the user's line. Returns the expectation's result (models: `null`; their table is in
+ * `task.output`).
+ *
+ * @example
+ * ```ts
+ * await runPythonFunction({ task, python: env.python, scratch, memoryMb: 1024, timeoutMs: 600_000, line: 5, onLog })
+ * ```
+ */
+export async function runPythonFunction(options: PythonRunOptions): Promise<PythonExpectationResult | null> {
+  const { task } = options
+  const taskFile = join(options.scratch, `${task.name}.py-task.json`)
+  const errorFile = join(options.scratch, `${task.name}.py-error.json`)
+  const memoryBytes = options.memoryMb * 2 ** 20
+  await writeFile(
+    taskFile,
+    JSON.stringify({
+      file: task.file,
+      function: task.function,
+      kind: task.kind,
+      inputs: task.inputs,
+      params: task.params,
+      param_args: task.paramArgs,
+      context_arg: task.contextArg,
+      output: task.output,
+      error_file: errorFile,
+      job_id: task.jobId,
+      // the address space of a Python process with pyarrow loaded is far above what it touches: limit it loosely
+      // and let the resident-size watchdog hold the declared limit
+      memory_bytes: memoryBytes * 4 + 2 ** 30,
+    }),
+  )
+  const child = spawn(options.python, ['-m', 'tarn.runner', taskFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      PYTHONPATH: pythonPackagePath(),
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
+  })
+  for (const stream of ['stdout', 'stderr'] as const) {
+    let buf = ''
+    const s = stream === 'stdout' ? child.stdout : child.stderr
+    s.setEncoding('utf8')
+    s.on('data', (chunk: string) => {
+      buf += chunk
+      const lines = buf.split('\n')
+      buf = lines.pop() ?? ''
+      for (const text of lines)
+        options.onLog({ node: task.name, stream, text, file: task.projectFile, line: null })
+    })
+    s.on('end', () => {
+      if (buf) options.onLog({ node: task.name, stream, text: buf, file: task.projectFile, line: null })
+    })
+  }
+  let timedOut = false
+  let overMemory = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    child.kill('SIGKILL')
+  }, options.timeoutMs)
+  const watch = setInterval(() => {
+    const rss = residentBytes(child.pid)
+    if (rss !== null && rss > memoryBytes) {
+      overMemory = true
+      child.kill('SIGKILL')
+    }
+  }, 50)
+  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>(
+    (res) => {
+      child.on('error', (e) => res({ code: null, signal: null, spawnError: e.message }))
+      child.on('exit', (code, signal) => res({ code, signal }))
+    },
+  )
+  clearTimeout(timer)
+  clearInterval(watch)
+  if (exit.spawnError !== undefined) {
+    throw new TarnError('PYTHON_UNAVAILABLE', `cannot start ${options.python}: ${exit.spawnError}`, {
+      python: options.python,
+      model: task.name,
+    })
+  }
+  if (timedOut) throw failure(task, `timed out after ${options.timeoutMs} ms (killed)`, options.line)
+  if (overMemory || exit.code === EXIT_OUT_OF_MEMORY) {
+    throw failure(task, `out of memory (limit ${memoryText(options.memoryMb)})`, options.line)
+  }
+  if (exit.code !== 0) {
+    const err = await readRunnerError(errorFile)
+    if (err !== null) throw failure(task, `${err.type}: ${err.message}`, err.line ?? options.line)
+    const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`
+    throw failure(task, `the Python process crashed (${how})`, options.line)
+  }
+  if (task.kind === 'model') return null
+  const doc = JSON.parse(await readFile(task.output, 'utf8')) as {
+    passed: boolean
+    failed_rows: number | null
+    sample: Record<string, unknown>[]
+    message: string
+  }
+  return { passed: doc.passed, failedRows: doc.failed_rows, sample: doc.sample, message: doc.message }
+}
+
+/**
+ * Where tarn's Python package lives (`python/src` of the installed tarn), put on `PYTHONPATH` of every model
+ * process, so that environments need only `pyarrow` and the model's own pins.
+ *
+ * @example
+ * ```ts
+ * pythonPackagePath() // '/usr/lib/node_modules/tarn/python/src'
+ * ```
+ */
+export function pythonPackagePath(): string {
+  return join(repoPaths().root, 'python', 'src')
+}
+
+async function readRunnerError(file: string): Promise<RunnerError | null> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as RunnerError
+  } catch {
+    return null
+  }
+}
+
+function residentBytes(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1])
+    return Number.isFinite(pages) ? pages * 4096 : null
+  } catch {
+    return null
+  }
+}

@@ -1,0 +1,10 @@
+import { buildDist } from './build.js'
+
+/**
+ * Vitest global set-up: builds dist/ once before any test file runs (tests spawn the real CLI and workers from it),
+ * and stops the run when the build fails.
+ */
+export default function setup(): void {
+  const { built } = buildDist()
+  process.stdout.write(built ? 'dist/ built\n' : 'dist/ is up to date\n')
+}
