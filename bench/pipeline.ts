@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -92,12 +93,15 @@ export async function benchPipeline(): Promise<BenchSection> {
     const dagMs = median(dagRuns.map((r) => r.ms))
     const worker = median(dagRuns.map((r) => r.nodes['model:doubled'] ?? Number.NaN))
     const baseDag: number[] = []
+    const baseStep: number[] = []
     for (let i = 0; i < REPEAT; i++) {
       const t = performance.now()
       await conn.run(
         `CREATE OR REPLACE TABLE filtered AS SELECT k, v FROM read_parquet('${source}') WHERE v > 0`,
       )
+      const step = performance.now()
       await conn.run('CREATE OR REPLACE TABLE doubled AS SELECT k, v * 2 AS v2 FROM filtered')
+      baseStep.push(performance.now() - step)
       await conn.run(
         `COPY (SELECT k, sum(v2) AS total, count(*) AS n FROM doubled GROUP BY k) TO '${join(dir, 'dag.parquet')}' (FORMAT parquet)`,
       )
@@ -110,6 +114,12 @@ export async function benchPipeline(): Promise<BenchSection> {
       'one.ts': `import { input, model } from 'tarn'\nexport const one = model({ inputs: { t: input('tiny') } }, async ({ t }) => t)\n`,
     })
     const starts = (await timedRuns(lake, tiny1)).map((r) => r.nodes['model:one'] ?? Number.NaN)
+    const bare: number[] = []
+    for (let i = 0; i < REPEAT; i++) {
+      const t = performance.now()
+      spawnSync(process.execPath, ['-e', ''])
+      bare.push(performance.now() - t)
+    }
 
     const results: BenchResult[] = [
       {
@@ -131,11 +141,16 @@ export async function benchPipeline(): Promise<BenchSection> {
         name: `  of which the TS model node (worker start, Arrow in and out, ${ROWS.toLocaleString('en-US')} rows)`,
         value: worker,
         unit: 'ms',
+        baseline: `the TS step as SQL in one DuckDB session ${median(baseStep).toFixed(1)} ms`,
+        ratio: worker / median(baseStep),
       },
       {
         name: 'TS model worker start on a 3-row input, warm module cache',
         value: median(starts),
         unit: 'ms',
+        baseline: `start and exit of a bare node process ${median(bare).toFixed(1)} ms`,
+        ratio: median(starts) / median(bare),
+        note: 'the whole TS node as the run sees it (input to Arrow, worker, result to Parquet); workers are started ahead of need',
       },
     ]
     return {

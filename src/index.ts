@@ -23,10 +23,12 @@ export {
 } from './engine/index.js'
 export type { GcOptions, GcReport } from './lake/garbage-collector.js'
 export {
+  type CommitWithDiff,
   Lake,
   type LakeInfo,
   type LakeOptions,
   type RefWithCommit,
+  type SealedBranchCleanup,
   type TableDetails,
   type TableEntry,
   type TableWriteResult,
@@ -34,6 +36,8 @@ export {
 export type { LakeApi, NamespaceEntry, QueryBatches } from './lake/lake-api.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'
+export type { DiffRowValue, RefDiff, TableChange } from './lake/ref-diff.js'
+export { RUN_BRANCH_PREFIX } from './lake/reserved-branch.js'
 export {
   buildLogicalPlan,
   buildPhysicalPlan,
@@ -41,6 +45,8 @@ export {
   type ExpectationDef,
   type ExpectationDescriptor,
   type ExpectationFunction,
+  type ExpectationResult,
+  expect,
   expectation,
   type InputDef,
   type InputOptions,

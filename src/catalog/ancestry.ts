@@ -14,9 +14,13 @@ const FROM_A = 1
 const FROM_B = 2
 const STALE = 4
 
-/** A max-heap of commits by generation, ties broken by hash so traversal order is deterministic. */
+/** A max-heap of commits by generation, ties broken by hash (or by `before`) so traversal order is deterministic. */
 class GenerationQueue {
   readonly #items: Commit[] = []
+  readonly #before: (x: Commit, y: Commit) => boolean
+  constructor(before: (x: Commit, y: Commit) => boolean = GenerationQueue.before) {
+    this.#before = before
+  }
   get size(): number {
     return this.#items.length
   }
@@ -26,7 +30,7 @@ class GenerationQueue {
     let i = a.length - 1
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!GenerationQueue.before(a[i] as Commit, a[p] as Commit)) break
+      if (!this.#before(a[i] as Commit, a[p] as Commit)) break
       ;[a[i], a[p]] = [a[p] as Commit, a[i] as Commit]
       i = p
     }
@@ -42,8 +46,8 @@ class GenerationQueue {
         const l = 2 * i + 1
         const r = l + 1
         let m = i
-        if (l < a.length && GenerationQueue.before(a[l] as Commit, a[m] as Commit)) m = l
-        if (r < a.length && GenerationQueue.before(a[r] as Commit, a[m] as Commit)) m = r
+        if (l < a.length && this.#before(a[l] as Commit, a[m] as Commit)) m = l
+        if (r < a.length && this.#before(a[r] as Commit, a[m] as Commit)) m = r
         if (m === i) break
         ;[a[i], a[m]] = [a[m] as Commit, a[i] as Commit]
         i = m
@@ -53,6 +57,12 @@ class GenerationQueue {
   }
   static before(x: Commit, y: Commit): boolean {
     return x.generation > y.generation || (x.generation === y.generation && x.hash < y.hash)
+  }
+  /** Newest first: by generation (children before parents), then later timestamp, then hash. */
+  static newer(x: Commit, y: Commit): boolean {
+    if (x.generation !== y.generation) return x.generation > y.generation
+    if (x.timestamp !== y.timestamp) return x.timestamp > y.timestamp
+    return x.hash < y.hash
   }
 }
 
@@ -154,7 +164,7 @@ export async function walkHistory(
 ): Promise<Commit[]> {
   const out: Commit[] = []
   const seen = new Set<string>(heads.map((h) => h.hash))
-  const queue = new GenerationQueue()
+  const queue = new GenerationQueue(GenerationQueue.newer)
   for (const h of heads) queue.push(h)
   while (queue.size > 0 && out.length < limit) {
     const c = queue.pop() as Commit
@@ -162,6 +172,30 @@ export async function walkHistory(
     const fresh = c.parents.filter((p) => !seen.has(p))
     for (const p of fresh) seen.add(p)
     for (const p of await load(fresh)) queue.push(p)
+  }
+  return out
+}
+
+/**
+ * The first-parent chain from `head`, newest first, stopping after `limit` commits that satisfy `accept`.
+ *
+ * @example
+ * ```ts
+ * const mainline = await firstParentHistory(load, head, 20, () => true)
+ * ```
+ */
+export async function firstParentHistory(
+  load: CommitLoader,
+  head: Commit,
+  limit: number,
+  accept: (c: Commit) => boolean,
+): Promise<Commit[]> {
+  const out: Commit[] = []
+  let c: Commit | undefined = head
+  while (c && out.length < limit) {
+    if (accept(c)) out.push(c)
+    const parent: string | undefined = c.parents[0]
+    c = parent === undefined ? undefined : (await load([parent]))[0]
   }
   return out
 }

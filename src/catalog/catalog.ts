@@ -2,7 +2,7 @@ import type { CanonicalValue } from '../util/canonical.js'
 import { canonicalJson } from '../util/canonical.js'
 import { type Clock, systemClock } from '../util/clock.js'
 import { TarnError } from '../util/errors.js'
-import { isAncestor, mergeBase, walkHistory } from './ancestry.js'
+import { firstParentHistory, isAncestor, mergeBase, walkHistory } from './ancestry.js'
 import type { CatalogBackend } from './backend.js'
 import { makeCommit, shortHash } from './commit.js'
 import {
@@ -16,7 +16,16 @@ import {
 import { EMPTY_STATE, LakeStates } from './lake-state.js'
 import { assertIdentifier, assertRefName, parseTableKey } from './names.js'
 import { parseRefSpec } from './ref-spec.js'
-import type { LakeDiff, MergeConflict, MergeResult, ResolvedRef, RevertResult } from './results.js'
+import type {
+  DiffMode,
+  LakeDiff,
+  MergeConflict,
+  MergeResult,
+  ResolvedRef,
+  RevertPlan,
+  RevertResult,
+  RevertStep,
+} from './results.js'
 import type { TableMerger, TableReverter } from './table-merger.js'
 import { Tree, type TreeDiffEntry } from './tree.js'
 import type { Change, Commit, LakeState, NamespaceState, RefInfo, RefKind, TableState } from './types.js'
@@ -102,6 +111,8 @@ export interface LogOptions {
   readonly author?: string
   /** A property that must be present, optionally with this value. */
   readonly property?: { readonly key: string; readonly value?: string }
+  /** Follow only first parents (the branch's own line of commits and its merge commits). */
+  readonly firstParent?: boolean
 }
 
 type ChangeMap = Map<string, CanonicalValue | null>
@@ -723,13 +734,17 @@ export class Catalog {
 
   // ---------------------------------------------------------------- history and comparison
 
-  /** Commit history reachable from `ref`, newest first, filtered. */
+  /**
+   * Commit history reachable from `ref`, newest first (children before parents; commits of parallel lines of the same
+   * depth by time), filtered. With `firstParent`, only the first-parent chain: the branch's own commits and the
+   * merge commits that landed other work on it, as `git log --first-parent` shows.
+   */
   async log(ref: string, options: LogOptions = {}): Promise<Commit[]> {
     const { commit } = await this.resolve(ref)
     const msg = options.message?.toLowerCase()
     const author = options.author?.toLowerCase()
     const prop = options.property
-    return walkHistory(this.#load, [commit], options.limit ?? Number.POSITIVE_INFINITY, (c) => {
+    const accept = (c: Commit): boolean => {
       if (msg !== undefined && !c.message.toLowerCase().includes(msg)) return false
       if (author !== undefined && !c.author.toLowerCase().includes(author)) return false
       if (prop !== undefined) {
@@ -737,7 +752,10 @@ export class Catalog {
         if (v === undefined || (prop.value !== undefined && v !== prop.value)) return false
       }
       return true
-    })
+    }
+    const limit = options.limit ?? Number.POSITIVE_INFINITY
+    if (options.firstParent) return firstParentHistory(this.#load, commit, limit, accept)
+    return walkHistory(this.#load, [commit], limit, accept)
   }
 
   /** The best common ancestor of two refs, or undefined. */
@@ -746,11 +764,35 @@ export class Catalog {
     return mergeBase(this.#load, ca.commit, cb.commit)
   }
 
-  /** What `to` has that `from` lacks: namespaces and tables added, removed and changed, with both states. */
-  async diff(to: string, from: string): Promise<LakeDiff> {
+  /**
+   * What `to` has that `from` lacks: namespaces and tables added, removed and changed, with both states. `two-way`
+   * (the default here) compares the two states; `three-dot` lists only the changes made on `to` since its merge base
+   * with `from` (what merging `to` into `from` would bring), so changes `from` made on its own never show up.
+   */
+  async diff(to: string, from: string, options: { mode?: DiffMode } = {}): Promise<LakeDiff> {
+    const mode = options.mode ?? 'two-way'
     const [rt, rf] = await Promise.all([this.resolve(to), this.resolve(from)])
-    const entries = await this.#states.diff(rf.commit, rt.commit)
-    return toLakeDiff(entries, { ref: from, hash: rf.commit.hash }, { ref: to, hash: rt.commit.hash })
+    const before = mode === 'two-way' ? rf.commit : await mergeBase(this.#load, rt.commit, rf.commit)
+    const entries = await this.#states.diff(before ?? EMPTY_STATE, rt.commit)
+    return toLakeDiff(
+      entries,
+      mode,
+      before?.hash ?? null,
+      { ref: from, hash: rf.commit.hash },
+      { ref: to, hash: rt.commit.hash },
+    )
+  }
+
+  /**
+   * The changes one commit made against its first parent (against the empty lake for the first commit), as a diff
+   * whose `to` is the commit and `from` its first parent.
+   */
+  async diffCommit(commit: Commit): Promise<LakeDiff> {
+    const parent = commit.parents[0]
+    const entries = await this.changesOf(commit)
+    const self = { ref: `@${commit.hash}`, hash: commit.hash }
+    const from = parent === undefined ? { ref: '(empty)', hash: '' } : { ref: `@${parent}`, hash: parent }
+    return toLakeDiff(entries, 'two-way', parent ?? null, from, self)
   }
 
   /** The changes a single commit made relative to its first parent. */
@@ -958,20 +1000,11 @@ export class Catalog {
     }
   }
 
-  /**
-   * Undoes a commit with a new commit on branch `on`: every table and namespace it changed goes back to its state
-   * before it. With `table`, only that table is reverted (and a warning says the result is a state no run produced
-   * when the commit changed more). A table changed again since the commit goes to the table reverter (the Iceberg
-   * one removes exactly the files an append-only commit added); what it cannot undo is a `REVERT_CONFLICT` naming the
-   * tables, and nothing changes. Keys already back at their old state are left alone; when all are,
-   * `NOTHING_TO_COMMIT`.
-   */
-  async revert(
+  /** The commit to revert and the diff entries to undo (all, or one table's), with the multi-table warning. */
+  async #revertTarget(
     ref: string,
-    options: { on: string; table?: string; message?: string; author?: string },
-  ): Promise<RevertResult> {
-    let branch = await this.#writableBranch(options.on)
-    await this.#refuseProtected(options.on, 'reverted on directly')
+    table: string | undefined,
+  ): Promise<{ commit: Commit; diff: TreeDiffEntry[]; warning?: string }> {
     const { commit } = await this.resolve(ref)
     if (commit.parents.length === 0) {
       throw new TarnError('INVALID_ARGUMENT', 'the first commit of a lake cannot be reverted', {
@@ -981,8 +1014,8 @@ export class Catalog {
     let diff = await this.changesOf(commit)
     const tableKeys = diff.filter((d) => d.key.startsWith('t/'))
     let warning: string | undefined
-    if (options.table !== undefined) {
-      const k = entryKey.table(parseTableKey(options.table, DEFAULT_NAMESPACE).key)
+    if (table !== undefined) {
+      const k = entryKey.table(parseTableKey(table, DEFAULT_NAMESPACE).key)
       diff = diff.filter((d) => d.key === k)
       if (diff.length === 0) {
         throw new TarnError(
@@ -1003,47 +1036,123 @@ export class Catalog {
         commit: commit.hash,
       })
     }
+    return { commit, diff, ...(warning ? { warning } : {}) }
+  }
+
+  /**
+   * The changes that undo `diff` on `head`, one step per key. Throws `REVERT_CONFLICT` naming every table that cannot
+   * be undone, and `NOTHING_TO_COMMIT` when everything is undone already. With `dryRun` the table reverter writes
+   * nothing and the changes are left empty for the tables it would handle.
+   */
+  async #revertChanges(
+    commit: Commit,
+    diff: readonly TreeDiffEntry[],
+    head: Commit,
+    branch: string,
+    dryRun: boolean,
+  ): Promise<{ changes: ChangeMap; steps: RevertStep[] }> {
+    const changes: ChangeMap = new Map()
+    const steps: RevertStep[] = []
+    const conflicts: { name: string; reason: string }[] = []
+    for (const d of diff) {
+      const now = await this.#states.get(head, d.key)
+      const kind = d.key.startsWith('t/') ? 'table' : 'namespace'
+      const name = d.key.slice(2)
+      if (same(now, d.after)) {
+        changes.set(d.key, d.before ?? null)
+        steps.push({ kind, name, action: d.before === undefined ? 'drop' : 'restore' })
+      } else if (same(now, d.before)) {
+        steps.push({ kind, name, action: 'already-undone' })
+      } else if (kind === 'table' && now !== undefined && d.after !== undefined && this.#reverter) {
+        const outcome = await this.#reverter({
+          key: name,
+          before: d.before === undefined ? undefined : asTableState(d.before),
+          after: asTableState(d.after),
+          now: asTableState(now),
+          ...(dryRun ? { dryRun: true } : {}),
+        })
+        if (outcome.kind === 'conflict') conflicts.push({ name, reason: outcome.reason })
+        else {
+          if (outcome.kind === 'reverted') changes.set(d.key, tableValue(outcome.state))
+          steps.push({
+            kind,
+            name,
+            action: 'remove-appended-files',
+            ...(outcome.removedFiles !== undefined ? { removedFiles: outcome.removedFiles } : {}),
+            ...(outcome.removedRecords !== undefined ? { removedRecords: outcome.removedRecords } : {}),
+          })
+        }
+      } else conflicts.push({ name, reason: `${name} changed again since` })
+    }
+    if (conflicts.length > 0) {
+      throw new TarnError(
+        'REVERT_CONFLICT',
+        `cannot revert ${shortHash(commit.hash)} on ${branch}: ${conflicts.map((c) => c.reason).join('; ')}`,
+        {
+          commit: commit.hash,
+          branch,
+          tables: conflicts.map((c) => c.name),
+          conflicts,
+        },
+      )
+    }
+    if (steps.every((s) => s.action === 'already-undone')) {
+      throw new TarnError(
+        'NOTHING_TO_COMMIT',
+        `commit ${shortHash(commit.hash)} is already undone on ${branch}`,
+        { commit: commit.hash, branch },
+      )
+    }
+    return { changes, steps }
+  }
+
+  /**
+   * What {@link revert} would do on branch `on`, without writing anything: one step per table and namespace (restore,
+   * drop, or remove exactly the files an append-only commit added). Throws what the revert would throw
+   * (`REVERT_CONFLICT`, `NOTHING_TO_COMMIT`, ...).
+   */
+  async planRevert(ref: string, options: { on: string; table?: string }): Promise<RevertPlan> {
+    const branch = await this.#writableBranch(options.on)
+    const { commit, diff, warning } = await this.#revertTarget(ref, options.table)
+    const head = await this.getCommit(branch.head)
+    const { steps } = await this.#revertChanges(commit, diff, head, options.on, true)
+    const changed = steps.filter((s) => s.action !== 'already-undone')
+    return {
+      reverted: commit.hash,
+      branch: options.on,
+      head: head.hash,
+      tables: changed
+        .filter((s) => s.kind === 'table')
+        .map((s) => s.name)
+        .sort(),
+      namespaces: changed
+        .filter((s) => s.kind === 'namespace')
+        .map((s) => s.name)
+        .sort(),
+      steps,
+      ...(warning ? { warning } : {}),
+    }
+  }
+
+  /**
+   * Undoes a commit with a new commit on branch `on`: every table and namespace it changed goes back to its state
+   * before it. With `table`, only that table is reverted (and a warning says the result is a state no run produced
+   * when the commit changed more). A table changed again since the commit goes to the table reverter (the Iceberg
+   * one removes exactly the files an append-only commit added); what it cannot undo is a `REVERT_CONFLICT` naming the
+   * tables, and nothing changes. Keys already back at their old state are left alone; when all are,
+   * `NOTHING_TO_COMMIT`.
+   */
+  async revert(
+    ref: string,
+    options: { on: string; table?: string; message?: string; author?: string },
+  ): Promise<RevertResult> {
+    let branch = await this.#writableBranch(options.on)
+    await this.#refuseProtected(options.on, 'reverted on directly')
+    const { commit, diff, warning } = await this.#revertTarget(ref, options.table)
     for (let attempt = 1; ; attempt++) {
       if (attempt > 1) branch = await this.#writableBranch(options.on)
       const head = await this.getCommit(branch.head)
-      const changes: ChangeMap = new Map()
-      const conflicts: { name: string; reason: string }[] = []
-      for (const d of diff) {
-        const now = await this.#states.get(head, d.key)
-        const name = d.key.slice(2)
-        if (same(now, d.after)) changes.set(d.key, d.before ?? null)
-        else if (same(now, d.before))
-          continue // already undone
-        else if (d.key.startsWith('t/') && now !== undefined && d.after !== undefined && this.#reverter) {
-          const outcome = await this.#reverter({
-            key: name,
-            before: d.before === undefined ? undefined : asTableState(d.before),
-            after: asTableState(d.after),
-            now: asTableState(now),
-          })
-          if (outcome.kind === 'reverted') changes.set(d.key, tableValue(outcome.state))
-          else conflicts.push({ name, reason: outcome.reason })
-        } else conflicts.push({ name, reason: `${name} changed again since` })
-      }
-      if (conflicts.length > 0) {
-        throw new TarnError(
-          'REVERT_CONFLICT',
-          `cannot revert ${shortHash(commit.hash)} on ${options.on}: ${conflicts.map((c) => c.reason).join('; ')}`,
-          {
-            commit: commit.hash,
-            branch: options.on,
-            tables: conflicts.map((c) => c.name),
-            conflicts,
-          },
-        )
-      }
-      if (changes.size === 0) {
-        throw new TarnError(
-          'NOTHING_TO_COMMIT',
-          `commit ${shortHash(commit.hash)} is already undone on ${options.on}`,
-          { commit: commit.hash, branch: options.on },
-        )
-      }
+      const { changes, steps } = await this.#revertChanges(commit, diff, head, options.on, false)
       const result = await this.#advance(
         options.on,
         head,
@@ -1065,6 +1174,7 @@ export class Catalog {
           reverted: commit.hash,
           tables: s.tables,
           namespaces: s.namespaces,
+          steps,
           ...(warning ? { warning } : {}),
         }
       }
@@ -1147,7 +1257,13 @@ function summarize(keys: readonly string[], combined: readonly string[]): MergeR
   return { tables: tables.sort(), namespaces: namespaces.sort(), combined: [...combined].sort() }
 }
 
-function toLakeDiff(entries: readonly TreeDiffEntry[], from: LakeDiff['from'], to: LakeDiff['to']): LakeDiff {
+function toLakeDiff(
+  entries: readonly TreeDiffEntry[],
+  mode: DiffMode,
+  before: string | null,
+  from: LakeDiff['from'],
+  to: LakeDiff['to'],
+): LakeDiff {
   const tables = {
     added: [] as { table: string; state: TableState }[],
     removed: [] as { table: string; state: TableState }[],
@@ -1180,5 +1296,5 @@ function toLakeDiff(entries: readonly TreeDiffEntry[], from: LakeDiff['from'], t
         })
     }
   }
-  return { from, to, tables, namespaces }
+  return { mode, from, to, before, tables, namespaces }
 }

@@ -12,7 +12,16 @@ export {
 export { makeCommit, shortHash } from './commit.js'
 export { assertIdentifier, assertRefName, parseTableKey, refNameProblem, type TableKey } from './names.js'
 export { parseRefSpec, type RefSpec } from './ref-spec.js'
-export type { LakeDiff, MergeConflict, MergeResult, ResolvedRef, RevertResult } from './results.js'
+export type {
+  DiffMode,
+  LakeDiff,
+  MergeConflict,
+  MergeResult,
+  ResolvedRef,
+  RevertPlan,
+  RevertResult,
+  RevertStep,
+} from './results.js'
 export type {
   TableMergeOutcome,
   TableMergeRequest,

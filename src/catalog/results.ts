@@ -19,18 +19,33 @@ export interface ResolvedRef {
 }
 
 /**
- * Namespaces and tables that differ between two refs.
+ * How a diff compares two refs: `three-dot` lists the changes made on the described ref since its merge base with the
+ * other one (what a merge would bring in, as lakeFS and Nessie show it); `two-way` compares the two states as they are.
  *
  * @example
  * ```ts
- * const d = await catalog.diff('dev', 'main'); d.tables.added.map((t) => t.table)
+ * const mode: DiffMode = 'three-dot'
+ * ```
+ */
+export type DiffMode = 'three-dot' | 'two-way'
+
+/**
+ * Namespaces and tables that differ between two refs. Each entry's `from`/`removed` state is the state at `before`:
+ * the merge base in three-dot mode, the other ref in two-way mode.
+ *
+ * @example
+ * ```ts
+ * const d = await catalog.diff('dev', 'main', { mode: 'three-dot' }); d.tables.added.map((t) => t.table)
  * ```
  */
 export interface LakeDiff {
-  /** The ref compared against (the "before" side). */
+  readonly mode: DiffMode
+  /** The ref compared against. */
   readonly from: { readonly ref: string; readonly hash: string }
   /** The ref described (the "after" side). */
   readonly to: { readonly ref: string; readonly hash: string }
+  /** The commit the changes are measured from: the merge base (three-dot; null without one) or `from` (two-way). */
+  readonly before: string | null
   readonly tables: {
     readonly added: readonly { readonly table: string; readonly state: TableState }[]
     readonly removed: readonly { readonly table: string; readonly state: TableState }[]
@@ -95,6 +110,44 @@ export interface MergeResult {
 }
 
 /**
+ * How a revert undoes one table or namespace: `restore` puts back the state before the commit (`drop` when the commit
+ * created it), `remove-appended-files` removes exactly the files an append-only commit added while keeping later
+ * appends, `already-undone` needs nothing.
+ *
+ * @example
+ * ```ts
+ * const step: RevertStep = { kind: 'table', name: 'tarn.orders', action: 'remove-appended-files', removedFiles: 1, removedRecords: 10 }
+ * ```
+ */
+export interface RevertStep {
+  readonly kind: 'table' | 'namespace'
+  readonly name: string
+  readonly action: 'restore' | 'drop' | 'remove-appended-files' | 'already-undone'
+  /** With `remove-appended-files`: the data files and records removed. */
+  readonly removedFiles?: number
+  readonly removedRecords?: number
+}
+
+/**
+ * What a revert would do, computed without writing anything (`tarn revert --dry-run`).
+ *
+ * @example
+ * ```ts
+ * const plan = await catalog.planRevert('main~1', { on: 'main' }); plan.steps.map((s) => s.action)
+ * ```
+ */
+export interface RevertPlan {
+  readonly reverted: string
+  readonly branch: string
+  /** The branch head the plan was computed on. */
+  readonly head: string
+  readonly tables: readonly string[]
+  readonly namespaces: readonly string[]
+  readonly steps: readonly RevertStep[]
+  readonly warning?: string
+}
+
+/**
  * What a revert did.
  *
  * @example
@@ -104,6 +157,8 @@ export interface MergeResult {
  */
 export interface RevertResult {
   readonly commit: Commit
+  /** What was done to each table and namespace the reverted commit changed. */
+  readonly steps: readonly RevertStep[]
   readonly reverted: string
   readonly tables: readonly string[]
   readonly namespaces: readonly string[]

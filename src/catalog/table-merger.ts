@@ -60,6 +60,8 @@ export interface TableRevertRequest {
   readonly after: TableState
   /** The table on the branch now. */
   readonly now: TableState
+  /** Only say what would be done (`would-revert` or `conflict`); write nothing. */
+  readonly dryRun?: boolean
 }
 
 /**
@@ -71,7 +73,13 @@ export interface TableRevertRequest {
  * ```
  */
 export type TableRevertOutcome =
-  | { readonly kind: 'reverted'; readonly state: TableState }
+  | {
+      readonly kind: 'reverted'
+      readonly state: TableState
+      readonly removedFiles?: number
+      readonly removedRecords?: number
+    }
+  | { readonly kind: 'would-revert'; readonly removedFiles: number; readonly removedRecords: number }
   | { readonly kind: 'conflict'; readonly reason: string }
 
 /**

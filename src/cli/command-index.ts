@@ -30,6 +30,7 @@ export type CommandModule =
   | 'namespace'
   | 'table'
   | 'run'
+  | 'new'
   | 'job'
   | 'query'
   | 'gc'
@@ -101,6 +102,12 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     description: 'run a pipeline project on a branch as one transaction',
     module: 'run',
   },
+  {
+    name: 'new',
+    term: 'new [options] <dir>',
+    description: 'create a pipeline project in a new or empty directory',
+    module: 'new',
+  },
   { name: 'job', term: 'job', description: 'pipeline jobs: list, inspect, read logs', module: 'job' },
   {
     name: 'rerun',
@@ -159,6 +166,8 @@ export async function loadCommandModule(module: CommandModule): Promise<Register
       return (await import('./commands/table.js')).registerTableCommands
     case 'run':
       return (await import('./commands/run.js')).registerRunCommands
+    case 'new':
+      return (await import('./commands/new.js')).registerNewCommand
     case 'job':
       return (await import('./commands/job.js')).registerJobCommands
     case 'query':

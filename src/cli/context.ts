@@ -18,7 +18,8 @@ export interface CliContext {
 }
 
 /**
- * Makes the context of one CLI invocation.
+ * Makes the context of one CLI invocation. When the active branch no longer exists (deleted by another process), the
+ * lake falls back to `main` and a notice says so on stderr, instead of every command failing.
  *
  * @example
  * ```ts
@@ -33,9 +34,16 @@ export function createContext(io: CliIO): CliContext {
     io,
     lake: (options = {}) => {
       // The SDK (and the catalog's native driver) loads with the first command that opens the lake.
-      opened ??= import('../lake/lake.js').then(({ Lake }) =>
-        options.create ? Lake.init({ env: io.env, cwd: io.cwd }) : Lake.open({ env: io.env, cwd: io.cwd }),
-      )
+      opened ??= import('../lake/lake.js')
+        .then(({ Lake }) =>
+          options.create ? Lake.init({ env: io.env, cwd: io.cwd }) : Lake.open({ env: io.env, cwd: io.cwd }),
+        )
+        .then(async (lake) => {
+          const gone = await lake.ensureActiveBranch().catch(() => undefined)
+          if (gone !== undefined)
+            io.err(`notice: the active branch ${gone} no longer exists; the active branch is now main\n`)
+          return lake
+        })
       return opened
     },
     close: async () => {

@@ -690,12 +690,20 @@ export class QueryEngine {
     cteNames: ReadonlySet<string>,
   ): Promise<{ key: string; state: NonNullable<Awaited<ReturnType<Catalog['getTable']>>> } | undefined> {
     const shown = [r.catalog, r.schema, r.name].filter((x) => x !== '').join('.')
-    const missing = (): TarnError =>
-      new TarnError('TABLE_NOT_FOUND', `table ${shown} does not exist at ${ref}`, {
+    const missing = async (): Promise<TarnError> => {
+      // Only on the error path: the whole state is read to suggest same-named tables of other namespaces.
+      const name = r.name.toLowerCase()
+      const others = Object.keys((await this.catalog.stateOf(commit)).tables)
+        .filter((k) => k.slice(k.indexOf('.') + 1).toLowerCase() === name && k !== shown)
+        .sort()
+      const hint = others.length > 0 ? ` (did you mean ${others.join(' or ')}?)` : ''
+      return new TarnError('TABLE_NOT_FOUND', `table ${shown} does not exist at ${ref}${hint}`, {
         table: shown,
         ref,
         commit: commit.hash,
+        ...(others.length > 0 ? { suggestions: others } : {}),
       })
+    }
     if (r.catalog !== '') return undefined
     const lookup = async (ns: string) => {
       for (const name of [r.name, r.name.toLowerCase()]) {
@@ -710,17 +718,17 @@ export class QueryEngine {
       const found = await lookup(DEFAULT_NAMESPACE)
       if (found) return found
       if (this.#systemNames.has(r.name.toLowerCase())) return undefined
-      throw missing()
+      throw await missing()
     }
     for (const ns of [r.schema, r.schema.toLowerCase()]) {
       if (await this.catalog.getNamespace(commit, ns)) {
         const found = await lookup(ns)
         if (found) return found
-        throw missing()
+        throw await missing()
       }
     }
     if (PASS_THROUGH_SCHEMAS.has(r.schema.toLowerCase())) return undefined
-    throw missing()
+    throw await missing()
   }
 
   async #prepare(conn: DuckDBConnection, sql: string, ref: string): Promise<Prepared> {

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { type JsonValue, parseJsonLossless, sqlString } from '../iceberg/index.js'
+import { type JsonValue, parseJsonLossless, sqlString, stringifyJsonLossless } from '../iceberg/index.js'
 import { TarnError } from '../util/errors.js'
 import { oneLineDuckdbMessage } from './duckdb-error.js'
 
@@ -122,11 +122,81 @@ export function caretAt(sql: string, position: number): string {
   return `${prefix}${text}\n${' '.repeat(prefix.length + position - start)}^`
 }
 
-async function serialize(conn: DuckDBConnection, sql: string): Promise<AstNode> {
+/**
+ * DuckDB's syntax tree of `sql` (`json_serialize_sql`), parsed losslessly: integers beyond 2^53 (BIGINT literals,
+ * offsets) stay exact as `bigint`. Parse errors come back as a document with `error: true`, never thrown.
+ *
+ * @example
+ * ```ts
+ * const doc = await serializeSql(conn, 'SELECT * FROM t WHERE id = 9007199254740993')
+ * ```
+ */
+export async function serializeSql(conn: DuckDBConnection, sql: string): Promise<AstNode> {
   const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
-  const doc = parseJsonLossless(String(reader.getRows()[0]?.[0] ?? ''))
+  const text = reader.getRows()[0]?.[0]
+  if (typeof text !== 'string' || text === '') throw sqlError('DuckDB could not serialize the query', sql)
+  const doc = parseJsonLossless(text)
   if (!isNode(doc)) throw sqlError('could not parse the query', sql)
   return doc
+}
+
+/**
+ * The SQL text of a syntax tree document (`json_deserialize_sql`), written back losslessly: the inverse of
+ * {@link serializeSql}.
+ *
+ * @example
+ * ```ts
+ * await deserializeSql(conn, await serializeSql(conn, 'SELECT 1')) // 'SELECT 1'
+ * ```
+ */
+export async function deserializeSql(conn: DuckDBConnection, doc: JsonValue): Promise<string> {
+  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
+    stringifyJsonLossless(doc),
+  ])
+  return String(reader.getRows()[0]?.[0] ?? '')
+}
+
+/**
+ * One table function a query calls (`read_csv(...)`, `range(...)`): its name (lower case) and character offset.
+ * Plain data.
+ *
+ * @example
+ * ```ts
+ * const c: TableFunctionCall = { name: 'read_csv', location: 14 }
+ * ```
+ */
+export interface TableFunctionCall {
+  readonly name: string
+  readonly location: number | undefined
+}
+
+/**
+ * Every table function a parsed statement calls, in its FROM clauses and subqueries.
+ *
+ * @example
+ * ```ts
+ * tableFunctionCalls(await parseSelect(conn, "SELECT * FROM read_csv('/etc/passwd')")) // [{ name: 'read_csv', location: 14 }]
+ * ```
+ */
+export function tableFunctionCalls(statement: JsonValue): TableFunctionCall[] {
+  const out: TableFunctionCall[] = []
+  const walk = (v: JsonValue | undefined): void => {
+    if (Array.isArray(v)) {
+      for (const c of v as JsonValue[]) walk(c)
+      return
+    }
+    if (!isNode(v)) return
+    if (str(v.type) === 'TABLE_FUNCTION' && isNode(v.function)) {
+      const loc = v.function.query_location ?? v.query_location
+      out.push({
+        name: str(v.function.function_name).toLowerCase(),
+        location: typeof loc === 'number' && loc < 2 ** 32 ? loc : undefined,
+      })
+    }
+    for (const c of children(v)) walk(c)
+  }
+  walk(statement)
+  return out
 }
 
 function parserError(doc: AstNode, sql: string): TarnError {
@@ -169,7 +239,7 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
   try {
     count = (await conn.extractStatements(sql)).count
   } catch (e) {
-    const doc = await serialize(conn, sql)
+    const doc = await serializeSql(conn, sql)
     if (doc.error === true && str(doc.error_type) === 'parser') throw parserError(doc, sql)
     const message = (e instanceof Error ? e.message : String(e)).replace(
       /^Failed to extract statements: /,
@@ -179,7 +249,7 @@ export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<
   }
   if (count === 0) throw sqlError('empty query', sql)
   if (count > 1) throw notReadOnly(sql, `found ${count} statements`)
-  const doc = await serialize(conn, sql)
+  const doc = await serializeSql(conn, sql)
   if (doc.error === true) {
     if (str(doc.error_type) === 'parser') throw parserError(doc, sql)
     throw notReadOnly(sql)

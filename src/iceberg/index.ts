@@ -92,6 +92,15 @@ export {
   type StructType,
 } from './schema.js'
 export { decodeSingleValue, encodeSingleValue } from './single-value.js'
+export {
+  diffSchemas,
+  diffTableStates,
+  type PartitionSpecText,
+  type SchemaDiff,
+  specText,
+  type TableMetadataDiff,
+  type TableSide,
+} from './table-diff.js'
 export { mapMovedPath, type TableIO, tableIO } from './table-io.js'
 export { type LoadedTable, type LoadTableOptions, loadTable, tableRootOf } from './table-loader.js'
 export {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { isAbsolute, join, resolve as resolvePath } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -6,7 +6,7 @@ import type { DuckDBConnection } from '@duckdb/node-api'
 import type { CatalogBackend } from '../catalog/backend.js'
 import { Catalog, DEFAULT_BRANCH, DEFAULT_NAMESPACE, type LogOptions } from '../catalog/catalog.js'
 import { assertIdentifier, parseTableKey } from '../catalog/names.js'
-import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
+import type { MergeResult, RevertPlan, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
 import type {
@@ -30,8 +30,23 @@ import { currentSchema, snapshotById } from '../iceberg/table-metadata.js'
 import { icebergTypeText } from '../iceberg/type-text.js'
 import { applySchemaChanges, evolveSchema, schemaChangesFor } from '../iceberg/writer/schema-evolution.js'
 import type { CommitResult } from '../iceberg/writer/snapshot-producer.js'
-import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
-import { getJob, getJobLog, listJobs } from '../pipeline/run/job-store.js'
+import { writeProjectFiles } from '../pipeline/run/code-files.js'
+import type {
+  AnyJobRecord,
+  JobRecord,
+  JobStatus,
+  RerunOptions,
+  RunOutcome,
+  RunPipelineOptions,
+} from '../pipeline/run/index.js'
+import {
+  getAnyJob,
+  getCodeSnapshot,
+  getJob,
+  getJobLog,
+  listAllJobs,
+  listJobs,
+} from '../pipeline/run/job-store.js'
 import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
@@ -45,7 +60,27 @@ import type { SourceFile } from './import-sources.js'
 import type { LakeApi } from './lake-api.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
+import { type OperationEnd, type OperationStart, trackOperation } from './operation-job.js'
 import { parsePartitionBy } from './partition-by.js'
+import { describeDiff, type RefDiff } from './ref-diff.js'
+import { refuseReservedBranchName } from './reserved-branch.js'
+
+/**
+ * What {@link Lake.deleteSealedBranches} did (or, with `dryRun`, would do): the sealed branches deleted, how many
+ * sealed branches are kept (younger, or active).
+ *
+ * @example
+ * ```ts
+ * const r: SealedBranchCleanup = { dryRun: true, deleted: [], kept: 0 }
+ * ```
+ */
+export interface SealedBranchCleanup {
+  readonly dryRun: boolean
+  readonly deleted: readonly RefInfo[]
+  readonly kept: number
+  /** Set when the active branch is sealed and old enough: it is never deleted. */
+  readonly keptActive?: string
+}
 
 /**
  * Options of {@link Lake.open} and {@link Lake.init}.
@@ -153,6 +188,18 @@ export interface TableDetails {
   readonly deleteFiles: number
   readonly sizeBytes: number
   readonly properties: Readonly<Record<string, string>>
+}
+
+/**
+ * A commit with its diff against its first parent (`lake.log(ref, { patch: true })`).
+ *
+ * @example
+ * ```ts
+ * const [c] = await lake.log('main', { limit: 1, patch: true }); c?.diff.tableChanges
+ * ```
+ */
+export interface CommitWithDiff extends Commit {
+  readonly diff: RefDiff
 }
 
 /**
@@ -396,8 +443,29 @@ export class Lake implements LakeApi {
     }
   }
 
+  /**
+   * Makes sure the active branch still exists. When it was deleted (by another process, or with `force`), the active
+   * branch falls back to `main` and the name of the missing branch is returned, so that callers can say so;
+   * otherwise undefined.
+   *
+   * @example
+   * ```ts
+   * const gone = await lake.ensureActiveBranch()
+   * if (gone) console.error(`branch ${gone} no longer exists; now on main`)
+   * ```
+   */
+  async ensureActiveBranch(): Promise<string | undefined> {
+    const active = this.activeBranch()
+    if (active === DEFAULT_BRANCH) return undefined
+    const ref = await this.catalog.getRef(active)
+    if (ref?.kind === 'branch') return undefined
+    await this.checkout(DEFAULT_BRANCH)
+    return active
+  }
+
   /** Sets the active branch; with `create`, creates it first from `from` (default: the active branch). */
   async checkout(branch: string, options: { create?: boolean; from?: string } = {}): Promise<RefInfo> {
+    if (options.create) refuseReservedBranchName(branch)
     const ref = options.create
       ? await this.catalog.createBranch(branch, { from: options.from ?? this.activeBranch() })
       : await this.catalog.getBranch(branch)
@@ -444,7 +512,8 @@ export class Lake implements LakeApi {
    * await lake.createBranch('dev', { from: 'main' })
    * ```
    */
-  createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
+  async createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
+    refuseReservedBranchName(name)
     return this.catalog.createBranch(name, {
       from: options.from ?? this.activeBranch(),
       seal: async (commit) => (await unfinishedRunAt(this.catalog, this.store, commit)) !== undefined,
@@ -452,8 +521,10 @@ export class Lake implements LakeApi {
   }
 
   /**
-   * Deletes a branch. The branch of a run that is still running, or of a failed run (kept sealed for debugging), is
-   * protected (`BRANCH_PROTECTED`); `force` deletes it anyway (a running run then fails without touching its target).
+   * Deletes a branch. The active branch is refused (`BRANCH_ACTIVE`, as Git refuses to delete the checked-out branch);
+   * with `force` it is deleted and the active branch falls back to `main` (`activeReset` in the result says so). The
+   * branch of a run that is still running, or of a failed run (kept sealed for debugging), is protected
+   * (`BRANCH_PROTECTED`); `force` deletes it anyway (a running run then fails without touching its target).
    *
    * @example
    * ```ts
@@ -461,9 +532,55 @@ export class Lake implements LakeApi {
    * await lake.deleteBranch('run/job-1a2b3c4d5e6f', { force: true }) // clean up a failed run
    * ```
    */
-  async deleteBranch(name: string, options: { force?: boolean } = {}): Promise<RefInfo> {
-    if (options.force !== true) await this.#refuseRunBranch(name, 'deleted')
-    return this.catalog.deleteBranch(name)
+  async deleteBranch(
+    name: string,
+    options: { force?: boolean } = {},
+  ): Promise<RefInfo & { readonly activeReset?: boolean }> {
+    const active = this.activeBranch() === name && name !== DEFAULT_BRANCH
+    if (options.force !== true) {
+      if (active) {
+        await this.catalog.getBranch(name)
+        throw new TarnError(
+          'BRANCH_ACTIVE',
+          `branch ${name} is the active branch; \`tarn checkout\` another branch first (--force deletes it and switches to ${DEFAULT_BRANCH})`,
+          { branch: name },
+        )
+      }
+      await this.#refuseRunBranch(name, 'deleted')
+    }
+    const ref = await this.catalog.deleteBranch(name)
+    if (!active) return ref
+    await this.checkout(DEFAULT_BRANCH)
+    return { ...ref, activeReset: true }
+  }
+
+  /**
+   * Deletes every sealed branch (failed runs' branches and their sealed forks), optionally only those created more
+   * than `olderThanMs` ago; the active branch is kept. With `dryRun`, lists what would go and deletes nothing.
+   *
+   * @example
+   * ```ts
+   * const { deleted } = await lake.deleteSealedBranches({ olderThanMs: 7 * 86_400_000, dryRun: true })
+   * ```
+   */
+  async deleteSealedBranches(
+    options: { olderThanMs?: number; dryRun?: boolean } = {},
+  ): Promise<SealedBranchCleanup> {
+    const now = this.clock.now()
+    const active = this.activeBranch()
+    const sealed = (await this.catalog.listBranches()).filter((b) => b.sealed)
+    const old = sealed.filter(
+      (b) => options.olderThanMs === undefined || now - b.createdAt > options.olderThanMs,
+    )
+    const chosen = old.filter((b) => b.name !== active)
+    const deleted: RefInfo[] = []
+    for (const b of chosen) deleted.push(options.dryRun ? b : await this.catalog.deleteBranch(b.name))
+    return {
+      dryRun: options.dryRun === true,
+      deleted,
+      kept: sealed.length - deleted.length,
+      ...(chosen.length < old.length ? { keptActive: active } : {}),
+    }
   }
 
   /** Refuses to change the branch of a running or failed run. */
@@ -494,6 +611,7 @@ export class Lake implements LakeApi {
    * ```
    */
   async renameBranch(from: string, to: string): Promise<RefInfo> {
+    refuseReservedBranchName(to)
     await this.#refuseRunBranch(from, 'renamed')
     const ref = await this.catalog.renameBranch(from, to)
     if (this.activeBranch() === from) await this.checkout(to)
@@ -537,9 +655,35 @@ export class Lake implements LakeApi {
     return this.catalog.deleteTag(name)
   }
 
-  /** What `ref` has that `against` (default: the active branch) lacks. */
-  diff(ref: string, against?: string): Promise<LakeDiff> {
-    return this.catalog.diff(ref, against ?? this.activeBranch())
+  /**
+   * What `ref` has that `against` (default: the active branch) lacks. By default three-dot, as lakeFS and Nessie
+   * show it: the changes made on `ref` since its merge base with `against` (what merging `ref` into `against` would
+   * bring); with `twoWay`, the plain comparison of the two states. Every added, removed or changed table is described
+   * from its Iceberg metadata and manifests (schema changes by field id, partition spec, files and records added and
+   * removed); with `rows`, up to that many rows of the added and of the removed data files are read too.
+   *
+   * @example
+   * ```ts
+   * const d = await lake.diff('dev', 'main')                       // what dev would bring into main
+   * const s = await lake.diff('dev', 'main', { twoWay: true })     // how the two states differ
+   * const r = await lake.diff('dev', 'main', { rows: 5 })          // with sample rows
+   * for (const t of d.tableChanges) console.log(t.table, t.records.added, t.records.removed)
+   * ```
+   */
+  async diff(
+    ref: string,
+    against?: string,
+    options: { twoWay?: boolean; rows?: number } = {},
+  ): Promise<RefDiff> {
+    if (options.rows !== undefined && (!Number.isInteger(options.rows) || options.rows < 0)) {
+      throw new TarnError('INVALID_ARGUMENT', `rows must be a non-negative integer, got ${options.rows}`, {
+        rows: options.rows,
+      })
+    }
+    const d = await this.catalog.diff(ref, against ?? this.activeBranch(), {
+      mode: options.twoWay ? 'two-way' : 'three-dot',
+    })
+    return describeDiff(this.store, d, options.rows === undefined ? {} : { rows: options.rows })
   }
 
   /** Merges `source` into `into` (default: the active branch). See {@link Catalog.merge}. */
@@ -555,17 +699,76 @@ export class Lake implements LakeApi {
     })
   }
 
-  /** Commit history from `ref` (default: the active branch), newest first. */
-  log(ref?: string, options: LogOptions = {}): Promise<Commit[]> {
-    return this.catalog.log(ref ?? this.activeBranch(), options)
+  /**
+   * Commit history from `ref` (default: the active branch), newest first; `firstParent` follows only first parents.
+   * With `patch`, each commit comes with its diff against its first parent (tables described as in {@link diff}).
+   *
+   * @example
+   * ```ts
+   * const last = await lake.log('main', { limit: 5, firstParent: true })
+   * const withChanges = await lake.log('main', { limit: 3, patch: true })
+   * withChanges[0]?.diff?.tableChanges
+   * ```
+   */
+  log(ref?: string, options?: LogOptions & { patch?: false }): Promise<Commit[]>
+  log(
+    ref: string | undefined,
+    options: LogOptions & { patch: true; rows?: number },
+  ): Promise<CommitWithDiff[]>
+  async log(
+    ref?: string,
+    options: LogOptions & { patch?: boolean; rows?: number } = {},
+  ): Promise<Commit[] | CommitWithDiff[]> {
+    const { patch, rows, ...filters } = options
+    const commits = await this.catalog.log(ref ?? this.activeBranch(), filters)
+    if (!patch) return commits
+    const out: CommitWithDiff[] = []
+    for (const c of commits)
+      out.push({ ...c, diff: await this.commitDiff(c, rows === undefined ? {} : { rows }) })
+    return out
   }
 
-  /** Undoes a commit with a new commit on `on` (default: the active branch). */
-  revert(commit: string, options: { on?: string; table?: string } = {}): Promise<RevertResult> {
+  /**
+   * The changes one commit made against its first parent (the whole state, for the first commit), described as in
+   * {@link diff}.
+   *
+   * @example
+   * ```ts
+   * const d = await lake.commitDiff((await lake.log('main', { limit: 1 }))[0]!)
+   * ```
+   */
+  async commitDiff(commit: Commit, options: { rows?: number } = {}): Promise<RefDiff> {
+    return describeDiff(this.store, await this.catalog.diffCommit(commit), options)
+  }
+
+  /**
+   * Undoes a commit with a new commit on `on` (default: the active branch). With `dryRun`, nothing is written and the
+   * result is the plan: which tables and namespaces would be restored or dropped, and for tables that only grew since,
+   * how many appended files and records would be removed.
+   *
+   * @example
+   * ```ts
+   * const plan = await lake.revert('main~1', { dryRun: true }); plan.steps
+   * await lake.revert('main~1', { message: 'undo the bad import' })
+   * ```
+   */
+  revert(
+    commit: string,
+    options?: { on?: string; table?: string; message?: string; dryRun?: false },
+  ): Promise<RevertResult>
+  revert(commit: string, options: { on?: string; table?: string; dryRun: true }): Promise<RevertPlan>
+  revert(
+    commit: string,
+    options: { on?: string; table?: string; message?: string; dryRun?: boolean } = {},
+  ): Promise<RevertResult | RevertPlan> {
+    const on = options.on ?? this.activeBranch()
+    const table = options.table !== undefined ? { table: options.table } : {}
+    if (options.dryRun) return this.catalog.planRevert(commit, { on, ...table })
     return this.catalog.revert(commit, {
-      on: options.on ?? this.activeBranch(),
+      on,
       author: this.author,
-      ...(options.table !== undefined ? { table: options.table } : {}),
+      ...table,
+      ...(options.message !== undefined ? { message: options.message } : {}),
     })
   }
 
@@ -582,7 +785,7 @@ export class Lake implements LakeApi {
   /** Creates a namespace on a branch (default: the active branch) and returns the commit. */
   createNamespace(
     name: string,
-    options: { branch?: string; properties?: Record<string, string> } = {},
+    options: { branch?: string; properties?: Record<string, string>; message?: string } = {},
   ): Promise<Commit> {
     assertIdentifier(name, 'namespace')
     return this.catalog.commit({
@@ -590,13 +793,13 @@ export class Lake implements LakeApi {
       changes: [
         { type: 'createNamespace', name, ...(options.properties ? { properties: options.properties } : {}) },
       ],
-      message: `Create namespace ${name}`,
+      message: options.message ?? `Create namespace ${name}`,
       author: this.author,
     })
   }
 
   /** Drops an empty namespace on a branch (default: the active branch). */
-  dropNamespace(name: string, options: { branch?: string } = {}): Promise<Commit> {
+  dropNamespace(name: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
     if (name === DEFAULT_NAMESPACE) {
       throw new TarnError(
         'INVALID_ARGUMENT',
@@ -607,7 +810,7 @@ export class Lake implements LakeApi {
     return this.catalog.commit({
       branch: options.branch ?? this.activeBranch(),
       changes: [{ type: 'dropNamespace', name }],
-      message: `Drop namespace ${name}`,
+      message: options.message ?? `Drop namespace ${name}`,
       author: this.author,
     })
   }
@@ -794,7 +997,13 @@ export class Lake implements LakeApi {
    */
   async createTable(
     table: string,
-    options: { from: string | readonly string[]; partitionedBy?: string; branch?: string; cwd?: string },
+    options: {
+      from: string | readonly string[]
+      partitionedBy?: string
+      branch?: string
+      cwd?: string
+      message?: string
+    },
   ): Promise<TableWriteResult> {
     const key = parseTableKey(table)
     const branch = options.branch ?? this.activeBranch()
@@ -842,7 +1051,7 @@ export class Lake implements LakeApi {
         key.key,
         result,
         head.hash,
-        `Create table ${key.key} from ${files.length} file(s)`,
+        options.message ?? `Create table ${key.key} from ${files.length} file(s)`,
         {
           'tarn.operation': 'create-table',
           'tarn.table': key.key,
@@ -871,6 +1080,7 @@ export class Lake implements LakeApi {
       /** Add the files' new columns to the table and widen column types as Iceberg allows (int->long, ...). */
       evolveSchema?: boolean
       cwd?: string
+      message?: string
     },
   ): Promise<TableWriteResult> {
     const key = parseTableKey(table)
@@ -906,7 +1116,8 @@ export class Lake implements LakeApi {
         key.key,
         result,
         head.hash,
-        `${options.replace ? 'Replace rows of' : 'Import'} ${files.length} file(s) into ${key.key}`,
+        options.message ??
+          `${options.replace ? 'Replace rows of' : 'Import'} ${files.length} file(s) into ${key.key}`,
         {
           'tarn.operation': options.replace ? 'import-replace' : 'import',
           'tarn.table': key.key,
@@ -923,7 +1134,7 @@ export class Lake implements LakeApi {
    */
   async registerTable(
     table: string,
-    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string },
+    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string; message?: string },
   ): Promise<TableWriteResult> {
     const key = parseTableKey(table)
     const branch = options.branch ?? this.activeBranch()
@@ -949,7 +1160,7 @@ export class Lake implements LakeApi {
       key.key,
       result,
       head.hash,
-      `Register table ${key.key} from ${uri}`,
+      options.message ?? `Register table ${key.key} from ${uri}`,
       {
         'tarn.operation': 'register-table',
         'tarn.table': key.key,
@@ -959,12 +1170,12 @@ export class Lake implements LakeApi {
   }
 
   /** Drops a table from a branch (its files stay for other commits that reference them; GC removes the rest). */
-  dropTable(table: string, options: { branch?: string } = {}): Promise<Commit> {
+  dropTable(table: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
     const key = parseTableKey(table)
     return this.catalog.commit({
       branch: options.branch ?? this.activeBranch(),
       changes: [{ type: 'dropTable', key: key.key }],
-      message: `Drop table ${key.key}`,
+      message: options.message ?? `Drop table ${key.key}`,
       author: this.author,
     })
   }
@@ -1035,9 +1246,76 @@ export class Lake implements LakeApi {
     return rerunJob(this, jobId, options)
   }
 
-  /** Every job, newest first. */
+  /** Every pipeline run job, newest first. */
   listJobs(): Promise<JobRecord[]> {
     return listJobs(this.store)
+  }
+
+  /**
+   * Every job (runs, imports and CLI queries), newest first; `status` keeps only those, `limit` the first n.
+   *
+   * @example
+   * ```ts
+   * const failed = await lake.listAllJobs({ status: 'failed', limit: 10 })
+   * ```
+   */
+  listAllJobs(options: { limit?: number; status?: JobStatus } = {}): Promise<AnyJobRecord[]> {
+    return listAllJobs(this.store, options)
+  }
+
+  /**
+   * Any job record (run, import or query) by id; `JOB_NOT_FOUND` when there is none.
+   *
+   * @example
+   * ```ts
+   * const j = await lake.getAnyJob('query-1a2b3c4d5e6f'); j.kind // 'query'
+   * ```
+   */
+  getAnyJob(id: string): Promise<AnyJobRecord> {
+    return getAnyJob(this.store, id)
+  }
+
+  /**
+   * Runs an import or a query as a job with a record under `_tarn/jobs/` (kind, status, timings, what it read or
+   * wrote), listed by {@link listAllJobs}. The CLI wraps its imports and queries in it.
+   *
+   * @example
+   * ```ts
+   * await lake.trackJob({ kind: 'import', target: 'main', table: 'orders' },
+   *   () => lake.importTable('orders', { from: 'o.csv' }), (r) => ({ dataCommit: r.commit.hash, rows: r.addedRecords }))
+   * ```
+   */
+  trackJob<T>(start: OperationStart, run: () => Promise<T>, end: (result: T) => OperationEnd): Promise<T> {
+    return trackOperation(this.store, this, start, run, end)
+  }
+
+  /**
+   * Writes the code snapshot of a run job into `dir` (created when missing), which must be empty: the project files
+   * exactly as that run saw them. Returns the paths written, relative to `dir`.
+   *
+   * @example
+   * ```ts
+   * await lake.exportJobCode('job-1a2b3c4d5e6f', './job-code')
+   * ```
+   */
+  async exportJobCode(id: string, dir: string): Promise<string[]> {
+    const job = await this.getJob(id)
+    const { files } = await getCodeSnapshot(this.store, job.codeHash)
+    let existing: string[] = []
+    try {
+      existing = readdirSync(dir)
+    } catch {
+      existing = []
+    }
+    if (existing.length > 0) {
+      throw new TarnError('INVALID_ARGUMENT', `${dir} is not empty; give an empty or new directory`, {
+        dir,
+        job: id,
+      })
+    }
+    mkdirSync(dir, { recursive: true })
+    await writeProjectFiles(dir, files)
+    return Object.keys(files).sort()
   }
 
   /** One job record. */

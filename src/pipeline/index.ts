@@ -48,6 +48,8 @@ export {
   type ExpectationConfig,
   type ExpectationDescriptor,
   type ExpectationFunction,
+  type ExpectationResult,
+  expect,
   expectation,
   type InputOptions,
   type InputSpec,

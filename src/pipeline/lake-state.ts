@@ -22,4 +22,14 @@ export interface LakeTableInfo {
  */
 export interface PlanLakeState {
   readonly tables: Readonly<Record<string, LakeTableInfo>>
+  /**
+   * The namespaces the plan writes that exist at the ref (when known): a run creates the others, in the commit of
+   * the first model it writes there.
+   */
+  readonly namespaces?: readonly string[]
+  /**
+   * For a table key the plan needs that is missing at the ref: the qualified names of tables with the same name in
+   * other namespaces (`report.trips` → `['tarn.trips']`), which errors suggest.
+   */
+  readonly elsewhere?: Readonly<Record<string, readonly string[]>>
 }

@@ -23,7 +23,9 @@ export interface PlanProjectOptions {
    * The lake at the ref: plain data, or a function given the table keys the plan needs (tables read, and tables
    * written with OVERWRITE_PARTITIONS) that returns it. Without it, the lake checks are skipped.
    */
-  readonly lake?: PlanLakeState | ((tables: readonly string[]) => Promise<PlanLakeState>)
+  readonly lake?:
+    | PlanLakeState
+    | ((tables: readonly string[], namespaces: readonly string[]) => Promise<PlanLakeState>)
 }
 
 /**
@@ -42,6 +44,8 @@ export interface PlannedProject {
   readonly lake: PlanLakeState | null
   /** See `planWarnings` (over the whole project, whatever the selection). */
   readonly warnings: readonly TarnError[]
+  /** Namespaces the run writes that do not exist at the ref yet: the run creates them (empty without a lake). */
+  readonly createsNamespaces: readonly string[]
 }
 
 /**
@@ -59,6 +63,21 @@ export function tablesNeeded(plan: LogicalPlan): string[] {
 }
 
 /**
+ * The namespaces of the tables a plan materialises, sorted.
+ *
+ * @example
+ * ```ts
+ * namespacesWritten(logical) // ['report', 'tarn']
+ * ```
+ */
+export function namespacesWritten(plan: LogicalPlan): string[] {
+  const out = new Set<string>()
+  for (const n of plan.nodes)
+    if (n.table && n.model && n.model.materialize !== 'NONE') out.add(n.table.slice(0, n.table.indexOf('.')))
+  return [...out].sort()
+}
+
+/**
  * Loads, selects, validates (against the lake when given) and plans a project, never running its code.
  *
  * @example
@@ -72,7 +91,10 @@ export async function planProject(dir: string, options: PlanProjectOptions = {})
   const logical = options.select && options.select.length > 0 ? selectPlan(full, options.select) : full
   let lake: PlanLakeState | null = null
   if (options.lake) {
-    lake = typeof options.lake === 'function' ? await options.lake(tablesNeeded(logical)) : options.lake
+    lake =
+      typeof options.lake === 'function'
+        ? await options.lake(tablesNeeded(logical), namespacesWritten(logical))
+        : options.lake
     validatePlan(logical, lake, options.ref ? { ref: options.ref } : {})
   }
   const physical = buildPhysicalPlan(logical, {
@@ -80,5 +102,9 @@ export async function planProject(dir: string, options: PlanProjectOptions = {})
     ...(lake ? { lake } : {}),
   })
   const warnings = Object.freeze(planWarnings(full, project.parameters))
-  return Object.freeze({ project, logical, physical, lake, warnings })
+  const existing = lake?.namespaces
+  const createsNamespaces = Object.freeze(
+    existing ? namespacesWritten(logical).filter((ns) => !existing.includes(ns)) : [],
+  )
+  return Object.freeze({ project, logical, physical, lake, warnings, createsNamespaces })
 }

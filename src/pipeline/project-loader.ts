@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises'
+import { readdir, readFile, stat } from 'node:fs/promises'
 import { join, relative, resolve, sep } from 'node:path'
 import { TarnError } from '../util/errors.js'
 import { buildLogicalPlan } from './logical-plan.js'
@@ -65,6 +65,16 @@ async function projectFiles(dir: string): Promise<string[]> {
  */
 export async function loadProject(dir: string, options: LoadProjectOptions = {}): Promise<Project> {
   const root = resolve(dir)
+  const isDir = await stat(root).then(
+    (st) => st.isDirectory(),
+    () => false,
+  )
+  if (!isDir)
+    throw new TarnError(
+      'PROJECT_NOT_FOUND',
+      `project directory ${root} does not exist (pass the project folder with -p, or create one with tarn new)`,
+      { dir: root },
+    )
   let text: string
   try {
     text = await readFile(join(root, PROJECT_FILE), 'utf8')

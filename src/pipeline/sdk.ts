@@ -163,7 +163,19 @@ export interface ExpectationConfig<I extends Record<string, InputSpec> = Record<
 }
 
 /**
- * The function of an expectation: `true` passes; `false` or a throw fails the run.
+ * What an expectation returns: `true` passes and `false` fails; or the failing rows (an Arrow table or plain objects,
+ * as the `expect.*` helpers return them), which pass when there are none and otherwise fail the run with their count
+ * and a sample.
+ *
+ * @example
+ * ```ts
+ * const r: ExpectationResult = expect.noNulls(table, 'zone')
+ * ```
+ */
+export type ExpectationResult = boolean | Table | readonly Record<string, unknown>[]
+
+/**
+ * The function of an expectation: `true` (or no failing rows) passes; `false`, failing rows or a throw fails the run.
  *
  * @example
  * ```ts
@@ -173,7 +185,7 @@ export interface ExpectationConfig<I extends Record<string, InputSpec> = Record<
 export type ExpectationFunction<I extends Record<string, InputSpec>> = (
   inputs: ModelInputs<I>,
   ctx: ModelContext,
-) => boolean | Promise<boolean>
+) => ExpectationResult | Promise<ExpectationResult>
 
 /**
  * An expectation as the SDK returns it.
@@ -243,3 +255,103 @@ export function expectation<I extends Record<string, InputSpec> = Record<string,
 ): ExpectationDescriptor<I> {
   return Object.freeze({ kind: 'tarn.expectation' as const, config: Object.freeze({ ...config }), fn })
 }
+
+/** The rows of `table` at `indexes` (ascending), as one table with its schema: contiguous runs are sliced once. */
+function rowsAt(table: Table, indexes: readonly number[]): Table {
+  const parts: Table[] = []
+  let i = 0
+  while (i < indexes.length) {
+    const start = indexes[i] as number
+    let end = start + 1
+    while (indexes[i + 1] === end) {
+      end++
+      i++
+    }
+    parts.push(table.slice(start, end))
+    i++
+  }
+  const [first, ...rest] = parts
+  return first ? first.concat(...rest) : table.slice(0, 0)
+}
+
+function columnOf(table: Table, column: string): { get(i: number): unknown } {
+  const c = table.getChild(column)
+  if (!c)
+    throw new Error(
+      `column ${column} is not in the table (columns: ${table.schema.fields.map((f) => f.name).join(', ')})`,
+    )
+  return c
+}
+
+function keyOf(v: unknown): string {
+  if (typeof v === 'bigint') return `n${v}`
+  if (v instanceof Date) return `d${v.getTime()}`
+  return `${typeof v}:${String(v)}`
+}
+
+/**
+ * Helpers for expectations that return the failing rows (an empty table passes), so a failed run reports how many
+ * rows failed and a sample of them, as dbt tests do.
+ *
+ * @example
+ * ```ts
+ * export const zonesAreNamed = expectation(
+ *   { inputs: { zones: input('zones', { columns: ['zone_id', 'zone_name'] }) } },
+ *   async ({ zones }) => expect.noNulls(zones, 'zone_name'),
+ * )
+ * ```
+ */
+export const expect = Object.freeze({
+  /**
+   * The rows where any of `columns` is null.
+   *
+   * @example
+   * ```ts
+   * expect.noNulls(trips, 'zone', 'fare')
+   * ```
+   */
+  noNulls(table: Table, ...columns: string[]): Table {
+    const cols = columns.map((c) => columnOf(table, c))
+    const bad: number[] = []
+    for (let i = 0; i < table.numRows; i++) if (cols.some((c) => c.get(i) == null)) bad.push(i)
+    return rowsAt(table, bad)
+  },
+  /**
+   * The rows whose value of `column` occurs more than once (nulls are not compared).
+   *
+   * @example
+   * ```ts
+   * expect.unique(zones, 'zone_id')
+   * ```
+   */
+  unique(table: Table, column: string): Table {
+    const col = columnOf(table, column)
+    const seen = new Map<string, number>()
+    for (let i = 0; i < table.numRows; i++) {
+      const v = col.get(i)
+      if (v != null) seen.set(keyOf(v), (seen.get(keyOf(v)) ?? 0) + 1)
+    }
+    const bad: number[] = []
+    for (let i = 0; i < table.numRows; i++) {
+      const v = col.get(i)
+      if (v != null && (seen.get(keyOf(v)) ?? 0) > 1) bad.push(i)
+    }
+    return rowsAt(table, bad)
+  },
+  /**
+   * The rows for which `check` is false.
+   *
+   * @example
+   * ```ts
+   * expect.rows(trips, (r) => Number(r.fare) >= 0)
+   * ```
+   */
+  rows(table: Table, check: (row: Record<string, unknown>, index: number) => boolean): Table {
+    const bad: number[] = []
+    for (let i = 0; i < table.numRows; i++) {
+      const row = table.get(i)
+      if (!check((row?.toJSON() ?? {}) as Record<string, unknown>, i)) bad.push(i)
+    }
+    return rowsAt(table, bad)
+  },
+})

@@ -5,6 +5,7 @@ import type { ColumnUse, InputDef, ModelDef } from './project.js'
 import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
 import { lineAtByte, type SqlJsonObject, type SqlParser, walkSql } from './sql-parser.js'
+import { sqlStatementStarts } from './sql-statements.js'
 
 /**
  * The `-- tarn: key=value` header of a SQL model.
@@ -48,6 +49,11 @@ export interface SqlAnalysis {
   readonly wheres: Readonly<Record<string, { readonly filter: string; readonly columns: readonly string[] }>>
   readonly columnUse: ColumnUse
 }
+
+/** Table functions a model may call: they compute rows and read no file, setting or network. */
+const SAFE_TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest'])
+const WHAT_MODELS_READ =
+  'a model reads lake tables and other models only, under the same lock-down as tarn query (load files with tarn table create/import)'
 
 const HEADER = /^\s*--\s*tarn:\s*(.*)$/i
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
@@ -142,18 +148,48 @@ export async function analyzeSql(
   if (sql.replace(/--[^\n]*/g, '').trim() === '')
     throw projectError('PROJECT_INVALID', file, 1, `model ${model}: the file holds no query`, { model })
   const r = await parser.parse(sql)
+  const starts = sqlStatementStarts(sql)
+  const lineOf = (offset: number): number => lineAtByte(sql, Buffer.byteLength(sql.slice(0, offset), 'utf8'))
+  if (r.error && r.notSelect) {
+    const bad = starts.find((st) => st.keyword !== 'SELECT' && st.keyword !== 'WITH' && st.keyword !== 'FROM')
+    const line = bad ? lineOf(bad.offset) : 1
+    const found = bad ? `${bad.keyword} statement` : 'a statement that is not a SELECT'
+    throw projectError(
+      'MODEL_NOT_ALLOWED',
+      file,
+      line,
+      `model ${model}: a SQL model holds exactly one SELECT statement, found ${found} (${WHAT_MODELS_READ})`,
+      { model, ...(bad ? { statement: bad.keyword } : {}) },
+    )
+  }
   if (r.error) {
     const line = r.position === null ? 1 : lineAtByte(sql, r.position)
     throw projectError('PROJECT_INVALID', file, line, `model ${model}: ${r.message}`, { model })
   }
-  if (r.statements.length !== 1)
+  if (r.statements.length !== 1) {
+    const second = starts.length === r.statements.length ? starts[1] : undefined
     throw projectError(
       'PROJECT_INVALID',
       file,
-      1,
-      `model ${model}: a SQL model is exactly one SELECT (found ${r.statements.length} statements)`,
+      second ? lineOf(second.offset) : 1,
+      `model ${model}: a SQL model holds exactly one SELECT statement (found ${r.statements.length} statements)`,
       { model },
     )
+  }
+  walkSql(r.statements[0] as SqlJsonObject, (node) => {
+    const fn = node.function
+    if (node.type !== 'TABLE_FUNCTION' || fn === null || typeof fn !== 'object' || Array.isArray(fn)) return
+    const name = String(fn.function_name ?? '').toLowerCase()
+    if (SAFE_TABLE_FUNCTIONS.has(name)) return
+    const loc = Number(fn.query_location ?? node.query_location)
+    throw projectError(
+      'MODEL_NOT_ALLOWED',
+      file,
+      Number.isFinite(loc) && loc < 2 ** 32 ? lineAtByte(sql, loc) : 1,
+      `model ${model}: table function ${name}() is not allowed: ${WHAT_MODELS_READ}`,
+      { model, function: name },
+    )
+  })
   const tables: SqlTableRef[] = []
   const names = new Set<string>()
   let star = false
@@ -190,6 +226,14 @@ export async function analyzeSql(
           { model },
         )
       if (schema === null && ctes.has(node.table_name.toLowerCase())) return
+      if (!IDENT.test(node.table_name) || (schema !== null && !IDENT.test(schema)))
+        throw projectError(
+          'MODEL_NOT_ALLOWED',
+          file,
+          line,
+          `model ${model}: ${JSON.stringify(node.table_name)} is not a table name (reading files is not allowed: ${WHAT_MODELS_READ})`,
+          { model, table: node.table_name },
+        )
       tables.push({ namespace: schema, name: node.table_name, line })
     } else if (node.class === 'STAR') star = true
     else if (node.class === 'COLUMN_REF' && Array.isArray(node.column_names)) {

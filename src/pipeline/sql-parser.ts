@@ -1,8 +1,11 @@
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { deserializeSql, serializeSql } from '../engine/sql-analysis.js'
+import type { JsonValue } from '../iceberg/index.js'
 import { stripOuterParens } from './conjuncts.js'
 
 /**
  * DuckDB's own SQL parser, reached through `json_serialize_sql` in an in-memory DuckDB: it parses and never runs.
+ * The tree is read losslessly (the engine's parser, `serializeSql`): BIGINT literals beyond 2^53 stay exact.
  *
  * @example
  * ```ts
@@ -30,7 +33,14 @@ export interface SqlParser {
  * const v: SqlJsonValue = { type: 'BASE_TABLE', table_name: 'trips' }
  * ```
  */
-export type SqlJsonValue = string | number | boolean | null | SqlJsonValue[] | { [key: string]: SqlJsonValue }
+export type SqlJsonValue =
+  | string
+  | number
+  | bigint
+  | boolean
+  | null
+  | SqlJsonValue[]
+  | { [key: string]: SqlJsonValue }
 
 /**
  * A JSON object of a parse tree.
@@ -55,6 +65,10 @@ export interface SqlParseResult {
   readonly message: string | null
   /** Character offset of a syntax error, when DuckDB reports one. */
   readonly position: number | null
+  /** True when the text parses but holds a statement other than SELECT (ATTACH, COPY, SET, INSTALL, ...). */
+  readonly notSelect?: boolean
+  /** Statements in the text, when DuckDB could split it (-1 when not). */
+  readonly count?: number
   readonly statements: readonly SqlJsonObject[]
 }
 
@@ -72,20 +86,27 @@ export async function openSqlParser(): Promise<SqlParser> {
   const conn: DuckDBConnection = await instance.connect()
   const parser: SqlParser = {
     async parse(sql) {
-      const reader = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [sql])
-      const row = reader.getRowObjectsJS()[0]
-      const doc = JSON.parse(String(row?.j ?? '{}')) as SqlJsonObject
+      let count = -1
+      try {
+        count = (await conn.extractStatements(sql)).count
+      } catch {
+        // a syntax error: the serializer below reports it with its position
+      }
+      const doc = (await serializeSql(conn, sql)) as SqlJsonObject
       if (doc.error === true) {
         const pos = Number(doc.position)
+        const parser = doc.error_type === 'parser'
         return {
           error: true,
           message: String(doc.error_message ?? 'cannot parse the SQL'),
-          position: Number.isFinite(pos) ? pos : null,
+          position: parser && doc.position !== undefined && Number.isFinite(pos) ? pos : null,
+          notSelect: !parser && count >= 1,
+          count,
           statements: [],
         }
       }
       const statements = Array.isArray(doc.statements) ? (doc.statements as SqlJsonObject[]) : []
-      return { error: false, message: null, position: null, statements }
+      return { error: false, message: null, position: null, count, statements }
     },
     async expressionSql(expression) {
       const template = await parser.parse('SELECT * FROM __tarn_filter WHERE __tarn_where')
@@ -93,10 +114,7 @@ export async function openSqlParser(): Promise<SqlParser> {
       const node = statement.node as SqlJsonObject
       node.where_clause = portable(expression)
       const doc = { error: false, statements: [statement] }
-      const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
-        JSON.stringify(doc),
-      ])
-      const text = String(reader.getRowObjectsJS()[0]?.s ?? '')
+      const text = await deserializeSql(conn, doc as JsonValue)
       const prefix = 'SELECT * FROM __tarn_filter WHERE '
       if (!text.startsWith(prefix)) throw new Error(`unexpected SQL from DuckDB: ${text}`)
       return stripOuterParens(text.slice(prefix.length))
@@ -157,15 +175,12 @@ export function walkSql(
   for (const v of Object.values(node)) walkSql(v, visit, scope)
 }
 
-/** A copy of an expression with unqualified column references and offsets DuckDB accepts back. */
+/** A copy of an expression with unqualified column references. */
 function portable(v: SqlJsonValue): SqlJsonValue {
   if (Array.isArray(v)) return v.map(portable)
   if (v === null || typeof v !== 'object') return v
   const out: SqlJsonObject = {}
   for (const [k, x] of Object.entries(v)) out[k] = portable(x)
-  // Offsets of synthetic nodes are 2^64-1, which JSON.parse rounds past the uint64 range.
-  if (typeof out.query_location === 'number' && out.query_location > Number.MAX_SAFE_INTEGER)
-    out.query_location = 0
   if (out.class === 'COLUMN_REF' && Array.isArray(out.column_names))
     out.column_names = out.column_names.slice(-1)
   return out

@@ -66,13 +66,23 @@ export function planProblems(
           : i.source.fromModel
             ? ` (model ${i.source.fromModel} is left out by --select and has not been materialised)`
             : ''
+        const others = lake.elsewhere?.[i.source.table] ?? []
+        const hint =
+          others.length > 0
+            ? ` (did you mean ${others.join(' or ')}? an unqualified name is a model of the project, else a table of the project's namespace ${i.source.table.slice(0, i.source.table.indexOf('.'))})`
+            : ''
         problems.push(
           projectError(
             'TABLE_NOT_FOUND',
             n.file,
             i.line,
-            `${what} reads table ${i.source.table}, which does not exist${at}${why}`,
-            { ...ctx, table: i.source.table, ...(options.ref ? { ref: options.ref } : {}) },
+            `${what} reads table ${i.source.table}, which does not exist${at}${why}${hint}`,
+            {
+              ...ctx,
+              table: i.source.table,
+              ...(options.ref ? { ref: options.ref } : {}),
+              ...(others.length > 0 ? { suggestions: others } : {}),
+            },
           ),
         )
         continue

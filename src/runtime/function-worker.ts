@@ -1,9 +1,8 @@
-import { fork } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { TarnError } from '../util/errors.js'
-import { repoPaths } from './repo-paths.js'
 import { memoryText } from './resources.js'
+import { workerPool } from './worker-pool.js'
 import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
 
 /**
@@ -39,6 +38,8 @@ export interface FunctionRunOptions {
   /** Line of the function's declaration, named when the failure has no frame of its own (timeout, memory). */
   readonly line: number
   readonly onLog: (line: FunctionLogLine) => void
+  /** Start a spare worker with the same heap limit once this one has finished (default true). */
+  readonly keepSpare?: boolean
 }
 
 /**
@@ -66,7 +67,8 @@ function failure(task: WorkerTask, reason: string, file: string, line: number | 
 }
 
 /**
- * Runs a model or expectation in a separate `node` process with a heap limit (`--max-old-space-size`, and a
+ * Runs a model or expectation in its own `node` process (a spare started ahead of need when the pool has one, see
+ * {@link WorkerPool}; never one that ran another function) with a heap limit (`--max-old-space-size`, and a
  * resident-size watchdog for off-heap buffers, where `/proc` exists) and a time limit, forwarding its output to `onLog`. A throw, an out-of-memory crash, a timeout or any other exit fails with
  * `RUN_FAILED` naming the function, its file and line.
  *
@@ -78,25 +80,14 @@ function failure(task: WorkerTask, reason: string, file: string, line: number | 
 export async function runFunction(options: FunctionRunOptions): Promise<FunctionOutcome> {
   const { task } = options
   await writeFile(options.taskFile, JSON.stringify(task))
-  const worker = repoPaths().worker
-  if (!existsSync(worker))
-    throw new TarnError(
-      'INTERNAL',
-      `the function worker ${worker} is missing: build tarn first (npm run build)`,
-      {
-        worker,
-      },
-    )
-  const child = fork(worker, [options.taskFile], {
-    execArgv: [`--max-old-space-size=${options.memoryMb}`, '--enable-source-maps'],
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    serialization: 'json',
-  })
+  const child = workerPool.take(options.memoryMb)
+  child.send({ type: 'task', task })
   let stderrTail = ''
   const pipe = (stream: 'stdout' | 'stderr') => {
     let buf = ''
     const s = stream === 'stdout' ? child.stdout : child.stderr
     s?.setEncoding('utf8')
+    s?.resume()
     s?.on('data', (chunk: string) => {
       if (stream === 'stderr') stderrTail = (stderrTail + chunk).slice(-8000)
       buf += chunk
@@ -140,6 +131,8 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   })
   clearTimeout(timer)
   clearInterval(watch)
+  // The next function with this heap limit finds a booted process (started now, not while this one ran).
+  if (options.keepSpare !== false) workerPool.prestart(options.memoryMb)
   await new Promise((r) => setImmediate(r))
   if (error) throw error
   if (outcome && exit.code === 0) return outcome

@@ -48,8 +48,8 @@ export async function transpileProject(
   const hash = sha256Hex(JSON.stringify([projectDir, envNodeModules, paths.root, code]))
   const dir = join(cacheRoot, 'modules', hash.slice(0, 32))
   if (existsSync(join(dir, '.complete'))) return dir
-  // The compiler loads only when something must be transpiled (it takes seconds to load).
-  const { default: ts } = await import('typescript')
+  // The compiler loads only when a project's modules are not cached yet (loading it takes longer than a small run).
+  const ts = (await import('typescript')).default
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
   await mkdir(tmp, { recursive: true })
   const specs = {

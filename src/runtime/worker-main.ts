@@ -1,12 +1,16 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
 import { format } from 'node:util'
-import { type Table, tableFromIPC, tableFromJSON, tableToIPC } from 'apache-arrow'
+import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow'
+import { repoPaths } from './repo-paths.js'
+import { tableFromRows } from './rows-to-table.js'
 import { userFrame } from './user-frame.js'
 import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
 
 /*
- * The entry of a function worker process (`node dist/runtime/worker-main.js <task.json>`, forked with an IPC
- * channel): imports the transpiled project module, reads the inputs from Arrow IPC files, calls the model or
+ * The entry of a function worker process (forked with an IPC channel, `node dist/runtime/worker-main.js` waiting for
+ * one `{ type: 'task' }` message, or `node dist/runtime/worker-main.js <task.json>`): loads Arrow and the SDK before
+ * its task arrives (so a process started ahead of need has done most of its start-up), then imports the transpiled project module, reads the inputs from Arrow IPC files, calls the model or
  * expectation, and writes a model's result as an Arrow IPC file. Console output is forwarded to the parent tagged
  * with the project file and line that wrote it.
  */
@@ -34,15 +38,27 @@ function toTable(result: unknown, name: string): Table {
   if (Array.isArray(result)) {
     if (result.length === 0)
       throw new Error(`model ${name} returned an empty array: return an Arrow table to give columns`)
-    return tableFromJSON(result as Record<string, unknown>[])
+    return tableFromRows(result as Record<string, unknown>[])
   }
   throw new Error(
     `model ${name} must return an Arrow table or an array of plain objects, got ${typeof result}`,
   )
 }
 
+// Listening now (before any await) keeps a task sent early queued for us; a parent that goes away ends a spare.
+const taskArrives = new Promise<WorkerTask>((res) => {
+  const file = process.argv[2]
+  if (file) return res(JSON.parse(readFileSync(file, 'utf8')) as WorkerTask)
+  process.on('message', (m: { type?: string; task?: WorkerTask }) => {
+    if (m.type === 'task' && m.task) res(m.task)
+  })
+  process.on('disconnect', () => process.exit(0))
+})
+
 async function main(): Promise<void> {
-  const task = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as WorkerTask
+  // The SDK is what every project module imports first: load it while waiting.
+  await import(pathToFileURL(repoPaths().sdk).href).catch(() => undefined)
+  const task = await taskArrives
   const pending: Promise<void>[] = []
   const logger =
     (stream: 'stdout' | 'stderr' | 'log') =>
@@ -74,8 +90,20 @@ async function main(): Promise<void> {
     const fn = desc.fn as (i: Record<string, Table>, c: typeof ctx) => unknown
     const result = await fn(inputs, ctx)
     if (task.kind === 'expectation') {
+      if (typeof result === 'boolean' || (Array.isArray(result) && result.length === 0)) {
+        await Promise.all(pending)
+        await send({ type: 'done', rows: 0, passed: result === true || Array.isArray(result) })
+        return
+      }
+      // Failing rows (an Arrow table or plain objects): none passes; the parent reports their count and a sample.
+      if (!isTable(result) && !Array.isArray(result))
+        throw new Error(
+          `expectation ${task.name} must return true, false or its failing rows (an Arrow table or plain objects), got ${typeof result}`,
+        )
+      const failing = isTable(result) ? result : tableFromRows(result as Record<string, unknown>[])
+      if (task.output && failing.numRows > 0) writeFileSync(task.output, tableToIPC(failing, 'file'))
       await Promise.all(pending)
-      await send({ type: 'done', rows: 0, passed: result === true })
+      await send({ type: 'done', rows: failing.numRows, passed: failing.numRows === 0 })
       return
     }
     const table = toTable(result, task.name)

@@ -51,14 +51,16 @@ describe('tarn run, tarn job and tarn rerun', () => {
     await lake.close()
   })
 
-  it('tarn run shows the DAG, a line per node (waiting, running, done with rows and time) and a summary', async () => {
+  it('tarn run shows the DAG, then one line per node state change (running, done with rows and time) and a summary', async () => {
     const r = await tarn(home, 'run', '--param', 'min_fare=3')
     expect(r.error).toBeUndefined()
     expect(r.stdout).toMatch(
       /^job job-[0-9a-f]{12}: project taxi on main \(run branch run\/job-[0-9a-f]{12}\)\n/,
     )
     expect(r.stdout).toContain('tarn.trips [lake table]')
-    expect(r.stdout).toContain('  waiting  model:zone_stats\n')
+    expect(r.stdout).not.toContain('waiting')
+    expect(r.stdout).toContain('12 nodes to run\n')
+    expect(r.stdout.match(/model:zone_stats/g)?.length).toBe(2)
     expect(r.stdout).toContain('  running  model:zone_stats\n')
     expect(r.stdout).toMatch(/ {2}done {5}model:zone_stats {2}10 rows in \d/)
     expect(r.stdout).toMatch(/ {2}done {5}expectation:every_zone_has_a_name {2}in \d/)

@@ -1,24 +1,11 @@
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
-import type { LakeDiff, MergeResult } from '../../catalog/results.js'
+import type { MergeResult } from '../../catalog/results.js'
+import { parseDuration } from '../../lake/garbage-collector.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
+import { diffText } from '../diff-text.js'
 import { commitJson, emit, type OutputOptions, refJson, table } from '../output.js'
-
-function diffText(d: LakeDiff): string {
-  const lines: string[] = [
-    `diff ${d.from.ref} (${shortHash(d.from.hash)}) -> ${d.to.ref} (${shortHash(d.to.hash)})`,
-  ]
-  for (const n of d.namespaces.added) lines.push(`+ namespace ${n.namespace}`)
-  for (const n of d.namespaces.removed) lines.push(`- namespace ${n.namespace}`)
-  for (const n of d.namespaces.changed) lines.push(`~ namespace ${n.namespace}`)
-  for (const t of d.tables.added) lines.push(`+ table ${t.table}  snapshot ${t.state.snapshotId ?? '-'}`)
-  for (const t of d.tables.removed) lines.push(`- table ${t.table}`)
-  for (const t of d.tables.changed)
-    lines.push(`~ table ${t.table}  snapshot ${t.from.snapshotId ?? '-'} -> ${t.to.snapshotId ?? '-'}`)
-  if (lines.length === 1) lines.push('no differences')
-  return lines.join('\n')
-}
 
 function mergeText(r: MergeResult): string {
   const what = [
@@ -44,8 +31,15 @@ function mergeText(r: MergeResult): string {
   return [head, ...what.map((w) => `  ${w}`)].join('\n')
 }
 
+function nonNegativeInt(v: string): number {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 0)
+    throw new TarnError('USAGE', `expected a non-negative integer, got ${JSON.stringify(v)}`)
+  return n
+}
+
 /**
- * Registers `tarn branch ls|create|rm|get|diff|rename|merge`.
+ * Registers `tarn branch ls|create|rm|get|diff|rename|merge` (`tarn branch` alone lists).
  *
  * @example
  * ```ts
@@ -56,8 +50,8 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
   const branch = program.command('branch').description('list, create, delete, compare and merge branches')
 
   branch
-    .command('ls')
-    .description('list branches')
+    .command('ls', { isDefault: true })
+    .description('list branches (also `tarn branch` alone)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions) => {
       const lake = await ctx.lake()
@@ -89,14 +83,54 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
 
   branch
     .command('rm')
-    .description('delete a branch')
-    .argument('<branch>')
-    .option('--force', 'also delete the branch of a running or failed run')
+    .description('delete a branch, or with --sealed every sealed branch (failed runs)')
+    .argument('[branch]')
+    .option(
+      '--force',
+      'also delete the active branch (then main becomes active) or the branch of a running or failed run',
+    )
+    .option('--sealed', 'delete every sealed branch (failed runs kept for debugging) but the active one')
+    .option('--older-than <duration>', 'with --sealed: only branches created longer ago than this (e.g. 7d)')
+    .option('--dry-run', 'with --sealed: list what would be deleted and delete nothing')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { force?: boolean }) => {
-      const ref = await (await ctx.lake()).deleteBranch(name, { force: o.force === true })
-      emit(ctx.io, o, { deleted: refJson(ref) }, () => `Deleted branch ${name} (was ${shortHash(ref.head)})`)
-    })
+    .action(
+      async (
+        name: string | undefined,
+        o: OutputOptions & { force?: boolean; sealed?: boolean; olderThan?: string; dryRun?: boolean },
+      ) => {
+        if (o.sealed) {
+          if (name !== undefined)
+            throw new TarnError('USAGE', 'give a branch name or --sealed, not both', { branch: name })
+          const r = await (await ctx.lake()).deleteSealedBranches({
+            ...(o.olderThan !== undefined ? { olderThanMs: parseDuration(o.olderThan) } : {}),
+            ...(o.dryRun ? { dryRun: true } : {}),
+          })
+          const verb = r.dryRun ? 'Would delete' : 'Deleted'
+          emit(ctx.io, o, { dryRun: r.dryRun, deleted: r.deleted.map((b) => refJson(b)), kept: r.kept }, () =>
+            [
+              `${verb} ${r.deleted.length} sealed branch${r.deleted.length === 1 ? '' : 'es'}${r.kept > 0 ? ` (${r.kept} kept)` : ''}`,
+              ...r.deleted.map(
+                (b) => `  ${b.name}  ${shortHash(b.head)}  ${new Date(b.createdAt).toISOString()}`,
+              ),
+              ...(r.keptActive ? [`  kept ${r.keptActive}: it is the active branch`] : []),
+            ].join('\n'),
+          )
+          return
+        }
+        if (o.olderThan !== undefined || o.dryRun)
+          throw new TarnError('USAGE', '--older-than and --dry-run go with --sealed', {})
+        if (name === undefined) throw new TarnError('USAGE', 'give the branch to delete, or --sealed', {})
+        const ref = await (await ctx.lake()).deleteBranch(name, { force: o.force === true })
+        if (ref.activeReset)
+          ctx.io.err(`notice: deleted the active branch ${name}; the active branch is now main\n`)
+        emit(
+          ctx.io,
+          o,
+          { deleted: refJson(ref), activeBranch: ref.activeReset ? 'main' : undefined },
+          () => `Deleted branch ${name} (was ${shortHash(ref.head)})`,
+        )
+      },
+    )
 
   branch
     .command('get')
@@ -119,14 +153,23 @@ export function registerBranchCommands(program: Command, ctx: CliContext): void 
 
   branch
     .command('diff')
-    .description('what <a> has that <b> (default: the active branch) lacks')
+    .description(
+      'what <a> changed since its merge base with <b> (default: the active branch); --two-way compares the two states',
+    )
     .argument('<a>', 'ref to describe')
     .argument('[b]', 'ref to compare against')
+    .option('--two-way', 'compare the two states as they are, not the changes on <a> since the merge base')
+    .option('--rows <n>', 'show up to n rows added and removed per table (reads data files)', nonNegativeInt)
     .option('--json', 'print JSON')
-    .action(async (a: string, b: string | undefined, o: OutputOptions) => {
-      const d = await (await ctx.lake()).diff(a, b)
-      emit(ctx.io, o, d, () => diffText(d))
-    })
+    .action(
+      async (a: string, b: string | undefined, o: OutputOptions & { twoWay?: boolean; rows?: number }) => {
+        const d = await (await ctx.lake()).diff(a, b, {
+          ...(o.twoWay ? { twoWay: true } : {}),
+          ...(o.rows !== undefined ? { rows: o.rows } : {}),
+        })
+        emit(ctx.io, o, d, () => diffText(d))
+      },
+    )
 
   branch
     .command('rename')

@@ -3,6 +3,10 @@ import { shortHash } from '../../catalog/commit.js'
 import type { CliContext } from '../context.js'
 import { commitJson, emit, type OutputOptions } from '../output.js'
 
+function writeOptions(o: { branch?: string; message?: string }): { branch?: string; message?: string } {
+  return { ...(o.branch ? { branch: o.branch } : {}), ...(o.message ? { message: o.message } : {}) }
+}
+
 /**
  * Registers `tarn namespace ls|create|rm` (`-b/--branch` for writes, `-r/--ref` for reads).
  *
@@ -13,8 +17,8 @@ import { commitJson, emit, type OutputOptions } from '../output.js'
  */
 export function registerNamespaceCommands(program: Command, ctx: CliContext): void {
   const ns = program.command('namespace').description('list, create and drop namespaces')
-  ns.command('ls')
-    .description('list namespaces')
+  ns.command('ls', { isDefault: true })
+    .description('list namespaces (also `tarn namespace` alone)')
     .option('-r, --ref <ref>', 'ref to read (default: the active branch)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions & { ref?: string }) => {
@@ -28,10 +32,11 @@ export function registerNamespaceCommands(program: Command, ctx: CliContext): vo
     .description('create a namespace')
     .argument('<namespace>')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { branch?: string }) => {
+    .action(async (name: string, o: OutputOptions & { branch?: string; message?: string }) => {
       const lake = await ctx.lake()
-      const c = await lake.createNamespace(name, o.branch ? { branch: o.branch } : {})
+      const c = await lake.createNamespace(name, writeOptions(o))
       emit(
         ctx.io,
         o,
@@ -43,10 +48,11 @@ export function registerNamespaceCommands(program: Command, ctx: CliContext): vo
     .description('drop an empty namespace')
     .argument('<namespace>')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { branch?: string }) => {
+    .action(async (name: string, o: OutputOptions & { branch?: string; message?: string }) => {
       const lake = await ctx.lake()
-      const c = await lake.dropNamespace(name, o.branch ? { branch: o.branch } : {})
+      const c = await lake.dropNamespace(name, writeOptions(o))
       emit(
         ctx.io,
         o,

@@ -129,16 +129,25 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
           emit(ctx.io, o, exportJson(r), () => exportText(r))
           return
         }
-        const stream = await engine.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })
-        try {
-          const limit = o.allRows ? undefined : (maxRows ?? (format === 'table' && !o.json ? 10 : undefined))
-          if (o.json) await printJson(ctx.io, stream, limit, true)
-          else if (format === 'json') await printJson(ctx.io, stream, limit, false)
-          else if (format === 'csv') await printCsv(ctx.io, stream, limit)
-          else await printTable(ctx.io, stream, limit)
-        } finally {
-          await stream.close()
-        }
+        await lake.trackJob(
+          { kind: 'query', target: ref, sql },
+          async () => {
+            const stream = await engine.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })
+            try {
+              const limit = o.allRows
+                ? undefined
+                : (maxRows ?? (format === 'table' && !o.json ? 10 : undefined))
+              if (o.json) await printJson(ctx.io, stream, limit, true)
+              else if (format === 'json') await printJson(ctx.io, stream, limit, false)
+              else if (format === 'csv') await printCsv(ctx.io, stream, limit)
+              else await printTable(ctx.io, stream, limit)
+              return stream.plan.commit
+            } finally {
+              await stream.close()
+            }
+          },
+          (commit) => ({ dataCommit: commit }),
+        )
       } finally {
         await closeLakeEngine(lake)
       }

@@ -1,16 +1,17 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { batchCells, rowText, typeName } from '../../engine/result-format.js'
+import { batchCells, rowJson, rowText, typeName } from '../../engine/result-format.js'
 import { quoteIdent } from '../../iceberg/duckdb-sql.js'
+import { type JsonValue, parseJsonLossless, stringifyJsonLossless } from '../../iceberg/index.js'
 import type { Lake } from '../../lake/lake.js'
-import type { LakeTableInfo, PlanLakeState } from '../../pipeline/lake-state.js'
 import { planProject } from '../../pipeline/plan-project.js'
 import { pipelinePlanJson, renderDag, renderPlan } from '../../pipeline/plan-render.js'
 import type { JobRecord } from '../../pipeline/run/job-record.js'
+import { planLakeStateAt } from '../../pipeline/run/plan-lake-state.js'
 import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
 import type { RunObserver } from '../../pipeline/run/run-observer.js'
 import { runPipeline } from '../../pipeline/run/run-pipeline.js'
-import { isTarnError, TarnError } from '../../util/errors.js'
+import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
 import { emit, table as formatTable } from '../output.js'
@@ -24,29 +25,64 @@ interface RunOptions {
   select?: string[]
   json?: boolean
   preview?: string
+  message?: string
 }
 
 const PREVIEW_ROWS = 5
 
-/** Prints the first or last rows of each table a run wrote, read at the commit the run landed as. */
-async function printPreview(
-  ctx: CliContext,
+/**
+ * The first or last rows of one table a run wrote, read at the commit the run landed as. Plain data; `rows` hold
+ * lossless JSON values (64-bit integers stay exact).
+ */
+interface TablePreview {
+  readonly table: string
+  readonly mode: string
+  readonly totalRows: number
+  readonly columns: readonly { readonly name: string; readonly type: string }[]
+  readonly rows: readonly JsonValue[]
+  readonly text: readonly string[][]
+}
+
+async function previews(
   lake: Lake,
   tables: Readonly<Record<string, number>>,
   commit: string,
   mode: string,
-): Promise<void> {
-  for (const [key, rows] of Object.entries(tables)) {
+): Promise<TablePreview[]> {
+  const out: TablePreview[] = []
+  for (const [key, total] of Object.entries(tables)) {
     const [ns, name] = key.split('.') as [string, string]
-    const offset = mode === 'tail' ? Math.max(0, rows - PREVIEW_ROWS) : 0
+    const offset = mode === 'tail' ? Math.max(0, total - PREVIEW_ROWS) : 0
     const sql = `SELECT * FROM ${quoteIdent(ns)}.${quoteIdent(name)} LIMIT ${PREVIEW_ROWS} OFFSET ${offset}`
     const result = await lake.query(sql, { ref: `@${commit}` })
     const fields = result.table.schema.fields
-    const body: string[][] = []
-    for (const batch of result.table.batches) for (const row of batchCells(batch)) body.push(rowText(row))
-    ctx.io.out(`\n${key} (${mode}, ${body.length} of ${rows} rows)\n`)
-    ctx.io.out(`${formatTable([fields.map((f) => f.name), fields.map((f) => typeName(f.type)), ...body])}\n`)
+    const names = fields.map((f) => f.name)
+    const rows: JsonValue[] = []
+    const text: string[][] = []
+    for (const batch of result.table.batches) {
+      for (const row of batchCells(batch)) {
+        rows.push(parseJsonLossless(rowJson(names, row)))
+        text.push(rowText(row))
+      }
+    }
+    out.push({
+      table: key,
+      mode,
+      totalRows: total,
+      columns: fields.map((f) => ({ name: f.name, type: typeName(f.type) })),
+      rows,
+      text,
+    })
   }
+  return out
+}
+
+function previewText(p: TablePreview): string {
+  return `\n${p.table} (${p.mode}, ${p.text.length} of ${p.totalRows} rows)\n${formatTable([
+    p.columns.map((c) => c.name),
+    p.columns.map((c) => c.type),
+    ...p.text,
+  ])}\n`
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -54,8 +90,9 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 /**
- * The observer `tarn run` and `tarn rerun` print progress with (nothing with `--json`): the DAG, then a line per
- * node as it waits, runs, finishes (rows and time) or fails.
+ * The observer `tarn run` and `tarn rerun` report progress with: the DAG once planned, then one line per node state
+ * change (running, done with rows and time, failed, skipped). With `--json` the same events go to stderr as JSON
+ * lines (`{"event":"planned",...}`, `{"event":"node",...}`), so stdout keeps only the final document.
  *
  * @example
  * ```ts
@@ -63,12 +100,27 @@ function collect(value: string, previous: string[] = []): string[] {
  * ```
  */
 export function progressPrinter(io: CliIO, json: boolean): RunObserver {
-  if (json) return {}
+  if (json) {
+    const line = (doc: Record<string, unknown>): void => io.err(`${JSON.stringify(doc)}\n`)
+    return {
+      planned: (plan, job) =>
+        line({
+          event: 'planned',
+          job: job.id,
+          project: plan.project,
+          target: job.target,
+          runBranch: job.runBranch,
+          nodes: job.nodes.map((n) => n.id),
+        }),
+      node: (n) => line({ event: 'node', ...n }),
+      finished: (job) => line({ event: 'finished', job: job.id, status: job.status }),
+    }
+  }
   return {
     planned: (plan, job) => {
       io.out(`job ${job.id}: project ${plan.project} on ${job.target} (run branch ${job.runBranch})\n`)
       io.out(`${renderDag(plan).trimEnd()}\n\n`)
-      for (const n of job.nodes) io.out(`${nodeLine(n)}\n`)
+      io.out(`${job.nodes.length} node${job.nodes.length === 1 ? '' : 's'} to run\n`)
     },
     node: (n) => io.out(`${nodeLine(n)}\n`),
   }
@@ -117,6 +169,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
     .option('-r, --ref <branch>', 'branch to run on (default: the active branch)')
     .option('--dry-run', 'plan only: print the DAG, scans and steps; materialise nothing')
     .option('--strict', 'treat warnings as errors')
+    .option('-m, --message <msg>', 'message of the commit that lands the run on the branch')
     .option('--param <name=value>', 'set a parameter (repeatable)', collect)
     .option('--select <selector>', 'narrow the graph: name, name+, +name, tag:daily (repeatable)', collect)
     .option(
@@ -141,34 +194,34 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
           params,
           ...(o.select ? { select: o.select } : {}),
           strict: o.strict === true,
+          ...(o.message ? { message: o.message } : {}),
           observer: progressPrinter(ctx.io, o.json === true),
         })
         for (const w of job.warnings) ctx.io.err(`warning: ${w}\n`)
-        emit(ctx.io, o, runSummaryJson(job), () => `\n${runSummaryText(job)}`)
-        if (o.preview && job.mergeCommit)
-          await printPreview(ctx, lake, job.tables, job.mergeCommit, o.preview)
+        const shown =
+          o.preview && job.mergeCommit ? await previews(lake, job.tables, job.mergeCommit, o.preview) : []
+        if (o.json) {
+          const doc = {
+            ...runSummaryJson(job),
+            ...(o.preview
+              ? {
+                  preview: shown.map(({ text: _text, ...p }) => p),
+                }
+              : {}),
+          }
+          ctx.io.out(`${stringifyJsonLossless(doc as unknown as JsonValue, 2)}\n`)
+        } else {
+          ctx.io.out(`\n${runSummaryText(job)}\n`)
+          for (const p of shown) ctx.io.out(previewText(p))
+        }
         return
       }
+      const { commit } = await lake.catalog.resolve(ref)
       const planned = await planProject(dir, {
         params,
         ref,
         ...(o.select ? { select: o.select } : {}),
-        lake: async (tables) => {
-          const state: Record<string, LakeTableInfo> = {}
-          for (const key of tables) {
-            try {
-              const t = await lake.getTable(key, { ref })
-              state[t.table] = {
-                columns: t.schema.map((f) => f.name),
-                partitionColumns: t.partitionSpec.map((p) => p.sourceColumn),
-              }
-            } catch (e) {
-              if (!isTarnError(e, 'TABLE_NOT_FOUND')) throw e
-            }
-          }
-          const lakeState: PlanLakeState = { tables: state }
-          return lakeState
-        },
+        lake: (tables, namespaces) => planLakeStateAt(lake, commit, tables, namespaces),
       })
       for (const w of planned.warnings) ctx.io.err(`warning: ${w.message}\n`)
       if (o.strict && planned.warnings.length > 0) {
@@ -182,9 +235,13 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         {
           dryRun: true,
           plan: pipelinePlanJson(physical),
+          createsNamespaces: planned.createsNamespaces,
           warnings: planned.warnings.map((w) => w.toJSON()),
         },
-        () => renderPlan(physical),
+        () =>
+          `${renderPlan(physical).trimEnd()}\n${planned.createsNamespaces
+            .map((ns) => `\nnamespace ${ns} does not exist on ${ref}: the run will create it`)
+            .join('')}`,
       )
     })
 }

@@ -20,6 +20,10 @@ function writeJson(r: TableWriteResult): Record<string, unknown> {
   return { ...r, commit: commitJson(r.commit) }
 }
 
+function importEnd(r: TableWriteResult): { dataCommit: string; rows: number; files: readonly string[] } {
+  return { dataCommit: r.commit.hash, rows: r.addedRecords, files: r.files }
+}
+
 function detailsText(d: TableDetails): string {
   const lines = [
     `table ${d.table} at ${d.ref}`,
@@ -51,8 +55,8 @@ function detailsText(d: TableDetails): string {
 export function registerTableCommands(program: Command, ctx: CliContext): void {
   const t = program.command('table').description('list, inspect, create, import and drop tables')
 
-  t.command('ls')
-    .description('list tables')
+  t.command('ls', { isDefault: true })
+    .description('list tables (also `tarn table` alone)')
     .option('-r, --ref <ref>', 'ref to read (default: the active branch)')
     .option('--namespace <ns>', 'only tables of this namespace')
     .option('--json', 'print JSON')
@@ -126,10 +130,14 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .description('drop a table from a branch')
     .argument('<table>')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
-    .action(async (name: string, o: OutputOptions & { branch?: string }) => {
+    .action(async (name: string, o: OutputOptions & { branch?: string; message?: string }) => {
       const lake = await ctx.lake()
-      const c = await lake.dropTable(name, o.branch ? { branch: o.branch } : {})
+      const c = await lake.dropTable(name, {
+        ...(o.branch ? { branch: o.branch } : {}),
+        ...(o.message ? { message: o.message } : {}),
+      })
       emit(
         ctx.io,
         o,
@@ -144,20 +152,27 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--from <glob|uri>', 'files to load (repeatable)', collect)
     .option('--partitioned-by <spec>', 'partition spec, e.g. "day(ts), region"')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { from: string[]; partitionedBy?: string; branch?: string },
+        o: OutputOptions & { from: string[]; partitionedBy?: string; branch?: string; message?: string },
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
-        const r = await lake.createTable(name, {
-          from: o.from,
-          cwd: ctx.io.cwd,
-          ...(o.partitionedBy ? { partitionedBy: o.partitionedBy } : {}),
-          ...(o.branch ? { branch: o.branch } : {}),
-        })
+        const r = await lake.trackJob(
+          { kind: 'import', target: o.branch ?? lake.activeBranch(), table: name, files: o.from },
+          () =>
+            lake.createTable(name, {
+              from: o.from,
+              cwd: ctx.io.cwd,
+              ...(o.partitionedBy ? { partitionedBy: o.partitionedBy } : {}),
+              ...(o.branch ? { branch: o.branch } : {}),
+              ...(o.message ? { message: o.message } : {}),
+            }),
+          importEnd,
+        )
         emit(
           ctx.io,
           o,
@@ -179,6 +194,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
       "add the files' new columns and widen column types (int->long, float->double, ...)",
     )
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
     .action(
       async (
@@ -189,18 +205,25 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           replace?: boolean
           evolveSchema?: boolean
           branch?: string
+          message?: string
         },
       ) => {
         const lake = await ctx.lake()
         ctx.io.err(`importing ${o.from.join(', ')} ...\n`)
-        const r = await lake.importTable(name, {
-          from: o.from,
-          cwd: ctx.io.cwd,
-          ...(o.force ? { force: true } : {}),
-          ...(o.replace ? { replace: true } : {}),
-          ...(o.evolveSchema ? { evolveSchema: true } : {}),
-          ...(o.branch ? { branch: o.branch } : {}),
-        })
+        const r = await lake.trackJob(
+          { kind: 'import', target: o.branch ?? lake.activeBranch(), table: name, files: o.from },
+          () =>
+            lake.importTable(name, {
+              from: o.from,
+              cwd: ctx.io.cwd,
+              ...(o.force ? { force: true } : {}),
+              ...(o.replace ? { replace: true } : {}),
+              ...(o.evolveSchema ? { evolveSchema: true } : {}),
+              ...(o.branch ? { branch: o.branch } : {}),
+              ...(o.message ? { message: o.message } : {}),
+            }),
+          importEnd,
+        )
         emit(ctx.io, o, writeJson(r), () =>
           o.replace
             ? `Replaced the rows of ${r.table} on ${r.branch} with ${r.addedRecords} rows from ${r.files.length} file(s) (${shortHash(r.commit.hash)})`
@@ -215,11 +238,12 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--metadata <uri>', 'metadata JSON file (path, file:// or s3:// URI)')
     .option('--allow-moved-paths', 'read paths under the recorded location from where the metadata lives now')
     .option('-b, --branch <branch>', 'branch to write (default: the active branch)')
+    .option('-m, --message <msg>', 'commit message')
     .option('--json', 'print JSON')
     .action(
       async (
         name: string,
-        o: OutputOptions & { metadata: string; allowMovedPaths?: boolean; branch?: string },
+        o: OutputOptions & { metadata: string; allowMovedPaths?: boolean; branch?: string; message?: string },
       ) => {
         const lake = await ctx.lake()
         const r = await lake.registerTable(name, {
@@ -227,6 +251,7 @@ export function registerTableCommands(program: Command, ctx: CliContext): void {
           cwd: ctx.io.cwd,
           ...(o.allowMovedPaths ? { allowMovedPaths: true } : {}),
           ...(o.branch ? { branch: o.branch } : {}),
+          ...(o.message ? { message: o.message } : {}),
         })
         emit(
           ctx.io,

@@ -17,6 +17,8 @@ export interface TableRevertArgs {
   readonly before: IcebergTableState | undefined
   readonly after: IcebergTableState
   readonly now: IcebergTableState
+  /** Only say what would be done; write nothing. */
+  readonly dryRun?: boolean
 }
 
 /**
@@ -28,7 +30,13 @@ export interface TableRevertArgs {
  * ```
  */
 export type TableRevertOutcome =
-  | { readonly kind: 'reverted'; readonly state: IcebergTableState }
+  | {
+      readonly kind: 'reverted'
+      readonly state: IcebergTableState
+      readonly removedFiles?: number
+      readonly removedRecords?: number
+    }
+  | { readonly kind: 'would-revert'; readonly removedFiles: number; readonly removedRecords: number }
   | { readonly kind: 'conflict'; readonly reason: string }
 
 /**
@@ -59,7 +67,7 @@ export function appendOnlyTableReverter(
   const conflict = (reason: string): TableRevertOutcome => ({ kind: 'conflict', reason })
   const load = (loc: string): Promise<LoadedTable> =>
     loadTable(store, loc, deps.localPathOf ? { localPathOf: deps.localPathOf } : {})
-  return async ({ key, before, after, now }) => {
+  return async ({ key, before, after, now, dryRun }) => {
     if (before === undefined) return conflict(`${key}: the commit created the table, which changed since`)
     const [b, a, n] = await Promise.all([
       load(before.metadataLocation),
@@ -79,7 +87,10 @@ export function appendOnlyTableReverter(
           : `${key}: a later change made ${since.reason}`,
       )
     }
-    if (made.added.length === 0) return { kind: 'reverted', state: now }
+    const removedFiles = made.added.length
+    const removedRecords = made.added.reduce((n, e) => n + e.dataFile.recordCount, 0)
+    if (dryRun) return { kind: 'would-revert', removedFiles, removedRecords }
+    if (made.added.length === 0) return { kind: 'reverted', state: now, removedFiles, removedRecords }
     // `since` proved every file the commit added is still live now: the snapshot removes exactly those.
     const result = await commitSnapshot(
       n,
@@ -91,6 +102,6 @@ export function appendOnlyTableReverter(
       },
       deps,
     )
-    return { kind: 'reverted', state: result.state }
+    return { kind: 'reverted', state: result.state, removedFiles, removedRecords }
   }
 }

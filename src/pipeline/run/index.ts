@@ -10,12 +10,21 @@
  */
 
 export { readProjectFiles, writeProjectFiles } from './code-files.js'
-export type { JobRecord, JobStatus, NodeRecord, ScanRecord } from './job-record.js'
+export type {
+  AnyJobRecord,
+  JobRecord,
+  JobStatus,
+  NodeRecord,
+  OperationJobRecord,
+  ScanRecord,
+} from './job-record.js'
 export {
   type CodeSnapshot,
+  getAnyJob,
   getCodeSnapshot,
   getJob,
   getJobLog,
+  listAllJobs,
   listJobs,
   putCodeSnapshot,
   putJob,

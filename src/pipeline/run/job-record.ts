@@ -97,3 +97,50 @@ export interface JobRecord {
     readonly context: Readonly<Record<string, unknown>>
   } | null
 }
+
+/**
+ * One import or CLI query, as stored in `_tarn/jobs/<id>.json` next to the run jobs (ids `import-…` and `query-…`):
+ * what it read or wrote, how many rows, when, and how it ended. Plain data.
+ *
+ * @example
+ * ```ts
+ * const j: OperationJobRecord = { id: 'query-1a2b3c4d5e6f', kind: 'query', status: 'succeeded', target: 'main',
+ *   dataCommit: '3fa1…', table: null, sql: 'SELECT 1', files: [], rows: 1, author: 'alice', startedAt: 0,
+ *   finishedAt: 5, error: null }
+ * ```
+ */
+export interface OperationJobRecord {
+  readonly id: string
+  readonly kind: 'import' | 'query'
+  readonly status: JobStatus
+  /** The branch an import writes, or the ref a query reads. */
+  readonly target: string
+  /** The commit a query read, or the commit an import made (null until known). */
+  readonly dataCommit: string | null
+  /** The table an import writes. */
+  readonly table: string | null
+  /** The SQL of a query. */
+  readonly sql: string | null
+  /** The files an import read. */
+  readonly files: readonly string[]
+  /** Rows imported, or rows a query returned. */
+  readonly rows: number | null
+  readonly author: string
+  readonly startedAt: number
+  readonly finishedAt: number | null
+  readonly error: {
+    readonly code: string
+    readonly message: string
+    readonly context: Readonly<Record<string, unknown>>
+  } | null
+}
+
+/**
+ * Any job record: a pipeline run, an import or a query.
+ *
+ * @example
+ * ```ts
+ * const j: AnyJobRecord = await getAnyJob(lake.store, id); if (j.kind === 'run') console.log(j.runBranch)
+ * ```
+ */
+export type AnyJobRecord = JobRecord | OperationJobRecord

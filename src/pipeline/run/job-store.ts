@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../../storage/object-store.js'
 import { canonicalJson, sha256Hex } from '../../util/canonical.js'
 import { TarnError } from '../../util/errors.js'
-import type { JobRecord } from './job-record.js'
+import type { AnyJobRecord, JobRecord, JobStatus } from './job-record.js'
 
 /**
  * The reserved warehouse prefix of jobs and code snapshots (garbage collection never touches it).
@@ -26,6 +26,18 @@ const dec = new TextDecoder()
  */
 export interface CodeSnapshot {
   readonly files: Readonly<Record<string, string>>
+}
+
+/**
+ * The content hash a code snapshot is stored under (what {@link putCodeSnapshot} returns), without writing it.
+ *
+ * @example
+ * ```ts
+ * codeSnapshotHash({ files: { 'a.sql': 'SELECT 1' } }) // '3f…'
+ * ```
+ */
+export function codeSnapshotHash(snapshot: CodeSnapshot): string {
+  return sha256Hex(canonicalJson({ files: { ...snapshot.files } }))
 }
 
 /**
@@ -67,7 +79,7 @@ export async function getCodeSnapshot(store: ObjectStore, hash: string): Promise
  * await putJob(lake.store, job)
  * ```
  */
-export async function putJob(store: ObjectStore, job: JobRecord): Promise<void> {
+export async function putJob(store: ObjectStore, job: AnyJobRecord): Promise<void> {
   await store.put(`${TARN_PREFIX}/jobs/${job.id}.json`, enc.encode(`${JSON.stringify(job, null, 2)}\n`))
 }
 
@@ -80,10 +92,34 @@ export async function putJob(store: ObjectStore, job: JobRecord): Promise<void> 
  * ```
  */
 export async function getJob(store: ObjectStore, id: string): Promise<JobRecord> {
+  const job = await getAnyJob(store, id)
+  if (job.kind !== 'run') {
+    throw new TarnError(
+      'JOB_NOT_FOUND',
+      `job ${id} is ${job.kind === 'import' ? 'an import' : 'a query'}, not a pipeline run`,
+      {
+        job: id,
+        kind: job.kind,
+      },
+    )
+  }
+  return job
+}
+
+/**
+ * Reads any job record (run, import or query); `JOB_NOT_FOUND` when there is none.
+ *
+ * @example
+ * ```ts
+ * const job = await getAnyJob(lake.store, 'query-1a2b3c4d5e6f'); job.kind // 'query'
+ * ```
+ */
+export async function getAnyJob(store: ObjectStore, id: string): Promise<AnyJobRecord> {
   const key = `${TARN_PREFIX}/jobs/${id}.json`
   if (!/^[\w.-]+$/.test(id) || !(await store.head(key)))
     throw new TarnError('JOB_NOT_FOUND', `job ${id} not found; \`tarn job ls\` lists the jobs`, { job: id })
-  return JSON.parse(dec.decode(await store.get(key))) as JobRecord
+  const job = JSON.parse(dec.decode(await store.get(key))) as AnyJobRecord
+  return job.kind === undefined ? { ...(job as JobRecord), kind: 'run' } : job
 }
 
 /**
@@ -96,11 +132,35 @@ export async function getJob(store: ObjectStore, id: string): Promise<JobRecord>
  */
 export async function listJobs(store: ObjectStore): Promise<JobRecord[]> {
   const out: JobRecord[] = []
-  for await (const o of store.list(`${TARN_PREFIX}/jobs/`)) {
+  for await (const o of store.list(`${TARN_PREFIX}/jobs/job-`)) {
     if (!o.key.endsWith('.json')) continue
-    out.push(JSON.parse(dec.decode(await store.get(o.key))) as JobRecord)
+    const job = JSON.parse(dec.decode(await store.get(o.key))) as JobRecord
+    if (job.kind === 'run' || job.kind === undefined) out.push(job)
   }
   return out.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1))
+}
+
+/**
+ * Every job record (runs, imports and queries), newest first, optionally only those with `status`, at most `limit`.
+ *
+ * @example
+ * ```ts
+ * for (const j of await listAllJobs(lake.store, { limit: 20, status: 'failed' })) console.log(j.kind, j.id)
+ * ```
+ */
+export async function listAllJobs(
+  store: ObjectStore,
+  options: { limit?: number; status?: JobStatus } = {},
+): Promise<AnyJobRecord[]> {
+  const out: AnyJobRecord[] = []
+  for await (const o of store.list(`${TARN_PREFIX}/jobs/`)) {
+    if (!o.key.endsWith('.json')) continue
+    const job = JSON.parse(dec.decode(await store.get(o.key))) as AnyJobRecord
+    const withKind: AnyJobRecord = job.kind === undefined ? { ...(job as JobRecord), kind: 'run' } : job
+    if (options.status === undefined || withKind.status === options.status) out.push(withKind)
+  }
+  out.sort((a, b) => b.startedAt - a.startedAt || (a.id < b.id ? 1 : -1))
+  return options.limit === undefined ? out : out.slice(0, options.limit)
 }
 
 /**

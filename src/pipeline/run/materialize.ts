@@ -61,12 +61,13 @@ export interface MaterializeResult {
 }
 
 /**
- * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`:
+ * Writes a model's rows into its Iceberg table on the run branch as one commit carrying `tarn.job_id`, with
+ * `connection` when given (the run's DuckDB) or a fresh in-memory DuckDB:
  * `REPLACE` overwrites the table's rows, keeping its Iceberg table and history: new columns are added and types
  * widened in place (an incompatible type change is `SCHEMA_MISMATCH`); only when columns were removed or the
  * partitioning changed is a new table written, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
- * table is created with the model's `partitionedBy`. Columns the existing table lacks are dropped with a warning;
+ * table is created with the model's `partitionedBy`, and a missing namespace in the same commit. Columns the existing table lacks are dropped with a warning;
  * columns the model lacks are NULL.
  *
  * @example
@@ -74,14 +75,18 @@ export interface MaterializeResult {
  * await materializeModel(lake, { branch: 'run/job-1', table: 'tarn.t', model: 't', mode: 'APPEND', partitionedBy: [], overwriteFilter: null, parquet, jobId })
  * ```
  */
-export async function materializeModel(lake: RunLake, input: MaterializeInput): Promise<MaterializeResult> {
+export async function materializeModel(
+  lake: RunLake,
+  input: MaterializeInput,
+  connection?: DuckDBConnection,
+): Promise<MaterializeResult> {
   const key = parseTableKey(input.table)
   const deps = { clock: lake.clock, random: lake.random }
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
   const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
   const existing = await lake.catalog.getTable(head, key.key)
-  const result: CommitResult = await withConnection(undefined, async (conn) => {
+  const result: CommitResult = await withConnection(connection, async (conn) => {
     const outCols = (await conn.runAndReadAll(`DESCRIBE ${source}`))
       .getRowObjectsJS()
       .map((r) => String(r.column_name))
@@ -150,9 +155,13 @@ export async function materializeModel(lake: RunLake, input: MaterializeInput): 
   })
   const snap = result.metadata.snapshots.find((s) => String(s['snapshot-id']) === String(result.snapshotId))
   const added = Number(snap?.summary['added-records'] ?? 0)
+  const newNamespace = (await lake.catalog.getNamespace(head, key.namespace)) === undefined
   const commit = await lake.catalog.commit({
     branch: input.branch,
-    changes: [{ type: 'putTable', key: key.key, state: result.state }],
+    changes: [
+      ...(newNamespace ? [{ type: 'createNamespace' as const, name: key.namespace }] : []),
+      { type: 'putTable', key: key.key, state: result.state },
+    ],
     message: `${input.mode} ${key.key} from model ${input.model}`,
     author: lake.author,
     properties: {

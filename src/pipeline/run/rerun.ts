@@ -19,6 +19,8 @@ export interface RerunOptions {
   /** Read this ref instead of the job's data commit. */
   readonly ref?: string
   readonly observer?: RunObserver
+  /** Message of the commit that lands the rerun. */
+  readonly message?: string
 }
 
 /**
@@ -49,6 +51,7 @@ export async function rerunJob(
       dataRef: options.ref ?? `@${old.dataCommit}`,
       rerunOf: old.id,
       ...(options.observer ? { observer: options.observer } : {}),
+      ...(options.message !== undefined ? { message: options.message } : {}),
     })
   } finally {
     await rm(dir, { recursive: true, force: true })

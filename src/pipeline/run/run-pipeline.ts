@@ -1,29 +1,32 @@
 import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
-import { sqlString } from '../../iceberg/index.js'
+import { quoteIdent, sqlString } from '../../iceberg/index.js'
 import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
 import { transpileProject } from '../../runtime/module-cache.js'
 import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
+import { workerPool } from '../../runtime/worker-pool.js'
 import type { WorkerTask } from '../../runtime/worker-protocol.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
-import type { LakeTableInfo, PlanLakeState } from '../lake-state.js'
 import type { LogicalNode } from '../logical-plan.js'
 import type { PhysicalPlan, PlanStep } from '../physical-plan.js'
 import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
 import { readProjectFiles } from './code-files.js'
+import { failingRowsSample } from './failing-rows.js'
 import type { JobRecord, NodeRecord } from './job-record.js'
-import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
+import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-store.js'
 import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
+import { planLakeStateAt } from './plan-lake-state.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
 import { runScan } from './run-scan.js'
+import { withSandboxedSession } from './sandboxed-session.js'
 
 /**
  * Options of {@link runPipeline}.
@@ -47,6 +50,8 @@ export interface RunPipelineOptions {
   /** The job this run re-executes. */
   readonly rerunOf?: string
   readonly observer?: RunObserver
+  /** Message of the commit that lands the run on the branch (default `Run <project> (<job-id>)`). */
+  readonly message?: string
 }
 
 /**
@@ -92,8 +97,21 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   const dataCommit = options.dataRef
     ? (await lake.catalog.resolve(options.dataRef)).commit
     : await lake.catalog.getCommit(targetRef.head)
+  // Planning errors (project, parameters, selection, SQL, TS, cycles, missing tables) are reported before any
+  // branch, job record or commit exists.
+  const planned = await planAt(lake, options, dataCommit)
+  if (options.strict && planned.warnings.length > 0) {
+    const first = planned.warnings[0] as TarnError
+    throw new TarnError(first.code, `${first.message} (--strict)`, {
+      ...first.context,
+      warning: first.message,
+    })
+  }
+  const plan: PhysicalPlan = planned.physical
   const files = await readProjectFiles(options.dir)
-  const codeHash = await putCodeSnapshot(lake.store, { files })
+  // The code snapshot is written while the run branch is forked and the job recorded (its hash is known now).
+  const snapshot = putCodeSnapshot(lake.store, { files })
+  const codeHash = codeSnapshotHash({ files })
   const runBranch = `run/${jobId}`
   const logLines: string[] = []
   const log = (text: string): void => {
@@ -105,40 +123,20 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     id: jobId,
     kind: 'run',
     status: 'running',
-    project: '',
+    project: planned.project.name,
     target,
     runBranch,
     dataCommit: dataCommit.hash,
     baseCommit: targetRef.head,
     codeHash,
-    params: {},
+    params: { ...planned.logical.params },
     select: options.select ? [...options.select] : null,
     strict: options.strict === true,
     rerunOf: options.rerunOf ?? null,
     author: lake.author,
     startedAt: lake.clock.now(),
     finishedAt: null,
-    nodes: [],
-    tables: {},
-    mergeCommit: null,
-    warnings: [],
-    error: null,
-  }
-  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
-  await putJob(lake.store, job)
-  const scratch = join(lake.config.home, 'cache', 'runs', jobId)
-  await mkdir(scratch, { recursive: true })
-  let plan: PhysicalPlan | null = null
-  let lastError: unknown
-  try {
-    log(
-      `job ${jobId}: run on ${target} reading @${dataCommit.hash.slice(0, 12)} (code ${codeHash.slice(0, 12)})`,
-    )
-    const planned = await planAt(lake, options, dataCommit)
-    plan = planned.physical
-    job.project = planned.project.name
-    job.params = { ...planned.logical.params }
-    job.nodes = plan.steps.map((s) => ({
+    nodes: plan.steps.map((s) => ({
       id: s.id,
       kind: nodeKind(s),
       name: s.name,
@@ -147,8 +145,26 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       startedAt: null,
       finishedAt: null,
       error: null,
-    }))
+    })),
+    tables: {},
+    mergeCommit: null,
+    warnings: [],
+    error: null,
+  }
+  await Promise.all([
+    snapshot,
+    lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` }).then(() => putJob(lake.store, job)),
+  ])
+  const scratch = join(lake.config.home, 'cache', 'runs', jobId)
+  await mkdir(scratch, { recursive: true })
+  let lastError: unknown
+  try {
+    log(
+      `job ${jobId}: run on ${target} reading @${dataCommit.hash.slice(0, 12)} (code ${codeHash.slice(0, 12)})`,
+    )
     options.observer?.planned?.(plan, { ...job })
+    for (const ns of planned.createsNamespaces)
+      log(`namespace ${ns} does not exist on ${target}: the run creates it`)
     const warn = (message: string, error?: TarnError): void => {
       job.warnings = [...job.warnings, message]
       log(`warning: ${message}`)
@@ -174,7 +190,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       const merged = await lake.catalog.merge(runBranch, {
         into: target,
         author: lake.author,
-        message: `Run ${planned.project.name} (${jobId})`,
+        message: options.message ?? `Run ${planned.project.name} (${jobId})`,
         properties: { 'tarn.job_id': jobId, 'tarn.operation': 'run-merge' },
         job: jobId,
       })
@@ -205,21 +221,23 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     )
     job.finishedAt = lake.clock.now()
     log(`job ${jobId} succeeded`)
-    await bestEffort(
-      () => putJob(lake.store, job),
-      (m) => {
-        job.warnings = [...job.warnings, `job record not saved: ${m}`]
-      },
-    )
-    await bestEffort(
-      () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
-      (m) => {
-        job.warnings = [...job.warnings, `job log not saved: ${m}`]
-      },
-    )
+    await Promise.all([
+      bestEffort(
+        () => putJob(lake.store, job),
+        (m) => {
+          job.warnings = [...job.warnings, `job record not saved: ${m}`]
+        },
+      ),
+      bestEffort(
+        () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+        (m) => {
+          job.warnings = [...job.warnings, `job log not saved: ${m}`]
+        },
+      ),
+    ])
     await rm(scratch, { recursive: true, force: true })
     options.observer?.finished?.({ ...job })
-    return { job: { ...job }, plan: plan as PhysicalPlan }
+    return { job: { ...job }, plan }
   }
   const err = isTarnError(lastError)
     ? lastError
@@ -295,24 +313,7 @@ async function planAt(lake: RunLake, options: RunPipelineOptions, commit: Commit
     ...(options.params ? { params: options.params } : {}),
     ...(options.select ? { select: options.select } : {}),
     ref: `@${commit.hash}`,
-    lake: async (tables) => {
-      const state: Record<string, LakeTableInfo> = {}
-      for (const key of tables) {
-        const t = await lake.catalog.getTable(commit, key)
-        if (!t) continue
-        const loaded = await loadRunTable(lake, t.metadataLocation)
-        const m = loaded.metadata
-        const schema = m.schemas.find((s) => s['schema-id'] === m['current-schema-id'])
-        const spec = m['partition-specs'].find((p) => p['spec-id'] === m['default-spec-id'])
-        const byId = new Map((schema?.fields ?? []).map((f) => [f.id, f.name]))
-        state[key] = {
-          columns: (schema?.fields ?? []).map((f) => f.name),
-          partitionColumns: (spec?.fields ?? []).map((f) => byId.get(f['source-id']) ?? ''),
-        }
-      }
-      const s: PlanLakeState = { tables: state }
-      return s
-    },
+    lake: (tables, namespaces) => planLakeStateAt(lake, commit, tables, namespaces),
   })
 }
 
@@ -336,6 +337,8 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
   const nodes = new Map(plan.logical.nodes.map((n) => [n.name, n]))
   const steps = new Map(plan.steps.map((s) => [s.id, s]))
   const scanSqls = new Map<string, string>()
+  /** Directories of the data files the scans read: with the scratch area, all a SQL model's DuckDB may read. */
+  const readable = new Set<string>([x.scratch])
   const outputs = new Map<string, string>()
   const cacheRoot = join(lake.config.home, 'cache')
   const moduleDirs = new Map<string, Promise<string>>()
@@ -356,8 +359,18 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     const n = x.job.nodes.find((m) => m.id === id)
     if (n) await x.observer?.node?.({ ...n })
   }
+  // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
+  for (const st of plan.steps) {
+    const n = nodes.get(st.name)
+    if (n && (st.kind === 'expectation' || (st.kind === 'model' && n.model && n.model.kind !== 'sql'))) {
+      workerPool.prestart(memoryMb(n.model?.memory ?? null))
+      modules(n.model?.packages ?? {}).catch(() => undefined)
+    }
+  }
+  // One DuckDB for the whole run: scans, every model's session (an attached database each) and the commits.
   const instance = await DuckDBInstance.create(':memory:')
   const conn = await instance.connect()
+  const materializeConn = await instance.connect()
   const dataCommit = await lake.catalog.getCommit(x.job.dataCommit)
   const onLog = (l: FunctionLogLine): void => {
     const where = l.line === null ? (l.file ?? '') : `${l.file}:${l.line}`
@@ -388,20 +401,34 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     const base = join(x.scratch, safeName(n.name))
     const inputs: Record<string, string> = {}
     const relations = relationsOf(n, true)
-    await withSession(relations, async (c) => {
-      for (const r of relations) {
-        const path = `${base}.in.${safeName(r.name)}.arrow`
-        await queryToArrowFile(
-          c,
-          `SELECT * FROM ${r.name
-            .split('.')
-            .map((p) => `"${p}"`)
-            .join('.')}`,
-          path,
+    for (const r of relations) {
+      const path = `${base}.in.${safeName(r.name)}.arrow`
+      try {
+        await withSession(
+          [r],
+          (c) => queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
+          instance,
         )
-        inputs[r.name] = path
+      } catch (e) {
+        const i = n.inputs.find((d) => d.alias === r.name)
+        const reason = duckdbReason(e)
+        throw new TarnError(
+          'RUN_FAILED',
+          `${kind} ${n.name} failed at ${n.file}:${i?.line ?? n.line}: cannot read its input ${r.name}: ${reason}`,
+          {
+            node: n.name,
+            [kind]: n.name,
+            file: n.file,
+            line: i?.line ?? n.line,
+            input: r.name,
+            ...(i?.columns ? { columns: i.columns } : {}),
+            ...(i?.filter ? { filter: i.filter } : {}),
+            reason,
+          },
+        )
       }
-    })
+      inputs[r.name] = path
+    }
     const dir = await modules(n.model?.packages ?? {})
     const task: WorkerTask = {
       kind,
@@ -411,7 +438,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       file: n.file,
       projectDir: planned.project.dir,
       inputs,
-      output: kind === 'model' ? `${base}.out.arrow` : null,
+      output: kind === 'model' ? `${base}.out.arrow` : `${base}.failing.arrow`,
       params: { ...plan.logical.params },
     }
     return runFunction({
@@ -437,6 +464,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         plan.scans.find((sc) => sc.table === s.name),
         conn,
       )
+      for (const f of scan.files) readable.add(dirname(await loaded.io.localPath(f)))
       scanSqls.set(s.name, scan.sql)
       await update(s.id, { scan: scan.record })
       return scan.rows
@@ -448,28 +476,35 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const out = join(x.scratch, `${safeName(n.name)}.parquet`)
       if (m.kind === 'sql') {
         try {
-          const rows = await withSession(relationsOf(n, false), (c) =>
-            queryToParquet(c, m.sql as string, out),
+          const rows = await withSandboxedSession(
+            relationsOf(n, false),
+            { readableDirectories: [...readable], scratchDir: join(x.scratch, 'duckdb') },
+            (c) => queryToParquet(c, m.sql as string, out),
           )
           outputs.set(n.name, out)
           return rows
         } catch (e) {
           if (isTarnError(e)) throw e
-          const reason = e instanceof Error ? e.message : String(e)
+          const reason = duckdbReason(e)
           throw new TarnError('RUN_FAILED', `model ${n.name} failed at ${n.file}:${n.line}: ${reason}`, {
             node: n.name,
             model: n.name,
             file: n.file,
             line: n.line,
             reason,
+            sql: m.sql,
           })
         }
       }
       await runTs(n, 'model')
-      const rows = await withSession([], async (c) => {
-        await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
-        return queryToParquet(c, 'SELECT * FROM result', out)
-      })
+      const rows = await withSession(
+        [],
+        async (c) => {
+          await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
+          return queryToParquet(c, 'SELECT * FROM result', out)
+        },
+        instance,
+      )
       outputs.set(n.name, out)
       return rows
     }
@@ -477,16 +512,20 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const m = n.model
       if (!m || m.materialize === 'NONE') return null
       const next = commitChain.then(() =>
-        materializeModel(lake, {
-          branch: x.runBranch,
-          table: s.table as string,
-          model: n.name,
-          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
-          partitionedBy: m.partitionedBy,
-          overwriteFilter: m.overwriteFilter,
-          parquet: outputs.get(n.name) as string,
-          jobId: x.jobId,
-        }),
+        materializeModel(
+          lake,
+          {
+            branch: x.runBranch,
+            table: s.table as string,
+            model: n.name,
+            mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+            partitionedBy: m.partitionedBy,
+            overwriteFilter: m.overwriteFilter,
+            parquet: outputs.get(n.name) as string,
+            jobId: x.jobId,
+          },
+          materializeConn,
+        ),
       )
       commitChain = next.catch(() => undefined)
       const r = await next
@@ -497,12 +536,22 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     }
     const r = await runTs(n, 'expectation')
     if (r.passed !== true) {
-      throw new TarnError('EXPECTATION_FAILED', `expectation ${n.name} failed at ${n.file}:${n.line}`, {
-        node: n.name,
-        expectation: n.name,
-        file: n.file,
-        line: n.line,
-      })
+      const failing =
+        r.rows > 0 ? await failingRowsSample(join(x.scratch, `${safeName(n.name)}.failing.arrow`)) : null
+      const rows = failing
+        ? `: ${r.rows} failing row${r.rows === 1 ? '' : 's'}, e.g. ${failing.sample.map((row) => JSON.stringify(row)).join(', ')}`
+        : ''
+      throw new TarnError(
+        'EXPECTATION_FAILED',
+        `expectation ${n.name} failed at ${n.file}:${n.line}${rows}`,
+        {
+          node: n.name,
+          expectation: n.name,
+          file: n.file,
+          line: n.line,
+          ...(failing ? { failingRows: r.rows, sample: failing.sample, columns: failing.columns } : {}),
+        },
+      )
     }
     return null
   }
@@ -531,7 +580,17 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       if (failed) throw failed.reason
     }
   } finally {
+    materializeConn.closeSync()
     conn.closeSync()
     instance.closeSync()
   }
+}
+
+/**
+ * DuckDB's message without the `LINE n:` excerpt it appends, which quotes the SQL tarn wraps around the user's
+ * (views over scratch files, COPY): the user's own SQL is in the error's context instead.
+ */
+function duckdbReason(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e)
+  return (message.split(/\n\s*\nLINE \d+:|\nLINE \d+:/)[0] ?? message).trim().replace(/\s*\n\s*/g, ' ')
 }

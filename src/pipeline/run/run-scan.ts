@@ -53,7 +53,7 @@ export async function runScan(
   table: LoadedTable,
   node: ScanNode | undefined,
   conn: DuckDBConnection,
-): Promise<{ sql: string; rows: number; record: ScanRecord }> {
+): Promise<{ sql: string; rows: number; record: ScanRecord; files: readonly string[] }> {
   const schema = currentSchema(table.metadata)
   const filter =
     node?.filter !== null && node?.filter !== undefined
@@ -71,6 +71,7 @@ export async function runScan(
       : `SELECT ${columns.map((c) => quoteIdent(c)).join(', ')} FROM (${body}) AS scan`
   return {
     sql,
+    files: plan.tasks.flatMap((t) => [t.dataFile, ...t.deletes].map((e) => e.dataFile.filePath)),
     rows: plan.tasks.reduce((a, t) => a + t.dataFile.dataFile.recordCount, 0),
     record: {
       filesKept: plan.tasks.length,

@@ -1,0 +1,62 @@
+/**
+ * One statement of a SQL text: its first keyword (upper case) and the character offset where it starts.
+ *
+ * @example
+ * ```ts
+ * const s: SqlStatementStart = { keyword: 'ATTACH', offset: 10 }
+ * ```
+ */
+export interface SqlStatementStart {
+  readonly keyword: string
+  readonly offset: number
+}
+
+/**
+ * Where each statement of a SQL text starts and its first keyword, splitting on `;` outside strings, quoted names
+ * and comments. Only for messages (the line of the second statement of a model, the kind of a statement DuckDB
+ * will not serialize); DuckDB's parser decides what the text means.
+ *
+ * @example
+ * ```ts
+ * sqlStatementStarts("SELECT ';'; -- x\nATTACH 'y.db'") // [{ keyword: 'SELECT', offset: 0 }, { keyword: 'ATTACH', offset: 17 }]
+ * ```
+ */
+export function sqlStatementStarts(sql: string): SqlStatementStart[] {
+  const out: SqlStatementStart[] = []
+  let start: number | null = null
+  let i = 0
+  const begin = (at: number): void => {
+    if (start !== null) return
+    start = at
+    const m = /^[A-Za-z_]+/.exec(sql.slice(at, at + 32))
+    out.push({ keyword: (m?.[0] ?? sql.charAt(at)).toUpperCase(), offset: at })
+  }
+  while (i < sql.length) {
+    const c = sql.charAt(i)
+    if (c === '-' && sql.charAt(i + 1) === '-') {
+      const end = sql.indexOf('\n', i)
+      i = end < 0 ? sql.length : end + 1
+    } else if (c === '/' && sql.charAt(i + 1) === '*') {
+      const end = sql.indexOf('*/', i + 2)
+      i = end < 0 ? sql.length : end + 2
+    } else if (c === "'" || c === '"') {
+      begin(i)
+      let j = i + 1
+      while (j < sql.length) {
+        if (sql.charAt(j) === c) {
+          if (sql.charAt(j + 1) === c) j += 2
+          else break
+        } else j++
+      }
+      i = j + 1
+    } else if (c === ';') {
+      start = null
+      i++
+    } else if (/\s/.test(c)) i++
+    else {
+      begin(i)
+      i++
+    }
+  }
+  return out
+}
