@@ -1,12 +1,13 @@
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import { RecordBatch as Batch, type RecordBatch, RecordBatchReader, Schema, Table } from 'apache-arrow'
 import type { LogOptions } from '../catalog/catalog.js'
-import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
+import type { MergeResult, RevertResult } from '../catalog/results.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
 import { type QueryOptions, type QueryPlan, QueryResult } from '../engine/index.js'
 import type { GcOptions, GcReport } from '../lake/garbage-collector.js'
 import type { LakeInfo, RefWithCommit, TableDetails, TableEntry, TableWriteResult } from '../lake/lake.js'
 import type { LakeApi, NamespaceEntry, QueryBatches } from '../lake/lake-api.js'
+import type { RefDiff } from '../lake/ref-diff.js'
 import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
 import { isErrorCode, TarnError } from '../util/errors.js'
 
@@ -112,13 +113,13 @@ export class RemoteLake implements LakeApi {
       doc = undefined
     }
     const err = doc?.error
-    if (err?.code !== undefined && isErrorCode(err.code))
-      throw new TarnError(err.code, err.message ?? err.code, err.context ?? {})
-    if (err?.code !== undefined)
-      throw new TarnError('INTERNAL', `${err.code}: ${err.message ?? ''}`, {
+    if (err?.code !== undefined) {
+      if (isErrorCode(err.code)) throw new TarnError(err.code, err.message ?? err.code, err.context ?? {})
+      throw new TarnError('INTERNAL', err.message ?? err.code, {
         ...(err.context ?? {}),
-        code: err.code,
+        serverCode: err.code,
       })
+    }
     throw new TarnError('INTERNAL', `HTTP ${res.status} from ${method} ${path}: ${text.slice(0, 200)}`, {
       status: res.status,
     })
@@ -190,8 +191,10 @@ export class RemoteLake implements LakeApi {
     return (await this.#json<{ commits: Commit[] }>('GET', '/log', { query })).commits
   }
 
-  diff(ref: string, against?: string): Promise<LakeDiff> {
-    return this.#json('GET', '/diff', { query: { ref, against } })
+  diff(ref: string, against?: string, options: { twoWay?: boolean; rows?: number } = {}): Promise<RefDiff> {
+    return this.#json('GET', '/diff', {
+      query: { ref, against, two_way: options.twoWay, rows: options.rows },
+    })
   }
 
   merge(
@@ -202,7 +205,10 @@ export class RemoteLake implements LakeApi {
     return this.#json('POST', `/branches/${seg(source)}/merge`, { body })
   }
 
-  revert(commit: string, options: { on?: string; table?: string } = {}): Promise<RevertResult> {
+  revert(
+    commit: string,
+    options: { on?: string; table?: string; message?: string } = {},
+  ): Promise<RevertResult> {
     return this.#json('POST', '/revert', { body: { commit, ...options } })
   }
 
@@ -213,13 +219,13 @@ export class RemoteLake implements LakeApi {
 
   async createNamespace(
     name: string,
-    options: { branch?: string; properties?: Record<string, string> } = {},
+    options: { branch?: string; properties?: Record<string, string>; message?: string } = {},
   ): Promise<Commit> {
     return (await this.#json<{ commit: Commit }>('POST', '/namespaces', { body: { name, ...options } }))
       .commit
   }
 
-  async dropNamespace(name: string, options: { branch?: string } = {}): Promise<Commit> {
+  async dropNamespace(name: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
     return (await this.#json<{ commit: Commit }>('DELETE', `/namespaces/${seg(name)}`, { query: options }))
       .commit
   }
@@ -277,7 +283,7 @@ export class RemoteLake implements LakeApi {
     return this.#json('POST', `/tables/${seg(table)}/register`, { body })
   }
 
-  async dropTable(table: string, options: { branch?: string } = {}): Promise<Commit> {
+  async dropTable(table: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
     return (await this.#json<{ commit: Commit }>('DELETE', `/tables/${seg(table)}`, { query: options }))
       .commit
   }

@@ -1,11 +1,12 @@
 import type { RecordBatch, Schema } from 'apache-arrow'
 import type { LogOptions } from '../catalog/catalog.js'
-import type { LakeDiff, MergeResult, RevertResult } from '../catalog/results.js'
+import type { MergeResult, RevertResult } from '../catalog/results.js'
 import type { Commit, NamespaceState, RefInfo } from '../catalog/types.js'
 import type { QueryOptions, QueryPlan, QueryResult } from '../engine/index.js'
 import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
 import type { GcOptions, GcReport } from './garbage-collector.js'
 import type { LakeInfo, RefWithCommit, TableDetails, TableEntry, TableWriteResult } from './lake.js'
+import type { RefDiff } from './ref-diff.js'
 
 /**
  * A query result that arrives as Apache Arrow record batches: the embedded engine's `QueryStream`, or the batches of
@@ -91,15 +92,18 @@ export interface LakeApi {
   // ---------------------------------------------------------------- history
   /** Commit history from `ref` (default: the active branch), newest first. */
   log(ref?: string, options?: LogOptions): Promise<Commit[]>
-  /** What `ref` has that `against` (default: the active branch) lacks. */
-  diff(ref: string, against?: string): Promise<LakeDiff>
+  /**
+   * What `ref` changed since its merge base with `against` (default: the active branch), or with `twoWay` how the two
+   * states differ; tables described from their Iceberg metadata, with up to `rows` sample rows.
+   */
+  diff(ref: string, against?: string, options?: { twoWay?: boolean; rows?: number }): Promise<RefDiff>
   /**
    * Merges `source` (any ref) into `into` (default: the active branch): fast-forward or three-way. A conflict throws
    * `MERGE_CONFLICT`; with `dryRun` nothing moves and a conflict comes back as `kind: 'conflict'`.
    */
   merge(source: string, options?: { into?: string; message?: string; dryRun?: boolean }): Promise<MergeResult>
   /** Undoes a commit with a new commit on `on` (default: the active branch); `table` reverts one table only. */
-  revert(commit: string, options?: { on?: string; table?: string }): Promise<RevertResult>
+  revert(commit: string, options?: { on?: string; table?: string; message?: string }): Promise<RevertResult>
 
   // ---------------------------------------------------------------- namespaces and tables
   /** Namespaces at a ref. */
@@ -110,7 +114,7 @@ export interface LakeApi {
     options?: { branch?: string; properties?: Record<string, string> },
   ): Promise<Commit>
   /** Drops an empty namespace on a branch; returns the commit. */
-  dropNamespace(name: string, options?: { branch?: string }): Promise<Commit>
+  dropNamespace(name: string, options?: { branch?: string; message?: string }): Promise<Commit>
   /** Tables at a ref, optionally of one namespace. */
   listTables(options?: { ref?: string; namespace?: string }): Promise<TableEntry[]>
   /** Schema, partition spec, snapshots, record count and size of a table at a ref. */
@@ -140,7 +144,7 @@ export interface LakeApi {
     options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string },
   ): Promise<TableWriteResult>
   /** Drops a table from a branch; returns the commit. */
-  dropTable(table: string, options?: { branch?: string }): Promise<Commit>
+  dropTable(table: string, options?: { branch?: string; message?: string }): Promise<Commit>
 
   // ---------------------------------------------------------------- queries
   /** Runs read-only SQL at a ref and returns the whole result as an Arrow table. */

@@ -38,7 +38,7 @@ interface StoredKey extends ApiKeyInfo {
  *
  * @example
  * ```ts
- * const p: ApiKeyPrincipal = await keys.verify(token); p.name // 'ci'
+ * const p: ApiKeyPrincipal = await keys.verify(token); p.key.name // 'ci'
  * ```
  */
 export interface ApiKeyPrincipal {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from '../route-context.js'
-import { COUNT, object, STRING } from './schema.js'
+import { BOOLEAN, COUNT, object, STRING } from './schema.js'
 
 /** `key` or `key=value`. */
 function propertyFilter(text: string): { key: string; value?: string } {
@@ -43,13 +43,13 @@ export function historyRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.get<{ Querystring: { ref: string; against?: string } }>(
+  app.get<{ Querystring: { ref: string; against?: string; two_way?: boolean; rows?: number } }>(
     '/diff',
     {
       schema: {
         tags: ['history'],
         summary: 'What ref has that against lacks',
-        querystring: object({ ref: STRING, against: STRING }, ['ref']),
+        querystring: object({ ref: STRING, against: STRING, two_way: BOOLEAN, rows: COUNT }, ['ref']),
       },
     },
     async (req) => {
@@ -58,17 +58,20 @@ export function historyRoutes(app: FastifyInstance, ctx: RouteContext): void {
         { action: 'read', ref: req.query.ref },
         { action: 'read', ref: against },
       ])
-      return ctx.lake(req).diff(req.query.ref, against)
+      return ctx.lake(req).diff(req.query.ref, against, {
+        ...(req.query.two_way !== undefined ? { twoWay: req.query.two_way } : {}),
+        ...(req.query.rows !== undefined ? { rows: req.query.rows } : {}),
+      })
     },
   )
 
-  app.post<{ Body: { commit: string; on?: string; table?: string } }>(
+  app.post<{ Body: { commit: string; on?: string; table?: string; message?: string } }>(
     '/revert',
     {
       schema: {
         tags: ['history'],
         summary: 'Undo a commit with a new commit',
-        body: object({ commit: STRING, on: STRING, table: STRING }, ['commit']),
+        body: object({ commit: STRING, on: STRING, table: STRING, message: STRING }, ['commit']),
       },
     },
     async (req) => {
@@ -80,6 +83,7 @@ export function historyRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return ctx.lake(req).revert(req.body.commit, {
         on,
         ...(req.body.table !== undefined ? { table: req.body.table } : {}),
+        ...(req.body.message !== undefined ? { message: req.body.message } : {}),
       })
     },
   )

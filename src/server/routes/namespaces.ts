@@ -23,14 +23,21 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { name: string; branch?: string; properties?: Record<string, string> } }>(
+  app.post<{
+    Body: { name: string; branch?: string; properties?: Record<string, string>; message?: string }
+  }>(
     '/namespaces',
     {
       schema: {
         tags: ['namespaces'],
         summary: 'Create a namespace on a branch',
         body: object(
-          { name: STRING, branch: STRING, properties: { type: 'object', additionalProperties: STRING } },
+          {
+            name: STRING,
+            branch: STRING,
+            message: STRING,
+            properties: { type: 'object', additionalProperties: STRING },
+          },
           ['name'],
         ),
       },
@@ -41,19 +48,20 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const commit = await ctx.lake(req).createNamespace(req.body.name, {
         branch,
         ...(req.body.properties !== undefined ? { properties: req.body.properties } : {}),
+        ...(req.body.message !== undefined ? { message: req.body.message } : {}),
       })
       return reply.code(201).send({ namespace: req.body.name, commit })
     },
   )
 
-  app.delete<{ Params: { name: string }; Querystring: { branch?: string } }>(
+  app.delete<{ Params: { name: string }; Querystring: { branch?: string; message?: string } }>(
     '/namespaces/:name',
     {
       schema: {
         tags: ['namespaces'],
         summary: 'Drop an empty namespace from a branch',
         params: params('name'),
-        querystring: object({ branch: STRING }),
+        querystring: object({ branch: STRING, message: STRING }),
       },
     },
     async (req) => {
@@ -61,7 +69,10 @@ export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
       await ctx.authorize(req, [{ action: 'write', ref: branch }])
       return {
         namespace: req.params.name,
-        commit: await ctx.lake(req).dropNamespace(req.params.name, { branch }),
+        commit: await ctx.lake(req).dropNamespace(req.params.name, {
+          branch,
+          ...(req.query.message !== undefined ? { message: req.query.message } : {}),
+        }),
       }
     },
   )

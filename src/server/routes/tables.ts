@@ -55,20 +55,26 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.delete<{ Params: { table: string }; Querystring: { branch?: string } }>(
+  app.delete<{ Params: { table: string }; Querystring: { branch?: string; message?: string } }>(
     '/tables/:table',
     {
       schema: {
         tags: ['tables'],
         summary: 'Drop a table from a branch',
         params: params('table'),
-        querystring: object({ branch: STRING }),
+        querystring: object({ branch: STRING, message: STRING }),
       },
     },
     async (req) => {
       const branch = req.query.branch ?? ctx.active()
       await ctx.authorize(req, [{ action: 'write', ref: branch }])
-      return { table: req.params.table, commit: await ctx.lake(req).dropTable(req.params.table, { branch }) }
+      return {
+        table: req.params.table,
+        commit: await ctx.lake(req).dropTable(req.params.table, {
+          branch,
+          ...(req.query.message !== undefined ? { message: req.query.message } : {}),
+        }),
+      }
     },
   )
 
