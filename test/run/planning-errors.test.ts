@@ -185,7 +185,7 @@ describe('unreadable files are named in errors', () => {
     const dir = writeProject({ 'tarn_project.yml': 'name: t\n', 'm.sql': 'SELECT * FROM zones\n' })
     const r = await tarnCli(home, 'run', '--dry-run', '-p', dir, '--json')
     const e = (JSON.parse(r.stdout) as ErrorDoc).error
-    expect(e.message).toContain(`table metadata ${location}: Invalid JSON at offset 0`)
+    expect(e.message).toContain(`table metadata ${location} is corrupt: Invalid JSON at offset 0`)
     expect(e.context.file).toBe(location)
   })
 })

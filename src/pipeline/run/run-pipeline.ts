@@ -359,7 +359,8 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
   const update = async (id: string, patch: Partial<NodeRecord>): Promise<void> => {
     x.job.nodes = x.job.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n))
     const n = x.job.nodes.find((m) => m.id === id)
-    if (n) await x.observer?.node?.({ ...n })
+    // observers hear of state changes only; other facts (a scan's files read) arrive with the next one
+    if (n && patch.status !== undefined) await x.observer?.node?.({ ...n })
   }
   // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
   for (const st of plan.steps) {
