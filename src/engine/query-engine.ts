@@ -96,7 +96,8 @@ async function placeOutput(temporary: string, output: string, force: boolean): P
   try {
     await link(temporary, output)
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+    const errno = (e as NodeJS.ErrnoException).code
+    if (errno === 'EEXIST') {
       throw new TarnError('FILE_EXISTS', `${output} already exists; use --force to overwrite it`, { output })
     }
     await rename(temporary, output)

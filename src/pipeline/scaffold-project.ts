@@ -123,8 +123,9 @@ function files(name: string): Record<string, string> {
 export async function scaffoldProject(dir: string): Promise<ScaffoldedProject> {
   const root = resolve(dir)
   const entries = await readdir(root).catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return []
-    if (e.code === 'ENOTDIR')
+    const errno = e.code
+    if (errno === 'ENOENT') return []
+    if (errno === 'ENOTDIR')
       throw new TarnError('PROJECT_DIR_NOT_EMPTY', `${root} is a file, not a directory`, { dir: root })
     throw e
   })
