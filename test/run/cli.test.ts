@@ -146,6 +146,40 @@ describe('tarn run, tarn job and tarn rerun', () => {
     expect(JSON.parse(gone.stdout).deleted.name).toBe(runBranch)
   })
 
+  it.runIf(withUv)(
+    '--json puts the build of a new Python environment on stderr as progress events; stdout holds the summary only',
+    async () => {
+      const dir = writeProject({
+        'tarn_project.yml': 'name: t\nnamespace: tarn\n',
+        // a pin no other test asks for: a new environment (uv installs it from its own cache after the first time)
+        'names.py': [
+          'import tarn',
+          '',
+          '',
+          '@tarn.model(materialize="REPLACE")',
+          '@tarn.python(pip={"pyarrow": ">=13"})',
+          'def zone_names(zones=tarn.Model("zones", columns=["zone_name"])):',
+          '    return zones',
+          '',
+        ].join('\n'),
+      })
+      const r = await tarn(home, 'run', '-p', dir, '--json')
+      expect(r.error).toBeUndefined()
+      expect(JSON.parse(r.stdout).summary.tables).toEqual({ 'tarn.zone_names': 10 })
+      const events = r.stderr
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { event: string; line?: string })
+      expect(events.filter((e) => e.event === 'progress').map((e) => e.line)).toEqual([
+        '[zone_names] building Python 3 environment: pyarrow>=13',
+        '[zone_names] Python environment ready (1 requirement)',
+      ])
+      // found in the cache the second time: nothing to report
+      const again = await tarn(home, 'run', '-p', dir, '--json')
+      expect(again.stderr).not.toContain('"event":"progress"')
+    },
+  )
+
   it('--strict fails a real run on a planning warning with its code, and leaves main untouched', async () => {
     const dir = writeProject({
       'tarn_project.yml':
