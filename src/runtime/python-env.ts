@@ -131,7 +131,9 @@ export async function ensurePythonEnv(
     await rm(tmp, { recursive: true, force: true })
     return { python, dir, built: false }
   }
-  onProgress(`Python environment ready (${requirements.length} requirements)`)
+  onProgress(
+    `Python environment ready (${requirements.length} requirement${requirements.length === 1 ? '' : 's'})`,
+  )
   return { python, dir, built: true }
 }
 

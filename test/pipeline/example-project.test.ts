@@ -9,13 +9,15 @@ import {
 import { TAXI, TAXI_LAKE } from './project-dir.js'
 
 describe('the taxi example project', () => {
-  it('loads its SQL models, its TS model and its expectations with their config and lines', async () => {
+  it('loads its SQL models, its Python model, its TS model and its expectations with their config and lines', async () => {
     const project = await loadProject(TAXI)
     expect(project.name).toBe('taxi')
     expect(project.namespace).toBe('tarn')
     expect(project.params).toEqual({ min_fare: 2.5, run_date: '2026-01-31' })
     expect(project.models.map((m) => `${m.name}:${m.kind}`).sort()).toEqual([
+      'borough_summary:sql',
       'daily_trips:sql',
+      'fare_bands:py',
       'trips_clean:sql',
       'zone_stats:sql',
       'zones_enriched:ts',
@@ -32,13 +34,23 @@ describe('the taxi example project', () => {
     )
     const enriched = project.models.find((m) => m.name === 'zones_enriched')
     expect(enriched?.file).toBe('zones_enriched.ts')
-    expect(enriched?.line).toBe(4)
+    expect(enriched?.line).toBe(7)
     expect(enriched?.memory).toBe('512MB')
     expect(enriched?.inputs.map((i) => [i.alias, i.table, i.columns, i.filter])).toEqual([
       ['zones', 'zones', ['zone_id', 'zone_name', 'borough'], null],
       ['trips', 'trips', ['pickup_zone', 'fare'], 'fare >= 2.5'],
+      ['bands', 'fare_bands', ['pickup_zone', 'median_fare', 'p90_fare', 'fare_per_km'], null],
     ])
     expect(enriched?.params).toEqual(['min_fare'])
+    // the Python model is read from its decorators, without importing it (pyarrow need not be installed to plan)
+    const bands = project.models.find((m) => m.name === 'fare_bands')
+    expect(bands?.file).toBe('fare_bands.py')
+    expect(bands?.line).toBe(17)
+    expect(bands?.materialize).toBe('REPLACE')
+    expect(bands?.tags).toEqual(['daily'])
+    expect(bands?.inputs.map((i) => [i.alias, i.table, i.columns, i.filter])).toEqual([
+      ['trips', 'trips_clean', ['pickup_zone', 'fare', 'distance_km'], 'distance_km >= 1'],
+    ])
   })
 
   it('gives the project and its plans as immutable plain data', async () => {
@@ -52,18 +64,28 @@ describe('the taxi example project', () => {
 
   it('plans into topological levels where independent models share a level', async () => {
     const { physical } = await planProject(TAXI, { ref: 'main', lake: TAXI_LAKE })
+    // SQL -> Python -> TS -> SQL: trips_clean, then fare_bands, then zones_enriched, then borough_summary
     expect(physical.levels).toEqual([
       ['scan:tarn.trips', 'scan:tarn.zones'],
-      ['model:trips_clean', 'model:zones_enriched'],
+      ['model:trips_clean'],
       [
         'materialize:trips_clean',
         'model:daily_trips',
+        'model:fare_bands',
         'expectation:fares_are_positive',
         'model:zone_stats',
-        'materialize:zones_enriched',
       ],
-      ['materialize:daily_trips', 'materialize:zone_stats', 'expectation:every_zone_has_a_name'],
+      [
+        'materialize:daily_trips',
+        'materialize:fare_bands',
+        'materialize:zone_stats',
+        'expectation:every_zone_has_a_name',
+        'model:zones_enriched',
+      ],
+      ['materialize:zones_enriched', 'model:borough_summary'],
+      ['materialize:borough_summary'],
     ])
+    expect(physical.steps.find((s) => s.id === 'model:fare_bands')?.language).toBe('py')
     const daily = physical.steps.find((s) => s.id === 'materialize:daily_trips')
     expect(daily?.table).toBe('tarn.daily_trips')
     expect(daily?.partitionedBy?.map((p) => p.text)).toEqual(['day(pickup_ts)'])
@@ -108,6 +130,13 @@ describe('the taxi example project', () => {
       { from: 'trips_clean', to: 'zone_stats', kind: 'model' },
       { from: 'tarn.zones', to: 'zone_stats', kind: 'table' },
     ])
+    expect(plan.edges.filter((e) => e.to === 'fare_bands' || e.from === 'fare_bands')).toEqual([
+      { from: 'trips_clean', to: 'fare_bands', kind: 'model' },
+      { from: 'fare_bands', to: 'zones_enriched', kind: 'model' },
+    ])
+    expect(plan.edges.filter((e) => e.to === 'borough_summary')).toEqual([
+      { from: 'zones_enriched', to: 'borough_summary', kind: 'model' },
+    ])
   })
 
   it('substitutes --param values in SQL models and TS input filters', async () => {
@@ -128,10 +157,14 @@ describe('the taxi example project', () => {
     expect(text).toContain(
       '|   +-> daily_trips [sql model, OVERWRITE_PARTITIONS -> tarn.daily_trips, partitioned by day(pickup_ts)]',
     )
-    expect(text).toContain('\\-> zones_enriched [ts model, REPLACE -> tarn.zones_enriched')
+    expect(text).toContain('|   +-> fare_bands [py model, REPLACE -> tarn.fare_bands, tags daily]')
+    expect(text).toContain('|   |   \\-> zones_enriched [ts model, REPLACE -> tarn.zones_enriched')
+    expect(text).toContain('|   |       \\-> borough_summary [sql model, REPLACE -> tarn.borough_summary')
     expect(text).toContain('+-> zone_stats (see above)')
     expect(text).toContain('merged for 2 readers')
-    expect(text).toContain('level 1  run trips_clean (sql) | run zones_enriched (ts)')
+    expect(text).toContain('level 1  run trips_clean (sql)\n')
+    expect(text).toContain('| run fare_bands (py) |')
+    expect(text).toContain('level 4  write tarn.zones_enriched (REPLACE) | run borough_summary (sql)')
     expect(text).toContain('nothing is materialised')
     const json = JSON.parse(JSON.stringify(pipelinePlanJson(physical)))
     expect(json.levels[0]).toEqual(['scan:tarn.trips', 'scan:tarn.zones'])

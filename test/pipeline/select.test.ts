@@ -13,12 +13,21 @@ const names = (plan: { nodes: readonly { name: string }[] }) => plan.nodes.map((
 describe('--select narrows the graph', () => {
   it('selects a model and its descendants with name+', async () => {
     const plan = selectPlan(buildLogicalPlan(await loadProject(TAXI)), ['trips_clean+'])
+    // descendants through every language: fare_bands (Python), zones_enriched (TS), borough_summary (SQL)
     expect(names(plan)).toEqual([
+      'borough_summary',
       'daily_trips',
       'every_zone_has_a_name',
+      'fare_bands',
       'fares_are_positive',
       'trips_clean',
       'zone_stats',
+      'zones_enriched',
+    ])
+    expect(names(selectPlan(buildLogicalPlan(await loadProject(TAXI)), ['fare_bands+']))).toEqual([
+      'borough_summary',
+      'fare_bands',
+      'zones_enriched',
     ])
     expect(plan.selection).toEqual(['trips_clean+'])
   })
@@ -32,7 +41,9 @@ describe('--select narrows the graph', () => {
   it('selects by tag, and takes the union of several selectors', async () => {
     const full = buildLogicalPlan(await loadProject(TAXI))
     expect(names(selectPlan(full, ['tag:daily']))).toEqual([
+      'borough_summary',
       'every_zone_has_a_name',
+      'fare_bands',
       'fares_are_positive',
       'trips_clean',
       'zone_stats',

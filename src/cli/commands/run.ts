@@ -88,8 +88,10 @@ function collect(value: string, previous: string[] = []): string[] {
 
 /**
  * The observer `tarn run` and `tarn rerun` report progress with: the DAG once planned, then one line per node state
- * change (running, done with rows and time, failed, skipped). With `--json` the same events go to stderr as JSON
- * lines (`{"event":"planned",...}`, `{"event":"node",...}`), so stdout keeps only the final document.
+ * change (running, done with rows and time, failed, skipped); progress of slow work inside a node (building a Python
+ * environment on first use) goes to stderr. With `--json` the same events go to stderr as JSON lines
+ * (`{"event":"planned",...}`, `{"event":"node",...}`, `{"event":"progress",...}`), so stdout keeps only the final
+ * document.
  *
  * @example
  * ```ts
@@ -110,6 +112,7 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
           nodes: job.nodes.map((n) => n.id),
         }),
       node: (n) => line({ event: 'node', ...n }),
+      progress: (text) => line({ event: 'progress', line: text }),
       finished: (job) => line({ event: 'finished', job: job.id, status: job.status }),
     }
   }
@@ -120,6 +123,7 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
       io.out(`${job.nodes.length} node${job.nodes.length === 1 ? '' : 's'} to run\n`)
     },
     node: (n) => io.out(`${nodeLine(n)}\n`),
+    progress: (text) => io.err(`  ${text}\n`),
   }
 }
 

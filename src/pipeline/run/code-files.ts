@@ -2,13 +2,14 @@ import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises'
 import { dirname, join, relative, sep } from 'node:path'
 import { TarnError } from '../../util/errors.js'
 
-const TEXT = /\.(sql|ts|mts|cts|js|mjs|cjs|ya?ml|json|md|txt|toml|csv)$/i
+const TEXT = /\.(sql|py|ts|mts|cts|js|mjs|cjs|ya?ml|json|md|txt|toml|csv)$/i
 const SKIP_DIRS = new Set(['node_modules', 'data', 'dist', 'target'])
 const MAX_FILE = 1 << 20
 
 /**
- * Reads every project file of a directory (SQL, TS/JS, YAML, JSON, Markdown and other text up to 1 MiB), skipping
- * hidden entries and `node_modules`, `data`, `dist`: what a code snapshot holds. Paths are relative, `/`-separated.
+ * Reads every project file of a directory (SQL, Python, TS/JS, YAML, JSON, Markdown and other text up to 1 MiB),
+ * skipping hidden entries and `node_modules`, `data`, `dist`: what a code snapshot holds. Paths are relative,
+ * `/`-separated.
  *
  * @example
  * ```ts

@@ -419,7 +419,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       params: { ...plan.logical.params },
       jobId: x.jobId,
       onLog,
-      onProgress: (line) => x.log(line),
+      onProgress: (line) => {
+        x.log(line)
+        x.observer?.progress?.(line)
+      },
     })
 
   const runTs = async (
