@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { quoteIdent } from '../../iceberg/duckdb-sql.js'
 import { type JsonValue, parseJsonLossless, stringifyJsonLossless } from '../../iceberg/index.js'
 import type { Lake } from '../../lake/lake.js'
-import type { JobRecord, RunObserver } from '../../lake/lake-types.js'
+import type { JobRecord, NodeRecord, RunObserver } from '../../lake/lake-types.js'
 import { batchCells, rowJson, rowText, typeName } from '../../lake/result-text.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
@@ -96,6 +96,13 @@ function collect(value: string, previous: string[] = []): string[] {
  * ```
  */
 export function progressPrinter(io: CliIO, json: boolean): RunObserver {
+  // A node also reports updates that keep its status (a scan's files and bytes read); print state changes only.
+  const shown = new Map<string, string>()
+  const changed = (n: NodeRecord): boolean => {
+    if (shown.get(n.id) === n.status) return false
+    shown.set(n.id, n.status)
+    return true
+  }
   if (json) {
     const line = (doc: Record<string, unknown>): void => io.err(`${JSON.stringify(doc)}\n`)
     return {
@@ -108,7 +115,9 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
           runBranch: job.runBranch,
           nodes: job.nodes.map((n) => n.id),
         }),
-      node: (n) => line({ event: 'node', ...n }),
+      node: (n) => {
+        if (changed(n)) line({ event: 'node', ...n })
+      },
       finished: (job) => line({ event: 'finished', job: job.id, status: job.status }),
     }
   }
@@ -118,7 +127,9 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
       io.out(`${renderDag(plan).trimEnd()}\n\n`)
       io.out(`${job.nodes.length} node${job.nodes.length === 1 ? '' : 's'} to run\n`)
     },
-    node: (n) => io.out(`${nodeLine(n)}\n`),
+    node: (n) => {
+      if (changed(n)) io.out(`${nodeLine(n)}\n`)
+    },
   }
 }
 
