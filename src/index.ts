@@ -10,6 +10,7 @@
  * ```
  */
 export * from './catalog/index.js'
+export { pipelinePlanJson, renderPlan } from './cli/format/plan-render.js'
 export { main as runCli } from './cli/main.js'
 export { RemoteLake, type RemoteLakeOptions } from './client/remote-lake.js'
 export {
@@ -76,11 +77,9 @@ export {
   type PlanProjectOptions,
   type PlanStep,
   type Project,
-  pipelinePlanJson,
   planProblems,
   planProject,
   planWarnings,
-  renderPlan,
   type ScanNode,
   selectPlan,
   validatePlan,

@@ -108,7 +108,12 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     description: 'create a pipeline project in a new or empty directory',
     module: 'new',
   },
-  { name: 'job', term: 'job', description: 'pipeline jobs: list, inspect, read logs', module: 'job' },
+  {
+    name: 'job',
+    term: 'job',
+    description: 'jobs (runs, imports, queries): list, inspect, read logs, export code',
+    module: 'job',
+  },
   {
     name: 'rerun',
     term: 'rerun [options] <job-id>',

@@ -1,6 +1,7 @@
 import { shortHash } from '../catalog/commit.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
-import { type ExportResult, humanBytes } from '../engine/index.js'
+import type { ExportResult } from '../lake/lake-types.js'
+import { humanBytes } from './format/human-bytes.js'
 import type { CliIO } from './io.js'
 
 /**

@@ -1,5 +1,6 @@
 import type { DuckDBDataChunk, DuckDBType, DuckDBValue } from '@duckdb/node-api'
-import { csvField, type QueryStream, typeText, valueJson, valueText } from '../engine/index.js'
+import type { QueryStream } from '../lake/lake-types.js'
+import { csvField, typeText, valueJson, valueText } from '../lake/value-text.js'
 import type { CliIO } from './io.js'
 import { table } from './output.js'
 

@@ -15,7 +15,6 @@ export { BoundedMap } from './bounded-map.js'
 export { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
 export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
 export { csvField, floatText, typeText, valueJson, valueText } from './duckdb-text.js'
-export { explainText, expressionText, humanBytes, planJson } from './explain-text.js'
 export {
   copyOptions,
   type ExportFormat,
@@ -31,16 +30,7 @@ export {
   type FileCacheOptions,
 } from './file-cache.js'
 export { pushdownFilters } from './filter-pushdown.js'
-export {
-  cacheMaxBytesFrom,
-  closeLakeEngine,
-  explainLake,
-  exportLake,
-  type LakeLike,
-  lakeQueryEngine,
-  queryLake,
-  streamLake,
-} from './lake-engine.js'
+export { cacheMaxBytesFrom, type LakeLike, openLakeEngine } from './lake-engine.js'
 export {
   type ExportOptions,
   type ExportResult,

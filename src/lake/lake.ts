@@ -12,12 +12,13 @@ import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/typ
 import type {
   ExportOptions,
   ExportResult,
+  QueryEngine,
   QueryOptions,
   QueryPlan,
   QueryResult,
   QueryStream,
 } from '../engine/index.js'
-import { closeLakeEngine, explainLake, exportLake, queryLake, streamLake } from '../engine/lake-engine.js'
+import { openLakeEngine } from '../engine/lake-engine.js'
 import { quoteIdent } from '../iceberg/duckdb-sql.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
@@ -49,6 +50,7 @@ import {
   listJobs,
 } from '../pipeline/run/job-store.js'
 import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
+import type { ScaffoldedProject } from '../pipeline/scaffold-project.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
 import { RoutingObjectStore } from '../storage/routing.js'
@@ -353,12 +355,22 @@ export class Lake implements LakeApi {
   readonly author: string
   /** The handle that owns the connections (itself, or the lake an {@link Lake.withAuthor} handle came from). */
   readonly #root: Lake
+  /** The environment the lake was opened with (`TARN_CACHE_MAX_BYTES` bounds the query engine's cache). */
+  readonly #env: Readonly<Record<string, string | undefined>>
+  /** The query engine, opened on the first query and closed by {@link close}; only the root handle holds one. */
+  #engine: Promise<QueryEngine> | undefined
 
   private constructor(
     config: LakeConfig,
     catalog: Catalog,
     store: ObjectStore,
-    o: { clock: Clock; random: Random; author: string; root?: Lake },
+    o: {
+      clock: Clock
+      random: Random
+      author: string
+      env: Readonly<Record<string, string | undefined>>
+      root?: Lake
+    },
   ) {
     this.config = config
     this.catalog = catalog
@@ -366,6 +378,7 @@ export class Lake implements LakeApi {
     this.clock = o.clock
     this.random = o.random
     this.author = o.author
+    this.#env = o.env
     this.#root = o.root ?? this
   }
 
@@ -384,6 +397,7 @@ export class Lake implements LakeApi {
       clock: this.clock,
       random: this.random,
       author,
+      env: this.#env,
       root: this.#root,
     })
   }
@@ -431,7 +445,7 @@ export class Lake implements LakeApi {
       await Promise.allSettled([backend.close(), store.close()])
       throw e
     }
-    return new Lake({ ...config, warehouse }, catalog, store, { clock, random, author })
+    return new Lake({ ...config, warehouse }, catalog, store, { clock, random, author, env })
   }
 
   /** Creates the lake if missing (idempotent) and opens it. */
@@ -442,6 +456,22 @@ export class Lake implements LakeApi {
   /** Opens an existing lake; `LAKE_NOT_FOUND` (with how to create one) when there is none. */
   static open(options: LakeOptions = {}): Promise<Lake> {
     return Lake.#connect(options, false)
+  }
+
+  /**
+   * Scaffolds a pipeline project in a new or empty directory: `tarn_project.yml`, a SQL model, a TS model, an
+   * expectation and a `tsconfig.json` for editors. Needs no open lake; `PROJECT_DIR_NOT_EMPTY` when `dir` holds
+   * anything.
+   *
+   * @example
+   * ```ts
+   * const p = await Lake.newProject('./my-project')
+   * p.files // ['tarn_project.yml', 'orders.sql', ...]
+   * ```
+   */
+  static async newProject(dir: string): Promise<ScaffoldedProject> {
+    const { scaffoldProject } = await import('../pipeline/scaffold-project.js')
+    return scaffoldProject(dir)
   }
 
   // ---------------------------------------------------------------- active branch
@@ -1044,8 +1074,7 @@ export class Lake implements LakeApi {
       })
     }
     const partitionBy = options.partitionedBy ? parsePartitionBy(options.partitionedBy) : []
-    const { withConnection, schemaFromQuery, createTable, sourcesQuery, validateSources } =
-      await writeModules()
+    const { withConnection, createTable, sourcesQuery, validateSources } = await writeModules()
     return withConnection(undefined, async (conn) => {
       const files = await this.#sources(options, conn)
       const schema = await readSchema(conn, files)
@@ -1201,13 +1230,51 @@ export class Lake implements LakeApi {
    * Runs read-only DuckDB SQL over the tables visible at a ref (default: the active branch): scans are planned and
    * pruned first, files fetched into the local cache, and the result comes back as an Apache Arrow table.
    */
-  query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
-    return queryLake(this.#root, sql, options)
+  async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
+    return (await this.queryEngine()).query(sql, this.#atRef(options))
   }
 
-  /** Like {@link query}, streaming Arrow record batches for large results. */
-  stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
-    return streamLake(this.#root, sql, options)
+  /**
+   * Like {@link query}, streaming the result: Arrow record batches when iterated, or DuckDB's own chunks through
+   * `chunks()` (what the CLI prints from). Iterate it to the end or close it.
+   *
+   * @example
+   * ```ts
+   * const stream = await lake.stream('SELECT * FROM big', { ref: 'v1', batchRows: 4096 })
+   * try { for await (const batch of stream) console.log(batch.numRows) } finally { await stream.close() }
+   * ```
+   */
+  async stream(sql: string, options: QueryOptions = {}): Promise<QueryStream> {
+    return (await this.queryEngine()).stream(sql, this.#atRef(options))
+  }
+
+  /**
+   * The lake's query engine (DuckDB, the scan planner and the file cache in `<home>/cache/files`), opened on the
+   * first query and shared by every later query, run and {@link withAuthor} handle of this lake until {@link close}.
+   * Its cache is bounded by `TARN_CACHE_MAX_BYTES` in the environment the lake was opened with.
+   *
+   * @example
+   * ```ts
+   * const engine = await lake.queryEngine()
+   * engine.cache.stats()
+   * ```
+   */
+  queryEngine(): Promise<QueryEngine> {
+    const root = this.#root
+    if (root !== this) return root.queryEngine()
+    if (this.#engine === undefined) {
+      const opening = openLakeEngine(this, this.#env)
+      opening.catch(() => {
+        if (this.#engine === opening) this.#engine = undefined
+      })
+      this.#engine = opening
+    }
+    return this.#engine
+  }
+
+  /** Query options with the ref defaulted to the active branch. */
+  #atRef<T extends QueryOptions>(options: T): T & { ref: string } {
+    return { ...options, ref: options.ref ?? this.activeBranch() }
   }
 
   /**
@@ -1222,8 +1289,8 @@ export class Lake implements LakeApi {
    * console.log(r.rows, r.bytes)
    * ```
    */
-  exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
-    return exportLake(this.#root, sql, options)
+  async exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    return (await this.queryEngine()).export(sql, this.#atRef(options))
   }
 
   /**
@@ -1239,12 +1306,12 @@ export class Lake implements LakeApi {
     const key = parseTableKey(table)
     const dot = key.key.indexOf('.')
     const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
-    return exportLake(this.#root, sql, options)
+    return this.exportQuery(sql, options)
   }
 
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */
-  explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
-    return explainLake(this.#root, sql, options)
+  async explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
+    return (await this.queryEngine()).explain(sql, this.#atRef(options))
   }
 
   /**
@@ -1376,10 +1443,21 @@ export class Lake implements LakeApi {
     return collectGarbage(this.catalog, this.store, this.clock, options)
   }
 
-  /** Releases the catalog connection and storage clients. */
+  /**
+   * Releases the query engine (when a query opened one), the catalog connection and storage clients. Closing a
+   * {@link withAuthor} handle releases nothing.
+   *
+   * @example
+   * ```ts
+   * const lake = await Lake.open()
+   * try { await lake.query('SELECT 1') } finally { await lake.close() }
+   * ```
+   */
   async close(): Promise<void> {
     if (this.#root !== this) return
-    await closeLakeEngine(this).catch(() => undefined)
+    const engine = this.#engine
+    this.#engine = undefined
+    await engine?.then((e) => e.close()).catch(() => undefined)
     await Promise.allSettled([this.catalog.close(), this.store.close()])
   }
 }

@@ -5,7 +5,6 @@ import type { ScanPlan } from '../iceberg/scan-planner.js'
 import { diffTableStates, type TableMetadataDiff, type TableSide } from '../iceberg/table-diff.js'
 import { loadTable } from '../iceberg/table-loader.js'
 import { currentSchema } from '../iceberg/table-metadata.js'
-import { scanSql, withConnection } from '../iceberg/table-reader.js'
 import type { ObjectStore } from '../storage/object-store.js'
 
 /**
@@ -86,6 +85,8 @@ async function rowsOf(
     tasks: picked.map((dataFile) => ({ dataFile, deletes: [] })),
     totalDataFiles: picked.length,
   }
+  // DuckDB loads only when a diff reads rows (`--rows`), not with every command that opens the lake.
+  const { scanSql, withConnection } = await import('../iceberg/table-reader.js')
   return withConnection(undefined, async (conn) => {
     const sql = await scanSql(s.table, plan, conn)
     const reader = await conn.runAndReadAll(`${sql} LIMIT ${Math.floor(limit)}`)

@@ -3,8 +3,8 @@
  *
  * @example
  * ```ts
- * import { planProject, renderPlan } from './pipeline/index.js'
- * console.log(renderPlan((await planProject('examples/taxi')).physical))
+ * import { planProject } from './pipeline/index.js'
+ * console.log((await planProject('examples/taxi')).physical.steps.length)
  * ```
  */
 export { conjuncts, mergeFilters, stripOuterParens } from './conjuncts.js'
@@ -29,7 +29,6 @@ export {
   type ScanReader,
 } from './physical-plan.js'
 export { type PlannedProject, type PlanProjectOptions, planProject, tablesNeeded } from './plan-project.js'
-export { pipelinePlanJson, renderDag, renderLevels, renderPlan, renderScans } from './plan-render.js'
 export {
   type ColumnUse,
   type ExpectationDef,

@@ -1,11 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  buildLogicalPlan,
-  loadProject,
-  pipelinePlanJson,
-  planProject,
-  renderPlan,
-} from '../../src/pipeline/index.js'
+import { pipelinePlanJson, renderPlan } from '../../src/cli/format/plan-render.js'
+import { buildLogicalPlan, loadProject, planProject } from '../../src/pipeline/index.js'
 import { TAXI, TAXI_LAKE } from './project-dir.js'
 
 describe('the taxi example project', () => {

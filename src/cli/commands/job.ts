@@ -1,11 +1,10 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
-import type { AnyJobRecord, JobStatus, OperationJobRecord } from '../../pipeline/run/job-record.js'
-import { getJobLog } from '../../pipeline/run/job-store.js'
-import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
+import type { AnyJobRecord, JobStatus, OperationJobRecord } from '../../lake/lake-types.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
+import { nodeLine, runSummaryText } from '../format/progress-lines.js'
 import { emit, table } from '../output.js'
 
 interface JsonOption {
@@ -126,7 +125,7 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .action(async (id: string, o: JsonOption) => {
       const lake = await ctx.lake()
       await lake.getAnyJob(id)
-      const text = await getJobLog(lake.store, id)
+      const text = await lake.jobLog(id)
       emit(ctx.io, o, { job: id, lines: text.split('\n').filter((l) => l.length > 0) }, () => text)
     })
   job
@@ -148,12 +147,9 @@ export function registerJobCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(async (id: string, o: JsonOption & { ref?: string; message?: string }) => {
       const lake = await ctx.lake()
-      // The run machinery (DuckDB, the planner) loads only for a rerun, not for `job ls|get|logs`.
-      const [{ rerunJob }, { progressPrinter, runSummaryJson }] = await Promise.all([
-        import('../../pipeline/run/rerun.js'),
-        import('./run.js'),
-      ])
-      const { job: j } = await rerunJob(lake, id, {
+      // The run machinery (DuckDB, the planner) loads only for a rerun (inside `lake.rerun`), not for `job ls|get|logs`.
+      const { progressPrinter, runSummaryJson } = await import('./run.js')
+      const { job: j } = await lake.rerun(id, {
         ...(o.ref ? { ref: o.ref } : {}),
         ...(o.message ? { message: o.message } : {}),
         observer: progressPrinter(ctx.io, o.json === true),

@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { scaffoldProject } from '../../pipeline/scaffold-project.js'
 import type { CliContext } from '../context.js'
 import { emit, type OutputOptions } from '../output.js'
 
@@ -21,7 +20,9 @@ export function registerNewCommand(program: Command, ctx: CliContext): void {
     .argument('<dir>', 'the directory to create')
     .option('--json', 'print JSON')
     .action(async (dir: string, o: OutputOptions) => {
-      const p = await scaffoldProject(resolve(ctx.io.cwd, dir))
+      // Scaffolding needs no open lake, only the façade's static method (the catalog driver stays unloaded).
+      const { Lake } = await import('../../lake/lake.js')
+      const p = await Lake.newProject(resolve(ctx.io.cwd, dir))
       emit(ctx.io, o, p, () =>
         [
           `Created project ${p.name} in ${p.dir}`,

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { closeLakeEngine, explainText, lakeQueryEngine, planJson } from '../../engine/index.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
+import { explainText, planJson } from '../format/explain-text.js'
 import type { CliIO } from '../io.js'
 import { emit, exportJson, exportText } from '../output.js'
 import { printCsv, printJson, printTable } from '../query-output.js'
@@ -111,45 +111,41 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
       const sql = await sqlOf(sqlArg, o, ctx.io)
       const lake = await ctx.lake()
       const ref = o.ref ?? lake.activeBranch()
-      try {
-        const engine = await lakeQueryEngine(lake, ctx.io.env)
-        if (o.explain) {
-          const plan = await engine.explain(sql, { ref })
-          emit(ctx.io, o, { plan: planJson(plan) }, () => explainText(plan))
-          return
-        }
-        if (o.output !== undefined) {
-          const r = await engine.export(sql, {
-            ref,
-            output: o.output,
-            cwd: ctx.io.cwd,
-            ...(o.format !== undefined ? { format: o.format } : {}),
-            ...(o.force ? { force: true } : {}),
-          })
-          emit(ctx.io, o, exportJson(r), () => exportText(r))
-          return
-        }
-        await lake.trackJob(
-          { kind: 'query', target: ref, sql },
-          async () => {
-            const stream = await engine.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })
-            try {
-              const limit = o.allRows
-                ? undefined
-                : (maxRows ?? (format === 'table' && !o.json ? 10 : undefined))
-              if (o.json) await printJson(ctx.io, stream, limit, true)
-              else if (format === 'json') await printJson(ctx.io, stream, limit, false)
-              else if (format === 'csv') await printCsv(ctx.io, stream, limit)
-              else await printTable(ctx.io, stream, limit)
-              return stream.plan.commit
-            } finally {
-              await stream.close()
-            }
-          },
-          (commit) => ({ dataCommit: commit }),
-        )
-      } finally {
-        await closeLakeEngine(lake)
+      // The lake opens its query engine on the first of these calls; `lake.close()` (after the command) closes it.
+      if (o.explain) {
+        const plan = await lake.explain(sql, { ref })
+        emit(ctx.io, o, { plan: planJson(plan) }, () => explainText(plan))
+        return
       }
+      if (o.output !== undefined) {
+        const r = await lake.exportQuery(sql, {
+          ref,
+          output: o.output,
+          cwd: ctx.io.cwd,
+          ...(o.format !== undefined ? { format: o.format } : {}),
+          ...(o.force ? { force: true } : {}),
+        })
+        emit(ctx.io, o, exportJson(r), () => exportText(r))
+        return
+      }
+      await lake.trackJob(
+        { kind: 'query', target: ref, sql },
+        async () => {
+          const stream = await lake.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })
+          try {
+            const limit = o.allRows
+              ? undefined
+              : (maxRows ?? (format === 'table' && !o.json ? 10 : undefined))
+            if (o.json) await printJson(ctx.io, stream, limit, true)
+            else if (format === 'json') await printJson(ctx.io, stream, limit, false)
+            else if (format === 'csv') await printCsv(ctx.io, stream, limit)
+            else await printTable(ctx.io, stream, limit)
+            return stream.plan.commit
+          } finally {
+            await stream.close()
+          }
+        },
+        (commit) => ({ dataCommit: commit }),
+      )
     })
 }

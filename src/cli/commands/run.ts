@@ -1,15 +1,14 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { batchCells, rowJson, rowText, typeName } from '../../engine/result-format.js'
 import { quoteIdent } from '../../iceberg/duckdb-sql.js'
 import { type JsonValue, parseJsonLossless, stringifyJsonLossless } from '../../iceberg/index.js'
+import { batchCells, rowJson, rowText, typeName } from '../../lake/batch-cells.js'
 import type { Lake } from '../../lake/lake.js'
-import { pipelinePlanJson, renderDag, renderPlan } from '../../pipeline/plan-render.js'
-import type { JobRecord } from '../../pipeline/run/job-record.js'
-import { nodeLine, runSummaryText } from '../../pipeline/run/progress-lines.js'
-import type { RunObserver } from '../../pipeline/run/run-observer.js'
+import type { JobRecord, NodeRecord, RunObserver } from '../../lake/lake-types.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
+import { pipelinePlanJson, renderDag, renderPlan } from '../format/plan-render.js'
+import { nodeLine, runSummaryText } from '../format/progress-lines.js'
 import type { CliIO } from '../io.js'
 import { emit, table as formatTable } from '../output.js'
 
@@ -99,6 +98,13 @@ function collect(value: string, previous: string[] = []): string[] {
  * ```
  */
 export function progressPrinter(io: CliIO, json: boolean): RunObserver {
+  // A node also reports updates that keep its status (a scan's files and bytes read); print state changes only.
+  const shown = new Map<string, string>()
+  const changed = (n: NodeRecord): boolean => {
+    if (shown.get(n.id) === n.status) return false
+    shown.set(n.id, n.status)
+    return true
+  }
   if (json) {
     const line = (doc: Record<string, unknown>): void => io.err(`${JSON.stringify(doc)}\n`)
     return {
@@ -111,7 +117,9 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
           runBranch: job.runBranch,
           nodes: job.nodes.map((n) => n.id),
         }),
-      node: (n) => line({ event: 'node', ...n }),
+      node: (n) => {
+        if (changed(n)) line({ event: 'node', ...n })
+      },
       progress: (text) => line({ event: 'progress', line: text }),
       finished: (job) => line({ event: 'finished', job: job.id, status: job.status }),
     }
@@ -122,7 +130,9 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
       io.out(`${renderDag(plan).trimEnd()}\n\n`)
       io.out(`${job.nodes.length} node${job.nodes.length === 1 ? '' : 's'} to run\n`)
     },
-    node: (n) => io.out(`${nodeLine(n)}\n`),
+    node: (n) => {
+      if (changed(n)) io.out(`${nodeLine(n)}\n`)
+    },
     progress: (text) => io.err(`  ${text}\n`),
   }
 }

@@ -1,8 +1,8 @@
 import type { Command } from 'commander'
 import { shortHash } from '../../catalog/commit.js'
-import { humanBytes } from '../../engine/index.js'
 import type { TableDetails, TableWriteResult } from '../../lake/lake.js'
 import type { CliContext } from '../context.js'
+import { humanBytes } from '../format/human-bytes.js'
 import {
   commitJson,
   emit,

@@ -1,6 +1,5 @@
 /**
- * Pipeline runs: the run transaction (`runPipeline`), reruns, job records, code snapshots and logs under `_tarn/`,
- * and the progress lines `tarn run` prints.
+ * Pipeline runs: the run transaction (`runPipeline`), reruns, job records, code snapshots and logs under `_tarn/`.
  *
  * @example
  * ```ts
@@ -32,7 +31,6 @@ export {
   TARN_PREFIX,
 } from './job-store.js'
 export { type MaterializeInput, type MaterializeResult, materializeModel } from './materialize.js'
-export { nodeLine, runSummaryText } from './progress-lines.js'
 export { type RerunOptions, rerunJob } from './rerun.js'
 export type { RunLake } from './run-lake.js'
 export type { RunObserver } from './run-observer.js'

@@ -1,5 +1,4 @@
 import { fileURLToPath } from 'node:url'
-import { lakeQueryEngine } from '../../engine/lake-engine.js'
 import { type LoadedTable, loadTable } from '../../iceberg/table-loader.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { RunLake } from './run-lake.js'
@@ -19,7 +18,7 @@ export async function loadRunTable(lake: RunLake, metadataLocation: string): Pro
     return await loadTable(lake.store, metadataLocation, {
       localPathOf: async (uri) => {
         if (uri.startsWith('file://')) return fileURLToPath(uri)
-        const engine = await lakeQueryEngine(lake)
+        const engine = await lake.queryEngine()
         return engine.cache.localPath(lake.store, uri)
       },
     })

@@ -1,4 +1,5 @@
 import type { Catalog } from '../../catalog/catalog.js'
+import type { QueryEngine } from '../../engine/query-engine.js'
 import type { ObjectStore } from '../../storage/object-store.js'
 import type { Clock } from '../../util/clock.js'
 import type { Random } from '../../util/random.js'
@@ -19,4 +20,6 @@ export interface RunLake {
   readonly author: string
   readonly config: { readonly home: string }
   activeBranch(): string
+  /** The lake's shared query engine (its file cache serves the run's remote files). */
+  queryEngine(): Promise<QueryEngine>
 }

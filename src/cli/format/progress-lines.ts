@@ -1,5 +1,5 @@
-import { humanBytes } from '../../engine/explain-text.js'
-import type { JobRecord, NodeRecord } from './job-record.js'
+import type { JobRecord, NodeRecord } from '../../lake/lake-types.js'
+import { humanBytes } from './human-bytes.js'
 
 function duration(ms: number): string {
   if (ms < 1000) return `${ms}ms`

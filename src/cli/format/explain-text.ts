@@ -1,5 +1,6 @@
-import type { Expression, Literal } from '../iceberg/index.js'
-import type { QueryPlan } from './query-plan.js'
+import type { Expression, Literal } from '../../iceberg/index.js'
+import type { QueryPlan } from '../../lake/lake-types.js'
+import { humanBytes } from './human-bytes.js'
 
 function literalText(v: Literal): string {
   if (typeof v === 'string') return `'${v.replace(/'/g, "''")}'`
@@ -39,30 +40,11 @@ export function expressionText(e: Expression): string {
 }
 
 /**
- * Bytes in a human unit (`1.5 MiB`).
- *
- * @example
- * ```ts
- * humanBytes(1536) // '1.5 KiB'
- * ```
- */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']
-  let v = n
-  let u = 0
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024
-    u++
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`
-}
-
-/**
  * The text `tarn query --explain` prints: the ref and commit, then one block per table scan.
  *
  * @example
  * ```ts
- * console.log(explainText(await engine.explain(sql, { ref: 'main' })))
+ * console.log(explainText(await lake.explain(sql, { ref: 'main' })))
  * ```
  */
 export function explainText(plan: QueryPlan): string {

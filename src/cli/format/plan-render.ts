@@ -1,5 +1,4 @@
-import type { LogicalNode } from './logical-plan.js'
-import type { PhysicalPlan, PlanStep, ScanNode } from './physical-plan.js'
+import type { LogicalNode, PhysicalPlan, PlanStep, ScanNode } from '../../lake/lake-types.js'
 
 function nodeLabel(n: LogicalNode): string {
   if (n.kind === 'expectation') return `${n.name} [expectation]`
