@@ -7,6 +7,7 @@ import { benchExport } from './export.js'
 import { benchIceberg } from './iceberg.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPlanning } from './planning.js'
+import { benchPython } from './python.js'
 import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
 import { benchSim } from './sim.js'
@@ -20,6 +21,7 @@ const BENCHES: Record<string, Bench> = {
   query: benchQuery,
   export: benchExport,
   pipeline: benchPipeline,
+  python: benchPython,
   cli: benchCli,
   sim: async () => ({
     title: 'Scheduling simulator',

@@ -20,7 +20,7 @@ const PLAN_METADATA_KEY = 'tarn.plan'
  *
  * @example
  * ```ts
- * const o: RemoteLakeOptions = { url: 'http://127.0.0.1:8181', apiKey: process.env.TARN_API_KEY }
+ * const o: RemoteLakeOptions = { url: 'http://127.0.0.1:8181', apiKey: secret }
  * ```
  */
 export interface RemoteLakeOptions {
@@ -61,7 +61,7 @@ function plainSchema(schema: Schema): Schema {
  *
  * @example
  * ```ts
- * const lake = RemoteLake.connect({ url: 'http://127.0.0.1:8181', apiKey: process.env.TARN_API_KEY })
+ * const lake = RemoteLake.connect({ url: 'http://127.0.0.1:8181', apiKey: secret })
  * await lake.createBranch('alice.dev', { from: 'main' })
  * const { table } = await lake.query('SELECT count(*) AS n FROM orders', { ref: 'alice.dev' })
  * ```

@@ -140,6 +140,29 @@ describe.runIf(uvAvailable())('Python models in a run', () => {
     expect((await lake.getBranch('main')).head).toBe(before)
   }, 300_000)
 
+  it('gives two models of one run pinning different polars versions each their own version', async () => {
+    const model = (name: string, pin: string): string =>
+      [
+        '',
+        '',
+        `@tarn.model(materialize="REPLACE")`,
+        `@tarn.python(pip={"polars": "${pin}"})`,
+        `def ${name}(zones=tarn.Model("zones", columns=["zone_id"])):`,
+        '    import polars as pl',
+        '    return pl.from_arrow(zones).head(1).with_columns(pl.lit(pl.__version__).alias("polars"))',
+      ].join('\n')
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'versions.py': `import tarn\n${model('old_polars', '1.32.*')}\n${model('new_polars', '1.44.*')}\n`,
+    })
+    const { job } = await lake.run({ dir, branch: 'main' })
+    expect(job.status).toBe('succeeded')
+    const old = await lake.query('SELECT polars FROM old_polars')
+    const fresh = await lake.query('SELECT polars FROM new_polars')
+    expect(String(old.table.get(0)?.polars)).toMatch(/^1\.32\./)
+    expect(String(fresh.table.get(0)?.polars)).toMatch(/^1\.44\./)
+  }, 600_000)
+
   it('reports a failing Python expectation with the failing row count and a sample', async () => {
     const dir = writeProject({
       'tarn_project.yml': PROJECT,
