@@ -163,6 +163,29 @@ describe.runIf(uvAvailable())('Python models in a run', () => {
     expect(String(fresh.table.get(0)?.polars)).toMatch(/^1\.44\./)
   }, 600_000)
 
+  it('pushes the columns and filter a Python model declares into the scan: the job record shows the files kept', async () => {
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'one_day.py': [
+        'import tarn',
+        '',
+        '',
+        '@tarn.model(materialize="REPLACE")',
+        'def one_day(trips=tarn.Model("trips", columns=["pickup_ts", "fare"],',
+        "            filter=\"pickup_ts >= TIMESTAMP '2026-01-05' AND pickup_ts < TIMESTAMP '2026-01-06'\")):",
+        '    return trips',
+        '',
+      ].join('\n'),
+    })
+    const { job } = await lake.run({ dir, branch: 'main' })
+    const scan = job.nodes.find((n) => n.id === 'scan:tarn.trips')?.scan
+    expect(scan?.filesKept).toBe(1)
+    expect(scan?.filesTotal).toBeGreaterThan(20)
+    expect(scan?.columns?.map((c) => c.toLowerCase()).sort()).toEqual(['fare', 'pickup_ts'])
+    const days = await lake.query('SELECT count(DISTINCT pickup_ts::DATE) AS d FROM one_day')
+    expect(Number(days.table.get(0)?.d)).toBe(1)
+  }, 300_000)
+
   it('reports a failing Python expectation with the failing row count and a sample', async () => {
     const dir = writeProject({
       'tarn_project.yml': PROJECT,
