@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -52,6 +52,85 @@ export interface PythonRunOptions {
   /** Line of the function's declaration, named when the failure has no frame of its own (timeout, memory). */
   readonly line: number
   readonly onLog: (line: FunctionLogLine) => void
+  /** A process started ahead with {@link PythonProcess.start} (its imports done while the inputs were written). */
+  readonly process?: PythonProcess
+}
+
+/**
+ * A Python process of tarn's runner, started before its task is known: it imports pyarrow and tarn's package while
+ * the caller prepares the inputs, then reads the task's path from standard input. Output lines are kept until a
+ * sink is attached; the exit is watched from the start.
+ *
+ * @example
+ * ```ts
+ * const proc = PythonProcess.start(env.python)
+ * await writeInputs()
+ * await runPythonFunction({ ...options, process: proc })
+ * ```
+ */
+export class PythonProcess {
+  readonly child: ChildProcessWithoutNullStreams
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>
+  #sink: ((stream: 'stdout' | 'stderr', text: string) => void) | null = null
+  readonly #pending: ['stdout' | 'stderr', string][] = []
+
+  private constructor(python: string) {
+    this.child = spawn(python, ['-m', 'tarn.runner', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PYTHONPATH: pythonPackagePath(),
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+      },
+    })
+    this.exited = new Promise((res) => {
+      this.child.on('error', (e) => res({ code: null, signal: null, spawnError: e.message }))
+      this.child.on('exit', (code, signal) => res({ code, signal }))
+    })
+    this.child.stdin.on('error', () => undefined)
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let buf = ''
+      const s = stream === 'stdout' ? this.child.stdout : this.child.stderr
+      s.setEncoding('utf8')
+      s.on('data', (chunk: string) => {
+        buf += chunk
+        const lines = buf.split('\n')
+        buf = lines.pop() ?? ''
+        for (const text of lines) this.#emit(stream, text)
+      })
+      s.on('end', () => {
+        if (buf) this.#emit(stream, buf)
+      })
+    }
+  }
+
+  /** Starts tarn's Python runner with `python` (an environment's interpreter), waiting for its task. */
+  static start(python: string): PythonProcess {
+    return new PythonProcess(python)
+  }
+
+  /** Sends the output lines (those kept so far, then each as it comes) to `sink`. */
+  forward(sink: (stream: 'stdout' | 'stderr', text: string) => void): void {
+    this.#sink = sink
+    for (const [stream, text] of this.#pending.splice(0)) sink(stream, text)
+  }
+
+  /** Gives the process its task file. */
+  send(taskFile: string): void {
+    this.child.stdin.end(`${taskFile}\n`)
+  }
+
+  /** Stops a process whose task will not come (e.g. its inputs failed). */
+  cancel(): void {
+    this.child.stdin.end()
+    this.child.kill('SIGKILL')
+  }
+
+  #emit(stream: 'stdout' | 'stderr', text: string): void {
+    if (this.#sink) this.#sink(stream, text)
+    else this.#pending.push([stream, text])
+  }
 }
 
 /**
@@ -124,30 +203,12 @@ export async function runPythonFunction(options: PythonRunOptions): Promise<Pyth
       memory_bytes: memoryBytes * 4 + 2 ** 30,
     }),
   )
-  const child = spawn(options.python, ['-m', 'tarn.runner', taskFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      PYTHONPATH: pythonPackagePath(),
-      PYTHONUNBUFFERED: '1',
-      PYTHONDONTWRITEBYTECODE: '1',
-    },
-  })
-  for (const stream of ['stdout', 'stderr'] as const) {
-    let buf = ''
-    const s = stream === 'stdout' ? child.stdout : child.stderr
-    s.setEncoding('utf8')
-    s.on('data', (chunk: string) => {
-      buf += chunk
-      const lines = buf.split('\n')
-      buf = lines.pop() ?? ''
-      for (const text of lines)
-        options.onLog({ node: task.name, stream, text, file: task.projectFile, line: null })
-    })
-    s.on('end', () => {
-      if (buf) options.onLog({ node: task.name, stream, text: buf, file: task.projectFile, line: null })
-    })
-  }
+  const proc = options.process ?? PythonProcess.start(options.python)
+  const child = proc.child
+  proc.forward((stream, text) =>
+    options.onLog({ node: task.name, stream, text, file: task.projectFile, line: null }),
+  )
+  proc.send(taskFile)
   let timedOut = false
   let overMemory = false
   const timer = setTimeout(() => {
@@ -161,12 +222,7 @@ export async function runPythonFunction(options: PythonRunOptions): Promise<Pyth
       child.kill('SIGKILL')
     }
   }, 50)
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: string }>(
-    (res) => {
-      child.on('error', (e) => res({ code: null, signal: null, spawnError: e.message }))
-      child.on('exit', (code, signal) => res({ code, signal }))
-    },
-  )
+  const exit = await proc.exited
   clearTimeout(timer)
   clearInterval(watch)
   if (exit.spawnError !== undefined) {

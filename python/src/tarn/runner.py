@@ -132,7 +132,10 @@ def run(task: Task) -> int:
             with open(task.output, "w", encoding="utf-8") as f:
                 json.dump(_expectation_document(value), f, default=str)
         else:
-            write_table(to_table(value), task.output)
+            table = to_table(value)
+            write_table(table, task.output)
+            with open(task.output + ".rows", "w", encoding="utf-8") as f:
+                f.write(str(table.num_rows))
         return 0
     except BaseException as error:
         frames = _user_frames(error, task.file)
@@ -154,5 +157,14 @@ def run(task: Task) -> int:
         return EXIT_OUT_OF_MEMORY if isinstance(error, MemoryError) else EXIT_FAILED
 
 
+def main(argv: list[str]) -> int:
+    """Runs the task named on the command line, or, with ``-``, the one named on standard input: tarn starts the
+    process (and its imports, pyarrow's above all) while it still prepares the inputs, then sends the task's path."""
+    path = sys.stdin.readline().strip() if argv[0] == "-" else argv[0]
+    if path == "":
+        return EXIT_FAILED
+    return run(Task.load(path))
+
+
 if __name__ == "__main__":
-    sys.exit(run(Task.load(sys.argv[1])))
+    sys.exit(main(sys.argv[1:]))

@@ -1,10 +1,15 @@
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { quoteIdent, sqlString } from '../../iceberg/duckdb-sql.js'
+import { quoteIdent } from '../../iceberg/duckdb-sql.js'
 import { queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import type { FunctionLogLine } from '../../runtime/function-worker.js'
 import { ensurePythonEnv } from '../../runtime/python-env.js'
-import { type PythonExpectationResult, runPythonFunction } from '../../runtime/python-function.js'
+import {
+  type PythonExpectationResult,
+  PythonProcess,
+  runPythonFunction,
+} from '../../runtime/python-function.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import { TarnError } from '../../util/errors.js'
 import type { PythonCall } from '../py-model.js'
@@ -67,17 +72,24 @@ function safeName(s: string): string {
  */
 export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResult> {
   const base = join(job.scratch, `${safeName(job.name)}.py`)
-  const inputs: Record<string, string> = {}
-  await withSession(job.relations, async (c) => {
-    for (const r of job.relations) {
-      const path = `${base}.in.${safeName(r.name)}.parquet`
-      await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
-      inputs[r.name] = path
-    }
-  })
   const env = await ensurePythonEnv({ python: job.call.version, pip: job.call.pip }, job.cacheRoot, (line) =>
     job.onProgress(`[${job.name}] ${line}`),
   )
+  // the process imports pyarrow while DuckDB writes the inputs
+  const proc = PythonProcess.start(env.python)
+  const inputs: Record<string, string> = {}
+  try {
+    await withSession(job.relations, async (c) => {
+      for (const r of job.relations) {
+        const path = `${base}.in.${safeName(r.name)}.parquet`
+        await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
+        inputs[r.name] = path
+      }
+    })
+  } catch (e) {
+    proc.cancel()
+    throw e
+  }
   const output = job.kind === 'model' ? `${base}.out.parquet` : `${base}.result.json`
   const params: Record<string, unknown> = { ...job.call.paramDefaults, ...job.params }
   const expectation = await runPythonFunction({
@@ -100,12 +112,11 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
     timeoutMs: timeoutMs(job.timeout),
     line: job.line,
     onLog: job.onLog,
+    process: proc,
   })
   if (job.kind === 'expectation') return { output: null, rows: null, expectation }
-  const rows = await withSession([], async (c) => {
-    const r = await c.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(output)})`)
-    return Number(r.getRowObjects()[0]?.n ?? 0)
-  }).catch((e: unknown) => {
+  const rows = await readFile(`${output}.rows`, 'utf8').then(Number, () => Number.NaN)
+  if (!Number.isInteger(rows)) {
     throw new TarnError(
       'RUN_FAILED',
       `model ${job.name} at ${job.file}:${job.line} returned no readable table`,
@@ -113,9 +124,8 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
         model: job.name,
         file: job.file,
         line: job.line,
-        reason: e instanceof Error ? e.message : String(e),
       },
     )
-  })
+  }
   return { output, rows, expectation: null }
 }
