@@ -103,7 +103,7 @@ export {
   parseAccessRule,
 } from './server/auth/access-rules.js'
 export { type ApiKeyInfo, type ApiKeyPrincipal, ApiKeyStore } from './server/auth/api-key-store.js'
-export { createServer, type ServerOptions } from './server/create-server.js'
+export type { ServerOptions } from './server/create-server.js'
 export type { QueryEnd } from './server/route-context.js'
 export { isLoopback, type RunningServer, serve } from './server/serve.js'
 export type { ServedLake } from './server/served-lake.js'

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { TarnError } from '../util/errors.js'
 import type { ApiKeyStore } from './auth/api-key-store.js'
-import { createServer } from './create-server.js'
 import type { QueryEnd } from './route-context.js'
 import type { ServedLake } from './served-lake.js'
 
@@ -59,6 +58,8 @@ export async function serve(options: {
       { host: options.host },
     )
   }
+  // Fastify loads with the first server, not with `import 'tarn'`
+  const { createServer } = await import('./create-server.js')
   const app = createServer({
     lake: options.lake,
     keys: options.keys,

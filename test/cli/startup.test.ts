@@ -21,6 +21,7 @@ const HEAVY = {
   pg: '/node_modules/pg/',
   awsS3: '/node_modules/@aws-sdk/client-s3/',
   typescript: '/node_modules/typescript/',
+  fastify: '/node_modules/fastify/',
   yaml: '/node_modules/yaml/',
   commandModules: '/dist/cli/commands/',
 } as const
@@ -90,7 +91,7 @@ describe('start-up of the tarn command and the SDK', () => {
     expect(r.stdout).toMatch(/^ {2}merge \[options\] <source>/m)
   })
 
-  it('loads neither pg, the AWS SDK nor TypeScript when the SDK opens an SQLite lake, imports a table and queries it', () => {
+  it('loads neither pg, the AWS SDK, TypeScript nor the HTTP server when the SDK opens an SQLite lake, imports a table and queries it', () => {
     const home = mkdtempSync(join(tmpdir(), 'tarn-sdk-startup-'))
     writeFileSync(join(home, 'orders.csv'), 'id,amount\n1,10\n2,32\n')
     const script = `
@@ -109,6 +110,7 @@ describe('start-up of the tarn command and the SDK', () => {
     expect(r.loaded.has('pg')).toBe(false)
     expect(r.loaded.has('awsS3')).toBe(false)
     expect(r.loaded.has('typescript')).toBe(false)
+    expect(r.loaded.has('fastify')).toBe(false)
   })
 
   it('lists each command in the lazy --help exactly as the fully loaded program describes it', async () => {
