@@ -1,26 +1,9 @@
-import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Lake } from '../../src/lake/lake.js'
 import { getJob, getJobLog } from '../../src/pipeline/run/job-store.js'
-import { isTarnError, type TarnError } from '../../src/util/errors.js'
+import { errorOf as rejection } from '../helpers/errors.js'
+import { uvAvailable } from '../helpers/uv.js'
 import { taxiData, taxiLake, writeProject } from './helpers.js'
-
-function uvAvailable(): boolean {
-  const ok = spawnSync('uv', ['--version']).status === 0
-  if (!ok && process.env.CI === 'true') throw new Error('uv is required in CI (pip install uv)')
-  if (!ok) console.warn('[skip] Python model runs skipped: uv is not on PATH (pip install uv)')
-  return ok
-}
-
-async function rejection(p: Promise<unknown>): Promise<TarnError> {
-  try {
-    await p
-  } catch (e) {
-    if (isTarnError(e)) return e
-    throw e
-  }
-  throw new Error('expected a rejection')
-}
 
 const PROJECT = 'name: py\nnamespace: tarn\n'
 
@@ -34,7 +17,7 @@ def zone_fares(trips=tarn.Model("trips_clean", columns=["pickup_zone", "fare"], 
     return trips.group_by("pickup_zone").aggregate([("fare", "mean"), ("fare", "count")])
 `
 
-describe.runIf(uvAvailable())('Python models in a run', () => {
+describe.runIf(uvAvailable('Python model runs'))('Python models in a run', () => {
   let lake: Lake
   let data: string
   beforeAll(async () => {

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,15 +6,9 @@ import { withSession } from '../../src/runtime/duckdb-session.js'
 import type { FunctionLogLine } from '../../src/runtime/function-worker.js'
 import { ensurePythonEnv, pythonEnvHash, pythonRequirements } from '../../src/runtime/python-env.js'
 import { type PythonTask, runPythonFunction } from '../../src/runtime/python-function.js'
+import { uvAvailable } from '../helpers/uv.js'
 
-function uvAvailable(): boolean {
-  const ok = spawnSync('uv', ['--version']).status === 0
-  if (!ok && process.env.CI === 'true') throw new Error('uv is required in CI (pip install uv)')
-  if (!ok) console.warn('[skip] Python runtime tests skipped: uv is not on PATH (pip install uv)')
-  return ok
-}
-
-const HAVE_UV = uvAvailable()
+const HAVE_UV = uvAvailable('Python runtime tests')
 const cache = join(tmpdir(), 'tarn-test-python-env-cache')
 
 function task(dir: string, source: string, fn: string, extra: Partial<PythonTask> = {}): PythonTask {

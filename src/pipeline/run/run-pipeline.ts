@@ -334,6 +334,35 @@ function safeName(s: string): string {
   return s.replace(/[^\w.-]+/g, '_')
 }
 
+/**
+ * The error of a failed expectation: its file and line, and, when it reported failing rows, how many and a sample
+ * (as dbt tests do); otherwise the message it gave, if any.
+ */
+function expectationFailed(
+  n: LogicalNode,
+  failing: { count: number; sample: readonly unknown[]; columns?: readonly string[] } | null,
+  message?: string,
+): TarnError {
+  const rows = failing
+    ? `: ${failing.count} failing row${failing.count === 1 ? '' : 's'}${failing.sample.length > 0 ? `, e.g. ${failing.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''}`
+    : message
+      ? `: ${message}`
+      : ''
+  return new TarnError('EXPECTATION_FAILED', `expectation ${n.name} failed at ${n.file}:${n.line}${rows}`, {
+    node: n.name,
+    expectation: n.name,
+    file: n.file,
+    line: n.line,
+    ...(failing
+      ? {
+          failingRows: failing.count,
+          sample: failing.sample,
+          ...(failing.columns ? { columns: failing.columns } : {}),
+        }
+      : {}),
+  })
+}
+
 async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): Promise<void> {
   const plan = planned.physical
   const nodes = new Map(plan.logical.nodes.map((n) => [n.name, n]))
@@ -574,22 +603,11 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     if (py) {
       const r = (await runPython(n, 'expectation', py, null, null)).expectation
       if (r?.passed !== true) {
-        const rows =
-          r?.failedRows !== null && r?.failedRows !== undefined && r.failedRows > 0
-            ? `: ${r.failedRows} failing row${r.failedRows === 1 ? '' : 's'}${r.sample.length > 0 ? `, e.g. ${r.sample.map((row) => JSON.stringify(row)).join(', ')}` : ''}`
-            : r?.message
-              ? `: ${r.message}`
-              : ''
-        throw new TarnError(
-          'EXPECTATION_FAILED',
-          `expectation ${n.name} failed at ${n.file}:${n.line}${rows}`,
-          {
-            node: n.name,
-            expectation: n.name,
-            file: n.file,
-            line: n.line,
-            ...(r?.failedRows ? { failingRows: r.failedRows, sample: r.sample } : {}),
-          },
+        const count = r?.failedRows ?? null
+        throw expectationFailed(
+          n,
+          count !== null && count > 0 ? { count, sample: r?.sample ?? [] } : null,
+          r?.message,
         )
       }
       return null
@@ -622,19 +640,9 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       : await runTs(n, 'expectation')
     if (r.passed !== true) {
       const failing = r.rows > 0 ? await failingRowsSample(failingFile) : null
-      const rows = failing
-        ? `: ${r.rows} failing row${r.rows === 1 ? '' : 's'}, e.g. ${failing.sample.map((row) => JSON.stringify(row)).join(', ')}`
-        : ''
-      throw new TarnError(
-        'EXPECTATION_FAILED',
-        `expectation ${n.name} failed at ${n.file}:${n.line}${rows}`,
-        {
-          node: n.name,
-          expectation: n.name,
-          file: n.file,
-          line: n.line,
-          ...(failing ? { failingRows: r.rows, sample: failing.sample, columns: failing.columns } : {}),
-        },
+      throw expectationFailed(
+        n,
+        failing ? { count: r.rows, sample: failing.sample, columns: failing.columns } : null,
       )
     }
     return null
