@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { TarnError } from '../util/errors.js'
+import { residentBytes } from './resident-bytes.js'
 import { memoryText } from './resources.js'
 import { workerPool } from './worker-pool.js'
 import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
@@ -145,16 +145,6 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`
   const last = stderrTail.trim().split('\n').slice(-1)[0] ?? ''
   throw failure(task, `worker crashed (${how})${last ? `: ${last}` : ''}`, task.file, options.line)
-}
-
-function residentBytes(pid: number | undefined): number | null {
-  if (pid === undefined) return null
-  try {
-    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1])
-    return Number.isFinite(pages) ? pages * 4096 : null
-  } catch {
-    return null
-  }
 }
 
 function formatMs(ms: number): string {

@@ -1,10 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TarnError } from '../util/errors.js'
 import type { FunctionLogLine } from './function-worker.js'
 import { repoPaths } from './repo-paths.js'
+import { residentBytes } from './resident-bytes.js'
 import { memoryText } from './resources.js'
 
 /**
@@ -267,16 +267,6 @@ export function pythonPackagePath(): string {
 async function readRunnerError(file: string): Promise<RunnerError | null> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as RunnerError
-  } catch {
-    return null
-  }
-}
-
-function residentBytes(pid: number | undefined): number | null {
-  if (pid === undefined) return null
-  try {
-    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1])
-    return Number.isFinite(pages) ? pages * 4096 : null
   } catch {
     return null
   }
