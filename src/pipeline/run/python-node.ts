@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { DuckDBInstance } from '@duckdb/node-api'
 import { quoteIdent } from '../../iceberg/duckdb-sql.js'
 import { queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
@@ -13,6 +14,7 @@ import {
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import { TarnError } from '../../util/errors.js'
 import type { PythonCall } from '../py-model.js'
+import { scratchName } from './scratch-name.js'
 
 /**
  * One Python node of a run: the function, its call, its inputs as DuckDB relations (scans with columns and filter
@@ -38,6 +40,8 @@ export interface PythonNodeJob {
   readonly cacheRoot: string
   readonly params: Readonly<Record<string, unknown>>
   readonly jobId: string
+  /** The run's DuckDB, which writes the inputs (a fresh in-memory one when absent). */
+  readonly instance?: DuckDBInstance
   readonly onLog: (line: FunctionLogLine) => void
   readonly onProgress: (line: string) => void
 }
@@ -56,10 +60,6 @@ export interface PythonNodeResult {
   readonly expectation: PythonExpectationResult | null
 }
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_.-]/g, '_')
-}
-
 /**
  * Runs a Python model or expectation of a run: DuckDB writes each input as Parquet (columns and filter already
  * applied), the node's environment is built or found (progress on the first build), the function runs in its own
@@ -71,7 +71,7 @@ function safeName(s: string): string {
  * ```
  */
 export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResult> {
-  const base = join(job.scratch, `${safeName(job.name)}.py`)
+  const base = join(job.scratch, `${scratchName(job.name)}.py`)
   const env = await ensurePythonEnv({ python: job.call.version, pip: job.call.pip }, job.cacheRoot, (line) =>
     job.onProgress(`[${job.name}] ${line}`),
   )
@@ -79,13 +79,17 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
   const proc = PythonProcess.start(env.python)
   const inputs: Record<string, string> = {}
   try {
-    await withSession(job.relations, async (c) => {
-      for (const r of job.relations) {
-        const path = `${base}.in.${safeName(r.name)}.parquet`
-        await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
-        inputs[r.name] = path
-      }
-    })
+    await withSession(
+      job.relations,
+      async (c) => {
+        for (const r of job.relations) {
+          const path = `${base}.in.${scratchName(r.name)}.parquet`
+          await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
+          inputs[r.name] = path
+        }
+      },
+      job.instance,
+    )
   } catch (e) {
     proc.cancel()
     throw e

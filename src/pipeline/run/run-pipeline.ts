@@ -29,6 +29,7 @@ import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
 import { runScan } from './run-scan.js'
 import { withSandboxedSession } from './sandboxed-session.js'
+import { scratchName } from './scratch-name.js'
 
 /**
  * Options of {@link runPipeline}.
@@ -330,10 +331,6 @@ interface ExecContext {
   readonly observer: RunObserver | undefined
 }
 
-function safeName(s: string): string {
-  return s.replace(/[^\w.-]+/g, '_')
-}
-
 /**
  * The error of a failed expectation: its file and line, and, when it reported failing rows, how many and a sample
  * (as dbt tests do); otherwise the message it gave, if any.
@@ -447,6 +444,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       cacheRoot,
       params: { ...plan.logical.params },
       jobId: x.jobId,
+      instance,
       onLog,
       onProgress: (line) => {
         x.log(line)
@@ -458,11 +456,11 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     n: LogicalNode,
     kind: 'model' | 'expectation',
   ): Promise<{ rows: number; passed: boolean | null }> => {
-    const base = join(x.scratch, safeName(n.name))
+    const base = join(x.scratch, scratchName(n.name))
     const inputs: Record<string, string> = {}
     const relations = relationsOf(n, true)
     for (const r of relations) {
-      const path = `${base}.in.${safeName(r.name)}.arrow`
+      const path = `${base}.in.${scratchName(r.name)}.arrow`
       try {
         await withSession(
           [r],
@@ -533,7 +531,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     if (s.kind === 'model') {
       const m = n.model
       if (!m) return null
-      const out = join(x.scratch, `${safeName(n.name)}.parquet`)
+      const out = join(x.scratch, `${scratchName(n.name)}.parquet`)
       if (m.kind === 'sql') {
         try {
           const rows = await withSandboxedSession(
@@ -565,7 +563,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const rows = await withSession(
         [],
         async (c) => {
-          await arrowFileToTable(c, join(x.scratch, `${safeName(n.name)}.out.arrow`), 'result')
+          await arrowFileToTable(c, join(x.scratch, `${scratchName(n.name)}.out.arrow`), 'result')
           return queryToParquet(c, 'SELECT * FROM result', out)
         },
         instance,
@@ -612,7 +610,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       }
       return null
     }
-    const failingFile = join(x.scratch, `${safeName(n.name)}.failing.arrow`)
+    const failingFile = join(x.scratch, `${scratchName(n.name)}.failing.arrow`)
     const sql = n.expectation?.sql
     const r = sql
       ? await withSandboxedSession(
