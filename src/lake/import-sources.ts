@@ -9,6 +9,7 @@ import { importSourceSql } from '../iceberg/writer/import-source.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { sha256Hex } from '../util/canonical.js'
 import { messageOf, TarnError } from '../util/errors.js'
+import { checkCsvShape } from './csv-shape.js'
 import { localGlob, sourceGlob } from './source-glob.js'
 
 /**
@@ -160,6 +161,12 @@ export async function validateSources(
       columns = rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }))
     } catch (e) {
       throw unreadable(e)
+    }
+    if (formatOf(file.localPath) === 'csv') {
+      await checkCsvShape(
+        file,
+        columns.map((c) => c.name),
+      )
     }
     for (const c of columns) {
       const field = fields.get(c.name)

@@ -103,6 +103,26 @@ describe('tables in a lake', () => {
     expect((await lake.getBranch('main')).head).toBe(head)
   })
 
+  it('refuses a CSV file whose rows disagree on the number of fields instead of reading it as one text column', async () => {
+    const ragged = join(dir, 'ragged.csv')
+    writeFileSync(ragged, ['id,name', '1,a', '2,b,extra', '3,c'].join('\n'))
+    const before = (await lake.getBranch('main')).head
+    const created = await errorOf(lake.createTable('ragged', { from: ragged }))
+    expect(created.code).toBe('INVALID_FILE')
+    expect(created.message).toContain('line 3 has 3')
+    expect(created.context).toMatchObject({ file: ragged, line: 3 })
+    await lake.createTable('orders', { from: join(dir, 'o1.csv') })
+    const imported = await errorOf(lake.importTable('orders', { from: ragged }))
+    expect(imported.code).toBe('INVALID_FILE')
+    expect((await lake.listTables()).map((t) => t.name)).toEqual(['orders'])
+    expect((await lake.log('main')).length).toBe((await lake.log(before)).length + 1)
+    // a one-column file whose quoted header contains a comma is legitimate
+    const single = join(dir, 'single.csv')
+    writeFileSync(single, ['"a,b"', 'x', 'y'].join('\n'))
+    await lake.createTable('single', { from: single })
+    expect((await lake.query('SELECT count(*) AS n FROM single')).rows()).toEqual([{ n: 2n }])
+  })
+
   it('answers SQL through the SDK as Arrow at any ref, and explains the scan without running it', async () => {
     await lake.createTable('orders', { from: join(dir, 'o1.csv') })
     await lake.createTag('v1')
