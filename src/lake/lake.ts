@@ -49,6 +49,7 @@ import {
   listAllJobs,
   listJobs,
 } from '../pipeline/run/job-store.js'
+import { runMergeGuard } from '../pipeline/run/run-merge-guard.js'
 import { unfinishedRunAt } from '../pipeline/run/unfinished-run.js'
 import type { ScaffoldedProject } from '../pipeline/scaffold-project.js'
 import type { ObjectStore } from '../storage/object-store.js'
@@ -429,6 +430,7 @@ export class Lake implements LakeApi {
       author,
       tableMerger: options.tableMerger ?? appendOnlyTableMerger(store, { clock, random }),
       tableReverter: appendOnlyTableReverter(store, { clock, random }),
+      mergeGuard: runMergeGuard,
     })
     try {
       if (create) await catalog.init()
