@@ -199,3 +199,26 @@ export async function firstParentHistory(
   }
   return out
 }
+
+/**
+ * The commits a merge of `theirs` brings in over `base`: those reachable from `theirs` whose generation is above the
+ * base's (every commit when there is no base), newest first (children before their parents). Walks only those.
+ *
+ * @example
+ * ```ts
+ * for (const c of await incomingCommits(load, theirs, base)) console.log(c.message)
+ * ```
+ */
+export async function incomingCommits(
+  load: CommitLoader,
+  theirs: Commit,
+  base: Commit | undefined,
+): Promise<Commit[]> {
+  const floor = base?.generation ?? 0
+  return walkHistory(
+    async (hashes) => (await load(hashes)).filter((c) => c.generation > floor),
+    theirs.generation > floor ? [theirs] : [],
+    Number.POSITIVE_INFINITY,
+    () => true,
+  )
+}

@@ -1,4 +1,4 @@
-import type { CanonicalValue } from '../util/canonical.js'
+import { type CanonicalValue, canonicalJson } from '../util/canonical.js'
 import type { NamespaceState, TableState } from './types.js'
 
 /**
@@ -96,4 +96,17 @@ export function namespaceValue(s: NamespaceState): CanonicalValue {
 export function asNamespaceState(v: CanonicalValue): NamespaceState {
   const o = v as { properties?: Record<string, string> }
   return Object.freeze({ properties: Object.freeze({ ...(o.properties ?? {}) }) })
+}
+
+/**
+ * True when two tree values (or their absence) are the same: both absent, or equal canonical JSON.
+ *
+ * @example
+ * ```ts
+ * sameEntryValue(ours.after, theirs.after) // both sides made the same change
+ * ```
+ */
+export function sameEntryValue(a: CanonicalValue | undefined, b: CanonicalValue | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b
+  return canonicalJson(a) === canonicalJson(b)
 }

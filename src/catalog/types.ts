@@ -59,7 +59,7 @@ export interface Commit {
   readonly message: string
   /** Milliseconds since the epoch. */
   readonly timestamp: number
-  /** Free-form string properties, e.g. `tarn.job_id`. */
+  /** Free-form string properties, e.g. `tarn.operation`. */
   readonly properties: Readonly<Record<string, string>>
 }
 

@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Catalog, type CatalogBackend, type TableMerger, type TableState } from '../../src/catalog/index.js'
+import type { MergeGuard } from '../../src/catalog/merge-guard.js'
+import { runMergeGuard } from '../../src/pipeline/run/run-merge-guard.js'
 import { fixedClock } from '../../src/util/clock.js'
+import { TarnError } from '../../src/util/errors.js'
 import { codeOf, errorOf } from '../helpers/errors.js'
 
 /** A table state that differs by `n`. */
@@ -385,6 +388,11 @@ export function describeCatalogContract(
     })
 
     it('refuses to merge commits of a run that has not landed, by any route, and lands a run as one merge commit', async () => {
+      // The run policy is the pipeline's guard, installed as the lake installs it.
+      const guarded = new Catalog(backend, {
+        clock: fixedClock(start + 10_000_000, 1000),
+        mergeGuard: runMergeGuard,
+      })
       const runCommit = (branch: string, table: string, n: number) =>
         catalog.commit({
           branch,
@@ -396,14 +404,14 @@ export function describeCatalogContract(
       await runCommit('run/job-1', 'a', 1)
       // Unfinished: a fork of the run branch cannot be merged.
       await catalog.createBranch('peek', { from: 'run/job-1' })
-      expect(await codeOf(catalog.merge('peek', { into: 'main' }))).toBe('RUN_INCOMPLETE')
+      expect(await codeOf(guarded.merge('peek', { into: 'main' }))).toBe('RUN_INCOMPLETE')
       // Failed: sealed, and forks of it are sealed; tags and hashes of it cannot be merged either.
       await catalog.sealBranch('run/job-1')
       expect((await catalog.createBranch('debug', { from: 'run/job-1' })).sealed).toBe(true)
       await catalog.createTag('failed-run', { from: 'run/job-1' })
-      expect(await codeOf(catalog.merge('failed-run', { into: 'main' }))).toBe('RUN_INCOMPLETE')
+      expect(await codeOf(guarded.merge('failed-run', { into: 'main' }))).toBe('RUN_INCOMPLETE')
       const head = (await catalog.getBranch('run/job-1')).head
-      expect(await codeOf(catalog.merge(`@${head}`, { into: 'main' }))).toBe('RUN_INCOMPLETE')
+      expect(await codeOf(guarded.merge(`@${head}`, { into: 'main' }))).toBe('RUN_INCOMPLETE')
       // A successful run lands through its own merge, always as a merge commit, and its history then flows freely.
       await catalog.createBranch('run/job-2', { from: 'main' })
       await catalog.commit({
@@ -412,11 +420,45 @@ export function describeCatalogContract(
         message: 'model b',
         properties: { 'tarn.job_id': 'job-2' },
       })
-      const landed = await catalog.merge('run/job-2', { into: 'main', job: 'job-2' })
+      const landed = await guarded.merge('run/job-2', { into: 'main', job: 'job-2' })
       expect(landed.kind).toBe('merge')
       expect(landed.commit?.properties['tarn.landed_job']).toBe('job-2')
       await catalog.createBranch('later', { from: 'main~1' })
-      expect((await catalog.merge('main', { into: 'later' })).kind).toBe('fast-forward')
+      expect((await guarded.merge('main', { into: 'later' })).kind).toBe('fast-forward')
+    })
+
+    it('asks the merge guard before every merge with the commits it would bring in; a refusal changes nothing', async () => {
+      const seen: string[][] = []
+      const guard: MergeGuard = async ({ source, into, job, incoming }) => {
+        seen.push([source, into, job ?? '-', ...(await incoming()).map((c) => c.message)])
+        if (source === 'blocked') throw new TarnError('INVALID_ARGUMENT', 'blocked by the guard', { source })
+      }
+      const guarded = new Catalog(backend, { clock: fixedClock(start + 10_000_000, 1000), mergeGuard: guard })
+      await catalog.createBranch('dev', { from: 'main' })
+      await put('dev', 'a', 1)
+      await put('dev', 'b', 1)
+      await catalog.createBranch('blocked', { from: 'dev' })
+      const before = (await catalog.getBranch('main')).head
+      expect(await codeOf(guarded.merge('blocked', { into: 'main' }))).toBe('INVALID_ARGUMENT')
+      expect((await catalog.getBranch('main')).head).toBe(before)
+      expect((await guarded.merge('dev', { into: 'main', job: 'job-9' })).kind).toBe('merge')
+      expect((await guarded.merge('dev', { into: 'main' })).kind).toBe('up-to-date')
+      expect(seen).toEqual([
+        ['blocked', 'main', '-', 'write b v1', 'write a v1'],
+        ['dev', 'main', 'job-9', 'write b v1', 'write a v1'],
+      ])
+    })
+
+    it('holds no run policy of its own: without a merge guard, commits marked with a job merge like any other', async () => {
+      await catalog.createBranch('run/job-1', { from: 'main' })
+      await catalog.commit({
+        branch: 'run/job-1',
+        changes: [{ type: 'putTable', key: 'a', state: tableState(1) }],
+        message: 'model a',
+        properties: { 'tarn.job_id': 'job-1' },
+      })
+      await catalog.createBranch('peek', { from: 'run/job-1' })
+      expect((await catalog.merge('peek', { into: 'main' })).kind).toBe('fast-forward')
     })
 
     it('records every branch movement in the reflog', async () => {
