@@ -1,5 +1,6 @@
+import type { AstNode } from '../duckdb/serialize-sql.js'
 import type { Expression, JsonValue, Literal, Schema } from '../iceberg/index.js'
-import type { AstNode, QueryAnalysis, SelectScope, TableReference } from './sql-analysis.js'
+import type { QueryAnalysis, SelectScope, TableReference } from './sql-analysis.js'
 
 type Lit =
   | { readonly kind: 'int'; readonly value: number | bigint }

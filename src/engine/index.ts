@@ -13,7 +13,6 @@
 export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
 export { BoundedMap } from './bounded-map.js'
 export { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
-export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
 export { csvField, floatText, typeText, valueJson, valueText } from './duckdb-text.js'
 export {
   copyOptions,
@@ -45,15 +44,12 @@ export { QueryStream } from './query-stream.js'
 export { batchCells, type Cell, rowCsv, rowJson, rowText, typeName } from './result-format.js'
 export { FooterCache, scanViewSql } from './scan-view.js'
 export {
-  type AstNode,
   analyzeAst,
   caretAt,
-  deserializeSql,
   notReadOnly,
   parseSelect,
   type QueryAnalysis,
   type SelectScope,
-  serializeSql,
   sqlError,
   type TableFunctionCall,
   type TableReference,

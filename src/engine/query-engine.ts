@@ -5,6 +5,7 @@ import type { DuckDBConnection, DuckDBInstance, DuckDBResult } from '@duckdb/nod
 import { type RecordBatch, Table } from 'apache-arrow'
 import { type Catalog, DEFAULT_NAMESPACE } from '../catalog/catalog.js'
 import type { Commit } from '../catalog/types.js'
+import { openDuckDB, type SandboxOptions } from '../duckdb/open-duckdb.js'
 import {
   currentSchema,
   duckdbTypeOf,
@@ -26,7 +27,6 @@ import { corruptParquet } from '../util/corrupt-file.js'
 import { TarnError } from '../util/errors.js'
 import { BoundedMap } from './bounded-map.js'
 import { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
-import { openSandbox, type SandboxOptions } from './duckdb-sandbox.js'
 import { copyOptions, type ExportFormat, exportTarget } from './export-target.js'
 import { FileCache } from './file-cache.js'
 import { pushdownFilters } from './filter-pushdown.js'
@@ -310,7 +310,7 @@ export class QueryEngine {
       ...(options.threads !== undefined ? { threads: options.threads } : {}),
       ...(options.memoryLimit !== undefined ? { memoryLimit: options.memoryLimit } : {}),
     }
-    const duckdb = await openSandbox(sandbox)
+    const duckdb = await openDuckDB(sandbox)
     const conn = await duckdb.connect()
     let names: Set<string>
     try {
@@ -406,7 +406,7 @@ export class QueryEngine {
     } finally {
       conn.closeSync()
     }
-    const sandbox = await openSandbox({ ...this.#sandbox, writablePaths: [target.temporary] })
+    const sandbox = await openDuckDB({ ...this.#sandbox, writablePaths: [target.temporary] })
     const writer = await sandbox.connect()
     try {
       const views = prepared.scans.flatMap((s) => viewNames(s).map((v) => ({ ...v, scan: s })))
@@ -449,7 +449,7 @@ export class QueryEngine {
       let runner: DuckDBConnection = conn
       if (prepared.catalogQuery) {
         // a DuckDB of its own, whose catalog holds every table of the ref and nothing else
-        const own = await openSandbox(this.#sandbox)
+        const own = await openDuckDB(this.#sandbox)
         const ownConn = await own.connect()
         leave = () => {
           ownConn.closeSync()

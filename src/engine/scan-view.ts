@@ -1,12 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
 import {
   duckdbTypeOf,
   type LoadedTable,
   parquetTopLevelColumns,
-  quoteIdent,
   type ScanPlan,
   scanSql,
-  sqlString,
 } from '../iceberg/index.js'
 import type { ParquetColumn } from '../iceberg/table-reader.js'
 import { BoundedMap } from './bounded-map.js'

@@ -1,17 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { type JsonValue, parseJsonLossless, sqlString, stringifyJsonLossless } from '../iceberg/index.js'
+import { type AstNode, serializeSql } from '../duckdb/serialize-sql.js'
 import { TarnError } from '../util/errors.js'
+import type { JsonValue } from '../util/lossless-json.js'
 import { oneLineDuckdbMessage } from './duckdb-error.js'
-
-/**
- * A node of DuckDB's serialized SQL syntax tree (`json_serialize_sql`), read losslessly. Plain data.
- *
- * @example
- * ```ts
- * const n: AstNode = { class: 'COLUMN_REF', type: 'COLUMN_REF', column_names: ['o', 'day'] }
- * ```
- */
-export type AstNode = { readonly [key: string]: JsonValue | undefined }
 
 /**
  * One table a query names in a FROM clause (`BASE_TABLE`), before it is qualified against a ref. Plain data.
@@ -120,40 +111,6 @@ export function caretAt(sql: string, position: number): string {
   const text = sql.slice(start, end < 0 ? undefined : end)
   const prefix = `LINE ${line}: `
   return `${prefix}${text}\n${' '.repeat(prefix.length + position - start)}^`
-}
-
-/**
- * DuckDB's syntax tree of `sql` (`json_serialize_sql`), parsed losslessly: integers beyond 2^53 (BIGINT literals,
- * offsets) stay exact as `bigint`. Parse errors come back as a document with `error: true`, never thrown.
- *
- * @example
- * ```ts
- * const doc = await serializeSql(conn, 'SELECT * FROM t WHERE id = 9007199254740993')
- * ```
- */
-export async function serializeSql(conn: DuckDBConnection, sql: string): Promise<AstNode> {
-  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
-  const text = reader.getRows()[0]?.[0]
-  if (typeof text !== 'string' || text === '') throw sqlError('DuckDB could not serialize the query', sql)
-  const doc = parseJsonLossless(text)
-  if (!isNode(doc)) throw sqlError('could not parse the query', sql)
-  return doc
-}
-
-/**
- * The SQL text of a syntax tree document (`json_deserialize_sql`), written back losslessly: the inverse of
- * {@link serializeSql}.
- *
- * @example
- * ```ts
- * await deserializeSql(conn, await serializeSql(conn, 'SELECT 1')) // 'SELECT 1'
- * ```
- */
-export async function deserializeSql(conn: DuckDBConnection, doc: JsonValue): Promise<string> {
-  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
-    stringifyJsonLossless(doc),
-  ])
-  return String(reader.getRows()[0]?.[0] ?? '')
 }
 
 /**

@@ -1,3 +1,4 @@
+import { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
 import { TarnError } from '../util/errors.js'
 import type { Expression, Literal } from './expression.js'
 import {
@@ -9,32 +10,6 @@ import {
   isStructType,
   type StructType,
 } from './schema.js'
-
-/**
- * Quotes an SQL identifier for DuckDB (doubling embedded quotes).
- *
- * @example
- * ```ts
- * quoteIdent('Breed Name') // '"Breed Name"'
- * ```
- */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
-}
-
-/**
- * Quotes a string literal for DuckDB.
- *
- * @example
- * ```ts
- * sqlString("it's") // "'it''s'"
- * ```
- */
-export function sqlString(s: string): string {
-  if (s.includes('\0'))
-    throw new TarnError('INVALID_ARGUMENT', 'NUL characters are not allowed in SQL strings')
-  return `'${s.replace(/'/g, "''")}'`
-}
 
 /**
  * The DuckDB type that holds an Iceberg type.

@@ -1,4 +1,5 @@
 import { TarnError } from '../util/errors.js'
+import { type JsonValue, stringifyJsonLossless } from '../util/lossless-json.js'
 import { readAvroContainer } from './avro/avro-reader.js'
 import type { AvroComplexSchema, AvroField, AvroRecord, AvroSchema, AvroValue } from './avro/avro-schema.js'
 import { writeAvroContainer } from './avro/avro-writer.js'
@@ -10,7 +11,6 @@ import {
   manifestEntryAvroSchema,
 } from './avro/manifest-avro-schemas.js'
 import { bytesToBigInt, type IcebergValue } from './iceberg-value.js'
-import { type JsonValue, stringifyJsonLossless } from './json/lossless-json.js'
 import type {
   DataFile,
   EntryStatus,

@@ -1,5 +1,5 @@
 import { TarnError } from '../util/errors.js'
-import type { JsonValue } from './json/lossless-json.js'
+import type { JsonValue } from '../util/lossless-json.js'
 
 /**
  * An Iceberg primitive type name as written in metadata JSON: `boolean`, `int`, `long`, `float`, `double`,

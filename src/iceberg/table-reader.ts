@@ -1,5 +1,7 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { duckdbTypeOf, expressionToSql, quoteIdent, sqlString } from './duckdb-sql.js'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
+import { withConnection } from '../duckdb/with-connection.js'
+import { duckdbTypeOf, expressionToSql } from './duckdb-sql.js'
 import type { Expression } from './expression.js'
 import type { ResolvedEntry } from './manifest.js'
 import { parquetColumnName } from './parquet-names.js'
@@ -223,29 +225,6 @@ export async function scanSql(
   } else body = selects.map((s) => `(${s})`).join(' UNION ALL ')
   const filter = where ? ` WHERE ${expressionToSql(where, plan.schema)}` : ''
   return `SELECT * FROM (${body}) AS scan${filter}`
-}
-
-/**
- * Runs `fn` with `conn`, or with a fresh in-memory DuckDB connection that is closed afterwards.
- *
- * @example
- * ```ts
- * await withConnection(undefined, (c) => c.run('SELECT 1'))
- * ```
- */
-export async function withConnection<T>(
-  conn: DuckDBConnection | undefined,
-  fn: (c: DuckDBConnection) => Promise<T>,
-): Promise<T> {
-  if (conn) return fn(conn)
-  const instance = await DuckDBInstance.create(':memory:')
-  const c = await instance.connect()
-  try {
-    return await fn(c)
-  } finally {
-    c.closeSync()
-    instance.closeSync()
-  }
 }
 
 /**

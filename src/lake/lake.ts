@@ -9,6 +9,7 @@ import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { MergeResult, RevertPlan, RevertResult } from '../catalog/results.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import type { Commit, NamespaceState, RefInfo, TableState } from '../catalog/types.js'
+import { quoteIdent } from '../duckdb/sql-quote.js'
 import type {
   ExportOptions,
   ExportResult,
@@ -19,7 +20,6 @@ import type {
   QueryStream,
 } from '../engine/index.js'
 import { openLakeEngine } from '../engine/lake-engine.js'
-import { quoteIdent } from '../iceberg/duckdb-sql.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
 import { rebaseAppend } from '../iceberg/merge/append-rebaser.js'
@@ -257,7 +257,7 @@ export interface TableStats {
  */
 async function writeModules() {
   const [reader, schema, writer, sources] = await Promise.all([
-    import('../iceberg/table-reader.js'),
+    import('../duckdb/with-connection.js'),
     import('../iceberg/writer/duckdb-schema.js'),
     import('../iceberg/writer/table-writer.js'),
     import('./import-sources.js'),

@@ -1,3 +1,4 @@
+import { sqlString } from '../duckdb/sql-quote.js'
 import type { ParameterValue } from './project.js'
 
 /**
@@ -87,7 +88,7 @@ export function findParams(sql: string, firstLine = 1): ParamRef[] {
 export function paramSqlLiteral(value: ParameterValue, type?: string): string {
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE'
   if (typeof value === 'number') return String(value)
-  const quoted = `'${value.replaceAll("'", "''")}'`
+  const quoted = sqlString(value)
   return type === 'date' ? `DATE ${quoted}` : quoted
 }
 

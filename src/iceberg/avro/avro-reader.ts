@@ -1,6 +1,6 @@
 import { inflateRawSync } from 'node:zlib'
 import { TarnError } from '../../util/errors.js'
-import { parseJsonLossless } from '../json/lossless-json.js'
+import { parseJsonLossless } from '../../util/lossless-json.js'
 import { AvroBinaryReader, collectNamedTypes, decodeAvroValue } from './avro-binary.js'
 import type { AvroRecord, AvroSchema } from './avro-schema.js'
 import { snappyDecompress } from './snappy.js'

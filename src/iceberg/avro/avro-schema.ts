@@ -1,4 +1,4 @@
-import type { JsonValue } from '../json/lossless-json.js'
+import type { JsonValue } from '../../util/lossless-json.js'
 
 /**
  * An Avro schema as raw JSON, exactly as written in a container header. Extra attributes (`field-id`, `element-id`,

@@ -1,6 +1,6 @@
 import { deflateRawSync } from 'node:zlib'
-import type { JsonValue } from '../json/lossless-json.js'
-import { stringifyJsonLossless } from '../json/lossless-json.js'
+import type { JsonValue } from '../../util/lossless-json.js'
+import { stringifyJsonLossless } from '../../util/lossless-json.js'
 import { AvroBinaryWriter, collectNamedTypes, encodeAvroValue } from './avro-binary.js'
 import type { AvroSchema, AvroValue } from './avro-schema.js'
 

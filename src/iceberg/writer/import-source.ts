@@ -1,5 +1,5 @@
+import { sqlString } from '../../duckdb/sql-quote.js'
 import { TarnError } from '../../util/errors.js'
-import { sqlString } from '../duckdb-sql.js'
 
 /**
  * The DuckDB query that reads files being imported (Parquet, CSV or JSON, chosen by extension unless given), for

@@ -1,4 +1,4 @@
-import { TarnError } from '../../util/errors.js'
+import { TarnError } from './errors.js'
 
 /**
  * A JSON value whose integers beyond ±(2^53 − 1) are kept exactly as `bigint`.
