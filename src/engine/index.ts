@@ -31,13 +31,12 @@ export {
 export { pushdownFilters } from './filter-pushdown.js'
 export { cacheMaxBytesFrom, type LakeLike, openLakeEngine } from './lake-engine.js'
 export {
-  type ExportOptions,
-  type ExportResult,
   engineDirs,
   QueryEngine,
   type QueryEngineOptions,
   type QueryOptions,
 } from './query-engine.js'
+export type { ExportOptions, ExportResult } from './query-export.js'
 export type { QueryPlan, TableScanPlan } from './query-plan.js'
 export { QueryResult } from './query-result.js'
 export { QueryStream } from './query-stream.js'
