@@ -5,11 +5,6 @@ import { sqlString } from './sql-quote.js'
 /**
  * How {@link openDuckDB} sets up an instance. Every instance runs in UTC. With `readableDirectories` it is a
  * sandbox for user SQL (see {@link SandboxOptions}). Plain data.
- *
- * @example
- * ```ts
- * const s: DuckDBSettings = { threads: 2, memoryLimit: '1GB' }
- * ```
  */
 export interface DuckDBSettings {
   /** Worker threads (default: DuckDB's choice). */
@@ -30,11 +25,6 @@ export interface DuckDBSettings {
 /**
  * The settings of a DuckDB that runs user SQL (queries, exports, SQL models): readable directories and a scratch
  * directory are required. Plain data.
- *
- * @example
- * ```ts
- * const o: SandboxOptions = { readableDirectories: ['/home/me/.tarn/cache/files'], scratchDir: '/home/me/.tarn/cache/scratch' }
- * ```
  */
 export type SandboxOptions = DuckDBSettings & {
   readonly readableDirectories: readonly string[]
@@ -48,11 +38,6 @@ export type SandboxOptions = DuckDBSettings & {
  * memory limits; then, for a sandbox, a cached Parquet footer per immutable file, no extension auto-install or
  * auto-load, no community extensions, file access only under the allowed directories (and `writablePaths`), no
  * external access, and finally a locked configuration (user SQL cannot `SET` anything back).
- *
- * @example
- * ```ts
- * duckdbSettings({ readableDirectories: ['/c'], scratchDir: '/s' })[0] // "SET GLOBAL TimeZone = 'UTC'"
- * ```
  */
 export function duckdbSettings(settings: DuckDBSettings): string[] {
   const base = [
@@ -87,12 +72,6 @@ export function duckdbSettings(settings: DuckDBSettings): string[] {
 /**
  * Opens an in-memory DuckDB set up by {@link duckdbSettings}: the one place tarn starts DuckDB. Close it with
  * `closeSync()`.
- *
- * @example
- * ```ts
- * const sandbox = await openDuckDB({ readableDirectories: [cacheDir], scratchDir })
- * const conn = await sandbox.connect()
- * ```
  */
 export async function openDuckDB(settings: DuckDBSettings = {}): Promise<DuckDBInstance> {
   if (settings.scratchDir !== undefined) await mkdir(settings.scratchDir, { recursive: true })

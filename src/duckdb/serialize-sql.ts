@@ -5,11 +5,6 @@ import { sqlString } from './sql-quote.js'
 
 /**
  * A node of DuckDB's serialized SQL syntax tree (`json_serialize_sql`), read losslessly. Plain data.
- *
- * @example
- * ```ts
- * const n: AstNode = { class: 'COLUMN_REF', type: 'COLUMN_REF', column_names: ['o', 'day'] }
- * ```
  */
 export type AstNode = { readonly [key: string]: JsonValue | undefined }
 
@@ -20,11 +15,6 @@ const isNode = (v: JsonValue): v is AstNode =>
  * DuckDB's syntax tree of `sql` (`json_serialize_sql`), parsed losslessly: integers beyond 2^53 (BIGINT literals,
  * offsets) stay exact as `bigint`. This is tarn's one SQL parser, shared by queries and pipeline planning. It parses
  * and never runs; parse errors come back as a document with `error: true`, never thrown.
- *
- * @example
- * ```ts
- * const doc = await serializeSql(conn, 'SELECT * FROM t WHERE id = 9007199254740993')
- * ```
  */
 export async function serializeSql(conn: DuckDBConnection, sql: string): Promise<AstNode> {
   const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
@@ -39,11 +29,6 @@ export async function serializeSql(conn: DuckDBConnection, sql: string): Promise
 /**
  * The SQL text of a syntax tree document (`json_deserialize_sql`), written back losslessly: the inverse of
  * {@link serializeSql}.
- *
- * @example
- * ```ts
- * await deserializeSql(conn, await serializeSql(conn, 'SELECT 1')) // 'SELECT 1'
- * ```
  */
 export async function deserializeSql(conn: DuckDBConnection, doc: JsonValue): Promise<string> {
   const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [

@@ -3,11 +3,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * Quotes an SQL identifier for DuckDB (doubling embedded quotes): the one way tarn names a table, view, schema,
  * database or column in SQL it builds.
- *
- * @example
- * ```ts
- * quoteIdent('Breed Name') // '"Breed Name"'
- * ```
  */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`
@@ -16,11 +11,6 @@ export function quoteIdent(name: string): string {
 /**
  * Quotes a string literal for DuckDB (doubling embedded quotes): the one way tarn puts a path, a setting or a value
  * into SQL it builds. Refuses NUL characters, which DuckDB would cut the literal at.
- *
- * @example
- * ```ts
- * sqlString("it's") // "'it''s'"
- * ```
  */
 export function sqlString(s: string): string {
   if (s.includes('\0'))

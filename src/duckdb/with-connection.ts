@@ -4,11 +4,6 @@ import { openDuckDB } from './open-duckdb.js'
 /**
  * Runs `fn` with `conn`, or with a connection to a fresh in-memory DuckDB ({@link openDuckDB}) that is closed
  * afterwards.
- *
- * @example
- * ```ts
- * await withConnection(undefined, (c) => c.run('SELECT 1'))
- * ```
  */
 export async function withConnection<T>(
   conn: DuckDBConnection | undefined,

@@ -1,13 +1,6 @@
 /**
  * The query engine: read-only DuckDB SQL over the tables visible at any ref, with scan planning and pruning, a local
  * file cache, a locked-down DuckDB and Apache Arrow results.
- *
- * @example
- * ```ts
- * import { QueryEngine, engineDirs } from './engine/index.js'
- * const engine = await QueryEngine.create({ catalog, store, ...engineDirs(home) })
- * const { table } = await engine.query('SELECT count(*) FROM orders', { ref: 'main' })
- * ```
  */
 
 export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'

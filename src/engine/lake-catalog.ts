@@ -13,11 +13,6 @@ const LAKE_DATABASE = 'lake'
  * a DuckDB of the query's own: one schema per namespace of the ref, the tables the query reads as views over their
  * files, every other table as an empty table of its schema (so the catalog lists them); the default schema is the
  * default namespace.
- *
- * @example
- * ```ts
- * await createLakeCatalog(conn, prepared, { catalog, views, loadTable: (m) => planner.loadTable(m) })
- * ```
  */
 export async function createLakeCatalog(
   conn: DuckDBConnection,

@@ -6,11 +6,6 @@ import type { TableReference } from './sql-analysis.js'
 
 /**
  * One table of a prepared query: its plan row, the loaded table, the pruned scan and the references it serves.
- *
- * @example
- * ```ts
- * const s: PreparedScan = { plan, table, scan, references: [analysis.references[0]] }
- * ```
  */
 export interface PreparedScan {
   readonly plan: TableScanPlan
@@ -23,11 +18,6 @@ export interface PreparedScan {
 /**
  * A query planned at a ref and ready to run: its plan, one scan per table, the commit the ref resolved to, and
  * whether it reads DuckDB's catalog.
- *
- * @example
- * ```ts
- * const prepared: PreparedQuery = await planner.prepare(conn, 'SELECT * FROM orders', 'main')
- * ```
  */
 export interface PreparedQuery {
   readonly plan: QueryPlan
@@ -40,11 +30,6 @@ export interface PreparedQuery {
 
 /**
  * The local paths of the files a query reads, by table, so errors name the table instead of a cache path.
- *
- * @example
- * ```ts
- * const hidden = await hiddenNamesOf(prepared.scans)
- * ```
  */
 export async function hiddenNamesOf(scans: readonly PreparedScan[]): Promise<HiddenNames> {
   const files = new Map<string, string>()

@@ -323,11 +323,6 @@ export class QueryEngine {
 
 /**
  * The cache and scratch directories of a lake home: `<home>/cache/files` and `<home>/cache/scratch`.
- *
- * @example
- * ```ts
- * engineDirs('/home/me/.tarn') // { cacheDir: '/home/me/.tarn/cache/files', scratchDir: '/home/me/.tarn/cache/scratch' }
- * ```
  */
 export function engineDirs(home: string): { cacheDir: string; scratchDir: string } {
   return { cacheDir: join(home, 'cache', 'files'), scratchDir: join(home, 'cache', 'scratch') }

@@ -10,11 +10,6 @@ import { type ViewCatalogs, viewsOf } from './view-catalogs.js'
 
 /**
  * Options of {@link QueryEngine.export}.
- *
- * @example
- * ```ts
- * const o: ExportOptions = { ref: 'v1', output: 'events.parquet', cwd: process.cwd(), force: true }
- * ```
  */
 export interface ExportOptions {
   /** The ref to read (default `main`). */
@@ -31,11 +26,6 @@ export interface ExportOptions {
 
 /**
  * What an export wrote: the plan it ran with, the absolute output path, its format, rows and bytes. Plain data.
- *
- * @example
- * ```ts
- * const r: ExportResult = await engine.export('SELECT * FROM t', { output: '/tmp/t.csv' })
- * ```
  */
 export interface ExportResult {
   readonly plan: QueryPlan
@@ -80,11 +70,6 @@ async function placeOutput(temporary: string, output: string, force: boolean): P
  * Writes the whole result of a prepared query (its files already fetched) to `target` through DuckDB's own `COPY`,
  * in a sandbox of its own whose only writable path is the target's temporary sibling, renamed into place once the
  * whole result is written (a failed export leaves nothing behind and an overwritten file intact).
- *
- * @example
- * ```ts
- * const r = await writeExport(sql, prepared, target, { sandbox, views })
- * ```
  */
 export async function writeExport(
   sql: string,

@@ -33,12 +33,6 @@ function combineFilters(filters: readonly (Expression | undefined)[]): Expressio
  * Plans queries at a ref: parses the SQL (parses cached by text), resolves its table references against the ref,
  * loads each table (cached by metadata location), pushes the query's filters into Iceberg scan planning (plans
  * cached by table, snapshot, schema and filter) and counts the files, rows and bytes each scan will read.
- *
- * @example
- * ```ts
- * const planner = new QueryPlanner(catalog, store, cache, systemNames)
- * const prepared = await planner.prepare(conn, 'SELECT count(*) FROM orders', 'main')
- * ```
  */
 export class QueryPlanner {
   readonly #catalog: Catalog
@@ -60,11 +54,6 @@ export class QueryPlanner {
 
   /**
    * A table's metadata, loaded once per metadata location (remote manifests go through the file cache).
-   *
-   * @example
-   * ```ts
-   * const table = await planner.loadTable('file:///w/tarn/orders/metadata/v2.metadata.json')
-   * ```
    */
   loadTable(metadataLocation: string): Promise<LoadedTable> {
     let p = this.#tables.get(metadataLocation)
@@ -80,11 +69,6 @@ export class QueryPlanner {
 
   /**
    * Parses `sql` (one read-only SELECT), resolves its tables at `ref` and plans one pruned scan per table.
-   *
-   * @example
-   * ```ts
-   * const { plan } = await planner.prepare(conn, "SELECT * FROM events WHERE ts >= '2024-03-01'", 'main')
-   * ```
    */
   async prepare(conn: DuckDBConnection, sql: string, ref: string): Promise<PreparedQuery> {
     let analysis = this.#analyses.get(sql)

@@ -8,11 +8,6 @@ const PASS_THROUGH_SCHEMAS = new Set(['information_schema', 'pg_catalog', 'main'
 
 /**
  * A lake table a reference resolves to at a commit: its key and catalog entry.
- *
- * @example
- * ```ts
- * const t: ResolvedTable = { key: 'tarn.orders', state: await catalog.getTable(commit, 'tarn.orders') }
- * ```
  */
 export interface ResolvedTable {
   readonly key: string
@@ -23,11 +18,6 @@ export interface ResolvedTable {
  * The lake table a query's table reference names at a commit, or undefined when DuckDB answers it (a CTE, a
  * three-part name, a system view, a pass-through schema). Unqualified names look in the default namespace; names
  * match exactly first, then in lower case. Throws `TABLE_NOT_FOUND` naming same-named tables of other namespaces.
- *
- * @example
- * ```ts
- * await resolveTable(catalog, commit, 'main', reference, new Set(), systemNames) // { key: 'tarn.orders', state }
- * ```
  */
 export async function resolveTable(
   catalog: Catalog,
@@ -82,11 +72,6 @@ export async function resolveTable(
 /**
  * Refuses a query that names two tables whose keys differ only in letter case (a lake made before such names were
  * refused): DuckDB would resolve both names to one view and silently read one table twice.
- *
- * @example
- * ```ts
- * refuseCaseTwins(['tarn.Orders', 'tarn.orders'], 'main') // throws AMBIGUOUS_TABLE
- * ```
  */
 export function refuseCaseTwins(keys: readonly string[], ref: string): void {
   const seen = new Map<string, string>()

@@ -11,11 +11,6 @@ const MAX_VIEW_CATALOGS = 32
 
 /**
  * One view of a query's catalog: the schema and name the SQL uses and the scan it reads. Plain data.
- *
- * @example
- * ```ts
- * const v: ScanView = { schema: 'main', view: 'orders', scan: prepared.scans[0] }
- * ```
  */
 export interface ScanView {
   readonly schema: string
@@ -31,11 +26,6 @@ interface ViewCatalog {
 
 /**
  * The views a scan needs: one per name the SQL uses (`t` in schema main, `ns.t` in schema `ns`).
- *
- * @example
- * ```ts
- * viewsOf(scan) // [{ schema: 'main', view: 'orders', scan }, { schema: 'tarn', view: 'orders', scan }]
- * ```
  */
 export function viewsOf(s: PreparedScan): ScanView[] {
   const out = new Map<string, ScanView>()
@@ -55,13 +45,6 @@ export function viewsOf(s: PreparedScan): ScanView[] {
  * exactly the planned files (deletes applied, columns mapped by field id). Catalogs are keyed by their views (names
  * and scan plans) and reused by later queries that read the same files under the same names; the least recently
  * used idle ones are detached beyond 32. View SQL is cached per scan plan and Parquet footers per file.
- *
- * @example
- * ```ts
- * const catalogs = new ViewCatalogs()
- * const { name, leave } = await catalogs.enter(conn, prepared.scans)
- * await conn.run(`USE ${name}`)
- * ```
  */
 export class ViewCatalogs {
   readonly #footers = new FooterCache(100_000)
@@ -76,11 +59,6 @@ export class ViewCatalogs {
   /**
    * The attached catalog holding the views of `scans`, created on first use; call `leave` when the query is done
    * with it.
-   *
-   * @example
-   * ```ts
-   * const { name, leave } = await catalogs.enter(conn, prepared.scans)
-   * ```
    */
   async enter(
     conn: DuckDBConnection,
@@ -123,11 +101,6 @@ export class ViewCatalogs {
   /**
    * Attaches an in-memory database `name` on `conn` holding `views` (schemas created as needed). A view DuckDB
    * cannot create fails with `SQL_ERROR` naming the table.
-   *
-   * @example
-   * ```ts
-   * await catalogs.create(conn, 'tarn_v0', prepared.scans.flatMap(viewsOf))
-   * ```
    */
   async create(conn: DuckDBConnection, name: string, views: readonly ScanView[]): Promise<void> {
     await conn.run(`ATTACH ':memory:' AS ${quoteIdent(name)}`)
