@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { openDuckDB } from '../duckdb/open-duckdb.js'
 import { deserializeSql, serializeSql } from '../duckdb/serialize-sql.js'
+import { TarnError } from '../util/errors.js'
 import type { JsonValue } from '../util/lossless-json.js'
 import { stripOuterParens } from './conjuncts.js'
 
@@ -117,7 +118,10 @@ export async function openSqlParser(): Promise<SqlParser> {
       const doc = { error: false, statements: [statement] }
       const text = await deserializeSql(conn, doc as JsonValue)
       const prefix = 'SELECT * FROM __tarn_filter WHERE '
-      if (!text.startsWith(prefix)) throw new Error(`unexpected SQL from DuckDB: ${text}`)
+      if (!text.startsWith(prefix))
+        throw new TarnError('INTERNAL', `DuckDB wrote a filter back in an unexpected form: ${text}`, {
+          sql: text,
+        })
       return stripOuterParens(text.slice(prefix.length))
     },
     close() {
