@@ -13,11 +13,6 @@ import {
 
 /**
  * The DuckDB type that holds an Iceberg type.
- *
- * @example
- * ```ts
- * duckdbTypeOf('timestamptz') // 'TIMESTAMPTZ'
- * ```
  */
 export function duckdbTypeOf(t: IcebergType): string {
   if (isStructType(t))
@@ -50,11 +45,6 @@ export function duckdbTypeOf(t: IcebergType): string {
 
 /**
  * Renders a literal as a DuckDB expression of the given Iceberg type.
- *
- * @example
- * ```ts
- * sqlLiteral('date', '2024-01-31') // "CAST('2024-01-31' AS DATE)"
- * ```
  */
 export function sqlLiteral(t: IcebergType, v: Literal): string {
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
@@ -71,11 +61,6 @@ export function sqlLiteral(t: IcebergType, v: Literal): string {
 /**
  * Renders a filter as a DuckDB boolean expression over the columns of `schema` (by current name), qualified by
  * `alias` when given.
- *
- * @example
- * ```ts
- * expressionToSql({ op: 'eq', column: 'Origin Country', value: 'France' }, schema) // `"Origin Country" = CAST('France' AS VARCHAR)`
- * ```
  */
 export function expressionToSql(e: Expression, schema: StructType, alias?: string): string {
   const col = (name: string): { ref: string; type: IcebergType } => {

@@ -1,12 +1,6 @@
 /**
  * The public Iceberg API of tarn: metadata model, Avro manifests, scan planning and pruning, DuckDB reader, writers,
  * foreign-table registration and the append-only table merger.
- *
- * @example
- * ```ts
- * import { loadTable, readTable } from './iceberg/index.js'
- * const rows = await readTable(await loadTable(store, metadataUri))
- * ```
  */
 
 // quoting lives in src/duckdb/; re-exported for the modules that still reach it through this barrel

@@ -6,11 +6,6 @@ import type { AvroSchema, AvroValue } from './avro-schema.js'
 
 /**
  * What {@link writeAvroContainer} needs.
- *
- * @example
- * ```ts
- * const opts: AvroWriteOptions = { schema, records, metadata: { 'format-version': '2' }, syncMarker, codec: 'deflate' }
- * ```
  */
 export interface AvroWriteOptions {
   /** The schema, written verbatim (attributes such as `field-id` included) into the header. */
@@ -28,11 +23,6 @@ export interface AvroWriteOptions {
 /**
  * Writes an Avro object container file. The header schema is the raw schema JSON, so Iceberg's `field-id`,
  * `element-id` and map `logicalType` attributes survive; longs may be `bigint` (full 64-bit range).
- *
- * @example
- * ```ts
- * const bytes = writeAvroContainer({ schema: 'long', records: [9158179788527662767n], syncMarker: rng.bytes(16) })
- * ```
  */
 export function writeAvroContainer(opts: AvroWriteOptions): Uint8Array {
   const codec = opts.codec ?? 'deflate'
