@@ -1,13 +1,6 @@
 /**
  * A map that holds at most `max` entries, dropping the oldest inserted one when full (for caches of immutable
  * things: parsed queries, loaded tables, scan plans, Parquet footers).
- *
- * @example
- * ```ts
- * const m = new BoundedMap<string, number>(2)
- * m.set('a', 1); m.set('b', 2); m.set('c', 3)
- * m.get('a') // undefined
- * ```
  */
 export class BoundedMap<K, V> {
   readonly #max: number

@@ -3,11 +3,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * What an error message may mention that the user never wrote, and what to say instead: the private view catalogs
  * (`tarn_v3.main.orders` -> `orders`) and the local paths of data files (-> the table that reads them).
- *
- * @example
- * ```ts
- * const hidden: HiddenNames = { files: new Map([['/h/cache/files/ab.parquet', 'tarn.orders']]) }
- * ```
  */
 export interface HiddenNames {
   /** Local data file paths by the table they belong to. */
@@ -21,12 +16,6 @@ const LINE = /^LINE (\d+): (.*)$/
  * The one-line message of a DuckDB error, as the CLI prints it: the error's own lines joined (`Binder Error: ...
  * Candidate bindings: ...`), DuckDB's `LINE n:` excerpt and caret replaced by `(line n, column c)` when the excerpt
  * is the user's SQL and dropped when it is tarn's internal SQL, view catalogs and file paths replaced by table names.
- *
- * @example
- * ```ts
- * oneLineDuckdbMessage('Binder Error: Referenced column "x" not found\n\nLINE 1: SELECT x FROM t\n               ^', 'SELECT x FROM t')
- * // 'Binder Error: Referenced column "x" not found (line 1, column 8)'
- * ```
  */
 export function oneLineDuckdbMessage(message: string, sql: string, hidden: HiddenNames = {}): string {
   const lines = message.split('\n')
@@ -60,11 +49,6 @@ export function oneLineDuckdbMessage(message: string, sql: string, hidden: Hidde
 /**
  * The `SQL_ERROR` for a DuckDB error while running a user's query: a one-line message (see
  * {@link oneLineDuckdbMessage}) and, in the context, the SQL and DuckDB's full text when it says more.
- *
- * @example
- * ```ts
- * throw duckdbQueryError(e, sql)
- * ```
  */
 export function duckdbQueryError(e: unknown, sql: string, hidden: HiddenNames = {}): TarnError {
   const raw = e instanceof Error ? e.message : String(e)

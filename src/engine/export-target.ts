@@ -4,11 +4,6 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * File formats a query result can be exported to: Parquet, CSV (with a header) or JSON lines.
- *
- * @example
- * ```ts
- * const f: ExportFormat = 'parquet'
- * ```
  */
 export type ExportFormat = 'parquet' | 'csv' | 'jsonl'
 
@@ -22,11 +17,6 @@ const BY_EXTENSION: Readonly<Record<string, ExportFormat>> = {
 /**
  * Where and how an export writes: the absolute output path, its format, and the temporary sibling DuckDB writes
  * first (renamed into place only when the whole result was written). Plain data.
- *
- * @example
- * ```ts
- * const t: ExportTarget = { output: '/data/out.parquet', format: 'parquet', temporary: '/data/.out.parquet.123-1.tarn-export', force: false }
- * ```
  */
 export interface ExportTarget {
   readonly output: string
@@ -39,11 +29,6 @@ let sequence = 0
 
 /**
  * The format of an export: the one asked for, else the output's extension (`.parquet`, `.csv`, `.jsonl`, `.ndjson`).
- *
- * @example
- * ```ts
- * exportFormat('/tmp/r.csv') // 'csv'
- * ```
  */
 export function exportFormat(output: string, format?: string): ExportFormat {
   if (format !== undefined) {
@@ -72,11 +57,6 @@ function inside(dir: string, path: string): boolean {
  * Checks an export's output path and plans its temporary sibling: the directory must exist, the path must not be
  * a directory, nor lie inside a directory tarn owns (`forbidden`: the warehouse, the cache), nor exist unless
  * `force` (then `FILE_EXISTS`).
- *
- * @example
- * ```ts
- * const target = await exportTarget('out.parquet', { cwd: process.cwd(), forbidden: [home] })
- * ```
  */
 export async function exportTarget(
   output: string,
@@ -117,11 +97,6 @@ export async function exportTarget(
 
 /**
  * The DuckDB `COPY` options of a format.
- *
- * @example
- * ```ts
- * copyOptions('csv') // '(FORMAT csv, HEADER true)'
- * ```
  */
 export function copyOptions(format: ExportFormat): string {
   switch (format) {

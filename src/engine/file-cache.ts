@@ -10,11 +10,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * Counters of a {@link FileCache}, for tests and `--explain`: files fetched from the warehouse, cache hits, bytes
  * fetched and evicted files. Plain data.
- *
- * @example
- * ```ts
- * const s: CacheStats = { fetched: 1, hits: 3, bytesFetched: 4096, evicted: 0 }
- * ```
  */
 export interface CacheStats {
   readonly fetched: number
@@ -25,11 +20,6 @@ export interface CacheStats {
 
 /**
  * Options of {@link FileCache.open}.
- *
- * @example
- * ```ts
- * const o: FileCacheOptions = { dir: '/home/me/.tarn/cache/files', maxBytes: 10 * 2 ** 30, concurrency: 8 }
- * ```
  */
 export interface FileCacheOptions {
   /** The directory that holds cached files (created when missing). */
@@ -63,22 +53,12 @@ function processAlive(pid: number): boolean {
 
 /**
  * The default size bound of the file cache: 10 GiB.
- *
- * @example
- * ```ts
- * await FileCache.open({ dir, maxBytes: DEFAULT_CACHE_MAX_BYTES / 2 })
- * ```
  */
 export const DEFAULT_CACHE_MAX_BYTES = 10 * 2 ** 30
 
 /**
  * The cache file name of a warehouse URI: SHA-256 of the URI (data files are immutable, so a URI names one content
  * forever) plus the original extension, so DuckDB recognises the format.
- *
- * @example
- * ```ts
- * cacheFileName('s3://lake/w/t/data/a.parquet') // '3f1c...e2.parquet'
- * ```
  */
 export function cacheFileName(uri: string): string {
   const hash = createHash('sha256').update(uri).digest('hex')
@@ -94,12 +74,6 @@ export function cacheFileName(uri: string): string {
  * `<dir>.leases/<name>@<pid>` before the cached file is looked at, and an evictor moves a victim aside, re-reads the leases
  * and puts it back when a live process holds one (leases of dead processes are swept). Entries never need
  * invalidation: a data file never changes once written.
- *
- * @example
- * ```ts
- * const cache = await FileCache.open({ dir: join(home, 'cache', 'files') })
- * const { paths, release } = await cache.acquire(store, ['s3://lake/w/t/data/a.parquet'])
- * ```
  */
 export class FileCache {
   readonly dir: string
@@ -128,11 +102,6 @@ export class FileCache {
 
   /**
    * Opens (and creates) a cache directory.
-   *
-   * @example
-   * ```ts
-   * const cache = await FileCache.open({ dir: '/tmp/cache', maxBytes: 1e9 })
-   * ```
    */
   static async open(options: FileCacheOptions): Promise<FileCache> {
     await mkdir(options.dir, { recursive: true })
@@ -157,11 +126,6 @@ export class FileCache {
    * The local path of one warehouse file: the file itself when it is read in place (local warehouse files), else the
    * cached copy (fetched on a miss). With `pin`, the file is pinned (see {@link pin}) before any eviction can run, and the caller must release
    * it with the function {@link acquire} returns or `unpin`.
-   *
-   * @example
-   * ```ts
-   * const path = await cache.localPath(store, 's3://lake/w/t/data/a.parquet')
-   * ```
    */
   localPath(store: ObjectStore, uri: string, pin = false): Promise<string> {
     if (this.#inPlace(uri)) return Promise.resolve(fileURLToPath(uri))
@@ -178,12 +142,6 @@ export class FileCache {
    * Local paths of many files, fetching misses in parallel (bounded by the concurrency), in input order, each pinned
    * as soon as it is requested so that fetching the later ones cannot evict the earlier ones. Call `release` when the
    * query that reads them is done: it unpins them and trims the cache to its bound.
-   *
-   * @example
-   * ```ts
-   * const { paths, release } = await cache.acquire(store, uris)
-   * try { await run(paths) } finally { await release() }
-   * ```
    */
   async acquire(
     store: ObjectStore,
@@ -218,12 +176,6 @@ export class FileCache {
   /**
    * Pins cached files (by local path) while a query reads them: eviction skips them until the returned function is
    * called.
-   *
-   * @example
-   * ```ts
-   * const unpin = cache.pin(paths)
-   * try { await run() } finally { unpin() }
-   * ```
    */
   pin(paths: readonly string[]): () => void {
     const names = paths.filter((p) => p.startsWith(this.dir)).map((p) => p.slice(this.dir.length + 1))

@@ -1,5 +1,6 @@
+import type { AstNode } from '../duckdb/serialize-sql.js'
 import type { Expression, JsonValue, Literal, Schema } from '../iceberg/index.js'
-import type { AstNode, QueryAnalysis, SelectScope, TableReference } from './sql-analysis.js'
+import type { QueryAnalysis, SelectScope, TableReference } from './sql-analysis.js'
 
 type Lit =
   | { readonly kind: 'int'; readonly value: number | bigint }
@@ -241,12 +242,6 @@ function binderFor(
  * and IS [NOT] NULL of a column of the reference with a constant of a compatible type (plus `CAST(ts AS DATE)`
  * comparisons) are pushed, never into the nullable side of an outer join nor through column aliases; unknown
  * conjuncts are dropped and an OR with an unknown branch is dropped whole.
- *
- * @example
- * ```ts
- * const filters = pushdownFilters(analysis, new Map([[0, schema]]))
- * filters.get(0) // { op: 'eq', column: 'day', value: '2024-03-01' }
- * ```
  */
 export function pushdownFilters(
   analysis: QueryAnalysis,

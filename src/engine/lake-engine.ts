@@ -8,11 +8,6 @@ import type { QueryEngine } from './query-engine.js'
 /**
  * What the engine needs of a lake (the SDK's `Lake` has all of it): its catalog, warehouse store, home directory
  * and clock.
- *
- * @example
- * ```ts
- * const like: LakeLike = lake
- * ```
  */
 export interface LakeLike {
   readonly catalog: Catalog
@@ -23,11 +18,6 @@ export interface LakeLike {
 
 /**
  * The cache size bound from `TARN_CACHE_MAX_BYTES` (bytes, or with a K/M/G/T suffix), else 10 GiB.
- *
- * @example
- * ```ts
- * cacheMaxBytesFrom({ TARN_CACHE_MAX_BYTES: '2G' }) // 2147483648
- * ```
  */
 export function cacheMaxBytesFrom(env: Readonly<Record<string, string | undefined>>): number {
   const raw = env.TARN_CACHE_MAX_BYTES?.trim()
@@ -46,13 +36,6 @@ export function cacheMaxBytesFrom(env: Readonly<Record<string, string | undefine
  * Opens the query engine of a lake: cache in `<home>/cache/files`, bounded by `TARN_CACHE_MAX_BYTES` in `env`.
  * DuckDB and Arrow load here, on the lake's first query, not when the lake opens. The SDK's `Lake` opens one on
  * first use, shares it with every handle on the same lake, and closes it in `Lake.close`.
- *
- * @example
- * ```ts
- * const engine = await openLakeEngine(lake, process.env)
- * const { table } = await engine.query('SELECT count(*) FROM orders', { ref: lake.activeBranch() })
- * await engine.close()
- * ```
  */
 export async function openLakeEngine(
   lake: LakeLike,

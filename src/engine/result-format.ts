@@ -60,11 +60,6 @@ function toMicros(raw: bigint, unit: TimeUnit): bigint {
 /**
  * A cell's value as plain data, exact: big integers and decimals as their digits (`{ exact }`), timestamps and dates
  * as DuckDB prints them, lists as arrays, structs as objects.
- *
- * @example
- * ```ts
- * const c: Cell = { exact: '12345678901234567890' }
- * ```
  */
 export type Cell =
   | null
@@ -138,11 +133,6 @@ function cellText(c: Cell): string {
 /**
  * The cells of a record batch row by row, exact (timestamps to the microsecond, decimals and 64-bit integers by
  * their digits), for the CLI's table, CSV and JSON output.
- *
- * @example
- * ```ts
- * for (const row of batchCells(batch)) console.log(row.map(cellText))
- * ```
  */
 export function* batchCells(batch: RecordBatch): Generator<Cell[]> {
   const columns = batch.schema.fields.map((_, c) => batch.getChildAt(c) as Vector)
@@ -153,11 +143,6 @@ export function* batchCells(batch: RecordBatch): Generator<Cell[]> {
 
 /**
  * One row as text cells (NULL for nulls), as the table output shows them.
- *
- * @example
- * ```ts
- * rowText([null, 1, { exact: '12.50' }]) // ['NULL', '1', '12.50']
- * ```
  */
 export function rowText(row: readonly Cell[]): string[] {
   return row.map(cellText)
@@ -165,11 +150,6 @@ export function rowText(row: readonly Cell[]): string[] {
 
 /**
  * One row as a JSON object text (big integers and decimals as exact JSON numbers).
- *
- * @example
- * ```ts
- * rowJson(['id', 'day'], [{ exact: '1' }, '2024-01-01']) // '{"id":1,"day":"2024-01-01"}'
- * ```
  */
 export function rowJson(names: readonly string[], row: readonly Cell[]): string {
   return `{${names.map((n, i) => `${JSON.stringify(n)}:${cellJson(row[i] ?? null)}`).join(',')}}`
@@ -177,11 +157,6 @@ export function rowJson(names: readonly string[], row: readonly Cell[]): string 
 
 /**
  * One row as a CSV line (RFC 4180 quoting; NULL as an empty field).
- *
- * @example
- * ```ts
- * rowCsv(['a,b', null, 3]) // '"a,b",,3'
- * ```
  */
 export function rowCsv(row: readonly Cell[]): string {
   return row
@@ -195,11 +170,6 @@ export function rowCsv(row: readonly Cell[]): string {
 
 /**
  * A short type name for a column header (`BIGINT`, `VARCHAR`, `DECIMAL(10,2)`, `TIMESTAMP`, ...).
- *
- * @example
- * ```ts
- * typeName(new Int64()) // 'BIGINT'
- * ```
  */
 export function typeName(type: DataType): string {
   if (type instanceof Decimal)

@@ -1,23 +1,17 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
 import {
   duckdbTypeOf,
   type LoadedTable,
   parquetTopLevelColumns,
-  quoteIdent,
   type ScanPlan,
   scanSql,
-  sqlString,
 } from '../iceberg/index.js'
 import type { ParquetColumn } from '../iceberg/table-reader.js'
 import { BoundedMap } from './bounded-map.js'
 
 /**
  * Parquet footers already read, by local path (files are immutable, so entries never go stale). Bounded.
- *
- * @example
- * ```ts
- * const footers = new FooterCache(50_000)
- * ```
  */
 export class FooterCache {
   readonly #map: BoundedMap<string, ParquetColumn[]>
@@ -28,11 +22,6 @@ export class FooterCache {
 
   /**
    * Top-level columns of each path, reading only the footers not seen before (in one DuckDB query).
-   *
-   * @example
-   * ```ts
-   * const cols = await footers.columns(conn, ['/c/a.parquet'])
-   * ```
    */
   async columns(conn: DuckDBConnection, paths: readonly string[]): Promise<Map<string, ParquetColumn[]>> {
     const missing = [...new Set(paths.filter((p) => !this.#map.has(p)))]
@@ -49,11 +38,6 @@ export class FooterCache {
  * field ids to the same physical columns, it is one multi-file `read_parquet` (DuckDB then parallelises and prunes
  * row groups as it does for plain Parquet); otherwise the Iceberg reader's per-file SQL (`scanSql`, deletes applied,
  * columns mapped by field id file by file).
- *
- * @example
- * ```ts
- * await conn.run(`CREATE VIEW t AS ${await scanViewSql(table, plan, conn, footers)}`)
- * ```
  */
 export async function scanViewSql(
   table: LoadedTable,

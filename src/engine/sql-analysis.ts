@@ -1,25 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { type JsonValue, parseJsonLossless, sqlString, stringifyJsonLossless } from '../iceberg/index.js'
+import { type AstNode, serializeSql } from '../duckdb/serialize-sql.js'
 import { TarnError } from '../util/errors.js'
+import type { JsonValue } from '../util/lossless-json.js'
 import { oneLineDuckdbMessage } from './duckdb-error.js'
 
 /**
- * A node of DuckDB's serialized SQL syntax tree (`json_serialize_sql`), read losslessly. Plain data.
- *
- * @example
- * ```ts
- * const n: AstNode = { class: 'COLUMN_REF', type: 'COLUMN_REF', column_names: ['o', 'day'] }
- * ```
- */
-export type AstNode = { readonly [key: string]: JsonValue | undefined }
-
-/**
  * One table a query names in a FROM clause (`BASE_TABLE`), before it is qualified against a ref. Plain data.
- *
- * @example
- * ```ts
- * const r: TableReference = { index: 0, schema: 'tarn', name: 'orders', alias: 'o', location: 14, columnAliases: false }
- * ```
  */
 export interface TableReference {
   /** Position in {@link QueryAnalysis.references}. */
@@ -41,11 +27,6 @@ export interface TableReference {
  * One SELECT block: the table references its FROM clause reads directly (through joins, not subqueries), which of
  * them sit on the nullable side of an outer join, whether every item of the FROM clause is a table reference, and
  * the WHERE clause. Plain data.
- *
- * @example
- * ```ts
- * const s: SelectScope = { references: [0, 1], nullable: [1], onlyTables: true, where: whereAst }
- * ```
  */
 export interface SelectScope {
   readonly references: readonly number[]
@@ -58,12 +39,6 @@ export interface SelectScope {
 /**
  * What a read-only query reads, found with DuckDB's own parser: its table references, the names its CTEs define,
  * its SELECT blocks, the column names it mentions, and whether it uses `*`. Plain data.
- *
- * @example
- * ```ts
- * const a = await analyzeQuery(conn, 'SELECT count(*) FROM orders WHERE day = 3')
- * a.references[0]?.name // 'orders'
- * ```
  */
 export interface QueryAnalysis {
   readonly references: readonly TableReference[]
@@ -94,11 +69,6 @@ function children(v: JsonValue | undefined): JsonValue[] {
 
 /**
  * The SQL error for DuckDB's parser output, keeping its message and position.
- *
- * @example
- * ```ts
- * sqlError('Parser Error: syntax error at end of input', sql, 21)
- * ```
  */
 export function sqlError(message: string, sql: string, position?: number): TarnError {
   return new TarnError('SQL_ERROR', message, { sql, ...(position !== undefined ? { position } : {}) })
@@ -106,11 +76,6 @@ export function sqlError(message: string, sql: string, position?: number): TarnE
 
 /**
  * DuckDB's `LINE n: ...` excerpt with a caret under a character offset, as DuckDB prints it for binder errors.
- *
- * @example
- * ```ts
- * caretAt('SELECT x FROM', 13) // 'LINE 1: SELECT x FROM\n                     ^'
- * ```
  */
 export function caretAt(sql: string, position: number): string {
   const before = sql.slice(0, position)
@@ -123,47 +88,8 @@ export function caretAt(sql: string, position: number): string {
 }
 
 /**
- * DuckDB's syntax tree of `sql` (`json_serialize_sql`), parsed losslessly: integers beyond 2^53 (BIGINT literals,
- * offsets) stay exact as `bigint`. Parse errors come back as a document with `error: true`, never thrown.
- *
- * @example
- * ```ts
- * const doc = await serializeSql(conn, 'SELECT * FROM t WHERE id = 9007199254740993')
- * ```
- */
-export async function serializeSql(conn: DuckDBConnection, sql: string): Promise<AstNode> {
-  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}) AS j`)
-  const text = reader.getRows()[0]?.[0]
-  if (typeof text !== 'string' || text === '') throw sqlError('DuckDB could not serialize the query', sql)
-  const doc = parseJsonLossless(text)
-  if (!isNode(doc)) throw sqlError('could not parse the query', sql)
-  return doc
-}
-
-/**
- * The SQL text of a syntax tree document (`json_deserialize_sql`), written back losslessly: the inverse of
- * {@link serializeSql}.
- *
- * @example
- * ```ts
- * await deserializeSql(conn, await serializeSql(conn, 'SELECT 1')) // 'SELECT 1'
- * ```
- */
-export async function deserializeSql(conn: DuckDBConnection, doc: JsonValue): Promise<string> {
-  const reader = await conn.runAndReadAll('SELECT json_deserialize_sql($1::JSON) AS s', [
-    stringifyJsonLossless(doc),
-  ])
-  return String(reader.getRows()[0]?.[0] ?? '')
-}
-
-/**
  * One table function a query calls (`read_csv(...)`, `range(...)`): its name (lower case) and character offset.
  * Plain data.
- *
- * @example
- * ```ts
- * const c: TableFunctionCall = { name: 'read_csv', location: 14 }
- * ```
  */
 export interface TableFunctionCall {
   readonly name: string
@@ -172,11 +98,6 @@ export interface TableFunctionCall {
 
 /**
  * Every table function a parsed statement calls, in its FROM clauses and subqueries.
- *
- * @example
- * ```ts
- * tableFunctionCalls(await parseSelect(conn, "SELECT * FROM read_csv('/etc/passwd')")) // [{ name: 'read_csv', location: 14 }]
- * ```
  */
 export function tableFunctionCalls(statement: JsonValue): TableFunctionCall[] {
   const out: TableFunctionCall[] = []
@@ -210,11 +131,6 @@ function parserError(doc: AstNode, sql: string): TarnError {
 
 /**
  * The error for a statement that is not a read-only query.
- *
- * @example
- * ```ts
- * throw notReadOnly('COPY t TO ...')
- * ```
  */
 export function notReadOnly(sql: string, reason?: string): TarnError {
   return new TarnError(
@@ -227,11 +143,6 @@ export function notReadOnly(sql: string, reason?: string): TarnError {
 /**
  * Parses `sql` with DuckDB's parser. Throws `SQL_ERROR` (with DuckDB's message and position) for invalid SQL and
  * `QUERY_NOT_ALLOWED` for anything but exactly one SELECT statement (COPY, ATTACH, INSTALL, SET, INSERT, ...).
- *
- * @example
- * ```ts
- * const ast = await parseSelect(conn, 'SELECT 1')
- * ```
  */
 export async function parseSelect(conn: DuckDBConnection, sql: string): Promise<AstNode> {
   if (sql.includes('\0')) throw notReadOnly(sql, 'NUL characters are not allowed')
@@ -287,11 +198,6 @@ function fromItems(
 
 /**
  * Finds the tables, CTE names, SELECT blocks and columns of a parsed query (see {@link QueryAnalysis}).
- *
- * @example
- * ```ts
- * const analysis = analyzeAst(await parseSelect(conn, sql))
- * ```
  */
 export function analyzeAst(statement: AstNode): QueryAnalysis {
   const references: TableReference[] = []

@@ -1,3 +1,4 @@
+import { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
 import { TarnError } from '../util/errors.js'
 import type { Expression, Literal } from './expression.js'
 import {
@@ -11,38 +12,7 @@ import {
 } from './schema.js'
 
 /**
- * Quotes an SQL identifier for DuckDB (doubling embedded quotes).
- *
- * @example
- * ```ts
- * quoteIdent('Breed Name') // '"Breed Name"'
- * ```
- */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`
-}
-
-/**
- * Quotes a string literal for DuckDB.
- *
- * @example
- * ```ts
- * sqlString("it's") // "'it''s'"
- * ```
- */
-export function sqlString(s: string): string {
-  if (s.includes('\0'))
-    throw new TarnError('INVALID_ARGUMENT', 'NUL characters are not allowed in SQL strings')
-  return `'${s.replace(/'/g, "''")}'`
-}
-
-/**
  * The DuckDB type that holds an Iceberg type.
- *
- * @example
- * ```ts
- * duckdbTypeOf('timestamptz') // 'TIMESTAMPTZ'
- * ```
  */
 export function duckdbTypeOf(t: IcebergType): string {
   if (isStructType(t))
@@ -75,11 +45,6 @@ export function duckdbTypeOf(t: IcebergType): string {
 
 /**
  * Renders a literal as a DuckDB expression of the given Iceberg type.
- *
- * @example
- * ```ts
- * sqlLiteral('date', '2024-01-31') // "CAST('2024-01-31' AS DATE)"
- * ```
  */
 export function sqlLiteral(t: IcebergType, v: Literal): string {
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE'
@@ -96,11 +61,6 @@ export function sqlLiteral(t: IcebergType, v: Literal): string {
 /**
  * Renders a filter as a DuckDB boolean expression over the columns of `schema` (by current name), qualified by
  * `alias` when given.
- *
- * @example
- * ```ts
- * expressionToSql({ op: 'eq', column: 'Origin Country', value: 'France' }, schema) // `"Origin Country" = CAST('France' AS VARCHAR)`
- * ```
  */
 export function expressionToSql(e: Expression, schema: StructType, alias?: string): string {
   const col = (name: string): { ref: string; type: IcebergType } => {

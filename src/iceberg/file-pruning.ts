@@ -60,12 +60,6 @@ function compileTree(filter: Expression, leaf: (e: Expression) => FilePredicate 
  * Compiles a filter into a test of data files' partition values: the columns, literals and their transforms are
  * resolved once, so each file costs a few map lookups and comparisons. True unless the partition values prove that
  * no row of the file can match (conservative: unknown columns, transforms and operators keep the file).
- *
- * @example
- * ```ts
- * const mightMatch = compilePartitionFilter(spec, schema, eq('date', '2022-01-01'))
- * files.filter(mightMatch)
- * ```
  */
 export function compilePartitionFilter(
   spec: PartitionSpec,
@@ -159,11 +153,6 @@ export function compilePartitionFilter(
  * True unless the file's partition values prove that no row of the file can match the filter (conservative: unknown
  * columns, transforms and operators keep the file). To test many files, compile once with
  * {@link compilePartitionFilter}.
- *
- * @example
- * ```ts
- * partitionMightMatch(file, spec, schema, eq('date', '2022-01-01')) // false for a file of another day
- * ```
  */
 export function partitionMightMatch(
   file: DataFile,
@@ -178,12 +167,6 @@ export function partitionMightMatch(
  * Compiles a filter into a test of data files' column bounds and null counts: columns and literals are resolved
  * once, and a file's bound is decoded only for the columns the filter compares. True unless the statistics prove
  * that no row can match.
- *
- * @example
- * ```ts
- * const mightMatch = compileBoundsFilter(schema, { op: 'gt', column: 'n', value: 100 })
- * mightMatch(file) // false when the upper bound of n is 50
- * ```
  */
 export function compileBoundsFilter(schema: Schema, filter: Expression): FilePredicate {
   const colOf = (name: string) => schema.fields.find((f) => f.name === name)
@@ -268,11 +251,6 @@ export function compileBoundsFilter(schema: Schema, filter: Expression): FilePre
 /**
  * True unless the file's column bounds and null counts prove that no row can match the filter. To test many files,
  * compile once with {@link compileBoundsFilter}.
- *
- * @example
- * ```ts
- * boundsMightMatch(file, schema, { op: 'gt', column: 'n', value: 100 }) // false when upper bound of n is 50
- * ```
  */
 export function boundsMightMatch(file: DataFile, schema: Schema, filter: Expression): boolean {
   return compileBoundsFilter(schema, filter)(file)
@@ -281,22 +259,12 @@ export function boundsMightMatch(file: DataFile, schema: Schema, filter: Express
 /**
  * What a compiled bounds filter says of one manifest: false when no file of it can match, true when it cannot rule
  * any out, else a test of the entry at an index.
- *
- * @example
- * ```ts
- * const sel: ManifestSelection = (i) => i % 2 === 0
- * ```
  */
 export type ManifestSelection = boolean | ((index: number) => boolean)
 
 /**
  * A filter compiled against column bounds, applied to a whole manifest at a time (see
  * {@link compileManifestBoundsFilter}).
- *
- * @example
- * ```ts
- * const f: ManifestBoundsFilter = () => true
- * ```
  */
 export type ManifestBoundsFilter = (view: ManifestView) => ManifestSelection
 
@@ -321,12 +289,6 @@ function orSelections(parts: readonly ManifestSelection[]): ManifestSelection {
  * {@link compileBoundsFilter} file by file, but a manifest's bounds are decoded once (and kept with the cached
  * manifest), and a manifest whose smallest lower bound or largest upper bound already rules the filter out is skipped
  * without looking at its files.
- *
- * @example
- * ```ts
- * const select = compileManifestBoundsFilter(schema, { op: 'gt', column: 'id', value: 5000 })
- * const sel = select(new ManifestView(entries)) // false: no file of the manifest has an id above 5000
- * ```
  */
 export function compileManifestBoundsFilter(schema: Schema, filter: Expression): ManifestBoundsFilter {
   const colOf = (name: string) => schema.fields.find((f) => f.name === name)
@@ -406,11 +368,6 @@ export function compileManifestBoundsFilter(schema: Schema, filter: Expression):
 /**
  * True unless a manifest's partition summaries (per partition field: contains-null and lower/upper bounds) prove that
  * none of its files can match the filter. Lets a scan skip whole manifests.
- *
- * @example
- * ```ts
- * manifestMightMatch(manifestFile, spec, schema, eq('day', '2022-01-01'))
- * ```
  */
 export function manifestMightMatch(
   manifest: ManifestFile,

@@ -5,11 +5,6 @@ import { decimalParams, type IcebergType } from './schema.js'
  * A single Iceberg value in its canonical in-memory form: `int`/`date` number (date = days since epoch),
  * `long`/`time`/`timestamp`/`timestamptz` bigint (micros), `float`/`double` number, `decimal` bigint (unscaled),
  * `string` string, `uuid`/`fixed`/`binary` Uint8Array, `boolean` boolean, or null.
- *
- * @example
- * ```ts
- * const day: IcebergValue = 17486 // 2017-11-16 as a date
- * ```
  */
 export type IcebergValue = null | boolean | number | bigint | string | Uint8Array
 
@@ -18,12 +13,6 @@ const DAY_MS = 86_400_000
 /**
  * Converts a user literal (JS number, bigint, string such as `'2024-01-31'`, Date, boolean) to the canonical
  * {@link IcebergValue} of an Iceberg primitive type.
- *
- * @example
- * ```ts
- * toIcebergValue('date', '1970-01-02') // 1
- * toIcebergValue('decimal(10, 2)', '14.20') // 1420n
- * ```
  */
 export function toIcebergValue(type: IcebergType, v: unknown): IcebergValue {
   if (v === null || v === undefined) return null
@@ -92,11 +81,6 @@ export function toIcebergValue(type: IcebergType, v: unknown): IcebergValue {
 
 /**
  * Parses `YYYY-MM-DD[ T]HH:MM:SS[.ffffff][Z|±HH[:MM]]` to microseconds since the epoch (UTC when no zone).
- *
- * @example
- * ```ts
- * parseTimestampMicros('1970-01-01 00:00:01') // 1000000n
- * ```
  */
 export function parseTimestampMicros(s: string): bigint | undefined {
   const m =
@@ -123,11 +107,6 @@ export function parseTimestampMicros(s: string): bigint | undefined {
 
 /**
  * Orders two non-null values of the same type (bytes lexicographically unsigned, strings by code point).
- *
- * @example
- * ```ts
- * compareIcebergValues(1n, 2n) // -1
- * ```
  */
 export function compareIcebergValues(a: IcebergValue, b: IcebergValue): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1
@@ -159,11 +138,6 @@ export function compareIcebergValues(a: IcebergValue, b: IcebergValue): number {
 
 /**
  * Minimal big-endian two's-complement bytes of an integer (used for decimals).
- *
- * @example
- * ```ts
- * bigIntToMinimalBytes(1420n) // Uint8Array [0x05, 0x8c]
- * ```
  */
 export function bigIntToMinimalBytes(v: bigint): Uint8Array {
   const bytes: number[] = []
@@ -179,11 +153,6 @@ export function bigIntToMinimalBytes(v: bigint): Uint8Array {
 
 /**
  * Big-endian two's-complement bytes to an integer.
- *
- * @example
- * ```ts
- * bytesToBigInt(new Uint8Array([0xff])) // -1n
- * ```
  */
 export function bytesToBigInt(b: Uint8Array): bigint {
   if (b.length === 0) return 0n

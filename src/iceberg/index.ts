@@ -1,14 +1,16 @@
 /**
  * The public Iceberg API of tarn: metadata model, Avro manifests, scan planning and pruning, DuckDB reader, writers,
  * foreign-table registration and the append-only table merger.
- *
- * @example
- * ```ts
- * import { loadTable, readTable } from './iceberg/index.js'
- * const rows = await readTable(await loadTable(store, metadataUri))
- * ```
  */
 
+// quoting lives in src/duckdb/; re-exported for the modules that still reach it through this barrel
+export { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
+export {
+  type JsonValue,
+  jsonToBigInt,
+  parseJsonLossless,
+  stringifyJsonLossless,
+} from '../util/lossless-json.js'
 export { type AvroFile, readAvroContainer } from './avro/avro-reader.js'
 export type { AvroField, AvroRecord, AvroSchema, AvroValue } from './avro/avro-schema.js'
 export { type AvroWriteOptions, writeAvroContainer } from './avro/avro-writer.js'
@@ -17,7 +19,7 @@ export {
   manifestEntryAvroSchema,
   partitionType,
 } from './avro/manifest-avro-schemas.js'
-export { duckdbTypeOf, expressionToSql, quoteIdent, sqlLiteral, sqlString } from './duckdb-sql.js'
+export { duckdbTypeOf, expressionToSql, sqlLiteral } from './duckdb-sql.js'
 export { and, type Expression, eq, type Literal } from './expression.js'
 export {
   boundsMightMatch,
@@ -28,12 +30,6 @@ export {
   partitionMightMatch,
 } from './file-pruning.js'
 export { compareIcebergValues, type IcebergValue, toIcebergValue } from './iceberg-value.js'
-export {
-  type JsonValue,
-  jsonToBigInt,
-  parseJsonLossless,
-  stringifyJsonLossless,
-} from './json/lossless-json.js'
 export type {
   DataFile,
   EntryStatus,
@@ -118,7 +114,6 @@ export {
   type ReadOptions,
   readTable,
   scanSql,
-  withConnection,
 } from './table-reader.js'
 export {
   applyTransform,

@@ -3,13 +3,6 @@
  * else the decoded value depends on). Iceberg never rewrites a manifest or manifest list in place, so a decoded
  * file stays valid for as long as it is cached. Bounded by the total number of entries held (data files and
  * manifest-list rows), not by the number of files.
- *
- * @example
- * ```ts
- * const cache = new ManifestCache({ maxEntries: 100_000 })
- * const entries = await cache.get('file:///w/t/metadata/m1.avro|7', (v) => v.length, async () => decode(await read()))
- * cache.stats() // { files: 1, entries: 1000, hits: 0, misses: 1 }
- * ```
  */
 export class ManifestCache {
   readonly #maxEntries: number
@@ -79,10 +72,5 @@ export const DEFAULT_MANIFEST_CACHE_ENTRIES = 250_000
 
 /**
  * The cache scan planning uses unless told otherwise (one per process).
- *
- * @example
- * ```ts
- * sharedManifestCache.stats().hits
- * ```
  */
 export const sharedManifestCache = new ManifestCache()

@@ -1,4 +1,5 @@
 import { TarnError } from '../util/errors.js'
+import { type JsonValue, stringifyJsonLossless } from '../util/lossless-json.js'
 import { readAvroContainer } from './avro/avro-reader.js'
 import type { AvroComplexSchema, AvroField, AvroRecord, AvroSchema, AvroValue } from './avro/avro-schema.js'
 import { writeAvroContainer } from './avro/avro-writer.js'
@@ -10,7 +11,6 @@ import {
   manifestEntryAvroSchema,
 } from './avro/manifest-avro-schemas.js'
 import { bytesToBigInt, type IcebergValue } from './iceberg-value.js'
-import { type JsonValue, stringifyJsonLossless } from './json/lossless-json.js'
 import type {
   DataFile,
   EntryStatus,
@@ -106,11 +106,6 @@ function getter(rec: AvroRecord, fields: Map<number, AvroField>): (id: number) =
 
 /**
  * Decodes a manifest list file (v1 or v2; fields resolved by field id, with v1 names as fallback).
- *
- * @example
- * ```ts
- * const manifests = readManifestList(await io.read(snapshot['manifest-list']!))
- * ```
  */
 export function readManifestList(bytes: Uint8Array): ManifestFile[] {
   const file = readAvroContainer(bytes)
@@ -174,11 +169,6 @@ function readBytesMap(v: AvroValue | undefined): Map<number, Uint8Array> | undef
 
 /**
  * A decoded manifest: its entries (before inheritance) and the facts of its header.
- *
- * @example
- * ```ts
- * const { entries, content } = readManifest(bytes)
- * ```
  */
 export interface ManifestContents {
   readonly entries: readonly ManifestEntry[]
@@ -189,11 +179,6 @@ export interface ManifestContents {
 /**
  * Decodes a manifest file. Partition values are keyed by partition field id (from the Avro `field-id` attributes, or
  * by position in `spec` when the writer left them out); decimals become unscaled bigints.
- *
- * @example
- * ```ts
- * const { entries } = readManifest(await io.read(m.manifestPath), specById(meta, m.partitionSpecId))
- * ```
  */
 export function readManifest(bytes: Uint8Array, spec?: PartitionSpec): ManifestContents {
   const file = readAvroContainer(bytes)
@@ -296,11 +281,6 @@ function partitionAvroValue(type: string, v: IcebergValue): AvroValue {
 
 /**
  * What {@link writeManifest} needs.
- *
- * @example
- * ```ts
- * const input: ManifestWriteInput = { entries, schema, spec, partition: partitionType(spec, schema), content: 'data', syncMarker }
- * ```
  */
 export interface ManifestWriteInput {
   readonly entries: readonly ManifestEntry[]
@@ -316,11 +296,6 @@ export interface ManifestWriteInput {
 /**
  * Encodes a v2 manifest (Avro, deflate) whose header carries the Avro schema with field ids and the Iceberg header
  * keys `schema`, `schema-id`, `partition-spec`, `partition-spec-id`, `format-version`, `content`.
- *
- * @example
- * ```ts
- * await store.putIfAbsent(key, writeManifest(input))
- * ```
  */
 export function writeManifest(input: ManifestWriteInput): Uint8Array {
   const schema = manifestEntryAvroSchema(input.partition)
@@ -374,11 +349,6 @@ export function writeManifest(input: ManifestWriteInput): Uint8Array {
 /**
  * Encodes a v2 manifest list (Avro, deflate) with the header keys `snapshot-id`, `parent-snapshot-id`,
  * `sequence-number`, `format-version` and the Iceberg schema in `iceberg.schema`.
- *
- * @example
- * ```ts
- * writeManifestList({ manifests, snapshotId: 1n, parentSnapshotId: null, sequenceNumber: 1, syncMarker })
- * ```
  */
 export function writeManifestList(input: {
   readonly manifests: readonly ManifestFile[]
@@ -432,11 +402,6 @@ export { avroTypeOf }
 
 /**
  * Throws unless `bytes` is an Avro file whose header schema carries `field-id` attributes.
- *
- * @example
- * ```ts
- * assertHasFieldIds(await store.get(key))
- * ```
  */
 export function assertHasFieldIds(bytes: Uint8Array): void {
   const f = readAvroContainer(bytes)

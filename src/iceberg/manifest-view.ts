@@ -6,12 +6,6 @@ import { decodeSingleValue } from './single-value.js'
  * One column's statistics across the entries of a manifest, decoded once: per entry (by index) the lower and upper
  * bound (undefined when absent), and whether the entry's values are all null; across the live data files, the
  * smallest lower bound and largest upper bound (undefined when some live data file that is not all-null lacks one).
- *
- * @example
- * ```ts
- * const s = view.columnStats(1, 'long')
- * s.minLower // 0n
- * ```
  */
 export interface ColumnStats {
   readonly lower: readonly (IcebergValue | undefined)[]
@@ -25,12 +19,6 @@ export interface ColumnStats {
  * The resolved entries of one manifest with lazily decoded, memoised column statistics, so that a scan filter on
  * column bounds can rule out a whole manifest (or test its files) without decoding a bound per file per plan. Cached
  * with the manifest (both are immutable).
- *
- * @example
- * ```ts
- * const view = new ManifestView(entries)
- * view.liveDataFiles // 1000
- * ```
  */
 export class ManifestView {
   readonly entries: readonly ResolvedEntry[]

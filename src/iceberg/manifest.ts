@@ -2,23 +2,12 @@ import type { IcebergValue } from './iceberg-value.js'
 
 /**
  * What a data or delete file holds: 0 data, 1 position deletes, 2 equality deletes.
- *
- * @example
- * ```ts
- * const c: FileContent = 0
- * ```
  */
 export type FileContent = 0 | 1 | 2
 
 /**
  * A data file or delete file entry of a manifest (the `data_file` struct), plain data.
  * Metrics maps are keyed by column field id; bounds use Iceberg's binary single-value encoding.
- *
- * @example
- * ```ts
- * const f: DataFile = { content: 0, filePath: 's3://b/t/data/a.parquet', fileFormat: 'PARQUET',
- *   partition: new Map(), recordCount: 21, fileSizeInBytes: 3407 }
- * ```
  */
 export interface DataFile {
   readonly content: FileContent
@@ -43,21 +32,11 @@ export interface DataFile {
 
 /**
  * Status of a manifest entry: 0 existing, 1 added, 2 deleted.
- *
- * @example
- * ```ts
- * const s: EntryStatus = 1
- * ```
  */
 export type EntryStatus = 0 | 1 | 2
 
 /**
  * One manifest entry as stored: sequence numbers and snapshot id may be absent (inherited from the manifest list).
- *
- * @example
- * ```ts
- * const e: ManifestEntry = { status: 1, dataFile }
- * ```
  */
 export interface ManifestEntry {
   readonly status: EntryStatus
@@ -69,11 +48,6 @@ export interface ManifestEntry {
 
 /**
  * A manifest entry after sequence-number and snapshot-id inheritance.
- *
- * @example
- * ```ts
- * resolved.sequenceNumber // data sequence number used to apply deletes
- * ```
  */
 export interface ResolvedEntry {
   readonly status: EntryStatus
@@ -87,11 +61,6 @@ export interface ResolvedEntry {
 
 /**
  * A partition field summary of a manifest list entry.
- *
- * @example
- * ```ts
- * const s: FieldSummary = { containsNull: false }
- * ```
  */
 export interface FieldSummary {
   readonly containsNull: boolean
@@ -102,13 +71,6 @@ export interface FieldSummary {
 
 /**
  * One entry of a manifest list (the `manifest_file` struct).
- *
- * @example
- * ```ts
- * const m: ManifestFile = { manifestPath: 's3://b/t/metadata/x-m0.avro', manifestLength: 7000, partitionSpecId: 0,
- *   content: 0, sequenceNumber: 1, minSequenceNumber: 1, addedSnapshotId: 1n, addedFilesCount: 1,
- *   existingFilesCount: 0, deletedFilesCount: 0, addedRowsCount: 21, existingRowsCount: 0, deletedRowsCount: 0 }
- * ```
  */
 export interface ManifestFile {
   readonly manifestPath: string

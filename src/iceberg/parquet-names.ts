@@ -2,11 +2,6 @@
  * The physical Parquet column name Iceberg writers use for a field name (Avro-compatible: letters, digits and `_`
  * kept; a leading digit prefixed with `_`; every other character written as `_x<HEX>`), e.g. Java and Spark write
  * "Breed Name" as "Breed_x20Name". Readers map columns by field id, so this only matters for compatibility.
- *
- * @example
- * ```ts
- * parquetColumnName('Breed Name') // 'Breed_x20Name'
- * ```
  */
 export function parquetColumnName(name: string): string {
   let out = ''

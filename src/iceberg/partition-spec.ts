@@ -1,10 +1,5 @@
 /**
  * One field of a partition spec: a transform of a source column.
- *
- * @example
- * ```ts
- * const f: PartitionField = { 'source-id': 1, 'field-id': 1000, name: 'id_bucket', transform: 'bucket[4]' }
- * ```
  */
 export interface PartitionField {
   readonly 'source-id': number
@@ -15,11 +10,6 @@ export interface PartitionField {
 
 /**
  * A partition spec, in the JSON shape of table metadata.
- *
- * @example
- * ```ts
- * const unpartitioned: PartitionSpec = { 'spec-id': 0, fields: [] }
- * ```
  */
 export interface PartitionSpec {
   readonly 'spec-id': number
@@ -28,11 +18,6 @@ export interface PartitionSpec {
 
 /**
  * A sort order, in the JSON shape of table metadata.
- *
- * @example
- * ```ts
- * const unsorted: SortOrder = { 'order-id': 0, fields: [] }
- * ```
  */
 export interface SortOrder {
   readonly 'order-id': number
@@ -41,11 +26,6 @@ export interface SortOrder {
 
 /**
  * One field of a sort order.
- *
- * @example
- * ```ts
- * const f: SortField = { transform: 'identity', 'source-id': 1, direction: 'asc', 'null-order': 'nulls-first' }
- * ```
  */
 export interface SortField {
   readonly transform: string
@@ -56,31 +36,16 @@ export interface SortField {
 
 /**
  * The spec of an unpartitioned table.
- *
- * @example
- * ```ts
- * UNPARTITIONED_SPEC.fields.length // 0
- * ```
  */
 export const UNPARTITIONED_SPEC: PartitionSpec = { 'spec-id': 0, fields: [] }
 
 /**
  * The unsorted sort order.
- *
- * @example
- * ```ts
- * UNSORTED_ORDER['order-id'] // 0
- * ```
  */
 export const UNSORTED_ORDER: SortOrder = { 'order-id': 0, fields: [] }
 
 /**
  * True when two specs partition the same way (same fields, ignoring the spec id).
- *
- * @example
- * ```ts
- * sameSpecShape({ 'spec-id': 0, fields: [] }, { 'spec-id': 3, fields: [] }) // true
- * ```
  */
 export function sameSpecShape(a: PartitionSpec, b: PartitionSpec): boolean {
   const key = (s: PartitionSpec): string =>

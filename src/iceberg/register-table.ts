@@ -7,11 +7,6 @@ import { type CommitResult, stateOf } from './writer/snapshot-producer.js'
 
 /**
  * Options of {@link registerTable}.
- *
- * @example
- * ```ts
- * const o: RegisterOptions = { allowMovedPaths: true }
- * ```
  */
 export interface RegisterOptions {
   /**
@@ -25,11 +20,6 @@ export interface RegisterOptions {
  * Registers an existing Iceberg table without copying anything: loads the metadata file, checks that its current
  * snapshot's manifests are reachable, and returns the state for the catalog. Fails with `INVALID_ARGUMENT` when the
  * recorded location differs from where the table lives and `allowMovedPaths` is not set.
- *
- * @example
- * ```ts
- * const { state } = await registerTable(store, 'foreign/bunnies/metadata/v5.metadata.json', { allowMovedPaths: true })
- * ```
  */
 export async function registerTable(
   store: ObjectStore,

@@ -18,11 +18,6 @@ import { currentSchema, type Snapshot, snapshotById, specById } from './table-me
 
 /**
  * One data file to read, with the delete files that apply to it.
- *
- * @example
- * ```ts
- * task.dataFile.dataFile.filePath; task.deletes.length
- * ```
  */
 export interface FileScanTask {
   readonly dataFile: ResolvedEntry
@@ -32,12 +27,6 @@ export interface FileScanTask {
 /**
  * The plan of a scan: the snapshot, the schema to read with, and the live data files (after pruning) with their
  * delete files. Plain data.
- *
- * @example
- * ```ts
- * const plan = await planScan(table, { filter: eq('date', '2022-01-01') })
- * plan.tasks.map((t) => t.dataFile.dataFile.filePath)
- * ```
  */
 export interface ScanPlan {
   readonly snapshotId: bigint | null
@@ -49,11 +38,6 @@ export interface ScanPlan {
 
 /**
  * Options of {@link planScan}.
- *
- * @example
- * ```ts
- * const o: ScanOptions = { snapshotId: 4951213507629824583n, filter: { op: 'true' } }
- * ```
  */
 export interface ScanOptions {
   /** Time travel: the snapshot to read (default: current). */
@@ -71,11 +55,6 @@ export interface ScanOptions {
 
 /**
  * The manifests of a snapshot (from its manifest list, or inline v1 manifests).
- *
- * @example
- * ```ts
- * const manifests = await snapshotManifests(table, snapshot)
- * ```
  */
 export async function snapshotManifests(
   table: LoadedTable,
@@ -116,11 +95,6 @@ export async function snapshotManifests(
 /**
  * Reads the entries of one manifest and applies inheritance: an ADDED entry without sequence numbers or snapshot id
  * takes them from the manifest list entry; v1 tables have sequence number 0.
- *
- * @example
- * ```ts
- * const entries = await manifestEntries(table, manifests[0])
- * ```
  */
 export async function manifestEntries(
   table: LoadedTable,
@@ -172,11 +146,6 @@ async function decodeEntries(table: LoadedTable, m: ManifestFile): Promise<Resol
 
 /**
  * Every live (not DELETED) entry of a snapshot, data and delete files alike.
- *
- * @example
- * ```ts
- * const live = await liveEntries(table, snapshotById(table.metadata)!)
- * ```
  */
 export async function liveEntries(table: LoadedTable, snapshot: Snapshot): Promise<ResolvedEntry[]> {
   const manifests = await snapshotManifests(table, snapshot)
@@ -199,11 +168,6 @@ function samePartition(a: ResolvedEntry, b: ResolvedEntry): boolean {
  * Plans a scan of a snapshot: the live data files pruned by partition values and column bounds for `filter`, each
  * with the delete files that apply (position deletes with a data sequence number ≥ the file's; equality deletes with
  * a strictly greater one, in the same partition or unpartitioned).
- *
- * @example
- * ```ts
- * const plan = await planScan(await loadTable(store, uri), { snapshotId: '4951213507629824583' })
- * ```
  */
 export async function planScan(table: LoadedTable, opts: ScanOptions = {}): Promise<ScanPlan> {
   const m = table.metadata

@@ -1,34 +1,19 @@
 import { TarnError } from '../util/errors.js'
-import type { JsonValue } from './json/lossless-json.js'
+import type { JsonValue } from '../util/lossless-json.js'
 
 /**
  * An Iceberg primitive type name as written in metadata JSON: `boolean`, `int`, `long`, `float`, `double`,
  * `decimal(P, S)`, `date`, `time`, `timestamp`, `timestamptz`, `string`, `uuid`, `fixed[L]`, `binary`.
- *
- * @example
- * ```ts
- * const t: PrimitiveType = 'decimal(10, 2)'
- * ```
  */
 export type PrimitiveType = string
 
 /**
  * Any Iceberg type, in the JSON shape of the table metadata spec.
- *
- * @example
- * ```ts
- * const t: IcebergType = { type: 'list', 'element-id': 4, element: 'int', 'element-required': false }
- * ```
  */
 export type IcebergType = PrimitiveType | StructType | ListType | MapType
 
 /**
  * A field of a struct (or of a schema), identified by its field id.
- *
- * @example
- * ```ts
- * const f: NestedField = { id: 1, name: 'Breed Name', required: false, type: 'string' }
- * ```
  */
 export interface NestedField {
   readonly id: number
@@ -42,11 +27,6 @@ export interface NestedField {
 
 /**
  * A struct type.
- *
- * @example
- * ```ts
- * const s: StructType = { type: 'struct', fields: [] }
- * ```
  */
 export interface StructType {
   readonly type: 'struct'
@@ -55,11 +35,6 @@ export interface StructType {
 
 /**
  * A list type.
- *
- * @example
- * ```ts
- * const l: ListType = { type: 'list', 'element-id': 3, element: 'string', 'element-required': true }
- * ```
  */
 export interface ListType {
   readonly type: 'list'
@@ -70,11 +45,6 @@ export interface ListType {
 
 /**
  * A map type.
- *
- * @example
- * ```ts
- * const m: MapType = { type: 'map', 'key-id': 4, key: 'string', 'value-id': 5, value: 'long', 'value-required': false }
- * ```
  */
 export interface MapType {
   readonly type: 'map'
@@ -87,11 +57,6 @@ export interface MapType {
 
 /**
  * A table schema: a struct with a schema id.
- *
- * @example
- * ```ts
- * const s: Schema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: true, type: 'long' }] }
- * ```
  */
 export interface Schema extends StructType {
   readonly 'schema-id': number
@@ -100,11 +65,6 @@ export interface Schema extends StructType {
 
 /**
  * True for a struct type.
- *
- * @example
- * ```ts
- * isStructType('int') // false
- * ```
  */
 export function isStructType(t: IcebergType): t is StructType {
   return typeof t === 'object' && t.type === 'struct'
@@ -112,11 +72,6 @@ export function isStructType(t: IcebergType): t is StructType {
 
 /**
  * True for a list type.
- *
- * @example
- * ```ts
- * isListType({ type: 'list', 'element-id': 2, element: 'int', 'element-required': false }) // true
- * ```
  */
 export function isListType(t: IcebergType): t is ListType {
   return typeof t === 'object' && t.type === 'list'
@@ -124,11 +79,6 @@ export function isListType(t: IcebergType): t is ListType {
 
 /**
  * True for a map type.
- *
- * @example
- * ```ts
- * isMapType('string') // false
- * ```
  */
 export function isMapType(t: IcebergType): t is MapType {
   return typeof t === 'object' && t.type === 'map'
@@ -136,11 +86,6 @@ export function isMapType(t: IcebergType): t is MapType {
 
 /**
  * Precision and scale of a `decimal(P, S)` type, or undefined for other types.
- *
- * @example
- * ```ts
- * decimalParams('decimal(10, 2)') // { precision: 10, scale: 2 }
- * ```
  */
 export function decimalParams(t: IcebergType): { precision: number; scale: number } | undefined {
   if (typeof t !== 'string') return undefined
@@ -150,11 +95,6 @@ export function decimalParams(t: IcebergType): { precision: number; scale: numbe
 
 /**
  * Length of a `fixed[L]` type, or undefined for other types.
- *
- * @example
- * ```ts
- * fixedLength('fixed[16]') // 16
- * ```
  */
 export function fixedLength(t: IcebergType): number | undefined {
   if (typeof t !== 'string') return undefined
@@ -164,11 +104,6 @@ export function fixedLength(t: IcebergType): number | undefined {
 
 /**
  * A field found by id, with its dotted path of names from the schema root.
- *
- * @example
- * ```ts
- * const f: IndexedField = { id: 1, name: 'id', path: ['id'], type: 'long', required: true }
- * ```
  */
 export interface IndexedField {
   readonly id: number
@@ -180,11 +115,6 @@ export interface IndexedField {
 
 /**
  * Every field id of a schema (struct fields, list elements, map keys and values) mapped to its field.
- *
- * @example
- * ```ts
- * indexSchemaById(schema).get(1)?.name // 'id'
- * ```
  */
 export function indexSchemaById(schema: StructType): ReadonlyMap<number, IndexedField> {
   const out = new Map<number, IndexedField>()
@@ -226,11 +156,6 @@ export function indexSchemaById(schema: StructType): ReadonlyMap<number, Indexed
 
 /**
  * The highest field id used anywhere in a type (0 when none).
- *
- * @example
- * ```ts
- * maxFieldId(schema) // 9
- * ```
  */
 export function maxFieldId(t: IcebergType): number {
   let max = 0
@@ -241,11 +166,6 @@ export function maxFieldId(t: IcebergType): number {
 
 /**
  * The top-level field of a schema with the given name, or throws `INVALID_ARGUMENT`.
- *
- * @example
- * ```ts
- * fieldByName(schema, 'Breed Name').id // 1
- * ```
  */
 export function fieldByName(schema: StructType, name: string): NestedField {
   const f = schema.fields.find((x) => x.name === name)
@@ -255,11 +175,6 @@ export function fieldByName(schema: StructType, name: string): NestedField {
 
 /**
  * Structural equality of two schemas, ignoring the schema id.
- *
- * @example
- * ```ts
- * sameSchemaShape(a, b) // true when fields, ids and types are identical
- * ```
  */
 export function sameSchemaShape(a: StructType, b: StructType): boolean {
   const strip = (t: IcebergType): unknown =>

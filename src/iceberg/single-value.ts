@@ -5,11 +5,6 @@ import { decimalParams, type IcebergType } from './schema.js'
 /**
  * Encodes a value with Iceberg's binary single-value serialization (used for column bounds and partition summary
  * bounds): little-endian ints/longs/floats, UTF-8 strings, big-endian unscaled two's-complement decimals, raw bytes.
- *
- * @example
- * ```ts
- * encodeSingleValue('int', 1) // Uint8Array [1, 0, 0, 0]
- * ```
  */
 export function encodeSingleValue(type: IcebergType, v: IcebergValue): Uint8Array {
   if (typeof type !== 'string' || v === null) {
@@ -49,11 +44,6 @@ export function encodeSingleValue(type: IcebergType, v: IcebergValue): Uint8Arra
 
 /**
  * Decodes Iceberg's binary single-value serialization into an {@link IcebergValue}.
- *
- * @example
- * ```ts
- * decodeSingleValue('long', new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0])) // 1n
- * ```
  */
 export function decodeSingleValue(type: IcebergType, b: Uint8Array): IcebergValue {
   if (typeof type !== 'string')

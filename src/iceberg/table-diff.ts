@@ -7,11 +7,6 @@ import { currentSchema, snapshotById, specById } from './table-metadata.js'
 
 /**
  * One side of a table comparison: the loaded table and the snapshot and schema the catalog recorded for it.
- *
- * @example
- * ```ts
- * const side: TableSide = { table: await loadTable(store, state.metadataLocation), snapshotId: state.snapshotId, schemaId: state.schemaId }
- * ```
  */
 export interface TableSide {
   readonly table: LoadedTable
@@ -21,11 +16,6 @@ export interface TableSide {
 
 /**
  * How a schema changed, field by field, matched by field id (so a rename is a rename, not a drop and an add).
- *
- * @example
- * ```ts
- * const s: SchemaDiff = { added: [{ id: 4, name: 'tip', type: 'double' }], dropped: [], renamed: [], widened: [], requiredChanged: [] }
- * ```
  */
 export interface SchemaDiff {
   readonly added: readonly { readonly id: number; readonly name: string; readonly type: string }[]
@@ -48,11 +38,6 @@ export interface SchemaDiff {
 
 /**
  * A partition spec in words: `day(ts) as ts_day`, one string per field.
- *
- * @example
- * ```ts
- * const p: PartitionSpecText = ['day(ts)', 'identity(region)']
- * ```
  */
 export type PartitionSpecText = readonly string[]
 
@@ -60,12 +45,6 @@ export type PartitionSpecText = readonly string[]
  * What changed between two states of one Iceberg table (or from nothing, or to nothing), read from metadata and
  * manifests only, never from data files: schema changes by field id, partition spec, and the data and delete files
  * (with their record counts) one side has and the other lacks.
- *
- * @example
- * ```ts
- * const d: TableMetadataDiff = await diffTableStates(before, after)
- * console.log(`+${d.dataFiles.added} files, +${d.records.added} rows, -${d.records.removed} rows`)
- * ```
  */
 export interface TableMetadataDiff {
   /** True when the two sides are different tables (a drop and re-create), or one side is missing. */
@@ -108,11 +87,6 @@ function fieldName(f: IndexedField): string {
 /**
  * Compares two schemas by field id: fields only in `to` are added, only in `from` dropped; a field whose name or path
  * changed is renamed, whose primitive type changed is widened, whose optionality changed is listed too.
- *
- * @example
- * ```ts
- * diffSchemas(before, after).renamed // [{ id: 2, from: 'amount', to: 'fare' }]
- * ```
  */
 export function diffSchemas(from: Schema | undefined, to: Schema | undefined): SchemaDiff {
   const a = from ? indexSchemaById(from) : new Map<number, IndexedField>()
@@ -155,11 +129,6 @@ export function diffSchemas(from: Schema | undefined, to: Schema | undefined): S
 
 /**
  * A partition spec in words, naming source columns as the schema calls them.
- *
- * @example
- * ```ts
- * specText(spec, schema) // ['day(ts)', 'identity(region)']
- * ```
  */
 export function specText(spec: PartitionSpec | undefined, schema: Schema | undefined): PartitionSpecText {
   if (!spec) return []
@@ -191,15 +160,6 @@ async function liveFiles(
  * Compares two states of a table (either may be missing: created or dropped) from metadata and manifests only.
  * Manifests both states list are skipped (their live files are the same on both sides), so the cost follows the
  * change, not the table size.
- *
- * @example
- * ```ts
- * const d = await diffTableStates(
- *   { table: await loadTable(store, a.metadataLocation), snapshotId: a.snapshotId, schemaId: a.schemaId },
- *   { table: await loadTable(store, b.metadataLocation), snapshotId: b.snapshotId, schemaId: b.schemaId },
- * )
- * d.records.added // rows in data files b has and a lacks
- * ```
  */
 export async function diffTableStates(
   from: TableSide | undefined,

@@ -5,12 +5,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * How a table's files are reached: every path recorded in metadata goes through `resolve` (which applies the
  * allow-moved-paths mapping), then is read from the object store or turned into a local file path for DuckDB.
- *
- * @example
- * ```ts
- * const io = tableIO(store)
- * const bytes = await io.read('file:///lake/t/metadata/v1.metadata.json')
- * ```
  */
 export interface TableIO {
   readonly store: ObjectStore
@@ -24,11 +18,6 @@ export interface TableIO {
 
 /**
  * Options of {@link tableIO}.
- *
- * @example
- * ```ts
- * const opts: TableIOOptions = { movedFrom: 's3a://bucket/t', movedTo: store.uriOf('t') }
- * ```
  */
 export interface TableIOOptions {
   /** Recorded table location to map from (allow-moved-paths). */
@@ -48,12 +37,6 @@ const trimSlash = (p: string): string => p.replace(/\/+$/, '')
 /**
  * Maps `path` onto `to` when it starts with the recorded location `from` (s3/s3a/s3n schemes are treated alike; a
  * relative location such as `./t` matches paths `t/...` and `./t/...`).
- *
- * @example
- * ```ts
- * mapMovedPath('s3a://b/t/data/x.parquet', 's3a://b/t', 'file:///tmp/t') // 'file:///tmp/t/data/x.parquet'
- * mapMovedPath('t/metadata/m.avro', './t', 'file:///tmp/t') // 'file:///tmp/t/metadata/m.avro'
- * ```
  */
 export function mapMovedPath(path: string, from: string, to: string): string {
   const f = trimSlash(normScheme(from))
@@ -66,11 +49,6 @@ export function mapMovedPath(path: string, from: string, to: string): string {
 
 /**
  * A {@link TableIO} over an object store.
- *
- * @example
- * ```ts
- * const io = tableIO(store, { movedFrom: meta.location, movedTo: store.uriOf('foreign/bunnies') })
- * ```
  */
 export function tableIO(store: ObjectStore, opts: TableIOOptions = {}): TableIO {
   const resolve = (path: string): string =>

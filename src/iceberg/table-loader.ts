@@ -6,11 +6,6 @@ import { parseTableMetadata, type TableMetadata } from './table-metadata.js'
 
 /**
  * A table loaded from one metadata file, with the IO that resolves its paths.
- *
- * @example
- * ```ts
- * const t: LoadedTable = await loadTable(store, 'file:///lake/t/metadata/v3.metadata.json')
- * ```
  */
 export interface LoadedTable {
   readonly metadata: TableMetadata
@@ -22,11 +17,6 @@ export interface LoadedTable {
 
 /**
  * Options of {@link loadTable}.
- *
- * @example
- * ```ts
- * const o: LoadTableOptions = { allowMovedPaths: true }
- * ```
  */
 export interface LoadTableOptions {
   /**
@@ -39,11 +29,6 @@ export interface LoadTableOptions {
 
 /**
  * The table root implied by a metadata file URI: the parent of its `metadata/` directory.
- *
- * @example
- * ```ts
- * tableRootOf('file:///w/t/metadata/v1.metadata.json') // 'file:///w/t'
- * ```
  */
 export function tableRootOf(metadataLocation: string): string {
   const dir = metadataLocation.slice(0, metadataLocation.lastIndexOf('/'))
@@ -52,12 +37,6 @@ export function tableRootOf(metadataLocation: string): string {
 
 /**
  * Loads table metadata (plain or gzipped, v1 or v2) from a URI (or key) in the store.
- *
- * @example
- * ```ts
- * const t = await loadTable(store, store.uriOf('foreign/bunnies/metadata/v5.metadata.json'))
- * t.metadata['current-snapshot-id'] // 9158179788527662767n
- * ```
  */
 export async function loadTable(
   store: ObjectStore,

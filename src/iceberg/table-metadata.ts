@@ -6,7 +6,7 @@ import {
   jsonToBigInt,
   parseJsonLossless,
   stringifyJsonLossless,
-} from './json/lossless-json.js'
+} from '../util/lossless-json.js'
 import type { PartitionField, PartitionSpec, SortOrder } from './partition-spec.js'
 import { maxFieldId, type Schema } from './schema.js'
 

@@ -1,5 +1,7 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { duckdbTypeOf, expressionToSql, quoteIdent, sqlString } from './duckdb-sql.js'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdent, sqlString } from '../duckdb/sql-quote.js'
+import { withConnection } from '../duckdb/with-connection.js'
+import { duckdbTypeOf, expressionToSql } from './duckdb-sql.js'
 import type { Expression } from './expression.js'
 import type { ResolvedEntry } from './manifest.js'
 import { parquetColumnName } from './parquet-names.js'
@@ -9,11 +11,6 @@ import type { LoadedTable } from './table-loader.js'
 
 /**
  * A column of a Parquet file schema: physical name, Iceberg field id (when written) and children.
- *
- * @example
- * ```ts
- * const c: ParquetColumn = { name: 'Breed_x20Name', fieldId: 1, children: [] }
- * ```
  */
 export interface ParquetColumn {
   readonly name: string
@@ -37,11 +34,6 @@ function topLevel(rows: readonly Record<string, unknown>[]): ParquetColumn[] {
 
 /**
  * Top-level columns (field id when present, physical name) of many Parquet files, read with one query.
- *
- * @example
- * ```ts
- * const cols = await parquetTopLevelColumns(conn, ['/tmp/x.parquet']) // Map { '/tmp/x.parquet' => [{ name: 'Breed_x20Name', fieldId: 1 }, ...] }
- * ```
  */
 export async function parquetTopLevelColumns(
   conn: DuckDBConnection,
@@ -66,11 +58,6 @@ export async function parquetTopLevelColumns(
 
 /**
  * Options of {@link scanSql} and {@link readTable}.
- *
- * @example
- * ```ts
- * const o: ReadOptions = { snapshotId: '4951213507629824583', where: eq('Origin Country', 'France') }
- * ```
  */
 export interface ReadOptions extends ScanOptions {
   /** Row filter applied to the result (also used for pruning). */
@@ -83,11 +70,6 @@ export interface ReadOptions extends ScanOptions {
  * The DuckDB expression that reads a file value as the current type: primitives are cast (type promotion), struct
  * fields, list elements and map values are matched by field id (renamed nested fields keep their data, added ones
  * are NULL). Without field ids in the file the value is used as is.
- *
- * @example
- * ```ts
- * projectValue('t."s"', fileColumn, { type: 'struct', fields: [...] }, 0) // 'CASE WHEN t."s" IS NULL THEN NULL ELSE struct_pack(...) END'
- * ```
  */
 export function projectValue(
   ref: string,
@@ -196,12 +178,6 @@ async function fileSelect(
  * The DuckDB SQL that reads a planned scan: one SELECT per data file mapping columns by field id (renamed columns
  * keep their data, added columns are NULL in older files, widened types are cast), with position deletes
  * (`file_path` + `pos`) and equality deletes applied, combined with UNION ALL.
- *
- * @example
- * ```ts
- * const sql = await scanSql(table, await planScan(table), conn)
- * await conn.run(`CREATE VIEW v AS ${sql}`)
- * ```
  */
 export async function scanSql(
   table: LoadedTable,
@@ -226,36 +202,8 @@ export async function scanSql(
 }
 
 /**
- * Runs `fn` with `conn`, or with a fresh in-memory DuckDB connection that is closed afterwards.
- *
- * @example
- * ```ts
- * await withConnection(undefined, (c) => c.run('SELECT 1'))
- * ```
- */
-export async function withConnection<T>(
-  conn: DuckDBConnection | undefined,
-  fn: (c: DuckDBConnection) => Promise<T>,
-): Promise<T> {
-  if (conn) return fn(conn)
-  const instance = await DuckDBInstance.create(':memory:')
-  const c = await instance.connect()
-  try {
-    return await fn(c)
-  } finally {
-    c.closeSync()
-    instance.closeSync()
-  }
-}
-
-/**
  * Reads the rows of a table snapshot (current by default) as JS objects keyed by current column name, with deletes
  * applied and columns mapped by field id.
- *
- * @example
- * ```ts
- * const rows = await readTable(await loadTable(store, uri), { where: eq('Origin Country', 'New Zealand') })
- * ```
  */
 export async function readTable(
   table: LoadedTable,

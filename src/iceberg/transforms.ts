@@ -4,11 +4,6 @@ import { decimalParams, type IcebergType } from './schema.js'
 
 /**
  * A parsed partition transform.
- *
- * @example
- * ```ts
- * parseTransform('bucket[16]') // { kind: 'bucket', param: 16 }
- * ```
  */
 export interface Transform {
   readonly kind: 'identity' | 'year' | 'month' | 'day' | 'hour' | 'bucket' | 'truncate' | 'void'
@@ -18,11 +13,6 @@ export interface Transform {
 /**
  * Parses a transform string of table metadata (`identity`, `year`, `month`, `day`, `hour`, `bucket[N]`,
  * `truncate[W]`, `void`).
- *
- * @example
- * ```ts
- * parseTransform('truncate[10]') // { kind: 'truncate', param: 10 }
- * ```
  */
 export function parseTransform(s: string): Transform {
   const m = /^(bucket|truncate)\[(\d+)\]$/.exec(s)
@@ -38,12 +28,6 @@ const TIME_TYPES = ['date', 'timestamp', 'timestamptz', 'timestamp_ns', 'timesta
  * Whether a transform accepts a source column type, per the Iceberg spec: identity and void any primitive; bucket
  * int, long, decimal, date, time, timestamp(tz), string, uuid, fixed, binary; truncate int, long, decimal, string,
  * binary; year, month and day date and timestamp(tz); hour timestamp(tz).
- *
- * @example
- * ```ts
- * transformAccepts(parseTransform('day'), 'int') // false
- * transformAccepts(parseTransform('bucket[4]'), 'string') // true
- * ```
  */
 export function transformAccepts(t: Transform, source: IcebergType): boolean {
   if (typeof source !== 'string') return false
@@ -72,11 +56,6 @@ export function transformAccepts(t: Transform, source: IcebergType): boolean {
 
 /**
  * The type of a transform's result for a source type.
- *
- * @example
- * ```ts
- * transformResultType(parseTransform('day'), 'timestamp') // 'date'
- * ```
  */
 export function transformResultType(t: Transform, source: IcebergType): IcebergType {
   switch (t.kind) {
@@ -93,11 +72,6 @@ export function transformResultType(t: Transform, source: IcebergType): IcebergT
 
 /**
  * Murmur3 x86 32-bit hash (seed 0), as Iceberg's bucket transform uses it; a signed 32-bit result.
- *
- * @example
- * ```ts
- * murmur3x86_32(new TextEncoder().encode('iceberg')) // 1210000089
- * ```
  */
 export function murmur3x86_32(data: Uint8Array): number {
   const c1 = 0xcc9e2d51
@@ -140,11 +114,6 @@ export function murmur3x86_32(data: Uint8Array): number {
  * Iceberg's 32-bit hash of a value (the input of `bucket[N]`): ints, longs, dates, times and timestamps hash their
  * 8-byte little-endian long form, strings their UTF-8 bytes, decimals their minimal big-endian unscaled bytes, uuids
  * their 16 big-endian bytes, binary and fixed their bytes.
- *
- * @example
- * ```ts
- * icebergHash('int', 34) // 2017239379
- * ```
  */
 export function icebergHash(type: IcebergType, v: IcebergValue): number {
   if (v === null) throw new TarnError('INVALID_ARGUMENT', 'Cannot hash null')
@@ -187,12 +156,6 @@ function daysOf(type: IcebergType, v: IcebergValue): number {
 
 /**
  * Applies a partition transform to a source value (null stays null).
- *
- * @example
- * ```ts
- * applyTransform(parseTransform('bucket[4]'), 'int', 34) // 2017239379 % 4 === 3
- * applyTransform(parseTransform('truncate[10]'), 'int', -1) // -10
- * ```
  */
 export function applyTransform(t: Transform, type: IcebergType, v: IcebergValue): IcebergValue {
   if (v === null || t.kind === 'void') return null
@@ -231,11 +194,6 @@ export function applyTransform(t: Transform, type: IcebergType, v: IcebergValue)
 
 /**
  * True when the transform preserves order (so range predicates on the source project onto partition values).
- *
- * @example
- * ```ts
- * isOrderPreserving(parseTransform('day')) // true
- * ```
  */
 export function isOrderPreserving(t: Transform): boolean {
   return t.kind !== 'bucket' && t.kind !== 'void'

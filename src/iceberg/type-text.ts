@@ -3,11 +3,6 @@ import { type IcebergType, isListType, isMapType, isStructType } from './schema.
 /**
  * An Iceberg type as readable text: primitives by their Iceberg names (`long`, `decimal(10, 2)`), and nested types
  * spelled out: `list<long>`, `map<string, long>`, `struct<a: int, b: string>` (required fields marked `not null`).
- *
- * @example
- * ```ts
- * icebergTypeText({ type: 'list', 'element-id': 3, element: 'long', 'element-required': false }) // 'list<long>'
- * ```
  */
 export function icebergTypeText(t: IcebergType): string {
   if (isStructType(t)) {

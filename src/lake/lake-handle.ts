@@ -12,7 +12,7 @@ import type {
   QueryStream,
 } from '../engine/index.js'
 import { openLakeEngine } from '../engine/lake-engine.js'
-import { quoteIdent } from '../iceberg/duckdb-sql.js'
+import { quoteIdent } from '../duckdb/sql-quote.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { packageVersion } from '../util/package-version.js'

@@ -86,7 +86,10 @@ async function rowsOf(
     totalDataFiles: picked.length,
   }
   // DuckDB loads only when a diff reads rows (`--rows`), not with every command that opens the lake.
-  const { scanSql, withConnection } = await import('../iceberg/table-reader.js')
+  const [{ scanSql }, { withConnection }] = await Promise.all([
+    import('../iceberg/table-reader.js'),
+    import('../duckdb/with-connection.js'),
+  ])
   return withConnection(undefined, async (conn) => {
     const sql = await scanSql(s.table, plan, conn)
     const reader = await conn.runAndReadAll(`${sql} LIMIT ${Math.floor(limit)}`)

@@ -16,7 +16,7 @@ import type { SourceFile } from './import-sources.js'
  */
 export async function importModules() {
   const [reader, schema, writer, sources] = await Promise.all([
-    import('../iceberg/table-reader.js'),
+    import('../duckdb/with-connection.js'),
     import('../iceberg/writer/duckdb-schema.js'),
     import('../iceberg/writer/table-writer.js'),
     import('./import-sources.js'),

@@ -1,10 +1,5 @@
 /**
  * Removes parentheses that wrap a whole SQL expression: `((a > 1) AND b)` → `(a > 1) AND b`.
- *
- * @example
- * ```ts
- * stripOuterParens('((fare > 2))') // 'fare > 2'
- * ```
  */
 export function stripOuterParens(sql: string): string {
   let s = sql.trim()
@@ -33,11 +28,6 @@ function closingParen(s: string, open: number): number {
 /**
  * Splits a SQL boolean expression into its top-level `AND` terms (outside quotes and parentheses), each with outer
  * parentheses removed and whitespace collapsed, so that equal terms compare equal.
- *
- * @example
- * ```ts
- * conjuncts("(fare >= 2.5) AND (zone = 'A AND B')") // ['fare >= 2.5', "zone = 'A AND B'"]
- * ```
  */
 export function conjuncts(sql: string): string[] {
   const s = stripOuterParens(sql)
@@ -65,12 +55,6 @@ export function conjuncts(sql: string): string[] {
 /**
  * The filter of a scan shared by several readers: `null` when one reads unfiltered, else the disjunction of their
  * filters, leaving out a filter that implies another one (all of the other's `AND` terms are among its own).
- *
- * @example
- * ```ts
- * mergeFilters(['(fare >= 2.5) AND (distance_km > 0)', 'fare >= 2.5']) // 'fare >= 2.5'
- * mergeFilters(['zone = 1', 'zone = 2']) // '(zone = 1) OR (zone = 2)'
- * ```
  */
 export function mergeFilters(filters: readonly (string | null)[]): string | null {
   if (filters.length === 0 || filters.some((f) => f === null)) return null

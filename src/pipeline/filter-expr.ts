@@ -2,11 +2,6 @@ import { type SqlJsonObject, type SqlJsonValue, type SqlParser, walkSql } from '
 
 /**
  * What a filter expression reads, or why it is not a pushable filter.
- *
- * @example
- * ```ts
- * const a: FilterAnalysis = { ok: true, columns: ['fare'] }
- * ```
  */
 export type FilterAnalysis =
   | { readonly ok: true; readonly columns: readonly string[] }
@@ -20,11 +15,6 @@ function isObject(v: SqlJsonValue | undefined): v is SqlJsonObject {
  * Parses a filter (a SQL boolean expression over one table's columns, parameters already substituted) with
  * DuckDB's parser and lists the columns it reads. Subqueries, aggregates' clauses and anything that is not a plain
  * row predicate are refused.
- *
- * @example
- * ```ts
- * await analyzeFilter(parser, "fare > 0 AND zone = 'A'") // { ok: true, columns: ['fare', 'zone'] }
- * ```
  */
 export async function analyzeFilter(parser: SqlParser, filter: string): Promise<FilterAnalysis> {
   if (filter.trim() === '') return { ok: false, problem: 'the filter is empty' }

@@ -1,11 +1,5 @@
 /**
  * Pipelines: the authoring SDK, the project loader and the planner (logical and physical plans).
- *
- * @example
- * ```ts
- * import { planProject } from './pipeline/index.js'
- * console.log((await planProject('examples/taxi')).physical.steps.length)
- * ```
  */
 export { conjuncts, mergeFilters, stripOuterParens } from './conjuncts.js'
 export { analyzeFilter, type FilterAnalysis } from './filter-expr.js'

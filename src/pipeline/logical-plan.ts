@@ -5,11 +5,6 @@ import { projectError } from './project-error.js'
 /**
  * Where an input's rows come from: another model of the run, or a lake table at the run's ref. `self` marks a
  * model reading its own table; `fromModel` a model left out by `--select`, read from its materialised table.
- *
- * @example
- * ```ts
- * const s: InputSource = { kind: 'table', table: 'tarn.trips', self: false, fromModel: null }
- * ```
  */
 export type InputSource =
   | { readonly kind: 'model'; readonly model: string }
@@ -22,11 +17,6 @@ export type InputSource =
 
 /**
  * An input resolved to its source.
- *
- * @example
- * ```ts
- * const i: LogicalInput = { ...inputDef, source: { kind: 'model', model: 'trips_clean' } }
- * ```
  */
 export interface LogicalInput extends InputDef {
   readonly source: InputSource
@@ -57,11 +47,6 @@ export interface LogicalNode {
 
 /**
  * An edge of the DAG: from a lake table key (holds a dot) or a model name, to a node.
- *
- * @example
- * ```ts
- * const e: LogicalEdge = { from: 'tarn.trips', to: 'trips_clean', kind: 'table' }
- * ```
  */
 export interface LogicalEdge {
   readonly from: string
@@ -226,11 +211,6 @@ function finish(
 
 /**
  * Finds a cycle among models, as the list of model names on it (first one not repeated), or `null`.
- *
- * @example
- * ```ts
- * findCycle(nodes) // ['a', 'b', 'c'] when a reads c, b reads a and c reads b
- * ```
  */
 export function findCycle(nodes: readonly LogicalNode[]): string[] | null {
   const byName = new Map(nodes.map((n) => [n.name, n]))

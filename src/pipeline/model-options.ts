@@ -9,11 +9,6 @@ import type { SqlParser } from './sql-parser.js'
 
 /**
  * A value read from a model file, with the line it was written on.
- *
- * @example
- * ```ts
- * const m: Located<string> = { value: 'REPLACE', line: 1 }
- * ```
  */
 export interface Located<T> {
   readonly value: T
@@ -22,11 +17,6 @@ export interface Located<T> {
 
 /**
  * Model options as written (SQL header lines or a TS config literal), before validation.
- *
- * @example
- * ```ts
- * const raw: RawModelOptions = { materialize: { value: 'REPLACE', line: 1 } }
- * ```
  */
 export interface RawModelOptions {
   readonly materialize?: Located<string>
@@ -41,12 +31,6 @@ export interface RawModelOptions {
 
 /**
  * Model options after validation, parameters substituted.
- *
- * @example
- * ```ts
- * const o: ModelOptions = await resolveModelOptions(parser, env, 'a.sql', 'a', 'tarn', {})
- * o.materialize // 'NONE'
- * ```
  */
 export interface ModelOptions {
   readonly materialize: Materialization
@@ -70,11 +54,6 @@ const DURATION = /^\d+(\.\d+)?\s*(ms|s|m|h)$/
 /**
  * Validates a model's options: materialisation, partition transforms, the overwrite filter (parsed with DuckDB,
  * parameters checked and substituted), tags, namespace and resources. Errors name the file and line.
- *
- * @example
- * ```ts
- * await resolveModelOptions(parser, env, 'daily.sql', 'daily', 'tarn', { partitionedBy: { value: ['day(ts)'], line: 2 } })
- * ```
  */
 export async function resolveModelOptions(
   parser: SqlParser,

@@ -5,11 +5,6 @@ import { substituteParams } from './sql-params.js'
 /**
  * The parameters a project declares and the values of this run: what model files are checked and substituted
  * against.
- *
- * @example
- * ```ts
- * const env: ParamEnv = { parameters: file.parameters, values: resolveParams(file.parameters, { min_fare: '2' }) }
- * ```
  */
 export interface ParamEnv {
   readonly parameters: readonly ParameterDef[]
@@ -19,11 +14,6 @@ export interface ParamEnv {
 /**
  * Checks the parameter references of a model file: `UNKNOWN_PARAMETER` for an undeclared name,
  * `MISSING_PARAMETER` for a declared one without a value; both name the file and line of the reference.
- *
- * @example
- * ```ts
- * checkParamRefs(env, [{ name: 'min_fare', line: 4 }], 'trips_clean.sql', { model: 'trips_clean' })
- * ```
  */
 export function checkParamRefs(
   env: ParamEnv,
@@ -57,11 +47,6 @@ export function checkParamRefs(
 
 /**
  * Substitutes the run's parameter values for `$name` in SQL text (models, filters).
- *
- * @example
- * ```ts
- * applyParams(env, 'fare > $min_fare') // 'fare > 2'
- * ```
  */
 export function applyParams(env: ParamEnv, sql: string): string {
   const types = Object.fromEntries(env.parameters.map((p) => [p.name, p.type]))

@@ -7,11 +7,6 @@ const COLUMN = /^[A-Za-z_][A-Za-z0-9_]*$/
  * Parses one `partitionedBy` entry: `column`, `day(ts)`, `bucket[16](id)` or `bucket(16, id)`. Returns the problem
  * as a string when the entry is not an Iceberg transform this release writes (identity, year, month, day, hour,
  * bucket[N]).
- *
- * @example
- * ```ts
- * parsePartitionField('day(pickup_ts)') // { column: 'pickup_ts', transform: 'day', text: 'day(pickup_ts)' }
- * ```
  */
 export function parsePartitionField(text: string): PartitionFieldDef | string {
   const t = text.trim()
@@ -33,11 +28,6 @@ export function parsePartitionField(text: string): PartitionFieldDef | string {
 
 /**
  * Splits a comma-separated partition list (`day(ts), bucket(16, id)`) at top-level commas.
- *
- * @example
- * ```ts
- * splitPartitionList('day(ts), bucket(16, id)') // ['day(ts)', 'bucket(16, id)']
- * ```
  */
 export function splitPartitionList(text: string): string[] {
   const parts: string[] = []

@@ -7,11 +7,6 @@ import type { Materialization } from './sdk.js'
 /**
  * What one node reads of a scanned table: its columns (`null`: all) and its own filter, applied after the merged
  * scan when several nodes share it.
- *
- * @example
- * ```ts
- * const r: ScanReader = { node: 'zones_enriched', alias: 'trips', columns: ['fare'], filter: 'fare > 0' }
- * ```
  */
 export interface ScanReader {
   readonly node: string
@@ -86,11 +81,6 @@ export interface PhysicalPlan {
 
 /**
  * Options of {@link buildPhysicalPlan}.
- *
- * @example
- * ```ts
- * const o: PhysicalPlanOptions = { ref: 'main', lake: { tables: {} } }
- * ```
  */
 export interface PhysicalPlanOptions {
   readonly ref?: string

@@ -3,11 +3,6 @@ import { type ErrorCode, TarnError } from '../util/errors.js'
 /**
  * An error about a place in a project: the message starts with `file:line:` and the context holds `file`, `line`
  * and whatever else is given (`model`, `parameter`, `table`, ...).
- *
- * @example
- * ```ts
- * throw projectError('PROJECT_INVALID', 'trips_clean.sql', 3, 'unknown header key colour', { model: 'trips_clean' })
- * ```
  */
 export function projectError(
   code: ErrorCode,

@@ -4,12 +4,6 @@ import { type ParameterDef, type ParameterType, type ParameterValue, PROJECT_FIL
 
 /**
  * The contents of `tarn_project.yml`.
- *
- * @example
- * ```ts
- * const f: ProjectFile = parseProjectFile('name: taxi\n')
- * f.namespace // 'tarn'
- * ```
  */
 export interface ProjectFile {
   readonly name: string
@@ -24,12 +18,6 @@ const DATE = /^\d{4}-\d{2}-\d{2}$/
 /**
  * Parses a parameter value (from `--param k=v` or a YAML default) as its declared type; `undefined` when it does
  * not fit the type.
- *
- * @example
- * ```ts
- * parseParameterValue('2.5', 'number') // 2.5
- * parseParameterValue('yes', 'boolean') // undefined
- * ```
  */
 export function parseParameterValue(value: unknown, type: ParameterType): ParameterValue | undefined {
   const text = typeof value === 'string' ? value.trim() : value
@@ -62,11 +50,6 @@ function invalid(message: string, line: number, extra: Record<string, unknown> =
 /**
  * Parses and validates `tarn_project.yml`: `name`, `namespace` (or `defaults: { namespace }`) and `parameters`
  * (`{ name: { type, default, required, description } }`, or `name: default` with the default's type). Errors are `PROJECT_INVALID` naming the file and line.
- *
- * @example
- * ```ts
- * parseProjectFile('name: taxi\nparameters:\n  min_fare: { type: number, default: 0 }\n').parameters[0]?.name // 'min_fare'
- * ```
  */
 export function parseProjectFile(text: string): ProjectFile {
   const lc = new LineCounter()
@@ -210,11 +193,6 @@ export function parseProjectFile(text: string): ProjectFile {
  * Resolves the values of a run's parameters: given values (`--param k=v`, parsed as the declared type) over
  * defaults. Throws `UNKNOWN_PARAMETER` for a value of an undeclared parameter, `MISSING_PARAMETER` for a required
  * one without a value and `INVALID_PARAMETER` for a value that does not fit its type.
- *
- * @example
- * ```ts
- * resolveParams(file.parameters, { min_fare: '2.5' }) // { min_fare: 2.5, ... }
- * ```
  */
 export function resolveParams(
   parameters: readonly ParameterDef[],

@@ -3,21 +3,11 @@ import type { Materialization } from './sdk.js'
 
 /**
  * The name of a project's file.
- *
- * @example
- * ```ts
- * await readFile(join(dir, PROJECT_FILE), 'utf8')
- * ```
  */
 export const PROJECT_FILE = 'tarn_project.yml'
 
 /**
  * The types a parameter may declare.
- *
- * @example
- * ```ts
- * const t: ParameterType = 'date'
- * ```
  */
 export type ParameterType = 'string' | 'number' | 'integer' | 'boolean' | 'date'
 
@@ -51,11 +41,6 @@ export interface ParameterDef {
 
 /**
  * One field of a model's `partitionedBy`: a source column and an Iceberg transform.
- *
- * @example
- * ```ts
- * const f: PartitionFieldDef = { column: 'pickup_ts', transform: 'day', text: 'day(pickup_ts)' }
- * ```
  */
 export interface PartitionFieldDef {
   readonly column: string
@@ -95,11 +80,6 @@ export interface InputDef {
 
 /**
  * The columns a SQL model's query names anywhere, for scan pruning; `star` when it selects `*`.
- *
- * @example
- * ```ts
- * const c: ColumnUse = { star: false, names: ['fare', 'zone'] }
- * ```
  */
 export interface ColumnUse {
   readonly star: boolean

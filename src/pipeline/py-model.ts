@@ -13,11 +13,6 @@ import type { SqlParser } from './sql-parser.js'
 /**
  * How a Python function is called: its environment (Python version, pip pins), which arguments take parameters
  * (`tarn.Param`) and which one takes the context.
- *
- * @example
- * ```ts
- * const c: PythonCall = { version: '3.11', pip: { polars: '1.*' }, paramArgs: { days: 'days' }, contextArg: 'ctx' }
- * ```
  */
 export interface PythonCall {
   readonly version: string | null
@@ -30,12 +25,6 @@ export interface PythonCall {
 
 /**
  * What a project's `.py` files declare, as the other loaders return it.
- *
- * @example
- * ```ts
- * const { models } = await loadPyModels(parser, env, '/work/taxi', ['stats.py'], 'tarn')
- * models[0]?.kind // 'py'
- * ```
  */
 export interface PyModuleDefs {
   readonly models: readonly ModelDef[]
@@ -72,11 +61,6 @@ interface ReaderFile {
 /**
  * The Python interpreter that reads `.py` project files (`TARN_PYTHON`, else `python3`). Reading needs only the
  * standard library; models run in environments of their own.
- *
- * @example
- * ```ts
- * planningPython() // 'python3'
- * ```
  */
 export function planningPython(): string {
   return process.env.TARN_PYTHON ?? 'python3'
@@ -86,11 +70,6 @@ export function planningPython(): string {
  * Reads the models and expectations of a project's `.py` files without importing them: one helper process
  * (`python -m tarn.static_reader`, Python's own `ast`) reads every file, then each declaration is checked as the
  * TypeScript and SQL loaders check theirs (names, options, filters, parameters). Errors name the file and line.
- *
- * @example
- * ```ts
- * const defs = await loadPyModels(parser, env, '/work/taxi', ['stats.py'], 'tarn')
- * ```
  */
 export async function loadPyModels(
   parser: SqlParser,

@@ -7,11 +7,6 @@ import { PROJECT_FILE } from './project.js'
 
 /**
  * What {@link scaffoldProject} wrote: the project directory and its files (relative paths).
- *
- * @example
- * ```ts
- * const s: ScaffoldedProject = { dir: '/home/me/shop', name: 'shop', files: ['tarn_project.yml'] }
- * ```
  */
 export interface ScaffoldedProject {
   readonly dir: string
@@ -114,11 +109,6 @@ function files(name: string): Record<string, string> {
  * Writes a new pipeline project into `dir` (created when missing; refused with `PROJECT_DIR_NOT_EMPTY` when it holds
  * anything): `tarn_project.yml`, a SQL model, a TS model, an expectation and a `tsconfig.json` pointing editors at
  * the installed package's types. The project runs as it is on an empty lake.
- *
- * @example
- * ```ts
- * const { files } = await scaffoldProject('shop') // ['tarn_project.yml', 'orders.sql', ...]
- * ```
  */
 export async function scaffoldProject(dir: string): Promise<ScaffoldedProject> {
   const root = resolve(dir)

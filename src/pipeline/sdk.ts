@@ -304,11 +304,6 @@ function keyOf(v: unknown): string {
 export const expect = Object.freeze({
   /**
    * The rows where any of `columns` is null.
-   *
-   * @example
-   * ```ts
-   * expect.noNulls(trips, 'zone', 'fare')
-   * ```
    */
   noNulls(table: Table, ...columns: string[]): Table {
     const cols = columns.map((c) => columnOf(table, c))
@@ -318,11 +313,6 @@ export const expect = Object.freeze({
   },
   /**
    * The rows whose value of `column` occurs more than once (nulls are not compared).
-   *
-   * @example
-   * ```ts
-   * expect.unique(zones, 'zone_id')
-   * ```
    */
   unique(table: Table, column: string): Table {
     const col = columnOf(table, column)
@@ -340,11 +330,6 @@ export const expect = Object.freeze({
   },
   /**
    * The rows for which `check` is false.
-   *
-   * @example
-   * ```ts
-   * expect.rows(trips, (r) => Number(r.fare) >= 0)
-   * ```
    */
   rows(table: Table, check: (row: Record<string, unknown>, index: number) => boolean): Table {
     const bad: number[] = []

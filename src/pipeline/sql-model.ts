@@ -9,11 +9,6 @@ import { sqlStatementStarts } from './sql-statements.js'
 
 /**
  * The `-- tarn: key=value` header of a SQL model.
- *
- * @example
- * ```ts
- * parseSqlHeader('-- tarn: materialize=REPLACE\nSELECT 1', 'a.sql').options.materialize?.value // 'REPLACE'
- * ```
  */
 export interface SqlHeader {
   readonly name?: Located<string>
@@ -24,11 +19,6 @@ export interface SqlHeader {
 
 /**
  * A table reference of a SQL model's query (CTE names excluded).
- *
- * @example
- * ```ts
- * const r: SqlTableRef = { namespace: null, name: 'trips', line: 3 }
- * ```
  */
 export interface SqlTableRef {
   readonly namespace: string | null
@@ -38,12 +28,6 @@ export interface SqlTableRef {
 
 /**
  * What DuckDB's parser says a query reads.
- *
- * @example
- * ```ts
- * const a: SqlAnalysis = await analyzeSql(parser, 'WITH x AS (SELECT * FROM t) SELECT * FROM x', 'm.sql', 'm')
- * a.tables // [{ namespace: null, name: 't', line: 1 }]
- * ```
  */
 export interface SqlAnalysis {
   readonly tables: readonly SqlTableRef[]
@@ -73,11 +57,6 @@ const KEYS: Readonly<Record<string, string>> = {
 /**
  * Parses the header lines (`-- tarn: key=value`) at the top of a SQL model: `materialize`, `partitionedBy`
  * (comma-separated), `overwriteFilter`, `name`, `tags` (comma-separated) and `namespace`.
- *
- * @example
- * ```ts
- * parseSqlHeader('-- tarn: partitionedBy=day(ts), zone\nSELECT 1', 'a.sql').options.partitionedBy?.value // ['day(ts)', 'zone']
- * ```
  */
 export function parseSqlHeader(text: string, file: string): SqlHeader {
   const lines = text.split('\n')
@@ -137,11 +116,6 @@ export function parseSqlHeader(text: string, file: string): SqlHeader {
 /**
  * Parses a query with DuckDB's parser (never running it) and lists the tables it reads — `BASE_TABLE` references
  * that are not CTE names in scope — with their lines, and the columns it names.
- *
- * @example
- * ```ts
- * (await analyzeSql(parser, 'SELECT fare FROM trips', 'm.sql', 'm')).tables[0]?.name // 'trips'
- * ```
  */
 export async function analyzeSql(
   parser: SqlParser,
@@ -285,12 +259,6 @@ function refKey(namespace: string | null, name: string): string {
 
 /**
  * Loads one `.sql` model: header, parameters (checked, then substituted), and the tables its query reads.
- *
- * @example
- * ```ts
- * const m = await loadSqlModel(parser, env, 'trips_clean.sql', text, 'tarn')
- * m.inputs.map((i) => i.table) // ['trips']
- * ```
  */
 export async function loadSqlModel(
   parser: SqlParser,
@@ -372,11 +340,6 @@ export async function loadSqlModel(
 
 /**
  * True when a `.sql` file is an expectation (`-- tarn: expectation=true`); another value of the key is an error.
- *
- * @example
- * ```ts
- * isSqlExpectation('-- tarn: expectation=true\nSELECT * FROM t WHERE x IS NULL', 'no_null_x.sql') // true
- * ```
  */
 export function isSqlExpectation(text: string, file: string): boolean {
   const e = parseSqlHeader(text, file).expectation
@@ -394,12 +357,6 @@ export function isSqlExpectation(text: string, file: string): boolean {
 /**
  * Loads a SQL expectation: a `.sql` file headed `-- tarn: expectation=true` whose query returns the failing rows
  * (none passes; otherwise the run fails with their count and a sample). It materialises nothing.
- *
- * @example
- * ```ts
- * const e = await loadSqlExpectation(parser, env, 'zones_have_names.sql', text, 'tarn')
- * e.sql // 'SELECT * FROM zones WHERE zone_name IS NULL'
- * ```
  */
 export async function loadSqlExpectation(
   parser: SqlParser,

@@ -1,12 +1,8 @@
+import { sqlString } from '../duckdb/sql-quote.js'
 import type { ParameterValue } from './project.js'
 
 /**
  * A `$name` parameter reference found in SQL text.
- *
- * @example
- * ```ts
- * const r: ParamRef = { name: 'min_fare', offset: 25, line: 2 }
- * ```
  */
 export interface ParamRef {
   readonly name: string
@@ -22,11 +18,6 @@ const NAME_PART = /[A-Za-z0-9_]/
 /**
  * Finds the `$name` parameters of SQL text, skipping string literals, quoted identifiers, comments and
  * dollar-quoted strings.
- *
- * @example
- * ```ts
- * findParams("SELECT * FROM t WHERE fare > $min_fare AND s = '$no'") // [{ name: 'min_fare', offset: 29, line: 1 }]
- * ```
  */
 export function findParams(sql: string, firstLine = 1): ParamRef[] {
   const refs: ParamRef[] = []
@@ -77,28 +68,17 @@ export function findParams(sql: string, firstLine = 1): ParamRef[] {
 
 /**
  * The SQL literal of a parameter value: strings quoted, dates as `DATE '...'`, booleans as `TRUE`/`FALSE`.
- *
- * @example
- * ```ts
- * paramSqlLiteral("O'Hare") // "'O''Hare'"
- * paramSqlLiteral(2.5) // '2.5'
- * ```
  */
 export function paramSqlLiteral(value: ParameterValue, type?: string): string {
   if (typeof value === 'boolean') return value ? 'TRUE' : 'FALSE'
   if (typeof value === 'number') return String(value)
-  const quoted = `'${value.replaceAll("'", "''")}'`
+  const quoted = sqlString(value)
   return type === 'date' ? `DATE ${quoted}` : quoted
 }
 
 /**
  * Replaces every `$name` parameter of SQL text by the SQL literal of its value. Names without a value are left
  * as they are (validation reports them first).
- *
- * @example
- * ```ts
- * substituteParams('SELECT * FROM t WHERE fare > $min_fare', { min_fare: 5 }) // 'SELECT * FROM t WHERE fare > 5'
- * ```
  */
 export function substituteParams(
   sql: string,

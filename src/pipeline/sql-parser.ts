@@ -1,11 +1,13 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { deserializeSql, serializeSql } from '../engine/sql-analysis.js'
-import type { JsonValue } from '../iceberg/index.js'
+import type { DuckDBConnection } from '@duckdb/node-api'
+import { openDuckDB } from '../duckdb/open-duckdb.js'
+import { deserializeSql, serializeSql } from '../duckdb/serialize-sql.js'
+import { TarnError } from '../util/errors.js'
+import type { JsonValue } from '../util/lossless-json.js'
 import { stripOuterParens } from './conjuncts.js'
 
 /**
  * DuckDB's own SQL parser, reached through `json_serialize_sql` in an in-memory DuckDB: it parses and never runs.
- * The tree is read losslessly (the engine's parser, `serializeSql`): BIGINT literals beyond 2^53 stay exact.
+ * The tree is read losslessly (tarn's one parser, `duckdb/serialize-sql.ts`): BIGINT literals beyond 2^53 stay exact.
  *
  * @example
  * ```ts
@@ -82,7 +84,7 @@ export interface SqlParseResult {
  * ```
  */
 export async function openSqlParser(): Promise<SqlParser> {
-  const instance = await DuckDBInstance.create(':memory:')
+  const instance = await openDuckDB()
   const conn: DuckDBConnection = await instance.connect()
   const parser: SqlParser = {
     async parse(sql) {
@@ -116,7 +118,10 @@ export async function openSqlParser(): Promise<SqlParser> {
       const doc = { error: false, statements: [statement] }
       const text = await deserializeSql(conn, doc as JsonValue)
       const prefix = 'SELECT * FROM __tarn_filter WHERE '
-      if (!text.startsWith(prefix)) throw new Error(`unexpected SQL from DuckDB: ${text}`)
+      if (!text.startsWith(prefix))
+        throw new TarnError('INTERNAL', `DuckDB wrote a filter back in an unexpected form: ${text}`, {
+          sql: text,
+        })
       return stripOuterParens(text.slice(prefix.length))
     },
     close() {

@@ -1,10 +1,5 @@
 /**
  * One statement of a SQL text: its first keyword (upper case) and the character offset where it starts.
- *
- * @example
- * ```ts
- * const s: SqlStatementStart = { keyword: 'ATTACH', offset: 10 }
- * ```
  */
 export interface SqlStatementStart {
   readonly keyword: string
@@ -15,11 +10,6 @@ export interface SqlStatementStart {
  * Where each statement of a SQL text starts and its first keyword, splitting on `;` outside strings, quoted names
  * and comments. Only for messages (the line of the second statement of a model, the kind of a statement DuckDB
  * will not serialize); DuckDB's parser decides what the text means.
- *
- * @example
- * ```ts
- * sqlStatementStarts("SELECT ';'; -- x\nATTACH 'y.db'") // [{ keyword: 'SELECT', offset: 0 }, { keyword: 'ATTACH', offset: 17 }]
- * ```
  */
 export function sqlStatementStarts(sql: string): SqlStatementStart[] {
   const out: SqlStatementStart[] = []

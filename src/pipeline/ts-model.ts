@@ -9,21 +9,11 @@ import type { SqlParser } from './sql-parser.js'
 
 /**
  * The SDK module project files import (`import { model } from 'tarn'`), resolved with no install step.
- *
- * @example
- * ```ts
- * SDK_MODULE // 'tarn'
- * ```
  */
 export const SDK_MODULE = 'tarn'
 
 /**
  * An `input(table, options)` call read from source.
- *
- * @example
- * ```ts
- * const i = new InputCall('trips', { columns: ['fare'] }, 3)
- * ```
  */
 export class InputCall {
   constructor(
@@ -36,11 +26,6 @@ export class InputCall {
 /**
  * A value of a config literal as the analyser sees it: JSON-like data, with `input(...)` calls kept as
  * {@link InputCall}s.
- *
- * @example
- * ```ts
- * const v: StaticValue = { trips: new InputCall('trips', {}, 3), materialize: 'REPLACE' }
- * ```
  */
 export type StaticValue =
   | string
@@ -53,12 +38,6 @@ export type StaticValue =
 
 /**
  * What a `.ts` project file declares.
- *
- * @example
- * ```ts
- * const r: TsModuleDefs = await loadTsModels(parser, env, 'zones.ts', text, 'tarn')
- * r.models.map((m) => m.name)
- * ```
  */
 export interface TsModuleDefs {
   readonly models: readonly ModelDef[]
@@ -107,11 +86,6 @@ function unwrapper(compiler: typeof ts): (e: ts.Expression) => ts.Expression {
  * `export const name = model(config, fn)` / `expectation(config, fn)` with `model`, `expectation` and `input`
  * imported from `tarn`. The config must be literal data (top-level `const`s are followed); anything else is a
  * `PROJECT_INVALID` error naming the file and line. The module is never imported or run.
- *
- * @example
- * ```ts
- * const { models } = await loadTsModels(parser, env, 'zones.ts', await readFile('zones.ts', 'utf8'), 'tarn')
- * ```
  */
 export async function loadTsModels(
   parser: SqlParser,

@@ -6,11 +6,6 @@ import { projectError } from './project-error.js'
 
 /**
  * Options of {@link validatePlan}.
- *
- * @example
- * ```ts
- * const o: ValidateOptions = { ref: 'main' }
- * ```
  */
 export interface ValidateOptions {
   /** The ref the run reads, for messages. */

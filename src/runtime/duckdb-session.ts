@@ -1,5 +1,6 @@
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
-import { quoteIdent } from '../iceberg/index.js'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
+import { openDuckDB } from '../duckdb/open-duckdb.js'
+import { quoteIdent } from '../duckdb/sql-quote.js'
 import { TarnError } from '../util/errors.js'
 
 /**
@@ -36,7 +37,7 @@ export async function withSession<T>(
   fn: (conn: DuckDBConnection) => Promise<T>,
   instance?: DuckDBInstance,
 ): Promise<T> {
-  const own = instance ? null : await DuckDBInstance.create(':memory:')
+  const own = instance ? null : await openDuckDB()
   const conn = await (instance ?? (own as DuckDBInstance)).connect()
   sessions += 1
   const db = instance ? `session_${process.pid}_${sessions}` : null

@@ -7,12 +7,6 @@ import { inTopologicalOrder } from './workload.js'
 
 /**
  * A normal-distribution sampler over a seeded uniform source (Box-Muller, one value per draw pair kept).
- *
- * @example
- * ```ts
- * const normal = normalSampler(seededRandom(1))
- * normal(10, 2)
- * ```
  */
 export function normalSampler(rng: Random): (mean: number, sd: number) => number {
   let spare: number | null = null
@@ -39,11 +33,6 @@ interface Seg {
 
 /**
  * Eudoxia's operator categories: below -1 the most IO heavy, rising to the most CPU bound at 1.5 and above.
- *
- * @example
- * ```ts
- * segmentFromValue(-2) // { baselineCpuSeconds: 1, cpuScaling: 'const', storageReadGb: 55 }
- * ```
  */
 export function segmentFromValue(val: number): Seg {
   if (val < -1) return { baselineCpuSeconds: 1, cpuScaling: 'const', storageReadGb: 55 }
@@ -77,11 +66,6 @@ function shapeParents(shape: Shape, n: number): number[][] {
  * one-operator queries, non-query DAGs of ~`num_operators` operators whose roots are IO heavy and others drawn
  * around `cpu_io_ratio`. tarn adds DAG shapes (`dag_*_prob`, including diamonds) and fixed memory needs
  * (`fixed_memory_prob`). Same parameters, same workload; it is not numpy-identical to Eudoxia's.
- *
- * @example
- * ```ts
- * generateWorkload(DEFAULT_PARAMS).pipelines.length
- * ```
  */
 export function generateWorkload(params: SimParams): Workload {
   const rng = seededRandom(params.randomSeed)

@@ -1,13 +1,6 @@
 /**
  * tarn's scheduling simulator: an event-driven, Eudoxia-compatible simulator of data pipelines run as containers in
  * pools of CPU and RAM under a pluggable scheduler policy.
- *
- * @example
- * ```ts
- * import { DEFAULT_PARAMS, generateWorkload, runSimulation } from './index.js'
- * import { priorityPolicy } from '../runtime/scheduler/priority.js'
- * const report = runSimulation({ params: DEFAULT_PARAMS, workload: generateWorkload(DEFAULT_PARAMS), policy: priorityPolicy })
- * ```
  */
 
 export { generateWorkload, normalSampler, segmentFromValue } from './generator.js'

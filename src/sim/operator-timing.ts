@@ -4,11 +4,6 @@ import type { OperatorSpec, PipelineSpec } from './workload.js'
 /**
  * Eudoxia's arrival tick of each trace pipeline: the first tick at or after `arrival_seconds / tick_length` (computed
  * in floating point exactly as Eudoxia does), never before the previous pipeline of the file.
- *
- * @example
- * ```ts
- * arrivalTicks([{ id: 'p1', priority: 'batch', arrivalSeconds: 9.96, operators: [] }], 100) // [997]
- * ```
  */
 export function arrivalTicks(pipelines: readonly PipelineSpec[], ticksPerSecond: number): number[] {
   const tickLength = 1.0 / ticksPerSecond
@@ -24,11 +19,6 @@ export function arrivalTicks(pipelines: readonly PipelineSpec[], ticksPerSecond:
 
 /**
  * The memory an operator holds at its peak: its fixed need, or all the data it reads.
- *
- * @example
- * ```ts
- * peakMemory(op) // op.memoryGb ?? op.storageReadGb
- * ```
  */
 export function peakMemory(o: OperatorSpec): number {
   return o.memoryGb ?? o.storageReadGb
@@ -38,11 +28,6 @@ export function peakMemory(o: OperatorSpec): number {
  * The execution plan of one operator in a container with `cpu` CPUs and `ramGb` RAM at `ticksPerSecond`: ticks of IO,
  * total ticks (at least 1), and the offset of the tick that runs out of memory (-1 if none). Memory grows by
  * 20 GB/s while reading (unless the operator has a fixed need) and sits at the peak during the CPU phase.
- *
- * @example
- * ```ts
- * operatorTicks(op, 6, 25, 100) // { ioTicks: 275, total: 375, oomAt: 125 }
- * ```
  */
 export function operatorTicks(
   o: OperatorSpec,

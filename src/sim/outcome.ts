@@ -5,21 +5,11 @@ import type { Workload } from './workload.js'
 /**
  * How the engine advances time: `event` jumps from event to event (the default, fast); `tick` visits every tick and
  * calls the policy at each one, as Eudoxia does (slow, for verification).
- *
- * @example
- * ```ts
- * const mode: EngineMode = 'event'
- * ```
  */
 export type EngineMode = 'event' | 'tick'
 
 /**
  * One sample of cluster utilisation (taken every simulated second).
- *
- * @example
- * ```ts
- * const s: UtilisationSample = { seconds: 1, cpuPercent: 10, ramAllocatedPercent: 20, ramConsumedPercent: 5 }
- * ```
  */
 export interface UtilisationSample {
   readonly seconds: number
@@ -30,12 +20,6 @@ export interface UtilisationSample {
 
 /**
  * Raw outcome of an engine run, before statistics are derived.
- *
- * @example
- * ```ts
- * const raw = simulate({ params, workload, policy })
- * raw.latencyTicks.query.length
- * ```
  */
 export interface RawOutcome {
   readonly arrivals: Record<Priority, number>
@@ -56,11 +40,6 @@ export interface RawOutcome {
 
 /**
  * What to simulate.
- *
- * @example
- * ```ts
- * simulate({ params: DEFAULT_PARAMS, workload, policy: priorityPolicy, mode: 'event' })
- * ```
  */
 export interface SimulateOptions {
   readonly params: SimParams

@@ -4,11 +4,6 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * Simulation parameters: Eudoxia's `params.toml` keys (snake_case in the file) plus tarn's extensions.
- *
- * @example
- * ```ts
- * const p: SimParams = { ...DEFAULT_PARAMS, duration: 60 }
- * ```
  */
 export interface SimParams {
   /** Simulated seconds. */
@@ -45,11 +40,6 @@ export interface SimParams {
 
 /**
  * Eudoxia's default parameters (600 s at 1000 ticks/s, 8 pools of 64 CPUs and 256 GB, the `priority` scheduler).
- *
- * @example
- * ```ts
- * DEFAULT_PARAMS.ticksPerSecond // 1000
- * ```
  */
 export const DEFAULT_PARAMS: SimParams = {
   duration: 600,
@@ -122,11 +112,6 @@ function fail(
 /**
  * Fills in defaults and validates a plain object of Eudoxia parameters (snake_case keys). Unknown keys are ignored,
  * like Eudoxia does; Eudoxia's older `cpu_pool`/`ram_pool` (totals split over the pools) are accepted.
- *
- * @example
- * ```ts
- * paramsFromObject({ duration: 60, scheduler_algo: 'naive' }).schedulerAlgo // 'naive'
- * ```
  */
 export function paramsFromObject(
   raw: Readonly<Record<string, unknown>>,
@@ -185,11 +170,6 @@ export function paramsFromObject(
 
 /**
  * Parses the text of a `params.toml`, naming the file and line of any error.
- *
- * @example
- * ```ts
- * parseParams('duration = 60\n', 'params.toml').duration // 60
- * ```
  */
 export function parseParams(text: string, file = '<params>'): SimParams {
   let raw: Record<string, unknown>
@@ -205,11 +185,6 @@ export function parseParams(text: string, file = '<params>'): SimParams {
 
 /**
  * Reads and parses a `params.toml` file.
- *
- * @example
- * ```ts
- * const params = loadParams('tests/priority/params.toml')
- * ```
  */
 export function loadParams(path: string): SimParams {
   let text: string

@@ -22,11 +22,6 @@ const COLORS: Record<Priority, string> = { query: '#d62728', interactive: '#ff7f
  * Renders an SVG with two panels: pipeline latency by priority (every completed pipeline as a dot, the mean as a bar
  * and the p99 as a tick) and cluster utilisation over time (CPU allocated, RAM allocated, RAM consumed, sampled every
  * simulated second). Deterministic: same report, same bytes.
- *
- * @example
- * ```ts
- * writeFileSync('sim.svg', renderPlot(report))
- * ```
  */
 export function renderPlot(report: SimReport): string {
   const W = 900

@@ -27,11 +27,6 @@ interface TsCompiler {
  * `init` and `decide`) as `default` or `policy`. TypeScript files are transpiled with the `typescript` package (which
  * must be installed) into a cache file under the OS temp directory, so they may only import packages, not relative
  * TypeScript files.
- *
- * @example
- * ```ts
- * const policy = await loadPolicyFile('./my-policy.ts')
- * ```
  */
 export async function loadPolicyFile(path: string): Promise<Policy> {
   const abs = resolve(path)
@@ -100,11 +95,6 @@ export async function loadPolicyFile(path: string): Promise<Policy> {
 /**
  * Resolves a scheduler given by name (a built-in: naive, priority, priority-pool, right-size) or by a path to a
  * policy file (anything containing a slash or ending in .ts/.js/.mjs/.mts), relative to `cwd`.
- *
- * @example
- * ```ts
- * const policy = await resolvePolicy('priority', process.cwd())
- * ```
  */
 export async function resolvePolicy(spec: string, cwd: string): Promise<Policy> {
   const builtin = builtinPolicy(spec)

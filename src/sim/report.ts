@@ -7,12 +7,6 @@ import { adjustedLatency, mean, percentile, pipelineStats } from './stats.js'
 /**
  * The statistics of a run. The first twelve keys are Eudoxia's (`expected.json`), with the same meaning; the others
  * are tarn's additions.
- *
- * @example
- * ```ts
- * const s: SimStats = buildStats(raw, params, 'priority')
- * s.pipelines_all.completion_count
- * ```
  */
 export interface SimStats {
   readonly pipelines_created: number
@@ -44,11 +38,6 @@ export interface SimStats {
 
 /**
  * A full simulation report: statistics plus what the plot needs.
- *
- * @example
- * ```ts
- * const r: SimReport = runSimulation({ params, workload, policy })
- * ```
  */
 export interface SimReport {
   readonly stats: SimStats
@@ -60,11 +49,6 @@ export interface SimReport {
 
 /**
  * Derives Eudoxia's statistics (and tarn's extras) from a raw engine outcome.
- *
- * @example
- * ```ts
- * buildStats(simulate({ params, workload, policy }), params, policy.name)
- * ```
  */
 export function buildStats(raw: RawOutcome, params: SimParams, scheduler: string): SimStats {
   const tps = params.ticksPerSecond
@@ -105,11 +89,6 @@ export function buildStats(raw: RawOutcome, params: SimParams, scheduler: string
 
 /**
  * Serialises statistics as one JSON document (2-space indent, fixed key order; NaN and infinities become null).
- *
- * @example
- * ```ts
- * JSON.parse(statsToJson(stats)).pipelines_all.arrival_count
- * ```
  */
 export function statsToJson(stats: SimStats | readonly SimStats[]): string {
   return `${JSON.stringify(stats, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`
@@ -135,11 +114,6 @@ function table(rows: string[][]): string {
 
 /**
  * A human-readable table of one run's statistics.
- *
- * @example
- * ```ts
- * process.stdout.write(formatStatsTable(stats))
- * ```
  */
 export function formatStatsTable(s: SimStats): string {
   const head = [
@@ -177,11 +151,6 @@ export function formatStatsTable(s: SimStats): string {
 
 /**
  * A side-by-side table comparing several runs (one column per scheduler).
- *
- * @example
- * ```ts
- * process.stdout.write(formatCompareTable([a, b]))
- * ```
  */
 export function formatCompareTable(runs: readonly SimStats[]): string {
   const line = (label: string, f: (s: SimStats) => string): string[] => [label, ...runs.map(f)]

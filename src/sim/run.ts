@@ -8,12 +8,6 @@ import type { Workload } from './workload.js'
 
 /**
  * Simulates a workload under a policy and derives the report (statistics, latencies by priority, utilisation).
- *
- * @example
- * ```ts
- * const report = runSimulation({ params: DEFAULT_PARAMS, workload: generateWorkload(DEFAULT_PARAMS), policy: priorityPolicy })
- * report.stats.adjusted_latency
- * ```
  */
 export function runSimulation(opts: {
   params: SimParams

@@ -2,11 +2,6 @@ import type { CpuScaling } from '../runtime/scheduler/policy.js'
 
 /**
  * Every CPU scaling function name Eudoxia knows.
- *
- * @example
- * ```ts
- * CPU_SCALINGS.includes('linear3') // true
- * ```
  */
 export const CPU_SCALINGS: readonly CpuScaling[] = [
   'const',
@@ -20,11 +15,6 @@ export const CPU_SCALINGS: readonly CpuScaling[] = [
 
 /**
  * True when `s` names a CPU scaling function.
- *
- * @example
- * ```ts
- * isCpuScaling('const') // true
- * ```
  */
 export function isCpuScaling(s: string): s is CpuScaling {
   return (CPU_SCALINGS as readonly string[]).includes(s)
@@ -32,11 +22,6 @@ export function isCpuScaling(s: string): s is CpuScaling {
 
 /**
  * CPU seconds an operator needs on `cpus` CPUs given its single-CPU time, with Eudoxia's scaling functions.
- *
- * @example
- * ```ts
- * cpuSeconds('linear3', 6, 15) // 5
- * ```
  */
 export function cpuSeconds(scaling: CpuScaling, cpus: number, baseline: number): number {
   switch (scaling) {
@@ -60,10 +45,5 @@ export function cpuSeconds(scaling: CpuScaling, cpus: number, baseline: number):
 /**
  * Storage scan speed in GB per second (NVMe), Eudoxia's `DISK_SCAN_GB_SEC`: memory grows at this rate while an
  * operator reads, and a suspended container writes its memory to disk at it.
- *
- * @example
- * ```ts
- * const ioSeconds = 55 / DISK_SCAN_GB_SEC // 2.75
- * ```
  */
 export const DISK_SCAN_GB_SEC = 20

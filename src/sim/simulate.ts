@@ -482,11 +482,6 @@ function zeroByPriority(): Record<Priority, number> {
  * each pool in order applies suspensions, starts assigned containers, advances suspending and running containers and
  * reports the containers that finished. In `event` mode only ticks where something can happen are visited and the
  * policy is called only when its inputs changed (see the quiescence rule in `policy.ts`); the outcome is identical.
- *
- * @example
- * ```ts
- * const raw = simulate({ params: DEFAULT_PARAMS, workload: generateWorkload(DEFAULT_PARAMS), policy: priorityPolicy })
- * ```
  */
 export function simulate(opts: SimulateOptions): RawOutcome {
   return new Simulation(opts.params, opts.workload, opts.policy, opts.mode).run()

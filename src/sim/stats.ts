@@ -2,11 +2,6 @@ import type { Priority } from '../runtime/scheduler/policy.js'
 
 /**
  * The q-th percentile of values with numpy's default (`linear`) interpolation; NaN when empty.
- *
- * @example
- * ```ts
- * percentile([1, 2, 3, 4], 50) // 2.5
- * ```
  */
 export function percentile(values: readonly number[], q: number): number {
   if (values.length === 0) return Number.NaN
@@ -24,11 +19,6 @@ export function percentile(values: readonly number[], q: number): number {
 
 /**
  * Arithmetic mean with pairwise summation (as numpy); NaN when empty.
- *
- * @example
- * ```ts
- * mean([1, 2, 3]) // 2
- * ```
  */
 export function mean(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN
@@ -46,11 +36,6 @@ export function mean(values: readonly number[]): number {
 
 /**
  * Statistics of one category of pipelines. Latencies are of completed pipelines only.
- *
- * @example
- * ```ts
- * const s: PipelineStats = { arrival_count: 1, completion_count: 1, timeout_count: 0, mean_latency_seconds: 8, p99_latency_seconds: 8 }
- * ```
  */
 export interface PipelineStats {
   readonly arrival_count: number
@@ -62,11 +47,6 @@ export interface PipelineStats {
 
 /**
  * Builds pipeline statistics from arrivals, timeouts and latencies in ticks.
- *
- * @example
- * ```ts
- * pipelineStats(2, 0, [800, 800], 100).mean_latency_seconds // 8
- * ```
  */
 export function pipelineStats(
   arrivals: number,
@@ -86,11 +66,6 @@ export function pipelineStats(
 /**
  * Eudoxia's adjusted latency: the mean latency weighted by priority (query 10, interactive 5, batch 1), divided by
  * the overall completion rate. Infinity when nothing completed. Lower is better.
- *
- * @example
- * ```ts
- * adjustedLatency({ query: q, interactive: i, batch: b })
- * ```
  */
 export function adjustedLatency(
   byPriority: Readonly<Record<Priority, PipelineStats>>,

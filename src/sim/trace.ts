@@ -13,11 +13,6 @@ const PRIORITY_NAMES: Record<string, Priority> = {
 
 /**
  * Eudoxia's name of a priority in traces.
- *
- * @example
- * ```ts
- * traceName('batch') // 'BATCH_PIPELINE'
- * ```
  */
 export function traceName(p: Priority): string {
   return p === 'batch' ? 'BATCH_PIPELINE' : p.toUpperCase()
@@ -37,11 +32,6 @@ const COLUMNS = [
 
 /**
  * Splits CSV text into records of fields (RFC 4180 quoting), with the 1-based line each record starts on.
- *
- * @example
- * ```ts
- * parseCsv('a,b\n1,"x,y"\n') // [{ line: 1, fields: ['a', 'b'] }, { line: 2, fields: ['1', 'x,y'] }]
- * ```
  */
 export function parseCsv(text: string): { line: number; fields: string[] }[] {
   const out: { line: number; fields: string[] }[] = []
@@ -108,11 +98,6 @@ interface Row {
 /**
  * Parses an Eudoxia `trace.csv` (one row per operator; arrival and priority on the first row of each pipeline) into
  * a workload. Errors name the file and line.
- *
- * @example
- * ```ts
- * parseTrace('pipeline_id,arrival_seconds,priority,operator_id,parents,baseline_cpu_seconds,cpu_scaling,memory_gb,storage_read_gb\np1,0.0,QUERY,op1,,15,linear3,,35\n')
- * ```
  */
 export function parseTrace(text: string, file = '<trace>'): Workload {
   const records = parseCsv(text)
@@ -213,11 +198,6 @@ export function parseTrace(text: string, file = '<trace>'): Workload {
 
 /**
  * Reads and parses a trace file.
- *
- * @example
- * ```ts
- * const workload = loadTrace('trace.csv')
- * ```
  */
 export function loadTrace(path: string): Workload {
   let text: string
@@ -231,11 +211,6 @@ export function loadTrace(path: string): Workload {
 
 /**
  * Writes a workload as an Eudoxia trace CSV.
- *
- * @example
- * ```ts
- * const csv = formatTrace(generateWorkload(DEFAULT_PARAMS))
- * ```
  */
 export function formatTrace(w: Workload): string {
   const lines: string[] = [COLUMNS.join(',')]

@@ -2,11 +2,6 @@ import type { CpuScaling, Priority } from '../runtime/scheduler/policy.js'
 
 /**
  * One operator of a pipeline: an IO phase reading `storageReadGb` from storage, then a CPU phase.
- *
- * @example
- * ```ts
- * const op: OperatorSpec = { name: 'op1', parents: [], baselineCpuSeconds: 1, cpuScaling: 'const', memoryGb: null, storageReadGb: 55 }
- * ```
  */
 export interface OperatorSpec {
   readonly name: string
@@ -21,11 +16,6 @@ export interface OperatorSpec {
 
 /**
  * A pipeline: a DAG of operators arriving at some time with a priority.
- *
- * @example
- * ```ts
- * const p: PipelineSpec = { id: 'p1', priority: 'batch', arrivalSeconds: 0, operators: [] }
- * ```
  */
 export interface PipelineSpec {
   readonly id: string
@@ -40,11 +30,6 @@ export interface PipelineSpec {
 
 /**
  * A workload: pipelines in arrival order.
- *
- * @example
- * ```ts
- * const w: Workload = { source: 'trace', pipelines: [] }
- * ```
  */
 export interface Workload {
   readonly source: 'trace' | 'generated'
@@ -54,11 +39,6 @@ export interface Workload {
 /**
  * Reorders a DAG's nodes breadth-first from its roots (in insertion order), a node coming only after all its
  * parents: the order Eudoxia iterates a pipeline's operators in. Returns the permutation (new position → old index).
- *
- * @example
- * ```ts
- * topologicalOrder([[], [0], [0], [1, 2]]) // [0, 1, 2, 3]
- * ```
  */
 export function topologicalOrder(parents: readonly (readonly number[])[]): number[] {
   const n = parents.length
@@ -84,11 +64,6 @@ export function topologicalOrder(parents: readonly (readonly number[])[]): numbe
 
 /**
  * Rebuilds operators in topological order, remapping parent indexes.
- *
- * @example
- * ```ts
- * const ops = inTopologicalOrder(rawOps)
- * ```
  */
 export function inTopologicalOrder(ops: readonly OperatorSpec[]): OperatorSpec[] {
   const order = topologicalOrder(ops.map((o) => o.parents))

@@ -1,12 +1,6 @@
 /**
  * The object storage layer: the {@link ObjectStore} contract, its local-filesystem and S3 implementations, and
  * {@link openObjectStore} to open one from a URI.
- *
- * @example
- * ```ts
- * import { openObjectStore } from './storage/index.js'
- * const store = await openObjectStore('s3://lake/warehouse')
- * ```
  */
 export { assertValidObjectKey, assertValidObjectPrefix, LocalObjectStore } from './local.js'
 export type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'

@@ -3,11 +3,6 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * The `OBJECT_NOT_FOUND` error every store throws for a missing key.
- *
- * @example
- * ```ts
- * throw objectNotFound('t/data/a.parquet', store.uriOf('t/data/a.parquet'))
- * ```
  */
 export function objectNotFound(key: string, uri: string, cause?: unknown): TarnError {
   return new TarnError(

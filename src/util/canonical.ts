@@ -2,11 +2,6 @@ import { createHash } from 'node:crypto'
 
 /**
  * A JSON value that has exactly one canonical encoding.
- *
- * @example
- * ```ts
- * const v: CanonicalValue = { a: [1, 'x', null] }
- * ```
  */
 export type CanonicalValue =
   | null
@@ -19,11 +14,6 @@ export type CanonicalValue =
 /**
  * Encodes a value as canonical JSON: object keys sorted by code point, no whitespace, `undefined` members dropped.
  * Two equal values always encode to the same bytes, which makes the encoding fit for content addressing.
- *
- * @example
- * ```ts
- * canonicalJson({ b: 1, a: [true, null] }) // '{"a":[true,null],"b":1}'
- * ```
  */
 export function canonicalJson(value: CanonicalValue): string {
   if (value === null || typeof value === 'boolean' || typeof value === 'string') return JSON.stringify(value)
@@ -41,11 +31,6 @@ export function canonicalJson(value: CanonicalValue): string {
 
 /**
  * SHA-256 of a string or bytes, as lower-case hex.
- *
- * @example
- * ```ts
- * sha256Hex('') // 'e3b0c442...'
- * ```
  */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex')

@@ -4,11 +4,6 @@ import { oneLine, TarnError } from './errors.js'
  * The `CORRUPT_FILE` error for a file tarn wrote or registered that cannot be decoded: table metadata that is not
  * valid JSON, an Avro manifest with a broken block, a Parquet file without its footer. The message names the file
  * and keeps the decoder's reason on one line; `cause` holds the original error.
- *
- * @example
- * ```ts
- * throw corruptFile('s3://b/t/metadata/v3.metadata.json', 'table metadata', new Error('Invalid JSON at offset 0'))
- * ```
  */
 export function corruptFile(file: string, kind: string, cause: unknown): TarnError {
   const reason = oneLine(cause instanceof Error ? cause.message : String(cause))
@@ -18,11 +13,6 @@ export function corruptFile(file: string, kind: string, cause: unknown): TarnErr
 /**
  * Runs `parse` over the contents of `file` and turns whatever it throws into a {@link corruptFile} error: parsers
  * are pure, so any failure means the file's bytes are bad, not the caller's arguments.
- *
- * @example
- * ```ts
- * const metadata = parsingFile(uri, 'table metadata', () => parseTableMetadata(bytes))
- * ```
  */
 export function parsingFile<T>(file: string, kind: string, parse: () => T): T {
   try {
@@ -38,12 +28,6 @@ const PARQUET_DAMAGE =
 /**
  * The {@link corruptFile} error when DuckDB's `message` says a Parquet file is damaged (no footer magic, a file too
  * small to be Parquet, corrupt metadata), else undefined.
- *
- * @example
- * ```ts
- * corruptParquet(new Error("Invalid Input Error: No magic bytes found at end of file '/w/t/data/a.parquet'"))
- * // TarnError CORRUPT_FILE, context.file '/w/t/data/a.parquet'
- * ```
  */
 export function corruptParquet(e: unknown): TarnError | undefined {
   const message = e instanceof Error ? e.message : String(e)

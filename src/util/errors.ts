@@ -57,11 +57,6 @@ export function isTarnError(e: unknown, code?: ErrorCode): e is TarnError {
 /**
  * `text` on one line: line breaks and the blanks around them become one space, so that errors from DuckDB, SQLite
  * or the AWS SDK print as the one line the CLI promises.
- *
- * @example
- * ```ts
- * oneLine('Conversion Error: bad value\n\nLINE 1: SELECT') // 'Conversion Error: bad value LINE 1: SELECT'
- * ```
  */
 export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim()
@@ -69,11 +64,6 @@ export function oneLine(text: string): string {
 
 /**
  * The one-line message of anything thrown: an Error's message, or the value as a string.
- *
- * @example
- * ```ts
- * messageOf(new Error('a\nb')) // 'a b'
- * ```
  */
 export function messageOf(e: unknown): string {
   return oneLine(e instanceof Error ? e.message : String(e))

@@ -4,11 +4,6 @@ let cached: string | undefined
 
 /**
  * The version of the installed tarn package (from its package.json), or `0.0.0` when it cannot be read.
- *
- * @example
- * ```ts
- * packageVersion() // '0.1.0'
- * ```
  */
 export function packageVersion(): string {
   if (cached !== undefined) return cached

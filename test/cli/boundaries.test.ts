@@ -62,10 +62,30 @@ function cliReachesPast(file: string, text?: string): string[] {
     .map((s) => `${relative(ROOT, file)} -> ${s}`)
 }
 
+/** `file:line` of every call that starts DuckDB (`DuckDBInstance.create` / `.fromCache`) in `file`, parsed. */
+function duckdbStarts(file: string, text = readFileSync(file, 'utf8')): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
+  const found: string[] = []
+  const visit = (node: ts.Node): void => {
+    if (
+      ts.isPropertyAccessExpression(node) &&
+      node.expression.getText(source) === 'DuckDBInstance' &&
+      ['create', 'fromCache'].includes(node.name.text)
+    ) {
+      const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1
+      found.push(`${relative(ROOT, file)}:${line}`)
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(source)
+  return found
+}
+
 /** Layers from the bottom up (docs/architecture.md): a module may import only from layers ranked below its own. */
 const RANK: Readonly<Record<string, number>> = {
   util: 0,
   storage: 1,
+  duckdb: 1,
   catalog: 2,
   iceberg: 2,
   engine: 3,
@@ -107,7 +127,7 @@ describe('layer boundaries of the source tree', () => {
     ])
   })
 
-  it('never lets a lower layer import an upper one (util < storage < catalog, iceberg < engine < runtime < pipeline, sim < lake < server, client < cli)', () => {
+  it('never lets a lower layer import an upper one (util < storage, duckdb < catalog, iceberg < engine < runtime < pipeline, sim < lake < server, client < cli)', () => {
     const files = sourceFiles(SRC).filter((f) => relative(SRC, f).includes(sep))
     const upward = files.flatMap((f) => {
       const from = relative(SRC, f).split(sep)[0] as string
@@ -123,5 +143,17 @@ describe('layer boundaries of the source tree', () => {
         .sort(),
     )
     expect(upward).toEqual([])
+  })
+
+  it('starts DuckDB only in src/duckdb/, so every instance gets the same time zone, limits and lock-down', () => {
+    const files = sourceFiles(SRC).filter((f) => !relative(SRC, f).startsWith(`duckdb${sep}`))
+    expect(files.flatMap((f) => duckdbStarts(f))).toEqual([])
+    expect(duckdbStarts(join(SRC, 'duckdb', 'open-duckdb.ts'))).toHaveLength(1)
+    const probe =
+      "// DuckDBInstance.create in a comment\nconst a = await DuckDBInstance.create(':memory:')\nconst b = DuckDBInstance.fromCache('x')"
+    expect(duckdbStarts(join(SRC, 'lake', 'probe.ts'), probe)).toEqual([
+      'src/lake/probe.ts:2',
+      'src/lake/probe.ts:3',
+    ])
   })
 })

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { openSandbox } from '../../src/engine/index.js'
+import { openDuckDB } from '../../src/duckdb/open-duckdb.js'
 import type { Lake } from '../../src/lake/lake.js'
 import { isTarnError } from '../../src/util/errors.js'
 import { ensureBuilt, ROOT } from '../helpers/build.js'
@@ -114,7 +114,7 @@ describe('exporting query results', () => {
 describe('the export sandbox', () => {
   it('may write exactly its output path and nothing else in the same directory', async () => {
     const allowed = join(out, 'allowed.csv')
-    const db = await openSandbox({
+    const db = await openDuckDB({
       readableDirectories: [],
       scratchDir: join(out, 'scratch'),
       writablePaths: [allowed],

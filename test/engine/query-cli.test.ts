@@ -10,9 +10,13 @@ import { ensureBuilt, ROOT } from '../helpers/build.js'
 let home: string
 
 /** Runs the real `tarn` binary (dist/) against the test lake. */
-function tarn(args: readonly string[], input?: string): { code: number; stdout: string; stderr: string } {
+function tarn(
+  args: readonly string[],
+  input?: string,
+  env: Readonly<Record<string, string>> = {},
+): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tarn.js'), ...args], {
-    env: { ...process.env, TARN_HOME: home, TARN_USER: 'tester' },
+    env: { ...process.env, TARN_HOME: home, TARN_USER: 'tester', ...env },
     cwd: home,
     encoding: 'utf8',
     ...(input !== undefined ? { input } : {}),
@@ -34,6 +38,14 @@ beforeAll(async () => {
   db.closeSync()
   const lake = await Lake.init({ home, env: {}, author: 'tester' })
   await lake.createTable('nested', { from: file })
+  const times = join(home, 'times.parquet')
+  const db2 = await DuckDBInstance.create(':memory:')
+  const c2 = await db2.connect()
+  await c2.run(`COPY (SELECT * FROM (VALUES (TIMESTAMPTZ '2024-02-29 23:00:00+00'), (TIMESTAMPTZ '2024-03-01 03:00:00+00')) v(ts))
+    TO '${times}' (FORMAT parquet)`)
+  c2.closeSync()
+  db2.closeSync()
+  await lake.createTable('times', { from: times })
   await lake.close()
 }, 120_000)
 afterAll(async () => {
@@ -125,6 +137,16 @@ describe('tarn query output of nested and wide types', () => {
     const arr = tarn(['query', sql, '--format', 'json'])
     expect(arr.code).not.toBe(0)
     expect(arr.stdout).toBe('')
+  })
+})
+
+describe('tarn query time zone', () => {
+  it('reads time literals and prints timestamps in UTC whatever the machine time zone, as pruning assumes', () => {
+    const sql = `SELECT current_setting('TimeZone') AS tz, (SELECT count(*) FROM times WHERE ts < '2024-03-01') AS before,
+      (SELECT min(ts) FROM times)::VARCHAR AS first`
+    const r = tarn(['query', sql, '--json'], undefined, { TZ: 'America/New_York' })
+    expect(r.stderr).toBe('')
+    expect(JSON.parse(r.stdout).rows).toEqual([{ tz: 'UTC', before: 1, first: '2024-02-29 23:00:00+00' }])
   })
 })
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { quoteIdent } from '../../iceberg/duckdb-sql.js'
+import { quoteIdent } from '../../duckdb/sql-quote.js'
 import { type JsonValue, parseJsonLossless, stringifyJsonLossless } from '../../iceberg/index.js'
 import { batchCells, rowJson, rowText, typeName } from '../../lake/batch-cells.js'
 import type { Lake } from '../../lake/lake.js'

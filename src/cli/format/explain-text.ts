@@ -1,3 +1,4 @@
+import { quoteIdent } from '../../duckdb/sql-quote.js'
 import type { Expression, Literal } from '../../iceberg/index.js'
 import type { QueryPlan } from '../../lake/lake-types.js'
 import { humanBytes } from './human-bytes.js'
@@ -17,7 +18,6 @@ function literalText(v: Literal): string {
  * ```
  */
 export function expressionText(e: Expression): string {
-  const col = (c: string): string => `"${c.replace(/"/g, '""')}"`
   const ops = { eq: '=', neq: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
   switch (e.op) {
     case 'true':
@@ -29,13 +29,13 @@ export function expressionText(e: Expression): string {
     case 'not':
       return `NOT (${expressionText(e.arg)})`
     case 'isNull':
-      return `${col(e.column)} IS NULL`
+      return `${quoteIdent(e.column)} IS NULL`
     case 'notNull':
-      return `${col(e.column)} IS NOT NULL`
+      return `${quoteIdent(e.column)} IS NOT NULL`
     case 'in':
-      return `${col(e.column)} IN (${e.values.map(literalText).join(', ')})`
+      return `${quoteIdent(e.column)} IN (${e.values.map(literalText).join(', ')})`
     default:
-      return `${col(e.column)} ${ops[e.op]} ${literalText(e.value)}`
+      return `${quoteIdent(e.column)} ${ops[e.op]} ${literalText(e.value)}`
   }
 }
 

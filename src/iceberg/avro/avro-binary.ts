@@ -6,11 +6,6 @@ const utf8Encoder = new TextEncoder()
 
 /**
  * A cursor over Avro binary data (zig-zag varints, IEEE floats, length-prefixed bytes).
- *
- * @example
- * ```ts
- * const r = new AvroBinaryReader(new Uint8Array([2])); r.readLong() // 1n
- * ```
  */
 export class AvroBinaryReader {
   pos = 0
@@ -93,11 +88,6 @@ export class AvroBinaryReader {
 
 /**
  * A growable Avro binary output buffer.
- *
- * @example
- * ```ts
- * const w = new AvroBinaryWriter(); w.writeLong(1n); w.toBytes() // Uint8Array [2]
- * ```
  */
 export class AvroBinaryWriter {
   private buf = new Uint8Array(1024)
@@ -160,11 +150,6 @@ export class AvroBinaryWriter {
 
 /**
  * Named types of a schema (records, enums, fixed), by full and short name, for resolving type references.
- *
- * @example
- * ```ts
- * const names = collectNamedTypes(schema)
- * ```
  */
 export function collectNamedTypes(
   schema: AvroSchema,
@@ -200,11 +185,6 @@ function resolve(schema: AvroSchema, names: Map<string, AvroComplexSchema>): Avr
 
 /**
  * Decodes one value of `schema` from `r`.
- *
- * @example
- * ```ts
- * decodeAvroValue('long', new AvroBinaryReader(new Uint8Array([4])), new Map()) // 2n
- * ```
  */
 export function decodeAvroValue(
   schema: AvroSchema,
@@ -294,11 +274,6 @@ function isNullSchema(s: AvroSchema): boolean {
 /**
  * Encodes one value of `schema` into `w`. Unions pick the `null` branch for null and the first non-null branch
  * otherwise. Missing record fields are written as null.
- *
- * @example
- * ```ts
- * const w = new AvroBinaryWriter(); encodeAvroValue(['null', 'long'], 5n, w, new Map())
- * ```
  */
 export function encodeAvroValue(
   schema: AvroSchema,

@@ -1,18 +1,12 @@
 import { inflateRawSync } from 'node:zlib'
 import { TarnError } from '../../util/errors.js'
-import { parseJsonLossless } from '../json/lossless-json.js'
+import { parseJsonLossless } from '../../util/lossless-json.js'
 import { AvroBinaryReader, collectNamedTypes, decodeAvroValue } from './avro-binary.js'
 import type { AvroRecord, AvroSchema } from './avro-schema.js'
 import { snappyDecompress } from './snappy.js'
 
 /**
  * The decoded content of an Avro object container file.
- *
- * @example
- * ```ts
- * const file: AvroFile = readAvroContainer(bytes)
- * file.metadata['format-version'] // '2'
- * ```
  */
 export interface AvroFile {
   /** The writer schema from the header, as raw JSON (with every attribute, e.g. `field-id`). */
@@ -27,11 +21,6 @@ const MAGIC = [0x4f, 0x62, 0x6a, 0x01]
 
 /**
  * Reads an Avro object container file (codecs `null`, `deflate`, `snappy`). Longs decode as `bigint`.
- *
- * @example
- * ```ts
- * const { schema, metadata, records } = readAvroContainer(await store.get('metadata/snap-1.avro'))
- * ```
  */
 export function readAvroContainer(bytes: Uint8Array): AvroFile {
   for (let i = 0; i < 4; i++) {

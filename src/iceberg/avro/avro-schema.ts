@@ -1,23 +1,13 @@
-import type { JsonValue } from '../json/lossless-json.js'
+import type { JsonValue } from '../../util/lossless-json.js'
 
 /**
  * An Avro schema as raw JSON, exactly as written in a container header. Extra attributes (`field-id`, `element-id`,
  * `logicalType`, ...) are kept verbatim so that a schema written back carries them unchanged.
- *
- * @example
- * ```ts
- * const s: AvroSchema = { type: 'record', name: 'r', fields: [{ name: 'id', type: 'long', 'field-id': 1 }] }
- * ```
  */
 export type AvroSchema = string | readonly AvroSchema[] | AvroComplexSchema
 
 /**
  * A non-primitive Avro schema node (record, array, map, enum, fixed, or an annotated primitive).
- *
- * @example
- * ```ts
- * const arr: AvroComplexSchema = { type: 'array', items: 'long', 'element-id': 133 }
- * ```
  */
 export interface AvroComplexSchema {
   readonly type: AvroSchema
@@ -34,11 +24,6 @@ export interface AvroComplexSchema {
 
 /**
  * One field of an Avro record schema.
- *
- * @example
- * ```ts
- * const f: AvroField = { name: 'snapshot_id', type: ['null', 'long'], default: null, 'field-id': 1 }
- * ```
  */
 export interface AvroField {
   readonly name: string
@@ -52,11 +37,6 @@ export interface AvroField {
 /**
  * A decoded Avro value: longs are `bigint`, ints/floats/doubles numbers, bytes/fixed `Uint8Array`, records plain
  * objects keyed by field name, maps `Record<string, AvroValue>`.
- *
- * @example
- * ```ts
- * const v: AvroValue = { status: 1, snapshot_id: 42n }
- * ```
  */
 export type AvroValue =
   | null
@@ -70,10 +50,5 @@ export type AvroValue =
 
 /**
  * A decoded Avro record.
- *
- * @example
- * ```ts
- * const r: AvroRecord = { manifest_path: 's3://b/t/metadata/m0.avro' }
- * ```
  */
 export type AvroRecord = { readonly [key: string]: AvroValue }

@@ -1,16 +1,11 @@
 import { deflateRawSync } from 'node:zlib'
-import type { JsonValue } from '../json/lossless-json.js'
-import { stringifyJsonLossless } from '../json/lossless-json.js'
+import type { JsonValue } from '../../util/lossless-json.js'
+import { stringifyJsonLossless } from '../../util/lossless-json.js'
 import { AvroBinaryWriter, collectNamedTypes, encodeAvroValue } from './avro-binary.js'
 import type { AvroSchema, AvroValue } from './avro-schema.js'
 
 /**
  * What {@link writeAvroContainer} needs.
- *
- * @example
- * ```ts
- * const opts: AvroWriteOptions = { schema, records, metadata: { 'format-version': '2' }, syncMarker, codec: 'deflate' }
- * ```
  */
 export interface AvroWriteOptions {
   /** The schema, written verbatim (attributes such as `field-id` included) into the header. */
@@ -28,11 +23,6 @@ export interface AvroWriteOptions {
 /**
  * Writes an Avro object container file. The header schema is the raw schema JSON, so Iceberg's `field-id`,
  * `element-id` and map `logicalType` attributes survive; longs may be `bigint` (full 64-bit range).
- *
- * @example
- * ```ts
- * const bytes = writeAvroContainer({ schema: 'long', records: [9158179788527662767n], syncMarker: rng.bytes(16) })
- * ```
  */
 export function writeAvroContainer(opts: AvroWriteOptions): Uint8Array {
   const codec = opts.codec ?? 'deflate'

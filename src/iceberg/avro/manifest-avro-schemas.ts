@@ -32,11 +32,6 @@ const mapOf = (keyId: number, valueId: number, value: AvroSchema): AvroSchema =>
 
 /**
  * The Avro schema of a v2 manifest list (the shape Java Iceberg 1.8 writes, with field ids).
- *
- * @example
- * ```ts
- * writeAvroContainer({ schema: MANIFEST_LIST_AVRO_SCHEMA, records, syncMarker })
- * ```
  */
 export const MANIFEST_LIST_AVRO_SCHEMA: AvroSchema = {
   type: 'record',
@@ -80,11 +75,6 @@ export const MANIFEST_LIST_AVRO_SCHEMA: AvroSchema = {
 
 /**
  * The Iceberg schema (JSON) of the manifest list, for the `iceberg.schema` header key.
- *
- * @example
- * ```ts
- * JSON.stringify(MANIFEST_LIST_ICEBERG_SCHEMA)
- * ```
  */
 export const MANIFEST_LIST_ICEBERG_SCHEMA: StructType & { 'schema-id': number } = {
   type: 'struct',
@@ -128,11 +118,6 @@ export const MANIFEST_LIST_ICEBERG_SCHEMA: StructType & { 'schema-id': number } 
 
 /**
  * Bytes needed to store a decimal of the given precision as fixed.
- *
- * @example
- * ```ts
- * decimalFixedSize(10) // 5
- * ```
  */
 export function decimalFixedSize(precision: number): number {
   let n = 1
@@ -142,11 +127,6 @@ export function decimalFixedSize(precision: number): number {
 
 /**
  * The Avro schema of an Iceberg primitive type (with logical types); `uniq` names fixed types.
- *
- * @example
- * ```ts
- * avroTypeOf('date', 'p1000') // { type: 'int', logicalType: 'date' }
- * ```
  */
 export function avroTypeOf(t: IcebergType, uniq: string): AvroSchema {
   if (typeof t !== 'string')
@@ -190,11 +170,6 @@ export function avroTypeOf(t: IcebergType, uniq: string): AvroSchema {
 
 /**
  * The Iceberg partition type (struct of transform results) of a spec over a schema.
- *
- * @example
- * ```ts
- * partitionType(spec, schema).fields[0]?.type // 'int' for bucket[4]
- * ```
  */
 export function partitionType(spec: PartitionSpec, schema: StructType): StructType {
   return {
@@ -214,11 +189,6 @@ export function partitionType(spec: PartitionSpec, schema: StructType): StructTy
 
 /**
  * The Avro schema of a v2 manifest for a partition type (the shape Java Iceberg 1.8 writes, with field ids).
- *
- * @example
- * ```ts
- * const schema = manifestEntryAvroSchema(partitionType(spec, tableSchema))
- * ```
  */
 export function manifestEntryAvroSchema(partition: StructType): AvroSchema {
   const partitionRecord: AvroSchema = {

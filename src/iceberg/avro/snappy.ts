@@ -2,11 +2,6 @@ import { TarnError } from '../../util/errors.js'
 
 /**
  * Decompresses a raw Snappy block (as used by Avro's `snappy` codec, without the trailing CRC).
- *
- * @example
- * ```ts
- * snappyDecompress(new Uint8Array([1, 0, 0x61])) // Uint8Array [0x61]
- * ```
  */
 export function snappyDecompress(input: Uint8Array): Uint8Array {
   let pos = 0

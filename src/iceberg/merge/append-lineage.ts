@@ -8,11 +8,6 @@ import { currentSchema, type Snapshot, specById } from '../table-metadata.js'
 /**
  * How a table went from an earlier state to a later one when the later one only added data files: the live entries
  * of the data files it added (empty when nothing changed), or why the change was more than appends.
- *
- * @example
- * ```ts
- * const r: AppendOnlyChange = { appendOnly: false, reason: 'a non-append change (overwrite)' }
- * ```
  */
 export type AppendOnlyChange =
   | { readonly appendOnly: true; readonly added: readonly ResolvedEntry[] }
@@ -50,12 +45,6 @@ function unknownSnapshots(earlier: LoadedTable, later: LoadedTable): Snapshot[] 
  * in `later`, and no delete file was added. Then returns the entries of the data files `later` added. This is the
  * append rule of merges (both sides only appended since the base) and of reverts (a commit that only appended can be
  * undone while the table only grew since). Reads manifests only where the two states differ.
- *
- * @example
- * ```ts
- * const change = await appendOnlyChange(await loadTable(store, base), await loadTable(store, ours))
- * if (change.appendOnly) console.log(change.added.map((e) => e.dataFile.filePath))
- * ```
  */
 export async function appendOnlyChange(earlier: LoadedTable, later: LoadedTable): Promise<AppendOnlyChange> {
   const no = (reason: string): AppendOnlyChange => ({ appendOnly: false, reason })

@@ -5,11 +5,6 @@ import { appendOnlyChange } from './append-lineage.js'
 
 /**
  * The arguments the catalog passes to a table merge hook.
- *
- * @example
- * ```ts
- * const args: TableMergeArgs = { key: 'tarn.orders', base, ours, theirs }
- * ```
  */
 export interface TableMergeArgs {
   readonly key: string
@@ -20,11 +15,6 @@ export interface TableMergeArgs {
 
 /**
  * The outcome of a table merge: a merged state, or a conflict with a reason.
- *
- * @example
- * ```ts
- * if (outcome.kind === 'conflict') console.log(outcome.reason)
- * ```
  */
 export type TableMergeOutcome =
   | { readonly kind: 'merged'; readonly state: IcebergTableState }
@@ -32,11 +22,6 @@ export type TableMergeOutcome =
 
 /**
  * A content-aware table merge hook.
- *
- * @example
- * ```ts
- * const merge: TableMerger = appendOnlyTableMerger(store, deps)
- * ```
  */
 export type TableMerger = (args: TableMergeArgs) => Promise<TableMergeOutcome>
 
@@ -44,12 +29,6 @@ export type TableMerger = (args: TableMergeArgs) => Promise<TableMergeOutcome>
  * The content-aware merge of one table changed on both sides: when both sides only appended data files since the
  * merge base (same schema and partition spec as the base), the result is a new snapshot on top of `ours` that adds
  * the data files `theirs` appended (no data is copied); anything else is a conflict with a reason.
- *
- * @example
- * ```ts
- * const merge = appendOnlyTableMerger(store, { clock: systemClock, random: systemRandom })
- * const outcome = await merge({ key: 'tarn.orders', base, ours, theirs })
- * ```
  */
 export function appendOnlyTableMerger(
   store: ObjectStore,

@@ -6,11 +6,6 @@ import { appendOnlyChange } from './append-lineage.js'
 /**
  * What the catalog passes to a table revert hook: the table before and after the commit being reverted, and now
  * (on the branch the revert is made on), which differs from `after` — the table changed again since the commit.
- *
- * @example
- * ```ts
- * const args: TableRevertArgs = { key: 'tarn.orders', before, after, now }
- * ```
  */
 export interface TableRevertArgs {
   readonly key: string
@@ -23,11 +18,6 @@ export interface TableRevertArgs {
 
 /**
  * The outcome of a table revert: the reverted state, or why the commit cannot be undone on this table.
- *
- * @example
- * ```ts
- * if (outcome.kind === 'conflict') console.log(outcome.reason)
- * ```
  */
 export type TableRevertOutcome =
   | {
@@ -41,11 +31,6 @@ export type TableRevertOutcome =
 
 /**
  * A content-aware table revert hook.
- *
- * @example
- * ```ts
- * const revert: TableReverter = appendOnlyTableReverter(store, deps)
- * ```
  */
 export type TableReverter = (args: TableRevertArgs) => Promise<TableRevertOutcome>
 
@@ -53,12 +38,6 @@ export type TableReverter = (args: TableRevertArgs) => Promise<TableRevertOutcom
  * Undoes a commit that only appended data files to a table which has only grown since: a new snapshot (operation
  * `delete`) on the current table removes exactly the files that commit added, keeping every later append. No data is
  * copied. Anything else (the commit or a later change overwrote, deleted or evolved the table) is a conflict.
- *
- * @example
- * ```ts
- * const revert = appendOnlyTableReverter(store, { clock: systemClock, random: systemRandom })
- * const outcome = await revert({ key: 'tarn.orders', before, after, now })
- * ```
  */
 export function appendOnlyTableReverter(
   store: ObjectStore,

@@ -5,11 +5,6 @@ import { appendOnlyChange } from './append-lineage.js'
 /**
  * The outcome of rebasing an append: the same files appended on top of the newer table state, or why that is
  * impossible (the table changed by more than appends meanwhile).
- *
- * @example
- * ```ts
- * const no: AppendRebaseOutcome = { kind: 'conflict', reason: 'a non-append change (overwrite)' }
- * ```
  */
 export type AppendRebaseOutcome =
   | { readonly kind: 'rebased'; readonly result: CommitResult }
@@ -20,12 +15,6 @@ export type AppendRebaseOutcome =
  * When both only appended since `base`, the result is one new `append` snapshot on top of `head` that adds the data
  * files `ours` added (no data is copied), with `summary` (e.g. import fingerprints) as its summary properties.
  * Anything else (a replace, delete, schema or spec change on either side) is a conflict.
- *
- * @example
- * ```ts
- * const out = await rebaseAppend(base, ours, head, { 'tarn.import-fingerprints': fp }, deps)
- * if (out.kind === 'rebased') state = out.result.state
- * ```
  */
 export async function rebaseAppend(
   base: LoadedTable,

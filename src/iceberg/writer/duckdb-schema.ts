@@ -51,11 +51,6 @@ function parseDuckType(t: string): Raw {
 /**
  * The Iceberg primitive type for a DuckDB type name (v2 types only: small and unsigned ints widen, nanosecond
  * timestamps become microsecond ones).
- *
- * @example
- * ```ts
- * icebergPrimitiveOf('TINYINT') // 'int'
- * ```
  */
 export function icebergPrimitiveOf(duck: string): string {
   const t = duck.toUpperCase()
@@ -106,11 +101,6 @@ export function icebergPrimitiveOf(duck: string): string {
 /**
  * Derives an Iceberg schema (fresh field ids: top-level columns 1..n, then nested ids) from the result columns of a
  * DuckDB query.
- *
- * @example
- * ```ts
- * const schema = await schemaFromQuery(conn, "SELECT * FROM read_csv('orders.csv')")
- * ```
  */
 export async function schemaFromQuery(conn: DuckDBConnection, sql: string): Promise<Schema> {
   const reader = await conn.runAndReadAll(`DESCRIBE (${sql})`)

@@ -1,14 +1,9 @@
+import { sqlString } from '../../duckdb/sql-quote.js'
 import { TarnError } from '../../util/errors.js'
-import { sqlString } from '../duckdb-sql.js'
 
 /**
  * The DuckDB query that reads files being imported (Parquet, CSV or JSON, chosen by extension unless given), for
  * `createTable({ source })` or `appendRows`. Paths and globs are quoted, never spliced raw.
- *
- * @example
- * ```ts
- * importSourceSql(['/data/orders-*.parquet']) // "SELECT * FROM read_parquet(['/data/orders-*.parquet'])"
- * ```
  */
 export function importSourceSql(paths: readonly string[], format?: 'parquet' | 'csv' | 'json'): string {
   if (paths.length === 0) throw new TarnError('INVALID_ARGUMENT', 'No files to import')

@@ -7,11 +7,6 @@ import { buildPartitionSpec, type PartitionFieldInput } from './table-writer.js'
 /**
  * Changes how new data is partitioned: adds a partition spec (or reuses an identical existing one) and makes it the
  * default. Existing files keep their spec; scans read every spec.
- *
- * @example
- * ```ts
- * await updatePartitionSpec(table, [{ column: 'ts', transform: 'day' }], deps)
- * ```
  */
 export async function updatePartitionSpec(
   table: LoadedTable,

@@ -6,11 +6,6 @@ import { type CommitResult, keyOfUri, type WriterDeps, writeMetadataFile } from 
 
 /**
  * One schema change on a top-level column.
- *
- * @example
- * ```ts
- * const changes: SchemaChange[] = [{ op: 'add', name: 'note', type: 'string' }, { op: 'rename', name: 'date', newName: 'event_date' }]
- * ```
  */
 export type SchemaChange =
   | { readonly op: 'add'; readonly name: string; readonly type: IcebergType; readonly doc?: string }
@@ -29,11 +24,6 @@ function canWiden(from: IcebergType, to: IcebergType): boolean {
 
 /**
  * Applies schema changes to a schema, assigning fresh field ids from `lastColumnId` (pure).
- *
- * @example
- * ```ts
- * applySchemaChanges(schema, [{ op: 'widen', name: 'n', type: 'long' }], 5)
- * ```
  */
 export function applySchemaChanges(
   schema: Schema,
@@ -106,11 +96,6 @@ export function applySchemaChanges(
 /**
  * Evolves the table schema (add column, rename column, widen int→long / float→double / decimal precision, make
  * optional) by writing a new metadata file with a new current schema; data files are untouched and read by field id.
- *
- * @example
- * ```ts
- * await evolveSchema(table, [{ op: 'add', name: 'note', type: 'string' }], deps)
- * ```
  */
 export async function evolveSchema(
   table: LoadedTable,
@@ -148,11 +133,6 @@ export async function evolveSchema(
  * is added, a column whose incoming type is a spec-allowed widening of its type (int→long, float→double, decimal
  * precision increase) is widened. Any other type difference is left to the value checks of the write, or with
  * `strict` is an error (`SCHEMA_MISMATCH` naming the column and both types). Only primitive columns are considered.
- *
- * @example
- * ```ts
- * schemaChangesFor(tableSchema, fileSchema) // [{ op: 'add', name: 'tip', type: 'double' }]
- * ```
  */
 export function schemaChangesFor(
   current: Schema,

@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { parseTableKey } from '../../catalog/names.js'
 import type { Commit } from '../../catalog/types.js'
+import { quoteIdent, sqlString } from '../../duckdb/sql-quote.js'
+import { withConnection } from '../../duckdb/with-connection.js'
 import {
   appendRows,
   type CommitResult,
@@ -11,11 +13,8 @@ import {
   type LoadedTable,
   overwritePartitions,
   overwriteRows,
-  quoteIdent,
   schemaChangesFor,
   schemaFromQuery,
-  sqlString,
-  withConnection,
 } from '../../iceberg/index.js'
 import type { PartitionFieldDef } from '../project.js'
 import type { Materialization } from '../sdk.js'

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DuckDBInstance } from '@duckdb/node-api'
-import { quoteIdent } from '../../iceberg/duckdb-sql.js'
+import { quoteIdent } from '../../duckdb/sql-quote.js'
 import { queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import type { FunctionLogLine } from '../../runtime/function-worker.js'

@@ -1,8 +1,8 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
-import { quoteIdent, sqlString } from '../../iceberg/index.js'
+import { openDuckDB } from '../../duckdb/open-duckdb.js'
+import { quoteIdent, sqlString } from '../../duckdb/sql-quote.js'
 import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
@@ -397,7 +397,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     }
   }
   // One DuckDB for the whole run: scans, every model's session (an attached database each) and the commits.
-  const instance = await DuckDBInstance.create(':memory:')
+  const instance = await openDuckDB()
   const conn = await instance.connect()
   const materializeConn = await instance.connect()
   const dataCommit = await lake.catalog.getCommit(x.job.dataCommit)
@@ -413,10 +413,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
           ? `SELECT * FROM read_parquet(${sqlString(outputs.get(i.source.model) as string)})`
           : (scanSqls.get(i.source.table) as string)
       if (!ts) return { name: i.alias, sql: base }
-      const cols =
-        i.columns === null
-          ? '*'
-          : [...new Set([...i.columns])].map((c) => `"${c.replace(/"/g, '""')}"`).join(', ')
+      const cols = i.columns === null ? '*' : [...new Set([...i.columns])].map(quoteIdent).join(', ')
       return {
         name: i.alias,
         sql: `SELECT ${cols} FROM (${base}) AS src${i.filter ? ` WHERE ${i.filter}` : ''}`,

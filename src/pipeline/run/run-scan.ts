@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
+import { quoteIdent } from '../../duckdb/sql-quote.js'
 import { pushdownFilters } from '../../engine/filter-pushdown.js'
 import { analyzeAst, parseSelect } from '../../engine/sql-analysis.js'
-import { quoteIdent } from '../../iceberg/duckdb-sql.js'
 import type { Expression } from '../../iceberg/expression.js'
 import { planScan, type ScanPlan } from '../../iceberg/scan-planner.js'
 import type { Schema } from '../../iceberg/schema.js'

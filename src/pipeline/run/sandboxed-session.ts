@@ -1,6 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { openSandbox, type SandboxOptions } from '../../engine/duckdb-sandbox.js'
-import { quoteIdent } from '../../iceberg/index.js'
+import { openDuckDB, type SandboxOptions } from '../../duckdb/open-duckdb.js'
+import { quoteIdent } from '../../duckdb/sql-quote.js'
 import type { NamedRelation } from '../../runtime/duckdb-session.js'
 
 /**
@@ -18,7 +18,7 @@ export async function withSandboxedSession<T>(
   sandbox: SandboxOptions,
   fn: (conn: DuckDBConnection) => Promise<T>,
 ): Promise<T> {
-  const instance = await openSandbox(sandbox)
+  const instance = await openDuckDB(sandbox)
   const conn = await instance.connect()
   try {
     const seen = new Set<string>()

@@ -1,12 +1,7 @@
-import { TarnError } from '../../util/errors.js'
+import { TarnError } from './errors.js'
 
 /**
  * A JSON value whose integers beyond ±(2^53 − 1) are kept exactly as `bigint`.
- *
- * @example
- * ```ts
- * const v: JsonValue = { 'snapshot-id': 9158179788527662767n }
- * ```
  */
 export type JsonValue =
   | null
@@ -19,22 +14,12 @@ export type JsonValue =
 
 /**
  * A JSON object of {@link JsonValue}s.
- *
- * @example
- * ```ts
- * const o: JsonObject = { a: 1 }
- * ```
  */
 export type JsonObject = { readonly [key: string]: JsonValue | undefined }
 
 /**
  * Parses JSON text without losing precision: an integer literal that does not fit a safe JS number becomes a
  * `bigint`; every other number is a JS number.
- *
- * @example
- * ```ts
- * parseJsonLossless('{"id": 9158179788527662767}') // { id: 9158179788527662767n }
- * ```
  */
 export function parseJsonLossless(text: string): JsonValue {
   let i = 0
@@ -175,11 +160,6 @@ export function parseJsonLossless(text: string): JsonValue {
 /**
  * Serialises a {@link JsonValue} to JSON text, writing `bigint`s as exact integer literals. `undefined` members are
  * dropped. With `indent` the output is pretty-printed.
- *
- * @example
- * ```ts
- * stringifyJsonLossless({ id: 9158179788527662767n }) // '{"id":9158179788527662767}'
- * ```
  */
 export function stringifyJsonLossless(value: JsonValue, indent = 0): string {
   const pad = (depth: number): string => (indent > 0 ? `\n${' '.repeat(indent * depth)}` : '')
@@ -211,11 +191,6 @@ export function stringifyJsonLossless(value: JsonValue, indent = 0): string {
 
 /**
  * Reads a JSON integer (number or bigint) as a `bigint`, or returns undefined for null/absent.
- *
- * @example
- * ```ts
- * jsonToBigInt(42) // 42n
- * ```
  */
 export function jsonToBigInt(v: JsonValue | undefined): bigint | undefined {
   if (v === undefined || v === null) return undefined
