@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.js'
 import { DEFAULT_BRANCH } from '../catalog/defaults.js'
 import { parseTableKey } from '../catalog/names.js'
 import type { RefInfo } from '../catalog/types.js'
+import { quoteIdent } from '../duckdb/sql-quote.js'
 import type {
   ExportOptions,
   ExportResult,
@@ -12,7 +13,6 @@ import type {
   QueryStream,
 } from '../engine/index.js'
 import { openLakeEngine } from '../engine/lake-engine.js'
-import { quoteIdent } from '../duckdb/sql-quote.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { packageVersion } from '../util/package-version.js'
