@@ -60,11 +60,12 @@ import { packageVersion } from '../util/package-version.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
 import type { SourceFile } from './import-sources.js'
-import type { LakeApi } from './lake-api.js'
+import type { LakeApi, PrintedQuery, PrintQueryOptions } from './lake-api.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
 import { openCatalogBackend } from './open-backend.js'
 import { type OperationEnd, type OperationStart, trackOperation } from './operation-job.js'
 import { parsePartitionBy } from './partition-by.js'
+import type { TextSink } from './query-output.js'
 import { describeDiff, type RefDiff } from './ref-diff.js'
 import { refuseReservedBranchName } from './reserved-branch.js'
 
@@ -1309,6 +1310,25 @@ export class Lake implements LakeApi {
     return this.exportQuery(sql, options)
   }
 
+  /**
+   * Prints a result the way `tarn query` does, streaming it to `sink` (see {@link LakeApi.printQuery}).
+   *
+   * @example
+   * ```ts
+   * await lake.printQuery('SELECT * FROM orders', { format: 'csv' }, { out: (s) => process.stdout.write(s) })
+   * ```
+   */
+  async printQuery(sql: string, options: PrintQueryOptions, sink: TextSink): Promise<PrintedQuery> {
+    const { printResult } = await import('./query-output.js')
+    const stream = await this.stream(sql, { ref: options.ref ?? this.activeBranch(), batchRows: 4096 })
+    try {
+      const printed = await printResult(sink, stream, options.format, options.limit)
+      return { ...printed, commit: stream.plan.commit }
+    } finally {
+      await stream.close()
+    }
+  }
+
   /** The scan plan of a query (tables, snapshots, files kept of total, bytes) without running it. */
   async explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
     return (await this.queryEngine()).explain(sql, this.#atRef(options))
@@ -1426,6 +1446,19 @@ export class Lake implements LakeApi {
     mkdirSync(dir, { recursive: true })
     await writeProjectFiles(dir, files)
     return Object.keys(files).sort()
+  }
+
+  /**
+   * The code snapshot of a run job: its project files by relative path.
+   *
+   * @example
+   * ```ts
+   * Object.keys(await lake.jobCode('job-1a2b3c4d5e6f')) // ['tarn_project.yml', 'orders.sql']
+   * ```
+   */
+  async jobCode(id: string): Promise<Record<string, string>> {
+    const job = await this.getJob(id)
+    return { ...(await getCodeSnapshot(this.store, job.codeHash)).files }
   }
 
   /** One job record. */

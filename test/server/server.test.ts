@@ -154,10 +154,12 @@ describe('the HTTP API of tarn serve', () => {
     expect(after.rows()).toEqual([{ x: 42 }])
   })
 
-  it('says runs are not available over HTTP yet, and that a port in use cannot be served', async () => {
+  it('names a missing project and a missing job of a remote run, and says a port in use cannot be served', async () => {
     const remote = RemoteLake.connect({ url: server.url })
-    expect((await errorOf(remote.run({ dir: '/tmp/project' }))).code).toBe('NOT_SUPPORTED')
-    expect((await errorOf(remote.rerun('job-0123456789ab'))).code).toBe('NOT_SUPPORTED')
+    const missing = await errorOf(remote.run({ dir: '/tmp/no-such-tarn-project' }))
+    expect(missing.code).toBe('PROJECT_NOT_FOUND')
+    expect(missing.message).not.toContain('tarn-upload-')
+    expect((await errorOf(remote.rerun('job-0123456789ab'))).code).toBe('JOB_NOT_FOUND')
     const port = Number(new URL(server.url).port)
     const e = await errorOf(
       serve({ lake, keys: new ApiKeyStore(lake.catalog.backend, lake), host: '127.0.0.1', port }),

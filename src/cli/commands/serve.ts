@@ -30,7 +30,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
       if (!/^\d+$/.test(o.port) || Number(o.port) > 65535) {
         throw new TarnError('USAGE', `--port must be a port number, got ${o.port}`, { port: o.port })
       }
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('serve')
       const keys = new ApiKeyStore(lake.catalog.backend, { clock: lake.clock, random: lake.random })
       const running = await serve({
         lake,
@@ -74,7 +74,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .option('--expires <duration>', 'lifetime, e.g. 90d')
     .option('--json', 'print JSON')
     .action(async (name: string, o: OutputOptions & { allow?: string[]; expires?: string }) => {
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('key create')
       const keys = new ApiKeyStore(lake.catalog.backend, { clock: lake.clock, random: lake.random })
       const { key: k, token } = await keys.create(name, {
         rules: o.allow ?? [],
@@ -94,7 +94,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .description('list API keys (never their secrets)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions) => {
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('key ls')
       const list = await new ApiKeyStore(lake.catalog.backend, {
         clock: lake.clock,
         random: lake.random,
@@ -112,7 +112,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, o: OutputOptions) => {
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('key rm')
       const k = await new ApiKeyStore(lake.catalog.backend, {
         clock: lake.clock,
         random: lake.random,

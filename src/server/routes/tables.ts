@@ -18,13 +18,13 @@ function sourceNeeds(from: string | readonly string[]): AccessNeed[] {
  * ```
  */
 export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get<{ Querystring: { ref?: string; namespace?: string } }>(
+  app.get<{ Querystring: { ref?: string; namespace?: string; stats?: boolean } }>(
     '/tables',
     {
       schema: {
         tags: ['tables'],
-        summary: 'Tables at a ref',
-        querystring: object({ ref: STRING, namespace: STRING }),
+        summary: 'Tables at a ref; with stats=true each with its rows, data files and bytes',
+        querystring: object({ ref: STRING, namespace: STRING, stats: BOOLEAN }),
       },
     },
     async (req) => {
@@ -33,6 +33,7 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const tables = await ctx.lake(req).listTables({
         ref,
         ...(req.query.namespace !== undefined ? { namespace: req.query.namespace } : {}),
+        ...(req.query.stats === true ? { stats: true } : {}),
       })
       return { ref, tables }
     },
