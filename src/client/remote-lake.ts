@@ -41,6 +41,7 @@ import type { OperationEnd, OperationStart } from '../lake/operation-job.js'
 import type { TextSink } from '../lake/query-output.js'
 import type { RefDiff } from '../lake/ref-diff.js'
 import { refuseReservedBranchName } from '../lake/reserved-branch.js'
+import { projectDirectory } from '../pipeline/project-directory.js'
 import { readProjectFiles, writeProjectFiles } from '../pipeline/run/code-files.js'
 import type {
   AnyJobRecord,
@@ -83,16 +84,13 @@ interface RequestOptions {
   readonly signal?: AbortSignal
 }
 
-/** The local project files of a run or plan, as the server takes them. */
-async function projectFiles(dir: string): Promise<{ path: string; content: string }[]> {
-  let files: Record<string, string>
-  try {
-    files = await readProjectFiles(dir)
-  } catch {
-    // a missing or unreadable directory: the server answers as for an empty project (PROJECT_NOT_FOUND)
-    files = {}
-  }
-  return Object.entries(files).map(([path, content]) => ({ path, content }))
+/** The local project of a run or plan, as the server takes it: its absolute path and its files. */
+async function projectUpload(
+  dir: string,
+): Promise<{ root: string; files: { path: string; content: string }[] }> {
+  const root = await projectDirectory(dir)
+  const files = await readProjectFiles(root)
+  return { root, files: Object.entries(files).map(([path, content]) => ({ path, content })) }
 }
 
 /** Moves a downloaded export into place: refusing an existing file atomically, or replacing it when forced. */
@@ -406,13 +404,20 @@ export class RemoteLake implements LakeApi {
 
   createTable(
     table: string,
-    options: { from: string | readonly string[]; partitionedBy?: string; branch?: string; cwd?: string },
+    options: {
+      from: string | readonly string[]
+      partitionedBy?: string
+      branch?: string
+      cwd?: string
+      message?: string
+    },
   ): Promise<TableWriteResult> {
     const body = {
       table,
       from: absoluteSources(options.from, options.cwd),
       partitioned_by: options.partitionedBy,
       branch: options.branch ?? this.#active,
+      message: options.message,
     }
     return this.#json('POST', '/tables', { body })
   }
@@ -424,7 +429,9 @@ export class RemoteLake implements LakeApi {
       branch?: string
       force?: boolean
       replace?: boolean
+      evolveSchema?: boolean
       cwd?: string
+      message?: string
     },
   ): Promise<TableWriteResult> {
     const body = {
@@ -432,18 +439,21 @@ export class RemoteLake implements LakeApi {
       branch: options.branch ?? this.#active,
       force: options.force,
       replace: options.replace,
+      evolve_schema: options.evolveSchema,
+      message: options.message,
     }
     return this.#json('POST', `/tables/${seg(table)}/import`, { body })
   }
 
   registerTable(
     table: string,
-    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string },
+    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string; message?: string },
   ): Promise<TableWriteResult> {
     const body = {
       metadata: absoluteSources(options.metadata, options.cwd)[0],
       allow_moved_paths: options.allowMovedPaths,
       branch: options.branch ?? this.#active,
+      message: options.message,
     }
     return this.#json('POST', `/tables/${seg(table)}/register`, { body })
   }
@@ -571,9 +581,10 @@ export class RemoteLake implements LakeApi {
   }
 
   async run(options: RunPipelineOptions): Promise<RunOutcome> {
+    const { root, files } = await projectUpload(options.dir)
     const body = {
-      files: await projectFiles(options.dir),
-      project_dir: options.dir,
+      files,
+      project_dir: root,
       branch: options.branch ?? this.#active,
       params: options.params,
       select: options.select,
@@ -590,9 +601,10 @@ export class RemoteLake implements LakeApi {
   }
 
   async plan(options: PlanOptions): Promise<ProjectPlan> {
+    const { root, files } = await projectUpload(options.dir)
     const body = {
-      files: await projectFiles(options.dir),
-      project_dir: options.dir,
+      files,
+      project_dir: root,
       ref: options.ref ?? this.#active,
       params: options.params,
       select: options.select,

@@ -211,7 +211,7 @@ export interface LakeApi {
   /** Creates a namespace on a branch; returns the commit. */
   createNamespace(
     name: string,
-    options?: { branch?: string; properties?: Record<string, string> },
+    options?: { branch?: string; properties?: Record<string, string>; message?: string },
   ): Promise<Commit>
   /** Drops an empty namespace on a branch; returns the commit. */
   dropNamespace(name: string, options?: { branch?: string; message?: string }): Promise<Commit>
@@ -225,9 +225,18 @@ export interface LakeApi {
    */
   createTable(
     table: string,
-    options: { from: string | readonly string[]; partitionedBy?: string; branch?: string; cwd?: string },
+    options: {
+      from: string | readonly string[]
+      partitionedBy?: string
+      branch?: string
+      cwd?: string
+      message?: string
+    },
   ): Promise<TableWriteResult>
-  /** Appends files to a table (or with `replace`, replaces its rows) as one commit. */
+  /**
+   * Appends files to a table (or with `replace`, replaces its rows) as one commit; `evolveSchema` adds the files' new
+   * columns and widens column types.
+   */
   importTable(
     table: string,
     options: {
@@ -235,13 +244,15 @@ export interface LakeApi {
       branch?: string
       force?: boolean
       replace?: boolean
+      evolveSchema?: boolean
       cwd?: string
+      message?: string
     },
   ): Promise<TableWriteResult>
   /** Registers an existing Iceberg table by its metadata file, zero-copy (`tarn table create-external`). */
   registerTable(
     table: string,
-    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string },
+    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string; message?: string },
   ): Promise<TableWriteResult>
   /** Drops a table from a branch; returns the commit. */
   dropTable(table: string, options?: { branch?: string; message?: string }): Promise<Commit>

@@ -46,10 +46,14 @@ export interface ServerOptions {
 
 type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
 
+/** Fastify's code for a body past `bodyLimit`. */
+const BODY_TOO_LARGE = 'FST_ERR_CTP_BODY_TOO_LARGE'
+
 function errorOf(e: unknown): { status: number; error: TarnError } {
   if (e instanceof TarnError) return { status: httpStatusFor(e.code), error: e }
   const f = e as Partial<FastifyError>
-  if (f.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+  const fastifyCode = f.code
+  if (fastifyCode === BODY_TOO_LARGE) {
     return {
       status: 413,
       error: new TarnError('PAYLOAD_TOO_LARGE', f.message ?? 'request body too large', {}),

@@ -71,7 +71,8 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
     {
       schema: {
         tags: ['query'],
-        summary: 'Run read-only SQL at a ref; the result streams as the text tarn query prints',
+        summary:
+          'Run read-only SQL at a ref; the result streams as the text tarn query prints (recorded as a job)',
         body: object(
           {
             sql: STRING,
@@ -101,10 +102,15 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
               sink.out(text)
             },
           }
-          const printed = await lake.printQuery(
-            req.body.sql,
-            { ref, format: req.body.format, ...(limit !== undefined ? { limit } : {}) },
-            counted,
+          const printed = await lake.trackJob(
+            { kind: 'query', target: ref, sql: req.body.sql },
+            () =>
+              lake.printQuery(
+                req.body.sql,
+                { ref, format: req.body.format, ...(limit !== undefined ? { limit } : {}) },
+                counted,
+              ),
+            (p) => ({ dataCommit: p.commit }),
           )
           if (printed.more === true && limit !== wanted) throw resultTooLarge('rows', maxResultRows)
           commit = printed.commit
