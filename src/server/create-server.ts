@@ -93,6 +93,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     forceCloseConnections: 'idle',
     bodyLimit: limits.bodyBytes,
     requestTimeout: limits.requestTimeoutMs,
+    // how often Node checks the request timeout (its default, 30 s, would let a short timeout run long)
+    http: {
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 4))),
+    },
   })
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => {
