@@ -66,6 +66,16 @@ describe('the HTTP API of tarn serve', () => {
     expect(Object.keys(doc.paths['/api/v1/branches'] ?? {}).sort()).toEqual(['get', 'post'])
     expect(Object.keys(doc.paths['/api/v1/branches/{name}/merge'] ?? {})).toEqual(['post'])
     expect(doc.paths['/api/v1/query']?.post?.responses['200']).toBeDefined()
+    const content = (path: string) =>
+      Object.keys(
+        (doc.paths[path]?.post?.responses['200'] as { content: Record<string, unknown> } | undefined)
+          ?.content ?? {},
+      )
+    expect(content('/api/v1/runs')).toEqual(['application/x-ndjson'])
+    expect(content('/api/v1/jobs/{id}/rerun')).toEqual(['application/x-ndjson'])
+    expect(content('/api/v1/query/text')).toEqual(['text/plain'])
+    expect(content('/api/v1/export')).toEqual(['application/octet-stream'])
+    expect(content('/api/v1/plan')).toEqual(['application/json'])
     const ids = new Set<string>()
     for (const [path, ops] of Object.entries(doc.paths)) {
       const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])

@@ -73,6 +73,7 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
         tags: ['query'],
         summary:
           'Run read-only SQL at a ref; the result streams as the text tarn query prints (recorded as a job)',
+        produces: { 'text/plain': { type: 'string' } },
         body: object(
           {
             sql: STRING,
@@ -128,6 +129,7 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         tags: ['query'],
         summary: 'Run read-only SQL at a ref and send the whole result as a Parquet, CSV or JSON-lines file',
+        produces: { 'application/octet-stream': { type: 'string', format: 'binary' } },
         body: object(
           { sql: STRING, ref: STRING, format: { type: 'string', enum: ['parquet', 'csv', 'jsonl'] } },
           ['sql'],

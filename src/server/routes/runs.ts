@@ -10,12 +10,16 @@ import {
   writeUploadedProject,
 } from '../project-upload.js'
 import type { RouteContext } from '../route-context.js'
-import { NDJSON, runEventStream } from '../run-stream.js'
+import { NDJSON, type RunEvent, runEventStream } from '../run-stream.js'
 import { BOOLEAN, type JsonSchema, object, params, STRING } from './schema.js'
 
 const FILES: JsonSchema = {
   type: 'array',
   items: object({ path: STRING, content: STRING }, ['path', 'content']),
+}
+/** The success response of a run: JSON lines of {@link RunEvent}s. */
+const PROGRESS: Readonly<Record<string, JsonSchema>> = {
+  [NDJSON]: { type: 'string', description: 'one JSON document per line; the last is an outcome or an error' },
 }
 const STRING_LIST: JsonSchema = { type: 'array', items: STRING }
 const STRING_MAP: JsonSchema = { type: 'object', additionalProperties: STRING }
@@ -115,6 +119,7 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         tags: ['runs'],
         summary: 'Run an uploaded pipeline project as one transaction; progress streams as JSON lines',
+        produces: PROGRESS,
         body: object(
           {
             files: FILES,
@@ -161,6 +166,7 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         tags: ['runs'],
         summary: "Re-execute a run job's code snapshot; progress streams as JSON lines",
+        produces: PROGRESS,
         params: params('id'),
         body: object({ ref: STRING, message: STRING }),
       },
