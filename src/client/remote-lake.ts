@@ -52,12 +52,26 @@ import type {
   RunOutcome,
   RunPipelineOptions,
 } from '../pipeline/run/index.js'
-import { isErrorCode, TarnError } from '../util/errors.js'
+import { type ErrorCode, isErrorCode, oneLine, TarnError } from '../util/errors.js'
 import { readRunEvents } from './run-events.js'
 
 const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
 const PLAN_METADATA_KEY = 'tarn.plan'
 const DEFAULT_BRANCH = 'main'
+
+/** The error code of an HTTP status that came without an error document. */
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'USAGE',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  408: 'SERVER_UNREACHABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'TOO_MANY_REQUESTS',
+  502: 'SERVER_UNREACHABLE',
+  503: 'SERVER_UNREACHABLE',
+  504: 'SERVER_UNREACHABLE',
+}
 
 /**
  * Where a {@link RemoteLake} connects: the server's base URL and an API key (`<id>.<secret>` from `tarn key create`;
@@ -204,8 +218,12 @@ export class RemoteLake implements LakeApi {
         serverCode: err.code,
       })
     }
-    throw new TarnError('INTERNAL', `HTTP ${res.status} from ${method} ${path}: ${text.slice(0, 200)}`, {
+    // an answer without tarn's error document (a proxy, a timeout): the code its status stands for
+    const code = STATUS_CODES[res.status] ?? 'INTERNAL'
+    const retry = res.headers.get('retry-after')
+    throw new TarnError(code, `HTTP ${res.status} from ${method} ${path}: ${oneLine(text).slice(0, 200)}`, {
       status: res.status,
+      ...(retry !== null && /^\d+$/.test(retry) ? { retryAfterSeconds: Number(retry) } : {}),
     })
   }
 

@@ -1,5 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
+import { createServer as createHttpServer } from 'node:http'
+import { type AddressInfo, connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -173,6 +174,35 @@ describe('the limits of tarn serve', () => {
     expect(third.job.status).toBe('succeeded')
     expect((await lake.listJobs()).map((j) => j.status)).toEqual(['succeeded', 'succeeded'])
   }, 60_000)
+})
+
+describe('a RemoteLake behind something that answers without an error document', () => {
+  it('maps the bare HTTP status to the code it stands for: 429 with Retry-After, 413, 401, 502', async () => {
+    const answers: Record<string, [number, Record<string, string>]> = {
+      '/busy': [429, { 'retry-after': '3' }],
+      '/big': [413, {}],
+      '/who': [401, {}],
+      '/gateway': [502, {}],
+    }
+    const proxy = createHttpServer((req, res) => {
+      const prefix = (req.url ?? '').split('/api/')[0] ?? ''
+      const [status, headers] = answers[prefix] ?? [500, {}]
+      res.writeHead(status, { 'content-type': 'text/html', ...headers }).end('<html>nope</html>')
+    })
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+    const { port } = proxy.address() as AddressInfo
+    try {
+      const at = (prefix: string) => RemoteLake.connect({ url: `http://127.0.0.1:${port}${prefix}` })
+      const busy = await errorOf(at('/busy').listBranches())
+      expect(busy.code).toBe('TOO_MANY_REQUESTS')
+      expect(busy.context.retryAfterSeconds).toBe(3)
+      expect((await errorOf(at('/big').listBranches())).code).toBe('PAYLOAD_TOO_LARGE')
+      expect((await errorOf(at('/who').listBranches())).code).toBe('UNAUTHORIZED')
+      expect((await errorOf(at('/gateway').listBranches())).code).toBe('SERVER_UNREACHABLE')
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve))
+    }
+  })
 })
 
 describe('the concurrency gate of runs and imports', () => {
