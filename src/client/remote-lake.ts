@@ -145,14 +145,16 @@ function plainSchema(schema: Schema): Schema {
  * The {@link LakeApi} of a lake served by `tarn serve`, over HTTP: the same operations, plain-data results and
  * `TarnError` codes as the embedded `Lake`. Query results arrive as Arrow IPC: `query` collects an Arrow table,
  * `stream` yields record batches as they come off the wire, and closing the stream aborts the request (which stops
- * the query on the server). Runs need the project on the server and are not available over HTTP yet
- * (`NOT_SUPPORTED`).
+ * the query on the server). `run` and `plan` send the project's files (the ones a code snapshot keeps) and the
+ * run's progress comes back as JSON lines, replayed into the caller's observer. The active branch is the client's own
+ * (`activeBranch`, kept by `onCheckout`): every call that names no ref or branch sends it.
  *
  * @example
  * ```ts
  * const lake = RemoteLake.connect({ url: 'http://127.0.0.1:8181', apiKey: secret })
  * await lake.createBranch('alice.dev', { from: 'main' })
  * const { table } = await lake.query('SELECT count(*) AS n FROM orders', { ref: 'alice.dev' })
+ * const { job } = await lake.run({ dir: './my-project', branch: 'alice.dev', observer: { node: (n) => console.log(n.id) } })
  * ```
  */
 export class RemoteLake implements LakeApi {

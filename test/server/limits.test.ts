@@ -132,27 +132,36 @@ describe('the limits of tarn serve', () => {
     expect((await fetch(`${server.url}/api/v1/info`)).status).toBe(200)
   })
 
+  it('lets a run whose client went away finish and land whole', async () => {
+    await start({})
+    writeFileSync(join(dir, 'zones.csv'), 'zone\n1\n2\n')
+    await lake.createTable('zones', { from: join(dir, 'zones.csv'), branch: 'main' })
+    const abort = new AbortController()
+    const res = await fetch(`${server.url}/api/v1/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ files: slowProject(1500), branch: 'main' }),
+      signal: abort.signal,
+    })
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader()
+    const first = new TextDecoder().decode((await reader.read()).value)
+    expect(['log', 'planned']).toContain(JSON.parse(first.split('\n')[0] as string).event)
+    abort.abort()
+    let jobs = await lake.listJobs()
+    for (let i = 0; i < 200 && jobs[0]?.status !== 'succeeded'; i++) {
+      await new Promise((r) => setTimeout(r, 100))
+      jobs = await lake.listJobs()
+    }
+    expect(jobs.map((j) => j.status)).toEqual(['succeeded'])
+    expect((await lake.getBranch('main')).head).toBe(jobs[0]?.mergeCommit)
+    expect((await lake.query('SELECT count(*) AS n FROM slow', { ref: 'main' })).rows()).toEqual([{ n: 2n }])
+  }, 60_000)
+
   it('runs at most maxConcurrentRuns at once: one more gets TOO_MANY_REQUESTS (429) with Retry-After', async () => {
     await start({ maxConcurrentRuns: 1, retryAfterSeconds: 7 })
     writeFileSync(join(dir, 'zones.csv'), 'zone\n1\n2\n')
     await lake.createTable('zones', { from: join(dir, 'zones.csv'), branch: 'main' })
-    const files = [
-      { path: 'tarn_project.yml', content: 'name: slow\nnamespace: tarn\n' },
-      {
-        path: 'slow.ts',
-        content: [
-          "import { input, model } from 'tarn'",
-          'export const slow = model(',
-          "  { inputs: { zones: input('zones') }, materialize: 'REPLACE' },",
-          '  async ({ zones }) => {',
-          '    await new Promise((r) => setTimeout(r, 3000))',
-          '    return zones',
-          '  },',
-          ')',
-          '',
-        ].join('\n'),
-      },
-    ]
+    const files = slowProject(3000)
     const first = await post('/runs', { files, branch: 'main' })
     expect(first.status).toBe(200)
     expect(first.headers.get('content-type')).toContain('application/x-ndjson')
@@ -231,6 +240,27 @@ describe('the concurrency gate of runs and imports', () => {
     expect(() => gate.admit('import')).toThrow(/already running 2 imports/)
   })
 })
+
+/** A project whose one TS model waits `ms` before returning the zones table. */
+function slowProject(ms: number): { path: string; content: string }[] {
+  return [
+    { path: 'tarn_project.yml', content: 'name: slow\nnamespace: tarn\n' },
+    {
+      path: 'slow.ts',
+      content: [
+        "import { input, model } from 'tarn'",
+        'export const slow = model(',
+        "  { inputs: { zones: input('zones') }, materialize: 'REPLACE' },",
+        '  async ({ zones }) => {',
+        `    await new Promise((r) => setTimeout(r, ${ms}))`,
+        '    return zones',
+        '  },',
+        ')',
+        '',
+      ].join('\n'),
+    },
+  ]
+}
 
 async function projectDir(files: readonly { path: string; content: string }[]): Promise<string> {
   const d = mkdtempSync(join(tmpdir(), 'tarn-limits-project-'))
