@@ -35,9 +35,17 @@ export {
   type TableEntry,
   type TableWriteResult,
 } from './lake/lake.js'
-export type { LakeApi, NamespaceEntry, QueryBatches } from './lake/lake-api.js'
+export type {
+  LakeApi,
+  NamespaceEntry,
+  PrintedQuery,
+  PrintQueryOptions,
+  ProjectPlan,
+  QueryBatches,
+} from './lake/lake-api.js'
 export { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake/lake-config.js'
 export { openCatalogBackend } from './lake/open-backend.js'
+export type { PrintFormat, TextSink } from './lake/query-output.js'
 export type { DiffRowValue, RefDiff, TableChange } from './lake/ref-diff.js'
 export { RUN_BRANCH_PREFIX } from './lake/reserved-branch.js'
 export {
@@ -105,8 +113,10 @@ export {
 export { type ApiKeyInfo, type ApiKeyPrincipal, ApiKeyStore } from './server/auth/api-key-store.js'
 export type { ServerOptions } from './server/create-server.js'
 export type { QueryEnd } from './server/route-context.js'
+export type { RunEvent } from './server/run-stream.js'
 export { isLoopback, type RunningServer, serve } from './server/serve.js'
 export type { ServedLake } from './server/served-lake.js'
+export { DEFAULT_SERVER_LIMITS, type ServerLimits } from './server/server-limits.js'
 export * from './storage/index.js'
 export { type Clock, fixedClock, systemClock } from './util/clock.js'
 export {

@@ -8,6 +8,9 @@
  * ```
  */
 export const ENVIRONMENT = {
+  TARN_API_KEY: 'the API key (from `tarn key create`) sent to the server of TARN_URL',
+  TARN_BRANCH:
+    'remote mode: the active branch for this shell, instead of the one `tarn checkout` keeps per server',
   TARN_CACHE_MAX_BYTES: 'size bound of the local cache of remote data files, e.g. 5G (default 10G)',
   TARN_CATALOG_URL: 'catalog database: postgres://user:pass@host/db (default SQLite in TARN_HOME)',
   TARN_DEBUG: 'when set, internal errors also print their stack trace on stderr',
@@ -17,6 +20,8 @@ export const ENVIRONMENT = {
     'true when the S3 server ignores If-None-Match (s3rver, old MinIO): check before create-only writes',
   TARN_S3_FORCE_PATH_STYLE:
     'true/false: path-style S3 addressing (default true iff AWS_ENDPOINT_URL_S3 is set)',
+  TARN_URL:
+    'remote mode: every command runs against this tarn serve (http://host:8181) instead of a local lake',
   TARN_USER: 'author name recorded on commits (default the OS user name)',
   TARN_WAREHOUSE: 'where table files live: a directory or s3://bucket/prefix (default TARN_HOME/warehouse)',
 } as const satisfies Readonly<Record<string, string>>

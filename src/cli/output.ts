@@ -4,6 +4,8 @@ import type { ExportResult } from '../lake/lake-types.js'
 import { humanBytes } from './format/human-bytes.js'
 import type { CliIO } from './io.js'
 
+export { table } from '../lake/text-table.js'
+
 /**
  * Options every command accepts.
  *
@@ -70,31 +72,6 @@ export function refJson(r: RefInfo, extra: Record<string, unknown> = {}): Record
     createdAt: new Date(r.createdAt).toISOString(),
     ...extra,
   }
-}
-
-/**
- * Formats rows as an aligned text table.
- *
- * @example
- * ```ts
- * table([['a', 'bb'], ['ccc', 'd']]) // 'a    bb\nccc  d'
- * ```
- */
-export function table(rows: readonly (readonly string[])[]): string {
-  const widths: number[] = []
-  for (const r of rows) {
-    r.forEach((c, i) => {
-      widths[i] = Math.max(widths[i] ?? 0, c.length)
-    })
-  }
-  return rows
-    .map((r) =>
-      r
-        .map((c, i) => c.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n')
 }
 
 /**

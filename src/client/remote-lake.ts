@@ -1,18 +1,77 @@
+import { createWriteStream } from 'node:fs'
+import { link, readdir, rename, rm, stat } from 'node:fs/promises'
 import { isAbsolute, resolve as resolvePath } from 'node:path'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as WebReadableStream } from 'node:stream/web'
 import { RecordBatch as Batch, type RecordBatch, RecordBatchReader, Schema, Table } from 'apache-arrow'
 import type { LogOptions } from '../catalog/catalog.js'
-import type { MergeResult, RevertResult } from '../catalog/results.js'
+import { parseTableKey } from '../catalog/names.js'
+import type { MergeResult, RevertPlan, RevertResult } from '../catalog/results.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
-import { type QueryOptions, type QueryPlan, QueryResult } from '../engine/index.js'
+import { quoteIdent } from '../duckdb/sql-quote.js'
+import { exportTarget } from '../engine/export-target.js'
+import {
+  type ExportOptions,
+  type ExportResult,
+  type QueryOptions,
+  type QueryPlan,
+  QueryResult,
+} from '../engine/index.js'
 import type { GcOptions, GcReport } from '../lake/garbage-collector.js'
-import type { LakeInfo, RefWithCommit, TableDetails, TableEntry, TableWriteResult } from '../lake/lake.js'
-import type { LakeApi, NamespaceEntry, QueryBatches } from '../lake/lake-api.js'
+import type {
+  CommitWithDiff,
+  LakeInfo,
+  PlanOptions,
+  RefWithCommit,
+  SealedBranchCleanup,
+  TableDetails,
+  TableEntry,
+  TableWriteResult,
+} from '../lake/lake.js'
+import type {
+  LakeApi,
+  NamespaceEntry,
+  PrintedQuery,
+  PrintQueryOptions,
+  ProjectPlan,
+  QueryBatches,
+} from '../lake/lake-api.js'
+import type { OperationEnd, OperationStart } from '../lake/operation-job.js'
+import type { TextSink } from '../lake/query-output.js'
 import type { RefDiff } from '../lake/ref-diff.js'
-import type { JobRecord, RerunOptions, RunOutcome, RunPipelineOptions } from '../pipeline/run/index.js'
-import { isErrorCode, TarnError } from '../util/errors.js'
+import { refuseReservedBranchName } from '../lake/reserved-branch.js'
+import { projectDirectory } from '../pipeline/project-directory.js'
+import { readProjectFiles, writeProjectFiles } from '../pipeline/run/code-files.js'
+import type {
+  AnyJobRecord,
+  JobRecord,
+  JobStatus,
+  RerunOptions,
+  RunObserver,
+  RunOutcome,
+  RunPipelineOptions,
+} from '../pipeline/run/index.js'
+import { type ErrorCode, isErrorCode, oneLine, TarnError } from '../util/errors.js'
+import { readRunEvents } from './run-events.js'
 
 const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
 const PLAN_METADATA_KEY = 'tarn.plan'
+const DEFAULT_BRANCH = 'main'
+
+/** The error code of an HTTP status that came without an error document. */
+const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
+  400: 'USAGE',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'ROUTE_NOT_FOUND',
+  408: 'SERVER_UNREACHABLE',
+  413: 'PAYLOAD_TOO_LARGE',
+  429: 'TOO_MANY_REQUESTS',
+  502: 'SERVER_UNREACHABLE',
+  503: 'SERVER_UNREACHABLE',
+  504: 'SERVER_UNREACHABLE',
+}
 
 /**
  * Where a {@link RemoteLake} connects: the server's base URL and an API key (`<id>.<secret>` from `tarn key create`;
@@ -26,6 +85,10 @@ const PLAN_METADATA_KEY = 'tarn.plan'
 export interface RemoteLakeOptions {
   readonly url: string
   readonly apiKey?: string
+  /** The client's active branch: what reads and writes use when they name none (default `main`). */
+  readonly activeBranch?: string
+  /** Called when the active branch changes (`checkout`, a rename or forced delete of it), to keep it somewhere. */
+  readonly onCheckout?: (branch: string) => void
 }
 
 interface RequestOptions {
@@ -33,6 +96,32 @@ interface RequestOptions {
   readonly body?: unknown
   readonly accept?: string
   readonly signal?: AbortSignal
+}
+
+/** The local project of a run or plan, as the server takes it: its absolute path and its files. */
+async function projectUpload(
+  dir: string,
+): Promise<{ root: string; files: { path: string; content: string }[] }> {
+  const root = await projectDirectory(dir)
+  const files = await readProjectFiles(root)
+  return { root, files: Object.entries(files).map(([path, content]) => ({ path, content })) }
+}
+
+/** Moves a downloaded export into place: refusing an existing file atomically, or replacing it when forced. */
+async function placeDownload(temporary: string, output: string, force: boolean): Promise<void> {
+  if (force) {
+    await rename(temporary, output)
+    return
+  }
+  try {
+    await link(temporary, output)
+  } catch (e) {
+    const errno = (e as NodeJS.ErrnoException).code
+    if (errno === 'EEXIST') {
+      throw new TarnError('FILE_EXISTS', `${output} already exists; use --force to overwrite it`, { output })
+    }
+    throw e
+  }
 }
 
 /** Absolute paths for local sources so the server (on the same machine) reads what the caller meant. */
@@ -56,24 +145,35 @@ function plainSchema(schema: Schema): Schema {
  * The {@link LakeApi} of a lake served by `tarn serve`, over HTTP: the same operations, plain-data results and
  * `TarnError` codes as the embedded `Lake`. Query results arrive as Arrow IPC: `query` collects an Arrow table,
  * `stream` yields record batches as they come off the wire, and closing the stream aborts the request (which stops
- * the query on the server). Runs need the project on the server and are not available over HTTP yet
- * (`NOT_SUPPORTED`).
+ * the query on the server). `run` and `plan` send the project's files (the ones a code snapshot keeps) and the
+ * run's progress comes back as JSON lines, replayed into the caller's observer. The active branch is the client's own
+ * (`activeBranch`, kept by `onCheckout`): every call that names no ref or branch sends it.
  *
  * @example
  * ```ts
  * const lake = RemoteLake.connect({ url: 'http://127.0.0.1:8181', apiKey: secret })
  * await lake.createBranch('alice.dev', { from: 'main' })
  * const { table } = await lake.query('SELECT count(*) AS n FROM orders', { ref: 'alice.dev' })
+ * const { job } = await lake.run({ dir: './my-project', branch: 'alice.dev', observer: { node: (n) => console.log(n.id) } })
  * ```
  */
 export class RemoteLake implements LakeApi {
   readonly url: string
   readonly #apiKey: string | undefined
   readonly #open = new Set<AbortController>()
+  readonly #onCheckout: ((branch: string) => void) | undefined
+  #active: string
 
   private constructor(options: RemoteLakeOptions) {
     this.url = options.url.replace(/\/+$/, '')
     this.#apiKey = options.apiKey
+    this.#active = options.activeBranch ?? DEFAULT_BRANCH
+    this.#onCheckout = options.onCheckout
+  }
+
+  #setActive(branch: string): void {
+    this.#active = branch
+    this.#onCheckout?.(branch)
   }
 
   /** A client of the server at `url` (no request is made until the first call). */
@@ -120,8 +220,12 @@ export class RemoteLake implements LakeApi {
         serverCode: err.code,
       })
     }
-    throw new TarnError('INTERNAL', `HTTP ${res.status} from ${method} ${path}: ${text.slice(0, 200)}`, {
+    // an answer without tarn's error document (a proxy, a timeout): the code its status stands for
+    const code = STATUS_CODES[res.status] ?? 'INTERNAL'
+    const retry = res.headers.get('retry-after')
+    throw new TarnError(code, `HTTP ${res.status} from ${method} ${path}: ${oneLine(text).slice(0, 200)}`, {
       status: res.status,
+      ...(retry !== null && /^\d+$/.test(retry) ? { retryAfterSeconds: Number(retry) } : {}),
     })
   }
 
@@ -129,8 +233,38 @@ export class RemoteLake implements LakeApi {
     return (await (await this.#request(method, path, o)).json()) as T
   }
 
-  info(): Promise<LakeInfo> {
-    return this.#json('GET', '/info')
+  async info(): Promise<LakeInfo> {
+    return { ...(await this.#json<LakeInfo>('GET', '/info')), activeBranch: this.#active }
+  }
+
+  activeBranch(): string {
+    return this.#active
+  }
+
+  async checkout(branch: string, options: { create?: boolean; from?: string } = {}): Promise<RefInfo> {
+    let ref: RefInfo
+    if (options.create) {
+      refuseReservedBranchName(branch)
+      ref = await this.createBranch(branch, { from: options.from ?? this.#active })
+    } else {
+      const { commit: _commit, ...info } = await this.getBranch(branch)
+      ref = info
+    }
+    this.#setActive(branch)
+    return ref
+  }
+
+  async ensureActiveBranch(): Promise<string | undefined> {
+    const active = this.#active
+    if (active === DEFAULT_BRANCH) return undefined
+    try {
+      await this.getBranch(active)
+      return undefined
+    } catch (e) {
+      if (!(e instanceof TarnError) || e.code !== 'BRANCH_NOT_FOUND') throw e
+    }
+    this.#setActive(DEFAULT_BRANCH)
+    return active
   }
 
   async listBranches(): Promise<RefInfo[]> {
@@ -142,17 +276,37 @@ export class RemoteLake implements LakeApi {
   }
 
   async createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
-    return (await this.#json<{ branch: RefInfo }>('POST', '/branches', { body: { name, ...options } })).branch
+    const body = { name, from: options.from ?? this.#active }
+    return (await this.#json<{ branch: RefInfo }>('POST', '/branches', { body })).branch
   }
 
-  async deleteBranch(name: string, options: { force?: boolean } = {}): Promise<RefInfo> {
+  async deleteBranch(
+    name: string,
+    options: { force?: boolean } = {},
+  ): Promise<RefInfo & { readonly activeReset?: boolean }> {
+    const active = this.#active === name && name !== DEFAULT_BRANCH
+    if (active && options.force !== true) {
+      await this.getBranch(name)
+      throw new TarnError(
+        'BRANCH_ACTIVE',
+        `branch ${name} is the active branch; \`tarn checkout\` another branch first (--force deletes it and switches to ${DEFAULT_BRANCH})`,
+        { branch: name },
+      )
+    }
     const query = options.force ? { force: true } : {}
-    return (await this.#json<{ deleted: RefInfo }>('DELETE', `/branches/${seg(name)}`, { query })).deleted
+    const ref = (await this.#json<{ deleted: RefInfo }>('DELETE', `/branches/${seg(name)}`, { query }))
+      .deleted
+    if (!active) return ref
+    this.#setActive(DEFAULT_BRANCH)
+    return { ...ref, activeReset: true }
   }
 
   async renameBranch(from: string, to: string): Promise<RefInfo> {
-    return (await this.#json<{ branch: RefInfo }>('POST', `/branches/${seg(from)}/rename`, { body: { to } }))
-      .branch
+    const ref = (
+      await this.#json<{ branch: RefInfo }>('POST', `/branches/${seg(from)}/rename`, { body: { to } })
+    ).branch
+    if (this.#active === from) this.#setActive(to)
+    return ref
   }
 
   async protectBranch(name: string): Promise<RefInfo> {
@@ -172,28 +326,40 @@ export class RemoteLake implements LakeApi {
   }
 
   async createTag(name: string, options: { from?: string } = {}): Promise<RefInfo> {
-    return (await this.#json<{ tag: RefInfo }>('POST', '/tags', { body: { name, ...options } })).tag
+    const body = { name, from: options.from ?? this.#active }
+    return (await this.#json<{ tag: RefInfo }>('POST', '/tags', { body })).tag
   }
 
   async deleteTag(name: string): Promise<RefInfo> {
     return (await this.#json<{ deleted: RefInfo }>('DELETE', `/tags/${seg(name)}`)).deleted
   }
 
-  async log(ref?: string, options: LogOptions = {}): Promise<Commit[]> {
+  log(ref?: string, options?: LogOptions & { patch?: false }): Promise<Commit[]>
+  log(
+    ref: string | undefined,
+    options: LogOptions & { patch: true; rows?: number },
+  ): Promise<CommitWithDiff[]>
+  async log(
+    ref?: string,
+    options: LogOptions & { patch?: boolean; rows?: number } = {},
+  ): Promise<Commit[] | CommitWithDiff[]> {
     const p = options.property
     const query = {
-      ref,
+      ref: ref ?? this.#active,
       n: options.limit,
       message: options.message,
       author: options.author,
       property: p === undefined ? undefined : p.value === undefined ? p.key : `${p.key}=${p.value}`,
+      first_parent: options.firstParent,
+      patch: options.patch,
+      rows: options.rows,
     }
-    return (await this.#json<{ commits: Commit[] }>('GET', '/log', { query })).commits
+    return (await this.#json<{ commits: CommitWithDiff[] }>('GET', '/log', { query })).commits
   }
 
   diff(ref: string, against?: string, options: { twoWay?: boolean; rows?: number } = {}): Promise<RefDiff> {
     return this.#json('GET', '/diff', {
-      query: { ref, against, two_way: options.twoWay, rows: options.rows },
+      query: { ref, against: against ?? this.#active, two_way: options.twoWay, rows: options.rows },
     })
   }
 
@@ -201,53 +367,77 @@ export class RemoteLake implements LakeApi {
     source: string,
     options: { into?: string; message?: string; dryRun?: boolean } = {},
   ): Promise<MergeResult> {
-    const body = { into: options.into, message: options.message, dry_run: options.dryRun }
+    const body = { into: options.into ?? this.#active, message: options.message, dry_run: options.dryRun }
     return this.#json('POST', `/branches/${seg(source)}/merge`, { body })
   }
 
   revert(
     commit: string,
-    options: { on?: string; table?: string; message?: string } = {},
-  ): Promise<RevertResult> {
-    return this.#json('POST', '/revert', { body: { commit, ...options } })
+    options?: { on?: string; table?: string; message?: string; dryRun?: false },
+  ): Promise<RevertResult>
+  revert(commit: string, options: { on?: string; table?: string; dryRun: true }): Promise<RevertPlan>
+  revert(
+    commit: string,
+    options: { on?: string; table?: string; message?: string; dryRun?: boolean } = {},
+  ): Promise<RevertResult | RevertPlan> {
+    const { dryRun, ...rest } = options
+    const body = { commit, ...rest, on: options.on ?? this.#active, dry_run: dryRun }
+    return this.#json('POST', '/revert', { body })
+  }
+
+  async deleteSealedBranches(
+    options: { olderThanMs?: number; dryRun?: boolean } = {},
+  ): Promise<SealedBranchCleanup> {
+    const query = { older_than_ms: options.olderThanMs, dry_run: options.dryRun }
+    return this.#json('DELETE', '/sealed-branches', { query })
   }
 
   async listNamespaces(options: { ref?: string } = {}): Promise<NamespaceEntry[]> {
-    return (await this.#json<{ namespaces: NamespaceEntry[] }>('GET', '/namespaces', { query: options }))
-      .namespaces
+    const query = { ref: options.ref ?? this.#active }
+    return (await this.#json<{ namespaces: NamespaceEntry[] }>('GET', '/namespaces', { query })).namespaces
   }
 
   async createNamespace(
     name: string,
     options: { branch?: string; properties?: Record<string, string>; message?: string } = {},
   ): Promise<Commit> {
-    return (await this.#json<{ commit: Commit }>('POST', '/namespaces', { body: { name, ...options } }))
-      .commit
+    const body = { name, ...options, branch: options.branch ?? this.#active }
+    return (await this.#json<{ commit: Commit }>('POST', '/namespaces', { body })).commit
   }
 
   async dropNamespace(name: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
-    return (await this.#json<{ commit: Commit }>('DELETE', `/namespaces/${seg(name)}`, { query: options }))
-      .commit
+    const query = { ...options, branch: options.branch ?? this.#active }
+    return (await this.#json<{ commit: Commit }>('DELETE', `/namespaces/${seg(name)}`, { query })).commit
   }
 
-  async listTables(options: { ref?: string; namespace?: string } = {}): Promise<TableEntry[]> {
-    return (await this.#json<{ tables: TableEntry[] }>('GET', '/tables', { query: options })).tables
+  async listTables(
+    options: { ref?: string; namespace?: string; stats?: boolean } = {},
+  ): Promise<TableEntry[]> {
+    const query = { ...options, ref: options.ref ?? this.#active }
+    return (await this.#json<{ tables: TableEntry[] }>('GET', '/tables', { query })).tables
   }
 
   async getTable(table: string, options: { ref?: string } = {}): Promise<TableDetails> {
-    return (await this.#json<{ table: TableDetails }>('GET', `/tables/${seg(table)}`, { query: options }))
-      .table
+    const query = { ref: options.ref ?? this.#active }
+    return (await this.#json<{ table: TableDetails }>('GET', `/tables/${seg(table)}`, { query })).table
   }
 
   createTable(
     table: string,
-    options: { from: string | readonly string[]; partitionedBy?: string; branch?: string; cwd?: string },
+    options: {
+      from: string | readonly string[]
+      partitionedBy?: string
+      branch?: string
+      cwd?: string
+      message?: string
+    },
   ): Promise<TableWriteResult> {
     const body = {
       table,
       from: absoluteSources(options.from, options.cwd),
       partitioned_by: options.partitionedBy,
-      branch: options.branch,
+      branch: options.branch ?? this.#active,
+      message: options.message,
     }
     return this.#json('POST', '/tables', { body })
   }
@@ -259,33 +449,38 @@ export class RemoteLake implements LakeApi {
       branch?: string
       force?: boolean
       replace?: boolean
+      evolveSchema?: boolean
       cwd?: string
+      message?: string
     },
   ): Promise<TableWriteResult> {
     const body = {
       from: absoluteSources(options.from, options.cwd),
-      branch: options.branch,
+      branch: options.branch ?? this.#active,
       force: options.force,
       replace: options.replace,
+      evolve_schema: options.evolveSchema,
+      message: options.message,
     }
     return this.#json('POST', `/tables/${seg(table)}/import`, { body })
   }
 
   registerTable(
     table: string,
-    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string },
+    options: { metadata: string; allowMovedPaths?: boolean; branch?: string; cwd?: string; message?: string },
   ): Promise<TableWriteResult> {
     const body = {
       metadata: absoluteSources(options.metadata, options.cwd)[0],
       allow_moved_paths: options.allowMovedPaths,
-      branch: options.branch,
+      branch: options.branch ?? this.#active,
+      message: options.message,
     }
     return this.#json('POST', `/tables/${seg(table)}/register`, { body })
   }
 
   async dropTable(table: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
-    return (await this.#json<{ commit: Commit }>('DELETE', `/tables/${seg(table)}`, { query: options }))
-      .commit
+    const query = { ...options, branch: options.branch ?? this.#active }
+    return (await this.#json<{ commit: Commit }>('DELETE', `/tables/${seg(table)}`, { query })).commit
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
@@ -302,7 +497,7 @@ export class RemoteLake implements LakeApi {
   async stream(sql: string, options: QueryOptions = {}): Promise<QueryBatches> {
     const abort = new AbortController()
     this.#open.add(abort)
-    const body = { sql, ref: options.ref, batch_rows: options.batchRows }
+    const body = { sql, ref: options.ref ?? this.#active, batch_rows: options.batchRows }
     try {
       const res = await this.#request('POST', '/query', { body, accept: ARROW_STREAM, signal: abort.signal })
       if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no query result', {})
@@ -346,34 +541,145 @@ export class RemoteLake implements LakeApi {
   }
 
   async explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
-    return (await this.#json<{ plan: QueryPlan }>('POST', '/explain', { body: { sql, ref: options.ref } }))
-      .plan
+    const body = { sql, ref: options.ref ?? this.#active }
+    return (await this.#json<{ plan: QueryPlan }>('POST', '/explain', { body })).plan
   }
 
-  run(_options: RunPipelineOptions): Promise<RunOutcome> {
-    return Promise.reject(
-      new TarnError(
-        'NOT_SUPPORTED',
-        'pipeline runs over HTTP are not available yet: run them where the lake is',
-        {},
+  async printQuery(sql: string, options: PrintQueryOptions, sink: TextSink): Promise<PrintedQuery> {
+    const body = { sql, ref: options.ref ?? this.#active, format: options.format, limit: options.limit }
+    const res = await this.#request('POST', '/query/text', { body, accept: 'text/plain' })
+    const decoder = new TextDecoder()
+    if (res.body !== null) {
+      for await (const chunk of res.body) {
+        const text = decoder.decode(chunk as Uint8Array, { stream: true })
+        if (text.length > 0) sink.out(text)
+      }
+    }
+    const rest = decoder.decode()
+    if (rest.length > 0) sink.out(rest)
+    return { commit: res.headers.get('x-tarn-commit') ?? '' }
+  }
+
+  async exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    const target = await exportTarget(options.output, {
+      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
+      ...(options.format !== undefined ? { format: options.format } : {}),
+      ...(options.force !== undefined ? { force: options.force } : {}),
+      forbidden: [],
+    })
+    const body = { sql, ref: options.ref ?? this.#active, format: target.format }
+    const res = await this.#request('POST', '/export', { body, accept: 'application/octet-stream' })
+    const meta = JSON.parse(decodeURIComponent(res.headers.get('x-tarn-export') ?? '%7B%7D')) as {
+      plan: QueryPlan
+      rows: number
+    }
+    try {
+      if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no export', {})
+      await pipeline(
+        Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>),
+        createWriteStream(target.temporary),
+      )
+      await placeDownload(target.temporary, target.output, target.force)
+    } finally {
+      await rm(target.temporary, { force: true })
+    }
+    const bytes = (await stat(target.output)).size
+    return { plan: meta.plan, output: target.output, format: target.format, rows: meta.rows, bytes }
+  }
+
+  exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
+    const key = parseTableKey(table)
+    const dot = key.key.indexOf('.')
+    const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
+    return this.exportQuery(sql, options)
+  }
+
+  async #runStream(path: string, body: unknown, observer: RunObserver | undefined): Promise<RunOutcome> {
+    const res = await this.#request('POST', path, { body, accept: 'application/x-ndjson' })
+    if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no run progress', {})
+    return readRunEvents(res.body, observer)
+  }
+
+  async run(options: RunPipelineOptions): Promise<RunOutcome> {
+    const { root, files } = await projectUpload(options.dir)
+    const body = {
+      files,
+      project_dir: root,
+      branch: options.branch ?? this.#active,
+      params: options.params,
+      select: options.select,
+      strict: options.strict,
+      message: options.message,
+      data_ref: options.dataRef,
+    }
+    return this.#runStream('/runs', body, options.observer)
+  }
+
+  rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
+    const body = { ref: options.ref, message: options.message }
+    return this.#runStream(`/jobs/${seg(jobId)}/rerun`, body, options.observer)
+  }
+
+  async plan(options: PlanOptions): Promise<ProjectPlan> {
+    const { root, files } = await projectUpload(options.dir)
+    const body = {
+      files,
+      project_dir: root,
+      ref: options.ref ?? this.#active,
+      params: options.params,
+      select: options.select,
+    }
+    const doc = await this.#json<{
+      physical: ProjectPlan['physical']
+      warnings: { code: string; message: string; context: Record<string, unknown> }[]
+      createsNamespaces: string[]
+    }>('POST', '/plan', { body })
+    return {
+      physical: doc.physical,
+      createsNamespaces: doc.createsNamespaces,
+      warnings: doc.warnings.map(
+        (w) => new TarnError(isErrorCode(w.code) ? w.code : 'INTERNAL', w.message, w.context),
       ),
-    )
-  }
-
-  rerun(jobId: string, _options: RerunOptions = {}): Promise<RunOutcome> {
-    return Promise.reject(
-      new TarnError('NOT_SUPPORTED', 'reruns over HTTP are not available yet: rerun where the lake is', {
-        job: jobId,
-      }),
-    )
+    }
   }
 
   async listJobs(): Promise<JobRecord[]> {
     return (await this.#json<{ jobs: JobRecord[] }>('GET', '/jobs')).jobs
   }
 
+  async listAllJobs(options: { limit?: number; status?: JobStatus } = {}): Promise<AnyJobRecord[]> {
+    const query = { all: true, limit: options.limit, status: options.status }
+    return (await this.#json<{ jobs: AnyJobRecord[] }>('GET', '/jobs', { query })).jobs
+  }
+
   async getJob(id: string): Promise<JobRecord> {
     return (await this.#json<{ job: JobRecord }>('GET', `/jobs/${seg(id)}`)).job
+  }
+
+  async getAnyJob(id: string): Promise<AnyJobRecord> {
+    return (await this.#json<{ job: AnyJobRecord }>('GET', `/jobs/${seg(id)}`, { query: { any: true } })).job
+  }
+
+  async jobCode(id: string): Promise<Record<string, string>> {
+    return (await this.#json<{ files: Record<string, string> }>('GET', `/jobs/${seg(id)}/code`)).files
+  }
+
+  async exportJobCode(id: string, dir: string): Promise<string[]> {
+    const files = await this.jobCode(id)
+    const existing = await readdir(dir).catch(() => [])
+    if (existing.length > 0) {
+      throw new TarnError('INVALID_ARGUMENT', `${dir} is not empty; give an empty or new directory`, {
+        dir,
+        job: id,
+      })
+    }
+    await writeProjectFiles(dir, files)
+    return Object.keys(files).sort()
+  }
+
+  /** Runs `run` as is: the server keeps no record of the calls it serves (see {@link LakeApi.trackJob}). */
+  trackJob<T>(_start: OperationStart, run: () => Promise<T>, _end: (result: T) => OperationEnd): Promise<T> {
+    return run()
   }
 
   async jobLog(id: string): Promise<string> {

@@ -18,8 +18,10 @@ import type { Clock } from '../util/clock.js'
 import { packageVersion } from '../util/package-version.js'
 import type { Random } from '../util/random.js'
 import { ActiveBranch } from './active-branch.js'
+import type { PrintedQuery, PrintQueryOptions } from './lake-api.js'
 import type { LakeConfig } from './lake-config.js'
 import type { LakeConnection } from './lake-connection.js'
+import type { TextSink } from './query-output.js'
 import { refuseReservedBranchName } from './reserved-branch.js'
 
 /**
@@ -138,6 +140,25 @@ export abstract class LakeHandle {
    */
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
     return (await this.queryEngine()).query(sql, this.#atRef(options))
+  }
+
+  /**
+   * Prints a result the way `tarn query` does, streaming it to `sink` (see {@link LakeApi.printQuery}).
+   *
+   * @example
+   * ```ts
+   * await lake.printQuery('SELECT * FROM orders', { format: 'csv' }, { out: (s) => process.stdout.write(s) })
+   * ```
+   */
+  async printQuery(sql: string, options: PrintQueryOptions, sink: TextSink): Promise<PrintedQuery> {
+    const { printResult } = await import('./query-output.js')
+    const stream = await this.stream(sql, { ref: options.ref ?? this.activeBranch(), batchRows: 4096 })
+    try {
+      const printed = await printResult(sink, stream, options.format, options.limit)
+      return { ...printed, commit: stream.plan.commit }
+    } finally {
+      await stream.close()
+    }
   }
 
   /**

@@ -364,6 +364,19 @@ export class Lake extends LakeRefs implements LakeApi {
     return Object.keys(files).sort()
   }
 
+  /**
+   * The code snapshot of a run job: its project files by relative path.
+   *
+   * @example
+   * ```ts
+   * Object.keys(await lake.jobCode('job-1a2b3c4d5e6f')) // ['tarn_project.yml', 'orders.sql']
+   * ```
+   */
+  async jobCode(id: string): Promise<Record<string, string>> {
+    const job = await this.getJob(id)
+    return { ...(await getCodeSnapshot(this.store, job.codeHash)).files }
+  }
+
   /** One job record. */
   getJob(id: string): Promise<JobRecord> {
     return getJob(this.store, id)

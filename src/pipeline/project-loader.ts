@@ -1,5 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { join, relative, resolve, sep } from 'node:path'
+import { readdir, readFile } from 'node:fs/promises'
+import { join, relative, sep } from 'node:path'
 import { TarnError } from '../util/errors.js'
 import { buildLogicalPlan } from './logical-plan.js'
 import type { ParamEnv } from './param-env.js'
@@ -10,6 +10,7 @@ import {
   PROJECT_FILE,
   type Project,
 } from './project.js'
+import { projectDirectory } from './project-directory.js'
 import { projectError } from './project-error.js'
 import { parseProjectFile, resolveParams } from './project-file.js'
 import { loadPyModels } from './py-model.js'
@@ -65,17 +66,7 @@ async function projectFiles(dir: string): Promise<string[]> {
  * ```
  */
 export async function loadProject(dir: string, options: LoadProjectOptions = {}): Promise<Project> {
-  const root = resolve(dir)
-  const isDir = await stat(root).then(
-    (st) => st.isDirectory(),
-    () => false,
-  )
-  if (!isDir)
-    throw new TarnError(
-      'PROJECT_NOT_FOUND',
-      `project directory ${root} does not exist (pass the project folder with -p, or create one with tarn new)`,
-      { dir: root },
-    )
+  const root = await projectDirectory(dir)
   let text: string
   try {
     text = await readFile(join(root, PROJECT_FILE), 'utf8')

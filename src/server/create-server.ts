@@ -16,9 +16,11 @@ import { infoRoutes } from './routes/info.js'
 import { jobRoutes } from './routes/jobs.js'
 import { namespaceRoutes } from './routes/namespaces.js'
 import { queryRoutes } from './routes/query.js'
+import { runRoutes } from './routes/runs.js'
 import { tableRoutes } from './routes/tables.js'
 import { tagRoutes } from './routes/tags.js'
 import type { ServedLake } from './served-lake.js'
+import { ConcurrencyGate, DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js'
 
 /**
  * Options of {@link createServer}.
@@ -38,13 +40,25 @@ export interface ServerOptions {
   readonly onQueryEnd?: (end: QueryEnd) => void
   /** The version in the OpenAPI document. */
   readonly version?: string
+  /** Bounds on bodies, results, timeouts and concurrent runs and imports (default {@link DEFAULT_SERVER_LIMITS}). */
+  readonly limits?: Partial<ServerLimits>
 }
 
 type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
 
+/** Fastify's code for a body past `bodyLimit`. */
+const BODY_TOO_LARGE = 'FST_ERR_CTP_BODY_TOO_LARGE'
+
 function errorOf(e: unknown): { status: number; error: TarnError } {
   if (e instanceof TarnError) return { status: httpStatusFor(e.code), error: e }
   const f = e as Partial<FastifyError>
+  const fastifyCode = f.code
+  if (fastifyCode === BODY_TOO_LARGE) {
+    return {
+      status: 413,
+      error: new TarnError('PAYLOAD_TOO_LARGE', f.message ?? 'request body too large', {}),
+    }
+  }
   if (f.validation !== undefined) {
     return { status: 400, error: new TarnError('USAGE', `invalid request: ${f.message ?? 'bad input'}`, {}) }
   }
@@ -73,7 +87,17 @@ function errorOf(e: unknown): { status: number; error: TarnError } {
  * ```
  */
 export function createServer(options: ServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: 'idle', bodyLimit: 8 * 1024 * 1024 })
+  const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits }
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: 'idle',
+    bodyLimit: limits.bodyBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    // how often Node checks the request timeout (its default, 30 s, would let a short timeout run long)
+    http: {
+      connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 4))),
+    },
+  })
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => {
     routes.push(r)
@@ -133,11 +157,15 @@ export function createServer(options: ServerOptions): FastifyInstance {
       return handle
     },
     onQueryEnd: (end) => options.onQueryEnd?.(end),
+    limits,
+    gate: new ConcurrencyGate(limits),
   }
 
   app.setErrorHandler((e, _req, reply) => {
     const { status, error } = errorOf(e)
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
+    const retry = error.context.retryAfterSeconds
+    if (status === 429 && typeof retry === 'number') reply.header('retry-after', String(retry))
     return reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
   })
   app.setNotFoundHandler((req, reply) =>
@@ -158,6 +186,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       tableRoutes(api, ctx)
       queryRoutes(api, ctx)
       jobRoutes(api, ctx)
+      runRoutes(api, ctx)
     },
     { prefix: '/api/v1' },
   )

@@ -7,6 +7,8 @@ declare module 'fastify' {
     readonly tags?: readonly string[]
     /** OpenAPI summary of the operation. */
     readonly summary?: string
+    /** Media types of the success response, when not JSON (progress streams, text, files). */
+    readonly produces?: Readonly<Record<string, JsonSchema>>
   }
 }
 
@@ -31,6 +33,7 @@ interface RouteSchema {
     readonly required?: readonly string[]
   }
   readonly body?: JsonSchema
+  readonly produces?: Readonly<Record<string, JsonSchema>>
 }
 
 function parameters(s: RouteSchema): JsonSchema[] {
@@ -88,13 +91,15 @@ export function openApiDocument(routes: readonly RouteOptions[], version: string
           responses: {
             [method === 'post' && /\/(branches|tags|namespaces|tables)$/.test(path) ? '201' : '200']: {
               description: 'Success',
-              content: query
-                ? {
-                    'application/vnd.apache.arrow.stream': { schema: { type: 'string', format: 'binary' } },
-                    'application/json': { schema: { type: 'array', items: { type: 'object' } } },
-                    'text/csv': { schema: { type: 'string' } },
-                  }
-                : { 'application/json': { schema: { type: 'object' } } },
+              content: s.produces
+                ? s.produces
+                : query
+                  ? {
+                      'application/vnd.apache.arrow.stream': { schema: { type: 'string', format: 'binary' } },
+                      'application/json': { schema: { type: 'array', items: { type: 'object' } } },
+                      'text/csv': { schema: { type: 'string' } },
+                    }
+                  : { 'application/json': { schema: { type: 'object' } } },
             },
             default: {
               description: 'An error document: a stable code, a message, and context',

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify'
 import type { LakeApi } from '../lake/lake-api.js'
 import type { AccessNeed } from './auth/access-rules.js'
+import type { ConcurrencyGate, ServerLimits } from './server-limits.js'
 
 /**
  * A query run finished or stopped: an observer for logs and tests (a client that disconnects stops the query).
@@ -38,4 +39,8 @@ export interface RouteContext {
   /** Throws `UNAUTHORIZED` (401) or `FORBIDDEN` (403, naming the missing rule) unless the caller may do every need. */
   authorize(req: FastifyRequest, needs: readonly AccessNeed[]): Promise<void>
   onQueryEnd(end: QueryEnd): void
+  /** The server's bounds (body, uploads, results, timeouts, concurrency). */
+  readonly limits: ServerLimits
+  /** Bounds the runs and imports in flight (`TOO_MANY_REQUESTS` past the bound). */
+  readonly gate: ConcurrencyGate
 }

@@ -3,6 +3,7 @@ import { TarnError } from '../util/errors.js'
 import type { ApiKeyStore } from './auth/api-key-store.js'
 import type { QueryEnd } from './route-context.js'
 import type { ServedLake } from './served-lake.js'
+import type { ServerLimits } from './server-limits.js'
 
 /**
  * True for hosts only this machine can reach (`127.0.0.0/8`, `::1`, `localhost`).
@@ -49,6 +50,8 @@ export async function serve(options: {
   port: number
   version?: string
   onQueryEnd?: (end: QueryEnd) => void
+  /** Bounds on bodies, results, timeouts and concurrent runs and imports (see `ServerLimits`). */
+  limits?: Partial<ServerLimits>
 }): Promise<RunningServer> {
   const loopback = isLoopback(options.host)
   if (!loopback && (await options.keys.count()) === 0) {
@@ -66,6 +69,7 @@ export async function serve(options: {
     openWithoutKeys: loopback,
     ...(options.onQueryEnd ? { onQueryEnd: options.onQueryEnd } : {}),
     ...(options.version ? { version: options.version } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   })
   try {
     await app.listen({ host: options.host, port: options.port })

@@ -53,6 +53,7 @@ export const ERROR_CODES = {
   NOT_A_BRANCH: { exit: 4, http: 409 },
   NOT_SUPPORTED: { exit: 1, http: 500 },
   OBJECT_NOT_FOUND: { exit: 3, http: 404 },
+  PAYLOAD_TOO_LARGE: { exit: 2, http: 413 },
   PROJECT_DIR_NOT_EMPTY: { exit: 2, http: 409 },
   PROJECT_INVALID: { exit: 2, http: 422 },
   PROJECT_NOT_FOUND: { exit: 2, http: 404 },
@@ -60,6 +61,7 @@ export const ERROR_CODES = {
   QUERY_NOT_ALLOWED: { exit: 1, http: 403 },
   REF_NOT_FOUND: { exit: 3, http: 404 },
   RESERVED_BRANCH_NAME: { exit: 2, http: 400 },
+  RESULT_TOO_LARGE: { exit: 1, http: 413 },
   REVERT_CONFLICT: { exit: 4, http: 409 },
   ROUTE_NOT_FOUND: { exit: 3, http: 404 },
   RUN_FAILED: { exit: 5, http: 422 },
@@ -74,6 +76,7 @@ export const ERROR_CODES = {
   TABLE_NOT_FOUND: { exit: 3, http: 404 },
   TAG_EXISTS: { exit: 4, http: 409 },
   TAG_NOT_FOUND: { exit: 3, http: 404 },
+  TOO_MANY_REQUESTS: { exit: 1, http: 429 },
   UNAUTHORIZED: { exit: 1, http: 401 },
   UNKNOWN_PARAMETER: { exit: 2, http: 422 },
   UNUSED_MODEL: { exit: 2, http: 422 },
@@ -91,7 +94,7 @@ export const ERROR_CODES = {
  */
 export type ErrorCodeInfo = {
   readonly exit: 1 | 2 | 3 | 4 | 5
-  readonly http: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500
+  readonly http: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500
 }
 
 /**

@@ -1,8 +1,20 @@
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { LakeApi } from '../../src/index.js'
+import type { NodeRecord } from '../../src/lake/lake-types.js'
 import { codeOf, errorOf } from '../helpers/errors.js'
+
+/** A pipeline project in a new directory. */
+function project(files: Readonly<Record<string, string>>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tarn-contract-project-'))
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true })
+    writeFileSync(join(dir, path), text)
+  }
+  return dir
+}
 
 /** A lake under test: the API, a scratch directory for source files, and a way to release both. */
 export interface LakeApiFixture {
@@ -198,6 +210,121 @@ export function describeLakeApiContract(name: string, open: () => Promise<LakeAp
       const report = await lake.gc({ olderThanMs: 0, dryRun: true })
       expect(report.dryRun).toBe(true)
       expect(report.deleted).toBe(0)
+    })
+
+    it('runs a project as one transaction, reports progress, reruns it and keeps its code', async () => {
+      await lake.createTable('orders', { from: join(dir, 'orders.csv'), branch: 'main' })
+      const dirOf = project({
+        'tarn_project.yml': 'name: shop\nnamespace: tarn\n',
+        'models/big_orders.sql':
+          '-- tarn: materialize=REPLACE\nSELECT id, amount FROM orders WHERE amount > $min\n',
+        'tarn_params.yml': '',
+      })
+      writeFileSync(
+        join(dirOf, 'tarn_project.yml'),
+        'name: shop\nnamespace: tarn\nparameters:\n  min:\n    type: number\n    default: 5\n',
+      )
+      const plan = await lake.plan({ dir: dirOf, ref: 'main' })
+      expect(plan.physical.steps.some((st) => st.id.endsWith('big_orders'))).toBe(true)
+      expect(plan.warnings.every((w) => typeof w.code === 'string')).toBe(true)
+      const events: string[] = []
+      const nodes: NodeRecord[] = []
+      const { job } = await lake.run({
+        dir: dirOf,
+        branch: 'main',
+        params: { min: '4' },
+        observer: {
+          planned: (p, j) => events.push(`planned ${p.project} ${j.target}`),
+          node: (n) => {
+            nodes.push(n)
+          },
+          finished: (j) => events.push(`finished ${j.status}`),
+        },
+      })
+      expect(job.status).toBe('succeeded')
+      expect(events).toEqual(['planned shop main', 'finished succeeded'])
+      expect(nodes.some((n) => n.id.endsWith('big_orders') && n.status === 'done')).toBe(true)
+      expect(job.tables).toEqual({ 'tarn.big_orders': 2 })
+      expect((await lake.getBranch('main')).head).toBe(job.mergeCommit)
+      const ids = await lake.query('SELECT id FROM big_orders ORDER BY id', { ref: 'main' })
+      expect(ids.rows()).toEqual([{ id: 1n }, { id: 3n }])
+      expect((await lake.getJob(job.id)).status).toBe('succeeded')
+      expect((await lake.getAnyJob(job.id)).kind).toBe('run')
+      expect((await lake.listAllJobs({ status: 'succeeded' })).map((j) => j.id)).toContain(job.id)
+      expect(Object.keys(await lake.jobCode(job.id)).sort()).toEqual([
+        'models/big_orders.sql',
+        'tarn_params.yml',
+        'tarn_project.yml',
+      ])
+      const out = join(mkdtempSync(join(tmpdir(), 'tarn-contract-code-')), 'code')
+      expect(await lake.exportJobCode(job.id, out)).toContain('models/big_orders.sql')
+      expect(readFileSync(join(out, 'models/big_orders.sql'), 'utf8')).toContain('$min')
+      expect(await codeOf(lake.exportJobCode(job.id, out))).toBe('INVALID_ARGUMENT')
+
+      await lake.importTable('orders', { from: join(dir, 'more.csv'), branch: 'main' })
+      const again = await lake.rerun(job.id, { ref: 'main' })
+      expect(again.job.rerunOf).toBe(job.id)
+      expect(again.job.tables).toEqual({ 'tarn.big_orders': 2 })
+      expect(await codeOf(lake.rerun('job-0123456789ab'))).toBe('JOB_NOT_FOUND')
+    })
+
+    it('keeps the target untouched when a run fails, and seals its run branch', async () => {
+      const head = (await lake.getBranch('main')).head
+      const failing = project({
+        'tarn_project.yml': 'name: broken\nnamespace: tarn\n',
+        'boom.sql': "-- tarn: materialize=REPLACE\nSELECT error('boom') AS x\n",
+      })
+      const e = await errorOf(lake.run({ dir: failing, branch: 'main' }))
+      expect(e.code).toBe('RUN_FAILED')
+      expect((await lake.getBranch('main')).head).toBe(head)
+      const sealed = await lake.deleteSealedBranches({ dryRun: true })
+      expect(sealed.deleted.map((b) => b.name)).toEqual([`run/${String(e.context.job)}`])
+      const bad = project({ 'tarn_project.yml': 'name: bad\n', 'x.sql': 'SELECT * FROM nowhere\n' })
+      expect(await codeOf(lake.run({ dir: bad, branch: 'main' }))).toBe(
+        await codeOf(lake.plan({ dir: bad, ref: 'main' })),
+      )
+      expect(await codeOf(lake.run({ dir: failing, branch: 'nope' }))).toBe('BRANCH_NOT_FOUND')
+    })
+
+    it('keeps an active branch of its own, prints and exports query results, and lists tables with stats', async () => {
+      await lake.checkout('dev', { create: true })
+      expect(lake.activeBranch()).toBe('dev')
+      expect((await lake.info()).activeBranch).toBe('dev')
+      await lake.createTable('orders', { from: join(dir, 'orders.csv') })
+      expect((await lake.listTables()).map((t) => t.table)).toEqual(['tarn.orders'])
+      expect(await lake.listTables({ ref: 'main' })).toEqual([])
+      const [entry] = await lake.listTables({ stats: true })
+      expect(entry?.stats?.rows).toBe(3)
+      expect(await codeOf(lake.deleteBranch('dev'))).toBe('BRANCH_ACTIVE')
+      let text = ''
+      const sink = { out: (s: string) => (text += s) }
+      await lake.printQuery('SELECT id, name FROM orders ORDER BY id', { format: 'csv', limit: 2 }, sink)
+      expect(text).toBe('id,name\n1,a\n2,b\n')
+      text = ''
+      await lake.printQuery('SELECT id FROM orders ORDER BY id', { format: 'table', limit: 1 }, sink)
+      expect(text).toContain('(more than 1 rows, 1 shown')
+      const outDir = mkdtempSync(join(tmpdir(), 'tarn-contract-export-'))
+      const r = await lake.exportQuery('SELECT id FROM orders ORDER BY id', {
+        output: 'ids.csv',
+        cwd: outDir,
+      })
+      expect(r.rows).toBe(3)
+      expect(r.format).toBe('csv')
+      expect(r.plan.ref).toBe('dev')
+      expect(readFileSync(join(outDir, 'ids.csv'), 'utf8')).toBe('id\n1\n2\n3\n')
+      expect(await codeOf(lake.exportQuery('SELECT 1', { output: 'ids.csv', cwd: outDir }))).toBe(
+        'FILE_EXISTS',
+      )
+      const t = await lake.exportTable('orders', { output: join(outDir, 'orders.parquet') })
+      expect(t.rows).toBe(3)
+      const withDiff = await lake.log(undefined, { limit: 1, patch: true })
+      expect(withDiff[0]?.diff.tableChanges.map((c) => c.table)).toEqual(['tarn.orders'])
+      const last = withDiff[0]?.hash as string
+      const plan = await lake.revert(last, { dryRun: true })
+      expect(plan.reverted).toBe(last)
+      expect((await lake.getBranch('dev')).head).toBe(last)
+      await lake.checkout('main')
+      expect((await lake.deleteBranch('dev')).name).toBe('dev')
     })
   })
 }

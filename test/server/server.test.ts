@@ -66,6 +66,16 @@ describe('the HTTP API of tarn serve', () => {
     expect(Object.keys(doc.paths['/api/v1/branches'] ?? {}).sort()).toEqual(['get', 'post'])
     expect(Object.keys(doc.paths['/api/v1/branches/{name}/merge'] ?? {})).toEqual(['post'])
     expect(doc.paths['/api/v1/query']?.post?.responses['200']).toBeDefined()
+    const content = (path: string) =>
+      Object.keys(
+        (doc.paths[path]?.post?.responses['200'] as { content: Record<string, unknown> } | undefined)
+          ?.content ?? {},
+      )
+    expect(content('/api/v1/runs')).toEqual(['application/x-ndjson'])
+    expect(content('/api/v1/jobs/{id}/rerun')).toEqual(['application/x-ndjson'])
+    expect(content('/api/v1/query/text')).toEqual(['text/plain'])
+    expect(content('/api/v1/export')).toEqual(['application/octet-stream'])
+    expect(content('/api/v1/plan')).toEqual(['application/json'])
     const ids = new Set<string>()
     for (const [path, ops] of Object.entries(doc.paths)) {
       const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1])
@@ -154,10 +164,12 @@ describe('the HTTP API of tarn serve', () => {
     expect(after.rows()).toEqual([{ x: 42 }])
   })
 
-  it('says runs are not available over HTTP yet, and that a port in use cannot be served', async () => {
+  it('names a missing project and a missing job of a remote run, and says a port in use cannot be served', async () => {
     const remote = RemoteLake.connect({ url: server.url })
-    expect((await errorOf(remote.run({ dir: '/tmp/project' }))).code).toBe('NOT_SUPPORTED')
-    expect((await errorOf(remote.rerun('job-0123456789ab'))).code).toBe('NOT_SUPPORTED')
+    const missing = await errorOf(remote.run({ dir: '/tmp/no-such-tarn-project' }))
+    expect(missing.code).toBe('PROJECT_NOT_FOUND')
+    expect(missing.message).not.toContain('tarn-upload-')
+    expect((await errorOf(remote.rerun('job-0123456789ab'))).code).toBe('JOB_NOT_FOUND')
     const port = Number(new URL(server.url).port)
     const e = await errorOf(
       serve({ lake, keys: new ApiKeyStore(lake.catalog.backend, lake), host: '127.0.0.1', port }),

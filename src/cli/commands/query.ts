@@ -6,7 +6,6 @@ import type { CliContext } from '../context.js'
 import { explainText, planJson } from '../format/explain-text.js'
 import type { CliIO } from '../io.js'
 import { emit, exportJson, exportText } from '../output.js'
-import { printCsv, printJson, printTable } from '../query-output.js'
 
 interface QueryCommandOptions {
   readonly ref?: string
@@ -21,8 +20,6 @@ interface QueryCommandOptions {
 }
 
 const FORMATS = new Set(['table', 'json', 'csv'])
-/** Rows per Arrow batch when the CLI streams a result. */
-const CLI_BATCH_ROWS = 4096
 
 function parseMaxRows(raw: string | undefined): number | undefined {
   if (raw === undefined) return undefined
@@ -131,19 +128,17 @@ export function registerQueryCommands(program: Command, ctx: CliContext): void {
       await lake.trackJob(
         { kind: 'query', target: ref, sql },
         async () => {
-          const stream = await lake.stream(sql, { ref, batchRows: CLI_BATCH_ROWS })
-          try {
-            const limit = o.allRows
-              ? undefined
-              : (maxRows ?? (format === 'table' && !o.json ? 10 : undefined))
-            if (o.json) await printJson(ctx.io, stream, limit, true)
-            else if (format === 'json') await printJson(ctx.io, stream, limit, false)
-            else if (format === 'csv') await printCsv(ctx.io, stream, limit)
-            else await printTable(ctx.io, stream, limit)
-            return stream.plan.commit
-          } finally {
-            await stream.close()
-          }
+          const limit = o.allRows ? undefined : (maxRows ?? (format === 'table' && !o.json ? 10 : undefined))
+          const printed = await lake.printQuery(
+            sql,
+            {
+              ref,
+              format: o.json ? 'document' : (format as 'table' | 'json' | 'csv'),
+              ...(limit !== undefined ? { limit } : {}),
+            },
+            ctx.io,
+          )
+          return printed.commit
         },
         (commit) => ({ dataCommit: commit }),
       )

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import { quoteIdent } from '../../duckdb/sql-quote.js'
 import { type JsonValue, parseJsonLossless, stringifyJsonLossless } from '../../iceberg/index.js'
 import { batchCells, rowJson, rowText, typeName } from '../../lake/batch-cells.js'
-import type { Lake } from '../../lake/lake.js'
+import type { LakeApi } from '../../lake/lake-api.js'
 import type { JobRecord, NodeRecord, RunObserver } from '../../lake/lake-types.js'
 import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
@@ -40,7 +40,7 @@ interface TablePreview {
 }
 
 async function previews(
-  lake: Lake,
+  lake: LakeApi,
   tables: Readonly<Record<string, number>>,
   commit: string,
   mode: string,

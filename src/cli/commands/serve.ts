@@ -10,8 +10,24 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value]
 }
 
+interface ServeFlags {
+  host: string
+  port: string
+  maxRuns?: number
+  maxImports?: number
+  maxResultRows?: number
+  maxResultBytes?: number
+}
+
+function count(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new TarnError('USAGE', `expected a positive integer, got ${JSON.stringify(v)}`, { value: v })
+  return Number(v)
+}
+
 /**
- * Registers `tarn serve [--host H] [--port P]` (the HTTP API until SIGTERM or SIGINT, then drains and closes the
+ * Registers `tarn serve [--host H] [--port P] [--max-runs N] [--max-imports N] [--max-result-rows N]
+ * [--max-result-bytes N]` (the HTTP API until SIGTERM or SIGINT, then drains and closes the
  * lake) and `tarn key create|ls|rm` (API keys; the secret is printed once).
  *
  * @example
@@ -25,12 +41,16 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .description('serve the lake over HTTP: /api/v1 and the OpenAPI document at /api/openapi.json')
     .option('--host <host>', 'address to listen on (off loopback it needs API keys)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8181')
+    .option('--max-runs <n>', 'pipeline runs at once; one more gets 429 TOO_MANY_REQUESTS (default 4)', count)
+    .option('--max-imports <n>', 'table creates and imports at once (default 4)', count)
+    .option('--max-result-rows <n>', 'refuse query results with more rows (RESULT_TOO_LARGE, 413)', count)
+    .option('--max-result-bytes <n>', 'refuse query results and exports with more bytes', count)
     .option('--json', 'print the URL as JSON')
-    .action(async (o: OutputOptions & { host: string; port: string }) => {
+    .action(async (o: OutputOptions & ServeFlags) => {
       if (!/^\d+$/.test(o.port) || Number(o.port) > 65535) {
         throw new TarnError('USAGE', `--port must be a port number, got ${o.port}`, { port: o.port })
       }
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('serve')
       const keys = new ApiKeyStore(lake.catalog.backend, { clock: lake.clock, random: lake.random })
       const running = await serve({
         lake,
@@ -38,6 +58,12 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         host: o.host,
         port: Number(o.port),
         version: (await lake.info()).version,
+        limits: {
+          ...(o.maxRuns !== undefined ? { maxConcurrentRuns: o.maxRuns } : {}),
+          ...(o.maxImports !== undefined ? { maxConcurrentImports: o.maxImports } : {}),
+          ...(o.maxResultRows !== undefined ? { maxResultRows: o.maxResultRows } : {}),
+          ...(o.maxResultBytes !== undefined ? { maxResultBytes: o.maxResultBytes } : {}),
+        },
       })
       emit(
         ctx.io,
@@ -74,7 +100,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .option('--expires <duration>', 'lifetime, e.g. 90d')
     .option('--json', 'print JSON')
     .action(async (name: string, o: OutputOptions & { allow?: string[]; expires?: string }) => {
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('key create')
       const keys = new ApiKeyStore(lake.catalog.backend, { clock: lake.clock, random: lake.random })
       const { key: k, token } = await keys.create(name, {
         rules: o.allow ?? [],
@@ -94,7 +120,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .description('list API keys (never their secrets)')
     .option('--json', 'print JSON')
     .action(async (o: OutputOptions) => {
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('key ls')
       const list = await new ApiKeyStore(lake.catalog.backend, {
         clock: lake.clock,
         random: lake.random,
@@ -112,7 +138,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
     .argument('<name>')
     .option('--json', 'print JSON')
     .action(async (name: string, o: OutputOptions) => {
-      const lake = await ctx.lake()
+      const lake = await ctx.localLake('key rm')
       const k = await new ApiKeyStore(lake.catalog.backend, {
         clock: lake.clock,
         random: lake.random,

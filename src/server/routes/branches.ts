@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import type { RouteContext } from '../route-context.js'
-import { BOOLEAN, object, params, STRING } from './schema.js'
+import { BOOLEAN, COUNT, object, params, STRING } from './schema.js'
 
 /**
  * `/branches`: list, create, get, delete, rename, merge, protect. Names travel URL-encoded (`feature%2Fx`).
@@ -121,6 +121,25 @@ export function branchRoutes(app: FastifyInstance, ctx: RouteContext): void {
     async (req) => {
       await ctx.authorize(req, [{ action: 'admin', ref: req.params.name }])
       return { branch: await ctx.lake(req).unprotectBranch(req.params.name) }
+    },
+  )
+
+  app.delete<{ Querystring: { older_than_ms?: number; dry_run?: boolean } }>(
+    '/sealed-branches',
+    {
+      schema: {
+        tags: ['branches'],
+        summary: "Delete failed runs' sealed branches (older than older_than_ms); dry_run lists them",
+        querystring: object({ older_than_ms: COUNT, dry_run: BOOLEAN }),
+      },
+    },
+    async (req) => {
+      const q = req.query
+      await ctx.authorize(req, [{ action: q.dry_run === true ? 'read' : 'admin' }])
+      return ctx.lake(req).deleteSealedBranches({
+        ...(q.older_than_ms !== undefined ? { olderThanMs: q.older_than_ms } : {}),
+        ...(q.dry_run === true ? { dryRun: true } : {}),
+      })
     },
   )
 

@@ -18,28 +18,49 @@ function propertyFilter(text: string): { key: string; value?: string } {
  */
 export function historyRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{
-    Querystring: { ref?: string; n?: number; message?: string; author?: string; property?: string }
+    Querystring: {
+      ref?: string
+      n?: number
+      message?: string
+      author?: string
+      property?: string
+      first_parent?: boolean
+      patch?: boolean
+      rows?: number
+    }
   }>(
     '/log',
     {
       schema: {
         tags: ['history'],
-        summary: 'Commit history of a ref, newest first',
-        querystring: object({ ref: STRING, n: COUNT, message: STRING, author: STRING, property: STRING }),
+        summary: 'Commit history of a ref, newest first; with patch=true each commit with its diff',
+        querystring: object({
+          ref: STRING,
+          n: COUNT,
+          message: STRING,
+          author: STRING,
+          property: STRING,
+          first_parent: BOOLEAN,
+          patch: BOOLEAN,
+          rows: COUNT,
+        }),
       },
     },
     async (req) => {
       const ref = req.query.ref ?? ctx.active()
       await ctx.authorize(req, [{ action: 'read', ref }])
       const q = req.query
-      return {
-        commits: await ctx.lake(req).log(ref, {
-          ...(q.n !== undefined ? { limit: q.n } : {}),
-          ...(q.message !== undefined ? { message: q.message } : {}),
-          ...(q.author !== undefined ? { author: q.author } : {}),
-          ...(q.property !== undefined ? { property: propertyFilter(q.property) } : {}),
-        }),
+      const filters = {
+        ...(q.n !== undefined ? { limit: q.n } : {}),
+        ...(q.message !== undefined ? { message: q.message } : {}),
+        ...(q.author !== undefined ? { author: q.author } : {}),
+        ...(q.property !== undefined ? { property: propertyFilter(q.property) } : {}),
+        ...(q.first_parent === true ? { firstParent: true } : {}),
       }
+      const lake = ctx.lake(req)
+      if (q.patch !== true) return { commits: await lake.log(ref, filters) }
+      const rows = q.rows !== undefined ? { rows: q.rows } : {}
+      return { commits: await lake.log(ref, { ...filters, patch: true, ...rows }) }
     },
   )
 
@@ -65,21 +86,26 @@ export function historyRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { commit: string; on?: string; table?: string; message?: string } }>(
+  app.post<{ Body: { commit: string; on?: string; table?: string; message?: string; dry_run?: boolean } }>(
     '/revert',
     {
       schema: {
         tags: ['history'],
-        summary: 'Undo a commit with a new commit',
-        body: object({ commit: STRING, on: STRING, table: STRING, message: STRING }, ['commit']),
+        summary: 'Undo a commit with a new commit; with dry_run the plan, writing nothing',
+        body: object({ commit: STRING, on: STRING, table: STRING, message: STRING, dry_run: BOOLEAN }, [
+          'commit',
+        ]),
       },
     },
     async (req) => {
       const on = req.body.on ?? ctx.active()
+      const dryRun = req.body.dry_run === true
       await ctx.authorize(req, [
         { action: 'read', ref: req.body.commit },
-        { action: 'write', ref: on },
+        { action: dryRun ? 'read' : 'write', ref: on },
       ])
+      const table = req.body.table !== undefined ? { table: req.body.table } : {}
+      if (dryRun) return ctx.lake(req).revert(req.body.commit, { on, ...table, dryRun: true })
       return ctx.lake(req).revert(req.body.commit, {
         on,
         ...(req.body.table !== undefined ? { table: req.body.table } : {}),

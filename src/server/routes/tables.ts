@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify'
+import type { TableWriteResult } from '../../lake/lake.js'
+import type { OperationEnd } from '../../lake/operation-job.js'
 import type { AccessNeed } from '../auth/access-rules.js'
 import type { RouteContext } from '../route-context.js'
 import { BOOLEAN, object, params, STRING, STRINGS } from './schema.js'
@@ -9,8 +11,18 @@ function sourceNeeds(from: string | readonly string[]): AccessNeed[] {
   return list.some((s) => !/^s3:\/\//i.test(s)) ? [{ action: 'admin' }] : []
 }
 
+function sourceList(from: string | readonly string[]): string[] {
+  return typeof from === 'string' ? [from] : [...from]
+}
+
+/** What an import job records when it lands: the commit and the rows it added. */
+function importEnd(r: TableWriteResult): OperationEnd {
+  return { dataCommit: r.commit.hash, rows: r.addedRecords, files: r.files }
+}
+
 /**
- * `/tables`: list, get, drop, create from files, import, register an existing Iceberg table.
+ * `/tables`: list, get, drop, create from files, import, register an existing Iceberg table. Creates and imports are
+ * recorded as import jobs (as the CLI records its own), and at most `maxConcurrentImports` run at once.
  *
  * @example
  * ```ts
@@ -18,13 +30,13 @@ function sourceNeeds(from: string | readonly string[]): AccessNeed[] {
  * ```
  */
 export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get<{ Querystring: { ref?: string; namespace?: string } }>(
+  app.get<{ Querystring: { ref?: string; namespace?: string; stats?: boolean } }>(
     '/tables',
     {
       schema: {
         tags: ['tables'],
-        summary: 'Tables at a ref',
-        querystring: object({ ref: STRING, namespace: STRING }),
+        summary: 'Tables at a ref; with stats=true each with its rows, data files and bytes',
+        querystring: object({ ref: STRING, namespace: STRING, stats: BOOLEAN }),
       },
     },
     async (req) => {
@@ -33,6 +45,7 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const tables = await ctx.lake(req).listTables({
         ref,
         ...(req.query.namespace !== undefined ? { namespace: req.query.namespace } : {}),
+        ...(req.query.stats === true ? { stats: true } : {}),
       })
       return { ref, tables }
     },
@@ -78,33 +91,61 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
     },
   )
 
-  app.post<{ Body: { table: string; from: string | string[]; partitioned_by?: string; branch?: string } }>(
+  app.post<{
+    Body: {
+      table: string
+      from: string | string[]
+      partitioned_by?: string
+      branch?: string
+      message?: string
+    }
+  }>(
     '/tables',
     {
       schema: {
         tags: ['tables'],
         summary: 'Create a table from files (Parquet, CSV, JSON lines) as the server sees them',
-        body: object({ table: STRING, from: STRINGS, partitioned_by: STRING, branch: STRING }, [
-          'table',
-          'from',
-        ]),
+        body: object(
+          { table: STRING, from: STRINGS, partitioned_by: STRING, branch: STRING, message: STRING },
+          ['table', 'from'],
+        ),
       },
     },
     async (req, reply) => {
       const branch = req.body.branch ?? ctx.active()
       await ctx.authorize(req, [{ action: 'write', ref: branch }, ...sourceNeeds(req.body.from)])
-      const result = await ctx.lake(req).createTable(req.body.table, {
-        from: req.body.from,
-        branch,
-        ...(req.body.partitioned_by !== undefined ? { partitionedBy: req.body.partitioned_by } : {}),
-      })
-      return reply.code(201).send(result)
+      const b = req.body
+      const lake = ctx.lake(req)
+      const release = ctx.gate.admit('import')
+      try {
+        const result = await lake.trackJob(
+          { kind: 'import', target: branch, table: b.table, files: sourceList(b.from) },
+          () =>
+            lake.createTable(b.table, {
+              from: b.from,
+              branch,
+              ...(b.partitioned_by !== undefined ? { partitionedBy: b.partitioned_by } : {}),
+              ...(b.message !== undefined ? { message: b.message } : {}),
+            }),
+          importEnd,
+        )
+        return reply.code(201).send(result)
+      } finally {
+        release()
+      }
     },
   )
 
   app.post<{
     Params: { table: string }
-    Body: { from: string | string[]; branch?: string; force?: boolean; replace?: boolean }
+    Body: {
+      from: string | string[]
+      branch?: string
+      force?: boolean
+      replace?: boolean
+      evolve_schema?: boolean
+      message?: string
+    }
   }>(
     '/tables/:table/import',
     {
@@ -112,24 +153,49 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
         tags: ['tables'],
         summary: 'Append files to a table (or replace its rows)',
         params: params('table'),
-        body: object({ from: STRINGS, branch: STRING, force: BOOLEAN, replace: BOOLEAN }, ['from']),
+        body: object(
+          {
+            from: STRINGS,
+            branch: STRING,
+            force: BOOLEAN,
+            replace: BOOLEAN,
+            evolve_schema: BOOLEAN,
+            message: STRING,
+          },
+          ['from'],
+        ),
       },
     },
     async (req) => {
       const branch = req.body.branch ?? ctx.active()
       await ctx.authorize(req, [{ action: 'write', ref: branch }, ...sourceNeeds(req.body.from)])
-      return ctx.lake(req).importTable(req.params.table, {
-        from: req.body.from,
-        branch,
-        ...(req.body.force !== undefined ? { force: req.body.force } : {}),
-        ...(req.body.replace !== undefined ? { replace: req.body.replace } : {}),
-      })
+      const b = req.body
+      const table = req.params.table
+      const lake = ctx.lake(req)
+      const release = ctx.gate.admit('import')
+      try {
+        return await lake.trackJob(
+          { kind: 'import', target: branch, table, files: sourceList(b.from) },
+          () =>
+            lake.importTable(table, {
+              from: b.from,
+              branch,
+              ...(b.force !== undefined ? { force: b.force } : {}),
+              ...(b.replace !== undefined ? { replace: b.replace } : {}),
+              ...(b.evolve_schema !== undefined ? { evolveSchema: b.evolve_schema } : {}),
+              ...(b.message !== undefined ? { message: b.message } : {}),
+            }),
+          importEnd,
+        )
+      } finally {
+        release()
+      }
     },
   )
 
   app.post<{
     Params: { table: string }
-    Body: { metadata: string; allow_moved_paths?: boolean; branch?: string }
+    Body: { metadata: string; allow_moved_paths?: boolean; branch?: string; message?: string }
   }>(
     '/tables/:table/register',
     {
@@ -137,7 +203,9 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
         tags: ['tables'],
         summary: 'Register an existing Iceberg table by its metadata file',
         params: params('table'),
-        body: object({ metadata: STRING, allow_moved_paths: BOOLEAN, branch: STRING }, ['metadata']),
+        body: object({ metadata: STRING, allow_moved_paths: BOOLEAN, branch: STRING, message: STRING }, [
+          'metadata',
+        ]),
       },
     },
     async (req, reply) => {
@@ -147,6 +215,7 @@ export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
         metadata: req.body.metadata,
         branch,
         ...(req.body.allow_moved_paths !== undefined ? { allowMovedPaths: req.body.allow_moved_paths } : {}),
+        ...(req.body.message !== undefined ? { message: req.body.message } : {}),
       })
       return reply.code(201).send(result)
     },

@@ -1,11 +1,43 @@
 import type { DuckDBDataChunk, DuckDBType, DuckDBValue } from '@duckdb/node-api'
-import type { QueryStream } from '../lake/lake-types.js'
-import { csvField, typeText, valueJson, valueText } from '../lake/value-text.js'
-import type { CliIO } from './io.js'
-import { table } from './output.js'
+import type { QueryStream } from './lake-types.js'
+import { table } from './text-table.js'
+import { csvField, typeText, valueJson, valueText } from './value-text.js'
 
 /** Rows per printed block of an unbounded text table (column widths are fitted block by block). */
 const TABLE_BLOCK_ROWS = 1000
+
+/**
+ * Where printed query text goes: the CLI's stdout, or the body of the server's text result.
+ *
+ * @example
+ * ```ts
+ * const sink: TextSink = { out: (s) => process.stdout.write(s) }
+ * ```
+ */
+export interface TextSink {
+  out(text: string): void
+}
+
+/**
+ * How `tarn query` prints a result: an aligned `table`, `csv`, a bare JSON array of rows (`json`) or the `--json`
+ * `document` (ref, commit, columns, rows, row count, truncated).
+ *
+ * @example
+ * ```ts
+ * const f: PrintFormat = 'document'
+ * ```
+ */
+export type PrintFormat = 'table' | 'csv' | 'json' | 'document'
+
+/**
+ * The print formats, for validation.
+ *
+ * @example
+ * ```ts
+ * PRINT_FORMATS.includes('csv') // true
+ * ```
+ */
+export const PRINT_FORMATS: readonly PrintFormat[] = ['table', 'csv', 'json', 'document']
 
 /**
  * How many rows a printer wrote, and whether the query had more it did not read.
@@ -72,7 +104,7 @@ function textRow(values: readonly DuckDBValue[], types: readonly DuckDBType[]): 
  * ```
  */
 export async function printTable(
-  io: CliIO,
+  io: TextSink,
   stream: QueryStream,
   limit: number | undefined,
 ): Promise<Printed> {
@@ -110,7 +142,11 @@ export async function printTable(
  * await printCsv(io, stream, undefined)
  * ```
  */
-export async function printCsv(io: CliIO, stream: QueryStream, limit: number | undefined): Promise<Printed> {
+export async function printCsv(
+  io: TextSink,
+  stream: QueryStream,
+  limit: number | undefined,
+): Promise<Printed> {
   const types = stream.columnTypes
   io.out(`${stream.columnNames.map(csvField).join(',')}\n`)
   let lines: string[] = []
@@ -140,7 +176,7 @@ export async function printCsv(io: CliIO, stream: QueryStream, limit: number | u
  * ```
  */
 export async function printJson(
-  io: CliIO,
+  io: TextSink,
   stream: QueryStream,
   limit: number | undefined,
   document: boolean,
@@ -159,4 +195,31 @@ export async function printJson(
     )
   } else io.out(`[${body}]\n`)
   return printed
+}
+
+/**
+ * Prints a result in one of the {@link PrintFormat}s, reading at most `limit` rows (and one more to tell whether
+ * there were more).
+ *
+ * @example
+ * ```ts
+ * const printed = await printResult(io, stream, 'table', 10)
+ * ```
+ */
+export function printResult(
+  io: TextSink,
+  stream: QueryStream,
+  format: PrintFormat,
+  limit: number | undefined,
+): Promise<Printed> {
+  switch (format) {
+    case 'document':
+      return printJson(io, stream, limit, true)
+    case 'json':
+      return printJson(io, stream, limit, false)
+    case 'csv':
+      return printCsv(io, stream, limit)
+    default:
+      return printTable(io, stream, limit)
+  }
 }
