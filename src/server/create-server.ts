@@ -13,11 +13,13 @@ import type { QueryEnd, RouteContext } from './route-context.js'
 import { branchRoutes } from './routes/branches.js'
 import { historyRoutes } from './routes/history.js'
 import { infoRoutes } from './routes/info.js'
+import { jobEventRoutes } from './routes/job-events.js'
 import { jobRoutes } from './routes/jobs.js'
 import { namespaceRoutes } from './routes/namespaces.js'
 import { queryRoutes } from './routes/query.js'
 import { tableRoutes } from './routes/tables.js'
 import { tagRoutes } from './routes/tags.js'
+import { webAppRoutes } from './routes/web-app.js'
 import type { ServedLake } from './served-lake.js'
 
 /**
@@ -158,9 +160,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
       tableRoutes(api, ctx)
       queryRoutes(api, ctx)
       jobRoutes(api, ctx)
+      jobEventRoutes(api, ctx)
     },
     { prefix: '/api/v1' },
   )
+  webAppRoutes(app)
   let doc: unknown
   app.get('/api/openapi.json', async () => {
     doc ??= openApiDocument(routes, options.version ?? '0.0.0')

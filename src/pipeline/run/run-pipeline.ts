@@ -143,6 +143,8 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       id: s.id,
       kind: nodeKind(s),
       name: s.name,
+      dependsOn: [...s.dependsOn],
+      ...(s.language !== undefined ? { language: s.language } : {}),
       status: 'waiting',
       rows: null,
       startedAt: null,

@@ -1,0 +1,53 @@
+import { useEffect, useState } from 'preact/hooks'
+import { api } from '../api'
+import type { RefInfo } from '../types'
+
+/**
+ * A labelled text field for any ref (branch, tag, `@hash`, `main~1`, `main*2026-01-01`), suggesting the branches and
+ * tags; `onCommit` fires on Enter or when the field loses focus.
+ */
+export function RefField({
+  id,
+  value,
+  onCommit,
+  label = 'Ref',
+}: {
+  id: string
+  value: string
+  onCommit: (ref: string) => void
+  label?: string
+}) {
+  const [names, setNames] = useState<string[]>([])
+  const [text, setText] = useState(value)
+  useEffect(() => setText(value), [value])
+  useEffect(() => {
+    void Promise.all([
+      api<{ branches: RefInfo[] }>('GET', '/branches'),
+      api<{ tags: RefInfo[] }>('GET', '/tags'),
+    ])
+      .then(([b, t]) => setNames([...b.branches, ...t.tags].map((r) => r.name)))
+      .catch(() => setNames([]))
+  }, [])
+  return (
+    <span class="field">
+      <label for={id}>{label}</label>
+      <input
+        id={id}
+        list={`${id}-refs`}
+        value={text}
+        onInput={(e) => setText(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') onCommit(text.trim())
+        }}
+        onBlur={() => {
+          if (text.trim() !== value) onCommit(text.trim())
+        }}
+      />
+      <datalist id={`${id}-refs`}>
+        {names.map((n) => (
+          <option key={n} value={n} />
+        ))}
+      </datalist>
+    </span>
+  )
+}
