@@ -1,6 +1,6 @@
+import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawnSync } from 'node:child_process'
 import type { Browser } from 'playwright-core'
 import { ROOT } from './build.js'
 
@@ -66,9 +66,13 @@ function newest(dir: string): number {
 export function buildWebApp(): void {
   const index = join(ROOT, 'dist', 'web', 'index.html')
   if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web'))) return
-  const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'], {
-    cwd: ROOT,
-    encoding: 'utf8',
-  })
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
   if (r.status !== 0) throw new Error(`vite build web failed:\n${r.stdout}${r.stderr}`)
 }

@@ -70,7 +70,11 @@ export async function call(
     })
   } catch (e) {
     if (signal?.aborted) throw e
-    throw new ApiError('NETWORK', `the server did not answer: ${e instanceof Error ? e.message : String(e)}`, 0)
+    throw new ApiError(
+      'NETWORK',
+      `the server did not answer: ${e instanceof Error ? e.message : String(e)}`,
+      0,
+    )
   }
   if (!res.ok) throw await failure(res)
   return res
@@ -95,7 +99,11 @@ export function seg(name: string): string {
  * Reads a server-sent event stream (`text/event-stream`) with fetch, so the API key goes in a header as for every
  * other call; calls `onData` with each event's parsed JSON data until the stream ends or `signal` aborts.
  */
-export async function readEvents(path: string, onData: (data: unknown) => void, signal: AbortSignal): Promise<void> {
+export async function readEvents(
+  path: string,
+  onData: (data: unknown) => void,
+  signal: AbortSignal,
+): Promise<void> {
   const res = await call('GET', path, undefined, undefined, signal)
   if (!res.body) return
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader()

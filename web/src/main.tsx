@@ -32,7 +32,13 @@ function KeyForm({ onSaved }: { onSaved: () => void }) {
     >
       <p>This server needs an API key. It is kept in this browser tab only (session storage).</p>
       <label for="api-key">API key</label>
-      <input id="api-key" type="password" autocomplete="off" value={key} onInput={(e) => setKey(e.currentTarget.value)} />
+      <input
+        id="api-key"
+        type="password"
+        autocomplete="off"
+        value={key}
+        onInput={(e) => setKey(e.currentTarget.value)}
+      />
       <button type="submit">Use key</button>
     </form>
   )

@@ -83,11 +83,14 @@ export function webAppRoutes(app: FastifyInstance, dir = webAppDir()): void {
     return send(reply, 'index.html', body, false)
   }
   app.get('/', index)
+  // browsers ask for it unprompted; the app has none
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send())
   app.get('/index.html', index)
   app.get<{ Params: { name: string } }>('/assets/:name', async (req, reply) => {
     const name = req.params.name
     // hashed file names only: no separators, no dot-dot
-    const body = /^[\w][\w.-]*$/.test(name) && !name.includes('..') ? await file(join('assets', name)) : undefined
+    const body =
+      /^[\w][\w.-]*$/.test(name) && !name.includes('..') ? await file(join('assets', name)) : undefined
     if (!body) {
       throw new TarnError('ROUTE_NOT_FOUND', `no web app file /assets/${name}`, { file: name })
     }

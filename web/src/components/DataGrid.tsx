@@ -1,5 +1,6 @@
 import { cell } from '../format'
 import type { Row } from '../types'
+import { Scroll } from './Scroll'
 
 /** Rows as a table with one column per key of the first row. */
 export function DataGrid({ rows, caption }: { rows: readonly Row[]; caption: string }) {
@@ -7,7 +8,7 @@ export function DataGrid({ rows, caption }: { rows: readonly Row[]; caption: str
   if (first === undefined) return <p class="muted">No rows.</p>
   const names = Object.keys(first)
   return (
-    <div class="scroll" role="region" aria-label={caption} tabIndex={0}>
+    <Scroll label={caption}>
       <table class="grid">
         <caption class="sr-only">{caption}</caption>
         <thead>
@@ -21,7 +22,6 @@ export function DataGrid({ rows, caption }: { rows: readonly Row[]; caption: str
         </thead>
         <tbody>
           {rows.map((r, i) => (
-            // biome-ignore lint/suspicious/noArrayIndexKey: rows have no identity of their own
             <tr key={i}>
               {names.map((n) => (
                 <td key={n}>{cell(r[n])}</td>
@@ -30,6 +30,6 @@ export function DataGrid({ rows, caption }: { rows: readonly Row[]; caption: str
           ))}
         </tbody>
       </table>
-    </div>
+    </Scroll>
   )
 }

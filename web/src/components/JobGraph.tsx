@@ -1,5 +1,6 @@
 import { duration } from '../format'
 import type { NodeRecord } from '../types'
+import { Scroll } from './Scroll'
 
 const COL = 190
 const ROW = 74
@@ -48,7 +49,7 @@ export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: nu
   const height = 16 + Math.max(1, ...filled.values()) * ROW
   const done = nodes.filter((n) => n.status === 'done').length
   return (
-    <div class="scroll dag-wrap">
+    <Scroll label="Job graph" class="dag-wrap">
       <svg
         class="dag"
         width={width}
@@ -57,7 +58,15 @@ export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: nu
         aria-label={`DAG of ${nodes.length} nodes, ${done} done`}
       >
         <defs>
-          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto">
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="10"
+            refY="5"
+            markerWidth="6"
+            markerHeight="6"
+            orient="auto"
+          >
             <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
           </marker>
         </defs>
@@ -101,6 +110,6 @@ export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: nu
           )
         })}
       </svg>
-    </div>
+    </Scroll>
   )
 }

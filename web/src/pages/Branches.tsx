@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api, seg } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
 import { RefField } from '../components/RefField'
+import { Scroll } from '../components/Scroll'
 import { age, short } from '../format'
 import { href } from '../route'
 import type { MergeResult, RefDiff, RefInfo, RefWithCommit } from '../types'
@@ -20,7 +21,9 @@ async function load(): Promise<Listing> {
     api<{ branches: string[] }>('GET', '/protected-branches'),
   ])
   const branches = await Promise.all(
-    b.branches.map(async (r) => (await api<{ branch: RefWithCommit }>('GET', `/branches/${seg(r.name)}`)).branch),
+    b.branches.map(
+      async (r) => (await api<{ branch: RefWithCommit }>('GET', `/branches/${seg(r.name)}`)).branch,
+    ),
   )
   return { branches, tags: t.tags, protectedNames: p.branches }
 }
@@ -49,7 +52,11 @@ function CreateForm({ onDone }: { onDone: () => void }) {
     <form class="card row-form" onSubmit={submit} aria-label="Create a branch or tag">
       <span class="field">
         <label for="create-kind">Kind</label>
-        <select id="create-kind" value={kind} onChange={(e) => setKind(e.currentTarget.value as 'branch' | 'tag')}>
+        <select
+          id="create-kind"
+          value={kind}
+          onChange={(e) => setKind(e.currentTarget.value as 'branch' | 'tag')}
+        >
           <option value="branch">branch</option>
           <option value="tag">tag</option>
         </select>
@@ -148,7 +155,10 @@ function MergePanel({
           <p>
             Merging <strong>{source}</strong> into <strong>{into}</strong> would be a{' '}
             <strong>{preview.merge.kind}</strong>
-            {preview.merge.changes.tables.length > 0 && <> bringing {preview.merge.changes.tables.join(', ')}</>}.
+            {preview.merge.changes.tables.length > 0 && (
+              <> bringing {preview.merge.changes.tables.join(', ')}</>
+            )}
+            .
           </p>
           {preview.merge.conflicts.length > 0 && (
             <ul class="conflicts" aria-label="Conflicts">
@@ -187,7 +197,8 @@ function DeleteButton({ target, sealed, onDone }: { target: RefInfo; sealed: boo
     setError(null)
     try {
       if (target.kind === 'tag') await api('DELETE', `/tags/${seg(target.name)}`)
-      else await api('DELETE', `/branches/${seg(target.name)}`, undefined, { force: force ? true : undefined })
+      else
+        await api('DELETE', `/branches/${seg(target.name)}`, undefined, { force: force ? true : undefined })
       setAsking(false)
       onDone()
     } catch (e) {
@@ -209,8 +220,8 @@ function DeleteButton({ target, sealed, onDone }: { target: RefInfo; sealed: boo
       Delete {target.kind} {target.name}?
       {sealed && (
         <label>
-          <input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> force (sealed
-          run branch)
+          <input type="checkbox" checked={force} onChange={(e) => setForce(e.currentTarget.checked)} /> force
+          (sealed run branch)
         </label>
       )}
       <button type="button" class="danger" onClick={del}>
@@ -254,8 +265,8 @@ export function Branches() {
       {listing && (
         <>
           <h2>Branches</h2>
-          <div class="scroll">
-            <table class="grid" aria-label="Branches">
+          <Scroll label="Branches">
+            <table class="grid">
               <thead>
                 <tr>
                   <th scope="col">Branch</th>
@@ -294,13 +305,13 @@ export function Branches() {
                 })}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           <h2>Tags</h2>
           {listing.tags.length === 0 ? (
             <p class="muted">No tags.</p>
           ) : (
-            <div class="scroll">
-              <table class="grid" aria-label="Tags">
+            <Scroll label="Tags">
+              <table class="grid">
                 <thead>
                   <tr>
                     <th scope="col">Tag</th>
@@ -326,7 +337,7 @@ export function Branches() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           )}
         </>
       )}

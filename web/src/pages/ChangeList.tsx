@@ -1,3 +1,4 @@
+import { Scroll } from '../components/Scroll'
 import type { TableChange } from '../types'
 
 function names(list: readonly unknown[]): string {
@@ -17,8 +18,8 @@ function names(list: readonly unknown[]): string {
 export function ChangeList({ changes }: { changes: readonly TableChange[] }) {
   if (changes.length === 0) return <p class="muted">No table changes.</p>
   return (
-    <div class="scroll">
-      <table class="grid changes" aria-label="Table changes">
+    <Scroll label="Table changes">
+      <table class="grid changes">
         <thead>
           <tr>
             <th scope="col">Table</th>
@@ -52,6 +53,6 @@ export function ChangeList({ changes }: { changes: readonly TableChange[] }) {
           })}
         </tbody>
       </table>
-    </div>
+    </Scroll>
   )
 }

@@ -4,12 +4,21 @@ import { api } from '../api'
 import { CommitGraph } from '../components/CommitGraph'
 import { ErrorBox } from '../components/ErrorBox'
 import { RefField } from '../components/RefField'
+import { Scroll } from '../components/Scroll'
 import { short, time } from '../format'
 import { href, navigate } from '../route'
 import type { Commit, RefDiff, RevertResult } from '../types'
 import { ChangeList } from './ChangeList'
 
-function CommitDetail({ commit, branch, onReverted }: { commit: Commit; branch: string; onReverted: () => void }) {
+function CommitDetail({
+  commit,
+  branch,
+  onReverted,
+}: {
+  commit: Commit
+  branch: string
+  onReverted: () => void
+}) {
   const [diff, setDiff] = useState<RefDiff | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [on, setOn] = useState(branch)
@@ -74,7 +83,11 @@ function CommitDetail({ commit, branch, onReverted }: { commit: Commit; branch: 
           ))}
       </dl>
       <h3>Changes against the first parent</h3>
-      {parent === undefined ? <p class="muted">The root commit.</p> : diff && <ChangeList changes={diff.tableChanges} />}
+      {parent === undefined ? (
+        <p class="muted">The root commit.</p>
+      ) : (
+        diff && <ChangeList changes={diff.tableChanges} />
+      )}
       <div class="row-form">
         <span class="field">
           <label for="revert-on">Revert on branch</label>
@@ -99,7 +112,8 @@ function CommitDetail({ commit, branch, onReverted }: { commit: Commit; branch: 
       </div>
       {reverted && (
         <p role="status">
-          Reverted with commit <span class="mono">{short(reverted.commit.hash)}</span> ({reverted.tables.join(', ')})
+          Reverted with commit <span class="mono">{short(reverted.commit.hash)}</span> (
+          {reverted.tables.join(', ')})
           {reverted.warning !== undefined && <strong class="warn"> {reverted.warning}</strong>}
         </p>
       )}
@@ -115,7 +129,6 @@ export function History({ params }: { params: URLSearchParams }) {
   const [commits, setCommits] = useState<Commit[] | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [tick, setTick] = useState(0)
-  // biome-ignore lint/correctness/useExhaustiveDependencies: tick reloads after a revert
   useEffect(() => {
     setError(null)
     api<{ commits: Commit[] }>('GET', '/log', undefined, { ref, n: 200 })
@@ -136,7 +149,7 @@ export function History({ params }: { params: URLSearchParams }) {
       <ErrorBox error={error} />
       <div class="split">
         {commits && (
-          <div class="log scroll">
+          <Scroll label="Commit log" class="log">
             <div class="log-inner">
               <CommitGraph commits={commits} />
               <ol class="commits" aria-label={`Commits of ${ref}`}>
@@ -154,7 +167,7 @@ export function History({ params }: { params: URLSearchParams }) {
                 ))}
               </ol>
             </div>
-          </div>
+          </Scroll>
         )}
         {commit && <CommitDetail commit={commit} branch={branch} onReverted={() => setTick((t) => t + 1)} />}
       </div>

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { api, call } from '../api'
 import { DataGrid } from '../components/DataGrid'
 import { ErrorBox } from '../components/ErrorBox'
@@ -16,10 +16,17 @@ interface Outcome {
 /** SQL on any ref: results in a grid, the scan plan (files kept of total), and the result as CSV. */
 export function Query({ params }: { params: URLSearchParams }) {
   const ref = params.get('ref') ?? 'main'
-  const [sql, setSql] = useState(params.get('sql') ?? 'SELECT table_schema, table_name FROM information_schema.tables')
+  const [sql, setSql] = useState(
+    params.get('sql') ?? 'SELECT table_schema, table_name FROM information_schema.tables',
+  )
   const [outcome, setOutcome] = useState<Outcome | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
+  // a result belongs to the ref it was read at
+  useEffect(() => {
+    setOutcome(null)
+    setError(null)
+  }, [ref])
   const run = async (): Promise<void> => {
     setBusy(true)
     setError(null)
@@ -88,8 +95,8 @@ export function Query({ params }: { params: URLSearchParams }) {
       {outcome && (
         <>
           <p role="status" class="result-summary">
-            <span data-rows={outcome.rows.length}>{outcome.rows.length} rows</span> at {outcome.plan.ref} (commit{' '}
-            <span class="mono">{short(outcome.plan.commit)}</span>) in {outcome.ms} ms
+            <span data-rows={outcome.rows.length}>{outcome.rows.length} rows</span> at {outcome.plan.ref}{' '}
+            (commit <span class="mono">{short(outcome.plan.commit)}</span>) in {outcome.ms} ms
           </p>
           <DataGrid rows={outcome.rows} caption="Query result" />
           <h2>Scan plan</h2>

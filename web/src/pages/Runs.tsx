@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, call, readEvents, readLines, seg } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
 import { JobGraph } from '../components/JobGraph'
+import { Scroll } from '../components/Scroll'
 import { duration, short, time } from '../format'
 import { href, navigate } from '../route'
 import type { JobRecord, NodeRecord } from '../types'
@@ -14,11 +15,13 @@ function useLiveJob(id: string): { job: JobRecord | null; error: unknown } {
     setJob(null)
     setError(null)
     const abort = new AbortController()
-    readEvents(`/jobs/${seg(id)}/events`, (data) => setJob((data as { job: JobRecord }).job), abort.signal).catch(
-      (e) => {
-        if (!abort.signal.aborted) setError(e)
-      },
-    )
+    readEvents(
+      `/jobs/${seg(id)}/events`,
+      (data) => setJob((data as { job: JobRecord }).job),
+      abort.signal,
+    ).catch((e) => {
+      if (!abort.signal.aborted) setError(e)
+    })
     return () => abort.abort()
   }, [id])
   return { job, error }
@@ -37,7 +40,6 @@ function JobDetail({ id }: { id: string }) {
   const [rerun, setRerun] = useState<string[]>([])
   const [rerunError, setRerunError] = useState<unknown>(null)
   const stamp = job ? `${job.status}:${(job.nodes ?? []).map((n) => n.status).join(',')}` : ''
-  // biome-ignore lint/correctness/useExhaustiveDependencies: the log is read again when a node changes state
   useEffect(() => {
     if (!job) return
     call('GET', `/jobs/${seg(id)}/log`)
@@ -104,8 +106,8 @@ function JobDetail({ id }: { id: string }) {
           {job.nodes && job.nodes.length > 0 && (
             <>
               <JobGraph nodes={job.nodes} now={now} />
-              <div class="scroll">
-                <table class="grid" aria-label="Nodes">
+              <Scroll label="Nodes">
+                <table class="grid">
                   <thead>
                     <tr>
                       <th scope="col">Node</th>
@@ -127,7 +129,11 @@ function JobDetail({ id }: { id: string }) {
                         <td class="num">{n.rows ?? ''}</td>
                         <td class="num">{n.scan ? `${n.scan.filesKept} of ${n.scan.filesTotal}` : ''}</td>
                         <td>
-                          <button type="button" class="secondary" onClick={() => setNode(n.id === node ? null : n.id)}>
+                          <button
+                            type="button"
+                            class="secondary"
+                            onClick={() => setNode(n.id === node ? null : n.id)}
+                          >
                             {n.id === node ? 'Hide' : 'Show'} log<span class="sr-only"> of {n.id}</span>
                           </button>
                         </td>
@@ -135,19 +141,23 @@ function JobDetail({ id }: { id: string }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </Scroll>
             </>
           )}
           {selected && (
             <>
               <h3>Log of {selected.id}</h3>
               {selected.error && <p class="error">{selected.error}</p>}
-              <pre class="log-text">{nodeLog(log, selected).join('\n') || '(no lines)'}</pre>
+              <Scroll label={`Log of ${selected.id}`} class="log-box">
+                <pre class="log-text">{nodeLog(log, selected).join('\n') || '(no lines)'}</pre>
+              </Scroll>
             </>
           )}
           <details>
             <summary>Whole log</summary>
-            <pre class="log-text">{log}</pre>
+            <Scroll label="Whole log" class="log-box">
+              <pre class="log-text">{log}</pre>
+            </Scroll>
           </details>
           {job.kind === 'run' && job.status !== 'running' && (
             <div class="row-form">
@@ -156,7 +166,11 @@ function JobDetail({ id }: { id: string }) {
               </button>
             </div>
           )}
-          {rerun.length > 0 && <pre class="log-text">{rerun.join('\n')}</pre>}
+          {rerun.length > 0 && (
+            <Scroll label="Rerun progress" class="log-box">
+              <pre class="log-text">{rerun.join('\n')}</pre>
+            </Scroll>
+          )}
           <ErrorBox error={rerunError} />
         </>
       )}
@@ -195,8 +209,8 @@ export function Runs({ params }: { params: URLSearchParams }) {
       <ErrorBox error={error} />
       {selected && <JobDetail id={selected} />}
       {jobs && (
-        <div class="scroll">
-          <table class="grid" aria-label="Jobs">
+        <Scroll label="Jobs">
+          <table class="grid">
             <thead>
               <tr>
                 <th scope="col">Job</th>
@@ -226,7 +240,7 @@ export function Runs({ params }: { params: URLSearchParams }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </>
   )

@@ -3,11 +3,21 @@ import { api, call } from '../api'
 import { DataGrid } from '../components/DataGrid'
 import { ErrorBox } from '../components/ErrorBox'
 import { RefField } from '../components/RefField'
+import { Scroll } from '../components/Scroll'
 import { bytes, cell } from '../format'
 import { href, navigate } from '../route'
 import type { Row, TableDetails, TableEntry } from '../types'
 
 const PAGE = 50
+
+/** A partition field as in `--partitioned-by`: `day(pickup_ts)`, `region`. */
+function specText(f: unknown): string {
+  const o = (typeof f === 'object' && f !== null ? f : {}) as Record<string, unknown>
+  if (typeof o.sourceColumn !== 'string') return cell(f)
+  return o.transform === 'identity' || o.transform === undefined
+    ? o.sourceColumn
+    : `${String(o.transform)}(${o.sourceColumn})`
+}
 
 /** A quoted SQL identifier: names from the table list, never concatenated raw. */
 function ident(name: string): string {
@@ -18,7 +28,6 @@ function Preview({ entry, refName }: { entry: TableEntry; refName: string }) {
   const [page, setPage] = useState(0)
   const [rows, setRows] = useState<Row[] | null>(null)
   const [error, setError] = useState<unknown>(null)
-  // biome-ignore lint/correctness/useExhaustiveDependencies: a new table starts at its first page
   useEffect(() => setPage(0), [entry.table, refName])
   useEffect(() => {
     setError(null)
@@ -54,7 +63,9 @@ function Detail({ entry, refName }: { entry: TableEntry; refName: string }) {
   useEffect(() => {
     setT(null)
     setError(null)
-    api<{ table: TableDetails }>('GET', `/tables/${encodeURIComponent(entry.table)}`, undefined, { ref: refName })
+    api<{ table: TableDetails }>('GET', `/tables/${encodeURIComponent(entry.table)}`, undefined, {
+      ref: refName,
+    })
       .then((r) => setT(r.table))
       .catch(setError)
   }, [entry.table, refName])
@@ -65,11 +76,12 @@ function Detail({ entry, refName }: { entry: TableEntry; refName: string }) {
       {t && (
         <>
           <p>
-            {t.recordCount} rows in {t.dataFiles} data files ({bytes(t.sizeBytes)}), {t.deleteFiles} delete files.
+            {t.recordCount} rows in {t.dataFiles} data files ({bytes(t.sizeBytes)}), {t.deleteFiles} delete
+            files.
           </p>
           <h3>Schema</h3>
-          <div class="scroll">
-            <table class="grid" aria-label={`Schema of ${entry.table}`}>
+          <Scroll label={`Schema of ${entry.table}`}>
+            <table class="grid">
               <thead>
                 <tr>
                   <th scope="col">Field id</th>
@@ -89,12 +101,14 @@ function Detail({ entry, refName }: { entry: TableEntry; refName: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           <h3>Partition spec</h3>
-          <p class="mono">{t.partitionSpec.length === 0 ? 'unpartitioned' : t.partitionSpec.map(cell).join(', ')}</p>
+          <p class="mono">
+            {t.partitionSpec.length === 0 ? 'unpartitioned' : t.partitionSpec.map(specText).join(', ')}
+          </p>
           <h3>Snapshots</h3>
-          <div class="scroll">
-            <table class="grid" aria-label={`Snapshots of ${entry.table}`}>
+          <Scroll label={`Snapshots of ${entry.table}`}>
+            <table class="grid">
               <thead>
                 <tr>
                   <th scope="col">Snapshot</th>
@@ -116,7 +130,7 @@ function Detail({ entry, refName }: { entry: TableEntry; refName: string }) {
                 ))}
               </tbody>
             </table>
-          </div>
+          </Scroll>
           <Preview entry={entry} refName={refName} />
         </>
       )}
@@ -145,7 +159,11 @@ export function Tables({ params }: { params: URLSearchParams }) {
     <>
       <h1>Tables</h1>
       <div class="row-form">
-        <RefField id="tables-ref" value={ref} onCommit={(r) => navigate('tables', { ref: r, table: selected ?? undefined })} />
+        <RefField
+          id="tables-ref"
+          value={ref}
+          onCommit={(r) => navigate('tables', { ref: r, table: selected ?? undefined })}
+        />
       </div>
       <ErrorBox error={error} />
       <div class="split">
@@ -160,7 +178,10 @@ export function Tables({ params }: { params: URLSearchParams }) {
                     .filter((t) => t.namespace === ns)
                     .map((t) => (
                       <li key={t.table}>
-                        <a href={href('tables', { ref, table: t.table })} aria-current={t.table === selected ? 'true' : undefined}>
+                        <a
+                          href={href('tables', { ref, table: t.table })}
+                          aria-current={t.table === selected ? 'true' : undefined}
+                        >
                           {t.name}
                         </a>
                       </li>
