@@ -2,6 +2,25 @@ import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api'
 import type { RefInfo } from '../types'
 
+let names: Promise<string[]> | undefined
+
+/** Branch and tag names, read once and shared by every ref field until {@link forgetRefNames}. */
+export function refNames(): Promise<string[]> {
+  names ??= Promise.all([
+    api<{ branches: RefInfo[] }>('GET', '/branches'),
+    api<{ tags: RefInfo[] }>('GET', '/tags'),
+  ]).then(([b, t]) => [...b.branches, ...t.tags].map((r) => r.name))
+  names.catch(() => {
+    names = undefined
+  })
+  return names
+}
+
+/** Called after a branch or tag is created, deleted or moved. */
+export function forgetRefNames(): void {
+  names = undefined
+}
+
 /**
  * A labelled text field for any ref (branch, tag, `@hash`, `main~1`, `main*2026-01-01`), suggesting the branches and
  * tags; `onCommit` fires on Enter or when the field loses focus.
@@ -21,11 +40,8 @@ export function RefField({
   const [text, setText] = useState(value)
   useEffect(() => setText(value), [value])
   useEffect(() => {
-    void Promise.all([
-      api<{ branches: RefInfo[] }>('GET', '/branches'),
-      api<{ tags: RefInfo[] }>('GET', '/tags'),
-    ])
-      .then(([b, t]) => setNames([...b.branches, ...t.tags].map((r) => r.name)))
+    refNames()
+      .then(setNames)
       .catch(() => setNames([]))
   }, [])
   return (

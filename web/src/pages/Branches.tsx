@@ -1,15 +1,15 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
 import { api, seg } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
-import { RefField } from '../components/RefField'
+import { forgetRefNames, RefField } from '../components/RefField'
 import { Scroll } from '../components/Scroll'
 import { age, short } from '../format'
 import { href } from '../route'
-import type { MergeResult, RefDiff, RefInfo, RefWithCommit } from '../types'
+import type { Commit, MergeResult, RefDiff, RefInfo, RefWithCommit } from '../types'
 import { ChangeList } from './ChangeList'
 
 interface Listing {
-  readonly branches: readonly RefWithCommit[]
+  readonly branches: readonly RefInfo[]
   readonly tags: readonly RefInfo[]
   readonly protectedNames: readonly string[]
 }
@@ -20,12 +20,18 @@ async function load(): Promise<Listing> {
     api<{ tags: RefInfo[] }>('GET', '/tags'),
     api<{ branches: string[] }>('GET', '/protected-branches'),
   ])
-  const branches = await Promise.all(
-    b.branches.map(
-      async (r) => (await api<{ branch: RefWithCommit }>('GET', `/branches/${seg(r.name)}`)).branch,
-    ),
+  return { branches: b.branches, tags: t.tags, protectedNames: p.branches }
+}
+
+/** Each branch's head commit (author, time, message), read after the list shows. */
+async function heads(branches: readonly RefInfo[]): Promise<Map<string, Commit>> {
+  const found = await Promise.all(
+    branches.map(async (r) => {
+      const b = (await api<{ branch: RefWithCommit }>('GET', `/branches/${seg(r.name)}`)).branch
+      return [b.head, b.commit] as const
+    }),
   )
-  return { branches, tags: t.tags, protectedNames: p.branches }
+  return new Map(found)
 }
 
 function CreateForm({ onDone }: { onDone: () => void }) {
@@ -238,13 +244,16 @@ function DeleteButton({ target, sealed, onDone }: { target: RefInfo; sealed: boo
 /** Branches and tags: heads, authors, ages; create, delete, merge with a preview. */
 export function Branches() {
   const [listing, setListing] = useState<Listing | null>(null)
+  const [commits, setCommits] = useState<Map<string, Commit>>(new Map())
   const [error, setError] = useState<unknown>(null)
   const [merging, setMerging] = useState<string | null>(null)
   const refresh = useCallback(() => {
+    forgetRefNames()
     load()
       .then((l) => {
         setListing(l)
         setError(null)
+        return heads(l.branches).then(setCommits)
       })
       .catch(setError)
   }, [])
@@ -291,9 +300,9 @@ export function Branches() {
                           {short(b.head)}
                         </a>
                       </td>
-                      <td class="clip">{b.commit.message}</td>
-                      <td>{b.commit.author}</td>
-                      <td>{age(b.commit.timestamp)}</td>
+                      <td class="clip">{commits.get(b.head)?.message ?? '…'}</td>
+                      <td>{commits.get(b.head)?.author ?? '…'}</td>
+                      <td>{age(commits.get(b.head)?.timestamp ?? b.createdAt)}</td>
                       <td class="actions">
                         <button type="button" onClick={() => setMerging(b.name)}>
                           Merge<span class="sr-only"> {b.name}</span>
