@@ -13,10 +13,10 @@ export class ApiError extends Error {
   }
 }
 
-const keyListeners = new Set<() => void>()
+const keyListeners = new Set<(error: ApiError) => void>()
 
-/** Called when the server asks for a key (401), so the app can show its key form. */
-export function onKeyNeeded(listener: () => void): () => void {
+/** Called when the server asks for a key (401), so the app can show its key form with the server's reason. */
+export function onKeyNeeded(listener: (error: ApiError) => void): () => void {
   keyListeners.add(listener)
   return () => keyListeners.delete(listener)
 }
@@ -39,14 +39,15 @@ function headers(json: boolean): Record<string, string> {
 }
 
 async function failure(res: Response): Promise<ApiError> {
-  if (res.status === 401) for (const l of keyListeners) l()
+  let error = new ApiError('HTTP', `${res.status} ${res.statusText}`, res.status)
   try {
     const doc = (await res.json()) as { error?: { code?: string; message?: string } }
     if (doc.error?.code !== undefined) {
-      return new ApiError(doc.error.code, doc.error.message ?? res.statusText, res.status)
+      error = new ApiError(doc.error.code, doc.error.message ?? res.statusText, res.status)
     }
   } catch {}
-  return new ApiError('HTTP', `${res.status} ${res.statusText}`, res.status)
+  if (res.status === 401) for (const l of keyListeners) l(error)
+  return error
 }
 
 /** `fetch` of `/api/v1<path>` that throws ApiError unless the response is 2xx. */

@@ -1,6 +1,7 @@
 import { render } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
-import { apiKey, onKeyNeeded, setApiKey } from './api'
+import { type ApiError, apiKey, onKeyNeeded, setApiKey } from './api'
+import { ErrorBox } from './components/ErrorBox'
 import { Branches } from './pages/Branches'
 import { History } from './pages/History'
 import { Query } from './pages/Query'
@@ -18,7 +19,7 @@ const PAGES = [
 ] as const
 
 /** The API key form: the key stays in this tab's sessionStorage only, and goes out as `Authorization: Bearer`. */
-function KeyForm({ onSaved }: { onSaved: () => void }) {
+function KeyForm({ reason, onSaved }: { reason: ApiError; onSaved: () => void }) {
   const [key, setKey] = useState('')
   return (
     <form
@@ -31,6 +32,7 @@ function KeyForm({ onSaved }: { onSaved: () => void }) {
       }}
     >
       <p>This server needs an API key. It is kept in this browser tab only (session storage).</p>
+      <ErrorBox error={reason} />
       <label for="api-key">API key</label>
       <input
         id="api-key"
@@ -46,9 +48,15 @@ function KeyForm({ onSaved }: { onSaved: () => void }) {
 
 function App() {
   const route = useRoute()
-  const [needKey, setNeedKey] = useState(false)
+  const [needKey, setNeedKey] = useState<ApiError | null>(null)
   const [generation, setGeneration] = useState(0)
-  useEffect(() => onKeyNeeded(() => setNeedKey(true)), [])
+  useEffect(
+    () =>
+      onKeyNeeded((e) => {
+        setNeedKey(e)
+      }),
+    [],
+  )
   const title = PAGES.find((p) => p.page === route.page)?.title ?? 'Branches'
   useEffect(() => {
     document.title = `${title} · tarn`
@@ -83,8 +91,9 @@ function App() {
       <main id="main" key={generation}>
         {needKey && (
           <KeyForm
+            reason={needKey}
             onSaved={() => {
-              setNeedKey(false)
+              setNeedKey(null)
               setGeneration((g) => g + 1)
             }}
           />
