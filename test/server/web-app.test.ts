@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiKeyStore, Lake, type RunningServer, serve } from '../../src/index.js'
-import { buildWebApp } from '../helpers/chromium.js'
 import { taxiData, writeProject } from '../run/helpers.js'
 
 interface JobDoc {
@@ -27,7 +26,6 @@ describe('tarn serve: the web app at / and job events', () => {
   let server: RunningServer
 
   beforeAll(async () => {
-    buildWebApp()
     const data = taxiData(200)
     lake = await Lake.init({
       home: join(mkdtempSync(join(tmpdir(), 'tarn-web-app-')), 'lake'),

@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt, ROOT } from '../helpers/build.js'
-import { buildWebApp, chromiumAvailable, launchChromium } from '../helpers/chromium.js'
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 
 const run = promisify(execFile)
 const SHOTS = join(ROOT, 'test-results', 'screenshots')
@@ -26,7 +26,6 @@ describe.runIf(withBrowser)('the web UI against a server that needs API keys', (
 
   beforeAll(async () => {
     ensureBuilt()
-    buildWebApp()
     mkdirSync(SHOTS, { recursive: true })
     home = mkdtempSync(join(tmpdir(), 'tarn-web-keys-'))
     await tarn('init')

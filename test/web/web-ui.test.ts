@@ -8,7 +8,7 @@ import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt, ROOT } from '../helpers/build.js'
-import { buildWebApp, chromiumAvailable, launchChromium } from '../helpers/chromium.js'
+import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { uvAvailable } from '../helpers/uv.js'
 
 const run = promisify(execFile)
@@ -72,7 +72,6 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
 
   beforeAll(async () => {
     ensureBuilt()
-    buildWebApp()
     mkdirSync(SHOTS, { recursive: true })
     home = mkdtempSync(join(tmpdir(), 'tarn-web-'))
     await tarn('init')
