@@ -23,7 +23,7 @@ export function forgetRefNames(): void {
 
 /**
  * A labelled text field for any ref (branch, tag, `@hash`, `main~1`, `main*2026-01-01`), suggesting the branches and
- * tags; `onCommit` fires on Enter or when the field loses focus.
+ * tags once focused; `onCommit` fires on Enter or when the field loses focus.
  */
 export function RefField({
   id,
@@ -39,11 +39,13 @@ export function RefField({
   const [names, setNames] = useState<string[]>([])
   const [text, setText] = useState(value)
   useEffect(() => setText(value), [value])
-  useEffect(() => {
+  // the suggestions load when the field is first used, not with the page: a first load asks for no more than it shows
+  const suggest = (): void => {
+    if (names.length > 0) return
     refNames()
       .then(setNames)
       .catch(() => setNames([]))
-  }, [])
+  }
   return (
     <span class="field">
       <label for={id}>{label}</label>
@@ -51,6 +53,7 @@ export function RefField({
         id={id}
         list={`${id}-refs`}
         value={text}
+        onFocus={suggest}
         onInput={(e) => setText(e.currentTarget.value)}
         onKeyDown={(e) => {
           if (e.key === 'Enter') onCommit(text.trim())
