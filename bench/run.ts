@@ -11,6 +11,7 @@ import { benchPython } from './python.js'
 import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
 import { benchSim } from './sim.js'
+import { benchWeb } from './web.js'
 
 type Bench = () => Promise<BenchSection>
 
@@ -23,6 +24,7 @@ const BENCHES: Record<string, Bench> = {
   pipeline: benchPipeline,
   python: benchPython,
   cli: benchCli,
+  web: benchWeb,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:

@@ -13,12 +13,14 @@ import type { QueryEnd, RouteContext } from './route-context.js'
 import { branchRoutes } from './routes/branches.js'
 import { historyRoutes } from './routes/history.js'
 import { infoRoutes } from './routes/info.js'
+import { jobEventRoutes } from './routes/job-events.js'
 import { jobRoutes } from './routes/jobs.js'
 import { namespaceRoutes } from './routes/namespaces.js'
 import { queryRoutes } from './routes/query.js'
 import { runRoutes } from './routes/runs.js'
 import { tableRoutes } from './routes/tables.js'
 import { tagRoutes } from './routes/tags.js'
+import { webAppRoutes } from './routes/web-app.js'
 import type { ServedLake } from './served-lake.js'
 import { ConcurrencyGate, DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js'
 
@@ -187,9 +189,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
       queryRoutes(api, ctx)
       jobRoutes(api, ctx)
       runRoutes(api, ctx)
+      jobEventRoutes(api, ctx)
     },
     { prefix: '/api/v1' },
   )
+  webAppRoutes(app)
   let doc: unknown
   app.get('/api/openapi.json', async () => {
     doc ??= openApiDocument(routes, options.version ?? '0.0.0')

@@ -66,3 +66,32 @@ export function ensureBuilt(): void {
     )
   }
 }
+
+function newest(dir: string): number {
+  let t = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name)
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs)
+  }
+  return t
+}
+
+/**
+ * Builds the web app into dist/web/ (`vite build web`, as `npm run build` does) unless it is newer than web/.
+ *
+ * @example
+ * buildWebApp() // dist/web/index.html reflects web/ (Vitest's global set-up calls it once, before any test file)
+ */
+export function buildWebApp(): void {
+  const index = join(ROOT, 'dist', 'web', 'index.html')
+  if (existsSync(index) && statSync(index).mtimeMs >= newest(join(ROOT, 'web'))) return
+  const r = spawnSync(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', 'web'],
+    {
+      cwd: ROOT,
+      encoding: 'utf8',
+    },
+  )
+  if (r.status !== 0) throw new Error(`vite build web failed:\n${r.stdout}${r.stderr}`)
+}

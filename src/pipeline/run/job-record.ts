@@ -10,6 +10,10 @@ export interface NodeRecord {
   readonly id: string
   readonly kind: 'scan' | 'model' | 'materialize' | 'expectation'
   readonly name: string
+  /** The ids of the nodes this one waits for (absent in records written before the web UI drew the DAG). */
+  readonly dependsOn?: readonly string[]
+  /** Models: the language they are written in. */
+  readonly language?: 'sql' | 'ts' | 'py'
   readonly status: 'waiting' | 'running' | 'done' | 'failed' | 'skipped'
   readonly rows: number | null
   readonly startedAt: number | null

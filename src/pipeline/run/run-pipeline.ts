@@ -24,6 +24,7 @@ import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-stor
 import { loadRunTable } from './load-run-table.js'
 import { materializeModel } from './materialize.js'
 import { planLakeStateAt } from './plan-lake-state.js'
+import { progressWriter } from './progress-writer.js'
 import { type PythonNodeResult, runPythonNode } from './python-node.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
@@ -143,6 +144,8 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       id: s.id,
       kind: nodeKind(s),
       name: s.name,
+      dependsOn: [...s.dependsOn],
+      ...(s.language !== undefined ? { language: s.language } : {}),
       status: 'waiting',
       rows: null,
       startedAt: null,
@@ -160,6 +163,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   ])
   const scratch = join(lake.config.home, 'cache', 'runs', jobId)
   await mkdir(scratch, { recursive: true })
+  const progress = progressWriter(() => putJob(lake.store, { ...job }))
   let lastError: unknown
   try {
     log(
@@ -187,6 +191,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       log,
       warn,
       observer: options.observer,
+      progressed: progress.changed,
     })
     const head = (await lake.catalog.getBranch(runBranch)).head
     if (head !== targetRef.head) {
@@ -216,6 +221,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       )
     }
   }
+  await progress.settle()
   if (job.status === 'succeeded') {
     // From here on the run has landed: cleaning up is best effort and never turns it into a failure.
     await bestEffort(
@@ -329,6 +335,8 @@ interface ExecContext {
   readonly log: (text: string) => void
   readonly warn: (message: string, error?: TarnError) => void
   readonly observer: RunObserver | undefined
+  /** Called when a node changes state: the job record is saved again soon. */
+  readonly progressed: () => void
 }
 
 /**
@@ -386,7 +394,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     x.job.nodes = x.job.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n))
     const n = x.job.nodes.find((m) => m.id === id)
     // observers hear of state changes only; other facts (a scan's files read) arrive with the next one
-    if (n && patch.status !== undefined) await x.observer?.node?.({ ...n })
+    if (n && patch.status !== undefined) {
+      x.progressed()
+      await x.observer?.node?.({ ...n })
+    }
   }
   // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
   for (const st of plan.steps) {

@@ -1,0 +1,115 @@
+import { duration } from '../format'
+import type { NodeRecord } from '../types'
+import { Scroll } from './Scroll'
+
+const COL = 190
+const ROW = 74
+const W = 170
+const H = 58
+
+const KIND_ORDER: Record<NodeRecord['kind'], number> = { scan: 0, model: 1, materialize: 2, expectation: 3 }
+
+/** Column of each node: the longest path of `dependsOn` to it (by kind for records without dependencies). */
+export function levelsOf(nodes: readonly NodeRecord[]): Map<string, number> {
+  const byId = new Map(nodes.map((n) => [n.id, n]))
+  const level = new Map<string, number>()
+  const visit = (n: NodeRecord, seen: Set<string>): number => {
+    const known = level.get(n.id)
+    if (known !== undefined) return known
+    if (n.dependsOn === undefined) return KIND_ORDER[n.kind]
+    seen.add(n.id)
+    let l = 0
+    for (const d of n.dependsOn) {
+      const dep = byId.get(d)
+      if (dep && !seen.has(d)) l = Math.max(l, visit(dep, seen) + 1)
+    }
+    level.set(n.id, l)
+    return l
+  }
+  for (const n of nodes) level.set(n.id, visit(n, new Set()))
+  return level
+}
+
+function label(n: NodeRecord): string {
+  return n.kind === 'model' && n.language !== undefined ? `${n.language.toUpperCase()} model` : n.kind
+}
+
+/** A job's DAG: a box per node (kind, status, duration, rows, files read), an arrow per dependency. */
+export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: number }) {
+  const level = levelsOf(nodes)
+  const slot = new Map<string, { x: number; y: number }>()
+  const filled = new Map<number, number>()
+  for (const n of nodes) {
+    const l = level.get(n.id) ?? 0
+    const i = filled.get(l) ?? 0
+    filled.set(l, i + 1)
+    slot.set(n.id, { x: 8 + l * COL, y: 8 + i * ROW })
+  }
+  const width = 16 + Math.max(1, ...[...level.values()].map((l) => l + 1)) * COL
+  const height = 16 + Math.max(1, ...filled.values()) * ROW
+  const done = nodes.filter((n) => n.status === 'done').length
+  return (
+    <Scroll label="Job graph" class="dag-wrap">
+      <svg
+        class="dag"
+        width={width}
+        height={height}
+        role="img"
+        aria-label={`DAG of ${nodes.length} nodes, ${done} done`}
+      >
+        <defs>
+          <marker
+            id="arrow"
+            viewBox="0 0 10 10"
+            refX="10"
+            refY="5"
+            markerWidth="6"
+            markerHeight="6"
+            orient="auto"
+          >
+            <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
+          </marker>
+        </defs>
+        {nodes.flatMap((n) =>
+          (n.dependsOn ?? []).map((d) => {
+            const a = slot.get(d)
+            const b = slot.get(n.id)
+            if (!a || !b) return null
+            return (
+              <path
+                key={`${d}>${n.id}`}
+                class="dag-edge"
+                d={`M${a.x + W},${a.y + H / 2} C${a.x + W + 20},${a.y + H / 2} ${b.x - 20},${b.y + H / 2} ${b.x},${b.y + H / 2}`}
+                marker-end="url(#arrow)"
+              />
+            )
+          }),
+        )}
+        {nodes.map((n) => {
+          const p = slot.get(n.id) ?? { x: 0, y: 0 }
+          const facts = [
+            duration(n.startedAt, n.finishedAt, now),
+            n.rows !== null ? `${n.rows} rows` : '',
+            n.scan ? `${n.scan.filesKept}/${n.scan.filesTotal} files` : '',
+          ]
+            .filter((s) => s !== '')
+            .join(' · ')
+          return (
+            <g key={n.id} class={`dag-node ${n.status}`} data-node={n.id} data-status={n.status}>
+              <rect x={p.x} y={p.y} width={W} height={H} rx={6} />
+              <text x={p.x + 8} y={p.y + 16} class="dag-name">
+                {n.name.length > 22 ? `${n.name.slice(0, 21)}…` : n.name}
+              </text>
+              <text x={p.x + 8} y={p.y + 32} class="dag-kind">
+                {label(n)} · {n.status}
+              </text>
+              <text x={p.x + 8} y={p.y + 48} class="dag-facts">
+                {facts}
+              </text>
+            </g>
+          )
+        })}
+      </svg>
+    </Scroll>
+  )
+}

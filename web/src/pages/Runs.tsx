@@ -1,0 +1,247 @@
+import { useEffect, useState } from 'preact/hooks'
+import { api, call, readEvents, readLines, seg } from '../api'
+import { ErrorBox } from '../components/ErrorBox'
+import { JobGraph } from '../components/JobGraph'
+import { Scroll } from '../components/Scroll'
+import { duration, short, time } from '../format'
+import { href, navigate } from '../route'
+import type { JobRecord, NodeRecord } from '../types'
+
+/** Follows a job: its record as server-sent events while it runs, then the final record. */
+function useLiveJob(id: string): { job: JobRecord | null; error: unknown } {
+  const [job, setJob] = useState<JobRecord | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  useEffect(() => {
+    setJob(null)
+    setError(null)
+    const abort = new AbortController()
+    readEvents(
+      `/jobs/${seg(id)}/events`,
+      (data) => setJob((data as { job: JobRecord }).job),
+      abort.signal,
+    ).catch((e) => {
+      if (!abort.signal.aborted) setError(e)
+    })
+    return () => abort.abort()
+  }, [id])
+  return { job, error }
+}
+
+function nodeLog(log: string, node: NodeRecord): string[] {
+  const name = node.kind === 'scan' ? node.name : node.name
+  return log.split('\n').filter((l) => l.includes(`[${name}]`) || l.includes(`[${name} `))
+}
+
+function JobDetail({ id }: { id: string }) {
+  const { job, error } = useLiveJob(id)
+  const [log, setLog] = useState('')
+  const [node, setNode] = useState<string | null>(null)
+  const [now, setNow] = useState(Date.now())
+  const [rerun, setRerun] = useState<string[]>([])
+  const [rerunError, setRerunError] = useState<unknown>(null)
+  const stamp = job ? `${job.status}:${(job.nodes ?? []).map((n) => n.status).join(',')}` : ''
+  useEffect(() => {
+    if (!job) return
+    call('GET', `/jobs/${seg(id)}/log`)
+      .then((r) => r.text())
+      .then(setLog)
+      .catch(() => setLog(''))
+  }, [id, stamp])
+  useEffect(() => {
+    if (job?.status !== 'running') return
+    const t = setInterval(() => setNow(Date.now()), 500)
+    return () => clearInterval(t)
+  }, [job?.status])
+  const doRerun = async (): Promise<void> => {
+    setRerun([])
+    setRerunError(null)
+    try {
+      const res = await call('POST', `/jobs/${seg(id)}/rerun`, {})
+      let next: string | undefined
+      await readLines(res, (doc) => {
+        const text = JSON.stringify(doc)
+        setRerun((lines) => [...lines.slice(-20), text])
+        next ??= /"(job-[0-9a-f]{6,})"/.exec(text.replaceAll(`"${id}"`, ''))?.[1]
+      })
+      if (next !== undefined) navigate('runs', { job: next })
+    } catch (e) {
+      setRerunError(e)
+    }
+  }
+  const selected = job?.nodes?.find((n) => n.id === node)
+  return (
+    <section class="card job-detail" aria-labelledby="job-title" data-job={id} data-status={job?.status}>
+      <h2 id="job-title">
+        Job <span class="mono">{id}</span> {job && <span class={`badge ${job.status}`}>{job.status}</span>}
+      </h2>
+      <ErrorBox error={error} />
+      {job && (
+        <>
+          <dl class="facts">
+            <dt>Kind</dt>
+            <dd>
+              {job.kind}
+              {job.project !== undefined && ` of ${job.project}`}
+            </dd>
+            <dt>Target</dt>
+            <dd>
+              <a href={href('history', { ref: job.target })}>{job.target}</a>
+            </dd>
+            <dt>Started</dt>
+            <dd>{time(job.startedAt)}</dd>
+            <dt>Duration</dt>
+            <dd>{duration(job.startedAt, job.finishedAt, now)}</dd>
+            {job.mergeCommit && (
+              <>
+                <dt>Landed as</dt>
+                <dd>
+                  <a class="mono" href={href('history', { ref: job.target, commit: job.mergeCommit })}>
+                    {short(job.mergeCommit)}
+                  </a>
+                </dd>
+              </>
+            )}
+          </dl>
+          {job.error && <p class="error">{`${job.error.code} ${job.error.message}`}</p>}
+          {job.nodes && job.nodes.length > 0 && (
+            <>
+              <JobGraph nodes={job.nodes} now={now} />
+              <Scroll label="Nodes">
+                <table class="grid">
+                  <thead>
+                    <tr>
+                      <th scope="col">Node</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Duration</th>
+                      <th scope="col">Rows</th>
+                      <th scope="col">Files read</th>
+                      <th scope="col">Log</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {job.nodes.map((n) => (
+                      <tr key={n.id}>
+                        <th scope="row">{n.id}</th>
+                        <td>
+                          <span class={`badge ${n.status}`}>{n.status}</span>
+                        </td>
+                        <td class="num">{duration(n.startedAt, n.finishedAt, now)}</td>
+                        <td class="num">{n.rows ?? ''}</td>
+                        <td class="num">{n.scan ? `${n.scan.filesKept} of ${n.scan.filesTotal}` : ''}</td>
+                        <td>
+                          <button
+                            type="button"
+                            class="secondary"
+                            onClick={() => setNode(n.id === node ? null : n.id)}
+                          >
+                            {n.id === node ? 'Hide' : 'Show'} log<span class="sr-only"> of {n.id}</span>
+                          </button>
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </Scroll>
+            </>
+          )}
+          {selected && (
+            <>
+              <h3>Log of {selected.id}</h3>
+              {selected.error && <p class="error">{selected.error}</p>}
+              <Scroll label={`Log of ${selected.id}`} class="log-box">
+                <pre class="log-text">{nodeLog(log, selected).join('\n') || '(no lines)'}</pre>
+              </Scroll>
+            </>
+          )}
+          <details>
+            <summary>Whole log</summary>
+            <Scroll label="Whole log" class="log-box">
+              <pre class="log-text">{log}</pre>
+            </Scroll>
+          </details>
+          {job.kind === 'run' && job.status !== 'running' && (
+            <div class="row-form">
+              <button type="button" onClick={doRerun}>
+                Rerun
+              </button>
+            </div>
+          )}
+          {rerun.length > 0 && (
+            <Scroll label="Rerun progress" class="log-box">
+              <pre class="log-text">{rerun.join('\n')}</pre>
+            </Scroll>
+          )}
+          <ErrorBox error={rerunError} />
+        </>
+      )}
+    </section>
+  )
+}
+
+/** Jobs (runs, imports, queries) with status and timings; a run's DAG, live; logs per node; rerun. */
+export function Runs({ params }: { params: URLSearchParams }) {
+  const selected = params.get('job')
+  const [jobs, setJobs] = useState<JobRecord[] | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  const [now, setNow] = useState(Date.now())
+  useEffect(() => {
+    let stopped = false
+    const load = (): void => {
+      api<{ jobs: JobRecord[] }>('GET', '/jobs')
+        .then((r) => {
+          if (stopped) return
+          setJobs(r.jobs)
+          setNow(Date.now())
+          setError(null)
+        })
+        .catch(setError)
+    }
+    load()
+    const t = setInterval(load, 1000)
+    return () => {
+      stopped = true
+      clearInterval(t)
+    }
+  }, [])
+  return (
+    <>
+      <h1>Runs and jobs</h1>
+      <ErrorBox error={error} />
+      {selected && <JobDetail id={selected} />}
+      {jobs && (
+        <Scroll label="Jobs">
+          <table class="grid">
+            <thead>
+              <tr>
+                <th scope="col">Job</th>
+                <th scope="col">Kind</th>
+                <th scope="col">Status</th>
+                <th scope="col">Target</th>
+                <th scope="col">Started</th>
+                <th scope="col">Duration</th>
+              </tr>
+            </thead>
+            <tbody>
+              {jobs.map((j) => (
+                <tr key={j.id} data-job={j.id} class={j.id === selected ? 'selected' : ''}>
+                  <th scope="row">
+                    <a class="mono" href={href('runs', { job: j.id })}>
+                      {j.id}
+                    </a>
+                  </th>
+                  <td>{j.kind === 'run' && j.project !== undefined ? `run ${j.project}` : j.kind}</td>
+                  <td>
+                    <span class={`badge ${j.status}`}>{j.status}</span>
+                  </td>
+                  <td>{j.target}</td>
+                  <td>{time(j.startedAt)}</td>
+                  <td class="num">{duration(j.startedAt, j.finishedAt, now)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </Scroll>
+      )}
+    </>
+  )
+}
