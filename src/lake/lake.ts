@@ -59,6 +59,7 @@ import { isTarnError, messageOf, TarnError } from '../util/errors.js'
 import { packageVersion } from '../util/package-version.js'
 import { type Random, systemRandom } from '../util/random.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
+import { IcebergCatalog } from './iceberg-catalog.js'
 import type { SourceFile } from './import-sources.js'
 import type { LakeApi } from './lake-api.js'
 import { type LakeConfig, type LakeLocation, resolveLakeConfig } from './lake-config.js'
@@ -399,6 +400,25 @@ export class Lake implements LakeApi {
       author,
       env: this.#env,
       root: this.#root,
+    })
+  }
+
+  /**
+   * The lake as an Iceberg catalog (namespaces, tables, Iceberg commits on tarn refs) whose commits carry this
+   * handle's author: what the Iceberg REST catalog of `tarn serve` calls.
+   *
+   * @example
+   * ```ts
+   * const t = await lake.icebergCatalog().loadTable('main', 'sales.orders')
+   * ```
+   */
+  icebergCatalog(): IcebergCatalog {
+    return new IcebergCatalog({
+      catalog: this.catalog,
+      store: this.store,
+      clock: this.clock,
+      random: this.random,
+      author: this.author,
     })
   }
 

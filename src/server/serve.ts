@@ -49,6 +49,8 @@ export async function serve(options: {
   port: number
   version?: string
   onQueryEnd?: (end: QueryEnd) => void
+  /** Server log lines (Iceberg writes and refused Iceberg requests). */
+  log?: (line: string) => void
 }): Promise<RunningServer> {
   const loopback = isLoopback(options.host)
   if (!loopback && (await options.keys.count()) === 0) {
@@ -66,6 +68,7 @@ export async function serve(options: {
     openWithoutKeys: loopback,
     ...(options.onQueryEnd ? { onQueryEnd: options.onQueryEnd } : {}),
     ...(options.version ? { version: options.version } : {}),
+    ...(options.log ? { log: options.log } : {}),
   })
   try {
     await app.listen({ host: options.host, port: options.port })

@@ -38,6 +38,7 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         host: o.host,
         port: Number(o.port),
         version: (await lake.info()).version,
+        log: (line) => ctx.io.err(`${line}\n`),
       })
       emit(
         ctx.io,
