@@ -22,7 +22,9 @@ function collect(value: string, previous: string[] = []): string[] {
 export function registerServeCommands(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('serve the lake over HTTP: /api/v1 and the OpenAPI document at /api/openapi.json')
+    .description(
+      'serve the lake over HTTP: /api/v1, the OpenAPI document at /api/openapi.json and the Iceberg REST catalog at /iceberg',
+    )
     .option('--host <host>', 'address to listen on (off loopback it needs API keys)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8181')
     .option('--json', 'print the URL as JSON')
@@ -43,9 +45,14 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
       emit(
         ctx.io,
         o,
-        { url: running.url, api: `${running.url}/api/v1`, openapi: `${running.url}/api/openapi.json` },
+        {
+          url: running.url,
+          api: `${running.url}/api/v1`,
+          openapi: `${running.url}/api/openapi.json`,
+          iceberg: `${running.url}/iceberg`,
+        },
         () =>
-          `tarn serving ${lake.config.home} at ${running.url} (API ${running.url}/api/v1, OpenAPI ${running.url}/api/openapi.json)`,
+          `tarn serving ${lake.config.home} at ${running.url} (API ${running.url}/api/v1, OpenAPI ${running.url}/api/openapi.json, Iceberg REST catalog ${running.url}/iceberg)`,
       )
       await new Promise<void>((resolve) => {
         const stop = (): void => {
