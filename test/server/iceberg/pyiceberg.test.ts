@@ -204,7 +204,8 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     expect(details.dataFiles).toBe(18)
     // PyIceberg retries a commit that got 409 itself (commit.retry.num-retries) before the script sees it: every
     // retry, its own or the script's, follows a 409 the server logged
-    const conflicts = serverLog.slice(logBefore).match(/-> 409 CommitFailedException: requirement failed/g) ?? []
+    const conflicts =
+      serverLog.slice(logBefore).match(/-> 409 CommitFailedException: requirement failed/g) ?? []
     expect(conflicts.length).toBeGreaterThanOrEqual((a?.retries ?? 0) + (b?.retries ?? 0))
     console.log(`concurrent appends: ${conflicts.length} conflicts answered 409 and retried`)
   }, 300_000)
