@@ -7,7 +7,6 @@ import type { PartitionSpec, SortOrder } from '../../iceberg/partition-spec.js'
 import type { Schema } from '../../iceberg/schema.js'
 import type { IcebergTableCommit } from '../../lake/iceberg-catalog.js'
 import { TarnError } from '../../util/errors.js'
-import type { AccessNeed } from '../auth/access-rules.js'
 import {
   commitTableResult,
   type IcebergContext,
@@ -202,14 +201,12 @@ export function tableRoutes(app: FastifyInstance, ic: IcebergContext): void {
       if (typeof body.name !== 'string' || typeof location !== 'string') {
         throw new TarnError('USAGE', 'name and metadata-location must be strings', {})
       }
+      await ic.ctx.authorize(req, [{ action: 'write', ref }])
       const iceberg = icebergOf(ic, req)
-      const inside = location.startsWith(`${iceberg.warehouse}/`) || /^s3[an]?:\/\//i.test(location)
       // reading a metadata file elsewhere on the server's disk needs an admin key, as imports from paths do
-      const needs: AccessNeed[] = [
-        { action: 'write', ref },
-        ...(inside ? [] : [{ action: 'admin' as const }]),
-      ]
-      await ic.ctx.authorize(req, needs)
+      if (!location.startsWith(`${iceberg.warehouse}/`) && !/^s3[an]?:\/\//i.test(location)) {
+        await ic.ctx.authorize(req, [{ action: 'admin' }])
+      }
       const table = await icebergOf(ic, req).registerTable(
         ref,
         tableKeyOf(req.params.namespace, body.name),
