@@ -99,13 +99,45 @@ export class IcebergCatalog {
   readonly #clock: Clock
   readonly #random: Random
   readonly #author: string
+  readonly #env: Readonly<Record<string, string | undefined>>
 
-  constructor(deps: { catalog: Catalog; store: ObjectStore; clock: Clock; random: Random; author: string }) {
+  constructor(deps: {
+    catalog: Catalog
+    store: ObjectStore
+    clock: Clock
+    random: Random
+    author: string
+    /** The environment the lake was opened with (the S3 endpoint, region and addressing clients need). */
+    env?: Readonly<Record<string, string | undefined>>
+  }) {
     this.#catalog = deps.catalog
     this.#store = deps.store
     this.#clock = deps.clock
     this.#random = deps.random
     this.#author = deps.author
+    this.#env = deps.env ?? {}
+  }
+
+  /**
+   * What an Iceberg client needs to reach the warehouse's files, as Iceberg catalog properties: for an S3 warehouse
+   * the endpoint (`s3.endpoint`, from `AWS_ENDPOINT_URL_S3`), path-style addressing (`s3.path-style-access`, as the
+   * lake uses it) and the region (`s3.region`, `client.region`); nothing for a local warehouse, whose `file://`
+   * paths clients open directly. Credentials are the client's own (none are vended).
+   */
+  storageConfig(): Record<string, string> {
+    if (!this.#store.root.startsWith('s3://')) return {}
+    const env = this.#env
+    const endpoint = env.AWS_ENDPOINT_URL_S3 || undefined
+    const flag = env.TARN_S3_FORCE_PATH_STYLE
+    const pathStyle = flag === 'true' ? true : flag === 'false' ? false : endpoint !== undefined
+    const region =
+      env.AWS_REGION || env.AWS_DEFAULT_REGION || (endpoint !== undefined ? 'us-east-1' : undefined)
+    return {
+      ...(endpoint !== undefined ? { 's3.endpoint': endpoint } : {}),
+      's3.path-style-access': String(pathStyle),
+      's3.force-virtual-addressing': String(!pathStyle),
+      ...(region !== undefined ? { 's3.region': region, 'client.region': region } : {}),
+    }
   }
 
   /** The root URI of the warehouse (where tables created here live). */

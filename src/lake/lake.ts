@@ -419,6 +419,7 @@ export class Lake implements LakeApi {
       clock: this.clock,
       random: this.random,
       author: this.author,
+      env: this.#env,
     })
   }
 

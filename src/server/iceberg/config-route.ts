@@ -59,7 +59,12 @@ export function configRoute(
       )
     }
     await ic.ctx.authorize(req, [{ action: 'read', ref }])
-    await icebergOf(ic, req).resolve(ref)
-    return { defaults, overrides: { prefix: encodeURIComponent(ref) }, endpoints: ENDPOINTS }
+    const iceberg = icebergOf(ic, req)
+    await iceberg.resolve(ref)
+    return {
+      defaults: { ...iceberg.storageConfig(), ...defaults },
+      overrides: { prefix: encodeURIComponent(ref) },
+      endpoints: ENDPOINTS,
+    }
   })
 }

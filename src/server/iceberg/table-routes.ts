@@ -162,7 +162,7 @@ export function tableRoutes(app: FastifyInstance, ic: IcebergContext): void {
         return reply.code(304).send()
       }
       const table = await iceberg.loadTable(ref, key)
-      return sendJson(reply, 200, loadTableResult(table, {}, { snapshots: mode }))
+      return sendJson(reply, 200, loadTableResult(table, iceberg.storageConfig(), { snapshots: mode }))
     },
   )
 
