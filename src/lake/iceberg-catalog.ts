@@ -254,12 +254,12 @@ export class IcebergCatalog {
       .sort()
   }
 
-  /** A table's metadata at a ref (`TABLE_NOT_FOUND`). */
-  async loadTable(ref: string, table: string): Promise<IcebergTable> {
+  /** A table's metadata at a ref (`TABLE_NOT_FOUND`), or of the catalog state {@link tableState} returned. */
+  async loadTable(ref: string, table: string, state?: TableState): Promise<IcebergTable> {
     const key = parseTableKey(table).key
-    const state = await this.#catalog.getTable(ref, key)
-    if (!state) throw notFoundTable(key, ref)
-    const loaded = await loadTable(this.#store, state.metadataLocation)
+    const found = state ?? (await this.#catalog.getTable(ref, key))
+    if (!found) throw notFoundTable(key, ref)
+    const loaded = await loadTable(this.#store, found.metadataLocation)
     return { table: key, metadataLocation: loaded.metadataLocation, metadata: loaded.metadata }
   }
 

@@ -60,7 +60,7 @@ export async function icebergRestCatalog(app: FastifyInstance, options: IcebergR
   app.setErrorHandler((e, req, reply) => {
     const { status, body } = icebergError(e)
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
-    if (status >= 409 || req.method !== 'GET') {
+    if (status >= 409 || (req.method !== 'GET' && req.method !== 'HEAD')) {
       log(
         `iceberg ${req.method} ${req.url.split('?')[0]} -> ${status} ${body.error.type}: ${body.error.message}`,
       )

@@ -161,7 +161,7 @@ export function tableRoutes(app: FastifyInstance, ic: IcebergContext): void {
       if (match?.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) {
         return reply.code(304).send()
       }
-      const table = await iceberg.loadTable(ref, key)
+      const table = await iceberg.loadTable(ref, key, state)
       return sendJson(reply, 200, loadTableResult(table, iceberg.storageConfig(), { snapshots: mode }))
     },
   )
