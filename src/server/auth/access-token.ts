@@ -47,8 +47,9 @@ export function readAccessToken(secret: Uint8Array, token: string): AccessTokenC
   const m = /^at1\.([0-9a-f]{16})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token)
   if (!m) return undefined
   const body = token.slice(0, token.lastIndexOf('.'))
-  const expected = mac(secret, body)
-  const actual = Buffer.from(m[3] as string, 'base64url')
+  // compare the text, not decoded bytes: base64url's last character has bits that decoding ignores
+  const expected = Buffer.from(mac(secret, body).toString('base64url'))
+  const actual = Buffer.from(m[3] as string)
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) return undefined
   return { keyId: m[1] as string, expiresAt: Number.parseInt(m[2] as string, 36) }
 }
