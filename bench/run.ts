@@ -5,6 +5,7 @@ import { benchCatalog } from './catalog.js'
 import { benchCli } from './cli.js'
 import { benchExport } from './export.js'
 import { benchIceberg } from './iceberg.js'
+import { benchIcebergRest } from './iceberg-rest.js'
 import { benchPipeline } from './pipeline.js'
 import { benchPlanning } from './planning.js'
 import { benchPython } from './python.js'
@@ -18,6 +19,7 @@ type Bench = () => Promise<BenchSection>
 const BENCHES: Record<string, Bench> = {
   catalog: benchCatalog,
   iceberg: benchIceberg,
+  'iceberg-rest': benchIcebergRest,
   planning: benchPlanning,
   query: benchQuery,
   export: benchExport,

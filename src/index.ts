@@ -24,6 +24,13 @@ export {
 } from './engine/index.js'
 export type { GcOptions, GcReport } from './lake/garbage-collector.js'
 export {
+  IcebergCatalog,
+  type IcebergCommitResult,
+  type IcebergNewTable,
+  type IcebergTable,
+  type IcebergTableCommit,
+} from './lake/iceberg-catalog.js'
+export {
   type CommitWithDiff,
   Lake,
   type LakeInfo,

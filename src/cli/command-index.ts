@@ -135,7 +135,8 @@ export const COMMANDS: readonly CommandDescriptor[] = [
   {
     name: 'serve',
     term: 'serve [options]',
-    description: 'serve the lake over HTTP: /api/v1 and the OpenAPI document at /api/openapi.json',
+    description:
+      'serve the lake over HTTP: /api/v1, the OpenAPI document at /api/openapi.json and the Iceberg REST catalog at /iceberg',
     module: 'serve',
   },
   { name: 'key', term: 'key', description: 'API keys of the server: create, list, delete', module: 'serve' },

@@ -77,6 +77,8 @@ export interface TableMetadata {
   readonly refs: Readonly<Record<string, SnapshotRef>>
   readonly statistics?: readonly JsonValue[]
   readonly 'partition-statistics'?: readonly JsonValue[]
+  /** Encryption keys (added by Iceberg REST clients), kept as written. */
+  readonly 'encryption-keys'?: readonly JsonValue[]
 }
 
 const asObj = (v: JsonValue | undefined, what: string): JsonObject => {
@@ -99,7 +101,15 @@ const asStr = (v: JsonValue | undefined, what: string): string => {
   return v
 }
 
-function parseSnapshot(v: JsonValue): Snapshot {
+/**
+ * Parses one snapshot object of table metadata (or of an Iceberg REST `add-snapshot` update), keeping 64-bit ids.
+ *
+ * @example
+ * ```ts
+ * parseSnapshot({ 'snapshot-id': 1n, 'sequence-number': 1, 'timestamp-ms': 0, summary: { operation: 'append' } })
+ * ```
+ */
+export function parseSnapshot(v: JsonValue): Snapshot {
   const o = asObj(v, 'snapshot')
   const parent = jsonToBigInt(o['parent-snapshot-id'])
   const summaryObj = o.summary === undefined ? {} : asObj(o.summary, 'summary')
@@ -228,11 +238,12 @@ export function parseTableMetadata(input: string | Uint8Array): TableMetadata {
     ...(Array.isArray(o['partition-statistics'])
       ? { 'partition-statistics': asArr(o['partition-statistics']) }
       : {}),
+    ...(Array.isArray(o['encryption-keys']) ? { 'encryption-keys': asArr(o['encryption-keys']) } : {}),
   }
 }
 
 /**
- * Serialises table metadata to pretty-printed JSON with exact 64-bit ids. A table without a current snapshot is
+ * Serialises table metadata to JSON (pretty-printed unless `indent` is 0) with exact 64-bit ids. A table without a current snapshot is
  * written with `current-snapshot-id: -1` (what Java readers expect).
  *
  * @example
@@ -240,12 +251,12 @@ export function parseTableMetadata(input: string | Uint8Array): TableMetadata {
  * await store.putIfAbsent(key, new TextEncoder().encode(serializeTableMetadata(m)))
  * ```
  */
-export function serializeTableMetadata(m: TableMetadata): string {
+export function serializeTableMetadata(m: TableMetadata, indent = 2): string {
   const v = {
     ...m,
     'current-snapshot-id': m['current-snapshot-id'] ?? -1n,
   }
-  return stringifyJsonLossless(v as unknown as JsonValue, 2)
+  return stringifyJsonLossless(v as unknown as JsonValue, indent)
 }
 
 /**

@@ -24,6 +24,7 @@ import {
 import type { ScaffoldedProject } from '../pipeline/scaffold-project.js'
 import { TarnError } from '../util/errors.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
+import { IcebergCatalog } from './iceberg-catalog.js'
 import type { LakeApi } from './lake-api.js'
 import { connectLake, type LakeConnection, type LakeOptions } from './lake-connection.js'
 import type { LakeHandle } from './lake-handle.js'
@@ -91,6 +92,26 @@ export class Lake extends LakeRefs implements LakeApi {
    */
   withAuthor(author: string): Lake {
     return new Lake({ ...this.connection, author }, this.root)
+  }
+
+  /**
+   * The lake as an Iceberg catalog (namespaces, tables, Iceberg commits on tarn refs) whose commits carry this
+   * handle's author: what the Iceberg REST catalog of `tarn serve` calls.
+   *
+   * @example
+   * ```ts
+   * const t = await lake.icebergCatalog().loadTable('main', 'sales.orders')
+   * ```
+   */
+  icebergCatalog(): IcebergCatalog {
+    return new IcebergCatalog({
+      catalog: this.catalog,
+      store: this.store,
+      clock: this.clock,
+      random: this.random,
+      author: this.author,
+      env: this.connection.env,
+    })
   }
 
   /** Creates the lake if missing (idempotent) and opens it. */

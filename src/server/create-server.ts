@@ -8,6 +8,7 @@ import type { LakeApi } from '../lake/lake-api.js'
 import { httpStatusFor, TarnError } from '../util/errors.js'
 import { type AccessNeed, missingRule } from './auth/access-rules.js'
 import type { ApiKeyPrincipal, ApiKeyStore } from './auth/api-key-store.js'
+import { icebergRestCatalog } from './iceberg/iceberg-rest-catalog.js'
 import { openApiDocument } from './openapi.js'
 import type { QueryEnd, RouteContext } from './route-context.js'
 import { branchRoutes } from './routes/branches.js'
@@ -44,6 +45,8 @@ export interface ServerOptions {
   readonly version?: string
   /** Bounds on bodies, results, timeouts and concurrent runs and imports (default {@link DEFAULT_SERVER_LIMITS}). */
   readonly limits?: Partial<ServerLimits>
+  /** Server log lines (Iceberg writes and refused Iceberg requests, 409s included). */
+  readonly log?: (line: string) => void
 }
 
 type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
@@ -194,6 +197,12 @@ export function createServer(options: ServerOptions): FastifyInstance {
     { prefix: '/api/v1' },
   )
   webAppRoutes(app)
+  app.register(icebergRestCatalog, {
+    prefix: '/iceberg',
+    ctx,
+    ...(options.keys ? { keys: options.keys } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  })
   let doc: unknown
   app.get('/api/openapi.json', async () => {
     doc ??= openApiDocument(routes, options.version ?? '0.0.0')

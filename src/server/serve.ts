@@ -52,6 +52,8 @@ export async function serve(options: {
   onQueryEnd?: (end: QueryEnd) => void
   /** Bounds on bodies, results, timeouts and concurrent runs and imports (see `ServerLimits`). */
   limits?: Partial<ServerLimits>
+  /** Server log lines (Iceberg writes and refused Iceberg requests). */
+  log?: (line: string) => void
 }): Promise<RunningServer> {
   const loopback = isLoopback(options.host)
   if (!loopback && (await options.keys.count()) === 0) {
@@ -70,6 +72,7 @@ export async function serve(options: {
     ...(options.onQueryEnd ? { onQueryEnd: options.onQueryEnd } : {}),
     ...(options.version ? { version: options.version } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.log ? { log: options.log } : {}),
   })
   try {
     await app.listen({ host: options.host, port: options.port })

@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   CATALOG_ERROR: { exit: 1, http: 500 },
   COLUMN_NOT_FOUND: { exit: 3, http: 422 },
   COMMIT_NOT_FOUND: { exit: 3, http: 404 },
+  COMMIT_REQUIREMENT_FAILED: { exit: 4, http: 409 },
   CORRUPT_FILE: { exit: 1, http: 500 },
   DUPLICATE_MODEL: { exit: 2, http: 422 },
   EXPECTATION_FAILED: { exit: 5, http: 422 },

@@ -38,7 +38,9 @@ function count(v: string): number {
 export function registerServeCommands(program: Command, ctx: CliContext): void {
   program
     .command('serve')
-    .description('serve the lake over HTTP: /api/v1 and the OpenAPI document at /api/openapi.json')
+    .description(
+      'serve the lake over HTTP: /api/v1, the OpenAPI document at /api/openapi.json and the Iceberg REST catalog at /iceberg',
+    )
     .option('--host <host>', 'address to listen on (off loopback it needs API keys)', '127.0.0.1')
     .option('--port <port>', 'port (0 picks a free one)', '8181')
     .option('--max-runs <n>', 'pipeline runs at once; one more gets 429 TOO_MANY_REQUESTS (default 4)', count)
@@ -64,13 +66,19 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
           ...(o.maxResultRows !== undefined ? { maxResultRows: o.maxResultRows } : {}),
           ...(o.maxResultBytes !== undefined ? { maxResultBytes: o.maxResultBytes } : {}),
         },
+        log: (line) => ctx.io.err(`${line}\n`),
       })
       emit(
         ctx.io,
         o,
-        { url: running.url, api: `${running.url}/api/v1`, openapi: `${running.url}/api/openapi.json` },
+        {
+          url: running.url,
+          api: `${running.url}/api/v1`,
+          openapi: `${running.url}/api/openapi.json`,
+          iceberg: `${running.url}/iceberg`,
+        },
         () =>
-          `tarn serving ${lake.config.home} at ${running.url} (API ${running.url}/api/v1, OpenAPI ${running.url}/api/openapi.json)`,
+          `tarn serving ${lake.config.home} at ${running.url} (API ${running.url}/api/v1, OpenAPI ${running.url}/api/openapi.json, Iceberg REST catalog ${running.url}/iceberg)`,
       )
       await new Promise<void>((resolve) => {
         const stop = (): void => {

@@ -4,8 +4,11 @@ import type { Clock } from '../../util/clock.js'
 import { TarnError } from '../../util/errors.js'
 import type { Random } from '../../util/random.js'
 import { type AccessRule, parseAccessRule } from './access-rules.js'
+import { ACCESS_TOKEN_PREFIX, readAccessToken, signAccessToken } from './access-token.js'
 
 const KIND = 'api-key'
+/** The admin record holding the HMAC secret that signs access tokens (made on first use, never printed). */
+const TOKEN_SECRET = { kind: 'token-secret', id: 'hmac' } as const
 /** scrypt cost: 16 MiB and tens of milliseconds per guess. */
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 } as const
 const KEY_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,99}$/
@@ -80,6 +83,7 @@ export class ApiKeyStore {
   readonly #clock: Clock
   readonly #random: Random
   readonly #verified = new Map<string, Buffer>()
+  #tokenSecret: Promise<Buffer> | undefined
 
   constructor(backend: CatalogBackend, deps: { clock: Clock; random: Random }) {
     this.#backend = backend
@@ -156,8 +160,64 @@ export class ApiKeyStore {
     return info(k)
   }
 
-  /** The caller a token belongs to; `UNAUTHORIZED` for a malformed, unknown, wrong or expired token. */
+  /** The HMAC secret of access tokens, kept in the catalog so every server process of the lake shares it. */
+  #secret(): Promise<Buffer> {
+    this.#tokenSecret ??= (async () => {
+      const existing = await this.#backend.getRecord(TOKEN_SECRET.kind, TOKEN_SECRET.id)
+      if (existing) return Buffer.from(existing.value, 'hex')
+      const fresh = Buffer.from(this.#random.bytes(32)).toString('hex')
+      await this.#backend.insertRecord({ ...TOKEN_SECRET, value: fresh })
+      const stored = await this.#backend.getRecord(TOKEN_SECRET.kind, TOKEN_SECRET.id)
+      return Buffer.from(stored?.value ?? fresh, 'hex')
+    })()
+    return this.#tokenSecret
+  }
+
+  /**
+   * Exchanges an API key (`<id>.<secret>`) for a short-lived signed access token (the OAuth2 client-credentials flow
+   * of Iceberg clients): `verify` accepts it as that key until it expires or the key is deleted.
+   *
+   * @example
+   * ```ts
+   * const { token, expiresInMs } = await keys.issueAccessToken(apiKey)
+   * ```
+   */
+  async issueAccessToken(
+    apiKey: string,
+    options: { ttlMs?: number } = {},
+  ): Promise<{ token: string; expiresInMs: number; principal: ApiKeyPrincipal }> {
+    if (apiKey.startsWith(ACCESS_TOKEN_PREFIX)) throw unauthorized('exchange an API key, not an access token')
+    const principal = await this.verify(apiKey)
+    const now = this.#clock.now()
+    let expiresInMs = options.ttlMs ?? 3_600_000
+    if (principal.key.expiresAt !== null)
+      expiresInMs = Math.min(expiresInMs, Date.parse(principal.key.expiresAt) - now)
+    const token = signAccessToken(await this.#secret(), {
+      keyId: principal.key.id,
+      expiresAt: now + expiresInMs,
+    })
+    return { token, expiresInMs, principal }
+  }
+
+  async #verifyAccessToken(token: string): Promise<ApiKeyPrincipal> {
+    const claims = readAccessToken(await this.#secret(), token)
+    if (!claims) throw unauthorized('invalid access token')
+    if (claims.expiresAt <= this.#clock.now()) throw unauthorized('the access token expired: fetch a new one')
+    const record = await this.#backend.getRecord(KIND, claims.keyId)
+    if (!record) throw unauthorized('the access token belongs to a deleted API key')
+    const k = JSON.parse(record.value) as StoredKey
+    if (k.expiresAt !== null && Date.parse(k.expiresAt) <= this.#clock.now()) {
+      throw unauthorized(`API key ${k.name} expired at ${k.expiresAt}`)
+    }
+    return { key: info(k), rules: k.rules.map(parseAccessRule) }
+  }
+
+  /**
+   * The caller a token belongs to — an API key or an access token issued for one; `UNAUTHORIZED` for a malformed,
+   * unknown, wrong or expired token.
+   */
   async verify(token: string): Promise<ApiKeyPrincipal> {
+    if (token.startsWith(ACCESS_TOKEN_PREFIX)) return this.#verifyAccessToken(token)
     const dot = token.indexOf('.')
     const id = token.slice(0, dot)
     const secret = token.slice(dot + 1)

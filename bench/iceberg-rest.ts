@@ -1,0 +1,214 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import type { CatalogBackend } from '../src/catalog/backend.js'
+import { PostgresBackend } from '../src/catalog/backends/postgres.js'
+import type { Change } from '../src/catalog/types.js'
+import { Lake } from '../src/lake/lake.js'
+import { ApiKeyStore } from '../src/server/auth/api-key-store.js'
+import { serve } from '../src/server/serve.js'
+import { type BenchResult, type BenchSection, fmt, median } from './result.js'
+
+const LOADS = 300
+const CLIENTS = 8
+const COMMITS_PER_CLIENT = Number(process.env.TARN_BENCH_REST_COMMITS ?? 60)
+
+const SCHEMA = {
+  type: 'struct',
+  fields: [
+    { id: 1, name: 'id', required: true, type: 'long' },
+    { id: 2, name: 'city', required: false, type: 'string' },
+  ],
+}
+
+async function post(url: string, body: unknown): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  })
+}
+
+/**
+ * A served lake with `tables` Iceberg tables in namespace `bench` on main: one created through the REST API, the
+ * rest recorded by one catalog commit pointing at copies of its metadata file (what loadTable reads is the same).
+ */
+async function servedLake(tables: number, backend?: CatalogBackend) {
+  const home = mkdtempSync(join(tmpdir(), 'tarn-bench-rest-'))
+  const lake = await Lake.init({ home, author: 'bench', ...(backend ? { backend } : {}) })
+  const server = await serve({
+    lake,
+    keys: new ApiKeyStore(lake.catalog.backend, lake),
+    host: '127.0.0.1',
+    port: 0,
+  })
+  const base = `${server.url}/iceberg/v1/main`
+  await post(`${base}/namespaces`, { namespace: ['bench'] })
+  const created = await post(`${base}/namespaces/bench/tables`, { name: 't0', schema: SCHEMA })
+  if (created.status !== 200) throw new Error(`create failed: ${await created.text()}`)
+  const state = await lake.catalog.getTable('main', 'bench.t0')
+  if (!state) throw new Error('no table')
+  const bytes = await lake.store.get(lake.store.keyOf(state.metadataLocation) as string)
+  const changes: Change[] = []
+  for (let i = 1; i < tables; i++) {
+    const key = `bench/t${i}-x/metadata/00001-m.metadata.json`
+    await lake.store.put(key, bytes)
+    changes.push({
+      type: 'putTable',
+      key: `bench.t${i}`,
+      state: { ...state, metadataLocation: lake.store.uriOf(key) },
+    })
+  }
+  for (let i = 0; i < changes.length; i += 5000) {
+    await lake.catalog.commit({
+      branch: 'main',
+      changes: changes.slice(i, i + 5000),
+      message: 'bench tables',
+    })
+  }
+  return {
+    base,
+    close: async () => {
+      await server.close()
+      await lake.close()
+      rmSync(home, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Median loadTable latencies on two lakes, requests alternating between them so that drift hits both alike. */
+async function loadMedians(sizes: readonly [number, number]): Promise<[number, number]> {
+  const lakes = [await servedLake(sizes[0]), await servedLake(sizes[1])]
+  try {
+    const load = async (l: number, i: number) => {
+      const tables = sizes[l] as number
+      const t = i < 0 ? 0 : (i * 7919) % tables
+      const res = await fetch(`${lakes[l]?.base}/namespaces/bench/tables/t${t}`)
+      if (res.status !== 200) throw new Error(`load failed: ${res.status}`)
+      await res.arrayBuffer()
+    }
+    const times: [number[], number[]] = [[], []]
+    for (let i = -20; i < LOADS; i++) {
+      for (const l of [0, 1] as const) {
+        const t = performance.now()
+        await load(l, i)
+        if (i >= 0) times[l].push(performance.now() - t)
+      }
+    }
+    return [median(times[0]), median(times[1])]
+  } finally {
+    for (const l of lakes) await l.close()
+  }
+}
+
+/** Commits per second of `clients` clients each committing `perClient` property updates to its own table. */
+async function commitRate(
+  clients: number,
+  perClient: number,
+  backend?: () => CatalogBackend,
+): Promise<number> {
+  const s = await servedLake(clients, backend?.())
+  try {
+    const one = async (c: number, n: number) => {
+      const res = await post(`${s.base}/namespaces/bench/tables/t${c}`, {
+        requirements: [],
+        updates: [{ action: 'set-properties', updates: { n: String(n) } }],
+      })
+      if (res.status !== 200) throw new Error(`commit failed: ${res.status} ${await res.text()}`)
+    }
+    await one(0, -1)
+    const t = performance.now()
+    await Promise.all(
+      Array.from({ length: clients }, async (_, c) => {
+        for (let n = 0; n < perClient; n++) await one(c, n)
+      }),
+    )
+    return (clients * perClient) / ((performance.now() - t) / 1000)
+  } finally {
+    await s.close()
+  }
+}
+
+async function postgres(): Promise<{ open: () => CatalogBackend; cleanup: () => Promise<void> } | undefined> {
+  const url =
+    process.env.TARN_BENCH_PG_URL ??
+    process.env.TARN_TEST_PG_URL ??
+    'postgres://tarn:tarn@127.0.0.1:5432/tarn'
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+  try {
+    await client.connect()
+  } catch {
+    console.warn(`[bench] PostgreSQL at ${url} unreachable: PostgreSQL figures skipped (run .ci/postgres.sh)`)
+    return undefined
+  }
+  const schemas: string[] = []
+  return {
+    open: () => {
+      const schema = `bench_rest_${process.pid}_${schemas.length}`
+      schemas.push(schema)
+      const u = new URL(url)
+      u.searchParams.set('schema', schema)
+      return PostgresBackend.open(u.toString())
+    },
+    cleanup: async () => {
+      for (const s of schemas) await client.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
+      await client.end()
+    },
+  }
+}
+
+/**
+ * The Iceberg REST catalog of `tarn serve` over loopback HTTP: `loadTable` latency at 10 and 10,000 tables, and
+ * `commit table` throughput of 8 concurrent clients on one branch against one client, on SQLite and PostgreSQL.
+ *
+ * @example
+ * ```ts
+ * const section = await benchIcebergRest()
+ * ```
+ */
+export async function benchIcebergRest(): Promise<BenchSection> {
+  const results: BenchResult[] = []
+  const [small, large] = await loadMedians([10, 10_000])
+  results.push({ name: 'loadTable median, 10 tables', value: small, unit: 'ms' })
+  results.push({
+    name: 'loadTable median, 10,000 tables',
+    value: large,
+    unit: 'ms',
+    baseline: '10 tables',
+    ratio: large / small,
+  })
+  const targets: { name: string; open?: () => CatalogBackend; cleanup?: () => Promise<void> }[] = [
+    { name: 'sqlite' },
+  ]
+  const pgTarget = await postgres()
+  if (pgTarget) targets.push({ name: 'postgres', open: pgTarget.open, cleanup: pgTarget.cleanup })
+  for (const t of targets) {
+    const single = await commitRate(1, COMMITS_PER_CLIENT * 2, t.open)
+    const many = await commitRate(CLIENTS, COMMITS_PER_CLIENT, t.open)
+    results.push({ name: `commit table, 1 client (${t.name})`, value: single, unit: 'commits/s' })
+    results.push({
+      name: `commit table, ${CLIENTS} concurrent clients, one branch (${t.name})`,
+      value: many,
+      unit: 'commits/s',
+      baseline: '1 client',
+      ratio: many / single,
+    })
+    await t.cleanup?.()
+  }
+  console.warn(
+    `[bench] iceberg-rest: ${results.map((r) => `${r.name} ${fmt(r.value)} ${r.unit}`).join('; ')}`,
+  )
+  return {
+    title: 'Iceberg REST catalog',
+    description:
+      "`tarn serve`'s Iceberg REST catalog over loopback HTTP (Node's fetch as the client, in the same process). " +
+      'loadTable: GET of a table (catalog lookup, metadata file read, JSON answer) at spread-out tables of a lake of 10 ' +
+      `and of 10,000 tables, ${LOADS} requests each, alternating between the two lakes. commit table: each client commits set-properties updates to ` +
+      'its own table of main (a new metadata file and a tarn commit each; commits that race on the branch are ' +
+      'rebased by the catalog), 8 clients at once against 1 client. On a local warehouse every commit writes its ' +
+      'metadata file durably (temp file, fsync, link, directory fsync): about 14 ms on this shared machine, most of ' +
+      'a commit; the catalog commit itself is about 1.5 ms on SQLite.',
+    results,
+  }
+}
