@@ -455,7 +455,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
   const runTs = async (
     n: LogicalNode,
     kind: 'model' | 'expectation',
-  ): Promise<{ rows: number; passed: boolean | null }> => {
+  ): Promise<{ rows: number; passed: boolean | null; output: string | null }> => {
     const base = join(x.scratch, scratchName(n.name))
     const inputs: Record<string, string> = {}
     const relations = relationsOf(n, true)
@@ -496,7 +496,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       file: n.file,
       projectDir: planned.project.dir,
       inputs,
-      output: kind === 'model' ? `${base}.out.arrow` : `${base}.failing.arrow`,
+      output: kind === 'model' ? `${base}.out` : `${base}.failing.arrow`,
       params: { ...plan.logical.params },
     }
     return runFunction({
@@ -559,11 +559,16 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         outputs.set(n.name, r.output as string)
         return r.rows
       }
-      await runTs(n, 'model')
+      const r = await runTs(n, 'model')
+      // flat results arrive as Parquet, read as they are; others as Arrow IPC, loaded and written here
+      if (r.output?.endsWith('.parquet')) {
+        outputs.set(n.name, r.output)
+        return r.rows
+      }
       const rows = await withSession(
         [],
         async (c) => {
-          await arrowFileToTable(c, join(x.scratch, `${scratchName(n.name)}.out.arrow`), 'result')
+          await arrowFileToTable(c, r.output as string, 'result')
           return queryToParquet(c, 'SELECT * FROM result', out)
         },
         instance,
