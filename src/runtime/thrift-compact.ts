@@ -82,11 +82,15 @@ export class ThriftWriter {
 
   private value(v: ThriftValue): void {
     if (typeof v === 'boolean') return // in the field's type
-    if (typeof v === 'number') return this.varint(zigzag32(v))
-    if (typeof v === 'bigint') return this.varint64(v)
-    if (typeof v === 'string') return this.binary(utf8.encode(v))
-    if (v instanceof Uint8Array) return this.binary(v)
-    if ('i8' in v) return this.byte((v as { i8: number }).i8 & 0xff)
+    if (typeof v === 'number') this.varint(zigzag32(v))
+    else if (typeof v === 'bigint') this.varint64(v)
+    else if (typeof v === 'string') this.binary(utf8.encode(v))
+    else if (v instanceof Uint8Array) this.binary(v)
+    else if ('i8' in v) this.byte((v as { i8: number }).i8 & 0xff)
+    else this.composite(v)
+  }
+
+  private composite(v: Exclude<ThriftValue, number | bigint | boolean | string | Uint8Array>): void {
     if ('list' in v && 'items' in v) {
       const l = v as { list: 'i32' | 'string' | 'struct'; items: readonly (number | string | ThriftStruct)[] }
       const elem = l.list === 'i32' ? T.I32 : l.list === 'string' ? T.BINARY : T.STRUCT
