@@ -15,6 +15,7 @@ const FLAT = `SELECT
     i / 7 AS dbl, (i / 3)::FLOAT AS flt, i % 2 = 0 AS even,
     CASE WHEN i % 3 = 0 THEN NULL ELSE 'name number ' || i END AS name,
     CASE WHEN i % 5 = 0 THEN NULL ELSE i END AS maybe_int,
+    CASE WHEN i = 5000 THEN NULL ELSE i::DOUBLE END AS late_null,
     CASE WHEN i % 7 = 0 THEN NULL ELSE i % 4 = 1 END AS maybe_bool,
     '\\xAA\\xBB'::BLOB AS bytes,
     DATE '2026-01-31' + i::INTEGER AS day,
