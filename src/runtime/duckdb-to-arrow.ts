@@ -357,7 +357,7 @@ export async function queryToArrowBatches(
   let rows = 0
   const flush = (): void => {
     if (rows === 0) return
-    const children = types.map((t, i) => {
+    const children = types.map((_t, i) => {
       const buf = buffers[i]
       if (!buf) return concatData(pending[i] as Data[])
       const type = schema.fields[i]?.type as DataType & {
