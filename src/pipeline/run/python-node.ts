@@ -6,11 +6,8 @@ import { queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import type { FunctionLogLine } from '../../runtime/function-worker.js'
 import { ensurePythonEnv } from '../../runtime/python-env.js'
-import {
-  type PythonExpectationResult,
-  PythonProcess,
-  runPythonFunction,
-} from '../../runtime/python-function.js'
+import { type PythonExpectationResult, runPythonFunction } from '../../runtime/python-function.js'
+import { pythonPool } from '../../runtime/python-pool.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import { TarnError } from '../../util/errors.js'
 import type { PythonCall } from '../py-model.js'
@@ -75,8 +72,8 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
   const env = await ensurePythonEnv({ python: job.call.version, pip: job.call.pip }, job.cacheRoot, (line) =>
     job.onProgress(`[${job.name}] ${line}`),
   )
-  // the process imports pyarrow while DuckDB writes the inputs
-  const proc = PythonProcess.start(env.python)
+  // a spare that has imported pyarrow already, or a process that does so while DuckDB writes the inputs
+  const proc = pythonPool.take(env.python)
   const inputs: Record<string, string> = {}
   try {
     await withSession(
@@ -117,6 +114,9 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
     line: job.line,
     onLog: job.onLog,
     process: proc,
+  }).finally(() => {
+    // the next Python node of this environment (in this run or the next) finds a started process
+    pythonPool.prestart(env.python)
   })
   if (job.kind === 'expectation') return { output: null, rows: null, expectation }
   const rows = await readFile(`${output}.rows`, 'utf8').then(Number, () => Number.NaN)

@@ -8,6 +8,8 @@ import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
 import { transpileProject } from '../../runtime/module-cache.js'
 import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
+import { builtPythonEnv } from '../../runtime/python-env.js'
+import { pythonPool } from '../../runtime/python-pool.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import { workerPool } from '../../runtime/worker-pool.js'
 import type { WorkerTask } from '../../runtime/worker-protocol.js'
@@ -388,10 +390,16 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     // observers hear of state changes only; other facts (a scan's files read) arrive with the next one
     if (n && patch.status !== undefined) await x.observer?.node?.({ ...n })
   }
-  // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
+  // TS and Python functions find a started process (one per heap limit, one per built Python environment): start
+  // them now, while the scans and upstream SQL run.
   for (const st of plan.steps) {
     const n = nodes.get(st.name)
-    if (n && (st.kind === 'expectation' || (st.kind === 'model' && n.model && n.model.kind !== 'sql'))) {
+    if (!n || (st.kind !== 'expectation' && st.kind !== 'model')) continue
+    const py = st.kind === 'model' ? n.model?.python : n.expectation?.python
+    const python = py ? builtPythonEnv({ python: py.version, pip: py.pip }, cacheRoot) : null
+    if (python) pythonPool.prestart(python)
+    const ts = st.kind === 'model' ? n.model?.kind === 'ts' : !n.expectation?.sql && !n.expectation?.python
+    if (ts) {
       workerPool.prestart(memoryMb(n.model?.memory ?? null))
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
