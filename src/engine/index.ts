@@ -10,11 +10,11 @@
  * ```
  */
 
-export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
+export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from '../duckdb/arrow-convert.js'
+export { csvField, floatText, typeText, valueJson, valueText } from '../duckdb/duckdb-text.js'
 export { BoundedMap } from './bounded-map.js'
 export { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
 export { openSandbox, type SandboxOptions, sandboxSettings } from './duckdb-sandbox.js'
-export { csvField, floatText, typeText, valueJson, valueText } from './duckdb-text.js'
 export {
   copyOptions,
   type ExportFormat,

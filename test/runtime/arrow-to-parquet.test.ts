@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Int32, Table, vectorFromArray } from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
-import { arrowTableToDuckDB } from '../../src/runtime/arrow-to-duckdb.js'
+import { arrowTableToDuckDB } from '../../src/duckdb/arrow-to-duckdb.js'
+import { queryToArrowBatches } from '../../src/duckdb/duckdb-to-arrow.js'
 import { parquetWritable, writeParquetFile } from '../../src/runtime/arrow-to-parquet.js'
 import { withSession } from '../../src/runtime/duckdb-session.js'
-import { queryToArrowBatches } from '../../src/runtime/duckdb-to-arrow.js'
 import { tableFromRows } from '../../src/runtime/rows-to-table.js'
 
 const FLAT = `SELECT

@@ -1,10 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
-import { arrowSchemaOf, recordBatchOf } from '../engine/arrow-convert.js'
-import { sqlString } from '../iceberg/index.js'
+import { arrowSchemaOf, recordBatchOf } from './arrow-convert.js'
 import { arrowTableToDuckDB } from './arrow-to-duckdb.js'
 import { NonContiguousList, queryToArrowBatches } from './duckdb-to-arrow.js'
+import { sqlString } from './sql-quote.js'
 
 /**
  * Runs a DuckDB query and writes its result as an Arrow IPC file (the columnar form TS functions receive); returns

@@ -2,8 +2,8 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api'
 import { DuckDBTypeId } from '@duckdb/node-api'
 import duckdb from '@duckdb/node-bindings'
 import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct, Type } from 'apache-arrow'
-import { arrowSchemaOf, arrowTypeOf } from '../engine/arrow-convert.js'
-import { quoteIdent } from '../iceberg/index.js'
+import { arrowSchemaOf, arrowTypeOf } from './arrow-convert.js'
+import { quoteIdent } from './sql-quote.js'
 
 /*
  * DuckDB vectors to Arrow data without a JavaScript value per cell: fixed-width columns (integers, floats, dates,

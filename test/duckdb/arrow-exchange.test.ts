@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Int32, Table, tableFromIPC, vectorFromArray } from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
-import { arrowFileToTable, queryToArrowFile } from '../../src/runtime/arrow-exchange.js'
-import { arrowTableToDuckDB } from '../../src/runtime/arrow-to-duckdb.js'
+import { arrowFileToTable, queryToArrowFile } from '../../src/duckdb/arrow-exchange.js'
+import { arrowTableToDuckDB } from '../../src/duckdb/arrow-to-duckdb.js'
 import { withSession } from '../../src/runtime/duckdb-session.js'
 
 const TYPED = `SELECT
