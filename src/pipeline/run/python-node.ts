@@ -58,8 +58,8 @@ export interface PythonNodeResult {
 }
 
 /**
- * Runs a Python model or expectation of a run: DuckDB writes each input as Parquet (columns and filter already
- * applied), the node's environment is built or found (progress on the first build), the function runs in its own
+ * Runs a Python model or expectation of a run: DuckDB writes each input as plain Parquet (columns and filter
+ * already applied; uncompressed, no dictionaries), the node's environment is built or found (progress on the first build), the function runs in its own
  * process, and a model's Parquet output is counted by DuckDB for the next steps.
  *
  * @example
@@ -81,7 +81,7 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
       async (c) => {
         for (const r of job.relations) {
           const path = `${base}.in.${scratchName(r.name)}.parquet`
-          await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
+          await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path, { plain: true })
           inputs[r.name] = path
         }
       },
