@@ -1,4 +1,5 @@
 import type ts from 'typescript'
+import { typescriptCompiler } from '../util/typescript-compiler.js'
 import { analyzeFilter } from './filter-expr.js'
 import { type Located, type RawModelOptions, resolveModelOptions } from './model-options.js'
 import { applyParams, checkParamRefs, type ParamEnv } from './param-env.js'
@@ -68,7 +69,7 @@ export async function loadTsModels(
   defaultNamespace: string,
 ): Promise<TsModuleDefs> {
   // The compiler loads only when a project has TypeScript models (it takes seconds to load).
-  const { default: ts } = await import('typescript')
+  const ts = typescriptCompiler()
   const unwrap = unwrapper(ts)
   const kind = /\.m?js$/i.test(file) ? ts.ScriptKind.JS : ts.ScriptKind.TS
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, kind)
