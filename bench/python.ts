@@ -114,11 +114,11 @@ export async function benchPython(): Promise<BenchSection> {
     unit: 'ms',
     baseline: 'the same step in DuckDB',
     ratio: nodeMs / duckMs,
-    note: `goal: at most 300 ms; the process starts (and imports pyarrow, ${Math.round(bareMs)} ms alone) while DuckDB writes the input`,
+    note: `goal: at most 300 ms; the environment's spare process (started after the previous node) has imported pyarrow (${Math.round(bareMs)} ms alone) already`,
   })
   return {
     title: 'Python models',
-    description: `A Python node doubling one column of ${ROWS.toLocaleString('en')} rows: the model's process starts in its uv environment while DuckDB writes the input as Parquet, then reads it with pyarrow, runs, writes Parquet and its row count. Medians of 5 warm runs; the environment cold build uses uv's package cache (no download). Run with \`npm run bench -- python\`.`,
+    description: `A Python node doubling one column of ${ROWS.toLocaleString('en')} rows: DuckDB writes the input as Parquet, the environment's spare process (started after the previous node) reads it with pyarrow, runs, writes Parquet and its row count. Medians of 5 warm runs; the environment cold build uses uv's package cache (no download). Run with \`npm run bench -- python\`.`,
     results,
   }
 }

@@ -3,10 +3,10 @@
  * file cache, a locked-down DuckDB and Apache Arrow results.
  */
 
-export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from './arrow-convert.js'
+export { arrowSchemaOf, arrowTypeOf, columnData, plainValue, recordBatchOf } from '../duckdb/arrow-convert.js'
+export { csvField, floatText, typeText, valueJson, valueText } from '../duckdb/duckdb-text.js'
 export { BoundedMap } from './bounded-map.js'
 export { duckdbQueryError, type HiddenNames, oneLineDuckdbMessage } from './duckdb-error.js'
-export { csvField, floatText, typeText, valueJson, valueText } from './duckdb-text.js'
 export {
   copyOptions,
   type ExportFormat,

@@ -1,5 +1,5 @@
 import type { Table } from 'apache-arrow'
-import { plainValue } from './arrow-convert.js'
+import { plainValue } from '../duckdb/arrow-convert.js'
 import type { QueryPlan } from './query-plan.js'
 
 /**

@@ -1,7 +1,7 @@
 import type { DuckDBDataChunk, DuckDBResult, DuckDBType } from '@duckdb/node-api'
 import type { RecordBatch, Schema } from 'apache-arrow'
+import { arrowSchemaOf, recordBatchOf } from '../duckdb/arrow-convert.js'
 import type { TarnError } from '../util/errors.js'
-import { arrowSchemaOf, recordBatchOf } from './arrow-convert.js'
 import type { QueryPlan } from './query-plan.js'
 
 /**

@@ -9,4 +9,4 @@
  * const header = stream.columnTypes.map(typeText)
  * ```
  */
-export { csvField, typeText, valueJson, valueText } from '../engine/duckdb-text.js'
+export { csvField, typeText, valueJson, valueText } from '../duckdb/duckdb-text.js'

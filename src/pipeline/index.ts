@@ -67,5 +67,6 @@ export {
 } from './sql-model.js'
 export { findParams, type ParamRef, paramSqlLiteral, substituteParams } from './sql-params.js'
 export { openSqlParser, type SqlParser } from './sql-parser.js'
-export { InputCall, loadTsModels, SDK_MODULE, type StaticValue, type TsModuleDefs } from './ts-model.js'
+export { loadTsModels, SDK_MODULE, type TsModuleDefs } from './ts-model.js'
+export { InputCall, type StaticValue } from './ts-static-value.js'
 export { planProblems, planWarnings, type ValidateOptions, validatePlan } from './validate.js'

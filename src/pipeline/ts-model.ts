@@ -1,4 +1,5 @@
 import type ts from 'typescript'
+import { typescriptCompiler } from '../util/typescript-compiler.js'
 import { analyzeFilter } from './filter-expr.js'
 import { type Located, type RawModelOptions, resolveModelOptions } from './model-options.js'
 import { applyParams, checkParamRefs, type ParamEnv } from './param-env.js'
@@ -6,35 +7,13 @@ import type { ExpectationDef, InputDef, ModelDef } from './project.js'
 import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
 import type { SqlParser } from './sql-parser.js'
+import { paramsUsed } from './ts-function-params.js'
+import { InputCall, isRecord, type StaticValue, unwrapper } from './ts-static-value.js'
 
 /**
  * The SDK module project files import (`import { model } from 'tarn'`), resolved with no install step.
  */
 export const SDK_MODULE = 'tarn'
-
-/**
- * An `input(table, options)` call read from source.
- */
-export class InputCall {
-  constructor(
-    readonly table: string,
-    readonly options: Readonly<Record<string, StaticValue>>,
-    readonly line: number,
-  ) {}
-}
-
-/**
- * A value of a config literal as the analyser sees it: JSON-like data, with `input(...)` calls kept as
- * {@link InputCall}s.
- */
-export type StaticValue =
-  | string
-  | number
-  | boolean
-  | null
-  | InputCall
-  | readonly StaticValue[]
-  | { readonly [key: string]: StaticValue }
 
 /**
  * What a `.ts` project file declares.
@@ -60,27 +39,6 @@ const MODEL_KEYS = new Set([
 const EXPECTATION_KEYS = new Set(['inputs', 'tags', 'description'])
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 
-function isRecord(v: StaticValue | undefined): v is { readonly [key: string]: StaticValue } {
-  return (
-    v !== null && v !== undefined && typeof v === 'object' && !Array.isArray(v) && !(v instanceof InputCall)
-  )
-}
-
-function unwrapper(compiler: typeof ts): (e: ts.Expression) => ts.Expression {
-  return (e) => {
-    let x = e
-    while (
-      compiler.isParenthesizedExpression(x) ||
-      compiler.isAsExpression(x) ||
-      compiler.isSatisfiesExpression(x) ||
-      compiler.isTypeAssertionExpression(x) ||
-      compiler.isNonNullExpression(x)
-    )
-      x = x.expression
-    return x
-  }
-}
-
 /**
  * Reads the models and expectations a `.ts` project file exports, statically, with the TypeScript compiler API:
  * `export const name = model(config, fn)` / `expectation(config, fn)` with `model`, `expectation` and `input`
@@ -95,7 +53,7 @@ export async function loadTsModels(
   defaultNamespace: string,
 ): Promise<TsModuleDefs> {
   // The compiler loads only when a project has TypeScript models (it takes seconds to load).
-  const { default: ts } = await import('typescript')
+  const ts = typescriptCompiler()
   const unwrap = unwrapper(ts)
   const kind = /\.m?js$/i.test(file) ? ts.ScriptKind.JS : ts.ScriptKind.TS
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true, kind)
@@ -296,7 +254,7 @@ export async function loadTsModels(
           `${f.kind} ${f.name}: unknown config key ${k} (use ${[...keys].join(', ')})`,
           context,
         )
-    const paramRefs = paramsUsed(fnArg)
+    const paramRefs = paramsUsed({ ts, sf, unwrap, consts, lineOf, fail }, fnArg)
     checkParamRefs(env, paramRefs, file, context)
     const inputs = await readInputs(config.inputs, at('inputs'), f.name, context)
     const inputParams = inputs.params
@@ -462,79 +420,5 @@ export async function loadTsModels(
       )
     }
     return { defs: Object.freeze(defs), params }
-  }
-
-  /** `ctx.params.x`, `ctx.params['x']`, `{ params }` then `params.x`, `{ params: { x } }` in the function. */
-  function paramsUsed(fnArg: ts.Expression): { name: string; line: number }[] {
-    let fn = unwrap(fnArg)
-    if (ts.isIdentifier(fn)) {
-      const target = consts.get(fn.text)?.initializer
-      const decl = sf.statements.find(
-        (s): s is ts.FunctionDeclaration =>
-          ts.isFunctionDeclaration(s) && s.name?.text === (fn as ts.Identifier).text,
-      )
-      if (decl) return scanFunction(decl)
-      if (!target) return []
-      fn = unwrap(target)
-    }
-    if (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) return scanFunction(fn)
-    throw fail(fnArg, 'the second argument must be a function')
-  }
-
-  function scanFunction(fn: ts.SignatureDeclarationBase & { body?: ts.Node | undefined }): {
-    name: string
-    line: number
-  }[] {
-    const second = fn.parameters[1]?.name
-    if (!second || !fn.body) return []
-    const refs: { name: string; line: number }[] = []
-    const ctxNames = new Set<string>()
-    const paramsNames = new Set<string>()
-    if (ts.isIdentifier(second)) ctxNames.add(second.text)
-    else if (ts.isObjectBindingPattern(second)) {
-      for (const el of second.elements) {
-        const prop = el.propertyName && ts.isIdentifier(el.propertyName) ? el.propertyName.text : undefined
-        const key = prop ?? (ts.isIdentifier(el.name) ? el.name.text : undefined)
-        if (key !== 'params') continue
-        if (ts.isIdentifier(el.name)) paramsNames.add(el.name.text)
-        else if (ts.isObjectBindingPattern(el.name)) {
-          for (const p of el.name.elements) {
-            const n = p.propertyName && ts.isIdentifier(p.propertyName) ? p.propertyName : p.name
-            if (ts.isIdentifier(n)) refs.push({ name: n.text, line: lineOf(p) })
-          }
-        }
-      }
-    }
-    const isParamsObject = (e: ts.Expression): boolean => {
-      const x = unwrap(e)
-      if (ts.isIdentifier(x)) return paramsNames.has(x.text)
-      return (
-        ts.isPropertyAccessExpression(x) &&
-        x.name.text === 'params' &&
-        ts.isIdentifier(unwrap(x.expression)) &&
-        ctxNames.has((unwrap(x.expression) as ts.Identifier).text)
-      )
-    }
-    const walk = (n: ts.Node): void => {
-      if (ts.isPropertyAccessExpression(n) && isParamsObject(n.expression))
-        refs.push({ name: n.name.text, line: lineOf(n) })
-      else if (
-        ts.isElementAccessExpression(n) &&
-        isParamsObject(n.expression) &&
-        (ts.isStringLiteral(n.argumentExpression) || ts.isNoSubstitutionTemplateLiteral(n.argumentExpression))
-      )
-        refs.push({ name: n.argumentExpression.text, line: lineOf(n) })
-      else if (ts.isVariableDeclaration(n) && ts.isObjectBindingPattern(n.name) && n.initializer) {
-        if (isParamsObject(n.initializer)) {
-          for (const p of n.name.elements) {
-            const k = p.propertyName && ts.isIdentifier(p.propertyName) ? p.propertyName : p.name
-            if (ts.isIdentifier(k)) refs.push({ name: k.text, line: lineOf(p) })
-          }
-        }
-      }
-      ts.forEachChild(n, walk)
-    }
-    walk(fn.body)
-    return refs
   }
 }

@@ -47,12 +47,14 @@ export interface FunctionRunOptions {
  *
  * @example
  * ```ts
- * const r: FunctionOutcome = { rows: 42, passed: null }
+ * const r: FunctionOutcome = { rows: 42, passed: null, output: '/s/zones.out.parquet' }
  * ```
  */
 export interface FunctionOutcome {
   readonly rows: number
   readonly passed: boolean | null
+  /** Models: the file the worker wrote the result to (`.parquet` or `.arrow`). */
+  readonly output: string | null
 }
 
 function failure(task: WorkerTask, reason: string, file: string, line: number | null): TarnError {
@@ -108,7 +110,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     const m = raw as WorkerMessage
     if (m.type === 'log')
       options.onLog({ node: task.name, stream: m.stream, text: m.text, file: m.file, line: m.line })
-    else if (m.type === 'done') outcome = { rows: m.rows, passed: m.passed }
+    else if (m.type === 'done') outcome = { rows: m.rows, passed: m.passed, output: m.output ?? null }
     else if (m.type === 'error')
       error = failure(task, m.message, m.file ?? task.file, m.file ? m.line : options.line)
   })

@@ -3,6 +3,7 @@ import { mkdir, rename, symlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { sha256Hex } from '../util/canonical.js'
+import { typescriptCompiler } from '../util/typescript-compiler.js'
 import { repoPaths } from './repo-paths.js'
 
 const CODE = /\.(ts|mts|js|mjs)$/
@@ -49,7 +50,7 @@ export async function transpileProject(
   const dir = join(cacheRoot, 'modules', hash.slice(0, 32))
   if (existsSync(join(dir, '.complete'))) return dir
   // The compiler loads only when a project's modules are not cached yet (loading it takes longer than a small run).
-  const ts = (await import('typescript')).default
+  const ts = typescriptCompiler()
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`
   await mkdir(tmp, { recursive: true })
   const specs = {

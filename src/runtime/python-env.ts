@@ -83,6 +83,20 @@ export function pythonEnvHash(spec: PythonEnvSpec): string {
 }
 
 /**
+ * The interpreter of an environment that is already built, or `null` (nothing is built or run).
+ *
+ * @example
+ * ```ts
+ * const python = builtPythonEnv({ python: null, pip: {} }, '/home/me/.tarn/cache') // '/home/me/.tarn/cache/python-env/…/bin/python'
+ * ```
+ */
+export function builtPythonEnv(spec: PythonEnvSpec, cacheRoot: string): string | null {
+  if (spec.python !== null && !VERSION.test(spec.python)) return null
+  const dir = join(cacheRoot, 'python-env', pythonEnvHash(spec).slice(0, 32))
+  return existsSync(join(dir, '.complete')) ? join(dir, 'bin', 'python') : null
+}
+
+/**
  * Builds a Python model's environment once with `uv` (a virtual environment from the machine's interpreters, never
  * a downloaded one, with `pyarrow` and the model's pins) under `<cacheRoot>/python-env/<hash>`, and returns its
  * interpreter. Later calls with the same spec find it without running anything. Builds are atomic: a crashed

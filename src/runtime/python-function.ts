@@ -121,6 +121,23 @@ export class PythonProcess {
     this.child.stdin.end(`${taskFile}\n`)
   }
 
+  /** Whether the process is still running and has not been given a task. */
+  waiting(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && !this.child.stdin.writableEnded
+  }
+
+  /** Whether the process (and its pipes) keep the parent's event loop alive: not while it is a spare. */
+  hold(on: boolean): void {
+    const handles = [this.child, this.child.stdin, this.child.stdout, this.child.stderr] as unknown as {
+      ref?: () => void
+      unref?: () => void
+    }[]
+    for (const h of handles) {
+      if (on) h.ref?.()
+      else h.unref?.()
+    }
+  }
+
   /** Stops a process whose task will not come (e.g. its inputs failed). */
   cancel(): void {
     this.child.stdin.end()

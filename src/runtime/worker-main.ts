@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { format } from 'node:util'
 import { type Table, tableFromIPC, tableToIPC } from 'apache-arrow'
+import { parquetWritable, writeParquetFile } from './arrow-to-parquet.js'
 import { repoPaths } from './repo-paths.js'
 import { tableFromRows } from './rows-to-table.js'
 import { userFrame } from './user-frame.js'
@@ -11,7 +12,7 @@ import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
  * The entry of a function worker process (forked with an IPC channel, `node dist/runtime/worker-main.js` waiting for
  * one `{ type: 'task' }` message, or `node dist/runtime/worker-main.js <task.json>`): loads Arrow and the SDK before
  * its task arrives (so a process started ahead of need has done most of its start-up), then imports the transpiled project module, reads the inputs from Arrow IPC files, calls the model or
- * expectation, and writes a model's result as an Arrow IPC file. Console output is forwarded to the parent tagged
+ * expectation, and writes a model's result as a Parquet file when its columns are flat (else as Arrow IPC). Console output is forwarded to the parent tagged
  * with the project file and line that wrote it.
  */
 
@@ -107,9 +108,14 @@ async function main(): Promise<void> {
       return
     }
     const table = toTable(result, task.name)
-    writeFileSync(task.output as string, tableToIPC(table, 'file'))
+    if (table.schema.fields.length === 0)
+      throw new Error(`model ${task.name} returned a table without columns`)
+    // Flat columns go straight to Parquet, which DuckDB reads as is; other tables travel as Arrow IPC.
+    const output = `${task.output as string}.${parquetWritable(table.schema) ? 'parquet' : 'arrow'}`
+    if (output.endsWith('.parquet')) writeParquetFile(table, output)
+    else writeFileSync(output, tableToIPC(table, 'file'))
     await Promise.all(pending)
-    await send({ type: 'done', rows: table.numRows, passed: null })
+    await send({ type: 'done', rows: table.numRows, passed: null, output })
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e))
     const frame = userFrame(err.stack, task.projectDir)

@@ -6,7 +6,7 @@
  * ```ts
  * const task: WorkerTask = {
  *   kind: 'model', module: '/cache/zones.js', exportName: 'zones', name: 'zones', file: 'zones.ts',
- *   projectDir: '/p', inputs: { trips: '/s/trips.arrow' }, output: '/s/zones.arrow', params: {},
+ *   projectDir: '/p', inputs: { trips: '/s/trips.arrow' }, output: '/s/zones.out', params: {},
  * }
  * ```
  */
@@ -22,7 +22,11 @@ export interface WorkerTask {
   readonly projectDir: string
   /** Input alias → Arrow IPC file. */
   readonly inputs: Readonly<Record<string, string>>
-  /** Models: the Arrow IPC file to write the result to. */
+  /**
+   * Models: the file to write the result to, without extension: `<output>.parquet` when every column has a direct
+   * Parquet form (DuckDB reads it as is), else `<output>.arrow` (Arrow IPC, loaded by the parent). Expectations: the
+   * Arrow IPC file for their failing rows.
+   */
   readonly output: string | null
   readonly params: Readonly<Record<string, string | number | boolean>>
 }
@@ -43,7 +47,13 @@ export type WorkerMessage =
       readonly file: string | null
       readonly line: number | null
     }
-  | { readonly type: 'done'; readonly rows: number; readonly passed: boolean | null }
+  | {
+      readonly type: 'done'
+      readonly rows: number
+      readonly passed: boolean | null
+      /** Models: the file the result was written to (Parquet or Arrow IPC). */
+      readonly output?: string
+    }
   | {
       readonly type: 'error'
       readonly message: string

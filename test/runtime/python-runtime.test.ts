@@ -6,6 +6,7 @@ import { withSession } from '../../src/runtime/duckdb-session.js'
 import type { FunctionLogLine } from '../../src/runtime/function-worker.js'
 import { ensurePythonEnv, pythonEnvHash, pythonRequirements } from '../../src/runtime/python-env.js'
 import { type PythonTask, runPythonFunction } from '../../src/runtime/python-function.js'
+import { PythonPool } from '../../src/runtime/python-pool.js'
 import { uvAvailable } from '../helpers/uv.js'
 
 const HAVE_UV = uvAvailable('Python runtime tests')
@@ -48,6 +49,41 @@ describe.runIf(HAVE_UV)('Python model runtime', () => {
     expect(pythonEnvHash({ python: '3.11', pip: { a: '1' } })).not.toBe(
       pythonEnvHash({ python: '3.11', pip: {} }),
     )
+  })
+
+  it('hands a started spare process to one task only: the next task gets another process, with fresh module state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tarn-py-'))
+    const source =
+      "import os\nimport tarn\n\nSEEN = []\n\n@tarn.model()\ndef who():\n    SEEN.append(1)\n    return [{'pid': os.getpid(), 'seen': len(SEEN)}]\n"
+    const pool = new PythonPool()
+    const pids: number[] = []
+    for (const name of ['first', 'second']) {
+      pool.prestart(python)
+      const spare = pool.waitingPid(python)
+      expect(spare).not.toBeNull()
+      const proc = pool.take(python)
+      expect(proc.child.pid).toBe(spare)
+      expect(pool.waitingPid(python)).toBeNull()
+      const t = task(dir, source, 'who', { output: join(dir, `${name}.parquet`) })
+      await runPythonFunction({
+        task: t,
+        python,
+        scratch: dir,
+        memoryMb: 512,
+        timeoutMs: 60_000,
+        line: 6,
+        onLog: () => undefined,
+        process: proc,
+      })
+      expect(proc.waiting()).toBe(false)
+      const rows = await withSession([], async (c) =>
+        (await c.runAndReadAll(`SELECT pid, seen FROM read_parquet('${t.output}')`)).getRowObjectsJS(),
+      )
+      expect(rows).toEqual([{ pid: BigInt(spare as number), seen: 1n }])
+      pids.push(spare as number)
+    }
+    expect(pids[0]).not.toBe(pids[1])
+    pool.close()
   })
 
   it('finds a built environment again without building it', async () => {

@@ -166,5 +166,13 @@ def main(argv: list[str]) -> int:
     return run(Task.load(path))
 
 
+def _exit(code: int) -> None:
+    """Ends the process without the interpreter's teardown (finalising pyarrow's and the user's modules), which
+    tarn would otherwise wait for after the result is written: the output is flushed first."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    _exit(main(sys.argv[1:]))

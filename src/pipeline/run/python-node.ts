@@ -1,16 +1,13 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { DuckDBInstance } from '@duckdb/node-api'
+import { queryToParquet } from '../../duckdb/arrow-exchange.js'
 import { quoteIdent } from '../../duckdb/sql-quote.js'
-import { queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import type { FunctionLogLine } from '../../runtime/function-worker.js'
 import { ensurePythonEnv } from '../../runtime/python-env.js'
-import {
-  type PythonExpectationResult,
-  PythonProcess,
-  runPythonFunction,
-} from '../../runtime/python-function.js'
+import { type PythonExpectationResult, runPythonFunction } from '../../runtime/python-function.js'
+import { pythonPool } from '../../runtime/python-pool.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import { TarnError } from '../../util/errors.js'
 import type { PythonCall } from '../py-model.js'
@@ -61,8 +58,8 @@ export interface PythonNodeResult {
 }
 
 /**
- * Runs a Python model or expectation of a run: DuckDB writes each input as Parquet (columns and filter already
- * applied), the node's environment is built or found (progress on the first build), the function runs in its own
+ * Runs a Python model or expectation of a run: DuckDB writes each input as plain Parquet (columns and filter
+ * already applied; uncompressed, no dictionaries), the node's environment is built or found (progress on the first build), the function runs in its own
  * process, and a model's Parquet output is counted by DuckDB for the next steps.
  *
  * @example
@@ -75,8 +72,8 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
   const env = await ensurePythonEnv({ python: job.call.version, pip: job.call.pip }, job.cacheRoot, (line) =>
     job.onProgress(`[${job.name}] ${line}`),
   )
-  // the process imports pyarrow while DuckDB writes the inputs
-  const proc = PythonProcess.start(env.python)
+  // a spare that has imported pyarrow already, or a process that does so while DuckDB writes the inputs
+  const proc = pythonPool.take(env.python)
   const inputs: Record<string, string> = {}
   try {
     await withSession(
@@ -84,7 +81,7 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
       async (c) => {
         for (const r of job.relations) {
           const path = `${base}.in.${scratchName(r.name)}.parquet`
-          await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path)
+          await queryToParquet(c, `SELECT * FROM ${quoteIdent(r.name)}`, path, { plain: true })
           inputs[r.name] = path
         }
       },
@@ -117,6 +114,9 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
     line: job.line,
     onLog: job.onLog,
     process: proc,
+  }).finally(() => {
+    // the next Python node of this environment (in this run or the next) finds a started process
+    pythonPool.prestart(env.python)
   })
   if (job.kind === 'expectation') return { output: null, rows: null, expectation }
   const rows = await readFile(`${output}.rows`, 'utf8').then(Number, () => Number.NaN)

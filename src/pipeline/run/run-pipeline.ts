@@ -1,13 +1,15 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Commit } from '../../catalog/types.js'
+import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../duckdb/arrow-exchange.js'
 import { openDuckDB } from '../../duckdb/open-duckdb.js'
 import { quoteIdent, sqlString } from '../../duckdb/sql-quote.js'
-import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtime/arrow-exchange.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
 import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
 import { transpileProject } from '../../runtime/module-cache.js'
 import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
+import { builtPythonEnv } from '../../runtime/python-env.js'
+import { pythonPool } from '../../runtime/python-pool.js'
 import { memoryMb, timeoutMs } from '../../runtime/resources.js'
 import { workerPool } from '../../runtime/worker-pool.js'
 import type { WorkerTask } from '../../runtime/worker-protocol.js'
@@ -399,10 +401,16 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       await x.observer?.node?.({ ...n })
     }
   }
-  // TS functions find a booted worker: start one per heap limit now, while the scans and upstream SQL run.
+  // TS and Python functions find a started process (one per heap limit, one per built Python environment): start
+  // them now, while the scans and upstream SQL run.
   for (const st of plan.steps) {
     const n = nodes.get(st.name)
-    if (n && (st.kind === 'expectation' || (st.kind === 'model' && n.model && n.model.kind !== 'sql'))) {
+    if (!n || (st.kind !== 'expectation' && st.kind !== 'model')) continue
+    const py = st.kind === 'model' ? n.model?.python : n.expectation?.python
+    const python = py ? builtPythonEnv({ python: py.version, pip: py.pip }, cacheRoot) : null
+    if (python) pythonPool.prestart(python)
+    const ts = st.kind === 'model' ? n.model?.kind === 'ts' : !n.expectation?.sql && !n.expectation?.python
+    if (ts) {
       workerPool.prestart(memoryMb(n.model?.memory ?? null))
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
@@ -463,7 +471,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
   const runTs = async (
     n: LogicalNode,
     kind: 'model' | 'expectation',
-  ): Promise<{ rows: number; passed: boolean | null }> => {
+  ): Promise<{ rows: number; passed: boolean | null; output: string | null }> => {
     const base = join(x.scratch, scratchName(n.name))
     const inputs: Record<string, string> = {}
     const relations = relationsOf(n, true)
@@ -504,7 +512,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       file: n.file,
       projectDir: planned.project.dir,
       inputs,
-      output: kind === 'model' ? `${base}.out.arrow` : `${base}.failing.arrow`,
+      output: kind === 'model' ? `${base}.out` : `${base}.failing.arrow`,
       params: { ...plan.logical.params },
     }
     return runFunction({
@@ -567,11 +575,16 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         outputs.set(n.name, r.output as string)
         return r.rows
       }
-      await runTs(n, 'model')
+      const r = await runTs(n, 'model')
+      // flat results arrive as Parquet, read as they are; others as Arrow IPC, loaded and written here
+      if (r.output?.endsWith('.parquet')) {
+        outputs.set(n.name, r.output)
+        return r.rows
+      }
       const rows = await withSession(
         [],
         async (c) => {
-          await arrowFileToTable(c, join(x.scratch, `${scratchName(n.name)}.out.arrow`), 'result')
+          await arrowFileToTable(c, r.output as string, 'result')
           return queryToParquet(c, 'SELECT * FROM result', out)
         },
         instance,

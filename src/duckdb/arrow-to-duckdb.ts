@@ -25,7 +25,7 @@ import {
 } from '@duckdb/node-api'
 import duckdb from '@duckdb/node-bindings'
 import { type Data, type DataType, type Field, type Table, Type } from 'apache-arrow'
-import { quoteIdent } from '../iceberg/index.js'
+import { quoteIdent } from './sql-quote.js'
 
 /*
  * Arrow data to DuckDB vectors without a JavaScript value per cell where the layouts agree: integers, floats,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Int32, Table, tableFromIPC, vectorFromArray } from 'apache-arrow'
 import { describe, expect, it } from 'vitest'
-import { arrowFileToTable, queryToArrowFile } from '../../src/runtime/arrow-exchange.js'
-import { arrowTableToDuckDB } from '../../src/runtime/arrow-to-duckdb.js'
+import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../src/duckdb/arrow-exchange.js'
+import { arrowTableToDuckDB } from '../../src/duckdb/arrow-to-duckdb.js'
 import { withSession } from '../../src/runtime/duckdb-session.js'
 
 const TYPED = `SELECT
@@ -83,6 +83,31 @@ describe('Arrow exchange between DuckDB and TS functions', () => {
       expect(t.getChild('ints')?.get(0)?.toArray()).toEqual(new Int32Array([1, 2]))
       expect(t.getChild('at')?.get(0)).toBe(Date.UTC(2026, 0, 31, 10))
       expect(t.getChild('s')?.get(0)).toBeNull()
+    })
+  })
+
+  it('writes plain Parquet on request (uncompressed, no dictionaries) with the same rows, for readers outside DuckDB', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tarn-ax-'))
+    await withSession([], async (conn) => {
+      const sql = "SELECT i, 'zone ' || (i % 3) AS zone FROM range(1000) AS r(i)"
+      const plain = join(dir, 'plain.parquet')
+      const packed = join(dir, 'packed.parquet')
+      expect(await queryToParquet(conn, sql, plain, { plain: true })).toBe(1000)
+      expect(await queryToParquet(conn, sql, packed)).toBe(1000)
+      const meta = async (file: string) =>
+        (
+          await conn.runAndReadAll(
+            `SELECT DISTINCT compression, encodings FROM parquet_metadata('${file}') ORDER BY ALL`,
+          )
+        ).getRowObjectsJS()
+      expect(await meta(plain)).toEqual([{ compression: 'UNCOMPRESSED', encodings: 'PLAIN' }])
+      expect(
+        (await meta(packed)).some((m) => m.compression !== 'UNCOMPRESSED' || m.encodings !== 'PLAIN'),
+      ).toBe(true)
+      const diff = await conn.runAndReadAll(
+        `SELECT count(*)::INTEGER AS n FROM (SELECT * FROM '${plain}' EXCEPT ALL (${sql}))`,
+      )
+      expect(diff.getRowObjectsJS()[0]?.n).toBe(0)
     })
   })
 

@@ -2,8 +2,8 @@ import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api'
 import { DuckDBTypeId } from '@duckdb/node-api'
 import duckdb from '@duckdb/node-bindings'
 import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct, Type } from 'apache-arrow'
-import { arrowSchemaOf, arrowTypeOf } from '../engine/arrow-convert.js'
-import { quoteIdent } from '../iceberg/index.js'
+import { arrowSchemaOf, arrowTypeOf } from './arrow-convert.js'
+import { quoteIdent } from './sql-quote.js'
 
 /*
  * DuckDB vectors to Arrow data without a JavaScript value per cell: fixed-width columns (integers, floats, dates,
@@ -16,6 +16,8 @@ import { quoteIdent } from '../iceberg/index.js'
 
 /** Rows per Arrow record batch: DuckDB's 2048-row chunks are joined, as small batches make IPC slow. */
 const BATCH_ROWS = 128 * 1024
+/** Rows of a DuckDB data chunk at most (its standard vector size). */
+const CHUNK_ROWS = 2048
 
 const FIXED_BYTES: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.TINYINT]: 1,
@@ -138,7 +140,13 @@ function stringData(type: DataType, vec: duckdb.Vector, count: number, bitmap: U
 /** Copies `n` bits of `src` from bit `from` into `dst` at bit `at` (whole bytes when both are byte-aligned). */
 function copyBits(dst: Uint8Array, at: number, src: Uint8Array | null, from: number, n: number): void {
   if (src === null) {
-    for (let i = 0; i < n; i++) dst[(at + i) >> 3] = (dst[(at + i) >> 3] as number) | (1 << ((at + i) & 7))
+    let i = 0
+    for (; i < n && (at + i) % 8 !== 0; i++)
+      dst[(at + i) >> 3] = (dst[(at + i) >> 3] as number) | (1 << ((at + i) & 7))
+    const whole = (n - i) >> 3
+    dst.fill(0xff, (at + i) >> 3, ((at + i) >> 3) + whole)
+    for (i += whole * 8; i < n; i++)
+      dst[(at + i) >> 3] = (dst[(at + i) >> 3] as number) | (1 << ((at + i) & 7))
     return
   }
   if (at % 8 === 0 && from % 8 === 0) {
@@ -339,17 +347,35 @@ export async function queryToArrowBatches(
   const types = result.columnTypes()
   const schema = arrowSchemaOf(result.deduplicatedColumnNames(), types)
   const batches: RecordBatch[] = []
+  // Fixed-width columns are copied straight from each chunk's vector into the batch's buffers; the others are
+  // converted chunk by chunk and joined when the batch is complete.
+  const widths = types.map((t) => FIXED_BYTES[t.typeId] ?? 0)
+  let capacity = BATCH_ROWS + CHUNK_ROWS
+  let buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
+  let bitmaps: (Uint8Array | null)[] = widths.map(() => null)
   let pending: Data[][] = types.map(() => [])
   let rows = 0
   const flush = (): void => {
     if (rows === 0) return
-    const data = makeData({
-      type: new Struct(schema.fields),
-      length: rows,
-      nullCount: 0,
-      children: pending.map(concatData),
+    const children = types.map((_t, i) => {
+      const buf = buffers[i]
+      if (!buf) return concatData(pending[i] as Data[])
+      const type = schema.fields[i]?.type as DataType & {
+        ArrayType: new (b: ArrayBuffer, o: number, n: number) => ArrayBufferView
+      }
+      const bitmap = bitmaps[i] ?? null
+      return makeData({
+        type,
+        length: rows,
+        nullCount: bitmap ? -1 : 0,
+        nullBitmap: bitmap ? bitmap.subarray(0, Math.ceil(rows / 8)) : null,
+        data: new type.ArrayType(buf.buffer, 0, rows),
+      } as Parameters<typeof makeData>[0])
     })
+    const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children })
     batches.push(new RecordBatch(schema, data))
+    buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
+    bitmaps = widths.map(() => null)
     pending = types.map(() => [])
     rows = 0
   }
@@ -357,8 +383,32 @@ export async function queryToArrowBatches(
     const chunk = await result.fetchChunk()
     if (!chunk || chunk.rowCount === 0) break
     const count = chunk.rowCount
+    if (rows + count > capacity) {
+      // a chunk larger than DuckDB's standard vector: start a batch with room for it
+      flush()
+      capacity = Math.max(capacity, count)
+      buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
+    }
     types.forEach((t, i) => {
-      pending[i]?.push(vectorData(duckdb.data_chunk_get_vector(chunk.chunk, i), t, count))
+      const vec = duckdb.data_chunk_get_vector(chunk.chunk, i)
+      const buf = buffers[i]
+      if (!buf) {
+        pending[i]?.push(vectorData(vec, t, count))
+        return
+      }
+      const w = widths[i] as number
+      buf.set(duckdb.vector_get_data(vec, count * w) as Uint8Array, rows * w)
+      const valid = validityOf(vec, count)
+      if (valid) {
+        let bitmap = bitmaps[i]
+        if (!bitmap) {
+          // rows before this chunk were all valid
+          bitmap = new Uint8Array(Math.ceil(capacity / 8))
+          copyBits(bitmap, 0, null, 0, rows)
+          bitmaps[i] = bitmap
+        }
+        copyBits(bitmap, rows, valid, 0, count)
+      } else if (bitmaps[i]) copyBits(bitmaps[i] as Uint8Array, rows, null, 0, count)
     })
     rows += count
     if (rows >= BATCH_ROWS) flush()
