@@ -57,6 +57,7 @@ export const ERROR_CODES = {
   PROJECT_INVALID: { exit: 2, http: 422 },
   PROJECT_NOT_FOUND: { exit: 2, http: 404 },
   PYTHON_UNAVAILABLE: { exit: 1, http: 500 },
+  QUERY_CANCELLED: { exit: 1, http: 400 },
   QUERY_NOT_ALLOWED: { exit: 1, http: 403 },
   REF_NOT_FOUND: { exit: 3, http: 404 },
   RESERVED_BRANCH_NAME: { exit: 2, http: 400 },

@@ -38,6 +38,11 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         host: o.host,
         port: Number(o.port),
         version: (await lake.info()).version,
+        // one log line per query result: how it ended and how much was sent (never the SQL, which may hold data)
+        onQueryEnd: (e) =>
+          ctx.io.err(
+            `query ${e.cancelled ? 'cancelled' : 'done'} at ${JSON.stringify(e.ref)}: ${e.rows} rows in ${e.batches} batches (${e.format})\n`,
+          ),
       })
       emit(
         ctx.io,

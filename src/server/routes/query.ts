@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify'
+import type { QueryBatches } from '../../lake/lake-api.js'
 import { contentType, queryBody, resultFormat } from '../query-body.js'
 import type { RouteContext } from '../route-context.js'
 import { object, STRING } from './schema.js'
@@ -32,10 +33,24 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const ref = req.body.ref ?? ctx.active()
       const format = resultFormat(req.query.format ?? req.body.format, req.headers.accept)
       await ctx.authorize(req, [{ action: 'read', ref }])
-      const stream = await ctx.lake(req).stream(req.body.sql, {
-        ref,
-        ...(req.body.batch_rows !== undefined ? { batchRows: req.body.batch_rows } : {}),
+      // a client that goes away (before the first row or while it reads) interrupts the query
+      const gone = new AbortController()
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort()
       })
+      let stream: QueryBatches
+      try {
+        stream = await ctx.lake(req).stream(req.body.sql, {
+          ref,
+          signal: gone.signal,
+          ...(req.body.batch_rows !== undefined ? { batchRows: req.body.batch_rows } : {}),
+        })
+      } catch (e) {
+        if (gone.signal.aborted) {
+          ctx.onQueryEnd({ sql: req.body.sql, ref, format, rows: 0, batches: 0, cancelled: true })
+        }
+        throw e
+      }
       const body = queryBody(stream, format, (end) =>
         ctx.onQueryEnd({ sql: req.body.sql, ref, format, ...end }),
       )
