@@ -60,6 +60,28 @@ function errorOf(e: unknown): { status: number; error: TarnError } {
   }
 }
 
+/** The methods each registered path takes, by concrete path (`/api/v1/branches/x` matches `/branches/:name`). */
+function methodsByPath(routes: readonly RouteOptions[]): (path: string) => string[] | undefined {
+  let table: { re: RegExp; methods: Set<string> }[] | undefined
+  return (path) => {
+    table ??= (() => {
+      const byUrl = new Map<string, Set<string>>()
+      for (const r of routes) {
+        const set = byUrl.get(r.url) ?? new Set<string>()
+        for (const m of Array.isArray(r.method) ? r.method : [r.method]) set.add(String(m))
+        byUrl.set(r.url, set)
+      }
+      return [...byUrl].map(([url, methods]) => ({
+        re: new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`),
+        methods,
+      }))
+    })()
+    const found = new Set<string>()
+    for (const t of table) if (t.re.test(path)) for (const m of t.methods) found.add(m)
+    return found.size > 0 ? [...found].sort() : undefined
+  }
+}
+
 /**
  * The HTTP API of a lake as a Fastify app (not yet listening): `/api/v1/...` with one endpoint per {@link LakeApi}
  * operation, the OpenAPI document at `/api/openapi.json`, API-key authentication (`Authorization: Bearer`) with
@@ -73,7 +95,13 @@ function errorOf(e: unknown): { status: number; error: TarnError } {
  * ```
  */
 export function createServer(options: ServerOptions): FastifyInstance {
-  const app = Fastify({ logger: false, forceCloseConnections: 'idle', bodyLimit: 8 * 1024 * 1024 })
+  const app = Fastify({
+    logger: false,
+    forceCloseConnections: 'idle',
+    bodyLimit: 8 * 1024 * 1024,
+    // refuse unknown properties (the schemas say additionalProperties: false) instead of silently dropping them
+    ajv: { customOptions: { removeAdditional: false } },
+  })
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => {
     routes.push(r)
@@ -134,6 +162,23 @@ export function createServer(options: ServerOptions): FastifyInstance {
     },
     onQueryEnd: (end) => options.onQueryEnd?.(end),
   }
+
+  // Authenticate before validating: a caller without a valid key learns nothing about the request's shape. A known
+  // path asked with a method it does not take gets 405 with `Allow` (not 404, nor a body-parsing error).
+  const allowed = methodsByPath(routes)
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? ''
+    if (!path.startsWith('/api/v1/')) return
+    await callerOf(req)
+    if (req.routeOptions.url !== undefined) return
+    const methods = allowed(path)
+    if (methods === undefined) return
+    reply.header('allow', methods.join(', '))
+    throw new TarnError('METHOD_NOT_ALLOWED', `${path} takes ${methods.join(', ')}, not ${req.method}`, {
+      method: req.method,
+      allow: methods,
+    })
+  })
 
   app.setErrorHandler((e, _req, reply) => {
     const { status, error } = errorOf(e)

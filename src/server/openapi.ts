@@ -7,6 +7,8 @@ declare module 'fastify' {
     readonly tags?: readonly string[]
     /** OpenAPI summary of the operation. */
     readonly summary?: string
+    /** The media type of a success that is not JSON (e.g. `text/plain`). */
+    readonly produces?: string
   }
 }
 
@@ -25,6 +27,7 @@ const ERROR_DOCUMENT: JsonSchema = {
 interface RouteSchema {
   readonly tags?: readonly string[]
   readonly summary?: string
+  readonly produces?: string
   readonly params?: { readonly properties?: Record<string, JsonSchema> }
   readonly querystring?: {
     readonly properties?: Record<string, JsonSchema>
@@ -94,7 +97,9 @@ export function openApiDocument(routes: readonly RouteOptions[], version: string
                     'application/json': { schema: { type: 'array', items: { type: 'object' } } },
                     'text/csv': { schema: { type: 'string' } },
                   }
-                : { 'application/json': { schema: { type: 'object' } } },
+                : s.produces !== undefined
+                  ? { [s.produces]: { schema: { type: 'string' } } }
+                  : { 'application/json': { schema: { type: 'object' } } },
             },
             default: {
               description: 'An error document: a stable code, a message, and context',

@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   KEY_NOT_FOUND: { exit: 3, http: 404 },
   LAKE_NOT_FOUND: { exit: 3, http: 404 },
   MERGE_CONFLICT: { exit: 4, http: 409 },
+  METHOD_NOT_ALLOWED: { exit: 2, http: 405 },
   MISSING_PARAMETER: { exit: 2, http: 422 },
   MODEL_CYCLE: { exit: 2, http: 422 },
   MODEL_NOT_ALLOWED: { exit: 2, http: 422 },
@@ -92,7 +93,7 @@ export const ERROR_CODES = {
  */
 export type ErrorCodeInfo = {
   readonly exit: 1 | 2 | 3 | 4 | 5
-  readonly http: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 500
+  readonly http: 400 | 401 | 403 | 404 | 405 | 409 | 422 | 429 | 500
 }
 
 /**

@@ -27,7 +27,9 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get<{ Params: { id: string } }>(
     '/jobs/:id/log',
-    { schema: { tags: ['jobs'], summary: "A job's log (text)", params: params('id') } },
+    {
+      schema: { tags: ['jobs'], summary: "A job's log (text)", produces: 'text/plain', params: params('id') },
+    },
     async (req, reply) => {
       await ctx.authorize(req, [{ action: 'read' }])
       const text = await ctx.lake(req).jobLog(req.params.id)
