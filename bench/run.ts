@@ -10,6 +10,7 @@ import { benchPlanning } from './planning.js'
 import { benchPython } from './python.js'
 import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
+import { benchServer } from './server.js'
 import { benchSim } from './sim.js'
 
 type Bench = () => Promise<BenchSection>
@@ -23,6 +24,7 @@ const BENCHES: Record<string, Bench> = {
   pipeline: benchPipeline,
   python: benchPython,
   cli: benchCli,
+  server: benchServer,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:

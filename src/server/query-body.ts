@@ -87,7 +87,8 @@ export interface BodyEnd {
 
 function arrowBody(source: QueryBatches, onEnd: (e: BodyEnd) => void): Readable {
   const schema = new Schema(source.schema.fields, new Map([[PLAN_METADATA_KEY, JSON.stringify(source.plan)]]))
-  const out = new PassThrough()
+  // up to 4 MiB of encoded batches run ahead of the socket: DuckDB and the encoder keep working while the client reads
+  const out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 })
   const writer = new RecordBatchStreamWriter()
   writer.reset(out, schema)
   let gone = false
