@@ -45,6 +45,8 @@ function fuzz(
   seconds: number,
   seed: number,
 ): Promise<{ code: number; out: string }> {
+  // schemathesis keeps a cache in its working directory: give it a scratch one
+  const cwd = mkdtempSync(join(tmpdir(), 'tarn-fuzz-run-'))
   return new Promise((resolve, reject) => {
     const child = spawn(
       ST,
@@ -65,6 +67,7 @@ function fuzz(
         '30',
       ],
       {
+        cwd,
         env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_TELEMETRY: 'false' },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
