@@ -16,6 +16,11 @@ const ST =
   process.env.TARN_TEST_SCHEMATHESIS ??
   join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tarn-fuzz-venv', 'bin', 'st')
 const available = existsSync(ST)
+if (!available && process.env.CI === 'true') {
+  throw new Error(
+    `schemathesis is required in CI but ${ST} does not exist: .ci/run installs it with .ci/schemathesis.sh`,
+  )
+}
 if (!available) {
   console.warn(
     `[skip] API fuzzing skipped: schemathesis not found at ${ST}; run \`bash .ci/schemathesis.sh\` or set TARN_TEST_SCHEMATHESIS`,
