@@ -38,6 +38,8 @@ export interface ServerOptions {
   readonly onQueryEnd?: (end: QueryEnd) => void
   /** The version in the OpenAPI document. */
   readonly version?: string
+  /** Aborted when the server stops waiting for query results still streaming (their queries are cancelled). */
+  readonly stopQueries?: AbortSignal
 }
 
 type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
@@ -161,6 +163,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
       return handle
     },
     onQueryEnd: (end) => options.onQueryEnd?.(end),
+    ...(options.stopQueries ? { stopQueries: options.stopQueries } : {}),
   }
 
   // Authenticate before validating: a caller without a valid key learns nothing about the request's shape. A known

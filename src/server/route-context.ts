@@ -38,4 +38,6 @@ export interface RouteContext {
   /** Throws `UNAUTHORIZED` (401) or `FORBIDDEN` (403, naming the missing rule) unless the caller may do every need. */
   authorize(req: FastifyRequest, needs: readonly AccessNeed[]): Promise<void>
   onQueryEnd(end: QueryEnd): void
+  /** Aborted when the server, shutting down, stops waiting for query results still streaming. */
+  readonly stopQueries?: AbortSignal
 }

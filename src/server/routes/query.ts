@@ -38,21 +38,25 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       reply.raw.once('close', () => {
         if (!reply.raw.writableFinished) gone.abort()
       })
+      const signal = ctx.stopQueries ? AbortSignal.any([gone.signal, ctx.stopQueries]) : gone.signal
       let stream: QueryBatches
       try {
         stream = await ctx.lake(req).stream(req.body.sql, {
           ref,
-          signal: gone.signal,
+          signal,
           ...(req.body.batch_rows !== undefined ? { batchRows: req.body.batch_rows } : {}),
         })
       } catch (e) {
-        if (gone.signal.aborted) {
+        if (signal.aborted) {
           ctx.onQueryEnd({ sql: req.body.sql, ref, format, rows: 0, batches: 0, cancelled: true })
         }
         throw e
       }
-      const body = queryBody(stream, format, (end) =>
-        ctx.onQueryEnd({ sql: req.body.sql, ref, format, ...end }),
+      const body = queryBody(
+        stream,
+        format,
+        (end) => ctx.onQueryEnd({ sql: req.body.sql, ref, format, ...end }),
+        signal,
       )
       return reply
         .header('x-tarn-ref', encodeURIComponent(stream.plan.ref))
