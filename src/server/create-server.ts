@@ -62,6 +62,21 @@ function errorOf(e: unknown): { status: number; error: TarnError } {
   }
 }
 
+/** A query string with the values of boolean and integer parameters parsed (others, and unparsable text, as sent). */
+function queryTypes(
+  properties: Record<string, { type?: string }>,
+  query: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...query }
+  for (const [name, value] of Object.entries(query)) {
+    const type = properties[name]?.type
+    if (typeof value !== 'string') continue
+    if (type === 'boolean' && (value === 'true' || value === 'false')) out[name] = value === 'true'
+    else if (type === 'integer' && /^-?\d{1,15}$/.test(value)) out[name] = Number(value)
+  }
+  return out
+}
+
 /** The methods each registered path takes, by concrete path (`/api/v1/branches/x` matches `/branches/:name`). */
 function methodsByPath(routes: readonly RouteOptions[]): (path: string) => string[] | undefined {
   let table: { re: RegExp; methods: Set<string> }[] | undefined
@@ -101,8 +116,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     logger: false,
     forceCloseConnections: 'idle',
     bodyLimit: 8 * 1024 * 1024,
-    // refuse unknown properties (the schemas say additionalProperties: false) instead of silently dropping them
-    ajv: { customOptions: { removeAdditional: false } },
+    // refuse unknown properties (the schemas say additionalProperties: false) instead of silently dropping them, and
+    // values of the wrong JSON type (null is not false); query strings are typed by queryTypes below
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   })
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => {
@@ -181,6 +197,15 @@ export function createServer(options: ServerOptions): FastifyInstance {
       method: req.method,
       allow: methods,
     })
+  })
+
+  // query-string values arrive as text: booleans and integers the route declares are parsed before validation
+  app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema?.querystring as
+      | { properties?: Record<string, { type?: string }> }
+      | undefined
+    if (schema?.properties === undefined) return
+    req.query = queryTypes(schema.properties, req.query as Record<string, unknown>)
   })
 
   app.setErrorHandler((e, _req, reply) => {

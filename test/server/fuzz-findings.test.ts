@@ -43,6 +43,29 @@ describe('HTTP API answers the fuzzer found wrong', () => {
     expect(gc.status).toBe(400)
   })
 
+  it('refuses values of the wrong JSON type and out-of-range durations, and still reads typed query strings', async () => {
+    const nul = await call('POST', '/api/v1/gc', { older_than_ms: 0, dry_run: null })
+    expect(nul.status).toBe(400)
+    expect((await call('POST', '/api/v1/branches', { name: 7, from: 'main' })).status).toBe(400)
+    const huge = await call('POST', '/api/v1/gc', {
+      older_than_ms: 1,
+      grace_ms: 6272917395720452096,
+      dry_run: true,
+    })
+    expect(huge.status).toBe(400)
+    expect(((await huge.json()) as { error: { code: string } }).error.code).toBe('USAGE')
+    const dry = await call('POST', '/api/v1/gc', { older_than_ms: 1, grace_ms: 0, dry_run: true })
+    expect(dry.status).toBe(200)
+    expect(((await dry.json()) as { dryRun: boolean }).dryRun).toBe(true)
+    // booleans and integers in query strings are parsed, anything else refused
+    expect((await call('POST', '/api/v1/branches', { name: 'tmp', from: 'main' })).status).toBe(201)
+    expect((await call('DELETE', '/api/v1/branches/tmp?force=yes')).status).toBe(400)
+    expect((await call('DELETE', '/api/v1/branches/tmp?force=true')).status).toBe(200)
+    const log = await call('GET', '/api/v1/log?ref=main&n=1')
+    expect(((await log.json()) as { commits: unknown[] }).commits).toHaveLength(1)
+    expect((await call('GET', '/api/v1/log?ref=main&n=one')).status).toBe(400)
+  })
+
   it('asks for a key (401) before it looks at the request, even an invalid one', async () => {
     const res = await call('POST', '/api/v1/query?format=', { sql: '', batch_rows: 0 }, '')
     expect(res.status).toBe(401)
