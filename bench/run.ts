@@ -11,6 +11,7 @@ import { benchPlanning } from './planning.js'
 import { benchPython } from './python.js'
 import { benchQuery } from './query.js'
 import { type BenchSection, fmt } from './result.js'
+import { benchServer } from './server.js'
 import { benchSim } from './sim.js'
 import { benchWeb } from './web.js'
 
@@ -27,6 +28,7 @@ const BENCHES: Record<string, Bench> = {
   python: benchPython,
   cli: benchCli,
   web: benchWeb,
+  server: benchServer,
   sim: async () => ({
     title: 'Scheduling simulator',
     description:

@@ -496,6 +496,12 @@ export class RemoteLake implements LakeApi {
 
   async stream(sql: string, options: QueryOptions = {}): Promise<QueryBatches> {
     const abort = new AbortController()
+    const signal = options.signal
+    const cancelled = (): TarnError => new TarnError('QUERY_CANCELLED', 'the query was cancelled', { sql })
+    if (signal?.aborted) throw cancelled()
+    // the caller's signal aborts the request, which stops the query on the server
+    const onAbort = (): void => abort.abort()
+    signal?.addEventListener('abort', onAbort, { once: true })
     this.#open.add(abort)
     const body = { sql, ref: options.ref ?? this.#active, batch_rows: options.batchRows }
     try {
@@ -509,6 +515,7 @@ export class RemoteLake implements LakeApi {
       const close = async (): Promise<void> => {
         if (done) return
         done = true
+        signal?.removeEventListener('abort', onAbort)
         abort.abort()
         open.delete(abort)
         await reader.cancel().catch(() => undefined)
@@ -519,8 +526,14 @@ export class RemoteLake implements LakeApi {
         close,
         async *[Symbol.asyncIterator](): AsyncGenerator<RecordBatch> {
           try {
-            for await (const b of reader) yield new Batch(schema, b.data)
+            for await (const b of reader) {
+              if (signal?.aborted) break
+              yield new Batch(schema, b.data)
+            }
+            // an aborted request ends the stream early: that is a cancellation, not the end of the result
+            if (signal?.aborted) throw cancelled()
           } catch (e) {
+            if (signal?.aborted) throw cancelled()
             if (e instanceof TarnError) throw e
             throw new TarnError(
               'SERVER_UNREACHABLE',
@@ -536,6 +549,8 @@ export class RemoteLake implements LakeApi {
       }
     } catch (e) {
       this.#open.delete(abort)
+      signal?.removeEventListener('abort', onAbort)
+      if (signal?.aborted) throw cancelled()
       throw e
     }
   }

@@ -59,6 +59,15 @@ export interface QueryOptions {
   readonly ref?: string
   /** Rows per Arrow record batch (default 65536). */
   readonly batchRows?: number
+  /**
+   * Cancels the query: DuckDB is interrupted (also while it computes before the first row) and the call or the
+   * stream fails with `QUERY_CANCELLED`. The server aborts it when the client goes away.
+   */
+  readonly signal?: AbortSignal
+}
+
+function cancelled(sql: string, e?: unknown): TarnError {
+  return new TarnError('QUERY_CANCELLED', 'the query was cancelled', { sql }, e ? { cause: e } : undefined)
 }
 
 /** Files under a local warehouse root are read in place; any other file is copied into the cache first. */
@@ -244,10 +253,17 @@ export class QueryEngine {
 
   /** Plans, fetches, picks the view catalog and starts the query: streaming, or materialised inside DuckDB. */
   async #open(sql: string, options: QueryOptions, streaming: boolean): Promise<QueryStream> {
+    const signal = options.signal
+    if (signal?.aborted) throw cancelled(sql)
     const conn = await this.#connect()
     let unpin: (() => Promise<void>) | undefined
     let leave: (() => void) | undefined
+    let running: DuckDBConnection = conn
+    // interrupts whatever DuckDB runs for this query: planning, the query itself, or a pending fetch
+    const interrupt = (): void => running.interrupt()
+    signal?.addEventListener('abort', interrupt, { once: true })
     const release = async (): Promise<void> => {
+      signal?.removeEventListener('abort', interrupt)
       conn.closeSync()
       leave?.()
       await unpin?.()
@@ -270,22 +286,27 @@ export class QueryEngine {
           loadTable: (m) => this.#planner.loadTable(m),
         })
         runner = ownConn
+        running = ownConn
       } else {
         const catalog = await this.#views.enter(conn, prepared.scans)
         leave = catalog.leave
         await conn.run(`USE ${quoteIdent(catalog.name)}`)
       }
       const hidden = await hiddenNamesOf(prepared.scans)
-      const errorOf = (e: unknown): TarnError => corruptParquet(e) ?? duckdbQueryError(e, sql, hidden)
+      const errorOf = (e: unknown): TarnError =>
+        signal?.aborted ? cancelled(sql, e) : (corruptParquet(e) ?? duckdbQueryError(e, sql, hidden))
+      if (signal?.aborted) throw cancelled(sql)
       let result: DuckDBResult
       try {
         result = streaming ? await runner.stream(sql) : await runner.run(sql)
       } catch (e) {
         throw errorOf(e)
       }
-      return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, errorOf)
+      return new QueryStream(prepared.plan, result, options.batchRows ?? 65_536, release, errorOf, signal)
     } catch (e) {
       await release()
+      if (signal?.aborted && !(e instanceof TarnError && e.code === 'QUERY_CANCELLED'))
+        throw cancelled(sql, e)
       throw corruptParquet(e) ?? e
     }
   }

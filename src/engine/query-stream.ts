@@ -27,6 +27,7 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
   readonly #batchRows: number
   readonly #release: () => Promise<void>
   readonly #errorOf: (e: unknown) => TarnError
+  readonly #signal: AbortSignal | undefined
   #done = false
 
   constructor(
@@ -35,7 +36,9 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
     batchRows: number,
     release: () => Promise<void>,
     errorOf: (e: unknown) => TarnError,
+    signal?: AbortSignal,
   ) {
+    this.#signal = signal
     this.plan = plan
     this.#result = result
     this.#types = result.columnTypes()
@@ -68,10 +71,13 @@ export class QueryStream implements AsyncIterable<RecordBatch> {
       while (!this.#done) {
         let chunk: DuckDBDataChunk | null
         try {
+          if (this.#signal?.aborted) throw new Error('cancelled')
           chunk = await this.#result.fetchChunk()
         } catch (e) {
           throw this.#errorOf(e)
         }
+        // an interrupted stream ends early: that is a cancellation, not the end of the result
+        if (this.#signal?.aborted) throw this.#errorOf(new Error('cancelled'))
         if (!chunk || chunk.rowCount === 0) break
         yield chunk
       }

@@ -47,6 +47,8 @@ export interface ServerOptions {
   readonly limits?: Partial<ServerLimits>
   /** Server log lines (Iceberg writes and refused Iceberg requests, 409s included). */
   readonly log?: (line: string) => void
+  /** Aborted when the server stops waiting for query results still streaming (their queries are cancelled). */
+  readonly stopQueries?: AbortSignal
 }
 
 type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
@@ -79,6 +81,43 @@ function errorOf(e: unknown): { status: number; error: TarnError } {
   }
 }
 
+/** A query string with the values of boolean and integer parameters parsed (others, and unparsable text, as sent). */
+function queryTypes(
+  properties: Record<string, { type?: string }>,
+  query: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...query }
+  for (const [name, value] of Object.entries(query)) {
+    const type = properties[name]?.type
+    if (typeof value !== 'string') continue
+    if (type === 'boolean' && (value === 'true' || value === 'false')) out[name] = value === 'true'
+    else if (type === 'integer' && /^-?\d{1,15}$/.test(value)) out[name] = Number(value)
+  }
+  return out
+}
+
+/** The methods each registered path takes, by concrete path (`/api/v1/branches/x` matches `/branches/:name`). */
+function methodsByPath(routes: readonly RouteOptions[]): (path: string) => string[] | undefined {
+  let table: { re: RegExp; methods: Set<string> }[] | undefined
+  return (path) => {
+    table ??= (() => {
+      const byUrl = new Map<string, Set<string>>()
+      for (const r of routes) {
+        const set = byUrl.get(r.url) ?? new Set<string>()
+        for (const m of Array.isArray(r.method) ? r.method : [r.method]) set.add(String(m))
+        byUrl.set(r.url, set)
+      }
+      return [...byUrl].map(([url, methods]) => ({
+        re: new RegExp(`^${url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+')}/?$`),
+        methods,
+      }))
+    })()
+    const found = new Set<string>()
+    for (const t of table) if (t.re.test(path)) for (const m of t.methods) found.add(m)
+    return found.size > 0 ? [...found].sort() : undefined
+  }
+}
+
 /**
  * The HTTP API of a lake as a Fastify app (not yet listening): `/api/v1/...` with one endpoint per {@link LakeApi}
  * operation, the OpenAPI document at `/api/openapi.json`, API-key authentication (`Authorization: Bearer`) with
@@ -102,6 +141,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     http: {
       connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(limits.requestTimeoutMs / 4))),
     },
+    // refuse unknown properties (the schemas say additionalProperties: false) instead of silently dropping them, and
+    // values of the wrong JSON type (null is not false); query strings are typed by queryTypes below
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   })
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => {
@@ -164,7 +206,34 @@ export function createServer(options: ServerOptions): FastifyInstance {
     onQueryEnd: (end) => options.onQueryEnd?.(end),
     limits,
     gate: new ConcurrencyGate(limits),
+    ...(options.stopQueries ? { stopQueries: options.stopQueries } : {}),
   }
+
+  // Authenticate before validating: a caller without a valid key learns nothing about the request's shape. A known
+  // path asked with a method it does not take gets 405 with `Allow` (not 404, nor a body-parsing error).
+  const allowed = methodsByPath(routes)
+  app.addHook('onRequest', async (req, reply) => {
+    const path = req.url.split('?')[0] ?? ''
+    if (!path.startsWith('/api/v1/')) return
+    await callerOf(req)
+    if (req.routeOptions.url !== undefined) return
+    const methods = allowed(path)
+    if (methods === undefined) return
+    reply.header('allow', methods.join(', '))
+    throw new TarnError('METHOD_NOT_ALLOWED', `${path} takes ${methods.join(', ')}, not ${req.method}`, {
+      method: req.method,
+      allow: methods,
+    })
+  })
+
+  // query-string values arrive as text: booleans and integers the route declares are parsed before validation
+  app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema?.querystring as
+      | { properties?: Record<string, { type?: string }> }
+      | undefined
+    if (schema?.properties === undefined) return
+    req.query = queryTypes(schema.properties, req.query as Record<string, unknown>)
+  })
 
   app.setErrorHandler((e, _req, reply) => {
     const { status, error } = errorOf(e)

@@ -87,7 +87,8 @@ export interface BodyEnd {
 
 function arrowBody(source: QueryBatches, onEnd: (e: BodyEnd) => void): Readable {
   const schema = new Schema(source.schema.fields, new Map([[PLAN_METADATA_KEY, JSON.stringify(source.plan)]]))
-  const out = new PassThrough()
+  // up to 4 MiB of encoded batches run ahead of the socket: DuckDB and the encoder keep working while the client reads
+  const out = new PassThrough({ highWaterMark: 4 * 1024 * 1024 })
   const writer = new RecordBatchStreamWriter()
   writer.reset(out, schema)
   let gone = false
@@ -163,13 +164,22 @@ function textBody(source: QueryBatches, format: 'json' | 'csv', onEnd: (e: BodyE
 /**
  * The HTTP body of a query result, pulled from the stream only as fast as the client reads: Arrow IPC (the plan in
  * the schema metadata under {@link PLAN_METADATA_KEY}), a JSON array of row objects, or CSV with a header line.
- * When the client goes away the body stops pulling and closes the stream, which stops the query.
+ * When the client goes away the body stops pulling and closes the stream, which stops the query; when `signal`
+ * aborts, the body ends at once.
  *
  * @example
  * ```ts
  * reply.type(contentType('arrow')).send(queryBody(await lake.stream(sql), 'arrow', console.log))
  * ```
  */
-export function queryBody(source: QueryBatches, format: ResultFormat, onEnd: (e: BodyEnd) => void): Readable {
-  return format === 'arrow' ? arrowBody(source, onEnd) : textBody(source, format, onEnd)
+export function queryBody(
+  source: QueryBatches,
+  format: ResultFormat,
+  onEnd: (e: BodyEnd) => void,
+  signal?: AbortSignal,
+): Readable {
+  const body = format === 'arrow' ? arrowBody(source, onEnd) : textBody(source, format, onEnd)
+  // a cancelled query ends its body even while it waits for a reader that stopped reading
+  signal?.addEventListener('abort', () => body.destroy(), { once: true })
+  return body
 }

@@ -43,4 +43,6 @@ export interface RouteContext {
   readonly limits: ServerLimits
   /** Bounds the runs and imports in flight (`TOO_MANY_REQUESTS` past the bound). */
   readonly gate: ConcurrencyGate
+  /** Aborted when the server, shutting down, stops waiting for query results still streaming. */
+  readonly stopQueries?: AbortSignal
 }

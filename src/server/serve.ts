@@ -20,7 +20,8 @@ export function isLoopback(host: string): boolean {
 }
 
 /**
- * A listening server: its URL and a `close()` that stops accepting, drains in-flight requests and returns.
+ * A listening server: its URL and a `close()` that stops accepting, drains in-flight requests and returns. Writes
+ * always finish; query results still streaming after the drain timeout are cancelled.
  *
  * @example
  * ```ts
@@ -54,6 +55,8 @@ export async function serve(options: {
   limits?: Partial<ServerLimits>
   /** Server log lines (Iceberg writes and refused Iceberg requests). */
   log?: (line: string) => void
+  /** How long `close()` waits for query results still streaming before it cancels them (default 30 s). */
+  drainTimeoutMs?: number
 }): Promise<RunningServer> {
   const loopback = isLoopback(options.host)
   if (!loopback && (await options.keys.count()) === 0) {
@@ -65,7 +68,9 @@ export async function serve(options: {
   }
   // Fastify loads with the first server, not with `import 'tarn'`
   const { createServer } = await import('./create-server.js')
+  const stopQueries = new AbortController()
   const app = createServer({
+    stopQueries: stopQueries.signal,
     lake: options.lake,
     keys: options.keys,
     openWithoutKeys: loopback,
@@ -98,10 +103,14 @@ export async function serve(options: {
       // Keep-alive connections that finish their request while we drain would hold the server open: close each as
       // soon as it goes idle.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+      // a reader that stops reading would hold the server open for ever: its query is cancelled after the timeout
+      // (a write in progress is never cut off; it lands whole and is answered)
+      const stop = setTimeout(() => stopQueries.abort(), options.drainTimeoutMs ?? 30_000)
       try {
         await app.close()
       } finally {
         clearInterval(sweep)
+        clearTimeout(stop)
       }
     })()
     return closing

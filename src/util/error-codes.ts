@@ -43,6 +43,7 @@ export const ERROR_CODES = {
   KEY_NOT_FOUND: { exit: 3, http: 404 },
   LAKE_NOT_FOUND: { exit: 3, http: 404 },
   MERGE_CONFLICT: { exit: 4, http: 409 },
+  METHOD_NOT_ALLOWED: { exit: 2, http: 405 },
   MISSING_PARAMETER: { exit: 2, http: 422 },
   MODEL_CYCLE: { exit: 2, http: 422 },
   MODEL_NOT_ALLOWED: { exit: 2, http: 422 },
@@ -59,6 +60,7 @@ export const ERROR_CODES = {
   PROJECT_INVALID: { exit: 2, http: 422 },
   PROJECT_NOT_FOUND: { exit: 2, http: 404 },
   PYTHON_UNAVAILABLE: { exit: 1, http: 500 },
+  QUERY_CANCELLED: { exit: 1, http: 400 },
   QUERY_NOT_ALLOWED: { exit: 1, http: 403 },
   REF_NOT_FOUND: { exit: 3, http: 404 },
   RESERVED_BRANCH_NAME: { exit: 2, http: 400 },
@@ -95,7 +97,7 @@ export const ERROR_CODES = {
  */
 export type ErrorCodeInfo = {
   readonly exit: 1 | 2 | 3 | 4 | 5
-  readonly http: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500
+  readonly http: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 422 | 429 | 500
 }
 
 /**

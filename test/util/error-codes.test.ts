@@ -52,7 +52,7 @@ describe('the error code table', () => {
     for (const [code, info] of Object.entries(ERROR_CODES)) {
       expect(code).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/)
       expect([1, 2, 3, 4, 5]).toContain(info.exit)
-      expect([400, 401, 403, 404, 409, 413, 422, 429, 500]).toContain(info.http)
+      expect([400, 401, 403, 404, 405, 409, 413, 422, 429, 500]).toContain(info.http)
     }
   })
 

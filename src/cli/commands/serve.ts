@@ -67,6 +67,11 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
           ...(o.maxResultBytes !== undefined ? { maxResultBytes: o.maxResultBytes } : {}),
         },
         log: (line) => ctx.io.err(`${line}\n`),
+        // one log line per query result: how it ended and how much was sent (never the SQL, which may hold data)
+        onQueryEnd: (e) =>
+          ctx.io.err(
+            `query ${e.cancelled ? 'cancelled' : 'done'} at ${JSON.stringify(e.ref)}: ${e.rows} rows in ${e.batches} batches (${e.format})\n`,
+          ),
       })
       emit(
         ctx.io,

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { JobStatus } from '../../lake/lake-types.js'
 import type { RouteContext } from '../route-context.js'
-import { BOOLEAN, COUNT, object, params } from './schema.js'
+import { BOOLEAN, DURATION_MS, object, params } from './schema.js'
 
 /**
  * `/jobs` (records and logs, read with a `read:*` key) and `/gc` (an `admin:*` key).
@@ -95,7 +95,9 @@ export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
       schema: {
         tags: ['maintenance'],
         summary: 'Delete warehouse files no commit within retention can reach',
-        body: object({ older_than_ms: COUNT, grace_ms: COUNT, dry_run: BOOLEAN }, ['older_than_ms']),
+        body: object({ older_than_ms: DURATION_MS, grace_ms: DURATION_MS, dry_run: BOOLEAN }, [
+          'older_than_ms',
+        ]),
       },
     },
     async (req) => {

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
+import type { QueryBatches } from '../../lake/lake-api.js'
 import type { QueryPlan } from '../../lake/lake-types.js'
 import { PRINT_FORMATS, type PrintFormat } from '../../lake/query-output.js'
 import { boundedResult, resultTooLarge } from '../bounded-result.js'
@@ -48,15 +49,33 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const ref = req.body.ref ?? ctx.active()
       const format = resultFormat(req.query.format ?? req.body.format, req.headers.accept)
       await ctx.authorize(req, [{ action: 'read', ref }])
-      const stream = await boundedResult(
-        await ctx.lake(req).stream(req.body.sql, {
-          ref,
-          ...(req.body.batch_rows !== undefined ? { batchRows: req.body.batch_rows } : {}),
-        }),
-        ctx.limits,
-      )
-      const body = queryBody(stream, format, (end) =>
-        ctx.onQueryEnd({ sql: req.body.sql, ref, format, ...end }),
+      // a client that goes away (before the first row or while it reads) interrupts the query
+      const gone = new AbortController()
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort()
+      })
+      const signal = ctx.stopQueries ? AbortSignal.any([gone.signal, ctx.stopQueries]) : gone.signal
+      let stream: QueryBatches
+      try {
+        stream = await boundedResult(
+          await ctx.lake(req).stream(req.body.sql, {
+            ref,
+            signal,
+            ...(req.body.batch_rows !== undefined ? { batchRows: req.body.batch_rows } : {}),
+          }),
+          ctx.limits,
+        )
+      } catch (e) {
+        if (signal.aborted) {
+          ctx.onQueryEnd({ sql: req.body.sql, ref, format, rows: 0, batches: 0, cancelled: true })
+        }
+        throw e
+      }
+      const body = queryBody(
+        stream,
+        format,
+        (end) => ctx.onQueryEnd({ sql: req.body.sql, ref, format, ...end }),
+        signal,
       )
       return reply
         .header('x-tarn-ref', encodeURIComponent(stream.plan.ref))

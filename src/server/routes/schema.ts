@@ -36,6 +36,15 @@ export const BOOLEAN: JsonSchema = { type: 'boolean' }
  */
 export const COUNT: JsonSchema = { type: 'integer', minimum: 0 }
 /**
+ * A duration in milliseconds, at most 100 years (further back than any date the lake can hold).
+ *
+ * @example
+ * ```ts
+ * object({ grace_ms: DURATION_MS })
+ * ```
+ */
+export const DURATION_MS: JsonSchema = { type: 'integer', minimum: 0, maximum: 100 * 365.25 * 86_400_000 }
+/**
  * A string or a list of strings (import sources).
  *
  * @example
