@@ -50,7 +50,8 @@ describe.each(backends)(`${CLIENTS} concurrent remote clients on one tarn serve 
     })
     await setup.createTable('trips', { from: csv(join(dir, 'base.csv'), 0) })
     await setup.close()
-    const server = await startServe(env)
+    // every client may import at once: the server's bound on imports in flight is tested in limits.test.ts
+    const server = await startServe(env, ['--max-imports', String(CLIENTS)])
     const acks: Ack[] = []
     const failures: string[] = []
     try {

@@ -102,7 +102,10 @@ async function lakeState(home: string): Promise<unknown> {
       reflogs,
       protectedBranches: await lake.protectedBranches(),
       keys: keys.map((k) => k.name),
-      files: (readdirSync(join(home, 'warehouse'), { recursive: true }) as string[]).sort(),
+      // reads are journaled as query jobs (as `tarn query` does locally): a record of a read, not a write
+      files: (readdirSync(join(home, 'warehouse'), { recursive: true }) as string[])
+        .filter((f) => !/^_tarn(\/jobs(\/query-[0-9a-f]+\.json)?)?$/.test(f))
+        .sort(),
     }
   } finally {
     await lake.close()
