@@ -4,9 +4,6 @@
 # line.
 set -euo pipefail
 PYICEBERG_VERSION=0.12.0
-venv=${TARN_PYICEBERG_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tarn-pyiceberg-venv}
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv" >&2
-if ! "$venv/bin/python" -c "import importlib.metadata as m, sys; sys.exit(m.version('pyiceberg') != '$PYICEBERG_VERSION')" 2>/dev/null; then
-  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "pyiceberg[pyarrow]==$PYICEBERG_VERSION" >&2
-fi
-echo "$venv/bin/python"
+exec bash "$(dirname "$0")/pip-venv.sh" \
+  "${TARN_PYICEBERG_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/tarn-pyiceberg-venv}" \
+  pyiceberg "$PYICEBERG_VERSION" "pyiceberg[pyarrow]==$PYICEBERG_VERSION" python
