@@ -73,7 +73,8 @@ export interface SqlParseResult {
 }
 
 /**
- * Opens a parser over a fresh in-memory DuckDB (one per project load).
+ * Opens a parser over `connection` (which stays open: the caller owns it), or else over a fresh in-memory DuckDB
+ * (one per project load, closed with the parser).
  *
  * @example
  * ```ts
@@ -81,9 +82,9 @@ export interface SqlParseResult {
  * try { await parser.parse('SELECT 1') } finally { parser.close() }
  * ```
  */
-export async function openSqlParser(): Promise<SqlParser> {
-  const instance = await DuckDBInstance.create(':memory:')
-  const conn: DuckDBConnection = await instance.connect()
+export async function openSqlParser(connection?: DuckDBConnection): Promise<SqlParser> {
+  const instance = connection ? null : await DuckDBInstance.create(':memory:')
+  const conn: DuckDBConnection = connection ?? (await (instance as DuckDBInstance).connect())
   const parser: SqlParser = {
     async parse(sql) {
       let count = -1
@@ -120,6 +121,7 @@ export async function openSqlParser(): Promise<SqlParser> {
       return stripOuterParens(text.slice(prefix.length))
     },
     close() {
+      if (!instance) return
       conn.closeSync()
       instance.closeSync()
     },

@@ -38,6 +38,11 @@ export interface WriteOptions {
   readonly targetFileSizeBytes?: number
   /** Extra properties for the new snapshot's summary (e.g. where imported rows came from). */
   readonly summary?: Readonly<Record<string, string>>
+  /**
+   * Where DuckDB writes data files before they are stored (default: the system temp directory); a sandboxed
+   * connection needs one it may write.
+   */
+  readonly scratchDir?: string
 }
 
 /**
@@ -144,6 +149,7 @@ async function writeRows(
     dataPrefix: `${keyOfUri(table.io.store, table.root)}/data`,
     random: deps.random,
     ...(size ? { targetFileSizeBytes: size } : {}),
+    ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
   })
 }
 

@@ -43,6 +43,8 @@ export interface MaterializeInput {
   /** The model's rows, as a Parquet file in the scratch area. */
   readonly parquet: string
   readonly jobId: string
+  /** Where DuckDB writes the new data files before they are stored (default: the system temp directory). */
+  readonly scratchDir?: string
 }
 
 /**
@@ -68,7 +70,8 @@ export interface MaterializeResult {
  * partitioning changed is a new table written, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
  * table is created with the model's `partitionedBy`, and a missing namespace in the same commit. Columns the existing table lacks are dropped with a warning;
- * columns the model lacks are NULL.
+ * columns the model lacks are NULL. With `after`, the catalog commit waits for it (the previous model's commit): the
+ * files of several models are written side by side while the run branch gets their commits in plan order.
  *
  * @example
  * ```ts
@@ -79,11 +82,13 @@ export async function materializeModel(
   lake: RunLake,
   input: MaterializeInput,
   connection?: DuckDBConnection,
+  after?: Promise<unknown>,
 ): Promise<MaterializeResult> {
   const key = parseTableKey(input.table)
   const deps = { clock: lake.clock, random: lake.random }
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
+  const scratch = input.scratchDir === undefined ? {} : { scratchDir: input.scratchDir }
   const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
   const existing = await lake.catalog.getTable(head, key.key)
   const result: CommitResult = await withConnection(connection, async (conn) => {
@@ -104,7 +109,7 @@ export async function materializeModel(
     }
     if (existing && input.mode === 'REPLACE') {
       const loaded = await loadRunTable(lake, existing.metadataLocation)
-      const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
+      const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId }, ...scratch }
       if (await sameShape(conn, loaded, rows, input.partitionedBy))
         return overwriteRows(loaded, rows, deps, opts)
       const incoming = await schemaFromQuery(conn, rows)
@@ -135,6 +140,7 @@ export async function materializeModel(
           partitionBy: input.partitionedBy.map((p) => ({ column: p.column, transform: p.transform })),
           connection: conn,
           summary: { 'tarn.job_id': input.jobId },
+          ...scratch,
         },
         deps,
       )
@@ -148,14 +154,19 @@ export async function materializeModel(
         `model ${input.model} returned columns that ${key.key} does not have: ${extra.join(', ')} (not written)`,
       )
     const aligned = alignedTo(loaded, rows, have)
-    const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
+    const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId }, ...scratch }
     return input.mode === 'APPEND'
       ? appendRows(loaded, aligned, deps, opts)
       : overwritePartitions(loaded, aligned, deps, opts)
   })
   const snap = result.metadata.snapshots.find((s) => String(s['snapshot-id']) === String(result.snapshotId))
   const added = Number(snap?.summary['added-records'] ?? 0)
-  const newNamespace = (await lake.catalog.getNamespace(head, key.namespace)) === undefined
+  await after
+  const base =
+    after === undefined
+      ? head
+      : await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
+  const newNamespace = (await lake.catalog.getNamespace(base, key.namespace)) === undefined
   const commit = await lake.catalog.commit({
     branch: input.branch,
     changes: [

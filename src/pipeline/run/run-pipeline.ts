@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { DuckDBInstance } from '@duckdb/node-api'
+import { join } from 'node:path'
+import type { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
 import { quoteIdent, sqlString } from '../../iceberg/index.js'
 import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../runtime/arrow-exchange.js'
@@ -28,7 +28,6 @@ import { type PythonNodeResult, runPythonNode } from './python-node.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
 import { runScan } from './run-scan.js'
-import { withSandboxedSession } from './sandboxed-session.js'
 import { scratchName } from './scratch-name.js'
 
 /**
@@ -94,6 +93,9 @@ function nodeKind(s: PlanStep): NodeRecord['kind'] {
 export async function runPipeline(lake: RunLake, options: RunPipelineOptions): Promise<RunOutcome> {
   const jobId = `job-${Buffer.from(lake.random.bytes(6)).toString('hex')}`
   const target = options.branch ?? lake.activeBranch()
+  // The lake's query engine lends the run its locked-down DuckDB: planning, scans, models and commits start none.
+  const engine = lake.queryEngine()
+  engine.catch(() => undefined)
   const targetRef = await lake.catalog.getBranch(target)
   if (targetRef.sealed)
     throw new TarnError('BRANCH_SEALED', `branch ${JSON.stringify(target)} is sealed`, { branch: target })
@@ -102,7 +104,8 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     : await lake.catalog.getCommit(targetRef.head)
   // Planning errors (project, parameters, selection, SQL, TS, cycles, missing tables) are reported before any
   // branch, job record or commit exists.
-  const planned = await planAt(lake, options, dataCommit)
+  const duckdb = (await engine).duckdb()
+  const planned = await planAt(lake, options, dataCommit, duckdb)
   if (options.strict && planned.warnings.length > 0) {
     const first = planned.warnings[0] as TarnError
     throw new TarnError(first.code, `${first.message} (--strict)`, {
@@ -114,6 +117,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   const files = await readProjectFiles(options.dir)
   // The code snapshot is written while the run branch is forked and the job recorded (its hash is known now).
   const snapshot = putCodeSnapshot(lake.store, { files })
+  snapshot.catch(() => undefined)
   const codeHash = codeSnapshotHash({ files })
   const runBranch = `run/${jobId}`
   const logLines: string[] = []
@@ -154,11 +158,12 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     warnings: [],
     error: null,
   }
-  await Promise.all([
-    snapshot,
-    lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` }).then(() => putJob(lake.store, job)),
-  ])
-  const scratch = join(lake.config.home, 'cache', 'runs', jobId)
+  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
+  // The job record (status running) and the code snapshot are stored while the models run; the run lands only
+  // after both are, and its final record is written only after the first.
+  const recorded = Promise.all([snapshot, putJob(lake.store, job)])
+  recorded.catch(() => undefined)
+  const scratch = join((await engine).scratchDir(), 'runs', jobId)
   await mkdir(scratch, { recursive: true })
   let lastError: unknown
   try {
@@ -179,6 +184,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     }
     for (const w of planned.warnings) warn(w.message, w)
     await execute(lake, planned, {
+      instance: duckdb,
       jobId,
       runBranch,
       scratch,
@@ -188,6 +194,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
       warn,
       observer: options.observer,
     })
+    await recorded
     const head = (await lake.catalog.getBranch(runBranch)).head
     if (head !== targetRef.head) {
       const merged = await lake.catalog.merge(runBranch, {
@@ -250,6 +257,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
         {},
         { cause: lastError },
       )
+  await recorded.catch(() => undefined)
   job.status = 'failed'
   job.error = { code: err.code, message: err.message, context: { ...err.context, job: jobId, runBranch } }
   job.nodes = job.nodes.map((n) => (n.status === 'waiting' ? { ...n, status: 'skipped' } : n))
@@ -311,16 +319,29 @@ async function bestEffort(step: () => Promise<unknown>, report: (message: string
   }
 }
 
-async function planAt(lake: RunLake, options: RunPipelineOptions, commit: Commit): Promise<PlannedProject> {
-  return planProject(options.dir, {
-    ...(options.params ? { params: options.params } : {}),
-    ...(options.select ? { select: options.select } : {}),
-    ref: `@${commit.hash}`,
-    lake: (tables, namespaces) => planLakeStateAt(lake, commit, tables, namespaces),
-  })
+async function planAt(
+  lake: RunLake,
+  options: RunPipelineOptions,
+  commit: Commit,
+  duckdb: DuckDBInstance,
+): Promise<PlannedProject> {
+  const conn = await duckdb.connect()
+  try {
+    return await planProject(options.dir, {
+      ...(options.params ? { params: options.params } : {}),
+      ...(options.select ? { select: options.select } : {}),
+      ref: `@${commit.hash}`,
+      duckdb: conn,
+      lake: (tables, namespaces) => planLakeStateAt(lake, commit, tables, namespaces),
+    })
+  } finally {
+    conn.closeSync()
+  }
 }
 
 interface ExecContext {
+  /** The lake engine's sandboxed DuckDB: the run connects to it and never closes it. */
+  readonly instance: DuckDBInstance
   readonly jobId: string
   readonly runBranch: string
   readonly scratch: string
@@ -365,8 +386,6 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
   const nodes = new Map(plan.logical.nodes.map((n) => [n.name, n]))
   const steps = new Map(plan.steps.map((s) => [s.id, s]))
   const scanSqls = new Map<string, string>()
-  /** Directories of the data files the scans read: with the scratch area, all a SQL model's DuckDB may read. */
-  const readable = new Set<string>([x.scratch])
   const outputs = new Map<string, string>()
   const cacheRoot = join(lake.config.home, 'cache')
   const moduleDirs = new Map<string, Promise<string>>()
@@ -396,10 +415,12 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
   }
-  // One DuckDB for the whole run: scans, every model's session (an attached database each) and the commits.
-  const instance = await DuckDBInstance.create(':memory:')
+  // The engine's DuckDB serves the whole run: scans, every model's session (an attached database each, so models
+  // never see each other's names) and the commits. It is locked down like a query's (files only under the lake's
+  // directories and the run's scratch area, no network, no extensions, configuration locked), so a model that
+  // slipped past planning still cannot read /etc/passwd, ATTACH a file, INSTALL or SET.
+  const instance = x.instance
   const conn = await instance.connect()
-  const materializeConn = await instance.connect()
   const dataCommit = await lake.catalog.getCommit(x.job.dataCommit)
   const onLog = (l: FunctionLogLine): void => {
     const where = l.line === null ? (l.file ?? '') : `${l.file}:${l.line}`
@@ -522,7 +543,6 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
         plan.scans.find((sc) => sc.table === s.name),
         conn,
       )
-      for (const f of scan.files) readable.add(dirname(await loaded.io.localPath(f)))
       scanSqls.set(s.name, scan.sql)
       await update(s.id, { scan: scan.record })
       return scan.rows
@@ -534,10 +554,10 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       const out = join(x.scratch, `${scratchName(n.name)}.parquet`)
       if (m.kind === 'sql') {
         try {
-          const rows = await withSandboxedSession(
+          const rows = await withSession(
             relationsOf(n, false),
-            { readableDirectories: [...readable], scratchDir: join(x.scratch, 'duckdb') },
             (c) => queryToParquet(c, m.sql as string, out),
+            instance,
           )
           outputs.set(n.name, out)
           return rows
@@ -574,22 +594,24 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     if (s.kind === 'materialize') {
       const m = n.model
       if (!m || m.materialize === 'NONE') return null
-      const next = commitChain.then(() =>
-        materializeModel(
-          lake,
-          {
-            branch: x.runBranch,
-            table: s.table as string,
-            model: n.name,
-            mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
-            partitionedBy: m.partitionedBy,
-            overwriteFilter: m.overwriteFilter,
-            parquet: outputs.get(n.name) as string,
-            jobId: x.jobId,
-          },
-          materializeConn,
-        ),
-      )
+      // Models write their files side by side; their commits land on the run branch one by one, in plan order.
+      const conn = await instance.connect()
+      const next = materializeModel(
+        lake,
+        {
+          branch: x.runBranch,
+          table: s.table as string,
+          model: n.name,
+          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+          partitionedBy: m.partitionedBy,
+          overwriteFilter: m.overwriteFilter,
+          parquet: outputs.get(n.name) as string,
+          jobId: x.jobId,
+          scratchDir: x.scratch,
+        },
+        conn,
+        commitChain,
+      ).finally(() => conn.closeSync())
       commitChain = next.catch(() => undefined)
       const r = await next
       for (const w of r.warnings) x.warn(w)
@@ -613,13 +635,13 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     const failingFile = join(x.scratch, `${scratchName(n.name)}.failing.arrow`)
     const sql = n.expectation?.sql
     const r = sql
-      ? await withSandboxedSession(
+      ? await withSession(
           relationsOf(n, false),
-          { readableDirectories: [...readable], scratchDir: join(x.scratch, 'duckdb') },
           async (c) => {
             const rows = await queryToArrowFile(c, sql, failingFile)
             return { rows, passed: rows === 0 }
           },
+          instance,
         ).catch((e: unknown) => {
           const reason = duckdbReason(e)
           throw new TarnError(
@@ -670,9 +692,7 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
       if (failed) throw failed.reason
     }
   } finally {
-    materializeConn.closeSync()
     conn.closeSync()
-    instance.closeSync()
   }
 }
 
