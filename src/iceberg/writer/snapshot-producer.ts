@@ -183,7 +183,8 @@ export interface SnapshotChange {
 }
 
 /**
- * Produces one new snapshot from a change: keeps untouched manifests, rewrites manifests that lose files (survivors
+ * Produces one new snapshot from a change: keeps untouched manifests (dropping those with only DELETED entries,
+ * which belong to the parent's change), rewrites manifests that lose files (survivors
  * as EXISTING with explicit sequence numbers, removed files as DELETED), adds one manifest of ADDED files (sequence
  * numbers inherited), writes the manifest list and a new metadata file, all at once (the metadata file is only
  * committed to a catalog once every file it names is stored, so none can be seen half-written). Existing files are
@@ -248,6 +249,9 @@ export async function commitSnapshot(
   }
   if (parent) {
     for (const mf of await snapshotManifests(table, parent)) {
+      // A manifest whose entries are all DELETED told the parent snapshot what it removed and holds nothing live:
+      // carrying it on would make every later snapshot read one more manifest per overwrite.
+      if (mf.addedFilesCount === 0 && mf.existingFilesCount === 0 && mf.deletedFilesCount > 0) continue
       if (removedPaths.size === 0 || mf.content === 1) {
         manifests.push(mf)
         continue

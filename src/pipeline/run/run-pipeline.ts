@@ -668,29 +668,44 @@ async function execute(lake: RunLake, planned: PlannedProject, x: ExecContext): 
     return null
   }
 
+  // Each step starts as soon as the steps it depends on are done (not when their whole level is): a model's
+  // materialisation no longer holds back the next model. After a failure no step starts; running ones finish.
+  const skipped = Symbol('skipped')
+  let failing = false
+  const outcomes = new Map<string, Promise<void>>()
+  const start = (id: string): Promise<void> => {
+    let p = outcomes.get(id)
+    if (p) return p
+    const s = steps.get(id) as PlanStep
+    p = Promise.all(s.dependsOn.map(start)).then(async () => {
+      if (failing) throw skipped
+      const started = lake.clock.now()
+      try {
+        await update(id, { status: 'running', startedAt: started })
+        const rows = await runStep(s)
+        await update(id, { status: 'done', rows, finishedAt: lake.clock.now() })
+      } catch (e) {
+        failing = true
+        await update(id, {
+          status: 'failed',
+          finishedAt: lake.clock.now(),
+          error: e instanceof Error ? e.message : String(e),
+        })
+        throw e
+      }
+    })
+    p.catch(() => undefined)
+    outcomes.set(id, p)
+    return p
+  }
   try {
-    for (const level of plan.levels) {
-      const results = await Promise.allSettled(
-        level.map(async (id) => {
-          const s = steps.get(id) as PlanStep
-          const started = lake.clock.now()
-          try {
-            await update(id, { status: 'running', startedAt: started })
-            const rows = await runStep(s)
-            await update(id, { status: 'done', rows, finishedAt: lake.clock.now() })
-          } catch (e) {
-            await update(id, {
-              status: 'failed',
-              finishedAt: lake.clock.now(),
-              error: e instanceof Error ? e.message : String(e),
-            })
-            throw e
-          }
-        }),
-      )
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-      if (failed) throw failed.reason
-    }
+    const order = plan.levels.flat()
+    const results = await Promise.allSettled(order.map(start))
+    // the error of the first failed step in plan order (not one skipped for it)
+    const failed = results.find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== skipped,
+    )
+    if (failed) throw failed.reason
   } finally {
     conn.closeSync()
   }
