@@ -39,6 +39,8 @@ export interface WriteDataFilesInput {
   readonly targetFileSizeBytes?: number
   /** Where DuckDB writes the files before they are stored (default: the system temp directory). */
   readonly scratchDir?: string
+  /** The names of the source query's columns, when the caller knows them (saves DuckDB describing the query). */
+  readonly sourceColumns?: readonly string[]
 }
 
 /**
@@ -161,7 +163,8 @@ export function partitionPathSegment(name: string, type: IcebergType, v: Iceberg
 }
 
 /**
- * The SELECT list that casts a source query's columns to the schema's DuckDB types (absent columns are NULL).
+ * The SELECT list that casts a source query's columns to the schema's DuckDB types (absent columns are NULL); the
+ * query is described unless its `columns` are given.
  *
  * @example
  * ```ts
@@ -172,9 +175,14 @@ export async function projectionForSchema(
   conn: DuckDBConnection,
   sourceSql: string,
   schema: Schema,
+  columns?: readonly string[],
 ): Promise<string> {
-  const reader = await conn.runAndReadAll(`DESCRIBE (${sourceSql})`)
-  const present = new Set(reader.getRowObjectsJS().map((r) => String(r.column_name)))
+  const present = new Set(
+    columns ??
+      (await conn.runAndReadAll(`DESCRIBE (${sourceSql})`))
+        .getRowObjectsJS()
+        .map((r) => String(r.column_name)),
+  )
   const unknown = [...present].filter((c) => !schema.fields.some((f) => f.name === c))
   if (unknown.length > 0) {
     throw new TarnError('INVALID_ARGUMENT', `Columns not in the table schema: ${unknown.join(', ')}`, {
@@ -205,7 +213,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const tmp = await mkdtemp(join(input.scratchDir ?? tmpdir(), 'tarn-parquet-'))
   const srcTable = `__tarn_src_${Buffer.from(input.random.bytes(6)).toString('hex')}`
   try {
-    const proj = await projectionForSchema(conn, input.sourceSql, schema)
+    const proj = await projectionForSchema(conn, input.sourceSql, schema, input.sourceColumns)
     const parts = spec.fields.map((field) => {
       const source = schema.fields.find((f) => f.id === field['source-id'])
       if (!source)

@@ -43,6 +43,8 @@ export interface WriteOptions {
    * connection needs one it may write.
    */
   readonly scratchDir?: string
+  /** The names of the source query's columns, when the caller knows them (saves DuckDB describing the query). */
+  readonly sourceColumns?: readonly string[]
 }
 
 /**
@@ -150,6 +152,7 @@ async function writeRows(
     random: deps.random,
     ...(size ? { targetFileSizeBytes: size } : {}),
     ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
+    ...(opts.sourceColumns ? { sourceColumns: opts.sourceColumns } : {}),
   })
 }
 

@@ -12,6 +12,7 @@ import {
   overwritePartitions,
   overwriteRows,
   quoteIdent,
+  type Schema,
   schemaChangesFor,
   schemaFromQuery,
   sqlString,
@@ -110,9 +111,9 @@ export async function materializeModel(
     if (existing && input.mode === 'REPLACE') {
       const loaded = await loadRunTable(lake, existing.metadataLocation)
       const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId }, ...scratch }
-      if (await sameShape(conn, loaded, rows, input.partitionedBy))
-        return overwriteRows(loaded, rows, deps, opts)
       const incoming = await schemaFromQuery(conn, rows)
+      if (sameShape(loaded, incoming, input.partitionedBy))
+        return overwriteRows(loaded, rows, deps, { ...opts, sourceColumns: outCols })
       const fields = currentSchema(loaded.metadata).fields
       const kept = fields.every((f) =>
         incoming.fields.some((g) => g.name.toLowerCase() === f.name.toLowerCase()),
@@ -127,7 +128,10 @@ export async function materializeModel(
           changes.length === 0
             ? loaded
             : await loadRunTable(lake, (await evolveSchema(loaded, changes, deps)).metadataLocation)
-        return overwriteRows(table, alignedTo(table, rows), deps, opts)
+        return overwriteRows(table, alignedTo(table, rows), deps, {
+          ...opts,
+          sourceColumns: columnsOf(table),
+        })
       }
     }
     if (!existing || input.mode === 'REPLACE') {
@@ -154,7 +158,12 @@ export async function materializeModel(
         `model ${input.model} returned columns that ${key.key} does not have: ${extra.join(', ')} (not written)`,
       )
     const aligned = alignedTo(loaded, rows, have)
-    const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId }, ...scratch }
+    const opts = {
+      connection: conn,
+      summary: { 'tarn.job_id': input.jobId },
+      sourceColumns: columnsOf(loaded),
+      ...scratch,
+    }
     return input.mode === 'APPEND'
       ? appendRows(loaded, aligned, deps, opts)
       : overwritePartitions(loaded, aligned, deps, opts)
@@ -208,16 +217,20 @@ function samePartitioning(table: LoadedTable, partitionedBy: readonly PartitionF
   return have.length === want.length && have.every((h, i) => h === want[i])
 }
 
-/** True when the rows have exactly the table's columns and primitive types, and the table the declared partitioning. */
-async function sameShape(
-  conn: DuckDBConnection,
+/** The table's column names, in order: what {@link alignedTo} selects. */
+function columnsOf(table: LoadedTable): string[] {
+  return currentSchema(table.metadata).fields.map((f) => f.name)
+}
+
+/** True when the rows (`incoming`) have exactly the table's columns and primitive types, and the table the declared partitioning. */
+function sameShape(
   table: LoadedTable,
-  rows: string,
+  incoming: Schema,
   partitionedBy: readonly PartitionFieldDef[],
-): Promise<boolean> {
+): boolean {
   const m = table.metadata
   const fields = currentSchema(m).fields
-  const next = (await schemaFromQuery(conn, rows)).fields
+  const next = incoming.fields
   if (fields.length !== next.length) return false
   const sameFields = fields.every((f, i) => {
     const g = next[i]
