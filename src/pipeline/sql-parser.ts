@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { openDuckDB } from '../duckdb/open-duckdb.js'
 import { deserializeSql, serializeSql } from '../duckdb/serialize-sql.js'
 import { TarnError } from '../util/errors.js'
@@ -75,7 +75,8 @@ export interface SqlParseResult {
 }
 
 /**
- * Opens a parser over a fresh in-memory DuckDB (one per project load).
+ * Opens a parser over `connection` (which stays open: the caller owns it), or else over a fresh in-memory DuckDB
+ * (one per project load, closed with the parser).
  *
  * @example
  * ```ts
@@ -83,9 +84,9 @@ export interface SqlParseResult {
  * try { await parser.parse('SELECT 1') } finally { parser.close() }
  * ```
  */
-export async function openSqlParser(): Promise<SqlParser> {
-  const instance = await openDuckDB()
-  const conn: DuckDBConnection = await instance.connect()
+export async function openSqlParser(connection?: DuckDBConnection): Promise<SqlParser> {
+  const instance = connection ? null : await openDuckDB()
+  const conn: DuckDBConnection = connection ?? (await (instance as DuckDBInstance).connect())
   const parser: SqlParser = {
     async parse(sql) {
       let count = -1
@@ -125,6 +126,7 @@ export async function openSqlParser(): Promise<SqlParser> {
       return stripOuterParens(text.slice(prefix.length))
     },
     close() {
+      if (!instance) return
       conn.closeSync()
       instance.closeSync()
     },

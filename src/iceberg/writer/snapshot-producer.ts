@@ -183,9 +183,12 @@ export interface SnapshotChange {
 }
 
 /**
- * Produces one new snapshot from a change: keeps untouched manifests, rewrites manifests that lose files (survivors
+ * Produces one new snapshot from a change: keeps untouched manifests (dropping those with only DELETED entries,
+ * which belong to the parent's change), rewrites manifests that lose files (survivors
  * as EXISTING with explicit sequence numbers, removed files as DELETED), adds one manifest of ADDED files (sequence
- * numbers inherited), writes the manifest list and a new metadata file. Existing files are never modified.
+ * numbers inherited), writes the manifest list and a new metadata file, all at once (the metadata file is only
+ * committed to a catalog once every file it names is stored, so none can be seen half-written). Existing files are
+ * never modified.
  *
  * @example
  * ```ts
@@ -211,6 +214,8 @@ export async function commitSnapshot(
   const manifests: ManifestFile[] = []
   const manifestKey = (n: number): string => `${rootKey}/metadata/${deps.random.uuid()}-m${n}.avro`
   let mi = 0
+  /** The snapshot's new files: written at once with the metadata file, so their fsyncs overlap. */
+  const files: { key: string; bytes: Uint8Array }[] = []
   let deletedFiles = 0
   let deletedRecords = 0
   if (change.added.length > 0) {
@@ -224,7 +229,7 @@ export async function commitSnapshot(
       syncMarker: deps.random.bytes(16),
     })
     const key = manifestKey(mi++)
-    await store.putIfAbsent(key, bytes)
+    files.push({ key, bytes })
     manifests.push({
       manifestPath: store.uriOf(key),
       manifestLength: bytes.length,
@@ -244,6 +249,9 @@ export async function commitSnapshot(
   }
   if (parent) {
     for (const mf of await snapshotManifests(table, parent)) {
+      // A manifest whose entries are all DELETED told the parent snapshot what it removed and holds nothing live:
+      // carrying it on would make every later snapshot read one more manifest per overwrite.
+      if (mf.addedFilesCount === 0 && mf.existingFilesCount === 0 && mf.deletedFilesCount > 0) continue
       if (removedPaths.size === 0 || mf.content === 1) {
         manifests.push(mf)
         continue
@@ -288,7 +296,7 @@ export async function commitSnapshot(
         syncMarker: deps.random.bytes(16),
       })
       const key = manifestKey(mi++)
-      await store.putIfAbsent(key, bytes)
+      files.push({ key, bytes })
       manifests.push({
         manifestPath: store.uriOf(key),
         manifestLength: bytes.length,
@@ -319,7 +327,7 @@ export async function commitSnapshot(
     syncMarker: deps.random.bytes(16),
   })
   const listKey = `${rootKey}/metadata/snap-${snapshotId}-1-${deps.random.uuid()}.avro`
-  await store.putIfAbsent(listKey, listBytes)
+  files.push({ key: listKey, bytes: listBytes })
   const addedRecords = change.added.reduce((a, f) => a + f.recordCount, 0)
   const prevTotal = Number(parent?.summary['total-records'] ?? Number.NaN)
   const prevFiles = Number(parent?.summary['total-data-files'] ?? Number.NaN)
@@ -359,5 +367,12 @@ export async function commitSnapshot(
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
     ],
   }
-  return writeMetadataFile(store, rootKey, next, table.metadataLocation, deps)
+  const [result] = await Promise.all([
+    writeMetadataFile(store, rootKey, next, table.metadataLocation, deps),
+    ...files.map(async ({ key, bytes }) => {
+      if (!(await store.putIfAbsent(key, bytes)))
+        throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
+    }),
+  ])
+  return result
 }

@@ -39,6 +39,13 @@ export interface WriteOptions {
   readonly targetFileSizeBytes?: number
   /** Extra properties for the new snapshot's summary (e.g. where imported rows came from). */
   readonly summary?: Readonly<Record<string, string>>
+  /**
+   * Where DuckDB writes data files before they are stored (default: the system temp directory); a sandboxed
+   * connection needs one it may write.
+   */
+  readonly scratchDir?: string
+  /** The names of the source query's columns, when the caller knows them (saves DuckDB describing the query). */
+  readonly sourceColumns?: readonly string[]
 }
 
 /**
@@ -145,6 +152,8 @@ async function writeRows(
     dataPrefix: `${keyOfUri(table.io.store, table.root)}/data`,
     random: deps.random,
     ...(size ? { targetFileSizeBytes: size } : {}),
+    ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
+    ...(opts.sourceColumns ? { sourceColumns: opts.sourceColumns } : {}),
   })
 }
 
