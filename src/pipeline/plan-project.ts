@@ -53,11 +53,6 @@ export interface PlannedProject {
 
 /**
  * Tables whose lake state a plan needs: every table read, and the table of every OVERWRITE_PARTITIONS model.
- *
- * @example
- * ```ts
- * tablesNeeded(logical) // ['tarn.trips', 'tarn.trips_by_day', 'tarn.zones']
- * ```
  */
 export function tablesNeeded(plan: LogicalPlan): string[] {
   const out = new Set(plan.tables)
@@ -67,11 +62,6 @@ export function tablesNeeded(plan: LogicalPlan): string[] {
 
 /**
  * The namespaces of the tables a plan materialises, sorted.
- *
- * @example
- * ```ts
- * namespacesWritten(logical) // ['report', 'tarn']
- * ```
  */
 export function namespacesWritten(plan: LogicalPlan): string[] {
   const out = new Set<string>()

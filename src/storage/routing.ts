@@ -19,13 +19,6 @@ function prefixInside(root: string, uri: string): string | undefined {
  * Keys inside the warehouse are relative, as with any store. A key that is an absolute URI (`file:///...`,
  * `s3://bucket/...`) is routed to a store opened on that URI's root (`/` for local files, the bucket for S3), opened
  * once and reused. `keyOf` returns the relative key for URIs inside the warehouse and the URI itself otherwise.
- *
- * @example
- * ```ts
- * const store = new RoutingObjectStore(await openObjectStore('file:///lake/warehouse'))
- * await store.get('tarn/orders/metadata/v1.metadata.json')          // inside the warehouse
- * await store.get('file:///data/foreign/t/metadata/v5.metadata.json') // anywhere else
- * ```
  */
 export class RoutingObjectStore implements ObjectStore {
   readonly root: string

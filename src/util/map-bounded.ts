@@ -1,11 +1,6 @@
 /**
  * Maps `items` through an async function with at most `limit` calls in flight, returning the results in the order of
  * the items. The first failure rejects the whole (calls already started still finish).
- *
- * @example
- * ```ts
- * const sizes = await mapBounded(paths, 8, async (p) => (await stat(p)).size)
- * ```
  */
 export async function mapBounded<T, R>(
   items: readonly T[],

@@ -20,11 +20,6 @@ import { applyTransform, parseTransform, type Transform, transformResultType } f
 
 /**
  * What {@link writeDataFiles} needs.
- *
- * @example
- * ```ts
- * const input: WriteDataFilesInput = { conn, sourceSql: 'SELECT * FROM staging', schema, spec, store, dataPrefix: 't/data', random }
- * ```
  */
 export interface WriteDataFilesInput {
   readonly conn: DuckDBConnection
@@ -46,11 +41,6 @@ export interface WriteDataFilesInput {
 
 /**
  * The `FIELD_IDS` option value of DuckDB's Parquet COPY for a schema: an id for every column at every nesting level.
- *
- * @example
- * ```ts
- * fieldIdsOption(schema) // '{"id": 1, "tags": {__duckdb_field_id: 2, "element": 3}}' (physical names)
- * ```
  */
 export function fieldIdsOption(schema: Schema): string {
   const nested = (id: number, t: IcebergType): string => {
@@ -148,11 +138,6 @@ function fileMetrics(schema: Schema, stats: readonly StatsRow[]): Partial<DataFi
 
 /**
  * The human-readable partition path segment of a value (`name=value`, URL-encoded).
- *
- * @example
- * ```ts
- * partitionPathSegment('date', 'date', 18993) // 'date=2022-01-01'
- * ```
  */
 export function partitionPathSegment(name: string, type: IcebergType, v: IcebergValue): string {
   let s: string
@@ -166,11 +151,6 @@ export function partitionPathSegment(name: string, type: IcebergType, v: Iceberg
 /**
  * The SELECT list that casts a source query's columns to the schema's DuckDB types (absent columns are NULL); the
  * query is described unless its `columns` are given.
- *
- * @example
- * ```ts
- * await projectionForSchema(conn, 'SELECT 1 AS id', schema) // 'CAST(src."id" AS BIGINT) AS "id"'
- * ```
  */
 export async function projectionForSchema(
   conn: DuckDBConnection,
@@ -203,11 +183,6 @@ export async function projectionForSchema(
  * cast to the schema, one set of files per partition), uploads them with put-if-absent under fresh names, and
  * returns their `DataFile` entries with partition values, record counts, sizes, column sizes, value and null counts
  * and lower/upper bounds.
- *
- * @example
- * ```ts
- * const files = await writeDataFiles({ conn, sourceSql: 'SELECT * FROM new_rows', schema, spec, store, dataPrefix, random })
- * ```
  */
 export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFile[]> {
   const { conn, schema, spec, store } = input

@@ -20,11 +20,6 @@ import {
 
 /**
  * The state of a table as the catalog records it (snapshot id as a decimal string).
- *
- * @example
- * ```ts
- * const s: IcebergTableState = { metadataLocation: 'file:///w/t/metadata/00001-x.metadata.json', snapshotId: null, schemaId: 0, tableUuid: 'x' }
- * ```
  */
 export interface IcebergTableState {
   readonly metadataLocation: string
@@ -35,11 +30,6 @@ export interface IcebergTableState {
 
 /**
  * What every writer returns: the new metadata, where it was written, and the catalog state.
- *
- * @example
- * ```ts
- * const { state } = await appendRows(table, 'SELECT * FROM new_rows', deps)
- * ```
  */
 export interface CommitResult {
   readonly metadata: TableMetadata
@@ -50,11 +40,6 @@ export interface CommitResult {
 
 /**
  * Injected dependencies of writers.
- *
- * @example
- * ```ts
- * const deps: WriterDeps = { clock: systemClock, random: systemRandom }
- * ```
  */
 export interface WriterDeps {
   readonly clock: Clock
@@ -63,11 +48,6 @@ export interface WriterDeps {
 
 /**
  * The catalog state of a metadata file.
- *
- * @example
- * ```ts
- * stateOf(metadata, uri).snapshotId // '9158179788527662767'
- * ```
  */
 export function stateOf(metadata: TableMetadata, metadataLocation: string): IcebergTableState {
   return {
@@ -80,11 +60,6 @@ export function stateOf(metadata: TableMetadata, metadataLocation: string): Iceb
 
 /**
  * A fresh positive snapshot id below 2^53 (safe for JS clients).
- *
- * @example
- * ```ts
- * newSnapshotId(rng) // 3015734190245121n
- * ```
  */
 export function newSnapshotId(random: Random): bigint {
   const b = random.bytes(7)
@@ -96,11 +71,6 @@ export function newSnapshotId(random: Random): bigint {
 
 /**
  * The store key of a URI in the store, or throws.
- *
- * @example
- * ```ts
- * keyOfUri(store, store.uriOf('a/b')) // 'a/b'
- * ```
  */
 export function keyOfUri(store: ObjectStore, uri: string): string {
   const key = store.keyOf(uri)
@@ -119,11 +89,6 @@ function nextMetadataVersion(previous: string | undefined): number {
 /**
  * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
  * overwriting) and returns the commit result.
- *
- * @example
- * ```ts
- * const result = await writeMetadataFile(store, rootKey, metadata, previousLocation, deps)
- * ```
  */
 export async function writeMetadataFile(
   store: ObjectStore,
@@ -166,11 +131,6 @@ function partitionSummaries(files: readonly DataFile[], spec: PartitionSpec, sch
 
 /**
  * What {@link commitSnapshot} needs.
- *
- * @example
- * ```ts
- * const change: SnapshotChange = { operation: 'append', added: files, removed: [] }
- * ```
  */
 export interface SnapshotChange {
   readonly operation: 'append' | 'overwrite' | 'delete' | 'replace'
@@ -189,11 +149,6 @@ export interface SnapshotChange {
  * numbers inherited), writes the manifest list and a new metadata file, all at once (the metadata file is only
  * committed to a catalog once every file it names is stored, so none can be seen half-written). Existing files are
  * never modified.
- *
- * @example
- * ```ts
- * const result = await commitSnapshot(table, { operation: 'append', added: files, removed: [] }, deps)
- * ```
  */
 export async function commitSnapshot(
   table: LoadedTable,

@@ -1,10 +1,5 @@
 /**
  * Runs a clean-up step, retrying a transient failure twice, and reports a final failure instead of throwing.
- *
- * @example
- * ```ts
- * await bestEffort(() => lake.catalog.deleteBranch(runBranch), (m) => log(`warning: ${m}`))
- * ```
  */
 export async function bestEffort(
   step: () => Promise<unknown>,

@@ -1,11 +1,6 @@
 /**
  * DuckDB's message without the `LINE n:` excerpt it appends, which quotes the SQL tarn wraps around the user's
  * (views over scratch files, COPY): the user's own SQL is in the error's context instead.
- *
- * @example
- * ```ts
- * duckdbReason(new Error('Binder Error: no column x\n\nLINE 1: COPY ...')) // 'Binder Error: no column x'
- * ```
  */
 export function duckdbReason(e: unknown): string {
   const message = e instanceof Error ? e.message : String(e)

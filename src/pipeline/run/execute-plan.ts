@@ -30,23 +30,12 @@ import { scratchName } from './scratch-name.js'
 
 /**
  * A job record being filled in by its run.
- *
- * @example
- * ```ts
- * const job: RunningJob = { ...record }
- * job.status = 'succeeded'
- * ```
  */
 export type RunningJob = { -readonly [K in keyof JobRecord]: JobRecord[K] }
 
 /**
  * What {@link executePlan} needs of its run: the DuckDB it borrows, the job and its branch, scratch area, project
  * files, log and warnings.
- *
- * @example
- * ```ts
- * await executePlan(lake, planned, { instance, jobId, runBranch, scratch, files, job, log, warn, observer })
- * ```
  */
 export interface ExecContext {
   /** The lake engine's sandboxed DuckDB: the run connects to it and never closes it. */
@@ -68,11 +57,6 @@ export interface ExecContext {
  * and Python models in workers, one commit per materialised model (files written side by side, commits in plan
  * order), expectations. Each step starts once the steps it depends on are done; after a failure no step starts,
  * and the first failed step's error is thrown. Node states go to `x.job` and the observer.
- *
- * @example
- * ```ts
- * await executePlan(lake, planned, context)
- * ```
  */
 export async function executePlan(lake: RunLake, planned: PlannedProject, x: ExecContext): Promise<void> {
   const plan = planned.physical

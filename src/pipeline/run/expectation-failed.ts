@@ -4,11 +4,6 @@ import type { LogicalNode } from '../logical-plan.js'
 /**
  * The error of a failed expectation: its file and line, and, when it reported failing rows, how many and a sample
  * (as dbt tests do); otherwise the message it gave, if any.
- *
- * @example
- * ```ts
- * throw expectationFailed(node, { count: 2, sample: [{ id: 1 }, { id: 7 }] })
- * ```
  */
 export function expectationFailed(
   n: LogicalNode,

@@ -6,11 +6,6 @@ const LANDING_SEARCH = 100
 /**
  * The commit that landed `jobId` on `target`, when it exists among the target's latest first-parent commits: how a
  * run whose landing merge committed but whose answer was lost learns that it succeeded.
- *
- * @example
- * ```ts
- * const landing = await landedCommit(lake, 'main', 'job-1a2b3c4d5e6f') // '9c1f…' or undefined
- * ```
  */
 export async function landedCommit(
   lake: RunLake,

@@ -7,11 +7,6 @@ import type { RunLake } from './run-lake.js'
  * others (S3, local files outside the warehouse) through the lake's content-addressed file cache
  * (`<home>/cache/files`, shared with queries). An
  * unreadable metadata file is reported with its location (`file` in the context).
- *
- * @example
- * ```ts
- * const loaded = await loadRunTable(lake, state.metadataLocation)
- * ```
  */
 export async function loadRunTable(lake: RunLake, metadataLocation: string): Promise<LoadedTable> {
   try {

@@ -24,14 +24,6 @@ import type { RunLake } from './run-lake.js'
 
 /**
  * One model's result to write on the run branch.
- *
- * @example
- * ```ts
- * const w: MaterializeInput = {
- *   branch: 'run/job-1', table: 'tarn.zone_stats', model: 'zone_stats', mode: 'REPLACE', partitionedBy: [],
- *   overwriteFilter: null, parquet: '/scratch/zone_stats.parquet', jobId: 'job-1',
- * }
- * ```
  */
 export interface MaterializeInput {
   readonly branch: string
@@ -50,11 +42,6 @@ export interface MaterializeInput {
 /**
  * What a materialisation did: the commit on the run branch, rows written, and warnings (columns dropped, rows
  * outside the overwrite filter).
- *
- * @example
- * ```ts
- * const { commit, rows, warnings } = await materializeModel(lake, input)
- * ```
  */
 export interface MaterializeResult {
   readonly commit: Commit
@@ -72,11 +59,6 @@ export interface MaterializeResult {
  * table is created with the model's `partitionedBy`, and a missing namespace in the same commit. Columns the existing table lacks are dropped with a warning;
  * columns the model lacks are NULL. With `after`, the catalog commit waits for it (the previous model's commit): the
  * files of several models are written side by side while the run branch gets their commits in plan order.
- *
- * @example
- * ```ts
- * await materializeModel(lake, { branch: 'run/job-1', table: 'tarn.t', model: 't', mode: 'APPEND', partitionedBy: [], overwriteFilter: null, parquet, jobId })
- * ```
  */
 export async function materializeModel(
   lake: RunLake,
