@@ -1,8 +1,6 @@
-import { link, rename } from 'node:fs/promises'
 import { isAbsolute, resolve as resolvePath } from 'node:path'
 import { projectDirectory } from '../pipeline/project-directory.js'
 import { readProjectFiles } from '../pipeline/run/code-files.js'
-import { TarnError } from '../util/errors.js'
 
 /** The local project of a run or plan, as the server takes it: its absolute path and its files. */
 export async function projectUpload(
@@ -11,23 +9,6 @@ export async function projectUpload(
   const root = await projectDirectory(dir)
   const files = await readProjectFiles(root)
   return { root, files: Object.entries(files).map(([path, content]) => ({ path, content })) }
-}
-
-/** Moves a downloaded export into place: refusing an existing file atomically, or replacing it when forced. */
-export async function placeDownload(temporary: string, output: string, force: boolean): Promise<void> {
-  if (force) {
-    await rename(temporary, output)
-    return
-  }
-  try {
-    await link(temporary, output)
-  } catch (e) {
-    const errno = (e as NodeJS.ErrnoException).code
-    if (errno === 'EEXIST') {
-      throw new TarnError('FILE_EXISTS', `${output} already exists; use --force to overwrite it`, { output })
-    }
-    throw e
-  }
 }
 
 /** Absolute paths for local sources so the server (on the same machine) reads what the caller meant. */

@@ -1,11 +1,10 @@
-import { readdir, rm, stat } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { type RecordBatch, Table } from 'apache-arrow'
 import type { LogOptions } from '../catalog/catalog.js'
 import { parseTableKey } from '../catalog/names.js'
 import type { MergeResult, RevertPlan, RevertResult } from '../catalog/results.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
 import { quoteIdent } from '../duckdb/sql-quote.js'
-import { exportTarget } from '../engine/export-target.js'
 import {
   type ExportOptions,
   type ExportResult,
@@ -47,8 +46,9 @@ import type {
 } from '../pipeline/run/index.js'
 import { isErrorCode, TarnError } from '../util/errors.js'
 import { HttpTransport, seg } from './http-transport.js'
-import { absoluteSources, placeDownload, projectUpload } from './local-files.js'
+import { absoluteSources, projectUpload } from './local-files.js'
 import { openQueryStream } from './query-stream.js'
+import { downloadExport } from './remote-export.js'
 
 const DEFAULT_BRANCH = 'main'
 
@@ -388,27 +388,8 @@ export class RemoteLake implements LakeApi {
     return { commit: res.headers.get('x-tarn-commit') ?? '' }
   }
 
-  async exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
-    const target = await exportTarget(options.output, {
-      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-      ...(options.format !== undefined ? { format: options.format } : {}),
-      ...(options.force !== undefined ? { force: options.force } : {}),
-      forbidden: [],
-    })
-    const body = { sql, ref: options.ref ?? this.#active, format: target.format }
-    let res: Response
-    try {
-      res = await this.#http.download('POST', '/export', { body }, target.temporary)
-      await placeDownload(target.temporary, target.output, target.force)
-    } finally {
-      await rm(target.temporary, { force: true })
-    }
-    const meta = JSON.parse(decodeURIComponent(res.headers.get('x-tarn-export') ?? '%7B%7D')) as {
-      plan: QueryPlan
-      rows: number
-    }
-    const bytes = (await stat(target.output)).size
-    return { plan: meta.plan, output: target.output, format: target.format, rows: meta.rows, bytes }
+  exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    return downloadExport(this.#http, sql, options.ref ?? this.#active, options)
   }
 
   exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
