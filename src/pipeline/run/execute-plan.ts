@@ -361,12 +361,32 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   const skipped = Symbol('skipped')
   let failing = false
   const outcomes = new Map<string, Promise<void>>()
+  const order = plan.levels.flat()
+  // Materialisations take turns in plan order (their commits land in that order, and each one's start is observed
+  // alone); models and expectations still run beside them.
+  const previousWrite = new Map<string, string>()
+  let lastWrite: string | undefined
+  for (const id of order) {
+    if (steps.get(id)?.kind !== 'materialize') continue
+    if (lastWrite !== undefined) previousWrite.set(id, lastWrite)
+    lastWrite = id
+  }
   const start = (id: string): Promise<void> => {
     let p = outcomes.get(id)
     if (p) return p
     const s = steps.get(id) as PlanStep
+    const turn = previousWrite.get(id)
     p = Promise.all(s.dependsOn.map(start)).then(async () => {
       if (failing) throw skipped
+      // a write that was ready waits for the one before it, and is skipped only if that one ran and failed
+      if (
+        turn !== undefined &&
+        !(await start(turn).then(
+          () => true,
+          (e: unknown) => e === skipped,
+        ))
+      )
+        throw skipped
       const started = lake.clock.now()
       try {
         await update(id, { status: 'running', startedAt: started })
@@ -387,7 +407,6 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     return p
   }
   try {
-    const order = plan.levels.flat()
     const results = await Promise.allSettled(order.map(start))
     // the error of the first failed step in plan order (not one skipped for it)
     const failed = results.find(
