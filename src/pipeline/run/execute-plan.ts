@@ -357,13 +357,14 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   }
 
   // Each step starts as soon as the steps it depends on are done (not when their whole level is): a model's
-  // materialisation no longer holds back the next model. After a failure no step starts; running ones finish.
+  // materialisation no longer holds back the next model. Running steps always finish.
   const skipped = Symbol('skipped')
   let failing = false
   const outcomes = new Map<string, Promise<void>>()
   const order = plan.levels.flat()
   // Materialisations take turns in plan order (their commits land in that order, and each one's start is observed
-  // alone); models and expectations still run beside them.
+  // alone); models and expectations run beside them. After a failure no model or expectation starts, but a model
+  // that finished is still written, so the sealed run branch shows every result the run computed.
   const previousWrite = new Map<string, string>()
   let lastWrite: string | undefined
   for (const id of order) {
@@ -377,16 +378,15 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     const s = steps.get(id) as PlanStep
     const turn = previousWrite.get(id)
     p = Promise.all(s.dependsOn.map(start)).then(async () => {
-      if (failing) throw skipped
-      // a write that was ready waits for the one before it, and is skipped only if that one ran and failed
-      if (
-        turn !== undefined &&
-        !(await start(turn).then(
+      if (turn !== undefined) {
+        // a write whose model finished waits for the write before it, and lands unless that one did not: the run
+        // branch then holds a prefix of the plan's commits, whatever else failed meanwhile
+        const before = await start(turn).then(
           () => true,
-          (e: unknown) => e === skipped,
-        ))
-      )
-        throw skipped
+          () => false,
+        )
+        if (!before) throw skipped
+      } else if (failing && s.kind !== 'materialize') throw skipped
       const started = lake.clock.now()
       try {
         await update(id, { status: 'running', startedAt: started })
