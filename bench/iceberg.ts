@@ -7,6 +7,11 @@ import type { BenchResult, BenchSection } from './result.js'
 
 const ROWS = Number(process.env.TARN_BENCH_IMPORT_ROWS ?? 10_000_000)
 
+/** Seconds of CPU (user + system, every thread of this process) in a `process.cpuUsage` difference. */
+function cpuSeconds(used: NodeJS.CpuUsage): number {
+  return (used.user + used.system) / 1e6
+}
+
 async function importThroughput(dir: string): Promise<BenchResult[]> {
   const source = join(dir, 'source.parquet')
   const db = await DuckDBInstance.create(':memory:')
@@ -26,20 +31,24 @@ async function importThroughput(dir: string): Promise<BenchResult[]> {
   db.closeSync()
 
   const t2 = performance.now()
+  const c2 = process.cpuUsage()
   const db2 = await DuckDBInstance.create(':memory:')
   const conn2 = await db2.connect()
   await conn2.run(
     `COPY (SELECT *, ts::DATE AS day FROM read_parquet('${source}')) TO '${join(dir, 'hive')}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (day))`,
   )
   const rawPartitioned = (performance.now() - t2) / 1000
+  const rawPartitionedCpu = cpuSeconds(process.cpuUsage(c2))
   conn2.closeSync()
   db2.closeSync()
 
   const lake = await Lake.init({ home: join(dir, 'lake'), author: 'bench' })
   try {
     const t3 = performance.now()
+    const c3 = process.cpuUsage()
     const p = await lake.createTable('events_by_day', { from: source, partitionedBy: 'day(ts)' })
     const partitioned = (performance.now() - t3) / 1000
+    const partitionedCpu = cpuSeconds(process.cpuUsage(c3))
     if (p.addedRecords !== ROWS) throw new Error(`imported ${p.addedRecords} rows, expected ${ROWS}`)
     const t1 = performance.now()
     const r = await lake.createTable('events', { from: source })
@@ -70,7 +79,14 @@ async function importThroughput(dir: string): Promise<BenchResult[]> {
         unit: 's',
         baseline: `raw DuckDB hive-partitioned COPY by day ${rawPartitioned.toFixed(2)} s`,
         ratio: partitioned / rawPartitioned,
-        note: 'tarn stages the rows once, groups them by day in SQL and writes every partition in one pass',
+        note: 'one DuckDB COPY ... PARTITION_BY pass computes day(ts) in SQL and writes every partition with field ids and stats; the files are fsynced and linked into the warehouse 8 at a time',
+      },
+      {
+        name: '  the same import, process CPU time (all threads; robust to other load)',
+        value: partitionedCpu,
+        unit: 's',
+        baseline: `raw DuckDB hive-partitioned COPY by day ${rawPartitionedCpu.toFixed(2)} s`,
+        ratio: partitionedCpu / rawPartitionedCpu,
       },
     ]
   } finally {

@@ -1,13 +1,5 @@
 /**
  * tarn's public SDK: open a {@link Lake}, branch it, commit to it, merge it.
- *
- * @example
- * ```ts
- * import { Lake } from 'tarn'
- * const lake = await Lake.init({ home: '/tmp/lake' })
- * await lake.createBranch('alice.dev')
- * await lake.close()
- * ```
  */
 export * from './catalog/index.js'
 export { pipelinePlanJson, renderPlan } from './cli/format/plan-render.js'

@@ -2,11 +2,6 @@ import type { Commit } from './types.js'
 
 /**
  * Loads commits by hash (cached by the caller).
- *
- * @example
- * ```ts
- * const load: CommitLoader = (hashes) => catalog.getCommits(hashes)
- * ```
  */
 export type CommitLoader = (hashes: readonly string[]) => Promise<readonly Commit[]>
 
@@ -71,11 +66,6 @@ class GenerationQueue {
  * generation order and stops as soon as every commit still queued is below a common ancestor, so the cost is
  * proportional to the commits since the fork, not to the length of the history. With several best candidates
  * (criss-cross merges) the one with the highest generation wins, ties broken by hash.
- *
- * @example
- * ```ts
- * const base = await mergeBase(load, featureHead, mainHead)
- * ```
  */
 export async function mergeBase(load: CommitLoader, a: Commit, b: Commit): Promise<Commit | undefined> {
   if (a.hash === b.hash) return a
@@ -121,11 +111,6 @@ export async function mergeBase(load: CommitLoader, a: Commit, b: Commit): Promi
 
 /**
  * True when `ancestor` is `descendant` or one of its ancestors. Prunes every path below the ancestor's generation.
- *
- * @example
- * ```ts
- * await isAncestor(load, baseCommit, headCommit) // true
- * ```
  */
 export async function isAncestor(load: CommitLoader, ancestor: Commit, descendant: Commit): Promise<boolean> {
   if (ancestor.hash === descendant.hash) return true
@@ -150,11 +135,6 @@ export async function isAncestor(load: CommitLoader, ancestor: Commit, descendan
 /**
  * Commits reachable from `heads`, newest first (by generation, then timestamp, then hash), stopping after `limit`
  * commits that satisfy `accept`.
- *
- * @example
- * ```ts
- * const last10 = await walkHistory(load, [head], 10, () => true)
- * ```
  */
 export async function walkHistory(
   load: CommitLoader,
@@ -178,11 +158,6 @@ export async function walkHistory(
 
 /**
  * The first-parent chain from `head`, newest first, stopping after `limit` commits that satisfy `accept`.
- *
- * @example
- * ```ts
- * const mainline = await firstParentHistory(load, head, 20, () => true)
- * ```
  */
 export async function firstParentHistory(
   load: CommitLoader,
@@ -203,11 +178,6 @@ export async function firstParentHistory(
 /**
  * The commits a merge of `theirs` brings in over `base`: those reachable from `theirs` whose generation is above the
  * base's (every commit when there is no base), newest first (children before their parents). Walks only those.
- *
- * @example
- * ```ts
- * for (const c of await incomingCommits(load, theirs, base)) console.log(c.message)
- * ```
  */
 export async function incomingCommits(
   load: CommitLoader,

@@ -17,11 +17,6 @@ import type { Commit } from './types.js'
 
 /**
  * Options of {@link BranchMerger.merge} (and `Catalog.merge`).
- *
- * @example
- * ```ts
- * const o: MergeOptions = { into: 'main', message: 'ship dev', dryRun: true }
- * ```
  */
 export interface MergeOptions {
   readonly into: string
@@ -47,11 +42,6 @@ interface Combination {
  * Merges a ref into a branch: fast-forward when the target has not moved since the fork; otherwise a three-way merge
  * against the merge base, table by table, with the table merger for tables both sides changed. Lost races are
  * retried through the commit writer's one retry loop.
- *
- * @example
- * ```ts
- * const result = await merger.merge('alice.dev', { into: 'main' })
- * ```
  */
 export class BranchMerger {
   readonly #backend: CatalogBackend

@@ -3,11 +3,6 @@ import type { MergeResult } from './results.js'
 
 /**
  * The tables and namespaces that tree keys name, each list sorted, with the tables a table merger combined.
- *
- * @example
- * ```ts
- * summarizeChanges(['t/tarn.orders', 'n/sales'], []) // { tables: ['tarn.orders'], namespaces: ['sales'], combined: [] }
- * ```
  */
 export function summarizeChanges(
   keys: readonly string[],

@@ -8,12 +8,6 @@ const MAX_CACHED = 100_000
 
 /**
  * Commits by hash, loaded from the backend once and then kept (commits never change).
- *
- * @example
- * ```ts
- * const commits = new CommitCache(backend)
- * const [head] = await commits.get([ref.head])
- * ```
  */
 export class CommitCache {
   readonly #backend: CatalogBackend

@@ -26,12 +26,6 @@ interface RevertTarget {
 /**
  * Undoes commits with new commits: every table and namespace a commit changed goes back to its state before it
  * (or only one table's), with the table reverter for tables that changed again since. Plans without writing too.
- *
- * @example
- * ```ts
- * const plan = await reverter.plan('main~1', { on: 'main' })
- * const done = await reverter.revert('main~1', { on: 'main' })
- * ```
  */
 export class CommitReverter {
   readonly #states: LakeStates

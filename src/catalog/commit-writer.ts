@@ -35,11 +35,6 @@ export interface CommitRequest {
 
 /**
  * What a commit records besides its changes; `parents` defaults to the head it is written on.
- *
- * @example
- * ```ts
- * const meta: CommitMeta = { message: 'Merge dev into main', parents: [ours.hash, theirs.hash] }
- * ```
  */
 export interface CommitMeta {
   readonly message: string
@@ -50,32 +45,17 @@ export interface CommitMeta {
 
 /**
  * What one attempt at moving a branch returns when another writer moved the branch first.
- *
- * @example
- * ```ts
- * if ((await writer.advance('main', head, changes, meta, 'commit')) === RACE_LOST) retry()
- * ```
  */
 export const RACE_LOST = 'moved'
 
 /**
  * The outcome of one attempt: a value, or {@link RACE_LOST}.
- *
- * @example
- * ```ts
- * const attempt = async (): Promise<Attempt<Commit>> => writer.advance('main', head, changes, meta, 'commit')
- * ```
  */
 export type Attempt<T> = T | typeof RACE_LOST
 
 /**
  * Writes commits: one compare-and-swap attempt at moving a branch ({@link advance}), the one retry-on-race loop that
  * commits, merges and reverts share ({@link retryOnRace}), and plain commits built on both.
- *
- * @example
- * ```ts
- * const commit = await writer.commit({ branch: 'main', changes, message: 'add orders' })
- * ```
  */
 export class CommitWriter {
   readonly #backend: CatalogBackend

@@ -3,11 +3,6 @@ import type { Commit } from './types.js'
 
 /**
  * The fields of a commit that its hash covers.
- *
- * @example
- * ```ts
- * const c: CommitContent = { parents: [], tree: Tree.emptyRoot, overlay: {}, author: 'a', message: 'm', timestamp: 0, properties: {} }
- * ```
  */
 export type CommitContent = Omit<Commit, 'hash' | 'generation'>
 

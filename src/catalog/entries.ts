@@ -3,11 +3,6 @@ import type { NamespaceState, TableState } from './types.js'
 
 /**
  * How namespaces and tables are keyed in a commit's tree: `n/<namespace>` and `t/<namespace>.<table>`.
- *
- * @example
- * ```ts
- * entryKey.table('sales.orders') // 't/sales.orders'
- * ```
  */
 export const entryKey = {
   namespace: (name: string): string => `n/${name}`,
@@ -16,11 +11,6 @@ export const entryKey = {
 
 /**
  * The parsed form of a tree key.
- *
- * @example
- * ```ts
- * const e: EntryRef = parseEntryKey('n/sales') // { kind: 'namespace', name: 'sales' }
- * ```
  */
 export type EntryRef =
   | { readonly kind: 'namespace'; readonly name: string }
@@ -28,11 +18,6 @@ export type EntryRef =
 
 /**
  * Parses a tree key back into what it names.
- *
- * @example
- * ```ts
- * parseEntryKey('t/sales.orders') // { kind: 'table', key: 'sales.orders' }
- * ```
  */
 export function parseEntryKey(k: string): EntryRef {
   return k.startsWith('n/') ? { kind: 'namespace', name: k.slice(2) } : { kind: 'table', key: k.slice(2) }
@@ -40,11 +25,6 @@ export function parseEntryKey(k: string): EntryRef {
 
 /**
  * Encodes a table state as the tree value.
- *
- * @example
- * ```ts
- * await tree.apply(root, new Map([[entryKey.table('tarn.orders'), tableValue(state)]]))
- * ```
  */
 export function tableValue(s: TableState): CanonicalValue {
   return {
@@ -57,11 +37,6 @@ export function tableValue(s: TableState): CanonicalValue {
 
 /**
  * Decodes a tree value into a table state.
- *
- * @example
- * ```ts
- * const state = asTableState(await tree.get(root, 't/tarn.orders'))
- * ```
  */
 export function asTableState(v: CanonicalValue): TableState {
   const o = v as Record<string, CanonicalValue>
@@ -75,11 +50,6 @@ export function asTableState(v: CanonicalValue): TableState {
 
 /**
  * Encodes a namespace state as the tree value.
- *
- * @example
- * ```ts
- * namespaceValue({ properties: {} }) // { properties: {} }
- * ```
  */
 export function namespaceValue(s: NamespaceState): CanonicalValue {
   return { properties: { ...s.properties } }
@@ -87,11 +57,6 @@ export function namespaceValue(s: NamespaceState): CanonicalValue {
 
 /**
  * Decodes a tree value into a namespace state.
- *
- * @example
- * ```ts
- * asNamespaceState({ properties: { owner: 'ops' } }).properties.owner // 'ops'
- * ```
  */
 export function asNamespaceState(v: CanonicalValue): NamespaceState {
   const o = v as { properties?: Record<string, string> }
@@ -100,11 +65,6 @@ export function asNamespaceState(v: CanonicalValue): NamespaceState {
 
 /**
  * True when two tree values (or their absence) are the same: both absent, or equal canonical JSON.
- *
- * @example
- * ```ts
- * sameEntryValue(ours.after, theirs.after) // both sides made the same change
- * ```
  */
 export function sameEntryValue(a: CanonicalValue | undefined, b: CanonicalValue | undefined): boolean {
   if (a === undefined || b === undefined) return a === b

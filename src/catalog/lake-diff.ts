@@ -7,11 +7,6 @@ import type { Commit, NamespaceState, TableState } from './types.js'
 
 /**
  * The tree changes one commit made against its first parent (against the empty lake for the first commit).
- *
- * @example
- * ```ts
- * const entries = await commitChanges(states, commits, commit)
- * ```
  */
 export async function commitChanges(
   states: LakeStates,
@@ -25,12 +20,6 @@ export async function commitChanges(
 
 /**
  * Sorts tree diff entries into the tables and namespaces added, removed and changed, with their states.
- *
- * @example
- * ```ts
- * const d = toLakeDiff(entries, 'two-way', from.hash, { ref: 'main', hash: from.hash }, { ref: 'dev', hash: to.hash })
- * d.tables.added.map((t) => t.table)
- * ```
  */
 export function toLakeDiff(
   entries: readonly TreeDiffEntry[],

@@ -4,22 +4,12 @@ import type { StoredObject } from './types.js'
 
 /**
  * Changes to the lake state: a value sets a key, null deletes it.
- *
- * @example
- * ```ts
- * const o: Overlay = { 't/tarn.orders': null } // orders dropped since the checkpoint
- * ```
  */
 export type Overlay = Readonly<Record<string, CanonicalValue | null>>
 
 /**
  * How a commit records the lake state: a checkpoint tree plus a small overlay of the changes made since that
  * checkpoint. Plain data.
- *
- * @example
- * ```ts
- * await states.get({ tree: commit.tree, overlay: commit.overlay }, 't/tarn.orders')
- * ```
  */
 export interface StateRef {
   /** Root hash of the checkpoint tree. */
@@ -32,21 +22,11 @@ export interface StateRef {
  * Most keys an overlay holds before a commit folds it into a new checkpoint tree. Most commits then write one row
  * (the commit, with its overlay) whatever the size of the lake; every few commits one writes the tree nodes of all
  * the keys gathered meanwhile.
- *
- * @example
- * ```ts
- * Object.keys(commit.overlay).length <= OVERLAY_LIMIT // always true
- * ```
  */
 export const OVERLAY_LIMIT = 8
 
 /**
  * The state of an empty lake.
- *
- * @example
- * ```ts
- * const changes = await states.diff(EMPTY_STATE, commit) // everything the commit holds
- * ```
  */
 export const EMPTY_STATE: StateRef = { tree: Tree.emptyRoot, overlay: {} }
 
@@ -67,13 +47,6 @@ const has = (o: Overlay, k: string): boolean => Object.hasOwn(o, k)
  * Reads and updates lake states (checkpoint tree + overlay). Every read applies the overlay over the tree; `apply`
  * grows the overlay and folds it into the tree once it exceeds {@link OVERLAY_LIMIT}; `diff` compares effective
  * states, skipping shared subtrees of the checkpoints.
- *
- * @example
- * ```ts
- * const states = new LakeStates(new Tree(backend))
- * const { state, created } = await states.apply(EMPTY_STATE, new Map([['n/tarn', { properties: {} }]]))
- * await states.get(state, 'n/tarn') // { properties: {} }
- * ```
  */
 export class LakeStates {
   readonly tree: Tree

@@ -2,11 +2,6 @@ import type { Commit } from './types.js'
 
 /**
  * What a {@link MergeGuard} is shown of a merge about to happen (after the up-to-date check, before anything moves).
- *
- * @example
- * ```ts
- * const guard: MergeGuard = async (m) => { if ((await m.incoming()).length > 1000) throw new Error('too big') }
- * ```
  */
 export interface MergeGuardRequest {
   /** The ref being merged, as the caller wrote it. */
@@ -23,20 +18,10 @@ export interface MergeGuardRequest {
  * A check the catalog runs before every merge (dry runs included); it refuses the merge by throwing a `TarnError`,
  * and then nothing changes. The catalog holds no policy of its own about which commits may be merged: the lake
  * installs the pipeline's (a run's commits land only through that run's own merge).
- *
- * @example
- * ```ts
- * new Catalog(backend, { mergeGuard: async ({ source }) => { if (source === 'frozen') throw new TarnError(...) } })
- * ```
  */
 export type MergeGuard = (request: MergeGuardRequest) => Promise<void>
 
 /**
  * The commit property that marks a landing merge (`merge(..., { job })`) with the job it lands.
- *
- * @example
- * ```ts
- * commit.properties[LANDED_JOB_PROPERTY] // 'job-1a2b3c4d5e6f' on the merge commit of that run
- * ```
  */
 export const LANDED_JOB_PROPERTY = 'tarn.landed_job'

@@ -2,11 +2,6 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * Longest accepted branch or tag name.
- *
- * @example
- * ```ts
- * refNameProblem('x'.repeat(MAX_REF_NAME_LENGTH + 1)) // 'must be at most 200 characters'
- * ```
  */
 export const MAX_REF_NAME_LENGTH = 200
 

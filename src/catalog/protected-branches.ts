@@ -8,13 +8,6 @@ const PROTECTED_BRANCH = 'protected-branch'
 /**
  * The set of protected branches, kept as administration records in the catalog: a protected branch takes only
  * merges (no direct commit or revert) and cannot be deleted or renamed. It checks no branch exists: callers do.
- *
- * @example
- * ```ts
- * const guarded = new ProtectedBranches(backend, clock)
- * await guarded.protect('main')
- * await guarded.refuse('main', 'committed to directly') // BRANCH_PROTECTED
- * ```
  */
 export class ProtectedBranches {
   readonly #backend: CatalogBackend

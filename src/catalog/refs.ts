@@ -14,12 +14,6 @@ import type { Commit, RefInfo, RefKind } from './types.js'
 /**
  * Branches and tags: looking them up, creating, deleting, renaming and sealing them, and resolving ref expressions
  * to commits. The catalog's facade delegates here.
- *
- * @example
- * ```ts
- * const refs = new Refs(backend, new CommitCache(backend), clock, new ProtectedBranches(backend, clock))
- * const { commit } = await refs.resolve('main~2')
- * ```
  */
 export class Refs {
   readonly #backend: CatalogBackend

@@ -8,22 +8,12 @@ import type { Change, Commit } from './types.js'
 
 /**
  * Changes to a lake state by tree key: the new value, or null to remove the key.
- *
- * @example
- * ```ts
- * const changes: ChangeMap = new Map([[entryKey.namespace('sales'), null]])
- * ```
  */
 export type ChangeMap = Map<string, CanonicalValue | null>
 
 /**
  * Turns a commit request's changes into tree changes, validating them against the state at `commit`:
  * `NAMESPACE_EXISTS`, `NAMESPACE_NOT_FOUND`, `TABLE_NOT_FOUND` and bad identifiers are refused here.
- *
- * @example
- * ```ts
- * const changes = await toTreeChanges(states, head, [{ type: 'createNamespace', name: 'sales' }])
- * ```
  */
 export async function toTreeChanges(
   states: LakeStates,
@@ -78,11 +68,6 @@ export async function toTreeChanges(
  * Refuses a namespace or table that would exist next to another whose name differs only in letter case
  * (`TABLE_EXISTS` / `NAMESPACE_EXISTS`): DuckDB resolves identifiers case-insensitively, so one query could not tell
  * them apart. Reads the whole lake state, but only when the changes create a name.
- *
- * @example
- * ```ts
- * await checkCaseClashes(states, head, new Map([[entryKey.table('tarn.ZONES'), {}]]))
- * ```
  */
 export async function checkCaseClashes(
   states: LakeStates,
@@ -122,11 +107,6 @@ export async function checkCaseClashes(
 /**
  * Checks that tree changes keep the lake whole at `commit`: no case clashes, every table in an existing namespace
  * (`NAMESPACE_NOT_FOUND`), no namespace dropped while it holds tables (`NAMESPACE_NOT_EMPTY`).
- *
- * @example
- * ```ts
- * await checkIntegrity(states, head, await toTreeChanges(states, head, request.changes))
- * ```
  */
 export async function checkIntegrity(states: LakeStates, commit: Commit, changes: ChangeMap): Promise<void> {
   await checkCaseClashes(states, commit, changes)

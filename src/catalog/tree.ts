@@ -4,11 +4,6 @@ import type { StoredObject } from './types.js'
 
 /**
  * Where tree nodes are read from (a catalog backend).
- *
- * @example
- * ```ts
- * const source: NodeSource = { getObjects: (hashes) => backend.getObjects(hashes) }
- * ```
  */
 export interface NodeSource {
   getObjects(hashes: readonly string[]): Promise<ReadonlyMap<string, Uint8Array>>
@@ -30,11 +25,6 @@ export interface TreeDiffEntry {
 
 /**
  * The most entries a leaf holds before it splits into 16 children.
- *
- * @example
- * ```ts
- * // a lake of n tables has about n / LEAF_CAPACITY leaves
- * ```
  */
 export const LEAF_CAPACITY = 16
 

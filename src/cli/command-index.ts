@@ -7,13 +7,6 @@ export type RegisterCommands = (program: Command, ctx: CliContext) => void
 /**
  * One top-level command as `tarn --help` lists it, without loading its module: its name, the term the help shows
  * (name, `[options]`, arguments), its description, and the module that defines it.
- *
- * @example
- * ```ts
- * const d: CommandDescriptor = {
- *   name: 'gc', term: 'gc [options]', description: 'delete unreachable files', module: 'gc',
- * }
- * ```
  */
 export interface CommandDescriptor {
   readonly name: string
@@ -40,11 +33,6 @@ export type CommandModule =
 /**
  * Every top-level command, in help order. The help of each command's own module must agree with its entry here
  * (test/cli/startup.test.ts compares the lazy `tarn --help` with the help of the fully loaded program).
- *
- * @example
- * ```ts
- * COMMANDS.find((c) => c.name === 'branch')?.module // 'branch'
- * ```
  */
 export const COMMANDS: readonly CommandDescriptor[] = [
   {
@@ -151,12 +139,6 @@ export const COMMANDS: readonly CommandDescriptor[] = [
 /**
  * Loads the module of a command group and returns its registration function (the only place command modules are
  * imported, so `tarn --help` and `tarn --version` load none of them).
- *
- * @example
- * ```ts
- * const register = await loadCommandModule('branch')
- * register(program, ctx)
- * ```
  */
 export async function loadCommandModule(module: CommandModule): Promise<RegisterCommands> {
   switch (module) {

@@ -7,11 +7,6 @@ import type { CliIO } from './io.js'
  * Shared by every command: where to write, and how to open the lake (closed by `main` after the command). With
  * `TARN_URL` set the lake is the server's, reached through `RemoteLake` (with `TARN_API_KEY`), and commands that
  * only make sense on a local lake (`init`, `serve`, `key`) refuse with `NOT_SUPPORTED`.
- *
- * @example
- * ```ts
- * const lake = await ctx.lake(); ctx.io.out(`${lake.activeBranch()}\n`)
- * ```
  */
 export interface CliContext {
   readonly io: CliIO
@@ -34,13 +29,6 @@ function localOnly(command: string, url: string): TarnError {
 /**
  * Makes the context of one CLI invocation. When the active branch no longer exists (deleted by another process), the
  * lake falls back to `main` and a notice says so on stderr, instead of every command failing.
- *
- * @example
- * ```ts
- * const ctx = createContext(processIO())
- * const lake = await ctx.lake()
- * await ctx.close()
- * ```
  */
 export function createContext(io: CliIO): CliContext {
   let opened: Promise<LakeApi> | undefined

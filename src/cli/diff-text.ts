@@ -51,11 +51,6 @@ function tableLines(t: TableChange): string[] {
 /**
  * The body of a diff in text: one line per namespace and table (`+` added, `-` removed, `~` changed), and under each
  * table its files and rows added and removed, schema changes by field id, partition spec change, and sample rows.
- *
- * @example
- * ```ts
- * diffBody(await lake.diff('dev', 'main')).join('\n')
- * ```
  */
 export function diffBody(d: RefDiff): string[] {
   const lines: string[] = []
@@ -69,12 +64,6 @@ export function diffBody(d: RefDiff): string[] {
 /**
  * A diff between two refs in text, starting with a line that states its direction: three-dot, the changes on the
  * described ref since its merge base with the other; two-way, the described ref compared with the other.
- *
- * @example
- * ```ts
- * io.out(`${diffText(await lake.diff('dev', 'main'))}\n`)
- * // diff main...dev: changes on dev since its merge base with main (3fa1c2d4e5f6)
- * ```
  */
 export function diffText(d: RefDiff): string {
   const head =

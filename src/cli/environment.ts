@@ -1,11 +1,6 @@
 /**
  * The environment variables tarn reads, with what each does: the `tarn --help` epilogue and the README list these.
  * A test fails when src/ reads a `TARN_` variable missing here. One line per variable, in alphabetical order.
- *
- * @example
- * ```ts
- * ENVIRONMENT.TARN_HOME // 'the lake directory (default ~/.tarn): catalog.db and warehouse/'
- * ```
  */
 export const ENVIRONMENT = {
   TARN_API_KEY: 'the API key (from `tarn key create`) sent to the server of TARN_URL',
@@ -28,11 +23,6 @@ export const ENVIRONMENT = {
 
 /**
  * The `Environment:` section of `tarn --help`, including the standard AWS variables an S3 warehouse uses.
- *
- * @example
- * ```ts
- * program.addHelpText('after', environmentHelp())
- * ```
  */
 export function environmentHelp(): string {
   const names = Object.keys(ENVIRONMENT) as (keyof typeof ENVIRONMENT)[]

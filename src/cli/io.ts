@@ -1,13 +1,6 @@
 /**
  * Where a CLI command writes. `out` is stdout (with `--json`, exactly one JSON document goes there and nothing else);
  * `err` is stderr (progress, warnings, human error lines). Tests pass an in-memory CliIO.
- *
- * @example
- * ```ts
- * const io = memoryIO()
- * io.out('hello\n')
- * io.stdout() // 'hello\n'
- * ```
  */
 export interface CliIO {
   out(text: string): void
@@ -24,11 +17,6 @@ export interface CliIO {
 
 /**
  * The CliIO of the running process.
- *
- * @example
- * ```ts
- * await main(['info'], processIO())
- * ```
  */
 export function processIO(): CliIO {
   return {
@@ -47,11 +35,6 @@ export function processIO(): CliIO {
 
 /**
  * An in-memory CliIO that records what was written, for tests; `stdin` is what a pipe would hold (none: a terminal).
- *
- * @example
- * ```ts
- * const io = memoryIO({ TARN_HOME: '/tmp/lake' }); await main(['info', '--json'], io); JSON.parse(io.stdout())
- * ```
  */
 export function memoryIO(
   env: Record<string, string | undefined> = {},

@@ -15,12 +15,6 @@ function invokedCommand(argv: readonly string[]): string | undefined {
 /**
  * Builds the `tarn` command tree. Only the modules of the commands `argv` invokes are loaded (all of them when `argv`
  * is omitted); every other top-level command is a light entry that `--help` lists from {@link COMMANDS}.
- *
- * @example
- * ```ts
- * const program = await buildProgram(createContext(processIO()), ['branch', 'ls'])
- * await program.parseAsync(['branch', 'ls'], { from: 'user' })
- * ```
  */
 export async function buildProgram(ctx: CliContext, argv?: readonly string[]): Promise<Command> {
   const output = {

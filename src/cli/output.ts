@@ -8,11 +8,6 @@ export { table } from '../lake/text-table.js'
 
 /**
  * Options every command accepts.
- *
- * @example
- * ```ts
- * emit(io, { json: true }, doc, () => 'text')
- * ```
  */
 export interface OutputOptions {
   readonly json?: boolean
@@ -20,11 +15,6 @@ export interface OutputOptions {
 
 /**
  * Prints a command's result: with `--json` exactly one JSON document on stdout, otherwise the human text.
- *
- * @example
- * ```ts
- * emit(io, { json: true }, { ok: true }, () => 'done') // prints {"ok":true}
- * ```
  */
 export function emit(io: CliIO, options: OutputOptions, doc: unknown, text: () => string): void {
   if (options.json) io.out(`${JSON.stringify(doc, null, 2)}\n`)
@@ -36,11 +26,6 @@ export function emit(io: CliIO, options: OutputOptions, doc: unknown, text: () =
 
 /**
  * The JSON form of a commit.
- *
- * @example
- * ```ts
- * commitJson(commit).shortHash // '3fa1c2d4e5f6'
- * ```
  */
 export function commitJson(c: Commit): Record<string, unknown> {
   return {
@@ -56,11 +41,6 @@ export function commitJson(c: Commit): Record<string, unknown> {
 
 /**
  * The JSON form of a branch or tag.
- *
- * @example
- * ```ts
- * refJson(branch, { active: true })
- * ```
  */
 export function refJson(r: RefInfo, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -76,11 +56,6 @@ export function refJson(r: RefInfo, extra: Record<string, unknown> = {}): Record
 
 /**
  * One log line per commit, like `git log --oneline` with author and time.
- *
- * @example
- * ```ts
- * commitLine(commit) // '3fa1c2d4e5f6  2026-01-01T00:00:00.000Z  alice  load orders'
- * ```
  */
 export function commitLine(c: Commit): string {
   const merge = c.parents.length > 1 ? ' (merge)' : ''
@@ -89,11 +64,6 @@ export function commitLine(c: Commit): string {
 
 /**
  * The JSON form of an export: ref, commit, output path, format, rows and bytes.
- *
- * @example
- * ```ts
- * exportJson(result).rows // 5000000
- * ```
  */
 export function exportJson(r: ExportResult): Record<string, unknown> {
   return {
@@ -108,11 +78,6 @@ export function exportJson(r: ExportResult): Record<string, unknown> {
 
 /**
  * One line saying what an export wrote.
- *
- * @example
- * ```ts
- * exportText(result) // 'Wrote 5000000 rows to /data/events.parquet (parquet, 48.1 MiB) from main@3fa1c2d4e5f6'
- * ```
  */
 export function exportText(r: ExportResult): string {
   return `Wrote ${r.rows} ${r.rows === 1 ? 'row' : 'rows'} to ${r.output} (${r.format}, ${humanBytes(r.bytes)}) from ${r.plan.ref}@${shortHash(r.plan.commit)}`

@@ -6,12 +6,6 @@ import { isAbsolute, join, resolve } from 'node:path'
  * The client-side state of remote mode: the active branch per server URL, kept in `$TARN_HOME/remotes.json`
  * (`TARN_HOME` defaults to `~/.tarn`), so `tarn checkout dev` against a server changes neither the server's nor
  * another client's active branch. `TARN_BRANCH` overrides it for one shell or one command.
- *
- * @example
- * ```ts
- * const state = remoteState(process.env, process.cwd(), 'http://lake:8181')
- * state.write('dev'); state.read() // 'dev'
- * ```
  */
 export interface RemoteState {
   /** The active branch stored for the server, if any. */
@@ -34,11 +28,6 @@ function readAll(path: string): Record<string, { activeBranch?: string }> {
 
 /**
  * The {@link RemoteState} of one server URL.
- *
- * @example
- * ```ts
- * remoteState({ TARN_HOME: '/tmp/client' }, '/', 'http://127.0.0.1:8181').read() // undefined
- * ```
  */
 export function remoteState(
   env: Readonly<Record<string, string | undefined>>,

@@ -1,16 +1,10 @@
-import { createWriteStream } from 'node:fs'
-import { link, readdir, rename, rm, stat } from 'node:fs/promises'
-import { isAbsolute, resolve as resolvePath } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import type { ReadableStream as WebReadableStream } from 'node:stream/web'
-import { RecordBatch as Batch, type RecordBatch, RecordBatchReader, Schema, Table } from 'apache-arrow'
+import { readdir } from 'node:fs/promises'
+import { type RecordBatch, Table } from 'apache-arrow'
 import type { LogOptions } from '../catalog/catalog.js'
 import { parseTableKey } from '../catalog/names.js'
 import type { MergeResult, RevertPlan, RevertResult } from '../catalog/results.js'
 import type { Commit, RefInfo } from '../catalog/types.js'
 import { quoteIdent } from '../duckdb/sql-quote.js'
-import { exportTarget } from '../engine/export-target.js'
 import {
   type ExportOptions,
   type ExportResult,
@@ -41,37 +35,22 @@ import type { OperationEnd, OperationStart } from '../lake/operation-job.js'
 import type { TextSink } from '../lake/query-output.js'
 import type { RefDiff } from '../lake/ref-diff.js'
 import { refuseReservedBranchName } from '../lake/reserved-branch.js'
-import { projectDirectory } from '../pipeline/project-directory.js'
-import { readProjectFiles, writeProjectFiles } from '../pipeline/run/code-files.js'
+import { writeProjectFiles } from '../pipeline/run/code-files.js'
 import type {
   AnyJobRecord,
   JobRecord,
   JobStatus,
   RerunOptions,
-  RunObserver,
   RunOutcome,
   RunPipelineOptions,
 } from '../pipeline/run/index.js'
-import { type ErrorCode, isErrorCode, oneLine, TarnError } from '../util/errors.js'
-import { readRunEvents } from './run-events.js'
+import { isErrorCode, TarnError } from '../util/errors.js'
+import { HttpTransport, seg } from './http-transport.js'
+import { absoluteSources, projectUpload } from './local-files.js'
+import { openQueryStream } from './query-stream.js'
+import { downloadExport } from './remote-export.js'
 
-const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
-const PLAN_METADATA_KEY = 'tarn.plan'
 const DEFAULT_BRANCH = 'main'
-
-/** The error code of an HTTP status that came without an error document. */
-const STATUS_CODES: Readonly<Record<number, ErrorCode>> = {
-  400: 'USAGE',
-  401: 'UNAUTHORIZED',
-  403: 'FORBIDDEN',
-  404: 'ROUTE_NOT_FOUND',
-  408: 'SERVER_UNREACHABLE',
-  413: 'PAYLOAD_TOO_LARGE',
-  429: 'TOO_MANY_REQUESTS',
-  502: 'SERVER_UNREACHABLE',
-  503: 'SERVER_UNREACHABLE',
-  504: 'SERVER_UNREACHABLE',
-}
 
 /**
  * Where a {@link RemoteLake} connects: the server's base URL and an API key (`<id>.<secret>` from `tarn key create`;
@@ -89,56 +68,6 @@ export interface RemoteLakeOptions {
   readonly activeBranch?: string
   /** Called when the active branch changes (`checkout`, a rename or forced delete of it), to keep it somewhere. */
   readonly onCheckout?: (branch: string) => void
-}
-
-interface RequestOptions {
-  readonly query?: Readonly<Record<string, string | number | boolean | undefined>>
-  readonly body?: unknown
-  readonly accept?: string
-  readonly signal?: AbortSignal
-}
-
-/** The local project of a run or plan, as the server takes it: its absolute path and its files. */
-async function projectUpload(
-  dir: string,
-): Promise<{ root: string; files: { path: string; content: string }[] }> {
-  const root = await projectDirectory(dir)
-  const files = await readProjectFiles(root)
-  return { root, files: Object.entries(files).map(([path, content]) => ({ path, content })) }
-}
-
-/** Moves a downloaded export into place: refusing an existing file atomically, or replacing it when forced. */
-async function placeDownload(temporary: string, output: string, force: boolean): Promise<void> {
-  if (force) {
-    await rename(temporary, output)
-    return
-  }
-  try {
-    await link(temporary, output)
-  } catch (e) {
-    const errno = (e as NodeJS.ErrnoException).code
-    if (errno === 'EEXIST') {
-      throw new TarnError('FILE_EXISTS', `${output} already exists; use --force to overwrite it`, { output })
-    }
-    throw e
-  }
-}
-
-/** Absolute paths for local sources so the server (on the same machine) reads what the caller meant. */
-function absoluteSources(from: string | readonly string[], cwd: string | undefined): string[] {
-  const list = typeof from === 'string' ? [from] : [...from]
-  return list.map((s) =>
-    /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || isAbsolute(s) ? s : resolvePath(cwd ?? process.cwd(), s),
-  )
-}
-
-function seg(name: string): string {
-  return encodeURIComponent(name)
-}
-
-/** Drops the plan metadata so batches look exactly like the embedded engine's. */
-function plainSchema(schema: Schema): Schema {
-  return new Schema(schema.fields)
 }
 
 /**
@@ -159,14 +88,14 @@ function plainSchema(schema: Schema): Schema {
  */
 export class RemoteLake implements LakeApi {
   readonly url: string
-  readonly #apiKey: string | undefined
+  readonly #http: HttpTransport
   readonly #open = new Set<AbortController>()
   readonly #onCheckout: ((branch: string) => void) | undefined
   #active: string
 
   private constructor(options: RemoteLakeOptions) {
-    this.url = options.url.replace(/\/+$/, '')
-    this.#apiKey = options.apiKey
+    this.#http = new HttpTransport(options.url, options.apiKey)
+    this.url = this.#http.url
     this.#active = options.activeBranch ?? DEFAULT_BRANCH
     this.#onCheckout = options.onCheckout
   }
@@ -181,60 +110,8 @@ export class RemoteLake implements LakeApi {
     return new RemoteLake(options)
   }
 
-  async #request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
-    const qs = new URLSearchParams()
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) qs.set(k, String(v))
-    const url = `${this.url}/api/v1${path}${qs.size > 0 ? `?${qs}` : ''}`
-    const headers: Record<string, string> = { accept: o.accept ?? 'application/json' }
-    if (this.#apiKey !== undefined) headers.authorization = `Bearer ${this.#apiKey}`
-    if (o.body !== undefined) headers['content-type'] = 'application/json'
-    let res: Response
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        ...(o.body !== undefined ? { body: JSON.stringify(o.body) } : {}),
-        ...(o.signal ? { signal: o.signal } : {}),
-      })
-    } catch (e) {
-      throw new TarnError(
-        'SERVER_UNREACHABLE',
-        `cannot reach the tarn server at ${this.url}: ${(e as Error).message}`,
-        { url: this.url },
-        { cause: e },
-      )
-    }
-    if (res.ok) return res
-    const text = await res.text()
-    let doc: { error?: { code?: string; message?: string; context?: Record<string, unknown> } } | undefined
-    try {
-      doc = JSON.parse(text) as typeof doc
-    } catch {
-      doc = undefined
-    }
-    const err = doc?.error
-    if (err?.code !== undefined) {
-      if (isErrorCode(err.code)) throw new TarnError(err.code, err.message ?? err.code, err.context ?? {})
-      throw new TarnError('INTERNAL', err.message ?? err.code, {
-        ...(err.context ?? {}),
-        serverCode: err.code,
-      })
-    }
-    // an answer without tarn's error document (a proxy, a timeout): the code its status stands for
-    const code = STATUS_CODES[res.status] ?? 'INTERNAL'
-    const retry = res.headers.get('retry-after')
-    throw new TarnError(code, `HTTP ${res.status} from ${method} ${path}: ${oneLine(text).slice(0, 200)}`, {
-      status: res.status,
-      ...(retry !== null && /^\d+$/.test(retry) ? { retryAfterSeconds: Number(retry) } : {}),
-    })
-  }
-
-  async #json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
-    return (await (await this.#request(method, path, o)).json()) as T
-  }
-
   async info(): Promise<LakeInfo> {
-    return { ...(await this.#json<LakeInfo>('GET', '/info')), activeBranch: this.#active }
+    return { ...(await this.#http.json<LakeInfo>('GET', '/info')), activeBranch: this.#active }
   }
 
   activeBranch(): string {
@@ -268,16 +145,16 @@ export class RemoteLake implements LakeApi {
   }
 
   async listBranches(): Promise<RefInfo[]> {
-    return (await this.#json<{ branches: RefInfo[] }>('GET', '/branches')).branches
+    return (await this.#http.json<{ branches: RefInfo[] }>('GET', '/branches')).branches
   }
 
   async getBranch(name: string): Promise<RefWithCommit> {
-    return (await this.#json<{ branch: RefWithCommit }>('GET', `/branches/${seg(name)}`)).branch
+    return (await this.#http.json<{ branch: RefWithCommit }>('GET', `/branches/${seg(name)}`)).branch
   }
 
   async createBranch(name: string, options: { from?: string } = {}): Promise<RefInfo> {
     const body = { name, from: options.from ?? this.#active }
-    return (await this.#json<{ branch: RefInfo }>('POST', '/branches', { body })).branch
+    return (await this.#http.json<{ branch: RefInfo }>('POST', '/branches', { body })).branch
   }
 
   async deleteBranch(
@@ -294,7 +171,7 @@ export class RemoteLake implements LakeApi {
       )
     }
     const query = options.force ? { force: true } : {}
-    const ref = (await this.#json<{ deleted: RefInfo }>('DELETE', `/branches/${seg(name)}`, { query }))
+    const ref = (await this.#http.json<{ deleted: RefInfo }>('DELETE', `/branches/${seg(name)}`, { query }))
       .deleted
     if (!active) return ref
     this.#setActive(DEFAULT_BRANCH)
@@ -303,35 +180,35 @@ export class RemoteLake implements LakeApi {
 
   async renameBranch(from: string, to: string): Promise<RefInfo> {
     const ref = (
-      await this.#json<{ branch: RefInfo }>('POST', `/branches/${seg(from)}/rename`, { body: { to } })
+      await this.#http.json<{ branch: RefInfo }>('POST', `/branches/${seg(from)}/rename`, { body: { to } })
     ).branch
     if (this.#active === from) this.#setActive(to)
     return ref
   }
 
   async protectBranch(name: string): Promise<RefInfo> {
-    return (await this.#json<{ branch: RefInfo }>('PUT', `/branches/${seg(name)}/protection`)).branch
+    return (await this.#http.json<{ branch: RefInfo }>('PUT', `/branches/${seg(name)}/protection`)).branch
   }
 
   async unprotectBranch(name: string): Promise<RefInfo> {
-    return (await this.#json<{ branch: RefInfo }>('DELETE', `/branches/${seg(name)}/protection`)).branch
+    return (await this.#http.json<{ branch: RefInfo }>('DELETE', `/branches/${seg(name)}/protection`)).branch
   }
 
   async protectedBranches(): Promise<string[]> {
-    return (await this.#json<{ branches: string[] }>('GET', '/protected-branches')).branches
+    return (await this.#http.json<{ branches: string[] }>('GET', '/protected-branches')).branches
   }
 
   async listTags(): Promise<RefInfo[]> {
-    return (await this.#json<{ tags: RefInfo[] }>('GET', '/tags')).tags
+    return (await this.#http.json<{ tags: RefInfo[] }>('GET', '/tags')).tags
   }
 
   async createTag(name: string, options: { from?: string } = {}): Promise<RefInfo> {
     const body = { name, from: options.from ?? this.#active }
-    return (await this.#json<{ tag: RefInfo }>('POST', '/tags', { body })).tag
+    return (await this.#http.json<{ tag: RefInfo }>('POST', '/tags', { body })).tag
   }
 
   async deleteTag(name: string): Promise<RefInfo> {
-    return (await this.#json<{ deleted: RefInfo }>('DELETE', `/tags/${seg(name)}`)).deleted
+    return (await this.#http.json<{ deleted: RefInfo }>('DELETE', `/tags/${seg(name)}`)).deleted
   }
 
   log(ref?: string, options?: LogOptions & { patch?: false }): Promise<Commit[]>
@@ -354,11 +231,11 @@ export class RemoteLake implements LakeApi {
       patch: options.patch,
       rows: options.rows,
     }
-    return (await this.#json<{ commits: CommitWithDiff[] }>('GET', '/log', { query })).commits
+    return (await this.#http.json<{ commits: CommitWithDiff[] }>('GET', '/log', { query })).commits
   }
 
   diff(ref: string, against?: string, options: { twoWay?: boolean; rows?: number } = {}): Promise<RefDiff> {
-    return this.#json('GET', '/diff', {
+    return this.#http.json('GET', '/diff', {
       query: { ref, against: against ?? this.#active, two_way: options.twoWay, rows: options.rows },
     })
   }
@@ -368,7 +245,7 @@ export class RemoteLake implements LakeApi {
     options: { into?: string; message?: string; dryRun?: boolean } = {},
   ): Promise<MergeResult> {
     const body = { into: options.into ?? this.#active, message: options.message, dry_run: options.dryRun }
-    return this.#json('POST', `/branches/${seg(source)}/merge`, { body })
+    return this.#http.json('POST', `/branches/${seg(source)}/merge`, { body })
   }
 
   revert(
@@ -382,19 +259,20 @@ export class RemoteLake implements LakeApi {
   ): Promise<RevertResult | RevertPlan> {
     const { dryRun, ...rest } = options
     const body = { commit, ...rest, on: options.on ?? this.#active, dry_run: dryRun }
-    return this.#json('POST', '/revert', { body })
+    return this.#http.json('POST', '/revert', { body })
   }
 
   async deleteSealedBranches(
     options: { olderThanMs?: number; dryRun?: boolean } = {},
   ): Promise<SealedBranchCleanup> {
     const query = { older_than_ms: options.olderThanMs, dry_run: options.dryRun }
-    return this.#json('DELETE', '/sealed-branches', { query })
+    return this.#http.json('DELETE', '/sealed-branches', { query })
   }
 
   async listNamespaces(options: { ref?: string } = {}): Promise<NamespaceEntry[]> {
     const query = { ref: options.ref ?? this.#active }
-    return (await this.#json<{ namespaces: NamespaceEntry[] }>('GET', '/namespaces', { query })).namespaces
+    return (await this.#http.json<{ namespaces: NamespaceEntry[] }>('GET', '/namespaces', { query }))
+      .namespaces
   }
 
   async createNamespace(
@@ -402,24 +280,24 @@ export class RemoteLake implements LakeApi {
     options: { branch?: string; properties?: Record<string, string>; message?: string } = {},
   ): Promise<Commit> {
     const body = { name, ...options, branch: options.branch ?? this.#active }
-    return (await this.#json<{ commit: Commit }>('POST', '/namespaces', { body })).commit
+    return (await this.#http.json<{ commit: Commit }>('POST', '/namespaces', { body })).commit
   }
 
   async dropNamespace(name: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
     const query = { ...options, branch: options.branch ?? this.#active }
-    return (await this.#json<{ commit: Commit }>('DELETE', `/namespaces/${seg(name)}`, { query })).commit
+    return (await this.#http.json<{ commit: Commit }>('DELETE', `/namespaces/${seg(name)}`, { query })).commit
   }
 
   async listTables(
     options: { ref?: string; namespace?: string; stats?: boolean } = {},
   ): Promise<TableEntry[]> {
     const query = { ...options, ref: options.ref ?? this.#active }
-    return (await this.#json<{ tables: TableEntry[] }>('GET', '/tables', { query })).tables
+    return (await this.#http.json<{ tables: TableEntry[] }>('GET', '/tables', { query })).tables
   }
 
   async getTable(table: string, options: { ref?: string } = {}): Promise<TableDetails> {
     const query = { ref: options.ref ?? this.#active }
-    return (await this.#json<{ table: TableDetails }>('GET', `/tables/${seg(table)}`, { query })).table
+    return (await this.#http.json<{ table: TableDetails }>('GET', `/tables/${seg(table)}`, { query })).table
   }
 
   createTable(
@@ -439,7 +317,7 @@ export class RemoteLake implements LakeApi {
       branch: options.branch ?? this.#active,
       message: options.message,
     }
-    return this.#json('POST', '/tables', { body })
+    return this.#http.json('POST', '/tables', { body })
   }
 
   importTable(
@@ -462,7 +340,7 @@ export class RemoteLake implements LakeApi {
       evolve_schema: options.evolveSchema,
       message: options.message,
     }
-    return this.#json('POST', `/tables/${seg(table)}/import`, { body })
+    return this.#http.json('POST', `/tables/${seg(table)}/import`, { body })
   }
 
   registerTable(
@@ -475,12 +353,12 @@ export class RemoteLake implements LakeApi {
       branch: options.branch ?? this.#active,
       message: options.message,
     }
-    return this.#json('POST', `/tables/${seg(table)}/register`, { body })
+    return this.#http.json('POST', `/tables/${seg(table)}/register`, { body })
   }
 
   async dropTable(table: string, options: { branch?: string; message?: string } = {}): Promise<Commit> {
     const query = { ...options, branch: options.branch ?? this.#active }
-    return (await this.#json<{ commit: Commit }>('DELETE', `/tables/${seg(table)}`, { query })).commit
+    return (await this.#http.json<{ commit: Commit }>('DELETE', `/tables/${seg(table)}`, { query })).commit
   }
 
   async query(sql: string, options: QueryOptions = {}): Promise<QueryResult> {
@@ -494,112 +372,24 @@ export class RemoteLake implements LakeApi {
     return new QueryResult(stream.plan, batches.length > 0 ? new Table(batches) : new Table(stream.schema))
   }
 
-  async stream(sql: string, options: QueryOptions = {}): Promise<QueryBatches> {
-    const abort = new AbortController()
-    const signal = options.signal
-    const cancelled = (): TarnError => new TarnError('QUERY_CANCELLED', 'the query was cancelled', { sql })
-    if (signal?.aborted) throw cancelled()
-    // the caller's signal aborts the request, which stops the query on the server
-    const onAbort = (): void => abort.abort()
-    signal?.addEventListener('abort', onAbort, { once: true })
-    this.#open.add(abort)
+  stream(sql: string, options: QueryOptions = {}): Promise<QueryBatches> {
     const body = { sql, ref: options.ref ?? this.#active, batch_rows: options.batchRows }
-    try {
-      const res = await this.#request('POST', '/query', { body, accept: ARROW_STREAM, signal: abort.signal })
-      if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no query result', {})
-      const reader = await (await RecordBatchReader.from(res.body)).open()
-      const schema = plainSchema(reader.schema)
-      const plan = JSON.parse(reader.schema.metadata.get(PLAN_METADATA_KEY) ?? 'null') as QueryPlan
-      const open = this.#open
-      let done = false
-      const close = async (): Promise<void> => {
-        if (done) return
-        done = true
-        signal?.removeEventListener('abort', onAbort)
-        abort.abort()
-        open.delete(abort)
-        await reader.cancel().catch(() => undefined)
-      }
-      return {
-        plan,
-        schema,
-        close,
-        async *[Symbol.asyncIterator](): AsyncGenerator<RecordBatch> {
-          try {
-            for await (const b of reader) {
-              if (signal?.aborted) break
-              yield new Batch(schema, b.data)
-            }
-            // an aborted request ends the stream early: that is a cancellation, not the end of the result
-            if (signal?.aborted) throw cancelled()
-          } catch (e) {
-            if (signal?.aborted) throw cancelled()
-            if (e instanceof TarnError) throw e
-            throw new TarnError(
-              'SERVER_UNREACHABLE',
-              `the query result stream broke: ${(e as Error).message}`,
-              {
-                sql,
-              },
-            )
-          } finally {
-            await close()
-          }
-        },
-      }
-    } catch (e) {
-      this.#open.delete(abort)
-      signal?.removeEventListener('abort', onAbort)
-      if (signal?.aborted) throw cancelled()
-      throw e
-    }
+    return openQueryStream(this.#http, body, options.signal, this.#open)
   }
 
   async explain(sql: string, options: QueryOptions = {}): Promise<QueryPlan> {
     const body = { sql, ref: options.ref ?? this.#active }
-    return (await this.#json<{ plan: QueryPlan }>('POST', '/explain', { body })).plan
+    return (await this.#http.json<{ plan: QueryPlan }>('POST', '/explain', { body })).plan
   }
 
   async printQuery(sql: string, options: PrintQueryOptions, sink: TextSink): Promise<PrintedQuery> {
     const body = { sql, ref: options.ref ?? this.#active, format: options.format, limit: options.limit }
-    const res = await this.#request('POST', '/query/text', { body, accept: 'text/plain' })
-    const decoder = new TextDecoder()
-    if (res.body !== null) {
-      for await (const chunk of res.body) {
-        const text = decoder.decode(chunk as Uint8Array, { stream: true })
-        if (text.length > 0) sink.out(text)
-      }
-    }
-    const rest = decoder.decode()
-    if (rest.length > 0) sink.out(rest)
+    const res = await this.#http.text('POST', '/query/text', { body }, sink)
     return { commit: res.headers.get('x-tarn-commit') ?? '' }
   }
 
-  async exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
-    const target = await exportTarget(options.output, {
-      ...(options.cwd !== undefined ? { cwd: options.cwd } : {}),
-      ...(options.format !== undefined ? { format: options.format } : {}),
-      ...(options.force !== undefined ? { force: options.force } : {}),
-      forbidden: [],
-    })
-    const body = { sql, ref: options.ref ?? this.#active, format: target.format }
-    const res = await this.#request('POST', '/export', { body, accept: 'application/octet-stream' })
-    const meta = JSON.parse(decodeURIComponent(res.headers.get('x-tarn-export') ?? '%7B%7D')) as {
-      plan: QueryPlan
-      rows: number
-    }
-    try {
-      if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no export', {})
-      await pipeline(
-        Readable.fromWeb(res.body as unknown as WebReadableStream<Uint8Array>),
-        createWriteStream(target.temporary),
-      )
-      await placeDownload(target.temporary, target.output, target.force)
-    } finally {
-      await rm(target.temporary, { force: true })
-    }
-    const bytes = (await stat(target.output)).size
-    return { plan: meta.plan, output: target.output, format: target.format, rows: meta.rows, bytes }
+  exportQuery(sql: string, options: ExportOptions): Promise<ExportResult> {
+    return downloadExport(this.#http, sql, options.ref ?? this.#active, options)
   }
 
   exportTable(table: string, options: ExportOptions): Promise<ExportResult> {
@@ -607,12 +397,6 @@ export class RemoteLake implements LakeApi {
     const dot = key.key.indexOf('.')
     const sql = `SELECT * FROM ${quoteIdent(key.key.slice(0, dot))}.${quoteIdent(key.key.slice(dot + 1))}`
     return this.exportQuery(sql, options)
-  }
-
-  async #runStream(path: string, body: unknown, observer: RunObserver | undefined): Promise<RunOutcome> {
-    const res = await this.#request('POST', path, { body, accept: 'application/x-ndjson' })
-    if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no run progress', {})
-    return readRunEvents(res.body, observer)
   }
 
   async run(options: RunPipelineOptions): Promise<RunOutcome> {
@@ -627,12 +411,12 @@ export class RemoteLake implements LakeApi {
       message: options.message,
       data_ref: options.dataRef,
     }
-    return this.#runStream('/runs', body, options.observer)
+    return this.#http.run('/runs', body, options.observer)
   }
 
   rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
     const body = { ref: options.ref, message: options.message }
-    return this.#runStream(`/jobs/${seg(jobId)}/rerun`, body, options.observer)
+    return this.#http.run(`/jobs/${seg(jobId)}/rerun`, body, options.observer)
   }
 
   async plan(options: PlanOptions): Promise<ProjectPlan> {
@@ -644,7 +428,7 @@ export class RemoteLake implements LakeApi {
       params: options.params,
       select: options.select,
     }
-    const doc = await this.#json<{
+    const doc = await this.#http.json<{
       physical: ProjectPlan['physical']
       warnings: { code: string; message: string; context: Record<string, unknown> }[]
       createsNamespaces: string[]
@@ -659,24 +443,25 @@ export class RemoteLake implements LakeApi {
   }
 
   async listJobs(): Promise<JobRecord[]> {
-    return (await this.#json<{ jobs: JobRecord[] }>('GET', '/jobs')).jobs
+    return (await this.#http.json<{ jobs: JobRecord[] }>('GET', '/jobs')).jobs
   }
 
   async listAllJobs(options: { limit?: number; status?: JobStatus } = {}): Promise<AnyJobRecord[]> {
     const query = { all: true, limit: options.limit, status: options.status }
-    return (await this.#json<{ jobs: AnyJobRecord[] }>('GET', '/jobs', { query })).jobs
+    return (await this.#http.json<{ jobs: AnyJobRecord[] }>('GET', '/jobs', { query })).jobs
   }
 
   async getJob(id: string): Promise<JobRecord> {
-    return (await this.#json<{ job: JobRecord }>('GET', `/jobs/${seg(id)}`)).job
+    return (await this.#http.json<{ job: JobRecord }>('GET', `/jobs/${seg(id)}`)).job
   }
 
   async getAnyJob(id: string): Promise<AnyJobRecord> {
-    return (await this.#json<{ job: AnyJobRecord }>('GET', `/jobs/${seg(id)}`, { query: { any: true } })).job
+    return (await this.#http.json<{ job: AnyJobRecord }>('GET', `/jobs/${seg(id)}`, { query: { any: true } }))
+      .job
   }
 
   async jobCode(id: string): Promise<Record<string, string>> {
-    return (await this.#json<{ files: Record<string, string> }>('GET', `/jobs/${seg(id)}/code`)).files
+    return (await this.#http.json<{ files: Record<string, string> }>('GET', `/jobs/${seg(id)}/code`)).files
   }
 
   async exportJobCode(id: string, dir: string): Promise<string[]> {
@@ -698,12 +483,12 @@ export class RemoteLake implements LakeApi {
   }
 
   async jobLog(id: string): Promise<string> {
-    return (await this.#request('GET', `/jobs/${seg(id)}/log`, { accept: 'text/plain' })).text()
+    return (await this.#http.request('GET', `/jobs/${seg(id)}/log`, { accept: 'text/plain' })).text()
   }
 
   gc(options: GcOptions): Promise<GcReport> {
     const body = { older_than_ms: options.olderThanMs, grace_ms: options.graceMs, dry_run: options.dryRun }
-    return this.#json('POST', '/gc', { body })
+    return this.#http.json('POST', '/gc', { body })
   }
 
   /** Aborts the query streams still open. */

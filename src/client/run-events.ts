@@ -32,11 +32,6 @@ async function* lines(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
  * Reads a run's JSON-lines progress stream (the server's `runEventStream`), hands each event to `observer` as the
  * embedded run would, and returns the outcome; a final `error` line is thrown as the `TarnError` it describes, and
  * a stream that ends without a final line as `SERVER_UNREACHABLE`.
- *
- * @example
- * ```ts
- * const { job } = await readRunEvents(response.body, { node: (n) => console.log(n.id, n.status) })
- * ```
  */
 export async function readRunEvents(
   body: AsyncIterable<Uint8Array>,

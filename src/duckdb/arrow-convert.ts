@@ -55,11 +55,6 @@ import { valueText } from './duckdb-text.js'
  * The Arrow type that holds values of a DuckDB type: integers, floats, booleans, strings, blobs, dates, times and
  * timestamps (exact, in their own unit; TIMESTAMPTZ in UTC), decimals and HUGEINT (128-bit, exact), lists and
  * structs. Other types (UHUGEINT, intervals, maps, unions, enums, ...) become their DuckDB text form.
- *
- * @example
- * ```ts
- * arrowTypeOf(DuckDBBigIntType.instance) // Int64
- * ```
  */
 export function arrowTypeOf(t: DuckDBType): DataType {
   switch (t.typeId) {
@@ -122,11 +117,6 @@ export function arrowTypeOf(t: DuckDBType): DataType {
 
 /**
  * The Arrow schema of a DuckDB result (every field nullable).
- *
- * @example
- * ```ts
- * const schema = arrowSchemaOf(result.deduplicatedColumnNames(), result.columnTypes())
- * ```
  */
 export function arrowSchemaOf(names: readonly string[], types: readonly DuckDBType[]): Schema {
   return new Schema(names.map((n, i) => new Field(n, arrowTypeOf(types[i] as DuckDBType), true)))
@@ -250,11 +240,6 @@ function utf8Data(
 /**
  * Converts one column of DuckDB values to Arrow data of the type {@link arrowTypeOf} gives. Fixed-width values are
  * copied into typed arrays exactly (64-bit integers and timestamps as BigInt64, decimals as 128-bit words).
- *
- * @example
- * ```ts
- * const data = columnData(DuckDBIntegerType.instance, [1, null, 3])
- * ```
  */
 export function columnData(t: DuckDBType, values: readonly DuckDBValue[]): Data {
   const type = arrowTypeOf(t)
@@ -345,11 +330,6 @@ export function columnData(t: DuckDBType, values: readonly DuckDBValue[]): Data 
 
 /**
  * Builds one Arrow record batch from DuckDB data chunks (all of the same result).
- *
- * @example
- * ```ts
- * const batch = recordBatchOf(schema, result.columnTypes(), [await result.fetchChunk()])
- * ```
  */
 export function recordBatchOf(
   schema: Schema,
@@ -374,11 +354,6 @@ export function recordBatchOf(
 /**
  * A plain JS value of an Arrow value: 64-bit integers and HUGEINT (decimals of scale 0) as bigint, timestamps and
  * dates as `Date`, other decimals as numbers, lists as arrays and structs as objects.
- *
- * @example
- * ```ts
- * plainValue(table.getChild('day')?.get(0), table.schema.fields[0].type) // Date
- * ```
  */
 export function plainValue(v: unknown, type: DataType): unknown {
   if (v === null || v === undefined) return null

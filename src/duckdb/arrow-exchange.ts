@@ -10,11 +10,6 @@ import { sqlString } from './sql-quote.js'
  * Runs a DuckDB query and writes its result as an Arrow IPC file (the columnar form TS functions receive); returns
  * the number of rows. Columns are converted vector by vector ({@link queryToArrowBatches}); a list vector out of row
  * order (which DuckDB does not hand back for query results) falls back to the value-by-value conversion.
- *
- * @example
- * ```ts
- * await queryToArrowFile(conn, 'SELECT * FROM trips', '/scratch/trips.arrow')
- * ```
  */
 export async function queryToArrowFile(conn: DuckDBConnection, sql: string, path: string): Promise<number> {
   let table: Table
@@ -36,11 +31,6 @@ export async function queryToArrowFile(conn: DuckDBConnection, sql: string, path
 /**
  * Loads an Arrow IPC file into a new DuckDB table (`name`), keeping every Arrow type that has an exact DuckDB
  * counterpart (see {@link arrowTableToDuckDB}); other columns hold their text.
- *
- * @example
- * ```ts
- * const { columns, rows } = await arrowFileToTable(conn, '/scratch/zones.out.arrow', 'zones_out')
- * ```
  */
 export async function arrowFileToTable(
   conn: DuckDBConnection,
@@ -54,11 +44,6 @@ export async function arrowFileToTable(
  * Writes a DuckDB query's rows to a Parquet file (the form model results take in the scratch area). With `plain`,
  * pages are uncompressed and without dictionaries: a file read once by another reader (a Python model's input,
  * which pyarrow then reads in about half the time).
- *
- * @example
- * ```ts
- * const rows = await queryToParquet(conn, 'SELECT * FROM zone_stats', '/scratch/zone_stats.parquet')
- * ```
  */
 export async function queryToParquet(
   conn: DuckDBConnection,

@@ -40,11 +40,6 @@ const CHUNK = 2048
 
 /**
  * The DuckDB type that holds an Arrow type exactly, or `null` when the column is written as text.
- *
- * @example
- * ```ts
- * duckTypeOfArrow(new Decimal(3, 18, 128))?.toString() // 'DECIMAL(18,3)'
- * ```
  */
 export function duckTypeOfArrow(t: DataType): DuckDBType | null {
   const a = t as DataType & {
@@ -260,11 +255,6 @@ function textOf(v: unknown): string {
  * an exact DuckDB counterpart ({@link duckTypeOfArrow}: integers of every width, floats, DECIMAL(p,s), booleans,
  * strings, blobs, DATE, TIME, TIMESTAMP, TIMESTAMPTZ, and lists and structs of these); other columns hold their
  * text. Returns the column names and the row count.
- *
- * @example
- * ```ts
- * const { columns, rows } = await arrowTableToDuckDB(conn, tableFromIPC(bytes), 'zones_out')
- * ```
  */
 export async function arrowTableToDuckDB(
   conn: DuckDBConnection,

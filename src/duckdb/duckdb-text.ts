@@ -42,12 +42,6 @@ function infinityText(ticks: bigint): string | undefined {
  * A DOUBLE or FLOAT as DuckDB prints it: the shortest digits that read back to the same value (of the value's own
  * width), in positional form with at least one fractional digit for exponents from -4 to 15, else as `1e+20` /
  * `1e-07`; `inf`, `-inf`, `nan`.
- *
- * @example
- * ```ts
- * floatText(1e20, false) // '1e+20'
- * floatText(Math.fround(0.1), true) // '0.1'
- * ```
  */
 export function floatText(x: number, single: boolean): string {
   if (Number.isNaN(x)) return 'nan'
@@ -128,11 +122,6 @@ function unionMember(v: DuckDBUnionValue, t: DuckDBType): DuckDBType | undefined
  * their exact digits, temporal values in DuckDB's forms (TIMESTAMPTZ in UTC, as the sandbox's session time zone),
  * BLOBs with `\xNN` escapes, lists as `[1, 2]`, structs as `{'a': 1}`, maps as `{k=v}`, and nested strings quoted
  * only where DuckDB quotes them. NULL is `NULL`.
- *
- * @example
- * ```ts
- * valueText(listValue([1, 2]), LIST(INTEGER)) // '[1, 2]'
- * ```
  */
 export function valueText(v: DuckDBValue, t: DuckDBType): string {
   if (v === null) return 'NULL'
@@ -211,11 +200,6 @@ const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/
  * DuckDB's shortest digits (`"inf"`, `"-inf"`, `"nan"` as strings), booleans, lists and fixed arrays as arrays,
  * structs as objects, maps as objects keyed by the keys' text, unions as `{"tag": value}` (as DuckDB's `to_json`),
  * and every other type as a string of its DuckDB text.
- *
- * @example
- * ```ts
- * valueJson(structValue({ a: 1 }), STRUCT({ a: INTEGER })) // '{"a":1}'
- * ```
  */
 export function valueJson(v: DuckDBValue, t: DuckDBType): string {
   if (v === null) return 'null'
@@ -263,11 +247,6 @@ export function valueJson(v: DuckDBValue, t: DuckDBType): string {
 /**
  * A column type as DuckDB names it (`INTEGER[]`, `STRUCT(a INTEGER, b VARCHAR)`, `DECIMAL(10,2)`, `TIMESTAMP WITH
  * TIME ZONE`, `MAP(VARCHAR, INTEGER)`).
- *
- * @example
- * ```ts
- * typeText(result.columnTypes()[0]) // 'BIGINT'
- * ```
  */
 export function typeText(t: DuckDBType): string {
   return t.toString().replace(/"([A-Za-z_][A-Za-z0-9_]*)"/g, '$1')
@@ -276,12 +255,6 @@ export function typeText(t: DuckDBType): string {
 /**
  * One field of CSV (RFC 4180 quoting when the text holds a quote, comma or line break, or has surrounding spaces);
  * NULL is an empty field.
- *
- * @example
- * ```ts
- * csvField('a,b') // '"a,b"'
- * csvField(null) // ''
- * ```
  */
 export function csvField(text: string | null): string {
   if (text === null) return ''

@@ -254,11 +254,6 @@ function concatData(parts: readonly Data[]): Data {
 
 /**
  * Thrown when a list vector's entries are not laid out in row order; the caller converts value by value.
- *
- * @example
- * ```ts
- * try { await queryToArrowBatches(conn, sql) } catch (e) { if (e instanceof NonContiguousList) useValuePath() }
- * ```
  */
 export class NonContiguousList extends Error {}
 
@@ -322,11 +317,6 @@ function vectorData(vec: duckdb.Vector, t: DuckDBType, count: number): Data {
  * types keep their exact form (decimals as 128-bit decimals, timestamps in their unit, TIMESTAMPTZ in UTC, lists
  * and structs nested), the others become the text (or decimal) form {@link arrowTypeOf} gives them. Throws
  * {@link NonContiguousList} when DuckDB hands back a list vector whose entries are out of row order.
- *
- * @example
- * ```ts
- * const { schema, batches } = await queryToArrowBatches(conn, 'SELECT * FROM trips')
- * ```
  */
 export async function queryToArrowBatches(
   conn: DuckDBConnection,

@@ -311,6 +311,35 @@ export class QueryEngine {
     }
   }
 
+  /**
+   * The engine's locked-down DuckDB, shared with work that must run under the same sandbox: a pipeline run's scans,
+   * models and commits run on connections of it (each in a session database of its own), so a run starts no DuckDB.
+   * The engine owns it: never close it.
+   *
+   * @example
+   * ```ts
+   * const conn = await engine.duckdb().connect()
+   * try { await conn.run('SELECT 1') } finally { conn.closeSync() }
+   * ```
+   */
+  duckdb(): DuckDBInstance {
+    if (this.#closed) throw new TarnError('INVALID_ARGUMENT', 'the query engine is closed')
+    return this.#duckdb
+  }
+
+  /**
+   * The scratch directory of the engine's DuckDB (where it spills), readable and writable inside its sandbox: work
+   * sharing {@link duckdb} keeps its files under it.
+   *
+   * @example
+   * ```ts
+   * join(engine.scratchDir(), 'runs', jobId)
+   * ```
+   */
+  scratchDir(): string {
+    return this.#sandbox.scratchDir
+  }
+
   /** Closes DuckDB. The file cache stays on disk for the next engine. */
   async close(): Promise<void> {
     if (this.#closed) return

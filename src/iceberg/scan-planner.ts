@@ -148,7 +148,10 @@ async function decodeEntries(table: LoadedTable, m: ManifestFile): Promise<Resol
  * Every live (not DELETED) entry of a snapshot, data and delete files alike.
  */
 export async function liveEntries(table: LoadedTable, snapshot: Snapshot): Promise<ResolvedEntry[]> {
-  const manifests = await snapshotManifests(table, snapshot)
+  // a manifest with only DELETED entries (what an overwrite removed) has no live entry to read
+  const manifests = (await snapshotManifests(table, snapshot)).filter(
+    (m) => !(m.addedFilesCount === 0 && m.existingFilesCount === 0 && m.deletedFilesCount > 0),
+  )
   const all = await Promise.all(manifests.map((m) => manifestEntries(table, m)))
   return all.flat().filter((e) => e.status !== 2)
 }

@@ -12,11 +12,6 @@ import { maxFieldId, type Schema } from './schema.js'
 
 /**
  * A snapshot of a table. Snapshot ids are `bigint` so that 64-bit ids survive.
- *
- * @example
- * ```ts
- * snapshot['snapshot-id'] // 9158179788527662767n
- * ```
  */
 export interface Snapshot {
   readonly 'snapshot-id': bigint
@@ -32,11 +27,6 @@ export interface Snapshot {
 
 /**
  * A named reference (branch or tag) to a snapshot.
- *
- * @example
- * ```ts
- * const main: SnapshotRef = { 'snapshot-id': 1n, type: 'branch' }
- * ```
  */
 export interface SnapshotRef {
   readonly 'snapshot-id': bigint
@@ -48,12 +38,6 @@ export interface SnapshotRef {
 
 /**
  * Iceberg table metadata (format v2 shape; v1 files are upgraded on read), in the spec's JSON shape.
- *
- * @example
- * ```ts
- * const m = parseTableMetadata(text)
- * m['current-snapshot-id'] // 9158179788527662767n
- * ```
  */
 export interface TableMetadata {
   readonly 'format-version': 1 | 2
@@ -103,11 +87,6 @@ const asStr = (v: JsonValue | undefined, what: string): string => {
 
 /**
  * Parses one snapshot object of table metadata (or of an Iceberg REST `add-snapshot` update), keeping 64-bit ids.
- *
- * @example
- * ```ts
- * parseSnapshot({ 'snapshot-id': 1n, 'sequence-number': 1, 'timestamp-ms': 0, summary: { operation: 'append' } })
- * ```
  */
 export function parseSnapshot(v: JsonValue): Snapshot {
   const o = asObj(v, 'snapshot')
@@ -133,11 +112,6 @@ export function parseSnapshot(v: JsonValue): Snapshot {
 /**
  * Parses table metadata JSON (v1 or v2, plain or gzipped bytes) without losing 64-bit ids. v1 metadata is
  * normalised to the v2 shape (`schemas`, `partition-specs`, `refs`, ...), keeping `format-version: 1`.
- *
- * @example
- * ```ts
- * const m = parseTableMetadata(await store.get('t/metadata/v3.metadata.json'))
- * ```
  */
 export function parseTableMetadata(input: string | Uint8Array): TableMetadata {
   let text: string
@@ -245,11 +219,6 @@ export function parseTableMetadata(input: string | Uint8Array): TableMetadata {
 /**
  * Serialises table metadata to JSON (pretty-printed unless `indent` is 0) with exact 64-bit ids. A table without a current snapshot is
  * written with `current-snapshot-id: -1` (what Java readers expect).
- *
- * @example
- * ```ts
- * await store.putIfAbsent(key, new TextEncoder().encode(serializeTableMetadata(m)))
- * ```
  */
 export function serializeTableMetadata(m: TableMetadata, indent = 2): string {
   const v = {
@@ -261,11 +230,6 @@ export function serializeTableMetadata(m: TableMetadata, indent = 2): string {
 
 /**
  * The current schema of a table (or the schema with the given id).
- *
- * @example
- * ```ts
- * currentSchema(m).fields.map((f) => f.name)
- * ```
  */
 export function currentSchema(m: TableMetadata, schemaId?: number): Schema {
   const id = schemaId ?? m['current-schema-id']
@@ -276,11 +240,6 @@ export function currentSchema(m: TableMetadata, schemaId?: number): Schema {
 
 /**
  * The partition spec with the given id (default: the table's default spec).
- *
- * @example
- * ```ts
- * specById(m).fields.length // 0 for unpartitioned tables
- * ```
  */
 export function specById(m: TableMetadata, specId?: number): PartitionSpec {
   const id = specId ?? m['default-spec-id']
@@ -292,11 +251,6 @@ export function specById(m: TableMetadata, specId?: number): PartitionSpec {
 /**
  * The snapshot with the given id (default: current), or undefined when the table has no snapshot.
  * Throws `INVALID_REF` when an explicit id is unknown.
- *
- * @example
- * ```ts
- * snapshotById(m, 4951213507629824583n)?.['sequence-number'] // 1
- * ```
  */
 export function snapshotById(m: TableMetadata, snapshotId?: bigint | string | null): Snapshot | undefined {
   const id = snapshotId === undefined || snapshotId === null ? m['current-snapshot-id'] : BigInt(snapshotId)

@@ -4,12 +4,6 @@ import { DEFAULT_BRANCH } from '../catalog/defaults.js'
 
 /**
  * The active branch of a lake home, kept in `<home>/state.json`: the branch commands use when none is given.
- *
- * @example
- * ```ts
- * const active = new ActiveBranch('/tmp/lake')
- * active.set('alice.dev'); active.get() // 'alice.dev'
- * ```
  */
 export class ActiveBranch {
   readonly #home: string

@@ -3,11 +3,5 @@
  * their digits), a row as text cells (`rowText`) or a JSON object (`rowJson`), and column type names (`typeName`);
  * shared by the server and the CLI. Pure functions, re-exported from `engine/` so that callers of the lake need no
  * engine path.
- *
- * @example
- * ```ts
- * import { batchCells, rowText } from './lake/batch-cells.js'
- * for (const row of batchCells(batch)) console.log(rowText(row).join(' | '))
- * ```
  */
 export { batchCells, type Cell, rowJson, rowText, typeName } from '../engine/result-format.js'

@@ -8,12 +8,6 @@ const SAMPLE_BYTES = 1 << 20
  * Refuses a CSV file that DuckDB could read only as one text column although its header holds several fields: that
  * happens when rows disagree on the number of fields, and importing it would silently turn every row into one string.
  * Fails with `INVALID_FILE` naming the file, the delimiter and the first line whose field count differs.
- *
- * @example
- * ```ts
- * await checkCsvShape({ source: 'bad.csv', localPath: '/tmp/bad.csv' }, ['a,b'])
- * // INVALID_FILE: cannot read bad.csv as CSV: the header has 2 fields separated by ',' but line 3 has 3
- * ```
  */
 export async function checkCsvShape(
   file: { readonly source: string; readonly localPath: string },

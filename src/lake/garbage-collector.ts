@@ -10,11 +10,6 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * Prefix of warehouse keys that belong to tarn itself (never swept by table GC).
- *
- * @example
- * ```ts
- * await store.put(`${RESERVED_PREFIX}jobs/j1.json`, bytes) // never swept by gc
- * ```
  */
 export const RESERVED_PREFIX = '_tarn/'
 
@@ -66,11 +61,6 @@ const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
 
 /**
  * Parses a duration such as `7d`, `12h`, `30m`, `45s` or `0` into milliseconds.
- *
- * @example
- * ```ts
- * parseDuration('7d') // 604800000
- * ```
  */
 export function parseDuration(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?$/.exec(text.trim())
@@ -90,11 +80,6 @@ export function parseDuration(text: string): number {
  * the metadata files its log names, every snapshot's manifest list, manifests, data and delete files. Sweep: every
  * warehouse object outside the marked set and older than the grace period (files of foreign tables outside the
  * warehouse and tarn's own `_tarn/` objects are never touched).
- *
- * @example
- * ```ts
- * const report = await collectGarbage(lake.catalog, lake.store, systemClock, { olderThanMs: parseDuration('7d'), dryRun: true })
- * ```
  */
 export async function collectGarbage(
   catalog: Catalog,

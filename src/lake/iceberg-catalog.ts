@@ -2,18 +2,25 @@ import type { Catalog } from '../catalog/catalog.js'
 import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { Change, Commit, TableState } from '../catalog/types.js'
 import { newTableMetadata } from '../iceberg/commit/new-table-metadata.js'
-import { checkRequirement, type TableRequirement } from '../iceberg/commit/table-requirement.js'
-import { applyTableUpdates, EMPTY_TABLE_METADATA, type TableUpdate } from '../iceberg/commit/table-update.js'
 import type { PartitionSpec, SortOrder } from '../iceberg/partition-spec.js'
 import { registerTable } from '../iceberg/register-table.js'
 import type { Schema } from '../iceberg/schema.js'
-import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
+import { loadTable } from '../iceberg/table-loader.js'
 import type { TableMetadata } from '../iceberg/table-metadata.js'
 import { writeMetadataFile } from '../iceberg/writer/snapshot-producer.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { isTarnError, TarnError } from '../util/errors.js'
 import type { Random } from '../util/random.js'
+import { notFoundNamespace, notFoundTable, tableExists } from './iceberg-errors.js'
+import {
+  commitIcebergTables,
+  type IcebergCommitResult,
+  type IcebergTableCommit,
+} from './iceberg-table-commit.js'
+import { WarehousePaths } from './warehouse-paths.js'
+
+export type { IcebergCommitResult, IcebergTableCommit } from './iceberg-table-commit.js'
 
 /**
  * A table as an Iceberg catalog answers it: its metadata and where that metadata is stored (absent for a staged
@@ -31,35 +38,6 @@ export interface IcebergTable {
 }
 
 /**
- * One table's part of an Iceberg commit: the requirements its state must meet and the updates to apply.
- *
- * @example
- * ```ts
- * const c: IcebergTableCommit = { table: 'sales.orders', requirements: [{ type: 'assert-create' }], updates }
- * ```
- */
-export interface IcebergTableCommit {
-  readonly table: string
-  readonly requirements: readonly TableRequirement[]
-  readonly updates: readonly TableUpdate[]
-}
-
-/**
- * The outcome of {@link IcebergCatalog.commitTables}: the new state of every table and the tarn commit, with how many
- * times the commit was rebuilt because another commit changed one of its tables meanwhile.
- *
- * @example
- * ```ts
- * const { commit, tables, attempts } = await iceberg.commitTables('dev', [change])
- * ```
- */
-export interface IcebergCommitResult {
-  readonly commit: Commit
-  readonly tables: readonly IcebergTable[]
-  readonly attempts: number
-}
-
-/**
  * What a new table is made of, as an Iceberg client asks for it.
  *
  * @example
@@ -74,9 +52,6 @@ export interface IcebergNewTable {
   readonly sortOrder?: SortOrder
   readonly properties?: Readonly<Record<string, string>>
 }
-
-/** How many times a commit is rebuilt on a new head after another commit changed one of its tables. */
-const MAX_REBUILDS = 4
 
 /**
  * The lake as an Iceberg catalog: namespaces, tables and Iceberg commits (requirements + updates) on tarn refs, for
@@ -100,6 +75,7 @@ export class IcebergCatalog {
   readonly #random: Random
   readonly #author: string
   readonly #env: Readonly<Record<string, string | undefined>>
+  readonly #paths: WarehousePaths
 
   constructor(deps: {
     catalog: Catalog
@@ -116,6 +92,7 @@ export class IcebergCatalog {
     this.#random = deps.random
     this.#author = deps.author
     this.#env = deps.env ?? {}
+    this.#paths = new WarehousePaths(deps.store, deps.random)
   }
 
   /**
@@ -284,7 +261,7 @@ export class IcebergCatalog {
     if (await this.#catalog.getTable(head, key.key)) throw tableExists(key.key, b)
     if (!(await this.#catalog.getNamespace(head, key.namespace))) throw notFoundNamespace(key.namespace, b)
     await this.#catalog.checkNewNames(head, { tables: [key.key] })
-    const location = this.#location(t.location ?? this.#defaultLocation(key.namespace, key.name))
+    const location = this.#paths.location(t.location ?? this.#paths.defaultLocation(key.namespace, key.name))
     const metadata = newTableMetadata(
       {
         schema: t.schema,
@@ -296,13 +273,10 @@ export class IcebergCatalog {
       { uuid: this.#random.uuid(), now: this.#clock.now() },
     )
     if (options.stage) return { table: key.key, metadata }
-    const written = await writeMetadataFile(
-      this.#store,
-      this.#rootKey(location),
-      metadata,
-      undefined,
-      this.#deps(),
-    )
+    const written = await writeMetadataFile(this.#store, this.#paths.rootKey(location), metadata, undefined, {
+      clock: this.#clock,
+      random: this.#random,
+    })
     try {
       await this.#catalog.commit({
         branch: b,
@@ -382,117 +356,19 @@ export class IcebergCatalog {
    * is checked against the table state the commit is made on (`COMMIT_REQUIREMENT_FAILED` naming what differs); a
    * table without `assert-create` must exist (`TABLE_NOT_FOUND`); with it, it is created from the updates. When
    * another commit changes one of these tables meanwhile, the commit is rebuilt on the new head; after
-   * {@link MAX_REBUILDS} rebuilds it fails with `BRANCH_HEAD_CHANGED`.
+   * 4 rebuilds it fails with `BRANCH_HEAD_CHANGED`.
    */
-  async commitTables(branch: string, changes: readonly IcebergTableCommit[]): Promise<IcebergCommitResult> {
-    if (changes.length === 0) {
-      throw new TarnError('INVALID_ARGUMENT', 'a commit needs at least one table change', { branch })
+  commitTables(branch: string, changes: readonly IcebergTableCommit[]): Promise<IcebergCommitResult> {
+    const deps = {
+      catalog: this.#catalog,
+      store: this.#store,
+      clock: this.#clock,
+      random: this.#random,
+      author: this.#author,
+      paths: this.#paths,
+      writableBranch: (ref: string) => this.writableBranch(ref),
     }
-    const keys = changes.map((c) => parseTableKey(c.table).key)
-    const dup = keys.find((k, i) => keys.indexOf(k) !== i)
-    if (dup !== undefined) {
-      throw new TarnError('INVALID_ARGUMENT', `table ${dup} appears twice in one transaction`, { table: dup })
-    }
-    const b = await this.writableBranch(branch)
-    for (let attempt = 1; ; attempt++) {
-      const head = (await this.#catalog.resolve(b)).commit
-      const bases = await Promise.all(
-        keys.map(async (key) => {
-          const state = await this.#catalog.getTable(head, key)
-          return state ? loadTable(this.#store, state.metadataLocation) : undefined
-        }),
-      )
-      // check every requirement before writing anything, so a failed transaction leaves no file behind
-      changes.forEach((c, i) => {
-        const key = keys[i] as string
-        const base = bases[i]
-        const creates = c.requirements.some((r) => r.type === 'assert-create')
-        if (!base && !creates) throw notFoundTable(key, b)
-        for (const r of c.requirements) checkRequirement(key, base?.metadata, r)
-      })
-      const now = this.#clock.now()
-      const next = changes.map((c, i) => this.#updated(keys[i] as string, bases[i], c.updates, now))
-      const written = await Promise.all(
-        next.map((m, i) =>
-          writeMetadataFile(
-            this.#store,
-            this.#rootKey(m.location),
-            m,
-            bases[i]?.metadataLocation,
-            this.#deps(),
-          ),
-        ),
-      )
-      const operations = next
-        .map((m, i) => {
-          const before = bases[i]?.metadata['current-snapshot-id'] ?? null
-          const snap = m.snapshots.find((s) => s['snapshot-id'] === m['current-snapshot-id'])
-          return before !== m['current-snapshot-id'] && snap
-            ? `${keys[i]} (${snap.summary.operation})`
-            : keys[i]
-        })
-        .join(', ')
-      try {
-        const commit = await this.#catalog.commit({
-          branch: b,
-          changes: written.map((w, i) => ({ type: 'putTable', key: keys[i] as string, state: w.state })),
-          message: `Iceberg: commit ${operations}`,
-          author: this.#author,
-          expectedHead: head.hash,
-          properties: { 'tarn.operation': 'iceberg-commit', 'tarn.table': keys.join(',') },
-        })
-        return {
-          commit,
-          attempts: attempt,
-          tables: written.map((w, i) => ({
-            table: keys[i] as string,
-            metadataLocation: w.metadataLocation,
-            metadata: w.metadata,
-          })),
-        }
-      } catch (e) {
-        if (!isTarnError(e, 'BRANCH_HEAD_CHANGED') || attempt > MAX_REBUILDS) throw e
-      }
-    }
-  }
-
-  #updated(
-    key: string,
-    base: LoadedTable | undefined,
-    updates: readonly TableUpdate[],
-    now: number,
-  ): TableMetadata {
-    let m = applyTableUpdates(base?.metadata ?? EMPTY_TABLE_METADATA, updates, { now })
-    if (!base) {
-      const ns = parseTableKey(key)
-      if (m['current-schema-id'] < 0) {
-        throw new TarnError('INVALID_ARGUMENT', `creating ${key} needs add-schema and set-current-schema`, {
-          table: key,
-        })
-      }
-      m = {
-        ...m,
-        'table-uuid': m['table-uuid'] || this.#random.uuid(),
-        location: m.location || this.#defaultLocation(ns.namespace, ns.name),
-        ...(m['partition-specs'].length === 0
-          ? { 'partition-specs': [{ 'spec-id': 0, fields: [] }], 'default-spec-id': 0 }
-          : {}),
-        ...(m['sort-orders'].length === 0
-          ? { 'sort-orders': [{ 'order-id': 0, fields: [] }], 'default-sort-order-id': 0 }
-          : {}),
-        'last-updated-ms': Math.max(m['last-updated-ms'], now),
-      }
-    } else {
-      m = {
-        ...m,
-        'metadata-log': [
-          ...m['metadata-log'],
-          { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataLocation },
-        ],
-      }
-    }
-    this.#location(m.location)
-    return m
+    return commitIcebergTables(deps, branch, changes)
   }
 
   async #commit(
@@ -503,52 +379,4 @@ export class IcebergCatalog {
   ): Promise<Commit> {
     return this.#catalog.commit({ branch, changes, message, author: this.#author, properties })
   }
-
-  #deps(): { clock: Clock; random: Random } {
-    return { clock: this.#clock, random: this.#random }
-  }
-
-  #defaultLocation(namespace: string, name: string): string {
-    const suffix = Buffer.from(this.#random.bytes(4)).toString('hex')
-    return this.#store.uriOf(`${namespace}/${name}-${suffix}`)
-  }
-
-  /** Refuses a table location outside the warehouse: clients must not make the server write elsewhere. */
-  #location(location: string): string {
-    const root = this.#store.root.replace(/\/+$/, '')
-    const norm = location.replace(/^s3[an]:\/\//i, 's3://').replace(/\/+$/, '')
-    if (!norm.startsWith(`${root}/`)) {
-      throw new TarnError(
-        'INVALID_ARGUMENT',
-        `table location ${location} lies outside the warehouse ${root}`,
-        {
-          location,
-          warehouse: root,
-        },
-      )
-    }
-    return norm
-  }
-
-  #rootKey(location: string): string {
-    const key = this.#store.keyOf(this.#location(location))
-    if (key === undefined)
-      throw new TarnError('INVALID_ARGUMENT', `cannot write under ${location}`, { location })
-    return key
-  }
-}
-
-function notFoundNamespace(namespace: string, ref: string): TarnError {
-  return new TarnError('NAMESPACE_NOT_FOUND', `namespace ${namespace} does not exist at ${ref}`, {
-    namespace,
-    ref,
-  })
-}
-
-function notFoundTable(table: string, ref: string): TarnError {
-  return new TarnError('TABLE_NOT_FOUND', `table ${table} does not exist at ${ref}`, { table, ref })
-}
-
-function tableExists(table: string, branch: string): TarnError {
-  return new TarnError('TABLE_EXISTS', `table ${table} already exists on ${branch}`, { table, branch })
 }

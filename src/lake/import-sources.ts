@@ -15,11 +15,6 @@ import { localGlob, sourceGlob } from './source-glob.js'
 
 /**
  * One file to import, fetched to a local path when it lives in object storage.
- *
- * @example
- * ```ts
- * for (const f of await resolveSources(['data/*.csv'], ctx)) console.log(f.source, f.size)
- * ```
  */
 export interface SourceFile {
   /** Where the user said it is (absolute path or URI). */
@@ -35,11 +30,6 @@ export interface SourceFile {
  * Expands the `--from` arguments of an import (local paths, globs, `file://` and `s3://` URIs, S3 globs) into the
  * files to read, fetching object-store files into a temporary directory. Fails with `INVALID_ARGUMENT` naming any
  * argument that matches nothing.
- *
- * @example
- * ```ts
- * const files = await resolveSources(['data/*.parquet'], { cwd: process.cwd(), store, conn })
- * ```
  */
 export async function resolveSources(
   from: readonly string[],
@@ -94,11 +84,6 @@ export async function resolveSources(
 
 /**
  * The DuckDB query that reads one source file.
- *
- * @example
- * ```ts
- * sourceQuery(file) // "SELECT * FROM read_csv(['/data/a.csv'], auto_detect = true)"
- * ```
  */
 export function sourceQuery(file: SourceFile): string {
   return importSourceSql([file.localPath])
@@ -116,11 +101,6 @@ function formatOf(path: string): 'csv' | 'json' | 'parquet' {
 
 /**
  * The DuckDB query that reads all source files as one relation: one reader per format, columns unified by name.
- *
- * @example
- * ```ts
- * sourcesQuery(files) // "SELECT * FROM read_csv([...], auto_detect = true, union_by_name = true) UNION ALL BY NAME ..."
- * ```
  */
 export function sourcesQuery(files: readonly SourceFile[]): string {
   const groups = new Map<string, string[]>()
@@ -136,11 +116,6 @@ export function sourcesQuery(files: readonly SourceFile[]): string {
 /**
  * Checks every file before anything is written: it must be readable, hold no column the table lacks, and every value
  * must convert to the table's column type. Errors name the file and the column (`INVALID_FILE`, `SCHEMA_MISMATCH`).
- *
- * @example
- * ```ts
- * await validateSources(conn, files, currentSchema(table.metadata))
- * ```
  */
 export async function validateSources(
   conn: DuckDBConnection,
@@ -238,12 +213,6 @@ const LOSSLESS: Readonly<Record<string, readonly string[]>> = {
 /**
  * Whether every value of a file column of type `fileType` converts to the table's `tableType` (both DuckDB type
  * names): the same type (spacing and case aside) or a widening.
- *
- * @example
- * ```ts
- * convertsLosslessly('INTEGER', 'BIGINT') // true
- * convertsLosslessly('VARCHAR', 'BIGINT') // false: values must be checked
- * ```
  */
 export function convertsLosslessly(fileType: string, tableType: string): boolean {
   const norm = (t: string): string => t.replace(/\s+/g, '').toUpperCase()

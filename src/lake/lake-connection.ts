@@ -44,11 +44,6 @@ export interface LakeOptions extends LakeLocation {
 
 /**
  * An open lake's parts, before the `Lake` façade wraps them.
- *
- * @example
- * ```ts
- * const { catalog, store } = await connectLake({ home: '/tmp/lake' }, false)
- * ```
  */
 export interface LakeConnection {
   readonly config: LakeConfig
@@ -64,11 +59,6 @@ export interface LakeConnection {
  * Opens (with `create`, first creates: idempotent) a lake's catalog and warehouse. The catalog gets the Iceberg
  * append-only table merger and reverter and the pipeline's run merge guard. Without `create`, `LAKE_NOT_FOUND`
  * (with how to create one) when there is no lake; whatever was opened is closed again on failure.
- *
- * @example
- * ```ts
- * const parts = await connectLake({ home: '/tmp/lake' }, true)
- * ```
  */
 export async function connectLake(options: LakeOptions, create: boolean): Promise<LakeConnection> {
   const env = options.env ?? process.env

@@ -46,12 +46,6 @@ export interface LakeInfo {
  * The base of the SDK's `Lake`: an open lake's catalog, warehouse and settings, its active branch, and the query
  * engine it owns (opened on the first query, shared by every handle on the same lake, closed by {@link close}).
  * `LakeRefs` adds branches, tags and history on top, and `Lake` tables, runs and jobs.
- *
- * @example
- * ```ts
- * const handle: LakeHandle = await Lake.open()
- * handle.activeBranch()
- * ```
  */
 export abstract class LakeHandle {
   readonly config: LakeConfig

@@ -37,12 +37,6 @@ export interface CommitWithDiff extends Commit {
 /**
  * The part of the SDK's `Lake` that works on refs: branches (with the run-branch guards), tags, protection, diff,
  * merge, history and revert, each defaulting to the active branch.
- *
- * @example
- * ```ts
- * const refs: LakeRefs = await Lake.open()
- * await refs.merge('alice.dev', { into: 'main' })
- * ```
  */
 export abstract class LakeRefs extends LakeHandle {
   readonly #runBranches: RunBranchGuard

@@ -2,12 +2,6 @@
  * The types of the lake's results that callers of {@link Lake} (the CLI first) name in their own code: job records,
  * run observers, query plans and streams, pipeline plans. Plain re-exports of the lower layers' types, so a caller
  * depends on the façade only and never on `pipeline/` or `engine/` paths.
- *
- * @example
- * ```ts
- * import type { JobRecord, RunObserver } from './lake/lake-types.js'
- * const observer: RunObserver = { finished: (job: JobRecord) => console.log(job.status) }
- * ```
  */
 export type { ExportResult, QueryPlan, QueryStream, TableScanPlan } from '../engine/index.js'
 export type { LogicalNode } from '../pipeline/logical-plan.js'

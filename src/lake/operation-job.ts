@@ -7,11 +7,6 @@ import type { Random } from '../util/random.js'
 
 /**
  * What an import or query job starts with.
- *
- * @example
- * ```ts
- * const start: OperationStart = { kind: 'query', target: 'main', sql: 'SELECT 1' }
- * ```
  */
 export interface OperationStart {
   readonly kind: 'import' | 'query'
@@ -23,11 +18,6 @@ export interface OperationStart {
 
 /**
  * What an import or query job learned by finishing.
- *
- * @example
- * ```ts
- * const end: OperationEnd = { dataCommit: commit.hash, rows: 12 }
- * ```
  */
 export interface OperationEnd {
   readonly dataCommit?: string | null
@@ -39,12 +29,6 @@ export interface OperationEnd {
  * Runs an import or a query as a job: a `running` record is stored under `_tarn/jobs/` before it starts, and replaced
  * by a `succeeded` (with the commit and rows) or `failed` (with the error) record when it ends. Recording is best
  * effort: a store that refuses the record never fails the operation itself. Errors of the operation pass through.
- *
- * @example
- * ```ts
- * const r = await trackOperation(lake.store, lake, { kind: 'import', target: 'main', table: 'orders' },
- *   () => lake.importTable('orders', { from: 'o.csv' }), (r) => ({ dataCommit: r.commit.hash, rows: r.addedRecords }))
- * ```
  */
 export async function trackOperation<T>(
   store: ObjectStore,

@@ -5,11 +5,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * Parses a `--partitioned-by` list: `day(ts), region, bucket[16](id), truncate[4](name)` (also `bucket(16, id)`).
  * A bare column is an identity partition. The syntax is the one pipeline models use for `partitionedBy`.
- *
- * @example
- * ```ts
- * parsePartitionBy('day(ts), region') // [{ column: 'ts', transform: 'day' }, { column: 'region', transform: 'identity' }]
- * ```
  */
 export function parsePartitionBy(text: string): PartitionFieldInput[] {
   return splitPartitionList(text).map((part) => {

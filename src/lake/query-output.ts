@@ -31,21 +31,11 @@ export type PrintFormat = 'table' | 'csv' | 'json' | 'document'
 
 /**
  * The print formats, for validation.
- *
- * @example
- * ```ts
- * PRINT_FORMATS.includes('csv') // true
- * ```
  */
 export const PRINT_FORMATS: readonly PrintFormat[] = ['table', 'csv', 'json', 'document']
 
 /**
  * How many rows a printer wrote, and whether the query had more it did not read.
- *
- * @example
- * ```ts
- * const p: Printed = { rows: 10, more: true }
- * ```
  */
 export interface Printed {
   readonly rows: number
@@ -97,11 +87,6 @@ function textRow(values: readonly DuckDBValue[], types: readonly DuckDBType[]): 
  * Prints a result as an aligned text table, the way DuckDB's shell spells values (lists `[1, 2]`, structs
  * `{'a': 1}`, maps `{k=v}`): names, types, up to `limit` rows, then the row count. With a limit it stops reading at
  * the first row it would not show.
- *
- * @example
- * ```ts
- * await printTable(io, stream, 10)
- * ```
  */
 export async function printTable(
   io: TextSink,
@@ -136,11 +121,6 @@ export async function printTable(
 /**
  * Prints a result as CSV: a header of names, then one line per row with each value in DuckDB's text form (nested
  * values as DuckDB casts them to VARCHAR), RFC 4180 quoting and NULL as an empty field.
- *
- * @example
- * ```ts
- * await printCsv(io, stream, undefined)
- * ```
  */
 export async function printCsv(
   io: TextSink,
@@ -169,11 +149,6 @@ export async function printCsv(
  * Builds a result as JSON row objects (nested values as JSON arrays and objects, see `valueJson`) and only then
  * writes it, so stdout never holds half a document: `document` adds the ref, commit, columns, row count and whether
  * rows were left unread (`--json`); otherwise it is a bare array of rows (`--format json`).
- *
- * @example
- * ```ts
- * await printJson(io, stream, undefined, true)
- * ```
  */
 export async function printJson(
   io: TextSink,
@@ -200,11 +175,6 @@ export async function printJson(
 /**
  * Prints a result in one of the {@link PrintFormat}s, reading at most `limit` rows (and one more to tell whether
  * there were more).
- *
- * @example
- * ```ts
- * const printed = await printResult(io, stream, 'table', 10)
- * ```
  */
 export function printResult(
   io: TextSink,

@@ -100,11 +100,6 @@ async function rowsOf(
 /**
  * Describes every table of a lake diff from the Iceberg metadata and manifests of its two states (never the data),
  * and with `rows` reads up to that many rows of the data files each side added and removed.
- *
- * @example
- * ```ts
- * const d = await describeDiff(lake.store, await lake.catalog.diff('dev', 'main', { mode: 'three-dot' }), { rows: 10 })
- * ```
  */
 export async function describeDiff(
   store: ObjectStore,

@@ -5,12 +5,6 @@ export const RUN_BRANCH_PREFIX = 'run/'
 
 /**
  * Refuses a branch name a user may not take: anything under `run/`, which runs own (`RESERVED_BRANCH_NAME`).
- *
- * @example
- * ```ts
- * refuseReservedBranchName('alice.dev') // fine
- * refuseReservedBranchName('run/mine') // throws RESERVED_BRANCH_NAME
- * ```
  */
 export function refuseReservedBranchName(name: string): void {
   if (!name.startsWith(RUN_BRANCH_PREFIX)) return

@@ -8,12 +8,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * What the lake protects of runs' branches: the branch of a running or failed run cannot be deleted or renamed
  * (without `force`), and a branch forked at part of a run is a sealed, read-only copy.
- *
- * @example
- * ```ts
- * const guard = new RunBranchGuard(lake.catalog, lake.store)
- * await guard.refuse('run/job-1a2b3c4d5e6f', 'deleted') // BRANCH_PROTECTED while that run is running or failed
- * ```
  */
 export class RunBranchGuard {
   readonly #catalog: Catalog

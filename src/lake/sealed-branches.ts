@@ -21,11 +21,6 @@ export interface SealedBranchCleanup {
 /**
  * Deletes every sealed branch (failed runs' branches and their sealed forks), optionally only those created more
  * than `olderThanMs` before `now`; the `active` branch is kept. With `dryRun`, lists what would go.
- *
- * @example
- * ```ts
- * const r = await deleteSealedBranches(catalog, { now: Date.now(), active: 'main' }, { dryRun: true })
- * ```
  */
 export async function deleteSealedBranches(
   catalog: Catalog,

@@ -5,13 +5,6 @@ import picomatch from 'picomatch'
 /**
  * A parsed `--from` glob: the literal directory or key prefix before its first wildcard, and a matcher of whole paths.
  * Supports `*`, `**`, `?`, character classes `[0-9]`, `[!0-9]` and braces `{a,b}` (picomatch, `/` as separator).
- *
- * @example
- * ```ts
- * const g = sourceGlob('data/[0-9]*.parquet')
- * g.base // 'data'
- * g.matches('data/2024.parquet') // true
- * ```
  */
 export interface SourceGlob {
   /** True when the pattern has wildcards; false for a plain path. */
@@ -26,11 +19,6 @@ export interface SourceGlob {
 
 /**
  * Parses a glob over `/`-separated paths or object keys.
- *
- * @example
- * ```ts
- * sourceGlob('logs/**\/*.{csv,json}').matches('logs/2024/01/a.json') // true
- * ```
  */
 export function sourceGlob(pattern: string): SourceGlob {
   // The shell's negated class `[!...]` is picomatch's `[^...]`.
@@ -46,11 +34,6 @@ export function sourceGlob(pattern: string): SourceGlob {
 
 /**
  * The local files matching an absolute glob, sorted by path.
- *
- * @example
- * ```ts
- * await localGlob('/data/[0-9]*.csv') // ['/data/1.csv', '/data/2.csv']
- * ```
  */
 export async function localGlob(pattern: string): Promise<string[]> {
   const glob = sourceGlob(pattern)

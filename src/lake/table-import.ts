@@ -8,11 +8,6 @@ import type { SourceFile } from './import-sources.js'
 /**
  * The modules of table writes from files (DuckDB, the Parquet writer, the import sources), loaded on the first
  * import rather than when the lake opens.
- *
- * @example
- * ```ts
- * const { withConnection, appendRows } = await importModules()
- * ```
  */
 export async function importModules() {
   const [reader, schema, writer, sources] = await Promise.all([
@@ -35,11 +30,6 @@ export async function importModules() {
 
 /**
  * The files an import reads: local paths, globs or `s3://` URIs, relative ones against `cwd` (default: the process's).
- *
- * @example
- * ```ts
- * const files = await importSources({ from: 'data/*.csv' }, lake.store, conn)
- * ```
  */
 export async function importSources(
   options: { readonly from: string | readonly string[]; readonly cwd?: string },
@@ -53,11 +43,6 @@ export async function importSources(
 
 /**
  * The Iceberg schema DuckDB infers from the files to import; `INVALID_FILE` when they cannot be read.
- *
- * @example
- * ```ts
- * const schema = await readImportSchema(conn, files)
- * ```
  */
 export async function readImportSchema(
   conn: DuckDBConnection,
@@ -78,11 +63,6 @@ export async function readImportSchema(
 
 /**
  * The snapshot summary that records which files an import read (their fingerprints).
- *
- * @example
- * ```ts
- * await appendRows(table, sourcesQuery(files), deps, { connection: conn, summary: importSummary(files) })
- * ```
  */
 export function importSummary(files: readonly SourceFile[]): Record<string, string> {
   return { 'tarn.import-fingerprints': files.map((f) => f.fingerprint).join(',') }
@@ -90,11 +70,6 @@ export function importSummary(files: readonly SourceFile[]): Record<string, stri
 
 /**
  * Throws `ALREADY_IMPORTED` when a snapshot of `table` recorded one of these files (same location, size and time).
- *
- * @example
- * ```ts
- * refuseImportedAgain(loaded, 'tarn.orders', files)
- * ```
  */
 export function refuseImportedAgain(table: LoadedTable, key: string, files: readonly SourceFile[]): void {
   const seen = new Set(

@@ -30,11 +30,6 @@ import type { TableDetails, TableEntry, TableStats, TableWriteResult } from './t
 /**
  * How a table append that lost a race to another write of the same table is rebased: the table it was written on,
  * its snapshot summary, and a check of the newer table state (e.g. that no file was imported twice meanwhile).
- *
- * @example
- * ```ts
- * const r: AppendRebase = { base: loaded, summary: { 'tarn.import-fingerprints': fp } }
- * ```
  */
 export interface AppendRebase {
   readonly base: LoadedTable
@@ -59,12 +54,6 @@ interface TableCommit {
 /**
  * The lake's table operations on explicit branches and refs (the `Lake` façade fills in the active branch): list,
  * describe and load tables; create, import into, register and drop them, each write one commit.
- *
- * @example
- * ```ts
- * const tables = new TableOperations({ catalog, store, clock, random, author: 'alice' })
- * await tables.importTable('orders', { from: 'more/*.csv', branch: 'main' })
- * ```
  */
 export class TableOperations {
   readonly #catalog: Catalog

@@ -70,11 +70,6 @@ export interface TableEntry {
 
 /**
  * The size of a table at a ref: rows in its live data files (before deletes), data files and their bytes.
- *
- * @example
- * ```ts
- * const s: TableStats = { rows: 5000000, files: 12, sizeBytes: 48_000_000 }
- * ```
  */
 export interface TableStats {
   readonly rows: number

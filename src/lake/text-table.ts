@@ -1,10 +1,5 @@
 /**
  * Formats rows as an aligned text table.
- *
- * @example
- * ```ts
- * table([['a', 'bb'], ['ccc', 'd']]) // 'a    bb\nccc  d'
- * ```
  */
 export function table(rows: readonly (readonly string[])[]): string {
   const widths: number[] = []

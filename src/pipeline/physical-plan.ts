@@ -59,7 +59,7 @@ export interface PlanStep {
 
 /**
  * The physical plan: scans with pushed-down columns and filters, model, materialisation and expectation steps, in
- * topological levels (levels run in order; the steps of one level are independent and run in parallel).
+ * topological levels (the steps of one level are independent; a run starts each step once the steps it depends on are done).
  *
  * @example
  * ```ts

@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api'
 import type { TarnError } from '../util/errors.js'
 import type { PlanLakeState } from './lake-state.js'
 import { buildLogicalPlan, type LogicalPlan, selectPlan } from './logical-plan.js'
@@ -19,6 +20,8 @@ export interface PlanProjectOptions {
   /** `--select` items (union). */
   readonly select?: readonly string[]
   readonly ref?: string
+  /** A DuckDB connection whose parser reads the SQL (default: a fresh in-memory DuckDB, closed afterwards). */
+  readonly duckdb?: DuckDBConnection
   /**
    * The lake at the ref: plain data, or a function given the table keys the plan needs (tables read, and tables
    * written with OVERWRITE_PARTITIONS) that returns it. Without it, the lake checks are skipped.
@@ -50,11 +53,6 @@ export interface PlannedProject {
 
 /**
  * Tables whose lake state a plan needs: every table read, and the table of every OVERWRITE_PARTITIONS model.
- *
- * @example
- * ```ts
- * tablesNeeded(logical) // ['tarn.trips', 'tarn.trips_by_day', 'tarn.zones']
- * ```
  */
 export function tablesNeeded(plan: LogicalPlan): string[] {
   const out = new Set(plan.tables)
@@ -64,11 +62,6 @@ export function tablesNeeded(plan: LogicalPlan): string[] {
 
 /**
  * The namespaces of the tables a plan materialises, sorted.
- *
- * @example
- * ```ts
- * namespacesWritten(logical) // ['report', 'tarn']
- * ```
  */
 export function namespacesWritten(plan: LogicalPlan): string[] {
   const out = new Set<string>()
@@ -86,7 +79,10 @@ export function namespacesWritten(plan: LogicalPlan): string[] {
  * ```
  */
 export async function planProject(dir: string, options: PlanProjectOptions = {}): Promise<PlannedProject> {
-  const project = await loadProject(dir, options.params ? { params: options.params } : {})
+  const project = await loadProject(dir, {
+    ...(options.params ? { params: options.params } : {}),
+    ...(options.duckdb ? { duckdb: options.duckdb } : {}),
+  })
   const full = buildLogicalPlan(project)
   const logical = options.select && options.select.length > 0 ? selectPlan(full, options.select) : full
   let lake: PlanLakeState | null = null

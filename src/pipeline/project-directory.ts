@@ -5,11 +5,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * The absolute path of a project directory, or `PROJECT_NOT_FOUND` (saying how to pass or create one) when it is not
  * a directory: what loading a project checks first, here and in a client that uploads the project.
- *
- * @example
- * ```ts
- * const root = await projectDirectory('examples/taxi') // '/home/me/tarn/examples/taxi'
- * ```
  */
 export async function projectDirectory(dir: string): Promise<string> {
   const root = resolve(dir)

@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
+import type { DuckDBConnection } from '@duckdb/node-api'
 import { TarnError } from '../util/errors.js'
 import { buildLogicalPlan } from './logical-plan.js'
 import type { ParamEnv } from './param-env.js'
@@ -29,6 +30,8 @@ import { loadTsModels } from './ts-model.js'
 export interface LoadProjectOptions {
   /** Parameter values (`--param k=v`); strings are parsed as the declared type. */
   readonly params?: Readonly<Record<string, string | ParameterValue>>
+  /** A DuckDB connection whose parser reads the SQL (default: a fresh in-memory DuckDB, closed afterwards). */
+  readonly duckdb?: DuckDBConnection
 }
 
 const SKIP_DIRS = new Set(['node_modules', 'target', 'dist'])
@@ -81,7 +84,7 @@ export async function loadProject(dir: string, options: LoadProjectOptions = {})
   const env: ParamEnv = { parameters: file.parameters, values }
   const models: ModelDef[] = []
   const expectations: ExpectationDef[] = []
-  const parser = await openSqlParser()
+  const parser = await openSqlParser(options.duckdb)
   try {
     const files = await projectFiles(root)
     for (const f of files) {

@@ -1,4 +1,4 @@
-import type { DuckDBConnection } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { openDuckDB } from '../duckdb/open-duckdb.js'
 import { deserializeSql, serializeSql } from '../duckdb/serialize-sql.js'
 import { TarnError } from '../util/errors.js'
@@ -8,13 +8,6 @@ import { stripOuterParens } from './conjuncts.js'
 /**
  * DuckDB's own SQL parser, reached through `json_serialize_sql` in an in-memory DuckDB: it parses and never runs.
  * The tree is read losslessly (tarn's one parser, `duckdb/serialize-sql.ts`): BIGINT literals beyond 2^53 stay exact.
- *
- * @example
- * ```ts
- * const parser = await openSqlParser()
- * const ast = await parser.parse('SELECT * FROM trips')
- * parser.close()
- * ```
  */
 export interface SqlParser {
   /** The parse tree as JSON (`{ error: false, statements: [...] }` or `{ error: true, error_message }`). */
@@ -29,11 +22,6 @@ export interface SqlParser {
 
 /**
  * A JSON value of a parse tree.
- *
- * @example
- * ```ts
- * const v: SqlJsonValue = { type: 'BASE_TABLE', table_name: 'trips' }
- * ```
  */
 export type SqlJsonValue =
   | string
@@ -46,21 +34,11 @@ export type SqlJsonValue =
 
 /**
  * A JSON object of a parse tree.
- *
- * @example
- * ```ts
- * const o: SqlJsonObject = { class: 'COLUMN_REF', column_names: ['t', 'fare'] }
- * ```
  */
 export type SqlJsonObject = { [key: string]: SqlJsonValue }
 
 /**
  * The result of `json_serialize_sql`.
- *
- * @example
- * ```ts
- * const r: SqlParseResult = { error: true, message: 'syntax error at end of input', position: 13, statements: [] }
- * ```
  */
 export interface SqlParseResult {
   readonly error: boolean
@@ -75,17 +53,12 @@ export interface SqlParseResult {
 }
 
 /**
- * Opens a parser over a fresh in-memory DuckDB (one per project load).
- *
- * @example
- * ```ts
- * const parser = await openSqlParser()
- * try { await parser.parse('SELECT 1') } finally { parser.close() }
- * ```
+ * Opens a parser over `connection` (which stays open: the caller owns it), or else over a fresh in-memory DuckDB
+ * (one per project load, closed with the parser).
  */
-export async function openSqlParser(): Promise<SqlParser> {
-  const instance = await openDuckDB()
-  const conn: DuckDBConnection = await instance.connect()
+export async function openSqlParser(connection?: DuckDBConnection): Promise<SqlParser> {
+  const instance = connection ? null : await openDuckDB()
+  const conn: DuckDBConnection = connection ?? (await (instance as DuckDBInstance).connect())
   const parser: SqlParser = {
     async parse(sql) {
       let count = -1
@@ -125,6 +98,7 @@ export async function openSqlParser(): Promise<SqlParser> {
       return stripOuterParens(text.slice(prefix.length))
     },
     close() {
+      if (!instance) return
       conn.closeSync()
       instance.closeSync()
     },
@@ -134,11 +108,6 @@ export async function openSqlParser(): Promise<SqlParser> {
 
 /**
  * Line (1-based) of a byte offset of DuckDB's parse tree in `text`.
- *
- * @example
- * ```ts
- * lineAtByte('SELECT 1\nFROM t', 10) // 2
- * ```
  */
 export function lineAtByte(text: string, byteOffset: number): number {
   const bytes = Buffer.from(text, 'utf8')
@@ -150,11 +119,6 @@ export function lineAtByte(text: string, byteOffset: number): number {
 
 /**
  * Calls `visit` on every object of a parse tree, with the names of the CTEs in scope there.
- *
- * @example
- * ```ts
- * walkSql(statement, (node, ctes) => { if (node.type === 'BASE_TABLE') console.log(node.table_name, ctes) })
- * ```
  */
 export function walkSql(
   node: SqlJsonValue,

@@ -3,11 +3,6 @@ import type ts from 'typescript'
 /**
  * What {@link paramsUsed} needs of a parsed project file: the compiler, the file, its top-level consts and how to
  * report a line.
- *
- * @example
- * ```ts
- * const source: TsFunctionSource = { ts, sf, unwrap: unwrapper(ts), consts, lineOf, fail }
- * ```
  */
 export interface TsFunctionSource {
   readonly ts: typeof ts
@@ -22,11 +17,6 @@ export interface TsFunctionSource {
  * The parameters a model's function reads: `ctx.params.x`, `ctx.params['x']`, `{ params }` then `params.x`,
  * `{ params: { x } }`, with their lines. The function is the model call's second argument (inline, or a top-level
  * function or const of the file).
- *
- * @example
- * ```ts
- * paramsUsed(source, call.arguments[1]) // [{ name: 'min_fare', line: 12 }]
- * ```
  */
 export function paramsUsed(source: TsFunctionSource, fnArg: ts.Expression): { name: string; line: number }[] {
   const { ts, sf, unwrap, consts, fail } = source

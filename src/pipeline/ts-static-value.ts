@@ -2,11 +2,6 @@ import type ts from 'typescript'
 
 /**
  * An `input(table, options)` call read from source.
- *
- * @example
- * ```ts
- * const i = new InputCall('trips', { columns: ['fare'] }, 3)
- * ```
  */
 export class InputCall {
   constructor(
@@ -19,11 +14,6 @@ export class InputCall {
 /**
  * A value of a config literal as the analyser sees it: JSON-like data, with `input(...)` calls kept as
  * {@link InputCall}s.
- *
- * @example
- * ```ts
- * const v: StaticValue = { trips: new InputCall('trips', {}, 3), materialize: 'REPLACE' }
- * ```
  */
 export type StaticValue =
   | string
@@ -36,11 +26,6 @@ export type StaticValue =
 
 /**
  * Whether a static value is an object literal (not an array, `null` or an `input(...)` call).
- *
- * @example
- * ```ts
- * isRecord({ materialize: 'REPLACE' }) // true
- * ```
  */
 export function isRecord(v: StaticValue | undefined): v is { readonly [key: string]: StaticValue } {
   return (
@@ -50,12 +35,6 @@ export function isRecord(v: StaticValue | undefined): v is { readonly [key: stri
 
 /**
  * A function that looks through parentheses, `as`, `satisfies`, type assertions and `!` to the expression beneath.
- *
- * @example
- * ```ts
- * const unwrap = unwrapper(ts)
- * unwrap(node) // the literal inside (x as const)
- * ```
  */
 export function unwrapper(compiler: typeof ts): (e: ts.Expression) => ts.Expression {
   return (e) => {

@@ -223,11 +223,6 @@ function planColumn(field: Field): ColumnPlan | null {
  * Whether {@link writeParquetFile} can write a table of this schema: at least one column, names distinct (ignoring
  * case, as DuckDB does), every column of a type with a direct Parquet form (integers, floats, booleans, strings,
  * binary, days, microsecond times, millisecond and microsecond timestamps, 128-bit decimals).
- *
- * @example
- * ```ts
- * parquetWritable(table.schema) // false for a column of lists: write Arrow IPC instead
- * ```
  */
 export function parquetWritable(schema: Schema): boolean {
   const names = new Set(schema.fields.map((f) => f.name.toLowerCase()))
@@ -280,11 +275,6 @@ function definitionLevels(data: Data, start: number, count: number): Uint8Array 
  * Writes an Arrow table as an uncompressed Parquet file (see {@link parquetWritable} for the column types it
  * takes) and returns its row count. Every column is nullable; DuckDB reads back the types it gives the same Arrow
  * columns (INTEGER, BIGINT, DOUBLE, VARCHAR, DECIMAL(p,s), DATE, TIMESTAMP, TIMESTAMPTZ, ...).
- *
- * @example
- * ```ts
- * if (parquetWritable(result.schema)) writeParquetFile(result, '/scratch/zones.out.parquet')
- * ```
  */
 export function writeParquetFile(table: Table, path: string): number {
   const fields = table.schema.fields

@@ -6,11 +6,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * A relation a function reads, under the name its code uses: `name` or `namespace.name`, and the DuckDB SQL that
  * produces its rows.
- *
- * @example
- * ```ts
- * const v: NamedRelation = { name: 'trips', sql: "SELECT * FROM read_parquet('/s/trips.parquet')" }
- * ```
  */
 export interface NamedRelation {
   readonly name: string
@@ -26,11 +21,6 @@ let sessions = 0
  * unqualified names resolve there, and functions running side by side never see each other's views), detached
  * afterwards; without, it is a fresh in-memory DuckDB, closed afterwards. Attaching is much cheaper than starting and
  * closing a DuckDB instance, which dominated the fixed cost of small runs.
- *
- * @example
- * ```ts
- * await withSession([{ name: 'trips', sql }], (conn) => conn.run('SELECT count(*) FROM trips'), runInstance)
- * ```
  */
 export async function withSession<T>(
   relations: readonly NamedRelation[],

@@ -7,11 +7,6 @@ import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
 
 /**
  * A line a function wrote (console, `ctx.log`, or raw stdout/stderr), tagged with where it came from.
- *
- * @example
- * ```ts
- * const l: FunctionLogLine = { node: 'zones', stream: 'log', text: '12 trips', file: 'zones.ts', line: 20 }
- * ```
  */
 export interface FunctionLogLine {
   readonly node: string
@@ -23,11 +18,6 @@ export interface FunctionLogLine {
 
 /**
  * How to run one function in a worker process.
- *
- * @example
- * ```ts
- * const o: FunctionRunOptions = { task, taskFile: '/s/zones.task.json', memoryMb: 512, timeoutMs: 60000, line: 3, onLog: console.log }
- * ```
  */
 export interface FunctionRunOptions {
   readonly task: WorkerTask
@@ -44,11 +34,6 @@ export interface FunctionRunOptions {
 
 /**
  * What a finished function returned: the rows written (models) or whether it passed (expectations).
- *
- * @example
- * ```ts
- * const r: FunctionOutcome = { rows: 42, passed: null, output: '/s/zones.out.parquet' }
- * ```
  */
 export interface FunctionOutcome {
   readonly rows: number
@@ -73,11 +58,6 @@ function failure(task: WorkerTask, reason: string, file: string, line: number | 
  * {@link WorkerPool}; never one that ran another function) with a heap limit (`--max-old-space-size`, and a
  * resident-size watchdog for off-heap buffers, where `/proc` exists) and a time limit, forwarding its output to `onLog`. A throw, an out-of-memory crash, a timeout or any other exit fails with
  * `RUN_FAILED` naming the function, its file and line.
- *
- * @example
- * ```ts
- * const { rows } = await runFunction({ task, taskFile, memoryMb: 1024, timeoutMs: 600000, line: 5, onLog })
- * ```
  */
 export async function runFunction(options: FunctionRunOptions): Promise<FunctionOutcome> {
   const { task } = options

@@ -11,11 +11,6 @@ const CODE = /\.(ts|mts|js|mjs)$/
 /**
  * Rewrites the module specifiers a project file may use without an install step: `tarn` (the SDK) and
  * `apache-arrow` (the same copy the worker uses, so tables are of one class) become absolute file URLs.
- *
- * @example
- * ```ts
- * rewriteSpecifiers("import { model } from 'tarn'", { tarn: 'file:///r/dist/pipeline/sdk.js' })
- * ```
  */
 export function rewriteSpecifiers(code: string, map: Readonly<Record<string, string>>): string {
   return code.replace(
@@ -29,12 +24,6 @@ export function rewriteSpecifiers(code: string, map: Readonly<Record<string, str
  * files, the project directory and the environment) and returns it. TypeScript keeps inline source maps to the
  * original files, so stack traces (run with `--enable-source-maps`) name the project file and line. `node_modules`
  * links to the model's package environment, or to tarn's own packages.
- *
- * @example
- * ```ts
- * const dir = await transpileProject('/p', { 'zones.ts': source }, '/home/.tarn/cache', null)
- * await import(join(dir, 'zones.js'))
- * ```
  */
 export async function transpileProject(
   projectDir: string,

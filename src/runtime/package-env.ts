@@ -7,11 +7,6 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * The content address of a set of npm dependencies (name → version range): SHA-256 of their canonical JSON.
- *
- * @example
- * ```ts
- * packageEnvHash({ arquero: '^8.0.0' }) // '5c1f...'
- * ```
  */
 export function packageEnvHash(packages: Readonly<Record<string, string>>): string {
   return sha256Hex(canonicalJson({ ...packages }))
@@ -21,11 +16,6 @@ export function packageEnvHash(packages: Readonly<Record<string, string>>): stri
  * Installs a model's declared npm dependencies once into a content-addressed environment
  * (`<cacheRoot>/env/<hash>`, `npm install --prefix`) and returns its `node_modules`; `null` when there are none.
  * Later runs with the same dependencies reuse the directory without touching the network.
- *
- * @example
- * ```ts
- * const nodeModules = await ensurePackageEnv({ arquero: '^8.0.0' }, '/home/.tarn/cache')
- * ```
  */
 export async function ensurePackageEnv(
   packages: Readonly<Record<string, string>>,

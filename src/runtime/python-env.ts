@@ -8,11 +8,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * The environment a Python model asks for: a Python version (`3.11`; `null` for the machine's `python3`) and pinned
  * packages (name → version specifier, as pip reads them).
- *
- * @example
- * ```ts
- * const spec: PythonEnvSpec = { python: '3.11', pip: { polars: '1.*' } }
- * ```
  */
 export interface PythonEnvSpec {
   readonly python: string | null
@@ -21,11 +16,6 @@ export interface PythonEnvSpec {
 
 /**
  * A built environment: its interpreter, and whether this call built it (a cache miss) or found it.
- *
- * @example
- * ```ts
- * const env: PythonEnv = { python: '/cache/python-env/ab12/bin/python', built: false, dir: '/cache/python-env/ab12' }
- * ```
  */
 export interface PythonEnv {
   readonly python: string
@@ -42,11 +32,6 @@ const VERSION = /^\d+(\.\d+){0,2}$/
 /**
  * The requirement lines of an environment: `pyarrow` and each pin (`polars==1.*`; a bare version becomes `==`).
  * Names and specifiers are checked, so nothing but a requirement reaches the installer.
- *
- * @example
- * ```ts
- * pythonRequirements({ polars: '1.*', numpy: '>=2' }) // ['numpy>=2', 'polars==1.*', 'pyarrow>=14']
- * ```
  */
 export function pythonRequirements(pip: Readonly<Record<string, string>>): string[] {
   const out: string[] = []
@@ -70,11 +55,6 @@ export function pythonRequirements(pip: Readonly<Record<string, string>>): strin
 
 /**
  * The cache key of an environment: SHA-256 of the interpreter asked for and the requirement lines.
- *
- * @example
- * ```ts
- * pythonEnvHash({ python: '3.11', pip: {} }).length // 64
- * ```
  */
 export function pythonEnvHash(spec: PythonEnvSpec): string {
   return sha256Hex(
@@ -84,11 +64,6 @@ export function pythonEnvHash(spec: PythonEnvSpec): string {
 
 /**
  * The interpreter of an environment that is already built, or `null` (nothing is built or run).
- *
- * @example
- * ```ts
- * const python = builtPythonEnv({ python: null, pip: {} }, '/home/me/.tarn/cache') // '/home/me/.tarn/cache/python-env/…/bin/python'
- * ```
  */
 export function builtPythonEnv(spec: PythonEnvSpec, cacheRoot: string): string | null {
   if (spec.python !== null && !VERSION.test(spec.python)) return null
@@ -101,11 +76,6 @@ export function builtPythonEnv(spec: PythonEnvSpec, cacheRoot: string): string |
  * a downloaded one, with `pyarrow` and the model's pins) under `<cacheRoot>/python-env/<hash>`, and returns its
  * interpreter. Later calls with the same spec find it without running anything. Builds are atomic: a crashed
  * build leaves no environment behind, and two racing builds leave one.
- *
- * @example
- * ```ts
- * const env = await ensurePythonEnv({ python: '3.11', pip: { polars: '1.*' } }, '/home/me/.tarn/cache', console.error)
- * ```
  */
 export async function ensurePythonEnv(
   spec: PythonEnvSpec,

@@ -10,12 +10,6 @@ import { memoryText } from './resources.js'
 /**
  * One Python model or expectation to run, as tarn's Python runner (`python -m tarn.runner`) reads it: the file and
  * function, the exchanged input files (Parquet) by argument, the parameters and where the result goes.
- *
- * @example
- * ```ts
- * const t: PythonTask = { kind: 'model', name: 'zone_stats', file: '/p/stats.py', projectFile: 'stats.py', function: 'zone_stats',
- *   inputs: { trips: '/s/trips.parquet' }, params: {}, paramArgs: {}, contextArg: null, output: '/s/out.parquet', jobId: 'job-1' }
- * ```
  */
 export interface PythonTask {
   readonly kind: 'model' | 'expectation'
@@ -37,11 +31,6 @@ export interface PythonTask {
 
 /**
  * How to run a Python task: the environment's interpreter, the scratch directory, limits and the log sink.
- *
- * @example
- * ```ts
- * const o: PythonRunOptions = { task, python: env.python, scratch: '/s', memoryMb: 1024, timeoutMs: 60000, line: 4, onLog }
- * ```
  */
 export interface PythonRunOptions {
   readonly task: PythonTask
@@ -60,13 +49,6 @@ export interface PythonRunOptions {
  * A Python process of tarn's runner, started before its task is known: it imports pyarrow and tarn's package while
  * the caller prepares the inputs, then reads the task's path from standard input. Output lines are kept until a
  * sink is attached; the exit is watched from the start.
- *
- * @example
- * ```ts
- * const proc = PythonProcess.start(env.python)
- * await writeInputs()
- * await runPythonFunction({ ...options, process: proc })
- * ```
  */
 export class PythonProcess {
   readonly child: ChildProcessWithoutNullStreams
@@ -152,11 +134,6 @@ export class PythonProcess {
 
 /**
  * What an expectation reported: passed or not, how many rows failed and a sample of them.
- *
- * @example
- * ```ts
- * const r: PythonExpectationResult = { passed: false, failedRows: 2, sample: [{ fare: null }], message: 'fare has no nulls: 2 of 10 rows fail' }
- * ```
  */
 export interface PythonExpectationResult {
   readonly passed: boolean
@@ -191,11 +168,6 @@ function failure(task: PythonTask, reason: string, line: number | null): TarnErr
  * forwarded line by line to `onLog`. A raise, an out-of-memory, a timeout or a crash fails with `RUN_FAILED` naming
  * the function's file and the user's line. Returns the expectation's result (models: `null`; their table is in
  * `task.output`).
- *
- * @example
- * ```ts
- * await runPythonFunction({ task, python: env.python, scratch, memoryMb: 1024, timeoutMs: 600_000, line: 5, onLog })
- * ```
  */
 export async function runPythonFunction(options: PythonRunOptions): Promise<PythonExpectationResult | null> {
   const { task } = options
@@ -271,11 +243,6 @@ export async function runPythonFunction(options: PythonRunOptions): Promise<Pyth
 /**
  * Where tarn's Python package lives (`python/src` of the installed tarn), put on `PYTHONPATH` of every model
  * process, so that environments need only `pyarrow` and the model's own pins.
- *
- * @example
- * ```ts
- * pythonPackagePath() // '/usr/lib/node_modules/tarn/python/src'
- * ```
  */
 export function pythonPackagePath(): string {
   return join(repoPaths().root, 'python', 'src')

@@ -10,13 +10,6 @@ import { PythonProcess } from './python-function.js'
 
 /**
  * Spare Python runner processes, keyed by interpreter path (one environment each).
- *
- * @example
- * ```ts
- * const pool = new PythonPool()
- * pool.prestart(env.python)         // while the inputs are written, or after a node for the next one
- * const proc = pool.take(env.python) // a process that has imported pyarrow, or a fresh one
- * ```
  */
 export class PythonPool {
   private readonly spares = new Map<string, PythonProcess>()
@@ -54,10 +47,5 @@ export class PythonPool {
 
 /**
  * The process-wide pool Python nodes share.
- *
- * @example
- * ```ts
- * pythonPool.prestart(env.python)
- * ```
  */
 export const pythonPool = new PythonPool()

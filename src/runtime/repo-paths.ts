@@ -17,11 +17,6 @@ function findRoot(): string {
 /**
  * The ESM entry of `apache-arrow` as Node resolves it from tarn's own code, wherever the package manager put it
  * (tarn's node_modules, or hoisted into an application's when tarn is a dependency).
- *
- * @example
- * ```ts
- * await import(arrowEntry()) // the same module instance tarn uses
- * ```
  */
 export function arrowEntry(): string {
   return fileURLToPath(import.meta.resolve('apache-arrow'))
@@ -39,11 +34,6 @@ function nodeModulesOf(entry: string): string {
 /**
  * Where the runtime finds its compiled worker, the SDK that project files import as `tarn`, and the packages the
  * workers share (`apache-arrow`, found by module resolution; `nodeModules` is the directory that holds it).
- *
- * @example
- * ```ts
- * fork(repoPaths().worker, [taskFile])
- * ```
  */
 export function repoPaths(): {
   root: string

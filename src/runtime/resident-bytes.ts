@@ -3,11 +3,6 @@ import { readFileSync } from 'node:fs'
 /**
  * The resident memory of a process in bytes, from `/proc/<pid>/statm`; `null` where there is no `/proc` or the
  * process is gone. Function runners watch it, since a heap or address-space limit misses off-heap buffers.
- *
- * @example
- * ```ts
- * residentBytes(child.pid) // 73400320
- * ```
  */
 export function residentBytes(pid: number | undefined): number | null {
   if (pid === undefined) return null

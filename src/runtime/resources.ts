@@ -2,30 +2,15 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * Memory limit (MB) of a function worker when its model declares none.
- *
- * @example
- * ```ts
- * memoryMb(null) === DEFAULT_MEMORY_MB
- * ```
  */
 export const DEFAULT_MEMORY_MB = 1024
 /**
  * Time limit (ms) of a function worker when its model declares none.
- *
- * @example
- * ```ts
- * timeoutMs(null) === DEFAULT_TIMEOUT_MS
- * ```
  */
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000
 
 /**
  * Megabytes of a memory size such as `512MB`, `1GB`, `2g` (default when `null`).
- *
- * @example
- * ```ts
- * memoryMb('1GB') // 1024
- * ```
  */
 export function memoryMb(text: string | null): number {
   if (text === null) return DEFAULT_MEMORY_MB
@@ -38,11 +23,6 @@ export function memoryMb(text: string | null): number {
 
 /**
  * Milliseconds of a duration such as `500ms`, `30s`, `5m`, `1h` (default when `null`).
- *
- * @example
- * ```ts
- * timeoutMs('2m') // 120000
- * ```
  */
 export function timeoutMs(text: string | null): number {
   if (text === null) return DEFAULT_TIMEOUT_MS
@@ -54,11 +34,6 @@ export function timeoutMs(text: string | null): number {
 
 /**
  * A memory size for messages: `512MB`, `1GB`.
- *
- * @example
- * ```ts
- * memoryText(1024) // '1GB'
- * ```
  */
 export function memoryText(mb: number): string {
   return mb >= 1024 && mb % 1024 === 0 ? `${mb / 1024}GB` : `${mb}MB`

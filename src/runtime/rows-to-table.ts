@@ -61,11 +61,6 @@ function columnType(values: readonly unknown[]): DataType | null {
  * INTEGER (Int32) when every value fits 32 bits, BIGINT (Int64) when every value is a safe integer or a bigint;
  * other numbers make a DOUBLE column; strings are Utf8, booleans Bool, Dates millisecond timestamps; arrays and
  * objects take the type Arrow infers (lists and structs).
- *
- * @example
- * ```ts
- * tableFromRows([{ id: 1, v: 1.5 }]).schema.fields.map(String) // ['id: Int32', 'v: Float64']
- * ```
  */
 export function tableFromRows(rows: readonly Readonly<Record<string, unknown>>[]): Table {
   const keys: string[] = []

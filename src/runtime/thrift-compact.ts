@@ -9,11 +9,6 @@ const T = { TRUE: 1, FALSE: 2, BYTE: 3, I32: 5, I64: 6, BINARY: 8, LIST: 9, STRU
 /**
  * A value of a Thrift struct field as {@link ThriftWriter} writes it: integers are i32, bigints i64, `{ i8 }` a byte;
  * objects keyed by field id are structs, `{ list, items }` lists.
- *
- * @example
- * ```ts
- * const page: ThriftStruct = { 1: 0, 2: 4096, 3: 4096, 5: { 1: 512, 2: 0, 3: 3, 4: 3 } }
- * ```
  */
 export type ThriftValue =
   | number
@@ -29,11 +24,6 @@ export type ThriftValue =
     }
 /**
  * A Thrift struct: field id → value (`undefined` leaves the field out).
- *
- * @example
- * ```ts
- * const keyValue: ThriftStruct = { 1: 'writer', 2: 'tarn' }
- * ```
  */
 export type ThriftStruct = { readonly [id: number]: ThriftValue | undefined }
 
@@ -41,13 +31,6 @@ const utf8 = new TextEncoder()
 
 /**
  * Serialises structs in Thrift's compact protocol into a growing buffer.
- *
- * @example
- * ```ts
- * const w = new ThriftWriter()
- * w.struct({ 1: 0, 2: 100, 3: 100 })
- * const bytes = w.bytes()
- * ```
  */
 export class ThriftWriter {
   private buf = new Uint8Array(256)

@@ -4,11 +4,6 @@ import { fileURLToPath } from 'node:url'
 /**
  * The first stack frame of a stack trace that lies in the project (`file` relative to it, 1-based `line`), or
  * `null`. Frames are read from `(path:line:col)` or `file://...:line:col`, after source maps were applied.
- *
- * @example
- * ```ts
- * userFrame('Error: x\n    at f (/p/zones.ts:12:5)', '/p') // { file: 'zones.ts', line: 12 }
- * ```
  */
 export function userFrame(
   stack: string | undefined,

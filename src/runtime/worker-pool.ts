@@ -50,13 +50,6 @@ function usable(child: ChildProcess): boolean {
 
 /**
  * Spare function worker processes, keyed by heap limit (a Node heap limit is fixed when the process starts).
- *
- * @example
- * ```ts
- * const pool = new WorkerPool()
- * pool.prestart(1024)          // while the plan and upstream SQL run
- * const child = pool.take(1024) // a booted worker, or a fresh one
- * ```
  */
 export class WorkerPool {
   private readonly spares = new Map<number, ChildProcess[]>()
@@ -94,10 +87,5 @@ export class WorkerPool {
 
 /**
  * The process-wide pool the pipeline runner and {@link runFunction} share.
- *
- * @example
- * ```ts
- * workerPool.prestart(1024)
- * ```
  */
 export const workerPool = new WorkerPool()

@@ -1,14 +1,6 @@
 /**
  * What the parent tells a function worker to do: plain data written to a JSON file in the scratch area (the rows
  * travel separately, as Arrow IPC files).
- *
- * @example
- * ```ts
- * const task: WorkerTask = {
- *   kind: 'model', module: '/cache/zones.js', exportName: 'zones', name: 'zones', file: 'zones.ts',
- *   projectDir: '/p', inputs: { trips: '/s/trips.arrow' }, output: '/s/zones.out', params: {},
- * }
- * ```
  */
 export interface WorkerTask {
   readonly kind: 'model' | 'expectation'
@@ -33,11 +25,6 @@ export interface WorkerTask {
 
 /**
  * A message from a worker to its parent over the IPC channel.
- *
- * @example
- * ```ts
- * const m: WorkerMessage = { type: 'log', stream: 'stdout', text: 'hello', file: 'zones.ts', line: 12 }
- * ```
  */
 export type WorkerMessage =
   | {

@@ -5,11 +5,6 @@ import type { ServerLimits } from './server-limits.js'
 
 /**
  * The refusal of a result past the server's bounds: `RESULT_TOO_LARGE` (413) naming the bound.
- *
- * @example
- * ```ts
- * throw resultTooLarge('rows', 1_000_000)
- * ```
  */
 export function resultTooLarge(what: 'rows' | 'bytes', max: number): TarnError {
   return new TarnError(
@@ -23,11 +18,6 @@ export function resultTooLarge(what: 'rows' | 'bytes', max: number): TarnError {
  * A query result checked against the server's row and byte bounds before the response starts: with a bound set,
  * the batches are read ahead (at most the bound's worth is held) and a result past it is refused with
  * `RESULT_TOO_LARGE` while the status can still say so; without bounds the stream passes through untouched.
- *
- * @example
- * ```ts
- * const checked = await boundedResult(await lake.stream(sql), limits)
- * ```
  */
 export async function boundedResult(source: QueryBatches, limits: ServerLimits): Promise<QueryBatches> {
   const maxRows = limits.maxResultRows

@@ -123,12 +123,6 @@ function methodsByPath(routes: readonly RouteOptions[]): (path: string) => strin
  * operation, the OpenAPI document at `/api/openapi.json`, API-key authentication (`Authorization: Bearer`) with
  * `read|write|merge|admin:<branch glob>` rules, and errors as the CLI's `{"error":{code,message,context}}` documents
  * with an HTTP status per code. Commits made through it carry the calling key's name as author.
- *
- * @example
- * ```ts
- * const app = createServer({ lake, keys, openWithoutKeys: true })
- * await app.listen({ host: '127.0.0.1', port: 8181 })
- * ```
  */
 export function createServer(options: ServerOptions): FastifyInstance {
   const limits: ServerLimits = { ...DEFAULT_SERVER_LIMITS, ...options.limits }

@@ -55,11 +55,6 @@ function parameters(s: RouteSchema): JsonSchema[] {
 
 /**
  * The OpenAPI 3.0 document of the routes registered on the server, built from their validation schemas.
- *
- * @example
- * ```ts
- * const doc = openApiDocument(routes, '0.1.0') // served at /api/openapi.json
- * ```
  */
 export function openApiDocument(routes: readonly RouteOptions[], version: string): JsonSchema {
   const paths: Record<string, Record<string, JsonSchema>> = {}

@@ -6,11 +6,6 @@ import { TarnError } from '../util/errors.js'
 /**
  * One file of a project sent to the server (`POST /api/v1/runs`, `/plan`): its path relative to the project root,
  * `/`-separated, and its text.
- *
- * @example
- * ```ts
- * const f: ProjectFile = { path: 'models/trips_clean.sql', content: 'SELECT 1 AS n' }
- * ```
  */
 export interface ProjectFile {
   readonly path: string
@@ -19,11 +14,6 @@ export interface ProjectFile {
 
 /**
  * Bounds of an uploaded project: how many files, and how large each may be (the code snapshot's own 1 MiB bound).
- *
- * @example
- * ```ts
- * const limits: UploadLimits = { maxFiles: 2000, maxFileBytes: 1 << 20 }
- * ```
  */
 export interface UploadLimits {
   readonly maxFiles: number
@@ -32,11 +22,6 @@ export interface UploadLimits {
 
 /**
  * The bounds the server applies unless configured otherwise.
- *
- * @example
- * ```ts
- * checkProjectFiles(files, DEFAULT_UPLOAD_LIMITS)
- * ```
  */
 export const DEFAULT_UPLOAD_LIMITS: UploadLimits = { maxFiles: 2000, maxFileBytes: 1 << 20 }
 
@@ -48,11 +33,6 @@ function badPath(path: string, why: string): TarnError {
  * Checks uploaded project files before anything touches the disk: relative `/`-separated paths with no `..`, `.`
  * or empty segment, no backslash, NUL or drive letter, no duplicates, and the count and size bounds.
  * `INVALID_ARGUMENT` naming the path, or `PAYLOAD_TOO_LARGE` for a bound.
- *
- * @example
- * ```ts
- * checkProjectFiles([{ path: '../etc/passwd', content: '' }], DEFAULT_UPLOAD_LIMITS) // throws INVALID_ARGUMENT
- * ```
  */
 export function checkProjectFiles(files: readonly ProjectFile[], limits: UploadLimits): void {
   if (files.length > limits.maxFiles) {
@@ -85,11 +65,6 @@ export function checkProjectFiles(files: readonly ProjectFile[], limits: UploadL
 
 /**
  * A project written into a scratch directory, and how to remove it.
- *
- * @example
- * ```ts
- * const upload: UploadedProject = await writeUploadedProject(files, DEFAULT_UPLOAD_LIMITS)
- * ```
  */
 export interface UploadedProject {
   readonly dir: string
@@ -98,12 +73,6 @@ export interface UploadedProject {
 
 /**
  * Checks project files ({@link checkProjectFiles}) and writes them into a new scratch directory.
- *
- * @example
- * ```ts
- * const upload = await writeUploadedProject(files, DEFAULT_UPLOAD_LIMITS)
- * try { await lake.plan({ dir: upload.dir }) } finally { await upload.remove() }
- * ```
  */
 export async function writeUploadedProject(
   files: readonly ProjectFile[],

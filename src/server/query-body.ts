@@ -6,42 +6,22 @@ import { TarnError } from '../util/errors.js'
 
 /**
  * Media type of Arrow IPC streams, the default query result format.
- *
- * @example
- * ```ts
- * fetch(url, { headers: { accept: ARROW_STREAM } })
- * ```
  */
 export const ARROW_STREAM = 'application/vnd.apache.arrow.stream'
 
 /**
  * Key of the Arrow schema metadata entry that carries the query plan (JSON) in a result stream.
- *
- * @example
- * ```ts
- * JSON.parse(reader.schema.metadata.get(PLAN_METADATA_KEY) ?? '{}').commit
- * ```
  */
 export const PLAN_METADATA_KEY = 'tarn.plan'
 
 /**
  * Result formats the server streams.
- *
- * @example
- * ```ts
- * const f: ResultFormat = resultFormat('csv', undefined)
- * ```
  */
 export type ResultFormat = 'arrow' | 'json' | 'csv'
 
 /**
  * The result format of a query request: `?format=` (or the body's `format`) wins, else the Accept header
  * (`text/csv`, `application/json`), else Arrow IPC.
- *
- * @example
- * ```ts
- * resultFormat(undefined, 'text/csv') // 'csv'
- * ```
  */
 export function resultFormat(explicit: string | undefined, accept: string | undefined): ResultFormat {
   if (explicit !== undefined) {
@@ -57,11 +37,6 @@ export function resultFormat(explicit: string | undefined, accept: string | unde
 
 /**
  * The content type of a result format.
- *
- * @example
- * ```ts
- * contentType('json') // 'application/json; charset=utf-8'
- * ```
  */
 export function contentType(format: ResultFormat): string {
   return format === 'arrow'
@@ -73,11 +48,6 @@ export function contentType(format: ResultFormat): string {
 
 /**
  * How a result body ended: rows and batches sent, and whether the reader went away before the end.
- *
- * @example
- * ```ts
- * const onEnd = (e: BodyEnd) => console.log(e.rows, e.cancelled)
- * ```
  */
 export interface BodyEnd {
   readonly rows: number
@@ -166,11 +136,6 @@ function textBody(source: QueryBatches, format: 'json' | 'csv', onEnd: (e: BodyE
  * the schema metadata under {@link PLAN_METADATA_KEY}), a JSON array of row objects, or CSV with a header line.
  * When the client goes away the body stops pulling and closes the stream, which stops the query; when `signal`
  * aborts, the body ends at once.
- *
- * @example
- * ```ts
- * reply.type(contentType('arrow')).send(queryBody(await lake.stream(sql), 'arrow', console.log))
- * ```
  */
 export function queryBody(
   source: QueryBatches,

@@ -25,12 +25,6 @@ export interface QueryEnd {
 /**
  * What every route handler gets: the lake as the calling key (commits carry its name), the default branch, and the
  * access check that must pass before the handler calls the lake.
- *
- * @example
- * ```ts
- * await ctx.authorize(req, [{ action: 'write', ref: branch }])
- * return ctx.lake(req).createNamespace(name, { branch })
- * ```
  */
 export interface RouteContext {
   lake(req: FastifyRequest): LakeApi

@@ -4,11 +4,6 @@ import { asTarnError } from '../util/errors.js'
 
 /**
  * Media type of a run's progress stream: one JSON document per line.
- *
- * @example
- * ```ts
- * reply.type(NDJSON)
- * ```
  */
 export const NDJSON = 'application/x-ndjson'
 
@@ -37,12 +32,6 @@ export type RunEvent =
  * it reports anything (a bad project, a missing branch, a refused write) rejects instead, so the caller answers
  * with the error document and its HTTP status, as for any request; a failure after the first event becomes the
  * final `error` line. The run goes on to its end when the client goes away: it lands whole or is sealed as failed.
- *
- * @example
- * ```ts
- * const body = await runEventStream((observer) => lake.run({ dir, observer }), (s) => s.replaceAll(dir, 'project'))
- * reply.type(NDJSON).send(body)
- * ```
  */
 export async function runEventStream(
   start: (observer: RunObserver) => Promise<RunOutcome>,

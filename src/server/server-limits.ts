@@ -53,23 +53,12 @@ export const DEFAULT_SERVER_LIMITS: ServerLimits = {
 
 /**
  * Work whose concurrency the server bounds.
- *
- * @example
- * ```ts
- * const kind: AdmittedWork = 'run'
- * ```
  */
 export type AdmittedWork = 'run' | 'import'
 
 /**
  * Counts the runs and imports in flight: `admit` returns a release function, or throws `TOO_MANY_REQUESTS` (with
  * `retryAfterSeconds` in its context) when the bound is reached.
- *
- * @example
- * ```ts
- * const release = gate.admit('run')
- * try { await lake.run({ dir }) } finally { release() }
- * ```
  */
 export class ConcurrencyGate {
   readonly #limits: ServerLimits

@@ -6,12 +6,6 @@ import { oneLine } from '../util/errors.js'
  * A text response written by `produce` as it goes. The body is handed back once the first text is out (or, when
  * `buffered`, once `produce` has finished), so a failure before that rejects and the caller answers with the error
  * document and its status; a failure after it ends the body with an `error:` line, the way the CLI reports one.
- *
- * @example
- * ```ts
- * const body = await textBody((sink) => lake.printQuery(sql, { format: 'csv' }, sink), false)
- * reply.type('text/plain').send(body)
- * ```
  */
 export async function textBody<T>(
   produce: (sink: TextSink) => Promise<T>,

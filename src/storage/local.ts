@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { Dirent } from 'node:fs'
-import { link, mkdir, open, readdir, rename, rmdir, stat, unlink } from 'node:fs/promises'
+import { link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { messageOf, TarnError } from '../util/errors.js'
@@ -283,6 +283,47 @@ export class LocalObjectStore implements ObjectStore {
           throw e
         } finally {
           await unlink(temp).catch(() => {})
+        }
+      }
+    } catch (e) {
+      throw this.storageError('write', key, e)
+    }
+  }
+
+  /**
+   * Stores a local file without copying it when it lies on the warehouse's filesystem: the file is fsynced and
+   * hard-linked into place (atomic against concurrent writers like `putIfAbsent`); across filesystems its bytes are
+   * copied. The caller may delete its own name afterwards but must not change the file.
+   */
+  async putFileIfAbsent(key: string, source: string): Promise<boolean> {
+    const path = this.pathOf(key)
+    try {
+      if ((await this.head(key)) !== undefined) return false
+      const handle = await open(source, 'r')
+      try {
+        await handle.sync()
+      } finally {
+        await handle.close()
+      }
+      for (let attempt = 1; ; attempt++) {
+        await mkdir(dirname(path), { recursive: true })
+        try {
+          await link(source, path)
+          await this.syncDir(dirname(path))
+          return true
+        } catch (e) {
+          const errno = errnoCode(e)
+          if (errno === 'EEXIST') {
+            const st = await stat(path).catch(() => undefined)
+            if (st?.isDirectory()) throw e
+            return false
+          }
+          // A concurrent delete pruned the directory between mkdir and link: create it again.
+          if (errno === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
+          // Another filesystem, or one without hard links: copy the bytes.
+          if (errno === 'EXDEV' || errno === 'EPERM' || errno === 'ENOTSUP' || errno === 'EMLINK')
+            return await this.putIfAbsent(key, new Uint8Array(await readFile(source)))
+          throw e
         }
       }
     } catch (e) {

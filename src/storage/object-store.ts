@@ -52,6 +52,12 @@ export interface ObjectStore {
   put(key: string, data: Uint8Array): Promise<void>
   /** Writes an object only when no object has that key; returns false (and writes nothing) otherwise. */
   putIfAbsent(key: string, data: Uint8Array): Promise<boolean>
+  /**
+   * `putIfAbsent` of a local file's contents, for stores that can do better than reading it into memory (the local
+   * store links it into place). The file must not change afterwards. Callers use `putFileIfAbsent` (put-file.ts),
+   * which falls back to `putIfAbsent` for stores without it.
+   */
+  putFileIfAbsent?(key: string, path: string): Promise<boolean>
   /** Size and time of an object, or undefined when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>
   /** Every object whose key starts with `prefix`, in lexicographic key order. */

@@ -1,6 +1,7 @@
 import { TarnError } from '../util/errors.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 import { openObjectStore, parseStorageUri } from './open.js'
+import { putFileIfAbsent } from './put-file.js'
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
 
@@ -18,13 +19,6 @@ function prefixInside(root: string, uri: string): string | undefined {
  * Keys inside the warehouse are relative, as with any store. A key that is an absolute URI (`file:///...`,
  * `s3://bucket/...`) is routed to a store opened on that URI's root (`/` for local files, the bucket for S3), opened
  * once and reused. `keyOf` returns the relative key for URIs inside the warehouse and the URI itself otherwise.
- *
- * @example
- * ```ts
- * const store = new RoutingObjectStore(await openObjectStore('file:///lake/warehouse'))
- * await store.get('tarn/orders/metadata/v1.metadata.json')          // inside the warehouse
- * await store.get('file:///data/foreign/t/metadata/v5.metadata.json') // anywhere else
- * ```
  */
 export class RoutingObjectStore implements ObjectStore {
   readonly root: string
@@ -68,6 +62,11 @@ export class RoutingObjectStore implements ObjectStore {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const [s, k] = await this.#route(key)
     return s.putIfAbsent(k, data)
+  }
+
+  async putFileIfAbsent(key: string, path: string): Promise<boolean> {
+    const [s, k] = await this.#route(key)
+    return putFileIfAbsent(s, k, path)
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

@@ -8,12 +8,6 @@ let compiler: typeof ts | undefined
  * ESM makes Node scan all of it for its export names first, which took about three times as long as loading it
  * (1.3-1.6 s against 0.4-0.5 s on the shared 2-core machine), on every `tarn run` or `tarn plan` of a project with
  * TS models.
- *
- * @example
- * ```ts
- * const ts = typescriptCompiler()
- * ts.createSourceFile('zones.ts', text, ts.ScriptTarget.ES2022, true)
- * ```
  */
 export function typescriptCompiler(): typeof ts {
   compiler ??= createRequire(import.meta.url)('typescript') as typeof ts

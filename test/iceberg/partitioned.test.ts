@@ -75,10 +75,13 @@ describe('partitioned tables', () => {
     })
   }
 
-  it('puts every row of a 5,000-row table with thousands of distinct timestamps in the file of its partition value', async () => {
+  it('puts every row of a 5,000-row table with thousands of distinct timestamps (and dates, times before 1970, integers) in the file of its partition value', async () => {
     const source = `SELECT range::BIGINT AS id,
       CASE WHEN range % 97 = 0 THEN NULL ELSE TIMESTAMP '2023-12-30 23:59:59' + INTERVAL (range * 3607) SECOND END AS ts,
-      TIMESTAMPTZ '2024-12-20 20:00:00+00' + INTERVAL (range * 611) SECOND AS tz FROM range(5000)`
+      TIMESTAMPTZ '2024-12-20 20:00:00+00' + INTERVAL (range * 611) SECOND AS tz,
+      TIMESTAMP '1969-12-24 23:30:00' + INTERVAL (range * 397) SECOND AS old,
+      CASE WHEN range % 89 = 0 THEN NULL ELSE DATE '1969-11-02' + (range % 120)::INTEGER END AS d,
+      (range % 7 - 3)::INTEGER AS k FROM range(5000)`
     const db = await DuckDBInstance.create(':memory:')
     const conn = await db.connect()
     try {
@@ -90,6 +93,16 @@ describe('partitioned tables', () => {
         ],
         [{ column: 'tz', transform: 'hour' }],
         [{ column: 'tz', transform: 'year' }],
+        [{ column: 'old', transform: 'hour' }],
+        [
+          { column: 'old', transform: 'day' },
+          { column: 'k', transform: 'identity' },
+        ],
+        [{ column: 'd', transform: 'day' }],
+        [
+          { column: 'd', transform: 'month' },
+          { column: 'd', transform: 'year' },
+        ],
       ]) {
         const name = partitionBy.map((p) => `${p.column}_${p.transform}`).join('_')
         const created = await createTable(

@@ -108,6 +108,20 @@ describe('writing tables', () => {
     expect(await read(all)).toHaveLength(1)
   })
 
+  it('keeps the manifest list of a table overwritten again and again at one manifest, and its rows readable', async () => {
+    let result = await createTable(store, { tableKey: 'w/tarn/replaced', source: 'SELECT 0 AS n' }, deps)
+    for (let i = 1; i <= 6; i++) {
+      result = await overwriteRows(await loadTable(store, result.metadataLocation), `SELECT ${i} AS n`, deps)
+    }
+    const table = await loadTable(store, result.metadataLocation)
+    const snap = table.metadata.snapshots.at(-1)
+    const list = readAvroContainer(await store.get(store.keyOf(snap?.['manifest-list'] ?? '') ?? ''))
+    // the new files' manifest, and the one that records what this overwrite removed; older removals are gone
+    expect(list.records).toHaveLength(2)
+    expect(toPlain(await readTable(table))).toEqual([{ n: 6 }])
+    expect(snap?.summary['total-records']).toBe('1')
+  })
+
   it('evolves the schema and reads old files by field id', async () => {
     const created = await createTable(
       store,

@@ -180,6 +180,29 @@ describe('LocalObjectStore', () => {
     })
   })
 
+  describe('putFileIfAbsent', () => {
+    it('stores a local file without copying it, keeps it when the caller deletes its own name, and never replaces an object', async () => {
+      const source = join(base, 'out.parquet')
+      await writeFile(source, 'first')
+      expect(await store.putFileIfAbsent('t/data/a.parquet', source)).toBe(true)
+      const stored = join(rootDir, 't', 'data', 'a.parquet')
+      expect((await stat(stored)).ino).toBe((await stat(source)).ino)
+      await rm(source)
+      expect(dec(await store.get('t/data/a.parquet'))).toBe('first')
+      const other = join(base, 'other.parquet')
+      await writeFile(other, 'second')
+      expect(await store.putFileIfAbsent('t/data/a.parquet', other)).toBe(false)
+      expect(dec(await store.get('t/data/a.parquet'))).toBe('first')
+      expect(await filesUnder(rootDir)).toEqual([join('t', 'data', 'a.parquet')])
+    })
+
+    it('fails with STORAGE_ERROR and stores nothing when the file does not exist', async () => {
+      const err = await tarnErrorOf(() => store.putFileIfAbsent('t/x.parquet', join(base, 'missing.parquet')))
+      expect(err.code).toBe('STORAGE_ERROR')
+      expect(await store.head('t/x.parquet')).toBeUndefined()
+    })
+  })
+
   describe('containment', () => {
     it('refuses keys with .. segments and writes nothing outside the root', async () => {
       for (const key of ['../escape', 'a/../../escape', '..', 'tables/../../../escape']) {

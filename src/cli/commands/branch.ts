@@ -40,11 +40,6 @@ function nonNegativeInt(v: string): number {
 
 /**
  * Registers `tarn branch ls|create|rm|get|diff|rename|merge` (`tarn branch` alone lists).
- *
- * @example
- * ```ts
- * registerBranchCommands(program, ctx)
- * ```
  */
 export function registerBranchCommands(program: Command, ctx: CliContext): void {
   const branch = program.command('branch').description('list, create, delete, compare and merge branches')

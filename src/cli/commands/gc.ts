@@ -5,11 +5,6 @@ import { emit, type OutputOptions } from '../output.js'
 
 /**
  * Registers `tarn gc [--dry-run] [--older-than 7d] [--grace 1h]`.
- *
- * @example
- * ```ts
- * registerGcCommands(program, ctx)
- * ```
  */
 export function registerGcCommands(program: Command, ctx: CliContext): void {
   program

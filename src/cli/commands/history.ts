@@ -36,11 +36,6 @@ function positiveInt(v: string): number {
 
 /**
  * Registers `tarn log`, `tarn revert` and `tarn tag ls|create|rm`.
- *
- * @example
- * ```ts
- * registerHistoryCommands(program, ctx)
- * ```
  */
 export function registerHistoryCommands(program: Command, ctx: CliContext): void {
   program

@@ -66,12 +66,6 @@ function operationText(j: OperationJobRecord): string {
 /**
  * Registers `tarn job ls | get <id> | logs <id> | code <id>` (jobs stored under `_tarn/jobs/` in the warehouse) and
  * `tarn rerun <job-id> [-r REF]` (the job's code snapshot, parameters and selection, on its data commit or `REF`).
- *
- * @example
- * ```ts
- * registerJobCommands(program, ctx)
- * await program.parseAsync(['job', 'ls', '--json'], { from: 'user' })
- * ```
  */
 export function registerJobCommands(program: Command, ctx: CliContext): void {
   const job = program

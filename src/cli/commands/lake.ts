@@ -4,11 +4,6 @@ import { emit, type OutputOptions, refJson } from '../output.js'
 
 /**
  * Registers `tarn init`, `tarn info` and `tarn checkout`.
- *
- * @example
- * ```ts
- * registerLakeCommands(program, ctx)
- * ```
  */
 export function registerLakeCommands(program: Command, ctx: CliContext): void {
   program

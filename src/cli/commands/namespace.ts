@@ -9,11 +9,6 @@ function writeOptions(o: { branch?: string; message?: string }): { branch?: stri
 
 /**
  * Registers `tarn namespace ls|create|rm` (`-b/--branch` for writes, `-r/--ref` for reads).
- *
- * @example
- * ```ts
- * registerNamespaceCommands(program, ctx)
- * ```
  */
 export function registerNamespaceCommands(program: Command, ctx: CliContext): void {
   const ns = program.command('namespace').description('list, create and drop namespaces')

@@ -6,12 +6,6 @@ import { emit, type OutputOptions } from '../output.js'
 /**
  * Registers `tarn new <dir> [--json]`: scaffolds a pipeline project (a SQL model, a TS model, an expectation, a
  * `tsconfig.json` for editors) in a new or empty directory.
- *
- * @example
- * ```ts
- * registerNewCommand(program, ctx)
- * await program.parseAsync(['new', 'my-project'], { from: 'user' })
- * ```
  */
 export function registerNewCommand(program: Command, ctx: CliContext): void {
   program

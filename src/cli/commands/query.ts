@@ -68,12 +68,6 @@ async function sqlOf(sql: string | undefined, o: QueryCommandOptions, io: CliIO)
  * rows table (10 rows by default), CSV or JSON, streamed without holding the result in memory; `--explain` prints
  * the scan plan (tables, snapshots, files kept of total, bytes to read) without running the query; `--output` writes
  * the whole result to a file through DuckDB's `COPY`.
- *
- * @example
- * ```ts
- * registerQueryCommands(program, ctx)
- * // tarn query "SELECT count(*) FROM orders" -r v1
- * ```
  */
 export function registerQueryCommands(program: Command, ctx: CliContext): void {
   program

@@ -91,11 +91,6 @@ function collect(value: string, previous: string[] = []): string[] {
  * environment on first use) goes to stderr. With `--json` the same events go to stderr as JSON lines
  * (`{"event":"planned",...}`, `{"event":"node",...}`, `{"event":"progress",...}`), so stdout keeps only the final
  * document.
- *
- * @example
- * ```ts
- * await lake.run({ dir, observer: progressPrinter(ctx.io, false) })
- * ```
  */
 export function progressPrinter(io: CliIO, json: boolean): RunObserver {
   // A node also reports updates that keep its status (a scan's files and bytes read); print state changes only.
@@ -139,11 +134,6 @@ export function progressPrinter(io: CliIO, json: boolean): RunObserver {
 
 /**
  * The JSON summary of a finished run (`tarn run --json`).
- *
- * @example
- * ```ts
- * io.out(JSON.stringify(runSummaryJson(job)))
- * ```
  */
 export function runSummaryJson(job: JobRecord): Record<string, unknown> {
   return { job: job.id, status: job.status, summary: job }
@@ -165,12 +155,6 @@ function parseParams(items: readonly string[]): Record<string, string> {
  * forks the branch into `run/<job-id>`, materialises every model there, runs the expectations and merges; it prints
  * the DAG, a line per node and a summary (`--json`: the summary document). `--dry-run` prints the plan (ASCII DAG,
  * scans, levels) or its JSON and materialises nothing.
- *
- * @example
- * ```ts
- * registerRunCommands(program, ctx)
- * await program.parseAsync(['run', '--dry-run', '-p', 'examples/taxi'], { from: 'user' })
- * ```
  */
 export function registerRunCommands(program: Command, ctx: CliContext): void {
   program

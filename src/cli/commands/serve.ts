@@ -29,11 +29,6 @@ function count(v: string): number {
  * Registers `tarn serve [--host H] [--port P] [--max-runs N] [--max-imports N] [--max-result-rows N]
  * [--max-result-bytes N]` (the HTTP API until SIGTERM or SIGINT, then drains and closes the
  * lake) and `tarn key create|ls|rm` (API keys; the secret is printed once).
- *
- * @example
- * ```ts
- * registerServeCommands(program, ctx)
- * ```
  */
 export function registerServeCommands(program: Command, ctx: CliContext): void {
   program

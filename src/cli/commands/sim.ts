@@ -78,13 +78,6 @@ function common(cmd: Command): Command {
  * `tarn sim run [--params params.toml] [--trace trace.csv] [--scheduler NAME|FILE] [--json] [--plot FILE]
  * [--save-trace FILE]` simulates one scheduler; `tarn sim compare --schedulers a,b,c` runs several on the same
  * workload and prints them side by side.
- *
- * @example
- * ```ts
- * const program = new Command()
- * registerSimCommands(program, processIO())
- * await program.parseAsync(['node', 'tarn', 'sim', 'run', '--json'])
- * ```
  */
 export function registerSimCommands(program: Command, io: CliIO): void {
   const sim = program

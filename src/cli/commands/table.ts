@@ -46,11 +46,6 @@ function detailsText(d: TableDetails): string {
 
 /**
  * Registers `tarn table ls|get|rm|create|import|create-external`.
- *
- * @example
- * ```ts
- * registerTableCommands(program, ctx)
- * ```
  */
 export function registerTableCommands(program: Command, ctx: CliContext): void {
   const t = program.command('table').description('list, inspect, create, import and drop tables')

@@ -11,11 +11,6 @@ function literalText(v: Literal): string {
 
 /**
  * A filter as SQL-like text.
- *
- * @example
- * ```ts
- * expressionText({ op: 'gte', column: 'ts', value: '2024-03-01' }) // `"ts" >= '2024-03-01'`
- * ```
  */
 export function expressionText(e: Expression): string {
   const ops = { eq: '=', neq: '<>', lt: '<', lte: '<=', gt: '>', gte: '>=' } as const
@@ -41,11 +36,6 @@ export function expressionText(e: Expression): string {
 
 /**
  * The text `tarn query --explain` prints: the ref and commit, then one block per table scan.
- *
- * @example
- * ```ts
- * console.log(explainText(await lake.explain(sql, { ref: 'main' })))
- * ```
  */
 export function explainText(plan: QueryPlan): string {
   const lines = [`query at ${plan.ref} (commit ${plan.commit.slice(0, 12)})`]
@@ -66,11 +56,6 @@ export function explainText(plan: QueryPlan): string {
 
 /**
  * The JSON form of a plan (literals that are bigints become strings).
- *
- * @example
- * ```ts
- * JSON.stringify(planJson(plan))
- * ```
  */
 export function planJson(plan: QueryPlan): unknown {
   return JSON.parse(JSON.stringify(plan, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)))

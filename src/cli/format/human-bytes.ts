@@ -1,10 +1,5 @@
 /**
  * Bytes in a human unit (`1.5 MiB`).
- *
- * @example
- * ```ts
- * humanBytes(1536) // '1.5 KiB'
- * ```
  */
 export function humanBytes(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB']

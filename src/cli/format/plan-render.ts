@@ -15,14 +15,6 @@ function nodeLabel(n: LogicalNode): string {
 /**
  * Draws the DAG as an ASCII tree from its roots (lake tables, and nodes that read nothing): each node under what it
  * reads; a node reached again is shown once more as `(see above)`.
- *
- * @example
- * ```ts
- * renderDag(plan)
- * // tarn.trips [lake table]
- * // +-> trips_clean [sql model, REPLACE -> tarn.trips_clean]
- * // |   +-> zone_stats [sql model, in memory]
- * ```
  */
 export function renderDag(plan: PhysicalPlan): string {
   const logical = plan.logical
@@ -70,14 +62,6 @@ function tableNote(plan: PhysicalPlan, table: string): string {
 
 /**
  * Lists the scans: per lake table, the merged columns and filter pushed down, and what each reader takes.
- *
- * @example
- * ```ts
- * renderScans(plan)
- * // scan tarn.trips at main
- * //   columns  pickup_ts, fare
- * //   filter   fare > 0
- * ```
  */
 export function renderScans(plan: PhysicalPlan): string {
   return plan.scans.map((s) => renderScan(s)).join('\n')
@@ -114,13 +98,6 @@ function stepLabel(s: PlanStep): string {
 
 /**
  * Lists the steps by level: levels run in order, the steps of one level in parallel.
- *
- * @example
- * ```ts
- * renderLevels(plan)
- * // level 0  scan tarn.trips | scan tarn.zones
- * // level 1  run trips_clean (sql) | run zones_enriched (ts)
- * ```
  */
 export function renderLevels(plan: PhysicalPlan): string {
   const byId = new Map(plan.steps.map((s) => [s.id, s]))

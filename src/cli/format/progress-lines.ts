@@ -10,12 +10,6 @@ function duration(ms: number): string {
 /**
  * The progress line of a node: `waiting`, `running`, `done` with rows and time (and, for a scan, the files and
  * bytes it read of the table's), `failed` with the reason, or `skipped`.
- *
- * @example
- * ```ts
- * nodeLine({ id: 'model:zone_stats', kind: 'model', name: 'zone_stats', status: 'done', rows: 10, startedAt: 0, finishedAt: 40, error: null })
- * // '  done     model:zone_stats  10 rows in 40ms'
- * ```
  */
 export function nodeLine(n: NodeRecord): string {
   const head = `  ${n.status.padEnd(8)} ${n.id}`
@@ -34,11 +28,6 @@ export function nodeLine(n: NodeRecord): string {
 
 /**
  * The summary a run prints at the end: status, job, branches, tables written, node counts and time.
- *
- * @example
- * ```ts
- * runSummaryText(job) // 'run succeeded: job job-1a2b... on main ...'
- * ```
  */
 export function runSummaryText(job: JobRecord): string {
   const count = (s: NodeRecord['status']) => job.nodes.filter((n) => n.status === s).length

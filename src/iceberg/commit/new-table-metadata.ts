@@ -13,11 +13,6 @@ import type { TableMetadata } from '../table-metadata.js'
 /**
  * What a new table is made of (the REST spec's `CreateTableRequest`, minus the name): ids in the schema, spec and
  * sort order may be anything consistent; {@link newTableMetadata} assigns fresh ones.
- *
- * @example
- * ```ts
- * const t: NewTable = { schema, location: 'file:///w/sales/orders-1a2b', properties: {} }
- * ```
  */
 export interface NewTable {
   readonly schema: Schema
@@ -31,11 +26,6 @@ export interface NewTable {
  * Gives every field of a schema a fresh id, 1, 2, ... as Iceberg does on create: the fields of a struct first, then
  * what each of them holds (list elements, map keys and values, nested structs). Returns the new schema (id 0) and the
  * map from old to new ids.
- *
- * @example
- * ```ts
- * freshSchemaIds(schema).ids.get(7) // 1
- * ```
  */
 export function freshSchemaIds(schema: Schema): {
   schema: Schema
@@ -86,11 +76,6 @@ export function freshSchemaIds(schema: Schema): {
  * Metadata of a new, empty table (format v2, or `format-version` from the properties): fresh field ids, partition
  * field ids from 1000, spec 0, sort order 1 (or 0 when unsorted), no snapshot. `INVALID_ARGUMENT` when a partition or
  * sort field names a column the schema does not have.
- *
- * @example
- * ```ts
- * const m = newTableMetadata({ schema, location }, { uuid: random.uuid(), now: clock.now() })
- * ```
  */
 export function newTableMetadata(
   t: NewTable,

@@ -5,11 +5,6 @@ import type { TableMetadata } from '../table-metadata.js'
 /**
  * One requirement of an Iceberg commit (the REST spec's `TableRequirement`): what the table must look like for the
  * commit's updates to apply. Plain data; {@link checkRequirement} evaluates it.
- *
- * @example
- * ```ts
- * const r: TableRequirement = { type: 'assert-ref-snapshot-id', ref: 'main', snapshotId: 42n }
- * ```
  */
 export type TableRequirement =
   | { readonly type: 'assert-create' }
@@ -36,11 +31,6 @@ function bad(message: string): TarnError {
 /**
  * Reads a requirement from its JSON (as the REST spec spells it); `INVALID_ARGUMENT` for an unknown type or a
  * missing field.
- *
- * @example
- * ```ts
- * parseRequirement({ type: 'assert-current-schema-id', 'current-schema-id': 0 }) // { type, value: 0 }
- * ```
  */
 export function parseRequirement(v: JsonValue): TableRequirement {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('a requirement must be an object')
@@ -88,11 +78,6 @@ function failed(table: string, message: string, context: Record<string, string |
 /**
  * Throws `COMMIT_REQUIREMENT_FAILED` (naming the table and what differs) unless the table — its metadata, or
  * undefined when it does not exist — meets the requirement. A table that does not exist meets only `assert-create`.
- *
- * @example
- * ```ts
- * checkRequirement('sales.orders', metadata, { type: 'assert-current-schema-id', value: 0 })
- * ```
  */
 export function checkRequirement(table: string, m: TableMetadata | undefined, r: TableRequirement): void {
   if (r.type === 'assert-create') {

@@ -7,11 +7,6 @@ import { parseSnapshot, type Snapshot, type SnapshotRef, type TableMetadata } fr
 /**
  * One update of an Iceberg commit (the REST spec's `TableUpdate`, every table action). Plain data;
  * {@link applyTableUpdates} applies a list of them to table metadata.
- *
- * @example
- * ```ts
- * const u: TableUpdate = { action: 'set-properties', updates: { owner: 'ops' } }
- * ```
  */
 export type TableUpdate =
   | { readonly action: 'assign-uuid'; readonly uuid: string }
@@ -73,11 +68,6 @@ const strings = (v: JsonValue | undefined, what: string): Record<string, string>
 /**
  * Reads an update from its JSON (as the REST spec spells it); `INVALID_ARGUMENT` for an unknown action or a missing
  * field. View actions are refused: tarn serves tables.
- *
- * @example
- * ```ts
- * parseTableUpdate({ action: 'remove-properties', removals: ['owner'] }) // { action, removals: ['owner'] }
- * ```
  */
 export function parseTableUpdate(v: JsonValue): TableUpdate {
   const o = obj(v, 'an update')
@@ -158,11 +148,6 @@ export function parseTableUpdate(v: JsonValue): TableUpdate {
 /**
  * Table metadata with nothing in it yet: the base a create transaction (`assert-create`) builds on with its updates
  * (assign-uuid, add-schema, add-spec, set-location, ...).
- *
- * @example
- * ```ts
- * const m = applyTableUpdates(EMPTY_TABLE_METADATA, updates, { now: Date.now() })
- * ```
  */
 export const EMPTY_TABLE_METADATA: TableMetadata = Object.freeze({
   'format-version': 2,
@@ -196,11 +181,6 @@ const snapshotIdOf = (stat: JsonValue): bigint | undefined =>
  * snapshot (and the snapshot log), removing snapshots removes the refs that point at them. Throws `INVALID_ARGUMENT`
  * for an update that cannot apply (an unknown schema id, a duplicate snapshot, removing the current schema, ...)
  * and `NOT_SUPPORTED` for format version 3. Returns the new metadata; the input is not changed.
- *
- * @example
- * ```ts
- * const next = applyTableUpdates(m, [{ action: 'set-properties', updates: { owner: 'ops' } }], { now: clock.now() })
- * ```
  */
 export function applyTableUpdates(
   base: TableMetadata,

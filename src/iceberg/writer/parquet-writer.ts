@@ -1,11 +1,13 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { DuckDBConnection } from '@duckdb/node-api'
 import { quoteIdent, sqlString } from '../../duckdb/sql-quote.js'
 import type { ObjectStore } from '../../storage/object-store.js'
+import { putFileIfAbsent } from '../../storage/put-file.js'
 import { TarnError } from '../../util/errors.js'
 import { type JsonValue, stringifyJsonLossless } from '../../util/lossless-json.js'
+import { mapBounded } from '../../util/map-bounded.js'
 import type { Random } from '../../util/random.js'
 import { duckdbTypeOf } from '../duckdb-sql.js'
 import { type IcebergValue, toIcebergValue } from '../iceberg-value.js'
@@ -18,11 +20,6 @@ import { applyTransform, parseTransform, type Transform, transformResultType } f
 
 /**
  * What {@link writeDataFiles} needs.
- *
- * @example
- * ```ts
- * const input: WriteDataFilesInput = { conn, sourceSql: 'SELECT * FROM staging', schema, spec, store, dataPrefix: 't/data', random }
- * ```
  */
 export interface WriteDataFilesInput {
   readonly conn: DuckDBConnection
@@ -36,15 +33,14 @@ export interface WriteDataFilesInput {
   readonly random: Random
   /** Roll over to a new file after about this many bytes (default: one file per partition). */
   readonly targetFileSizeBytes?: number
+  /** Where DuckDB writes the files before they are stored (default: the system temp directory). */
+  readonly scratchDir?: string
+  /** The names of the source query's columns, when the caller knows them (saves DuckDB describing the query). */
+  readonly sourceColumns?: readonly string[]
 }
 
 /**
  * The `FIELD_IDS` option value of DuckDB's Parquet COPY for a schema: an id for every column at every nesting level.
- *
- * @example
- * ```ts
- * fieldIdsOption(schema) // '{"id": 1, "tags": {__duckdb_field_id: 2, "element": 3}}' (physical names)
- * ```
  */
 export function fieldIdsOption(schema: Schema): string {
   const nested = (id: number, t: IcebergType): string => {
@@ -142,11 +138,6 @@ function fileMetrics(schema: Schema, stats: readonly StatsRow[]): Partial<DataFi
 
 /**
  * The human-readable partition path segment of a value (`name=value`, URL-encoded).
- *
- * @example
- * ```ts
- * partitionPathSegment('date', 'date', 18993) // 'date=2022-01-01'
- * ```
  */
 export function partitionPathSegment(name: string, type: IcebergType, v: IcebergValue): string {
   let s: string
@@ -158,20 +149,21 @@ export function partitionPathSegment(name: string, type: IcebergType, v: Iceberg
 }
 
 /**
- * The SELECT list that casts a source query's columns to the schema's DuckDB types (absent columns are NULL).
- *
- * @example
- * ```ts
- * await projectionForSchema(conn, 'SELECT 1 AS id', schema) // 'CAST(src."id" AS BIGINT) AS "id"'
- * ```
+ * The SELECT list that casts a source query's columns to the schema's DuckDB types (absent columns are NULL); the
+ * query is described unless its `columns` are given.
  */
 export async function projectionForSchema(
   conn: DuckDBConnection,
   sourceSql: string,
   schema: Schema,
+  columns?: readonly string[],
 ): Promise<string> {
-  const reader = await conn.runAndReadAll(`DESCRIBE (${sourceSql})`)
-  const present = new Set(reader.getRowObjectsJS().map((r) => String(r.column_name)))
+  const present = new Set(
+    columns ??
+      (await conn.runAndReadAll(`DESCRIBE (${sourceSql})`))
+        .getRowObjectsJS()
+        .map((r) => String(r.column_name)),
+  )
   const unknown = [...present].filter((c) => !schema.fields.some((f) => f.name === c))
   if (unknown.length > 0) {
     throw new TarnError('INVALID_ARGUMENT', `Columns not in the table schema: ${unknown.join(', ')}`, {
@@ -191,18 +183,13 @@ export async function projectionForSchema(
  * cast to the schema, one set of files per partition), uploads them with put-if-absent under fresh names, and
  * returns their `DataFile` entries with partition values, record counts, sizes, column sizes, value and null counts
  * and lower/upper bounds.
- *
- * @example
- * ```ts
- * const files = await writeDataFiles({ conn, sourceSql: 'SELECT * FROM new_rows', schema, spec, store, dataPrefix, random })
- * ```
  */
 export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFile[]> {
   const { conn, schema, spec, store } = input
-  const tmp = await mkdtemp(join(tmpdir(), 'tarn-parquet-'))
+  const tmp = await mkdtemp(join(input.scratchDir ?? tmpdir(), 'tarn-parquet-'))
   const srcTable = `__tarn_src_${Buffer.from(input.random.bytes(6)).toString('hex')}`
   try {
-    const proj = await projectionForSchema(conn, input.sourceSql, schema)
+    const proj = await projectionForSchema(conn, input.sourceSql, schema, input.sourceColumns)
     const parts = spec.fields.map((field) => {
       const source = schema.fields.find((f) => f.id === field['source-id'])
       if (!source)
@@ -222,8 +209,16 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
     // An unpartitioned write with nothing to check streams from the source straight into Parquet; otherwise the
     // rows are staged once in a temporary table that the checks and the per-partition copies read.
     const direct = distinctCols.length === 0 && required.length === 0
+    const inSql = parts.map((p) => transformSql(p.transform, p.source))
+    // Partitions whose values SQL computes (time transforms, identity of integers) are written in one pass over the
+    // source, DuckDB splitting the rows by partition value: no staging, no grouping pass.
+    const onePass =
+      parts.length > 0 &&
+      required.length === 0 &&
+      !input.targetFileSizeBytes &&
+      inSql.every((e) => e !== null)
     const rowsFrom = direct ? `(SELECT ${proj}, 1 AS __tarn_k FROM (${input.sourceSql}) src)` : srcTable
-    if (!direct)
+    if (!direct && !onePass)
       await conn.run(
         `CREATE TEMP TABLE ${srcTable} AS SELECT *${rank} FROM (SELECT ${proj} FROM (${input.sourceSql}) src)`,
       )
@@ -239,6 +234,83 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
           columns: bad,
         })
       }
+    }
+    const icebergSchemaJson = stringifyJsonLossless(schema as unknown as JsonValue)
+    const cols = schema.fields
+      .map((f) => `${quoteIdent(f.name)} AS ${quoteIdent(parquetColumnName(f.name))}`)
+      .join(', ')
+    const files: DataFile[] = []
+    const partPathOf = (values: Map<number, IcebergValue>): string =>
+      parts
+        .map(({ field, source, transform }) =>
+          partitionPathSegment(
+            field.name,
+            transformResultType(transform, source.type),
+            values.get(field['field-id']) ?? null,
+          ),
+        )
+        .join('/')
+    const options =
+      `FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
+      `KV_METADATA {"iceberg.schema": ${sqlString(icebergSchemaJson)}}, RETURN_STATS true`
+    const collect = async (
+      rows: readonly Record<string, unknown>[],
+      groupOf: (row: Record<string, unknown>) => { values: Map<number, IcebergValue> },
+    ): Promise<void> => {
+      const written = rows.filter((row) => Number(row.count) > 0)
+      // The files are stored at once (their fsyncs overlap), linked into place when the store can.
+      const stored = await mapBounded(written, STORE_CONCURRENCY, async (row) => {
+        const { values } = groupOf(row)
+        const name = `${input.random.uuid()}.parquet`
+        const key = [input.dataPrefix, partPathOf(values), name].filter((s) => s !== '').join('/')
+        const path = String(row.filename)
+        const size = Number(row.file_size_bytes ?? Number.NaN)
+        const bytes = Number.isFinite(size) ? size : (await stat(path)).size
+        if (!(await putFileIfAbsent(store, key, path))) {
+          throw new TarnError('STORAGE_ERROR', `Data file ${key} already exists`, { key })
+        }
+        const stats = (row.column_statistics ?? []) as unknown as StatsRow[]
+        const file: DataFile = {
+          content: 0,
+          filePath: store.uriOf(key),
+          fileFormat: 'PARQUET',
+          partition: values,
+          recordCount: Number(row.count),
+          fileSizeInBytes: bytes,
+          ...fileMetrics(schema, stats),
+        }
+        return file
+      })
+      files.push(...stored)
+    }
+    if (onePass) {
+      const keys = inSql.map((e, i) => `${e} AS __tarn_p${i}`).join(', ')
+      const reader = await conn.runAndReadAll(
+        `COPY (SELECT ${cols}, ${keys} FROM (SELECT ${proj} FROM (${input.sourceSql}) src) AS r) ` +
+          `TO ${sqlString(join(tmp, 'all'))} (${options}, PARTITION_BY (${parts.map((_, i) => `__tarn_p${i}`).join(', ')}))`,
+      )
+      await collect(reader.getRowObjectsJson(), (row) => {
+        const got = new Map(
+          ((row.partition_keys ?? []) as unknown as { key: string; value: string | null }[]).map((k) => [
+            k.key,
+            k.value,
+          ]),
+        )
+        const values = new Map<number, IcebergValue>()
+        parts.forEach(({ field, source, transform }, i) => {
+          const text = got.get(`__tarn_p${i}`) ?? null
+          values.set(
+            field['field-id'],
+            text === null
+              ? null
+              : transform.kind === 'identity'
+                ? toIcebergValue(source.type, text)
+                : Number(text),
+          )
+        })
+        return { values }
+      })
+      return files
     }
     // Partition tuple of every distinct combination of source values, computed with the spec's transforms.
     const groups = new Map<string, { values: Map<number, IcebergValue>; keys: number[] }>()
@@ -263,61 +335,17 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       g.keys.push(Number(row.__tarn_k))
       groups.set(key, g)
     }
-    const icebergSchemaJson = stringifyJsonLossless(schema as unknown as JsonValue)
-    const cols = schema.fields
-      .map((f) => `${quoteIdent(f.name)} AS ${quoteIdent(parquetColumnName(f.name))}`)
-      .join(', ')
-    const files: DataFile[] = []
-    const partPathOf = (values: Map<number, IcebergValue>): string =>
-      parts
-        .map(({ field, source, transform }) =>
-          partitionPathSegment(
-            field.name,
-            transformResultType(transform, source.type),
-            values.get(field['field-id']) ?? null,
-          ),
-        )
-        .join('/')
-    const options =
-      `FORMAT parquet, COMPRESSION zstd, FIELD_IDS ${fieldIdsOption(schema)}, ` +
-      `KV_METADATA {"iceberg.schema": ${sqlString(icebergSchemaJson)}}, RETURN_STATS true`
-    const collect = async (
-      rows: readonly Record<string, unknown>[],
-      groupOf: (row: Record<string, unknown>) => { values: Map<number, IcebergValue> },
-    ): Promise<void> => {
-      for (const row of rows) {
-        const count = Number(row.count)
-        if (count === 0) continue
-        const { values } = groupOf(row)
-        const bytes = new Uint8Array(await readFile(String(row.filename)))
-        const name = `${input.random.uuid()}.parquet`
-        const key = [input.dataPrefix, partPathOf(values), name].filter((s) => s !== '').join('/')
-        if (!(await store.putIfAbsent(key, bytes))) {
-          throw new TarnError('STORAGE_ERROR', `Data file ${key} already exists`, { key })
-        }
-        const stats = (row.column_statistics ?? []) as unknown as StatsRow[]
-        files.push({
-          content: 0,
-          filePath: store.uriOf(key),
-          fileFormat: 'PARQUET',
-          partition: values,
-          recordCount: count,
-          fileSizeInBytes: bytes.length,
-          ...fileMetrics(schema, stats),
-        })
-      }
-    }
     const list = [...groups.values()]
     if (list.length > 1 && !input.targetFileSizeBytes) {
       // Many partitions: one pass writes them all, DuckDB splitting the rows by group number.
       const map = `__tarn_groups_${Buffer.from(input.random.bytes(6)).toString('hex')}`
-      await conn.run(`CREATE TEMP TABLE ${map} (k BIGINT, g INTEGER)`)
+      await conn.run(`CREATE TEMP TABLE ${map} (__tarn_mk BIGINT, __tarn_mg INTEGER)`)
       try {
         const pairs = list.flatMap((g, i) => g.keys.map((k) => `(${k}, ${i})`))
         for (let at = 0; at < pairs.length; at += 5000)
           await conn.run(`INSERT INTO ${map} VALUES ${pairs.slice(at, at + 5000).join(', ')}`)
         const reader = await conn.runAndReadAll(
-          `COPY (SELECT ${cols}, m.g AS __tarn_g FROM ${rowsFrom} AS r JOIN ${map} AS m ON r.__tarn_k = m.k) ` +
+          `COPY (SELECT ${cols}, m.__tarn_mg AS __tarn_g FROM ${rowsFrom} AS r JOIN ${map} AS m ON r.__tarn_k = m.__tarn_mk) ` +
             `TO ${sqlString(join(tmp, 'all'))} (${options}, PARTITION_BY (__tarn_g))`,
         )
         await collect(reader.getRowObjectsJson(), (row) => {
@@ -353,6 +381,35 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${srcTable}`).catch(() => undefined)
     await rm(tmp, { recursive: true, force: true })
+  }
+}
+
+/** Data files stored at once. */
+const STORE_CONCURRENCY = 8
+
+/**
+ * The DuckDB expression of a partition transform's value (the Iceberg integer: years, months, days or hours since
+ * the epoch, or an integer column itself), or null when SQL cannot compute it exactly (bucket's hash, other types).
+ */
+function transformSql(t: Transform, source: { name: string; type: IcebergType }): string | null {
+  const col = quoteIdent(source.name)
+  const type = source.type
+  if (t.kind === 'identity') return type === 'int' || type === 'long' ? col : null
+  const ts = type === 'timestamp' || type === 'timestamptz'
+  if (!ts && type !== 'date') return null
+  const micros = ts ? `epoch_us(${col})` : `(epoch_us(${col}::TIMESTAMP))`
+  const t0 = ts ? `make_timestamp(${micros})` : col
+  switch (t.kind) {
+    case 'hour':
+      return ts ? `floor(${micros} / 3600000000)::BIGINT` : null
+    case 'day':
+      return `floor(${micros} / 86400000000)::BIGINT`
+    case 'month':
+      return `((year(${t0}) - 1970) * 12 + month(${t0}) - 1)::BIGINT`
+    case 'year':
+      return `(year(${t0}) - 1970)::BIGINT`
+    default:
+      return null
   }
 }
 

@@ -20,11 +20,6 @@ import {
 
 /**
  * The state of a table as the catalog records it (snapshot id as a decimal string).
- *
- * @example
- * ```ts
- * const s: IcebergTableState = { metadataLocation: 'file:///w/t/metadata/00001-x.metadata.json', snapshotId: null, schemaId: 0, tableUuid: 'x' }
- * ```
  */
 export interface IcebergTableState {
   readonly metadataLocation: string
@@ -35,11 +30,6 @@ export interface IcebergTableState {
 
 /**
  * What every writer returns: the new metadata, where it was written, and the catalog state.
- *
- * @example
- * ```ts
- * const { state } = await appendRows(table, 'SELECT * FROM new_rows', deps)
- * ```
  */
 export interface CommitResult {
   readonly metadata: TableMetadata
@@ -50,11 +40,6 @@ export interface CommitResult {
 
 /**
  * Injected dependencies of writers.
- *
- * @example
- * ```ts
- * const deps: WriterDeps = { clock: systemClock, random: systemRandom }
- * ```
  */
 export interface WriterDeps {
   readonly clock: Clock
@@ -63,11 +48,6 @@ export interface WriterDeps {
 
 /**
  * The catalog state of a metadata file.
- *
- * @example
- * ```ts
- * stateOf(metadata, uri).snapshotId // '9158179788527662767'
- * ```
  */
 export function stateOf(metadata: TableMetadata, metadataLocation: string): IcebergTableState {
   return {
@@ -80,11 +60,6 @@ export function stateOf(metadata: TableMetadata, metadataLocation: string): Iceb
 
 /**
  * A fresh positive snapshot id below 2^53 (safe for JS clients).
- *
- * @example
- * ```ts
- * newSnapshotId(rng) // 3015734190245121n
- * ```
  */
 export function newSnapshotId(random: Random): bigint {
   const b = random.bytes(7)
@@ -96,11 +71,6 @@ export function newSnapshotId(random: Random): bigint {
 
 /**
  * The store key of a URI in the store, or throws.
- *
- * @example
- * ```ts
- * keyOfUri(store, store.uriOf('a/b')) // 'a/b'
- * ```
  */
 export function keyOfUri(store: ObjectStore, uri: string): string {
   const key = store.keyOf(uri)
@@ -119,11 +89,6 @@ function nextMetadataVersion(previous: string | undefined): number {
 /**
  * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
  * overwriting) and returns the commit result.
- *
- * @example
- * ```ts
- * const result = await writeMetadataFile(store, rootKey, metadata, previousLocation, deps)
- * ```
  */
 export async function writeMetadataFile(
   store: ObjectStore,
@@ -166,11 +131,6 @@ function partitionSummaries(files: readonly DataFile[], spec: PartitionSpec, sch
 
 /**
  * What {@link commitSnapshot} needs.
- *
- * @example
- * ```ts
- * const change: SnapshotChange = { operation: 'append', added: files, removed: [] }
- * ```
  */
 export interface SnapshotChange {
   readonly operation: 'append' | 'overwrite' | 'delete' | 'replace'
@@ -183,14 +143,12 @@ export interface SnapshotChange {
 }
 
 /**
- * Produces one new snapshot from a change: keeps untouched manifests, rewrites manifests that lose files (survivors
+ * Produces one new snapshot from a change: keeps untouched manifests (dropping those with only DELETED entries,
+ * which belong to the parent's change), rewrites manifests that lose files (survivors
  * as EXISTING with explicit sequence numbers, removed files as DELETED), adds one manifest of ADDED files (sequence
- * numbers inherited), writes the manifest list and a new metadata file. Existing files are never modified.
- *
- * @example
- * ```ts
- * const result = await commitSnapshot(table, { operation: 'append', added: files, removed: [] }, deps)
- * ```
+ * numbers inherited), writes the manifest list and a new metadata file, all at once (the metadata file is only
+ * committed to a catalog once every file it names is stored, so none can be seen half-written). Existing files are
+ * never modified.
  */
 export async function commitSnapshot(
   table: LoadedTable,
@@ -211,6 +169,8 @@ export async function commitSnapshot(
   const manifests: ManifestFile[] = []
   const manifestKey = (n: number): string => `${rootKey}/metadata/${deps.random.uuid()}-m${n}.avro`
   let mi = 0
+  /** The snapshot's new files: written at once with the metadata file, so their fsyncs overlap. */
+  const files: { key: string; bytes: Uint8Array }[] = []
   let deletedFiles = 0
   let deletedRecords = 0
   if (change.added.length > 0) {
@@ -224,7 +184,7 @@ export async function commitSnapshot(
       syncMarker: deps.random.bytes(16),
     })
     const key = manifestKey(mi++)
-    await store.putIfAbsent(key, bytes)
+    files.push({ key, bytes })
     manifests.push({
       manifestPath: store.uriOf(key),
       manifestLength: bytes.length,
@@ -244,6 +204,9 @@ export async function commitSnapshot(
   }
   if (parent) {
     for (const mf of await snapshotManifests(table, parent)) {
+      // A manifest whose entries are all DELETED told the parent snapshot what it removed and holds nothing live:
+      // carrying it on would make every later snapshot read one more manifest per overwrite.
+      if (mf.addedFilesCount === 0 && mf.existingFilesCount === 0 && mf.deletedFilesCount > 0) continue
       if (removedPaths.size === 0 || mf.content === 1) {
         manifests.push(mf)
         continue
@@ -288,7 +251,7 @@ export async function commitSnapshot(
         syncMarker: deps.random.bytes(16),
       })
       const key = manifestKey(mi++)
-      await store.putIfAbsent(key, bytes)
+      files.push({ key, bytes })
       manifests.push({
         manifestPath: store.uriOf(key),
         manifestLength: bytes.length,
@@ -319,7 +282,7 @@ export async function commitSnapshot(
     syncMarker: deps.random.bytes(16),
   })
   const listKey = `${rootKey}/metadata/snap-${snapshotId}-1-${deps.random.uuid()}.avro`
-  await store.putIfAbsent(listKey, listBytes)
+  files.push({ key: listKey, bytes: listBytes })
   const addedRecords = change.added.reduce((a, f) => a + f.recordCount, 0)
   const prevTotal = Number(parent?.summary['total-records'] ?? Number.NaN)
   const prevFiles = Number(parent?.summary['total-data-files'] ?? Number.NaN)
@@ -359,5 +322,12 @@ export async function commitSnapshot(
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
     ],
   }
-  return writeMetadataFile(store, rootKey, next, table.metadataLocation, deps)
+  const [result] = await Promise.all([
+    writeMetadataFile(store, rootKey, next, table.metadataLocation, deps),
+    ...files.map(async ({ key, bytes }) => {
+      if (!(await store.putIfAbsent(key, bytes)))
+        throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
+    }),
+  ])
+  return result
 }

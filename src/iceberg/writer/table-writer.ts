@@ -26,11 +26,6 @@ import {
 
 /**
  * Options shared by the data writers.
- *
- * @example
- * ```ts
- * const o: WriteOptions = { targetFileSizeBytes: 128 * 1024 * 1024 }
- * ```
  */
 export interface WriteOptions {
   /** The DuckDB connection that can run the source SQL (default: a fresh in-memory one). */
@@ -39,16 +34,18 @@ export interface WriteOptions {
   readonly targetFileSizeBytes?: number
   /** Extra properties for the new snapshot's summary (e.g. where imported rows came from). */
   readonly summary?: Readonly<Record<string, string>>
+  /**
+   * Where DuckDB writes data files before they are stored (default: the system temp directory); a sandboxed
+   * connection needs one it may write.
+   */
+  readonly scratchDir?: string
+  /** The names of the source query's columns, when the caller knows them (saves DuckDB describing the query). */
+  readonly sourceColumns?: readonly string[]
 }
 
 /**
  * A partition field to create: a transform (`identity`, `year`, `month`, `day`, `hour`, `bucket[N]`, `truncate[W]`)
  * of a column.
- *
- * @example
- * ```ts
- * const p: PartitionFieldInput = { column: 'id', transform: 'bucket[4]' }
- * ```
  */
 export interface PartitionFieldInput {
   readonly column: string
@@ -58,11 +55,6 @@ export interface PartitionFieldInput {
 
 /**
  * What {@link createTable} needs: where the table lives, and a schema or a source query to derive it from.
- *
- * @example
- * ```ts
- * const input: CreateTableInput = { tableKey: 'warehouse/tarn/orders', source: "SELECT * FROM read_csv('o.csv')" }
- * ```
  */
 export interface CreateTableInput extends WriteOptions {
   /** Store key of the table root directory. */
@@ -82,11 +74,6 @@ function defaultPartitionName(column: string, transform: string): string {
 
 /**
  * Builds a partition spec over a schema.
- *
- * @example
- * ```ts
- * buildPartitionSpec(schema, [{ column: 'ts', transform: 'day' }], 0, 999)
- * ```
  */
 export function buildPartitionSpec(
   schema: Schema,
@@ -145,6 +132,8 @@ async function writeRows(
     dataPrefix: `${keyOfUri(table.io.store, table.root)}/data`,
     random: deps.random,
     ...(size ? { targetFileSizeBytes: size } : {}),
+    ...(opts.scratchDir ? { scratchDir: opts.scratchDir } : {}),
+    ...(opts.sourceColumns ? { sourceColumns: opts.sourceColumns } : {}),
   })
 }
 
@@ -170,11 +159,6 @@ async function reload(store: ObjectStore, result: CommitResult): Promise<LoadedT
 /**
  * Creates a table: writes its first metadata file (no snapshot), and when `source` is given, appends its rows as the
  * first snapshot. The schema is derived from the source query when not given.
- *
- * @example
- * ```ts
- * const { state } = await createTable(store, { tableKey: 'w/tarn/orders', source: 'SELECT 1 AS id' }, deps)
- * ```
  */
 export async function createTable(
   store: ObjectStore,
@@ -220,11 +204,6 @@ export async function createTable(
 
 /**
  * Appends the rows of a query as a new snapshot (operation `append`).
- *
- * @example
- * ```ts
- * await appendRows(table, "SELECT * FROM read_parquet('new/*.parquet')", deps)
- * ```
  */
 export async function appendRows(
   table: LoadedTable,
@@ -246,11 +225,6 @@ async function liveDataFiles(table: LoadedTable): Promise<ResolvedEntry[]> {
 
 /**
  * Replaces all rows of the table with the rows of a query (operation `overwrite`).
- *
- * @example
- * ```ts
- * await overwriteRows(table, 'SELECT * FROM fresh', deps)
- * ```
  */
 export async function overwriteRows(
   table: LoadedTable,
@@ -268,11 +242,6 @@ export async function overwriteRows(
 /**
  * Dynamic partition overwrite (OVERWRITE_PARTITIONS): replaces every partition that the new rows touch and keeps
  * the others. On an unpartitioned table this replaces all rows.
- *
- * @example
- * ```ts
- * await overwritePartitions(table, "SELECT * FROM day_batch", deps)
- * ```
  */
 export async function overwritePartitions(
   table: LoadedTable,
@@ -330,11 +299,6 @@ async function copyOnWriteDelete(
 /**
  * Deletes the rows matching a filter, copy-on-write: files without matching rows are kept, files whose rows all
  * match are dropped, other files are rewritten without the matching rows (operation `delete` or `overwrite`).
- *
- * @example
- * ```ts
- * await deleteWhere(table, { op: 'eq', column: 'region', value: 'EU' }, deps)
- * ```
  */
 export async function deleteWhere(
   table: LoadedTable,
@@ -356,11 +320,6 @@ export async function deleteWhere(
 /**
  * Overwrite by filter: deletes the rows matching `filter` (copy-on-write) and adds the rows of `source`, in one
  * snapshot (operation `overwrite`). With a filter over partition columns, whole partitions are replaced.
- *
- * @example
- * ```ts
- * await overwriteWhere(table, { op: 'eq', column: 'day', value: '2024-01-31' }, 'SELECT * FROM batch', deps)
- * ```
  */
 export async function overwriteWhere(
   table: LoadedTable,

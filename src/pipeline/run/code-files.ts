@@ -10,11 +10,6 @@ const MAX_FILE = 1 << 20
  * Reads every project file of a directory (SQL, Python, TS/JS, YAML, JSON, Markdown and other text up to 1 MiB),
  * skipping hidden entries and `node_modules`, `data`, `dist`: what a code snapshot holds. Paths are relative,
  * `/`-separated.
- *
- * @example
- * ```ts
- * const files = await readProjectFiles('examples/taxi') // { 'tarn_project.yml': '...', 'trips_clean.sql': '...' }
- * ```
  */
 export async function readProjectFiles(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {}
@@ -38,11 +33,6 @@ export async function readProjectFiles(dir: string): Promise<Record<string, stri
 
 /**
  * Writes the files of a code snapshot under a directory (for `tarn rerun`).
- *
- * @example
- * ```ts
- * await writeProjectFiles('/tmp/rerun-1', snapshot.files)
- * ```
  */
 export async function writeProjectFiles(dir: string, files: Readonly<Record<string, string>>): Promise<void> {
   for (const [rel, text] of Object.entries(files)) {

@@ -7,11 +7,6 @@ export const FAILING_SAMPLE_ROWS = 5
 /**
  * A sample of the failing rows an expectation returned: the column names and the first rows as JSON-safe objects
  * (64-bit integers as strings when they exceed 2^53, dates as ISO text). Plain data.
- *
- * @example
- * ```ts
- * const s: FailingRows = { columns: ['zone_id', 'zone_name'], sample: [{ zone_id: 7, zone_name: null }] }
- * ```
  */
 export interface FailingRows {
   readonly columns: readonly string[]
@@ -36,11 +31,6 @@ function jsonSafe(v: unknown): unknown {
 /**
  * Reads the failing rows an expectation's worker wrote (an Arrow IPC file) and returns their columns and first
  * {@link FAILING_SAMPLE_ROWS} rows.
- *
- * @example
- * ```ts
- * const { sample } = await failingRowsSample('/scratch/zones_are_named.failing.arrow')
- * ```
  */
 export async function failingRowsSample(path: string): Promise<FailingRows | null> {
   const bytes = await readFile(path).catch(() => null)

@@ -1,11 +1,5 @@
 /**
  * Pipeline runs: the run transaction (`runPipeline`), reruns, job records, code snapshots and logs under `_tarn/`.
- *
- * @example
- * ```ts
- * import { runPipeline, listJobs } from './pipeline/run/index.js'
- * const { job } = await runPipeline(lake, { dir: 'examples/taxi' })
- * ```
  */
 
 export { readProjectFiles, writeProjectFiles } from './code-files.js'

@@ -26,14 +26,6 @@ export interface NodeRecord {
 /**
  * What a run's scan read of its table: data files and their bytes kept of the snapshot's live data files after
  * pruning by the scan's pushed-down filter, the columns it selected (`null`: all) and that filter.
- *
- * @example
- * ```ts
- * const r: ScanRecord = {
- *   filesKept: 1, filesTotal: 100, bytesKept: 2048, bytesTotal: 204800, columns: ['day', 'fare'],
- *   filter: "day = DATE '2024-01-05'", pushedFilter: true,
- * }
- * ```
  */
 export interface ScanRecord {
   readonly filesKept: number
@@ -49,11 +41,6 @@ export interface ScanRecord {
 
 /**
  * Status of a job.
- *
- * @example
- * ```ts
- * const s: JobStatus = 'succeeded'
- * ```
  */
 export type JobStatus = 'running' | 'succeeded' | 'failed'
 
@@ -105,13 +92,6 @@ export interface JobRecord {
 /**
  * One import or CLI query, as stored in `_tarn/jobs/<id>.json` next to the run jobs (ids `import-…` and `query-…`):
  * what it read or wrote, how many rows, when, and how it ended. Plain data.
- *
- * @example
- * ```ts
- * const j: OperationJobRecord = { id: 'query-1a2b3c4d5e6f', kind: 'query', status: 'succeeded', target: 'main',
- *   dataCommit: '3fa1…', table: null, sql: 'SELECT 1', files: [], rows: 1, author: 'alice', startedAt: 0,
- *   finishedAt: 5, error: null }
- * ```
  */
 export interface OperationJobRecord {
   readonly id: string
@@ -141,10 +121,5 @@ export interface OperationJobRecord {
 
 /**
  * Any job record: a pipeline run, an import or a query.
- *
- * @example
- * ```ts
- * const j: AnyJobRecord = await getAnyJob(lake.store, id); if (j.kind === 'run') console.log(j.runBranch)
- * ```
  */
 export type AnyJobRecord = JobRecord | OperationJobRecord

@@ -5,11 +5,6 @@ import type { AnyJobRecord, JobRecord, JobStatus } from './job-record.js'
 
 /**
  * The reserved warehouse prefix of jobs and code snapshots (garbage collection never touches it).
- *
- * @example
- * ```ts
- * await store.get(`${TARN_PREFIX}/jobs/${id}.json`)
- * ```
  */
 export const TARN_PREFIX = '_tarn'
 
@@ -18,11 +13,6 @@ const dec = new TextDecoder()
 
 /**
  * The files of a project, path (relative, `/`-separated) → text.
- *
- * @example
- * ```ts
- * const s: CodeSnapshot = { files: { 'tarn_project.yml': 'name: taxi\n' } }
- * ```
  */
 export interface CodeSnapshot {
   readonly files: Readonly<Record<string, string>>
@@ -30,11 +20,6 @@ export interface CodeSnapshot {
 
 /**
  * The content hash a code snapshot is stored under (what {@link putCodeSnapshot} returns), without writing it.
- *
- * @example
- * ```ts
- * codeSnapshotHash({ files: { 'a.sql': 'SELECT 1' } }) // '3f…'
- * ```
  */
 export function codeSnapshotHash(snapshot: CodeSnapshot): string {
   return sha256Hex(canonicalJson({ files: { ...snapshot.files } }))
@@ -43,11 +28,6 @@ export function codeSnapshotHash(snapshot: CodeSnapshot): string {
 /**
  * Stores a code snapshot content-addressed (`_tarn/code/<sha256>.json`) and returns its hash; storing the same
  * files again writes nothing.
- *
- * @example
- * ```ts
- * const hash = await putCodeSnapshot(lake.store, { files })
- * ```
  */
 export async function putCodeSnapshot(store: ObjectStore, snapshot: CodeSnapshot): Promise<string> {
   const text = canonicalJson({ files: { ...snapshot.files } })
@@ -58,11 +38,6 @@ export async function putCodeSnapshot(store: ObjectStore, snapshot: CodeSnapshot
 
 /**
  * Reads a code snapshot by hash.
- *
- * @example
- * ```ts
- * const { files } = await getCodeSnapshot(lake.store, job.codeHash)
- * ```
  */
 export async function getCodeSnapshot(store: ObjectStore, hash: string): Promise<CodeSnapshot> {
   const key = `${TARN_PREFIX}/code/${hash}.json`
@@ -73,11 +48,6 @@ export async function getCodeSnapshot(store: ObjectStore, hash: string): Promise
 
 /**
  * Writes (or overwrites) a job record at `_tarn/jobs/<id>.json`.
- *
- * @example
- * ```ts
- * await putJob(lake.store, job)
- * ```
  */
 export async function putJob(store: ObjectStore, job: AnyJobRecord): Promise<void> {
   await store.put(`${TARN_PREFIX}/jobs/${job.id}.json`, enc.encode(`${JSON.stringify(job, null, 2)}\n`))
@@ -108,11 +78,6 @@ export async function getJob(store: ObjectStore, id: string): Promise<JobRecord>
 
 /**
  * Reads any job record (run, import or query); `JOB_NOT_FOUND` when there is none.
- *
- * @example
- * ```ts
- * const job = await getAnyJob(lake.store, 'query-1a2b3c4d5e6f'); job.kind // 'query'
- * ```
  */
 export async function getAnyJob(store: ObjectStore, id: string): Promise<AnyJobRecord> {
   const key = `${TARN_PREFIX}/jobs/${id}.json`
@@ -142,11 +107,6 @@ export async function listJobs(store: ObjectStore): Promise<JobRecord[]> {
 
 /**
  * Every job record (runs, imports and queries), newest first, optionally only those with `status`, at most `limit`.
- *
- * @example
- * ```ts
- * for (const j of await listAllJobs(lake.store, { limit: 20, status: 'failed' })) console.log(j.kind, j.id)
- * ```
  */
 export async function listAllJobs(
   store: ObjectStore,
@@ -165,11 +125,6 @@ export async function listAllJobs(
 
 /**
  * Writes a job's log (`_tarn/jobs/<id>.log`).
- *
- * @example
- * ```ts
- * await putJobLog(lake.store, job.id, lines.join('\n'))
- * ```
  */
 export async function putJobLog(store: ObjectStore, id: string, text: string): Promise<void> {
   await store.put(`${TARN_PREFIX}/jobs/${id}.log`, enc.encode(text))

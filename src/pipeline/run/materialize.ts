@@ -13,6 +13,7 @@ import {
   type LoadedTable,
   overwritePartitions,
   overwriteRows,
+  type Schema,
   schemaChangesFor,
   schemaFromQuery,
 } from '../../iceberg/index.js'
@@ -23,14 +24,6 @@ import type { RunLake } from './run-lake.js'
 
 /**
  * One model's result to write on the run branch.
- *
- * @example
- * ```ts
- * const w: MaterializeInput = {
- *   branch: 'run/job-1', table: 'tarn.zone_stats', model: 'zone_stats', mode: 'REPLACE', partitionedBy: [],
- *   overwriteFilter: null, parquet: '/scratch/zone_stats.parquet', jobId: 'job-1',
- * }
- * ```
  */
 export interface MaterializeInput {
   readonly branch: string
@@ -42,16 +35,13 @@ export interface MaterializeInput {
   /** The model's rows, as a Parquet file in the scratch area. */
   readonly parquet: string
   readonly jobId: string
+  /** Where DuckDB writes the new data files before they are stored (default: the system temp directory). */
+  readonly scratchDir?: string
 }
 
 /**
  * What a materialisation did: the commit on the run branch, rows written, and warnings (columns dropped, rows
  * outside the overwrite filter).
- *
- * @example
- * ```ts
- * const { commit, rows, warnings } = await materializeModel(lake, input)
- * ```
  */
 export interface MaterializeResult {
   readonly commit: Commit
@@ -67,22 +57,20 @@ export interface MaterializeResult {
  * partitioning changed is a new table written, `APPEND` adds files, `OVERWRITE_PARTITIONS`
  * replaces the partitions its rows fall in (rows outside `overwriteFilter` are dropped with a warning). A missing
  * table is created with the model's `partitionedBy`, and a missing namespace in the same commit. Columns the existing table lacks are dropped with a warning;
- * columns the model lacks are NULL.
- *
- * @example
- * ```ts
- * await materializeModel(lake, { branch: 'run/job-1', table: 'tarn.t', model: 't', mode: 'APPEND', partitionedBy: [], overwriteFilter: null, parquet, jobId })
- * ```
+ * columns the model lacks are NULL. With `after`, the catalog commit waits for it (the previous model's commit): the
+ * files of several models are written side by side while the run branch gets their commits in plan order.
  */
 export async function materializeModel(
   lake: RunLake,
   input: MaterializeInput,
   connection?: DuckDBConnection,
+  after?: Promise<unknown>,
 ): Promise<MaterializeResult> {
   const key = parseTableKey(input.table)
   const deps = { clock: lake.clock, random: lake.random }
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
+  const scratch = input.scratchDir === undefined ? {} : { scratchDir: input.scratchDir }
   const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
   const existing = await lake.catalog.getTable(head, key.key)
   const result: CommitResult = await withConnection(connection, async (conn) => {
@@ -103,10 +91,10 @@ export async function materializeModel(
     }
     if (existing && input.mode === 'REPLACE') {
       const loaded = await loadRunTable(lake, existing.metadataLocation)
-      const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
-      if (await sameShape(conn, loaded, rows, input.partitionedBy))
-        return overwriteRows(loaded, rows, deps, opts)
+      const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId }, ...scratch }
       const incoming = await schemaFromQuery(conn, rows)
+      if (sameShape(loaded, incoming, input.partitionedBy))
+        return overwriteRows(loaded, rows, deps, { ...opts, sourceColumns: outCols })
       const fields = currentSchema(loaded.metadata).fields
       const kept = fields.every((f) =>
         incoming.fields.some((g) => g.name.toLowerCase() === f.name.toLowerCase()),
@@ -121,7 +109,10 @@ export async function materializeModel(
           changes.length === 0
             ? loaded
             : await loadRunTable(lake, (await evolveSchema(loaded, changes, deps)).metadataLocation)
-        return overwriteRows(table, alignedTo(table, rows), deps, opts)
+        return overwriteRows(table, alignedTo(table, rows), deps, {
+          ...opts,
+          sourceColumns: columnsOf(table),
+        })
       }
     }
     if (!existing || input.mode === 'REPLACE') {
@@ -134,6 +125,7 @@ export async function materializeModel(
           partitionBy: input.partitionedBy.map((p) => ({ column: p.column, transform: p.transform })),
           connection: conn,
           summary: { 'tarn.job_id': input.jobId },
+          ...scratch,
         },
         deps,
       )
@@ -147,14 +139,24 @@ export async function materializeModel(
         `model ${input.model} returned columns that ${key.key} does not have: ${extra.join(', ')} (not written)`,
       )
     const aligned = alignedTo(loaded, rows, have)
-    const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId } }
+    const opts = {
+      connection: conn,
+      summary: { 'tarn.job_id': input.jobId },
+      sourceColumns: columnsOf(loaded),
+      ...scratch,
+    }
     return input.mode === 'APPEND'
       ? appendRows(loaded, aligned, deps, opts)
       : overwritePartitions(loaded, aligned, deps, opts)
   })
   const snap = result.metadata.snapshots.find((s) => String(s['snapshot-id']) === String(result.snapshotId))
   const added = Number(snap?.summary['added-records'] ?? 0)
-  const newNamespace = (await lake.catalog.getNamespace(head, key.namespace)) === undefined
+  await after
+  const base =
+    after === undefined
+      ? head
+      : await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
+  const newNamespace = (await lake.catalog.getNamespace(base, key.namespace)) === undefined
   const commit = await lake.catalog.commit({
     branch: input.branch,
     changes: [
@@ -196,16 +198,20 @@ function samePartitioning(table: LoadedTable, partitionedBy: readonly PartitionF
   return have.length === want.length && have.every((h, i) => h === want[i])
 }
 
-/** True when the rows have exactly the table's columns and primitive types, and the table the declared partitioning. */
-async function sameShape(
-  conn: DuckDBConnection,
+/** The table's column names, in order: what {@link alignedTo} selects. */
+function columnsOf(table: LoadedTable): string[] {
+  return currentSchema(table.metadata).fields.map((f) => f.name)
+}
+
+/** True when the rows (`incoming`) have exactly the table's columns and primitive types, and the table the declared partitioning. */
+function sameShape(
   table: LoadedTable,
-  rows: string,
+  incoming: Schema,
   partitionedBy: readonly PartitionFieldDef[],
-): Promise<boolean> {
+): boolean {
   const m = table.metadata
   const fields = currentSchema(m).fields
-  const next = (await schemaFromQuery(conn, rows)).fields
+  const next = incoming.fields
   if (fields.length !== next.length) return false
   const sameFields = fields.every((f, i) => {
     const g = next[i]

@@ -7,12 +7,6 @@ import type { RunLake } from './run-lake.js'
  * The lake as a plan needs it at a commit: columns and partition columns of the tables it names, which of the
  * namespaces it writes exist, and for each missing table the same-named tables of other namespaces (for
  * suggestions; the whole lake state is read only when a table is missing).
- *
- * @example
- * ```ts
- * const state = await planLakeStateAt(lake, commit, ['tarn.trips', 'report.zones'], ['report'])
- * state.elsewhere?.['report.zones'] // ['tarn.zones']
- * ```
  */
 export async function planLakeStateAt(
   lake: RunLake,

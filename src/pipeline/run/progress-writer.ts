@@ -3,13 +3,6 @@
  * the record (the server's job events, the web UI's live DAG, `tarn job get` in another shell) see nodes start and
  * finish without a write per change. `settle()` stops it and waits for a write in flight, so the final record the
  * run saves afterwards is never overwritten by an older one.
- *
- * @example
- * ```ts
- * const progress = progressWriter(() => putJob(store, { ...job }))
- * progress.changed() // a node started: saved within 250 ms
- * await progress.settle() // then save the final record
- * ```
  */
 export function progressWriter(
   write: () => Promise<void>,

@@ -16,12 +16,6 @@ import { scratchName } from './scratch-name.js'
 /**
  * One Python node of a run: the function, its call, its inputs as DuckDB relations (scans with columns and filter
  * applied, or upstream models' outputs) and where its files go.
- *
- * @example
- * ```ts
- * const job: PythonNodeJob = { kind: 'model', name: 'zone_stats', file: 'stats.py', line: 6, projectDir, call,
- *   memory: null, timeout: null, relations, scratch, cacheRoot, params: {}, jobId }
- * ```
  */
 export interface PythonNodeJob {
   readonly kind: 'model' | 'expectation'
@@ -45,11 +39,6 @@ export interface PythonNodeJob {
 
 /**
  * What a Python node produced: a model's Parquet output and row count, or an expectation's result.
- *
- * @example
- * ```ts
- * const r: PythonNodeResult = { output: '/s/zone_stats.py.parquet', rows: 12, expectation: null }
- * ```
  */
 export interface PythonNodeResult {
   readonly output: string | null
@@ -61,11 +50,6 @@ export interface PythonNodeResult {
  * Runs a Python model or expectation of a run: DuckDB writes each input as plain Parquet (columns and filter
  * already applied; uncompressed, no dictionaries), the node's environment is built or found (progress on the first build), the function runs in its own
  * process, and a model's Parquet output is counted by DuckDB for the next steps.
- *
- * @example
- * ```ts
- * const { output, rows } = await runPythonNode(job)
- * ```
  */
 export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResult> {
   const base = join(job.scratch, `${scratchName(job.name)}.py`)

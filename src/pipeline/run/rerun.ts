@@ -9,11 +9,6 @@ import { type RunOutcome, runPipeline } from './run-pipeline.js'
 
 /**
  * Options of {@link rerunJob}.
- *
- * @example
- * ```ts
- * const o: RerunOptions = { ref: 'main' }
- * ```
  */
 export interface RerunOptions {
   /** Read this ref instead of the job's data commit. */

@@ -6,11 +6,6 @@ import type { Random } from '../../util/random.js'
 
 /**
  * What a pipeline run needs of a `Lake`: its catalog, warehouse, injected clock and random source, author and home.
- *
- * @example
- * ```ts
- * const lake: RunLake = await Lake.open({ home })
- * ```
  */
 export interface RunLake {
   readonly catalog: Catalog

@@ -9,12 +9,6 @@ const RUN_JOB_PROPERTY = 'tarn.job_id'
  * of a run that has not landed (a failed or unfinished run). Commits carrying `tarn.job_id` may reach another branch
  * only through their own run's landing merge (`merge(..., { job })`, marked `tarn.landed_job`), or through history
  * that already contains that landing. Walks only the incoming commits.
- *
- * @example
- * ```ts
- * const catalog = new Catalog(backend, { mergeGuard: runMergeGuard })
- * await catalog.merge('run/job-1a2b', { into: 'main' }) // RUN_INCOMPLETE while job-1a2b has not landed
- * ```
  */
 export const runMergeGuard: MergeGuard = async ({ source, job, incoming }) => {
   const landed = new Set<string>()

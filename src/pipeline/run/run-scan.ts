@@ -15,11 +15,6 @@ import type { ScanRecord } from './job-record.js'
  * The Iceberg filter a scan's SQL filter (the disjunction of its readers' filters) lets the planner prune files
  * with, or undefined when no part of it can be pushed (pruning is conservative: the readers still apply their own
  * filters to the rows).
- *
- * @example
- * ```ts
- * await scanFilterExpression(conn, "day = DATE '2024-01-05'", schema) // { op: 'eq', column: 'day', ... }
- * ```
  */
 export async function scanFilterExpression(
   conn: DuckDBConnection,
@@ -42,12 +37,6 @@ const dataBytes = (plan: ScanPlan): number =>
  * Plans one scan of a run as its physical plan says: files pruned by the scan's pushed-down filter (partition
  * values and column bounds), only the pushed-down columns selected. Returns the SQL that reads the kept files (only
  * they are opened, or fetched from S3), their rows, and what was kept of the table.
- *
- * @example
- * ```ts
- * const { sql, record } = await runScan(loaded, physical.scans[0], conn)
- * record.filesKept // 1 of record.filesTotal
- * ```
  */
 export async function runScan(
   table: LoadedTable,

@@ -1,12 +1,6 @@
 /**
  * A model, input or table name as it may stand in a scratch file name: anything but letters, digits, `_`, `.` and
  * `-` becomes `_`.
- *
- * @example
- * ```ts
- * scratchName('sales.orders') // 'sales.orders'
- * scratchName('a/b c') // 'a_b_c'
- * ```
  */
 export function scratchName(s: string): string {
   return s.replace(/[^\w.-]+/g, '_')

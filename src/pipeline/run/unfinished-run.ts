@@ -9,12 +9,6 @@ import { getJob } from './job-store.js'
  * forked at such a commit is a sealed, read-only copy, so nothing can build on part of a run. A commit that shows a
  * whole landed run (its landing merge, or the last commit the landing merged) is not partial. A run commit can only
  * be the head of a run branch, of a sealed copy, or of a tag, so looking at the commit itself is enough (O(1)).
- *
- * @example
- * ```ts
- * const job = await unfinishedRunAt(lake.catalog, lake.store, (await lake.catalog.resolve('run/job-1a2b')).commit)
- * if (job) console.log(`forks of it are sealed: run ${job} has not landed`)
- * ```
  */
 export async function unfinishedRunAt(
   catalog: Catalog,

@@ -2,11 +2,6 @@ import type { ContainerView, OperatorRef, PoolView, Priority, SchedulerView } fr
 
 /**
  * Resources and error of the previous (failed or suspended) container of a job, used to size its retry.
- *
- * @example
- * ```ts
- * const r: RetryStats = { oldCpu: 6, oldRamGb: 25, error: 'OOM' }
- * ```
  */
 export interface RetryStats {
   readonly oldCpu: number
@@ -16,11 +11,6 @@ export interface RetryStats {
 
 /**
  * A unit of queued work: some operators of one pipeline, maybe a retry.
- *
- * @example
- * ```ts
- * const j: Job = { priority: 'query', pipelineId: 'p1', ops: [{ pipelineId: 'p1', index: 0 }], retry: null }
- * ```
  */
 export interface Job {
   readonly priority: Priority
@@ -31,11 +21,6 @@ export interface Job {
 
 /**
  * Mutable per-step copy of a pool's free resources, as Eudoxia's schedulers keep while placing jobs.
- *
- * @example
- * ```ts
- * const stats = poolStats(view.pools)
- * ```
  */
 export interface PoolStats {
   availCpu: number
@@ -46,11 +31,6 @@ export interface PoolStats {
 
 /**
  * Copies the free and total resources of every pool.
- *
- * @example
- * ```ts
- * poolStats(view.pools)[0]?.availCpu
- * ```
  */
 export function poolStats(pools: readonly PoolView[]): PoolStats[] {
   return pools.map((p) => ({
@@ -63,11 +43,6 @@ export function poolStats(pools: readonly PoolView[]): PoolStats[] {
 
 /**
  * The pool with the most free RAM among those with a free CPU (first one on ties), or -1.
- *
- * @example
- * ```ts
- * const pool = poolWithMaxAvailRam(poolStats(view.pools))
- * ```
  */
 export function poolWithMaxAvailRam(stats: readonly PoolStats[]): number {
   let id = -1
@@ -84,11 +59,6 @@ export function poolWithMaxAvailRam(stats: readonly PoolStats[]): number {
 
 /**
  * The operators of a container that have not completed yet, as a job to requeue after a suspension.
- *
- * @example
- * ```ts
- * const job = jobFromSuspended(view, container)
- * ```
  */
 export function jobFromSuspended(view: SchedulerView, c: ContainerView): Job {
   const ops = c.ops.filter((r) => view.operator(r).state !== 'completed')
@@ -103,11 +73,6 @@ export function jobFromSuspended(view: SchedulerView, c: ContainerView): Job {
 
 /**
  * A stable key for an operator reference.
- *
- * @example
- * ```ts
- * opKey({ pipelineId: 'p1', index: 2 }) // 'p1#2'
- * ```
  */
 export function opKey(r: OperatorRef): string {
   return `${r.pipelineId}#${r.index}`
@@ -115,11 +80,6 @@ export function opKey(r: OperatorRef): string {
 
 /**
  * Collects the jobs of suspending containers and releases those whose container finished suspending.
- *
- * @example
- * ```ts
- * const { suspending, released } = trackSuspensions(view, state.suspending)
- * ```
  */
 export function trackSuspensions(
   view: SchedulerView,

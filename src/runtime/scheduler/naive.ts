@@ -11,11 +11,6 @@ import { isAssignable } from './policy.js'
 
 /**
  * State of the naive policy: the FIFO of pipeline ids still waiting for work.
- *
- * @example
- * ```ts
- * const s: NaiveState = { queue: ['p1'], multi: true }
- * ```
  */
 export interface NaiveState {
   readonly queue: readonly string[]
@@ -30,11 +25,6 @@ function parentsComplete(p: PipelineView, index: number): boolean {
 /**
  * The assignable operators of a pipeline: all of them when containers may hold several operators, else the first
  * one whose parents are complete.
- *
- * @example
- * ```ts
- * assignableOps(view.pipeline('p1'), true)
- * ```
  */
 export function assignableOps(p: PipelineView, multi: boolean, requireParents = !multi): OperatorRef[] {
   const out: OperatorRef[] = []
@@ -49,11 +39,6 @@ export function assignableOps(p: PipelineView, multi: boolean, requireParents = 
 /**
  * Eudoxia's `naive` policy: one pipeline at a time per pool, given the whole pool, in FIFO order; no retry (a
  * pipeline with a failed operator is dropped), no preemption.
- *
- * @example
- * ```ts
- * const d = naivePolicy.decide(naivePolicy.init({ numPools: 1, multiOperatorContainers: true, ticksPerSecond: 100 }), view)
- * ```
  */
 export const naivePolicy: Policy<NaiveState> = {
   name: 'naive',

@@ -10,52 +10,26 @@
  * call's, right after a call that returned no decision, it must return no decision. The event-driven simulator relies
  * on it to skip the ticks where nothing happens; a policy that needs to act on the passing of time alone returns
  * `wakeAt`.
- *
- * @example
- * ```ts
- * import type { Policy } from './policy.js'
- * const idle: Policy<null> = { name: 'idle', init: () => null, decide: (s) => ({ state: s, suspensions: [], assignments: [] }) }
- * ```
  */
 
 /**
  * Pipeline priorities, most urgent first (the numeric value orders them).
- *
- * @example
- * ```ts
- * PRIORITIES.indexOf('query') // 0
- * ```
  */
 export type Priority = 'query' | 'interactive' | 'batch'
 
 /**
  * Every priority, in descending urgency.
- *
- * @example
- * ```ts
- * for (const p of PRIORITIES) console.log(p)
- * ```
  */
 export const PRIORITIES: readonly Priority[] = ['query', 'interactive', 'batch']
 
 /**
  * The life cycle of an operator: `pending` → `assigned` → `running` → `completed` | `failed`; `assigned` →
  * `suspending` → `pending` when its container is preempted; `failed` → `assigned` on retry.
- *
- * @example
- * ```ts
- * const s: OperatorState = 'pending'
- * ```
  */
 export type OperatorState = 'pending' | 'assigned' | 'running' | 'suspending' | 'completed' | 'failed'
 
 /**
  * True for the states from which an operator may be assigned (`pending`, `failed`).
- *
- * @example
- * ```ts
- * isAssignable('failed') // true
- * ```
  */
 export function isAssignable(state: OperatorState): boolean {
   return state === 'pending' || state === 'failed'
@@ -63,21 +37,11 @@ export function isAssignable(state: OperatorState): boolean {
 
 /**
  * Names of the CPU scaling functions: how an operator's CPU time shrinks with more CPUs.
- *
- * @example
- * ```ts
- * const s: CpuScaling = 'linear3'
- * ```
  */
 export type CpuScaling = 'const' | 'log' | 'sqrt' | 'linear3' | 'linear7' | 'squared' | 'exp'
 
 /**
  * What the scheduler knows about an operator's needs (an oracle estimate: the true values).
- *
- * @example
- * ```ts
- * const e: OperatorEstimate = { memoryGb: 55, storageReadGb: 55, baselineCpuSeconds: 1, cpuScaling: 'const' }
- * ```
  */
 export interface OperatorEstimate {
   /** Peak memory in GB (the fixed memory need, or the storage read size when memory grows with reads). */
@@ -89,11 +53,6 @@ export interface OperatorEstimate {
 
 /**
  * An operator as a policy sees it.
- *
- * @example
- * ```ts
- * const ready = pipeline.operators.filter((o) => isAssignable(o.state))
- * ```
  */
 export interface OperatorView {
   /** Index in the pipeline's topological operator order. */
@@ -107,11 +66,6 @@ export interface OperatorView {
 
 /**
  * A pipeline as a policy sees it.
- *
- * @example
- * ```ts
- * pipeline.operators.every((o) => o.state === 'completed')
- * ```
  */
 export interface PipelineView {
   readonly id: string
@@ -123,11 +77,6 @@ export interface PipelineView {
 
 /**
  * A reference to one operator of one pipeline.
- *
- * @example
- * ```ts
- * const ref: OperatorRef = { pipelineId: 'p1', index: 0 }
- * ```
  */
 export interface OperatorRef {
   readonly pipelineId: string
@@ -136,11 +85,6 @@ export interface OperatorRef {
 
 /**
  * A running (or suspending) container as a policy sees it.
- *
- * @example
- * ```ts
- * pool.containers.filter((c) => c.canSuspend && c.priority !== 'query')
- * ```
  */
 export interface ContainerView {
   readonly id: string
@@ -155,11 +99,6 @@ export interface ContainerView {
 
 /**
  * A pool of CPUs and RAM (one machine).
- *
- * @example
- * ```ts
- * pools.filter((p) => p.availCpu > 0 && p.availRamGb > 0)
- * ```
  */
 export interface PoolView {
   readonly id: number
@@ -177,11 +116,6 @@ export interface PoolView {
 
 /**
  * What happened to a container that finished (successfully or not) in the previous step.
- *
- * @example
- * ```ts
- * results.filter((r) => r.error === 'OOM')
- * ```
  */
 export interface ExecutionResult {
   readonly containerId: string
@@ -196,11 +130,6 @@ export interface ExecutionResult {
 
 /**
  * The read-only world a policy decides on.
- *
- * @example
- * ```ts
- * const p = view.pipeline('p1')
- * ```
  */
 export interface SchedulerView {
   readonly tick: number
@@ -218,11 +147,6 @@ export interface SchedulerView {
 
 /**
  * A decision to start a container in a pool for some operators of one pipeline.
- *
- * @example
- * ```ts
- * const a: Assignment = { pool: 0, cpu: 6, ramGb: 25, priority: 'batch', pipelineId: 'p1', ops: [{ pipelineId: 'p1', index: 0 }] }
- * ```
  */
 export interface Assignment {
   readonly pool: number
@@ -236,11 +160,6 @@ export interface Assignment {
 
 /**
  * A decision to suspend a running container (allowed only when `canSuspend`).
- *
- * @example
- * ```ts
- * const s: Suspension = { pool: 0, containerId: 'c7' }
- * ```
  */
 export interface Suspension {
   readonly pool: number
@@ -249,11 +168,6 @@ export interface Suspension {
 
 /**
  * What a policy returns from one step.
- *
- * @example
- * ```ts
- * const d: Decision<null> = { state: null, suspensions: [], assignments: [] }
- * ```
  */
 export interface Decision<S> {
   readonly state: S
@@ -268,11 +182,6 @@ export interface Decision<S> {
 
 /**
  * Configuration a policy is initialised with.
- *
- * @example
- * ```ts
- * const c: PolicyConfig = { numPools: 8, multiOperatorContainers: true, ticksPerSecond: 1000 }
- * ```
  */
 export interface PolicyConfig {
   readonly numPools: number
@@ -282,11 +191,6 @@ export interface PolicyConfig {
 
 /**
  * A scheduler policy: `init` makes the initial state, `decide` maps (state, view) to a decision.
- *
- * @example
- * ```ts
- * const decision = policy.decide(policy.init(config), view)
- * ```
  */
 export interface Policy<S = unknown> {
   readonly name: string
@@ -297,11 +201,6 @@ export interface Policy<S = unknown> {
 
 /**
  * Widens a typed policy to `Policy<unknown>` for registries.
- *
- * @example
- * ```ts
- * const p: Policy = erasePolicy(naivePolicy)
- * ```
  */
 export function erasePolicy<S>(p: Policy<S>): Policy<unknown> {
   return p as unknown as Policy<unknown>

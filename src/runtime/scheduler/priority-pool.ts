@@ -13,11 +13,6 @@ import type {
 
 /**
  * State of the priority-pool policy: one FIFO per priority and the jobs of suspending containers.
- *
- * @example
- * ```ts
- * const s = priorityPoolPolicy.init({ numPools: 2, multiOperatorContainers: true, ticksPerSecond: 1000 })
- * ```
  */
 export interface PriorityPoolState {
   readonly queues: Readonly<Record<Priority, readonly Job[]>>
@@ -28,11 +23,6 @@ export interface PriorityPoolState {
 /**
  * Eudoxia's `priority-pool` policy: two pools, pool 0 for queries and interactive pipelines, pool 1 for batch; a
  * tenth of the pool per new job, doubling on OOM (clamped to what is left), no preemption.
- *
- * @example
- * ```ts
- * const d = priorityPoolPolicy.decide(priorityPoolPolicy.init(config), view)
- * ```
  */
 export const priorityPoolPolicy: Policy<PriorityPoolState> = {
   name: 'priority-pool',

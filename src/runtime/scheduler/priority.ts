@@ -15,11 +15,6 @@ import type {
 
 /**
  * State of the priority policy: one FIFO per priority and the jobs of containers being suspended.
- *
- * @example
- * ```ts
- * const s = priorityPolicy.init({ numPools: 8, multiOperatorContainers: true, ticksPerSecond: 1000 })
- * ```
  */
 export interface PriorityState {
   readonly multi: boolean
@@ -34,11 +29,6 @@ export interface PriorityState {
  * Sizes one job for a pool the way Eudoxia's `priority` does: a failed job doubles its previous container, a
  * suspended one gets its previous size back when it fits, a new one gets a tenth of the pool (or all that is left).
  * Returns null when the job is dropped.
- *
- * @example
- * ```ts
- * sizeJob(job, stats[0])
- * ```
  */
 export function sizeJob(
   job: Job,
@@ -68,11 +58,6 @@ export function sizeJob(
  * Turns arrivals and finished containers into new jobs, as Eudoxia's `priority` does: every pipeline that arrived or
  * had a container finish gets one job (or one per operator) for its assignable operators not already queued, with
  * retry stats when its previous container failed.
- *
- * @example
- * ```ts
- * const jobs = newJobs(view, queues, true)
- * ```
  */
 export function newJobs(
   view: SchedulerView,
@@ -124,11 +109,6 @@ export function newJobs(
 
 /**
  * Chooses up to `count` preemptible containers (not query, at an operator boundary), round-robin over pools.
- *
- * @example
- * ```ts
- * const victims = pickVictims(view, 2)
- * ```
  */
 export function pickVictims(view: SchedulerView, count: number): Suspension[] {
   const out: Suspension[] = []
@@ -158,11 +138,6 @@ export function pickVictims(view: SchedulerView, count: number): Suspension[] {
  * Eudoxia's `priority` policy: strict priority FIFOs (query > interactive > batch), placement on the pool with the
  * most free RAM, a tenth of a pool per new job, doubling on OOM, and preemption of lower-priority containers when
  * queries wait.
- *
- * @example
- * ```ts
- * const d = priorityPolicy.decide(priorityPolicy.init(config), view)
- * ```
  */
 export const priorityPolicy: Policy<PriorityState> = {
   name: 'priority',

@@ -7,11 +7,6 @@ import { rightSizePolicy } from './right-size.js'
 
 /**
  * The built-in policies by name: Eudoxia's `naive`, `priority` and `priority-pool`, and tarn's `right-size`.
- *
- * @example
- * ```ts
- * BUILTIN_POLICIES.get('priority')?.name // 'priority'
- * ```
  */
 export const BUILTIN_POLICIES: ReadonlyMap<string, Policy> = new Map<string, Policy>([
   ['naive', erasePolicy(naivePolicy)],
@@ -22,11 +17,6 @@ export const BUILTIN_POLICIES: ReadonlyMap<string, Policy> = new Map<string, Pol
 
 /**
  * Looks up a built-in policy by name, or undefined.
- *
- * @example
- * ```ts
- * builtinPolicy('naive')
- * ```
  */
 export function builtinPolicy(name: string): Policy | undefined {
   return BUILTIN_POLICIES.get(name)

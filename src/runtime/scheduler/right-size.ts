@@ -15,11 +15,6 @@ import type {
 
 /**
  * State of the right-size policy: one FIFO per priority of ready operators.
- *
- * @example
- * ```ts
- * const s = rightSizePolicy.init({ numPools: 8, multiOperatorContainers: true, ticksPerSecond: 1000 })
- * ```
  */
 export interface RightSizeState {
   readonly queues: Readonly<Record<Priority, readonly Job[]>>
@@ -37,11 +32,6 @@ const USEFUL_CPUS: Record<CpuScaling, number> = {
 
 /**
  * The number of CPUs past which an operator stops getting meaningfully faster.
- *
- * @example
- * ```ts
- * usefulCpus({ memoryGb: 30, storageReadGb: 30, baselineCpuSeconds: 20, cpuScaling: 'linear7' }) // 7
- * ```
  */
 export function usefulCpus(e: OperatorEstimate): number {
   return USEFUL_CPUS[e.cpuScaling]
@@ -61,11 +51,6 @@ function readyJobs(
  * tarn's `right-size` policy: one container per ready operator, sized from the operator's known memory need (so it
  * never runs out of memory) and with the CPUs its scaling function can use; strict priority order with backfilling
  * (a job that fits nowhere waits without blocking smaller ones); placement on the pool with the most free RAM.
- *
- * @example
- * ```ts
- * const d = rightSizePolicy.decide(rightSizePolicy.init(config), view)
- * ```
  */
 export const rightSizePolicy: Policy<RightSizeState> = {
   name: 'right-size',

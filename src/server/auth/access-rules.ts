@@ -67,11 +67,6 @@ export function parseAccessRule(text: string): AccessRule {
 /**
  * The branch or tag name a ref expression reads (`main@3fa1c2` and `main~2` read `main`); a bare commit (`@3fa1c2`)
  * is named `@<hash>`, which only a `*` rule matches.
- *
- * @example
- * ```ts
- * refSubject('alice.dev~2') // 'alice.dev'
- * ```
  */
 export function refSubject(ref: string): string {
   const spec = parseRefSpec(ref)
@@ -87,11 +82,6 @@ function grants(rule: AccessRule, need: AccessNeed): boolean {
 
 /**
  * The rule text a request lacks (`write:bob.dev`, `read:*`), or undefined when the rules grant every need.
- *
- * @example
- * ```ts
- * missingRule([parseAccessRule('read:*')], [{ action: 'write', ref: 'main' }]) // 'write:main'
- * ```
  */
 export function missingRule(rules: readonly AccessRule[], needs: readonly AccessNeed[]): string | undefined {
   for (const need of needs) {

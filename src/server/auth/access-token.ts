@@ -5,11 +5,6 @@ export const ACCESS_TOKEN_PREFIX = 'at1.'
 
 /**
  * What an access token says: which API key it stands for and until when (ms since the epoch).
- *
- * @example
- * ```ts
- * const c: AccessTokenClaims = { keyId: '3fa1c2d4e5f60718', expiresAt: 1767225600000 }
- * ```
  */
 export interface AccessTokenClaims {
   readonly keyId: string
@@ -23,11 +18,6 @@ function mac(secret: Uint8Array, body: string): Buffer {
 /**
  * A short signed token for an API key (the OAuth2 client-credentials flow of Iceberg clients):
  * `at1.<key id>.<expiry, base 36>.<HMAC-SHA256, base64url>`. It carries no secret; the server's HMAC secret signs it.
- *
- * @example
- * ```ts
- * const token = signAccessToken(secret, { keyId: '3fa1c2d4e5f60718', expiresAt: now + 3_600_000 })
- * ```
  */
 export function signAccessToken(secret: Uint8Array, claims: AccessTokenClaims): string {
   const body = `${ACCESS_TOKEN_PREFIX}${claims.keyId}.${claims.expiresAt.toString(36)}`
@@ -37,11 +27,6 @@ export function signAccessToken(secret: Uint8Array, claims: AccessTokenClaims): 
 /**
  * The claims of a token this secret signed, or undefined when it is malformed or its signature is wrong (compared in
  * constant time). Expiry is the caller's to check.
- *
- * @example
- * ```ts
- * readAccessToken(secret, token)?.keyId // '3fa1c2d4e5f60718'
- * ```
  */
 export function readAccessToken(secret: Uint8Array, token: string): AccessTokenClaims | undefined {
   const m = /^at1\.([0-9a-f]{16})\.([0-9a-z]{1,12})\.([A-Za-z0-9_-]{43})$/.exec(token)

@@ -37,11 +37,6 @@ const ENDPOINTS: readonly string[] = [
  * (URL-encoded), so every later path of the client addresses it; without `warehouse`, the server's active branch.
  * `INVALID_ARGUMENT` for a ref spelled like a segment of the spec (`namespaces`, `tables`, ...), 404 for an unknown
  * ref.
- *
- * @example
- * ```ts
- * configRoute(v1, ic, { 's3.path-style-access': 'true' })
- * ```
  */
 export function configRoute(
   app: FastifyInstance,

@@ -9,11 +9,6 @@ import type { RouteContext } from '../route-context.js'
 /**
  * What the Iceberg REST handlers share: the server's route context (access checks, the caller's lake), the ref a
  * request addresses (its `{prefix}`, or the server's active branch on prefix-less paths), and a log line sink.
- *
- * @example
- * ```ts
- * const ref = ic.ref(req); await ic.ctx.authorize(req, [{ action: 'read', ref }])
- * ```
  */
 export interface IcebergContext {
   readonly ctx: RouteContext
@@ -25,11 +20,6 @@ type WithIceberg = LakeApi & { icebergCatalog(): IcebergCatalog }
 
 /**
  * The Iceberg catalog of the caller's lake handle (its commits carry the caller's key name). Call after authorize.
- *
- * @example
- * ```ts
- * const tables = await icebergOf(ic, req).listTables(ref, 'sales')
- * ```
  */
 export function icebergOf(ic: IcebergContext, req: FastifyRequest): IcebergCatalog {
   const lake = ic.ctx.lake(req) as Partial<WithIceberg>
@@ -42,11 +32,6 @@ export function icebergOf(ic: IcebergContext, req: FastifyRequest): IcebergCatal
 /**
  * The single-level namespace a path segment names (levels are joined by the unit separator `\x1f`, as PyIceberg and
  * Iceberg's Java client send them); `INVALID_NAME` for more than one level: tarn namespaces have one.
- *
- * @example
- * ```ts
- * namespaceOf('sales') // 'sales'
- * ```
  */
 export function namespaceOf(segment: string | readonly string[]): string {
   const levels = typeof segment === 'string' ? segment.split('\x1f') : segment
@@ -64,11 +49,6 @@ export function namespaceOf(segment: string | readonly string[]): string {
 
 /**
  * Sends JSON that may hold 64-bit integers (snapshot ids) exactly.
- *
- * @example
- * ```ts
- * return sendJson(reply, 200, { 'snapshot-id': 9158179788527662767n })
- * ```
  */
 export function sendJson(reply: FastifyReply, status: number, text: string | JsonValue): FastifyReply {
   return reply
@@ -80,11 +60,6 @@ export function sendJson(reply: FastifyReply, status: number, text: string | Jso
 /**
  * The JSON text of a `LoadTableResult`: metadata location (absent for a staged create), metadata (with `snapshots`
  * `refs`, only the snapshots a ref points at) and table config.
- *
- * @example
- * ```ts
- * sendJson(reply, 200, loadTableResult(table, {}))
- * ```
  */
 export function loadTableResult(
   t: IcebergTable,
@@ -103,11 +78,6 @@ export function loadTableResult(
 
 /**
  * The JSON text of a `CommitTableResponse`: the new metadata location and metadata.
- *
- * @example
- * ```ts
- * sendJson(reply, 200, commitTableResult(result.tables[0]))
- * ```
  */
 export function commitTableResult(t: IcebergTable): string {
   return `{"metadata-location":${JSON.stringify(t.metadataLocation ?? '')},"metadata":${serializeTableMetadata(t.metadata, 0)}}`
@@ -116,11 +86,6 @@ export function commitTableResult(t: IcebergTable): string {
 /**
  * One page of a sorted listing: without `pageToken` everything (and no next token); with it (even empty), up to
  * `pageSize` names after the token, and the token of the next page or null at the end.
- *
- * @example
- * ```ts
- * page(['a', 'b', 'c'], { pageToken: '', pageSize: '2' }) // { items: ['a', 'b'], next: 'Yg' }
- * ```
  */
 export function page(
   names: readonly string[],

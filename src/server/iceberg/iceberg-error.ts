@@ -5,11 +5,6 @@ import { httpStatusFor, TarnError } from '../../util/errors.js'
 /**
  * An error as the Iceberg REST spec answers it: `{"error":{"message","type","code"}}` with `code` the HTTP status and
  * `type` the exception name Iceberg clients map to their own errors (409 `CommitFailedException` makes them retry).
- *
- * @example
- * ```ts
- * const body: IcebergErrorBody = { error: { message: 'no table', type: 'NoSuchTableException', code: 404 } }
- * ```
  */
 export interface IcebergErrorBody {
   readonly error: { readonly message: string; readonly type: string; readonly code: number }
@@ -40,11 +35,6 @@ const BY_CODE: Partial<Record<ErrorCode, readonly [number, string]>> = {
  * The HTTP status and Iceberg error body of anything a handler threw: tarn errors by code (bad input 400, read-only
  * ref or missing rule 403, lost race or failed requirement 409 `CommitFailedException`, ...), Fastify's validation
  * and parsing errors as 400, anything else 500.
- *
- * @example
- * ```ts
- * icebergError(new TarnError('TABLE_NOT_FOUND', 'no table', {})).status // 404
- * ```
  */
 export function icebergError(e: unknown): { status: number; body: IcebergErrorBody; error: TarnError } {
   let error: TarnError

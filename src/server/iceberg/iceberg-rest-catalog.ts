@@ -12,11 +12,6 @@ import { tableRoutes } from './table-routes.js'
 
 /**
  * Options of {@link icebergRestCatalog}.
- *
- * @example
- * ```ts
- * const o: IcebergRestOptions = { ctx, keys, log: (line) => process.stderr.write(`${line}\n`) }
- * ```
  */
 export interface IcebergRestOptions {
   readonly ctx: RouteContext
@@ -32,11 +27,6 @@ export interface IcebergRestOptions {
  * `POST /v1/oauth/tokens`, and the namespace, table, commit and transaction endpoints at `/v1/{prefix}/...` (the
  * prefix is a tarn ref: a branch takes writes, a tag or commit is read-only) and at `/v1/...` (the server's active
  * branch). Bodies are read without losing 64-bit ids; errors are Iceberg's `{"error":{"message","type","code"}}`.
- *
- * @example
- * ```ts
- * app.register(icebergRestCatalog, { prefix: '/iceberg', ctx, keys })
- * ```
  */
 export async function icebergRestCatalog(app: FastifyInstance, options: IcebergRestOptions): Promise<void> {
   const log = options.log ?? (() => undefined)

@@ -19,11 +19,6 @@ function stringMap(v: JsonValue | undefined, what: string): Record<string, strin
 /**
  * The Iceberg REST namespace endpoints: list (with `parent` and paging), create, load, exists (HEAD), drop, update
  * properties. Reads need `read` on the prefix's ref, writes `write` on its branch.
- *
- * @example
- * ```ts
- * namespaceRoutes(app, ic)
- * ```
  */
 export function namespaceRoutes(app: FastifyInstance, ic: IcebergContext): void {
   app.get<{ Querystring: { parent?: string; pageToken?: string; pageSize?: string } }>(

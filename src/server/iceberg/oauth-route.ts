@@ -7,11 +7,6 @@ import type { ApiKeyStore } from '../auth/api-key-store.js'
  * `<key id>:<secret>` (client_id, client_secret) of an API key is exchanged for a short-lived signed access token
  * that the server accepts as that key. Errors use OAuth2's shape (`invalid_client` 401, `unsupported_grant_type` and
  * `invalid_request` 400). Secrets are never logged.
- *
- * @example
- * ```ts
- * oauthRoute(v1, keys)
- * ```
  */
 export function oauthRoute(app: FastifyInstance, keys: ApiKeyStore | undefined): void {
   app.post<{ Body: Record<string, string> | undefined }>('/oauth/tokens', async (req, reply) => {

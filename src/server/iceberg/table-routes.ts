@@ -48,11 +48,6 @@ function identifierOf(v: JsonValue | undefined): string {
 
 /**
  * One table's commit from a REST `CommitTableRequest` body.
- *
- * @example
- * ```ts
- * tableCommitOf('sales.orders', { requirements: [], updates: [] })
- * ```
  */
 export function tableCommitOf(table: string, body: JsonValue | undefined): IcebergTableCommit {
   const o = objectOf(body, 'the commit request')
@@ -78,11 +73,6 @@ function tableKeyOf(namespace: string, table: string): string {
  * `If-None-Match` → 304), exists (HEAD), drop (purge or not: files stay for other commits; gc removes the rest),
  * rename, register, commit (requirements + updates: one tarn commit), multi-table transactions (one tarn commit, all
  * or nothing), metrics (accepted and dropped).
- *
- * @example
- * ```ts
- * tableRoutes(app, ic)
- * ```
  */
 export function tableRoutes(app: FastifyInstance, ic: IcebergContext): void {
   app.get<{ Params: { namespace: string }; Querystring: { pageToken?: string; pageSize?: string } }>(

@@ -4,11 +4,6 @@ import { BOOLEAN, COUNT, object, params, STRING } from './schema.js'
 
 /**
  * `/branches`: list, create, get, delete, rename, merge, protect. Names travel URL-encoded (`feature%2Fx`).
- *
- * @example
- * ```ts
- * app.register(async (api) => branchRoutes(api, ctx), { prefix: '/api/v1' })
- * ```
  */
 export function branchRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/branches', { schema: { tags: ['branches'], summary: 'List branches' } }, async (req) => {

@@ -10,11 +10,6 @@ function propertyFilter(text: string): { key: string; value?: string } {
 
 /**
  * `/log`, `/diff`, `/revert`: history and undo.
- *
- * @example
- * ```ts
- * historyRoutes(api, ctx)
- * ```
  */
 export function historyRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{

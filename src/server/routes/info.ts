@@ -3,11 +3,6 @@ import type { RouteContext } from '../route-context.js'
 
 /**
  * `/info`: version, catalog backend, warehouse, active branch.
- *
- * @example
- * ```ts
- * infoRoutes(api, ctx)
- * ```
  */
 export function infoRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get(

@@ -12,11 +12,6 @@ const HEARTBEAT_MS = 15_000
  * each time the record changes (a node starts, finishes, counts its rows), until the job is no longer running; then
  * the stream ends. The web UI draws a run's DAG live from it. Reads the job record the run keeps up to date, so it
  * follows runs started by any process on the lake (the CLI, another server).
- *
- * @example
- * ```ts
- * jobEventRoutes(api, ctx) // curl -N http://127.0.0.1:8181/api/v1/jobs/job-1a2b3c4d5e6f/events
- * ```
  */
 export function jobEventRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Params: { id: string } }>(

@@ -5,11 +5,6 @@ import { BOOLEAN, DURATION_MS, object, params } from './schema.js'
 
 /**
  * `/jobs` (records and logs, read with a `read:*` key) and `/gc` (an `admin:*` key).
- *
- * @example
- * ```ts
- * jobRoutes(api, ctx)
- * ```
  */
 export function jobRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Querystring: { all?: boolean; limit?: number; status?: JobStatus } }>(

@@ -4,11 +4,6 @@ import { object, params, STRING } from './schema.js'
 
 /**
  * `/namespaces`: list, create, drop.
- *
- * @example
- * ```ts
- * namespaceRoutes(api, ctx)
- * ```
  */
 export function namespaceRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Querystring: { ref?: string } }>(

@@ -22,11 +22,6 @@ function headerPlan(plan: QueryPlan): QueryPlan {
  * `/query` (results stream as Arrow IPC by default, or JSON / CSV by `Accept` or `?format=`), `/query/text` (the
  * text `tarn query` prints), `/export` (a Parquet, CSV or JSON-lines file) and `/explain`. With result bounds set, a
  * result past them is refused with `RESULT_TOO_LARGE` (413) before the response starts.
- *
- * @example
- * ```ts
- * queryRoutes(api, ctx)
- * ```
  */
 export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{

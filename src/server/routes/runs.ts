@@ -105,11 +105,6 @@ function uploadLimits(ctx: RouteContext): UploadLimits {
  * without running it). Progress streams back as JSON lines ({@link runEventStream}); a run needs `write` on its
  * branch, and `merge` too when the branch is protected, since a run lands through a merge. At most
  * `maxConcurrentRuns` run at once; one more is refused with `TOO_MANY_REQUESTS` (429, `Retry-After`).
- *
- * @example
- * ```ts
- * runRoutes(api, ctx)
- * ```
  */
 export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post<{ Body: RunBody }>(

@@ -23,11 +23,6 @@ function importEnd(r: TableWriteResult): OperationEnd {
 /**
  * `/tables`: list, get, drop, create from files, import, register an existing Iceberg table. Creates and imports are
  * recorded as import jobs (as the CLI records its own), and at most `maxConcurrentImports` run at once.
- *
- * @example
- * ```ts
- * tableRoutes(api, ctx)
- * ```
  */
 export function tableRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get<{ Querystring: { ref?: string; namespace?: string; stats?: boolean } }>(

@@ -4,11 +4,6 @@ import { object, params, STRING } from './schema.js'
 
 /**
  * `/tags`: list, create, delete.
- *
- * @example
- * ```ts
- * tagRoutes(api, ctx)
- * ```
  */
 export function tagRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get('/tags', { schema: { tags: ['tags'], summary: 'List tags' } }, async (req) => {

@@ -6,11 +6,6 @@ import { TarnError } from '../../util/errors.js'
 /**
  * Where `npm run build` puts the web app (`vite build web`): `dist/web/` of the package, found from this module in
  * `dist/server/routes/` (installed) or `src/server/routes/` (tests run from source); both are three levels down.
- *
- * @example
- * ```ts
- * readFileSync(join(webAppDir(), 'index.html'))
- * ```
  */
 export function webAppDir(): string {
   return join(import.meta.dirname, '..', '..', '..', 'dist', 'web')
@@ -43,11 +38,6 @@ const CSP = [
  * The web app at `/`: `index.html` and the hashed files under `/assets/`, read from {@link webAppDir} once and kept
  * in memory. The files are public (the app asks for an API key itself, and every `/api/v1` call checks it); a
  * package built without the app answers `/` with a 404 that says how to build it.
- *
- * @example
- * ```ts
- * webAppRoutes(app) // GET / → the app, GET /assets/index-3f2a.js → its script
- * ```
  */
 export function webAppRoutes(app: FastifyInstance, dir = webAppDir()): void {
   const cache = new Map<string, Buffer>()

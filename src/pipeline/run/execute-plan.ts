@@ -1,0 +1,419 @@
+import { join } from 'node:path'
+import type { DuckDBInstance } from '@duckdb/node-api'
+import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../duckdb/arrow-exchange.js'
+import { quoteIdent, sqlString } from '../../duckdb/sql-quote.js'
+import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
+import { type FunctionLogLine, runFunction } from '../../runtime/function-worker.js'
+import { transpileProject } from '../../runtime/module-cache.js'
+import { ensurePackageEnv, packageEnvHash } from '../../runtime/package-env.js'
+import { builtPythonEnv } from '../../runtime/python-env.js'
+import { pythonPool } from '../../runtime/python-pool.js'
+import { memoryMb, timeoutMs } from '../../runtime/resources.js'
+import { workerPool } from '../../runtime/worker-pool.js'
+import type { WorkerTask } from '../../runtime/worker-protocol.js'
+import { isTarnError, TarnError } from '../../util/errors.js'
+import type { LogicalNode } from '../logical-plan.js'
+import type { PlanStep } from '../physical-plan.js'
+import type { PlannedProject } from '../plan-project.js'
+import type { PythonCall } from '../py-model.js'
+import { duckdbReason } from './duckdb-reason.js'
+import { expectationFailed } from './expectation-failed.js'
+import { failingRowsSample } from './failing-rows.js'
+import type { JobRecord, NodeRecord } from './job-record.js'
+import { loadRunTable } from './load-run-table.js'
+import { materializeModel } from './materialize.js'
+import { type PythonNodeResult, runPythonNode } from './python-node.js'
+import type { RunLake } from './run-lake.js'
+import type { RunObserver } from './run-observer.js'
+import { runScan } from './run-scan.js'
+import { scratchName } from './scratch-name.js'
+
+/**
+ * A job record being filled in by its run.
+ */
+export type RunningJob = { -readonly [K in keyof JobRecord]: JobRecord[K] }
+
+/**
+ * What {@link executePlan} needs of its run: the DuckDB it borrows, the job and its branch, scratch area, project
+ * files, log and warnings.
+ */
+export interface ExecContext {
+  /** The lake engine's sandboxed DuckDB: the run connects to it and never closes it. */
+  readonly instance: DuckDBInstance
+  readonly jobId: string
+  readonly runBranch: string
+  readonly scratch: string
+  readonly files: Readonly<Record<string, string>>
+  readonly job: RunningJob
+  readonly log: (text: string) => void
+  readonly warn: (message: string, error?: TarnError) => void
+  readonly observer: RunObserver | undefined
+  /** Called when a node changes state: the job record is saved again soon. */
+  readonly progressed: () => void
+}
+
+/**
+ * Runs the steps of a planned project on its run branch: scans, SQL models in sessions of the borrowed DuckDB, TS
+ * and Python models in workers, one commit per materialised model (files written side by side, commits in plan
+ * order), expectations. Each step starts once the steps it depends on are done; after a failure no step starts,
+ * and the first failed step's error is thrown. Node states go to `x.job` and the observer.
+ */
+export async function executePlan(lake: RunLake, planned: PlannedProject, x: ExecContext): Promise<void> {
+  const plan = planned.physical
+  const nodes = new Map(plan.logical.nodes.map((n) => [n.name, n]))
+  const steps = new Map(plan.steps.map((s) => [s.id, s]))
+  const scanSqls = new Map<string, string>()
+  const outputs = new Map<string, string>()
+  const cacheRoot = join(lake.config.home, 'cache')
+  const moduleDirs = new Map<string, Promise<string>>()
+  const modules = (packages: Readonly<Record<string, string>>): Promise<string> => {
+    const key = packageEnvHash(packages)
+    let p = moduleDirs.get(key)
+    if (!p) {
+      p = ensurePackageEnv(packages, cacheRoot).then((env) =>
+        transpileProject(planned.project.dir, x.files, cacheRoot, env),
+      )
+      moduleDirs.set(key, p)
+    }
+    return p
+  }
+  let commitChain: Promise<unknown> = Promise.resolve()
+  const update = async (id: string, patch: Partial<NodeRecord>): Promise<void> => {
+    x.job.nodes = x.job.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n))
+    const n = x.job.nodes.find((m) => m.id === id)
+    // observers hear of state changes only; other facts (a scan's files read) arrive with the next one
+    if (n && patch.status !== undefined) {
+      x.progressed()
+      await x.observer?.node?.({ ...n })
+    }
+  }
+  // TS and Python functions find a started process (one per heap limit, one per built Python environment): start
+  // them now, while the scans and upstream SQL run.
+  for (const st of plan.steps) {
+    const n = nodes.get(st.name)
+    if (!n || (st.kind !== 'expectation' && st.kind !== 'model')) continue
+    const py = st.kind === 'model' ? n.model?.python : n.expectation?.python
+    const python = py ? builtPythonEnv({ python: py.version, pip: py.pip }, cacheRoot) : null
+    if (python) pythonPool.prestart(python)
+    const ts = st.kind === 'model' ? n.model?.kind === 'ts' : !n.expectation?.sql && !n.expectation?.python
+    if (ts) {
+      workerPool.prestart(memoryMb(n.model?.memory ?? null))
+      modules(n.model?.packages ?? {}).catch(() => undefined)
+    }
+  }
+  // The engine's DuckDB serves the whole run: scans, every model's session (an attached database each, so models
+  // never see each other's names) and the commits. It is locked down like a query's (files only under the lake's
+  // directories and the run's scratch area, no network, no extensions, configuration locked), so a model that
+  // slipped past planning still cannot read /etc/passwd, ATTACH a file, INSTALL or SET.
+  const instance = x.instance
+  const conn = await instance.connect()
+  const dataCommit = await lake.catalog.getCommit(x.job.dataCommit)
+  const onLog = (l: FunctionLogLine): void => {
+    const where = l.line === null ? (l.file ?? '') : `${l.file}:${l.line}`
+    x.log(`[${l.node} ${where}] ${l.stream === 'stderr' ? 'stderr: ' : ''}${l.text}`)
+  }
+
+  const relationsOf = (n: LogicalNode, ts: boolean): NamedRelation[] =>
+    n.inputs.map((i) => {
+      const base =
+        i.source.kind === 'model'
+          ? `SELECT * FROM read_parquet(${sqlString(outputs.get(i.source.model) as string)})`
+          : (scanSqls.get(i.source.table) as string)
+      if (!ts) return { name: i.alias, sql: base }
+      const cols = i.columns === null ? '*' : [...new Set([...i.columns])].map(quoteIdent).join(', ')
+      return {
+        name: i.alias,
+        sql: `SELECT ${cols} FROM (${base}) AS src${i.filter ? ` WHERE ${i.filter}` : ''}`,
+      }
+    })
+
+  const runPython = (
+    n: LogicalNode,
+    kind: 'model' | 'expectation',
+    call: PythonCall,
+    memory: string | null,
+    timeout: string | null,
+  ): Promise<PythonNodeResult> =>
+    runPythonNode({
+      kind,
+      name: n.name,
+      file: n.file,
+      line: n.line,
+      projectDir: planned.project.dir,
+      call,
+      memory,
+      timeout,
+      relations: relationsOf(n, true),
+      scratch: x.scratch,
+      cacheRoot,
+      params: { ...plan.logical.params },
+      jobId: x.jobId,
+      instance,
+      onLog,
+      onProgress: (line) => {
+        x.log(line)
+        x.observer?.progress?.(line)
+      },
+    })
+
+  const runTs = async (
+    n: LogicalNode,
+    kind: 'model' | 'expectation',
+  ): Promise<{ rows: number; passed: boolean | null; output: string | null }> => {
+    const base = join(x.scratch, scratchName(n.name))
+    const inputs: Record<string, string> = {}
+    const relations = relationsOf(n, true)
+    for (const r of relations) {
+      const path = `${base}.in.${scratchName(r.name)}.arrow`
+      try {
+        await withSession(
+          [r],
+          (c) => queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
+          instance,
+        )
+      } catch (e) {
+        const i = n.inputs.find((d) => d.alias === r.name)
+        const reason = duckdbReason(e)
+        throw new TarnError(
+          'RUN_FAILED',
+          `${kind} ${n.name} failed at ${n.file}:${i?.line ?? n.line}: cannot read its input ${r.name}: ${reason}`,
+          {
+            node: n.name,
+            [kind]: n.name,
+            file: n.file,
+            line: i?.line ?? n.line,
+            input: r.name,
+            ...(i?.columns ? { columns: i.columns } : {}),
+            ...(i?.filter ? { filter: i.filter } : {}),
+            reason,
+          },
+        )
+      }
+      inputs[r.name] = path
+    }
+    const dir = await modules(n.model?.packages ?? {})
+    const task: WorkerTask = {
+      kind,
+      module: join(dir, n.file.replace(/\.(ts|mts|js|mjs)$/, '.js')),
+      exportName: n.name,
+      name: n.name,
+      file: n.file,
+      projectDir: planned.project.dir,
+      inputs,
+      output: kind === 'model' ? `${base}.out` : `${base}.failing.arrow`,
+      params: { ...plan.logical.params },
+    }
+    return runFunction({
+      task,
+      taskFile: `${base}.task.json`,
+      memoryMb: memoryMb(n.model?.memory ?? null),
+      timeoutMs: timeoutMs(n.model?.timeout ?? null),
+      line: n.line,
+      onLog,
+    })
+  }
+
+  const runStep = async (s: PlanStep): Promise<number | null> => {
+    if (s.kind === 'scan') {
+      const state = await lake.catalog.getTable(dataCommit, s.name)
+      if (!state)
+        throw new TarnError('TABLE_NOT_FOUND', `table ${s.name} does not exist at the data commit`, {
+          table: s.name,
+        })
+      const loaded = await loadRunTable(lake, state.metadataLocation)
+      const scan = await runScan(
+        loaded,
+        plan.scans.find((sc) => sc.table === s.name),
+        conn,
+      )
+      scanSqls.set(s.name, scan.sql)
+      await update(s.id, { scan: scan.record })
+      return scan.rows
+    }
+    const n = nodes.get(s.name) as LogicalNode
+    if (s.kind === 'model') {
+      const m = n.model
+      if (!m) return null
+      const out = join(x.scratch, `${scratchName(n.name)}.parquet`)
+      if (m.kind === 'sql') {
+        try {
+          const rows = await withSession(
+            relationsOf(n, false),
+            (c) => queryToParquet(c, m.sql as string, out),
+            instance,
+          )
+          outputs.set(n.name, out)
+          return rows
+        } catch (e) {
+          if (isTarnError(e)) throw e
+          const reason = duckdbReason(e)
+          throw new TarnError('RUN_FAILED', `model ${n.name} failed at ${n.file}:${n.line}: ${reason}`, {
+            node: n.name,
+            model: n.name,
+            file: n.file,
+            line: n.line,
+            reason,
+            sql: m.sql,
+          })
+        }
+      }
+      if (m.kind === 'py' && m.python) {
+        const r = await runPython(n, 'model', m.python, m.memory, m.timeout)
+        outputs.set(n.name, r.output as string)
+        return r.rows
+      }
+      const r = await runTs(n, 'model')
+      // flat results arrive as Parquet, read as they are; others as Arrow IPC, loaded and written here
+      if (r.output?.endsWith('.parquet')) {
+        outputs.set(n.name, r.output)
+        return r.rows
+      }
+      const rows = await withSession(
+        [],
+        async (c) => {
+          await arrowFileToTable(c, r.output as string, 'result')
+          return queryToParquet(c, 'SELECT * FROM result', out)
+        },
+        instance,
+      )
+      outputs.set(n.name, out)
+      return rows
+    }
+    if (s.kind === 'materialize') {
+      const m = n.model
+      if (!m || m.materialize === 'NONE') return null
+      // Models write their files side by side; their commits land on the run branch one by one, in plan order.
+      const conn = await instance.connect()
+      const next = materializeModel(
+        lake,
+        {
+          branch: x.runBranch,
+          table: s.table as string,
+          model: n.name,
+          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+          partitionedBy: m.partitionedBy,
+          overwriteFilter: m.overwriteFilter,
+          parquet: outputs.get(n.name) as string,
+          jobId: x.jobId,
+          scratchDir: x.scratch,
+        },
+        conn,
+        commitChain,
+      ).finally(() => conn.closeSync())
+      commitChain = next.catch(() => undefined)
+      const r = await next
+      for (const w of r.warnings) x.warn(w)
+      x.job.tables = { ...x.job.tables, [s.table as string]: r.rows }
+      x.log(`[${n.name}] ${m.materialize} ${s.table}: ${r.rows} row(s), commit ${r.commit.hash.slice(0, 12)}`)
+      return r.rows
+    }
+    const py = n.expectation?.python
+    if (py) {
+      const r = (await runPython(n, 'expectation', py, null, null)).expectation
+      if (r?.passed !== true) {
+        const count = r?.failedRows ?? null
+        throw expectationFailed(
+          n,
+          count !== null && count > 0 ? { count, sample: r?.sample ?? [] } : null,
+          r?.message,
+        )
+      }
+      return null
+    }
+    const failingFile = join(x.scratch, `${scratchName(n.name)}.failing.arrow`)
+    const sql = n.expectation?.sql
+    const r = sql
+      ? await withSession(
+          relationsOf(n, false),
+          async (c) => {
+            const rows = await queryToArrowFile(c, sql, failingFile)
+            return { rows, passed: rows === 0 }
+          },
+          instance,
+        ).catch((e: unknown) => {
+          const reason = duckdbReason(e)
+          throw new TarnError(
+            'RUN_FAILED',
+            `expectation ${n.name} failed at ${n.file}:${n.line}: ${reason}`,
+            {
+              node: n.name,
+              expectation: n.name,
+              file: n.file,
+              line: n.line,
+              reason,
+              sql,
+            },
+          )
+        })
+      : await runTs(n, 'expectation')
+    if (r.passed !== true) {
+      const failing = r.rows > 0 ? await failingRowsSample(failingFile) : null
+      throw expectationFailed(
+        n,
+        failing ? { count: r.rows, sample: failing.sample, columns: failing.columns } : null,
+      )
+    }
+    return null
+  }
+
+  // Each step starts as soon as the steps it depends on are done (not when their whole level is): a model's
+  // materialisation no longer holds back the next model. Running steps always finish.
+  const skipped = Symbol('skipped')
+  let failing = false
+  const outcomes = new Map<string, Promise<void>>()
+  const order = plan.levels.flat()
+  // Materialisations take turns in plan order (their commits land in that order, and each one's start is observed
+  // alone); models and expectations run beside them. After a failure no model or expectation starts, but a model
+  // that finished is still written, so the sealed run branch shows every result the run computed.
+  const previousWrite = new Map<string, string>()
+  let lastWrite: string | undefined
+  for (const id of order) {
+    if (steps.get(id)?.kind !== 'materialize') continue
+    if (lastWrite !== undefined) previousWrite.set(id, lastWrite)
+    lastWrite = id
+  }
+  const start = (id: string): Promise<void> => {
+    let p = outcomes.get(id)
+    if (p) return p
+    const s = steps.get(id) as PlanStep
+    const turn = previousWrite.get(id)
+    p = Promise.all(s.dependsOn.map(start)).then(async () => {
+      if (turn !== undefined) {
+        // a write whose model finished waits for the write before it, and lands unless that one did not: the run
+        // branch then holds a prefix of the plan's commits, whatever else failed meanwhile
+        const before = await start(turn).then(
+          () => true,
+          () => false,
+        )
+        if (!before) throw skipped
+      } else if (failing && s.kind !== 'materialize') throw skipped
+      const started = lake.clock.now()
+      try {
+        await update(id, { status: 'running', startedAt: started })
+        const rows = await runStep(s)
+        await update(id, { status: 'done', rows, finishedAt: lake.clock.now() })
+      } catch (e) {
+        failing = true
+        await update(id, {
+          status: 'failed',
+          finishedAt: lake.clock.now(),
+          error: e instanceof Error ? e.message : String(e),
+        })
+        throw e
+      }
+    })
+    p.catch(() => undefined)
+    outcomes.set(id, p)
+    return p
+  }
+  try {
+    const results = await Promise.allSettled(order.map(start))
+    // the error of the first failed step in plan order (not one skipped for it)
+    const failed = results.find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== skipped,
+    )
+    if (failed) throw failed.reason
+  } finally {
+    conn.closeSync()
+  }
+}
