@@ -284,6 +284,32 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
     await shot('tables')
   })
 
+  it('reruns a finished run from its page and follows the new job until its DAG is all green', async () => {
+    const before = await apiGet<{ jobs: Job[] }>('/jobs')
+    const old = before.jobs.find((j) => j.status === 'succeeded' && j.mergeCommit !== null) as Job
+    await go(`runs?job=${old.id}`)
+    await page.locator(`.job-detail[data-job="${old.id}"][data-status="succeeded"]`).waitFor()
+    await page.getByRole('button', { name: 'Rerun' }).click()
+    // the page moves to the new job as soon as it is planned, and draws its DAG while it runs
+    const detail = page.locator(`.job-detail:not([data-job="${old.id}"])`)
+    await detail.waitFor({ timeout: 30_000 })
+    const id = (await detail.getAttribute('data-job')) as string
+    expect(page.url()).toContain(`job=${id}`)
+    await page.locator(`.job-detail[data-job="${id}"][data-status="succeeded"]`).waitFor({ timeout: 60_000 })
+    const job = (await apiGet<{ job: Job }>(`/jobs/${id}`)).job
+    expect(job.status).toBe('succeeded')
+    expect(job.nodes.map((n) => n.id).sort()).toEqual(old.nodes.map((n) => n.id).sort())
+    const statuses = await page
+      .locator('.dag-node')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))
+    expect(statuses).toEqual(job.nodes.map(() => 'done'))
+    // the new job is listed beside the old one, which is unchanged
+    await page.locator(`tr[data-job="${id}"]`).waitFor()
+    expect((await apiGet<{ job: Job }>(`/jobs/${old.id}`)).job.status).toBe('succeeded')
+    expect((await apiGet<{ jobs: Job[] }>('/jobs')).jobs.length).toBe(before.jobs.length + 1)
+    await shot('runs-rerun')
+  })
+
   it('passes axe-core and reaches every control by keyboard on each page, at 1280x800 and narrow', async () => {
     const jobs = await apiGet<{ jobs: Job[] }>('/jobs')
     const pages = [

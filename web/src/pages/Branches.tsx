@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
-import { api, seg } from '../api'
+import { api, seg, takeFirstAnswer } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
 import { forgetRefNames, RefField } from '../components/RefField'
 import { Scroll } from '../components/Scroll'
@@ -21,6 +21,23 @@ async function load(): Promise<Listing> {
     api<{ branches: string[] }>('GET', '/protected-branches'),
   ])
   return { branches: b.branches, tags: t.tags, protectedNames: p.branches }
+}
+
+/**
+ * The listing and head commits the server wrote into the page, when it did (a server open without keys): the table
+ * shows in the page's first render. `null` when any list is missing; heads it lacks are read as usual.
+ */
+function firstListing(): { listing: Listing; commits: Map<string, Commit> } | null {
+  const b = takeFirstAnswer<{ branches: RefInfo[] }>('/branches')
+  const t = takeFirstAnswer<{ tags: RefInfo[] }>('/tags')
+  const p = takeFirstAnswer<{ branches: string[] }>('/protected-branches')
+  if (!b || !t || !p) return null
+  const commits = new Map<string, Commit>()
+  for (const r of b.branches) {
+    const head = takeFirstAnswer<{ branch: RefWithCommit }>(`/branches/${seg(r.name)}`)?.branch
+    if (head) commits.set(head.head, head.commit)
+  }
+  return { listing: { branches: b.branches, tags: t.tags, protectedNames: p.branches }, commits }
 }
 
 /** Each branch's head commit (author, time, message), read after the list shows. */
@@ -243,8 +260,9 @@ function DeleteButton({ target, sealed, onDone }: { target: RefInfo; sealed: boo
 
 /** Branches and tags: heads, authors, ages; create, delete, merge with a preview. */
 export function Branches() {
-  const [listing, setListing] = useState<Listing | null>(null)
-  const [commits, setCommits] = useState<Map<string, Commit>>(new Map())
+  const [first] = useState(firstListing)
+  const [listing, setListing] = useState<Listing | null>(first?.listing ?? null)
+  const [commits, setCommits] = useState<Map<string, Commit>>(first?.commits ?? new Map())
   const [error, setError] = useState<unknown>(null)
   const [merging, setMerging] = useState<string | null>(null)
   const refresh = useCallback(() => {
@@ -257,7 +275,10 @@ export function Branches() {
       })
       .catch(setError)
   }, [])
-  useEffect(refresh, [])
+  useEffect(() => {
+    const complete = first?.listing.branches.every((b) => first.commits.has(b.head))
+    if (!complete) refresh()
+  }, [])
   return (
     <>
       <h1>Branches and tags</h1>
@@ -300,14 +321,18 @@ export function Branches() {
                           {short(b.head)}
                         </a>
                       </td>
-                      <td class="clip">{commits.get(b.head)?.message ?? '…'}</td>
+                      <td>
+                        <span class="clip cell">{commits.get(b.head)?.message ?? '…'}</span>
+                      </td>
                       <td>{commits.get(b.head)?.author ?? '…'}</td>
                       <td>{age(commits.get(b.head)?.timestamp ?? b.createdAt)}</td>
-                      <td class="actions">
-                        <button type="button" onClick={() => setMerging(b.name)}>
-                          Merge<span class="sr-only"> {b.name}</span>
-                        </button>
-                        <DeleteButton target={b} sealed={b.sealed} onDone={refresh} />
+                      <td>
+                        <div class="actions">
+                          <button type="button" onClick={() => setMerging(b.name)}>
+                            Merge<span class="sr-only"> {b.name}</span>
+                          </button>
+                          <DeleteButton target={b} sealed={b.sealed} onDone={refresh} />
+                        </div>
                       </td>
                     </tr>
                   )
@@ -339,8 +364,10 @@ export function Branches() {
                         </a>
                       </td>
                       <td>{age(t.createdAt)}</td>
-                      <td class="actions">
-                        <DeleteButton target={t} sealed={false} onDone={refresh} />
+                      <td>
+                        <div class="actions">
+                          <DeleteButton target={t} sealed={false} onDone={refresh} />
+                        </div>
                       </td>
                     </tr>
                   ))}

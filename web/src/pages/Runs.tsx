@@ -57,13 +57,12 @@ function JobDetail({ id }: { id: string }) {
     setRerunError(null)
     try {
       const res = await call('POST', `/jobs/${seg(id)}/rerun`, {})
-      let next: string | undefined
       await readLines(res, (doc) => {
-        const text = JSON.stringify(doc)
-        setRerun((lines) => [...lines.slice(-20), text])
-        next ??= /"(job-[0-9a-f]{6,})"/.exec(text.replaceAll(`"${id}"`, ''))?.[1]
+        setRerun((lines) => [...lines.slice(-20), JSON.stringify(doc)])
+        // the new job's record comes with its plan: follow it live from there, as any running job
+        const event = doc as { event?: string; job?: { id?: string } }
+        if (event.event === 'planned' && event.job?.id !== undefined) navigate('runs', { job: event.job.id })
       })
-      if (next !== undefined) navigate('runs', { job: next })
     } catch (e) {
       setRerunError(e)
     }
@@ -207,7 +206,7 @@ export function Runs({ params }: { params: URLSearchParams }) {
     <>
       <h1>Runs and jobs</h1>
       <ErrorBox error={error} />
-      {selected && <JobDetail id={selected} />}
+      {selected && <JobDetail key={selected} id={selected} />}
       {jobs && (
         <Scroll label="Jobs">
           <table class="grid">
