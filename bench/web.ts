@@ -36,7 +36,7 @@ function bundleSize(): { raw: number; gz: number } {
  */
 function watchTable(): void {
   const g = globalThis as unknown as {
-    document: { querySelector(s: string): unknown; documentElement: unknown }
+    document: { querySelector(s: string): unknown }
     performance: { now(): number }
     requestAnimationFrame(f: (t: number) => void): void
     MutationObserver: new (f: () => void) => { observe(n: unknown, o: object): void; disconnect(): void }
@@ -49,7 +49,8 @@ function watchTable(): void {
       g.tableShown = g.performance.now()
     })
   })
-  seen.observe(g.document.documentElement, { childList: true, subtree: true })
+  // the document itself: its root element may not be parsed yet
+  seen.observe(g.document, { childList: true, subtree: true })
 }
 
 /** Runs in the page: the time {@link watchTable} noted, once it did. */
