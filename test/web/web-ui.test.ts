@@ -114,6 +114,12 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
       "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/'))",
     )
     expect(asked).toEqual([])
+    // every cell of the row starts on the same line (a Message cell once sat lower than its neighbours)
+    const tops = await main
+      .locator(':scope > th, :scope > td')
+      .evaluateAll((cells) => cells.map((c) => Math.round(c.getBoundingClientRect().top)))
+    expect(tops).toHaveLength(6)
+    expect(new Set(tops).size).toBe(1)
     await page.getByLabel('Name', { exact: true }).fill('dev')
     await page.getByRole('button', { name: 'Create' }).click()
     await page.locator('tr[data-branch="dev"]').waitFor()
@@ -301,7 +307,7 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
       .evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))
     expect(statuses).toEqual(job.nodes.map(() => 'done'))
     // the new job is listed beside the old one, which is unchanged
-    await page.locator(`tr[data-job="${id}"]`).waitFor()
+    await page.locator(`tr[data-job="${id}"] .badge.succeeded`).waitFor()
     expect((await apiGet<{ job: Job }>(`/jobs/${old.id}`)).job.status).toBe('succeeded')
     expect((await apiGet<{ jobs: Job[] }>('/jobs')).jobs.length).toBe(before.jobs.length + 1)
     await shot('runs-rerun')
