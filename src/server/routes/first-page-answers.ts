@@ -21,10 +21,10 @@ export async function firstPageAnswers(app: FastifyInstance): Promise<Record<str
     .slice(0, MAX_HEADS)
     .map((b) => `/branches/${encodeURIComponent(b.name)}`)
   const heads = await Promise.all(names.map(get))
+  const bodies = [branches, ...rest, ...heads]
   const answers: Record<string, unknown> = {}
   for (const [i, path] of [...lists, ...names].entries()) {
-    const body = [branches, ...rest, ...heads][i]
-    if (body !== undefined) answers[path] = body
+    if (bodies[i] !== undefined) answers[path] = bodies[i]
   }
   return answers
 }
