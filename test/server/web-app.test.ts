@@ -60,6 +60,41 @@ describe('tarn serve: the web app at / and job events', () => {
     expect((await asset.text()).length).toBeGreaterThan(1000)
   })
 
+  it("puts the first page's API answers into index.html of a server open without keys, each as the API answers it", async () => {
+    await lake.createBranch('feature/x')
+    const html = await (await fetch(`${server.url}/`)).text()
+    const block = /<script type="application\/json" id="tarn-answers">(.*?)<\/script>/s.exec(html)?.[1]
+    const answers = JSON.parse(block as string) as Record<string, unknown>
+    expect(Object.keys(answers).sort()).toEqual([
+      '/branches',
+      '/branches/feature%2Fx',
+      '/branches/main',
+      '/protected-branches',
+      '/tags',
+    ])
+    for (const [path, answer] of Object.entries(answers)) {
+      expect(answer, path).toEqual(await (await fetch(`${server.url}/api/v1${path}`)).json())
+    }
+  })
+
+  it('gzips the app for browsers that take it, once for each hashed asset', async () => {
+    const html = await (await fetch(`${server.url}/`)).text()
+    const script = /src="\.\/(assets\/[^"]+\.js)"/.exec(html)?.[1] as string
+    const plain = await fetch(`${server.url}/${script}`, { headers: { 'accept-encoding': 'identity' } })
+    expect(plain.headers.get('content-encoding')).toBeNull()
+    const raw = Buffer.from(await plain.arrayBuffer())
+    for (const accept of ['gzip, deflate, br', 'br;q=1, gzip;q=0.5']) {
+      const res = await fetch(`${server.url}/${script}`, { headers: { 'accept-encoding': accept } })
+      expect(res.headers.get('content-encoding'), accept).toBe('gzip')
+      expect(res.headers.get('vary')).toBe('accept-encoding')
+      expect(Number(res.headers.get('content-length'))).toBeLessThan(raw.length / 2)
+      // fetch inflates it: the same bytes as the plain answer
+      expect(Buffer.from(await res.arrayBuffer()).equals(raw)).toBe(true)
+    }
+    const refused = await fetch(`${server.url}/${script}`, { headers: { 'accept-encoding': 'gzip;q=0' } })
+    expect(refused.headers.get('content-encoding')).toBeNull()
+  })
+
   it('answers files outside the bundle with a 404 error document', async () => {
     for (const path of ['/assets/..%2F..%2Fpackage.json', '/assets/missing.js', '/assets/.env']) {
       const res = await fetch(`${server.url}${path}`)
@@ -109,5 +144,16 @@ describe('tarn serve: the web app at / and job events', () => {
     const res = await fetch(`${server.url}/api/v1/jobs/job-000000000000/events`)
     expect(res.status).toBe(404)
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('JOB_NOT_FOUND')
+  })
+
+  it('leaves the answers out of index.html once the server needs a key, since anyone may fetch the page', async () => {
+    const keys = new ApiKeyStore(lake.catalog.backend, lake)
+    await keys.create('viewer', { rules: ['read:*'] })
+    const res = await fetch(`${server.url}/`)
+    expect(res.status).toBe(200)
+    const html = await res.text()
+    expect(html).toContain('<div id="app"></div>')
+    expect(html).not.toContain('tarn-answers')
+    expect(html).not.toContain('"/branches"')
   })
 })

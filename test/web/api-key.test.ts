@@ -1,13 +1,13 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt, ROOT } from '../helpers/build.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
+import { type ServedProcess, startServe } from '../server/served-process.js'
 
 const run = promisify(execFile)
 const SHOTS = join(ROOT, 'test-results', 'screenshots')
@@ -18,7 +18,7 @@ describe.runIf(withBrowser)('the web UI against a server that needs API keys', (
   let home: string
   let url: string
   let token: string
-  let server: ChildProcess
+  let server: ServedProcess | undefined
   let browser: Browser
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, TARN_HOME: home, TARN_USER: 'tester' })
   const tarn = async (...args: string[]): Promise<string> =>
@@ -32,24 +32,14 @@ describe.runIf(withBrowser)('the web UI against a server that needs API keys', (
     token = (
       JSON.parse(await tarn('key', 'create', 'viewer', '--allow', 'read:*', '--json')) as { token: string }
     ).token
-    server = spawn(process.execPath, [TARN, 'serve', '--port', '0', '--json'], {
-      env: env(),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    for await (const line of createInterface({ input: server.stdout as NodeJS.ReadableStream })) {
-      out += line
-      try {
-        url = (JSON.parse(out) as { url: string }).url
-        break
-      } catch {}
-    }
+    server = await startServe({ TARN_HOME: home })
+    url = server.url
     browser = await launchChromium()
   })
 
   afterAll(async () => {
     await browser?.close()
-    server?.kill('SIGTERM')
+    await server?.stop()
   })
 
   it('asks for a key, refuses a wrong one with the reason, keeps the right one for this tab only', async () => {

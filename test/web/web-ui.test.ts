@@ -1,15 +1,15 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ensureBuilt, ROOT } from '../helpers/build.js'
 import { chromiumAvailable, launchChromium } from '../helpers/chromium.js'
 import { uvAvailable } from '../helpers/uv.js'
+import { type ServedProcess, startServe } from '../server/served-process.js'
 
 const run = promisify(execFile)
 const SHOTS = join(ROOT, 'test-results', 'screenshots')
@@ -28,7 +28,7 @@ interface Job {
 describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
   let home: string
   let url: string
-  let server: ChildProcess
+  let server: ServedProcess | undefined
   let browser: Browser
   let page: Page
   const env = (): NodeJS.ProcessEnv => ({ ...process.env, TARN_HOME: home, TARN_USER: 'tester' })
@@ -92,25 +92,15 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
     )
     await tarn('table', 'create', 'zones', '--from', join(home, 'data', 'zones.csv'))
     await tarn('branch', 'protect', 'main')
-    server = spawn(process.execPath, [TARN, 'serve', '--port', '0', '--json'], {
-      env: env(),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let out = ''
-    for await (const line of createInterface({ input: server.stdout as NodeJS.ReadableStream })) {
-      out += line
-      try {
-        url = (JSON.parse(out) as { url: string }).url
-        break
-      } catch {}
-    }
+    server = await startServe({ TARN_HOME: home })
+    url = server.url
     browser = await launchChromium()
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } })
   })
 
   afterAll(async () => {
     await browser?.close()
-    server?.kill('SIGTERM')
+    await server?.stop()
   })
 
   it('lists branches with their head, author and age, and creates a branch from the form', async () => {
@@ -119,6 +109,17 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
     await expect(main.textContent()).resolves.toContain('protected')
     await expect(main.textContent()).resolves.toContain('tester')
     await expect(main.textContent()).resolves.toMatch(/\d+ (s|min) ago/)
+    // the loopback server without keys put what the table needs into the page: it asked the API for nothing
+    const asked = await page.evaluate(
+      "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/'))",
+    )
+    expect(asked).toEqual([])
+    // every cell of the row starts on the same line (a Message cell once sat lower than its neighbours)
+    const tops = await main
+      .locator(':scope > th, :scope > td')
+      .evaluateAll((cells) => cells.map((c) => Math.round(c.getBoundingClientRect().top)))
+    expect(tops).toHaveLength(6)
+    expect(new Set(tops).size).toBe(1)
     await page.getByLabel('Name', { exact: true }).fill('dev')
     await page.getByRole('button', { name: 'Create' }).click()
     await page.locator('tr[data-branch="dev"]').waitFor()
@@ -283,6 +284,34 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
     await detail.getByText('rows 51–100').waitFor()
     await shot('tables')
   })
+
+  it('reruns a finished run from its page and follows the new job until its DAG is all green', async () => {
+    const before = await apiGet<{ jobs: Job[] }>('/jobs')
+    const old = before.jobs.find((j) => j.status === 'succeeded' && j.mergeCommit !== null) as Job
+    await go(`runs?job=${old.id}`)
+    await page.locator(`.job-detail[data-job="${old.id}"][data-status="succeeded"]`).waitFor()
+    await page.getByRole('button', { name: 'Rerun' }).click()
+    // the page moves to the new job as soon as it is planned, and draws its DAG while it runs
+    const detail = page.locator(`.job-detail:not([data-job="${old.id}"])`)
+    await detail.waitFor({ timeout: 30_000 })
+    const id = (await detail.getAttribute('data-job')) as string
+    expect(page.url()).toContain(`job=${id}`)
+    await page
+      .locator(`.job-detail[data-job="${id}"]:is([data-status="succeeded"], [data-status="failed"])`)
+      .waitFor({ timeout: 90_000 })
+    const job = (await apiGet<{ job: Job & { error: unknown } }>(`/jobs/${id}`)).job
+    expect(job.status, JSON.stringify(job.error)).toBe('succeeded')
+    expect(job.nodes.map((n) => n.id).sort()).toEqual(old.nodes.map((n) => n.id).sort())
+    const statuses = await page
+      .locator('.dag-node')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-status')))
+    expect(statuses).toEqual(job.nodes.map(() => 'done'))
+    // the new job is listed beside the old one, which is unchanged
+    await page.locator(`tr[data-job="${id}"] .badge.succeeded`).waitFor()
+    expect((await apiGet<{ job: Job }>(`/jobs/${old.id}`)).job.status).toBe('succeeded')
+    expect((await apiGet<{ jobs: Job[] }>('/jobs')).jobs.length).toBe(before.jobs.length + 1)
+    await shot('runs-rerun')
+  }, 150_000)
 
   it('passes axe-core and reaches every control by keyboard on each page, at 1280x800 and narrow', async () => {
     const jobs = await apiGet<{ jobs: Job[] }>('/jobs')

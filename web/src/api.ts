@@ -81,6 +81,25 @@ export async function call(
   return res
 }
 
+/**
+ * The answers to the first page's GETs that a server open without keys writes into index.html (path under `/api/v1`
+ * -> JSON body), so that page shows in its first render. They describe the lake as the page loaded: each is taken
+ * once, and all are dropped when the route changes.
+ */
+const firstAnswers = new Map<string, unknown>(
+  Object.entries(
+    JSON.parse(document.getElementById('tarn-answers')?.textContent ?? '{}') as Record<string, unknown>,
+  ),
+)
+addEventListener('hashchange', () => firstAnswers.clear(), { once: true })
+
+/** The server's answer to `GET /api/v1<path>` written into the page it loaded with, if any (taken once). */
+export function takeFirstAnswer<T>(path: string): T | undefined {
+  const answer = firstAnswers.get(path) as T | undefined
+  firstAnswers.delete(path)
+  return answer
+}
+
 /** A JSON call. */
 export async function api<T>(
   method: string,

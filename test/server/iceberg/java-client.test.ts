@@ -1,13 +1,12 @@
-import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process'
+import { execFile, spawnSync } from 'node:child_process'
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryIO } from '../../../src/cli/io.js'
-import { runCli } from '../../../src/index.js'
 import { ensureBuilt, ROOT } from '../../helpers/build.js'
+import { tarnCli } from '../../run/lake-cli.js'
+import { type ServedProcess, startServe } from '../served-process.js'
 
 const run = promisify(execFile)
 const PROJECT = join(ROOT, 'test', 'fixtures', 'iceberg-rest', 'java-client')
@@ -22,15 +21,6 @@ function haveMaven(): boolean {
   return ok
 }
 
-async function tarn(
-  home: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = memoryIO({ TARN_HOME: home, TARN_USER: 'tester' })
-  const code = await runCli(args, io)
-  return { code, stdout: io.stdout(), stderr: io.stderr() }
-}
-
 type Described = {
   snapshotId: string | null
   schema: { id: number; name: string; type: string; required: boolean }[]
@@ -38,7 +28,7 @@ type Described = {
 
 describe.runIf(haveMaven())("Iceberg's Java RESTCatalog against tarn serve", () => {
   let home: string
-  let server: ChildProcess
+  let server: ServedProcess | undefined
   let url = ''
   let credential = ''
   let classpath = ''
@@ -50,8 +40,8 @@ describe.runIf(haveMaven())("Iceberg's Java RESTCatalog against tarn serve", () 
     return JSON.parse(stdout.trim().split('\n').pop() as string) as Described
   }
   const tableGet = async (ref: string): Promise<Described> => {
-    const r = await tarn(home, 'table', 'get', 'sales.trips', '-r', ref, '--json')
-    expect(r.code, r.stderr).toBe(0)
+    const r = await tarnCli(home, 'table', 'get', 'sales.trips', '-r', ref, '--json')
+    expect(r.exit, r.stderr).toBe(0)
     const t = JSON.parse(r.stdout) as { currentSnapshotId: string | null; schema: Described['schema'] }
     return { snapshotId: t.currentSnapshotId, schema: t.schema }
   }
@@ -75,31 +65,21 @@ describe.runIf(haveMaven())("Iceberg's Java RESTCatalog against tarn serve", () 
       ['tag', 'create', 'v1', '--from-ref', 'dev'],
       ['table', 'import', 'sales.trips', '--from', csv, '-b', 'dev', '--force'],
     ]) {
-      const r = await tarn(home, ...args)
-      expect(r.code, `${args.join(' ')}: ${r.stderr}${r.stdout}`).toBe(0)
+      const r = await tarnCli(home, ...args)
+      expect(r.exit, `${args.join(' ')}: ${r.stderr}${r.stdout}`).toBe(0)
     }
     const key = JSON.parse(
-      (await tarn(home, 'key', 'create', 'spark', '--allow', 'write:*', '--json')).stdout,
+      (await tarnCli(home, 'key', 'create', 'spark', '--allow', 'write:*', '--json')).stdout,
     ) as {
       token: string
     }
     credential = key.token.replace('.', ':')
-    server = spawn(process.execPath, [join(ROOT, 'bin', 'tarn.js'), 'serve', '--port', '0', '--json'], {
-      env: { ...process.env, TARN_HOME: home, TARN_USER: 'tester' },
-      stdio: ['ignore', 'pipe', 'ignore'],
-    })
-    let out = ''
-    for await (const line of createInterface({ input: server.stdout as NodeJS.ReadableStream })) {
-      out += line
-      try {
-        url = (JSON.parse(out) as { url: string }).url
-        break
-      } catch {}
-    }
+    server = await startServe({ TARN_HOME: home })
+    url = server.url
   }, 900_000)
 
-  afterAll(() => {
-    server?.kill('SIGTERM')
+  afterAll(async () => {
+    await server?.stop()
   })
 
   it('loads a table tarn wrote at a tag and at a commit with the snapshot id and schema tarn table get shows, and appends rows tarn then queries', async () => {
@@ -107,7 +87,7 @@ describe.runIf(haveMaven())("Iceberg's Java RESTCatalog against tarn serve", () 
     const atDev = await tableGet('dev')
     expect(atTag.snapshotId).not.toBe(atDev.snapshotId)
     const hash = (
-      JSON.parse((await tarn(home, 'log', 'v1', '--json', '-n', '1')).stdout) as {
+      JSON.parse((await tarnCli(home, 'log', 'v1', '--json', '-n', '1')).stdout) as {
         commits: { hash: string }[]
       }
     ).commits[0]?.hash as string
@@ -120,7 +100,7 @@ describe.runIf(haveMaven())("Iceberg's Java RESTCatalog against tarn serve", () 
     const appended = await java('append', `${url}/iceberg`, 'dev', credential, 'sales.trips', '100', '3')
     const after = await tableGet('dev')
     expect(appended.snapshotId).toBe(after.snapshotId)
-    const q = await tarn(
+    const q = await tarnCli(
       home,
       'query',
       '-r',
@@ -133,9 +113,9 @@ describe.runIf(haveMaven())("Iceberg's Java RESTCatalog against tarn serve", () 
       { id: 101, city: 'java-101' },
       { id: 102, city: 'java-102' },
     ])
-    const count = await tarn(home, 'query', '-r', 'dev', '--json', 'SELECT count(*) AS n FROM sales.trips')
+    const count = await tarnCli(home, 'query', '-r', 'dev', '--json', 'SELECT count(*) AS n FROM sales.trips')
     expect(Number((JSON.parse(count.stdout) as { rows: { n: number }[] }).rows[0]?.n)).toBe(7)
-    const log = JSON.parse((await tarn(home, 'log', 'dev', '--json', '-n', '1')).stdout) as {
+    const log = JSON.parse((await tarnCli(home, 'log', 'dev', '--json', '-n', '1')).stdout) as {
       commits: { author: string; properties: Record<string, string> }[]
     }
     expect(log.commits[0]?.author).toBe('spark')

@@ -1,35 +1,26 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process'
+import { execFile } from 'node:child_process'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { memoryIO } from '../../../src/cli/io.js'
-import { runCli } from '../../../src/index.js'
 import { ensureBuilt, ROOT } from '../../helpers/build.js'
 import { pyicebergPython } from '../../helpers/pyiceberg.js'
+import { tarnCli } from '../../run/lake-cli.js'
+import { type ServedProcess, startServe } from '../served-process.js'
 
 const run = promisify(execFile)
 const python = pyicebergPython()
 const SCRIPT = join(ROOT, 'test', 'fixtures', 'iceberg-rest', 'pyiceberg_client.py')
 
-async function tarn(
-  home: string,
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const io = memoryIO({ TARN_HOME: home, TARN_USER: 'tester' })
-  const code = await runCli(args, io)
-  return { code, stdout: io.stdout(), stderr: io.stderr() }
-}
-
 type Row = { id: number; amount: number; note?: string | null }
 
 describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog on branches)', () => {
   let home: string
-  let server: ChildProcess
+  let server: ServedProcess | undefined
   let url = ''
-  let serverLog = ''
+  /** What the server logged so far (Iceberg writes, refused requests). */
+  const serverLog = (): string => server?.stderr() ?? ''
   let writer = ''
   let reader = ''
   let writerToken = ''
@@ -59,7 +50,7 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     throw new Error(`${step} at ${warehouse} succeeded`)
   }
   const queryRows = async (ref: string): Promise<Row[]> => {
-    const r = await tarn(
+    const r = await tarnCli(
       home,
       'query',
       '-r',
@@ -67,7 +58,7 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
       '--json',
       'SELECT id, amount FROM sales.orders ORDER BY id',
     )
-    expect(r.code, r.stderr).toBe(0)
+    expect(r.exit, r.stderr).toBe(0)
     return (JSON.parse(r.stdout) as { rows: Row[] }).rows.map((x) => ({
       id: Number(x.id),
       amount: Number(x.amount),
@@ -77,35 +68,22 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
   beforeAll(async () => {
     ensureBuilt()
     home = mkdtempSync(join(tmpdir(), 'tarn-iceberg-rest-'))
-    expect((await tarn(home, 'init')).code).toBe(0)
-    expect((await tarn(home, 'branch', 'create', 'dev')).code).toBe(0)
+    expect((await tarnCli(home, 'init')).exit).toBe(0)
+    expect((await tarnCli(home, 'branch', 'create', 'dev')).exit).toBe(0)
     const key = async (name: string, rule: string): Promise<string> => {
-      const r = await tarn(home, 'key', 'create', name, '--allow', rule, '--json')
+      const r = await tarnCli(home, 'key', 'create', name, '--allow', rule, '--json')
       const token = (JSON.parse(r.stdout) as { token: string }).token
       writerToken = name === 'spark' ? token : writerToken
       return token.replace('.', ':')
     }
     writer = await key('spark', 'write:*')
     reader = await key('analyst', 'read:*')
-    server = spawn(process.execPath, [join(ROOT, 'bin', 'tarn.js'), 'serve', '--port', '0', '--json'], {
-      env: { ...process.env, TARN_HOME: home, TARN_USER: 'tester' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    server.stderr?.on('data', (d: Buffer) => {
-      serverLog += d.toString()
-    })
-    let out = ''
-    for await (const line of createInterface({ input: server.stdout as NodeJS.ReadableStream })) {
-      out += line
-      try {
-        url = (JSON.parse(out) as { url: string }).url
-        break
-      } catch {}
-    }
+    server = await startServe({ TARN_HOME: home })
+    url = server.url
   }, 120_000)
 
-  afterAll(() => {
-    server?.kill('SIGTERM')
+  afterAll(async () => {
+    await server?.stop()
   })
 
   it('creates a namespace and a table on dev with an OAuth2 credential, appends two batches and reads them back; tarn query -r dev agrees, main lacks the table until the merge, the added column shows in tarn table get', async () => {
@@ -128,23 +106,23 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     expect(written.tables).toEqual([['sales', 'orders']])
     expect(await queryRows('dev')).toEqual(expected)
 
-    const details = await tarn(home, 'table', 'get', 'sales.orders', '-r', 'dev', '--json')
+    const details = await tarnCli(home, 'table', 'get', 'sales.orders', '-r', 'dev', '--json')
     const table = JSON.parse(details.stdout) as {
       schema: { name: string; id: number }[]
       snapshots: unknown[]
     }
     expect(table.schema.map((f) => f.name)).toEqual(['id', 'amount', 'note'])
     expect(table.snapshots).toHaveLength(2)
-    const log = await tarn(home, 'log', 'dev', '--json')
+    const log = await tarnCli(home, 'log', 'dev', '--json')
     const { commits } = JSON.parse(log.stdout) as { commits: { author: string; message: string }[] }
     expect(commits.filter((c) => c.message.includes('(append)')).map((c) => c.author)).toEqual([
       'spark',
       'spark',
     ])
 
-    expect((await tarn(home, 'table', 'get', 'sales.orders', '-r', 'main', '--json')).code).toBe(3)
+    expect((await tarnCli(home, 'table', 'get', 'sales.orders', '-r', 'main', '--json')).exit).toBe(3)
     expect(await failure('read', 'main', writer)).toContain('NoSuchTableError')
-    expect((await tarn(home, 'branch', 'merge', 'dev', '--into', 'main')).code).toBe(0)
+    expect((await tarnCli(home, 'branch', 'merge', 'dev', '--into', 'main')).exit).toBe(0)
     expect(((await client('read', 'main', reader)) as { rows: Row[] }).rows).toEqual(
       expected.map((r) => ({ ...r, note: null })),
     )
@@ -182,11 +160,11 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     })
     expect(forged.status).toBe(401)
     expect(((await forged.json()) as { error: { type: string } }).error.type).toBe('NotAuthorizedException')
-    expect(serverLog).not.toContain(secret)
+    expect(serverLog()).not.toContain(secret)
   })
 
   it('keeps all 16 appends of two clients appending 8 times each to one table of one branch, the 409s they retried in the server log', async () => {
-    const logBefore = serverLog.length
+    const logBefore = serverLog().length
     const [a, b] = (await Promise.all([
       client('append', 'dev', writer, '8', '1000'),
       client('append', 'dev', writer, '8', '2000'),
@@ -195,7 +173,7 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     const appended = [...Array(8).keys()].flatMap((i) => [1000 + i, 2000 + i])
     expect(ids).toEqual([1, 2, 3, ...appended.sort((x, y) => x - y)])
     const details = JSON.parse(
-      (await tarn(home, 'table', 'get', 'sales.orders', '-r', 'dev', '--json')).stdout,
+      (await tarnCli(home, 'table', 'get', 'sales.orders', '-r', 'dev', '--json')).stdout,
     ) as {
       snapshots: { operation: string }[]
       dataFiles: number
@@ -205,7 +183,9 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     // PyIceberg retries a commit that got 409 itself (commit.retry.num-retries) before the script sees it: every
     // retry, its own or the script's, follows a 409 the server logged
     const conflicts =
-      serverLog.slice(logBefore).match(/-> 409 CommitFailedException: requirement failed/g) ?? []
+      serverLog()
+        .slice(logBefore)
+        .match(/-> 409 CommitFailedException: requirement failed/g) ?? []
     expect(conflicts.length).toBeGreaterThanOrEqual((a?.retries ?? 0) + (b?.retries ?? 0))
     console.log(`concurrent appends: ${conflicts.length} conflicts answered 409 and retried`)
   }, 300_000)
@@ -235,7 +215,7 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     const [orders, items] = [await load('orders'), await load('items')]
     expect(items.metadata.schemas[0]?.fields[0]?.id).toBe(1)
     const head = async () =>
-      (JSON.parse((await tarn(home, 'log', 'dev', '--json')).stdout) as { commits: { hash: string }[] })
+      (JSON.parse((await tarnCli(home, 'log', 'dev', '--json')).stdout) as { commits: { hash: string }[] })
         .commits[0]
     const before = await head()
     const transaction = (schemaId: number) =>
@@ -266,7 +246,7 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
 
     expect((await transaction(0)).status).toBe(204)
     const log = (
-      JSON.parse((await tarn(home, 'log', 'dev', '--json', '-n', '2')).stdout) as {
+      JSON.parse((await tarnCli(home, 'log', 'dev', '--json', '-n', '2')).stdout) as {
         commits: { parents: string[]; properties: Record<string, string> }[]
       }
     ).commits
@@ -280,8 +260,8 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     const devRows = (await queryRows('dev')).length
     await client('append', 'main', writer, '1', '7000')
     await client('append', 'dev', writer, '1', '8000')
-    const merged = await tarn(home, 'branch', 'merge', 'dev', '--into', 'main', '--json')
-    expect(merged.code, merged.stderr + merged.stdout).toBe(0)
+    const merged = await tarnCli(home, 'branch', 'merge', 'dev', '--into', 'main', '--json')
+    expect(merged.exit, merged.stderr + merged.stdout).toBe(0)
     const ids = (await queryRows('main')).map((r) => r.id)
     expect(ids).toContain(7000)
     expect(ids).toContain(8000)
@@ -290,9 +270,9 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
 
   it('reads at a tag and a commit but refuses writes there, and answers 403 to a write with a read:* key', async () => {
     const rowsOnDev = (await queryRows('dev')).length
-    expect((await tarn(home, 'tag', 'create', 'v1', '--from-ref', 'dev')).code).toBe(0)
+    expect((await tarnCli(home, 'tag', 'create', 'v1', '--from-ref', 'dev')).exit).toBe(0)
     const hash = (
-      JSON.parse((await tarn(home, 'log', 'dev', '--json', '-n', '1')).stdout) as {
+      JSON.parse((await tarnCli(home, 'log', 'dev', '--json', '-n', '1')).stdout) as {
         commits: { hash: string }[]
       }
     ).commits[0]?.hash as string
@@ -319,6 +299,6 @@ describe.runIf(python)('PyIceberg against tarn serve (the Iceberg REST catalog o
     expect(denied).toMatchObject({ ok: false, error: 'ForbiddenError' })
     expect(denied.message).toContain('write:dev')
     expect(await queryRows('dev')).toHaveLength(rowsOnDev)
-    expect((await tarn(home, 'namespace', 'ls', '-r', 'dev', '--json')).stdout).not.toContain('blocked')
+    expect((await tarnCli(home, 'namespace', 'ls', '-r', 'dev', '--json')).stdout).not.toContain('blocked')
   }, 120_000)
 })

@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useState } from 'preact/hooks'
-import { api, seg } from '../api'
+import { api, seg, takeFirstAnswer } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
+import { GridTable } from '../components/GridTable'
 import { forgetRefNames, RefField } from '../components/RefField'
-import { Scroll } from '../components/Scroll'
 import { age, short } from '../format'
 import { href } from '../route'
 import type { Commit, MergeResult, RefDiff, RefInfo, RefWithCommit } from '../types'
+import { useAction } from '../use-action'
 import { ChangeList } from './ChangeList'
 
 interface Listing {
@@ -23,6 +24,23 @@ async function load(): Promise<Listing> {
   return { branches: b.branches, tags: t.tags, protectedNames: p.branches }
 }
 
+/**
+ * The listing and head commits the server wrote into the page, when it did (a server open without keys): the table
+ * shows in the page's first render. `null` when any list is missing; heads it lacks are read as usual.
+ */
+function firstListing(): { listing: Listing; commits: Map<string, Commit> } | null {
+  const b = takeFirstAnswer<{ branches: RefInfo[] }>('/branches')
+  const t = takeFirstAnswer<{ tags: RefInfo[] }>('/tags')
+  const p = takeFirstAnswer<{ branches: string[] }>('/protected-branches')
+  if (!b || !t || !p) return null
+  const commits = new Map<string, Commit>()
+  for (const r of b.branches) {
+    const head = takeFirstAnswer<{ branch: RefWithCommit }>(`/branches/${seg(r.name)}`)?.branch
+    if (head) commits.set(head.head, head.commit)
+  }
+  return { listing: { branches: b.branches, tags: t.tags, protectedNames: p.branches }, commits }
+}
+
 /** Each branch's head commit (author, time, message), read after the list shows. */
 async function heads(branches: readonly RefInfo[]): Promise<Map<string, Commit>> {
   const found = await Promise.all(
@@ -38,21 +56,14 @@ function CreateForm({ onDone }: { onDone: () => void }) {
   const [kind, setKind] = useState<'branch' | 'tag'>('branch')
   const [name, setName] = useState('')
   const [from, setFrom] = useState('main')
-  const [error, setError] = useState<unknown>(null)
-  const [busy, setBusy] = useState(false)
+  const { busy, error, run } = useAction()
   const submit = async (e: Event): Promise<void> => {
     e.preventDefault()
-    setBusy(true)
-    setError(null)
-    try {
+    await run(async () => {
       await api('POST', kind === 'branch' ? '/branches' : '/tags', { name, from })
       setName('')
       onDone()
-    } catch (err) {
-      setError(err)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
   return (
     <form class="card row-form" onSubmit={submit} aria-label="Create a branch or tag">
@@ -94,38 +105,24 @@ function MergePanel({
   const [into, setInto] = useState(branches.find((b) => b !== source && b === 'main') ?? branches[0] ?? '')
   const [preview, setPreview] = useState<{ merge: MergeResult; diff: RefDiff } | null>(null)
   const [result, setResult] = useState<MergeResult | null>(null)
-  const [error, setError] = useState<unknown>(null)
-  const [busy, setBusy] = useState(false)
-  const doPreview = async (): Promise<void> => {
-    setBusy(true)
-    setError(null)
+  const { busy, error, run } = useAction()
+  const doPreview = (): Promise<void> => {
     setPreview(null)
     setResult(null)
-    try {
+    return run(async () => {
       const [merge, diff] = await Promise.all([
         api<MergeResult>('POST', `/branches/${seg(source)}/merge`, { into, dry_run: true }),
         api<RefDiff>('GET', '/diff', undefined, { ref: source, against: into }),
       ])
       setPreview({ merge, diff })
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
+    })
   }
-  const confirm = async (): Promise<void> => {
-    setBusy(true)
-    setError(null)
-    try {
+  const confirm = (): Promise<void> =>
+    run(async () => {
       setResult(await api<MergeResult>('POST', `/branches/${seg(source)}/merge`, { into }))
       setPreview(null)
       onDone()
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
-  }
+    })
   return (
     <section class="card" aria-labelledby="merge-title">
       <h2 id="merge-title">Merge {source}</h2>
@@ -243,8 +240,9 @@ function DeleteButton({ target, sealed, onDone }: { target: RefInfo; sealed: boo
 
 /** Branches and tags: heads, authors, ages; create, delete, merge with a preview. */
 export function Branches() {
-  const [listing, setListing] = useState<Listing | null>(null)
-  const [commits, setCommits] = useState<Map<string, Commit>>(new Map())
+  const [first] = useState(firstListing)
+  const [listing, setListing] = useState<Listing | null>(first?.listing ?? null)
+  const [commits, setCommits] = useState<Map<string, Commit>>(first?.commits ?? new Map())
   const [error, setError] = useState<unknown>(null)
   const [merging, setMerging] = useState<string | null>(null)
   const refresh = useCallback(() => {
@@ -257,7 +255,10 @@ export function Branches() {
       })
       .catch(setError)
   }, [])
-  useEffect(refresh, [])
+  useEffect(() => {
+    const complete = first?.listing.branches.every((b) => first.commits.has(b.head))
+    if (!complete) refresh()
+  }, [])
   return (
     <>
       <h1>Branches and tags</h1>
@@ -274,79 +275,59 @@ export function Branches() {
       {listing && (
         <>
           <h2>Branches</h2>
-          <Scroll label="Branches">
-            <table class="grid">
-              <thead>
-                <tr>
-                  <th scope="col">Branch</th>
-                  <th scope="col">Head</th>
-                  <th scope="col">Message</th>
-                  <th scope="col">Author</th>
-                  <th scope="col">Age</th>
-                  <th scope="col">Actions</th>
+          <GridTable label="Branches" columns={['Branch', 'Head', 'Message', 'Author', 'Age', 'Actions']}>
+            {listing.branches.map((b) => {
+              const isProtected = listing.protectedNames.includes(b.name)
+              return (
+                <tr key={b.name} data-branch={b.name}>
+                  <th scope="row">
+                    {b.name} {isProtected && <span class="badge">protected</span>}
+                    {b.sealed && <span class="badge warn">sealed</span>}
+                  </th>
+                  <td>
+                    <a class="mono" href={href('history', { ref: b.name, commit: b.head })}>
+                      {short(b.head)}
+                    </a>
+                  </td>
+                  <td>
+                    <span class="clip cell">{commits.get(b.head)?.message ?? '…'}</span>
+                  </td>
+                  <td>{commits.get(b.head)?.author ?? '…'}</td>
+                  <td>{age(commits.get(b.head)?.timestamp ?? b.createdAt)}</td>
+                  <td>
+                    <div class="actions">
+                      <button type="button" onClick={() => setMerging(b.name)}>
+                        Merge<span class="sr-only"> {b.name}</span>
+                      </button>
+                      <DeleteButton target={b} sealed={b.sealed} onDone={refresh} />
+                    </div>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {listing.branches.map((b) => {
-                  const isProtected = listing.protectedNames.includes(b.name)
-                  return (
-                    <tr key={b.name} data-branch={b.name}>
-                      <th scope="row">
-                        {b.name} {isProtected && <span class="badge">protected</span>}
-                        {b.sealed && <span class="badge warn">sealed</span>}
-                      </th>
-                      <td>
-                        <a class="mono" href={href('history', { ref: b.name, commit: b.head })}>
-                          {short(b.head)}
-                        </a>
-                      </td>
-                      <td class="clip">{commits.get(b.head)?.message ?? '…'}</td>
-                      <td>{commits.get(b.head)?.author ?? '…'}</td>
-                      <td>{age(commits.get(b.head)?.timestamp ?? b.createdAt)}</td>
-                      <td class="actions">
-                        <button type="button" onClick={() => setMerging(b.name)}>
-                          Merge<span class="sr-only"> {b.name}</span>
-                        </button>
-                        <DeleteButton target={b} sealed={b.sealed} onDone={refresh} />
-                      </td>
-                    </tr>
-                  )
-                })}
-              </tbody>
-            </table>
-          </Scroll>
+              )
+            })}
+          </GridTable>
           <h2>Tags</h2>
           {listing.tags.length === 0 ? (
             <p class="muted">No tags.</p>
           ) : (
-            <Scroll label="Tags">
-              <table class="grid">
-                <thead>
-                  <tr>
-                    <th scope="col">Tag</th>
-                    <th scope="col">Commit</th>
-                    <th scope="col">Age</th>
-                    <th scope="col">Actions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {listing.tags.map((t) => (
-                    <tr key={t.name}>
-                      <th scope="row">{t.name}</th>
-                      <td>
-                        <a class="mono" href={href('history', { ref: t.name, commit: t.head })}>
-                          {short(t.head)}
-                        </a>
-                      </td>
-                      <td>{age(t.createdAt)}</td>
-                      <td class="actions">
-                        <DeleteButton target={t} sealed={false} onDone={refresh} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <GridTable label="Tags" columns={['Tag', 'Commit', 'Age', 'Actions']}>
+              {listing.tags.map((t) => (
+                <tr key={t.name}>
+                  <th scope="row">{t.name}</th>
+                  <td>
+                    <a class="mono" href={href('history', { ref: t.name, commit: t.head })}>
+                      {short(t.head)}
+                    </a>
+                  </td>
+                  <td>{age(t.createdAt)}</td>
+                  <td>
+                    <div class="actions">
+                      <DeleteButton target={t} sealed={false} onDone={refresh} />
+                    </div>
+                  </td>
+                </tr>
+              ))}
+            </GridTable>
           )}
         </>
       )}

@@ -1,4 +1,4 @@
-import { Scroll } from '../components/Scroll'
+import { GridTable } from '../components/GridTable'
 import type { TableChange } from '../types'
 
 function names(list: readonly unknown[]): string {
@@ -18,41 +18,32 @@ function names(list: readonly unknown[]): string {
 export function ChangeList({ changes }: { changes: readonly TableChange[] }) {
   if (changes.length === 0) return <p class="muted">No table changes.</p>
   return (
-    <Scroll label="Table changes">
-      <table class="grid changes">
-        <thead>
-          <tr>
-            <th scope="col">Table</th>
-            <th scope="col">Change</th>
-            <th scope="col">Schema</th>
-            <th scope="col">Rows +/−</th>
-            <th scope="col">Files +/−</th>
+    <GridTable
+      label="Table changes"
+      columns={['Table', 'Change', 'Schema', 'Rows +/−', 'Files +/−']}
+      class="changes"
+    >
+      {changes.map((c) => {
+        const schema = Object.entries(c.schema)
+          .filter(([, v]) => Array.isArray(v) && v.length > 0)
+          .map(([k, v]) => `${k}: ${names(v)}`)
+        if (c.partitionSpec.changed) schema.push('partition spec changed')
+        return (
+          <tr key={c.table} data-table={c.table}>
+            <th scope="row">{c.table}</th>
+            <td>
+              <span class={`badge ${c.change}`}>{c.change}</span>
+            </td>
+            <td>{schema.join('; ')}</td>
+            <td class="num">
+              +{c.records.added} / −{c.records.removed}
+            </td>
+            <td class="num">
+              +{c.dataFiles.added} / −{c.dataFiles.removed}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {changes.map((c) => {
-            const schema = Object.entries(c.schema)
-              .filter(([, v]) => Array.isArray(v) && v.length > 0)
-              .map(([k, v]) => `${k}: ${names(v)}`)
-            if (c.partitionSpec.changed) schema.push('partition spec changed')
-            return (
-              <tr key={c.table} data-table={c.table}>
-                <th scope="row">{c.table}</th>
-                <td>
-                  <span class={`badge ${c.change}`}>{c.change}</span>
-                </td>
-                <td>{schema.join('; ')}</td>
-                <td class="num">
-                  +{c.records.added} / −{c.records.removed}
-                </td>
-                <td class="num">
-                  +{c.dataFiles.added} / −{c.dataFiles.removed}
-                </td>
-              </tr>
-            )
-          })}
-        </tbody>
-      </table>
-    </Scroll>
+        )
+      })}
+    </GridTable>
   )
 }

@@ -6,6 +6,7 @@ import { RefField } from '../components/RefField'
 import { short } from '../format'
 import { navigate } from '../route'
 import type { QueryPlan, Row } from '../types'
+import { useAction } from '../use-action'
 
 interface Outcome {
   readonly rows: Row[]
@@ -20,40 +21,29 @@ export function Query({ params }: { params: URLSearchParams }) {
     params.get('sql') ?? 'SELECT table_schema, table_name FROM information_schema.tables',
   )
   const [outcome, setOutcome] = useState<Outcome | null>(null)
-  const [error, setError] = useState<unknown>(null)
-  const [busy, setBusy] = useState(false)
+  const action = useAction()
+  const { busy, error } = action
   // a result belongs to the ref it was read at
   useEffect(() => {
     setOutcome(null)
-    setError(null)
+    action.setError(null)
   }, [ref])
-  const run = async (): Promise<void> => {
-    setBusy(true)
-    setError(null)
-    const started = performance.now()
-    try {
+  const run = (): Promise<void> =>
+    action.run(async () => {
+      const started = performance.now()
       const { plan } = await api<{ plan: QueryPlan }>('POST', '/explain', { sql, ref })
       const rows = (await (await call('POST', '/query', { sql, ref }, { format: 'json' })).json()) as Row[]
       setOutcome({ rows, plan, ms: Math.round(performance.now() - started) })
-    } catch (e) {
-      setError(e)
-    } finally {
-      setBusy(false)
-    }
-  }
-  const download = async (): Promise<void> => {
-    setError(null)
-    try {
+    })
+  const download = (): Promise<void> =>
+    action.run(async () => {
       const blob = await (await call('POST', '/query', { sql, ref }, { format: 'csv' })).blob()
       const a = document.createElement('a')
       a.href = URL.createObjectURL(blob)
       a.download = 'result.csv'
       a.click()
       setTimeout(() => URL.revokeObjectURL(a.href), 1000)
-    } catch (e) {
-      setError(e)
-    }
-  }
+    })
   return (
     <>
       <h1>Query</h1>

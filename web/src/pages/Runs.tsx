@@ -1,11 +1,19 @@
 import { useEffect, useState } from 'preact/hooks'
-import { api, call, readEvents, readLines, seg } from '../api'
+import { ApiError, api, call, readEvents, readLines, seg } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
+import { GridTable } from '../components/GridTable'
 import { JobGraph } from '../components/JobGraph'
 import { Scroll } from '../components/Scroll'
 import { duration, short, time } from '../format'
 import { href, navigate } from '../route'
 import type { JobRecord, NodeRecord } from '../types'
+
+/**
+ * How long a job the server does not know yet is asked for again: a run reports its plan (and the page moves to its
+ * job) a moment before its record is stored.
+ */
+const NEW_JOB_WAIT_MS = 10_000
+const NEW_JOB_RETRY_MS = 200
 
 /** Follows a job: its record as server-sent events while it runs, then the final record. */
 function useLiveJob(id: string): { job: JobRecord | null; error: unknown } {
@@ -15,13 +23,20 @@ function useLiveJob(id: string): { job: JobRecord | null; error: unknown } {
     setJob(null)
     setError(null)
     const abort = new AbortController()
-    readEvents(
-      `/jobs/${seg(id)}/events`,
-      (data) => setJob((data as { job: JobRecord }).job),
-      abort.signal,
-    ).catch((e) => {
-      if (!abort.signal.aborted) setError(e)
-    })
+    const until = Date.now() + NEW_JOB_WAIT_MS
+    const follow = (): void => {
+      readEvents(
+        `/jobs/${seg(id)}/events`,
+        (data) => setJob((data as { job: JobRecord }).job),
+        abort.signal,
+      ).catch((e) => {
+        if (abort.signal.aborted) return
+        if (e instanceof ApiError && e.code === 'JOB_NOT_FOUND' && Date.now() < until) {
+          setTimeout(follow, NEW_JOB_RETRY_MS)
+        } else setError(e)
+      })
+    }
+    follow()
     return () => abort.abort()
   }, [id])
   return { job, error }
@@ -57,13 +72,12 @@ function JobDetail({ id }: { id: string }) {
     setRerunError(null)
     try {
       const res = await call('POST', `/jobs/${seg(id)}/rerun`, {})
-      let next: string | undefined
       await readLines(res, (doc) => {
-        const text = JSON.stringify(doc)
-        setRerun((lines) => [...lines.slice(-20), text])
-        next ??= /"(job-[0-9a-f]{6,})"/.exec(text.replaceAll(`"${id}"`, ''))?.[1]
+        setRerun((lines) => [...lines.slice(-20), JSON.stringify(doc)])
+        // the new job's record comes with its plan: follow it live from there, as any running job
+        const event = doc as { event?: string; job?: { id?: string } }
+        if (event.event === 'planned' && event.job?.id !== undefined) navigate('runs', { job: event.job.id })
       })
-      if (next !== undefined) navigate('runs', { job: next })
     } catch (e) {
       setRerunError(e)
     }
@@ -106,42 +120,28 @@ function JobDetail({ id }: { id: string }) {
           {job.nodes && job.nodes.length > 0 && (
             <>
               <JobGraph nodes={job.nodes} now={now} />
-              <Scroll label="Nodes">
-                <table class="grid">
-                  <thead>
-                    <tr>
-                      <th scope="col">Node</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Duration</th>
-                      <th scope="col">Rows</th>
-                      <th scope="col">Files read</th>
-                      <th scope="col">Log</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {job.nodes.map((n) => (
-                      <tr key={n.id}>
-                        <th scope="row">{n.id}</th>
-                        <td>
-                          <span class={`badge ${n.status}`}>{n.status}</span>
-                        </td>
-                        <td class="num">{duration(n.startedAt, n.finishedAt, now)}</td>
-                        <td class="num">{n.rows ?? ''}</td>
-                        <td class="num">{n.scan ? `${n.scan.filesKept} of ${n.scan.filesTotal}` : ''}</td>
-                        <td>
-                          <button
-                            type="button"
-                            class="secondary"
-                            onClick={() => setNode(n.id === node ? null : n.id)}
-                          >
-                            {n.id === node ? 'Hide' : 'Show'} log<span class="sr-only"> of {n.id}</span>
-                          </button>
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </Scroll>
+              <GridTable label="Nodes" columns={['Node', 'Status', 'Duration', 'Rows', 'Files read', 'Log']}>
+                {job.nodes.map((n) => (
+                  <tr key={n.id}>
+                    <th scope="row">{n.id}</th>
+                    <td>
+                      <span class={`badge ${n.status}`}>{n.status}</span>
+                    </td>
+                    <td class="num">{duration(n.startedAt, n.finishedAt, now)}</td>
+                    <td class="num">{n.rows ?? ''}</td>
+                    <td class="num">{n.scan ? `${n.scan.filesKept} of ${n.scan.filesTotal}` : ''}</td>
+                    <td>
+                      <button
+                        type="button"
+                        class="secondary"
+                        onClick={() => setNode(n.id === node ? null : n.id)}
+                      >
+                        {n.id === node ? 'Hide' : 'Show'} log<span class="sr-only"> of {n.id}</span>
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </GridTable>
             </>
           )}
           {selected && (
@@ -207,40 +207,26 @@ export function Runs({ params }: { params: URLSearchParams }) {
     <>
       <h1>Runs and jobs</h1>
       <ErrorBox error={error} />
-      {selected && <JobDetail id={selected} />}
+      {selected && <JobDetail key={selected} id={selected} />}
       {jobs && (
-        <Scroll label="Jobs">
-          <table class="grid">
-            <thead>
-              <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Status</th>
-                <th scope="col">Target</th>
-                <th scope="col">Started</th>
-                <th scope="col">Duration</th>
-              </tr>
-            </thead>
-            <tbody>
-              {jobs.map((j) => (
-                <tr key={j.id} data-job={j.id} class={j.id === selected ? 'selected' : ''}>
-                  <th scope="row">
-                    <a class="mono" href={href('runs', { job: j.id })}>
-                      {j.id}
-                    </a>
-                  </th>
-                  <td>{j.kind === 'run' && j.project !== undefined ? `run ${j.project}` : j.kind}</td>
-                  <td>
-                    <span class={`badge ${j.status}`}>{j.status}</span>
-                  </td>
-                  <td>{j.target}</td>
-                  <td>{time(j.startedAt)}</td>
-                  <td class="num">{duration(j.startedAt, j.finishedAt, now)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
+        <GridTable label="Jobs" columns={['Job', 'Kind', 'Status', 'Target', 'Started', 'Duration']}>
+          {jobs.map((j) => (
+            <tr key={j.id} data-job={j.id} class={j.id === selected ? 'selected' : ''}>
+              <th scope="row">
+                <a class="mono" href={href('runs', { job: j.id })}>
+                  {j.id}
+                </a>
+              </th>
+              <td>{j.kind === 'run' && j.project !== undefined ? `run ${j.project}` : j.kind}</td>
+              <td>
+                <span class={`badge ${j.status}`}>{j.status}</span>
+              </td>
+              <td>{j.target}</td>
+              <td>{time(j.startedAt)}</td>
+              <td class="num">{duration(j.startedAt, j.finishedAt, now)}</td>
+            </tr>
+          ))}
+        </GridTable>
       )}
     </>
   )

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'preact/hooks'
 import { api, call } from '../api'
 import { DataGrid } from '../components/DataGrid'
 import { ErrorBox } from '../components/ErrorBox'
+import { GridTable } from '../components/GridTable'
 import { RefField } from '../components/RefField'
-import { Scroll } from '../components/Scroll'
 import { bytes, cell } from '../format'
 import { href, navigate } from '../route'
 import type { Row, TableDetails, TableEntry } from '../types'
@@ -80,57 +80,35 @@ function Detail({ entry, refName }: { entry: TableEntry; refName: string }) {
             files.
           </p>
           <h3>Schema</h3>
-          <Scroll label={`Schema of ${entry.table}`}>
-            <table class="grid">
-              <thead>
-                <tr>
-                  <th scope="col">Field id</th>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Required</th>
-                </tr>
-              </thead>
-              <tbody>
-                {t.schema.map((f) => (
-                  <tr key={f.id}>
-                    <td class="num">{f.id}</td>
-                    <th scope="row">{f.name}</th>
-                    <td class="mono">{cell(f.type)}</td>
-                    <td>{f.required ? 'yes' : 'no'}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <GridTable label={`Schema of ${entry.table}`} columns={['Field id', 'Name', 'Type', 'Required']}>
+            {t.schema.map((f) => (
+              <tr key={f.id}>
+                <td class="num">{f.id}</td>
+                <th scope="row">{f.name}</th>
+                <td class="mono">{cell(f.type)}</td>
+                <td>{f.required ? 'yes' : 'no'}</td>
+              </tr>
+            ))}
+          </GridTable>
           <h3>Partition spec</h3>
           <p class="mono">
             {t.partitionSpec.length === 0 ? 'unpartitioned' : t.partitionSpec.map(specText).join(', ')}
           </p>
           <h3>Snapshots</h3>
-          <Scroll label={`Snapshots of ${entry.table}`}>
-            <table class="grid">
-              <thead>
-                <tr>
-                  <th scope="col">Snapshot</th>
-                  <th scope="col">Time</th>
-                  <th scope="col">Operation</th>
-                  <th scope="col">Rows added</th>
-                  <th scope="col">Total rows</th>
-                </tr>
-              </thead>
-              <tbody>
-                {t.snapshots.map((s) => (
-                  <tr key={s.snapshotId}>
-                    <td class="mono">{s.snapshotId}</td>
-                    <td>{s.timestamp}</td>
-                    <td>{s.operation}</td>
-                    <td class="num">{s.summary['added-records'] ?? ''}</td>
-                    <td class="num">{s.summary['total-records'] ?? ''}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </Scroll>
+          <GridTable
+            label={`Snapshots of ${entry.table}`}
+            columns={['Snapshot', 'Time', 'Operation', 'Rows added', 'Total rows']}
+          >
+            {t.snapshots.map((s) => (
+              <tr key={s.snapshotId}>
+                <td class="mono">{s.snapshotId}</td>
+                <td>{s.timestamp}</td>
+                <td>{s.operation}</td>
+                <td class="num">{s.summary['added-records'] ?? ''}</td>
+                <td class="num">{s.summary['total-records'] ?? ''}</td>
+              </tr>
+            ))}
+          </GridTable>
           <Preview entry={entry} refName={refName} />
         </>
       )}
