@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it } from 'vitest'
@@ -18,9 +18,17 @@ function csv(path: string, from: number): string {
   return path
 }
 
+/** A pipeline project of one SQL model `name` (materialised whole) selecting `sql`, in a fresh directory. */
+function project(dir: string, name: string, sql: string): string {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'tarn_project.yml'), `name: ${name}\nnamespace: tarn\n`)
+  writeFileSync(join(dir, `${name}.sql`), `-- tarn: materialize=REPLACE\n${sql}\n`)
+  return dir
+}
+
 /** An acknowledged write: the commit the server answered with and the branch it landed on. */
 interface Ack {
-  readonly op: 'import' | 'shared-import' | 'namespace' | 'merge'
+  readonly op: 'import' | 'shared-import' | 'namespace' | 'merge' | 'run'
   readonly branch: string
   readonly hash: string
   readonly source?: string
@@ -31,10 +39,10 @@ const backends: [string, (dir: string) => string][] = [
 ]
 if (pg) backends.push(['postgres', () => freshSchemaUrl(pg, 'remote')])
 
-describe.each(backends)(`${CLIENTS} concurrent remote clients on one tarn serve (%s)`, (_name, catalogOf) => {
+describe.concurrent.each(backends)(`${CLIENTS} concurrent remote clients on one tarn serve (%s)`, (_name, catalogOf) => {
   beforeAll(() => ensureBuilt())
 
-  it(`keeps every acknowledged import, commit and merge of ${CLIENTS} RemoteLake clients in history`, async () => {
+  it(`keeps every acknowledged import, commit, run and merge of ${CLIENTS} RemoteLake clients in history`, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tarn-conc-remote-'))
     const env = {
       TARN_HOME: join(dir, 'home'),
@@ -49,9 +57,10 @@ describe.each(backends)(`${CLIENTS} concurrent remote clients on one tarn serve 
       env: {},
     })
     await setup.createTable('trips', { from: csv(join(dir, 'base.csv'), 0) })
+    await setup.createBranch('shared', { from: 'main' })
     await setup.close()
-    // every client may import at once: the server's bound on imports in flight is tested in limits.test.ts
-    const server = await startServe(env, ['--max-imports', String(CLIENTS)])
+    // every client may import and run at once: the server's bounds on both are tested in limits.test.ts
+    const server = await startServe(env, ['--max-imports', String(CLIENTS), '--max-runs', String(CLIENTS)])
     const acks: Ack[] = []
     const failures: string[] = []
     try {
@@ -82,6 +91,28 @@ describe.each(backends)(`${CLIENTS} concurrent remote clients on one tarn serve 
             if (!(e instanceof TarnError) || e.code !== 'BRANCH_HEAD_CHANGED') throw e
             failures.push(`${c}/${k} shared import: ${e.code}`)
           }
+          // a run on its own branch (reading its own table there), and every other client a run landing on the
+          // branch they share, each writing a table of its own
+          const ownRun = await remote.run({
+            dir: project(
+              join(dir, `run-${c}-${k}`),
+              `run${c}`,
+              `SELECT ${k} AS round, count(*) AS n FROM own${c}`,
+            ),
+            branch,
+          })
+          acks.push({ op: 'run', branch, hash: ownRun.job.mergeCommit as string })
+          if (c % 2 === 0) {
+            const sharedRun = await remote.run({
+              dir: project(
+                join(dir, `shared-run-${c}-${k}`),
+                `s${c}`,
+                `SELECT ${c} AS client, ${k} AS round`,
+              ),
+              branch: 'shared',
+            })
+            acks.push({ op: 'run', branch: 'shared', hash: sharedRun.job.mergeCommit as string })
+          }
           const merged = await remote.merge(branch, { into: 'main', message: `merge ${branch} round ${k}` })
           expect(merged.kind).not.toBe('conflict')
           if (merged.commit)
@@ -106,10 +137,24 @@ describe.each(backends)(`${CLIENTS} concurrent remote clients on one tarn serve 
       }
       // and main holds every client's work: each own table whole, the shared table with every acknowledged append
       const main = histories.get('main') as Set<string>
-      for (const a of acks.filter((x) => x.branch !== 'main')) expect(main.has(a.hash)).toBe(true)
+      for (const a of acks.filter((x) => x.branch.startsWith('client'))) expect(main.has(a.hash)).toBe(true)
       for (let c = 0; c < CLIENTS; c++) {
         expect((await remote.getTable(`own${c}`, { ref: 'main' })).recordCount).toBe(ROUNDS * ROWS)
+        // the last run of each client saw every round of its own table
+        expect((await remote.query(`SELECT round, n FROM run${c}`)).rows()).toEqual([
+          { round: ROUNDS - 1, n: BigInt(ROUNDS * ROWS) },
+        ])
+        if (c % 2 === 0) {
+          expect((await remote.query(`SELECT client, round FROM s${c}`, { ref: 'shared' })).rows()).toEqual([
+            { client: c, round: ROUNDS - 1 },
+          ])
+        }
       }
+      // every run landed: no job failed or left running, no run branch left behind
+      const jobs = await remote.listJobs()
+      expect(jobs).toHaveLength(ROUNDS * (CLIENTS + CLIENTS / 2))
+      expect(jobs.filter((j) => j.status !== 'succeeded').map((j) => j.error?.message)).toEqual([])
+      expect((await remote.listBranches()).filter((b) => b.name.startsWith('run/'))).toEqual([])
       const sharedAcks = acks.filter((a) => a.op === 'shared-import').length
       const counted = await remote.query('SELECT count(*) AS n, count(DISTINCT id) AS ids FROM trips')
       expect(counted.rows()).toEqual([
