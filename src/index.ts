@@ -24,6 +24,7 @@ export {
 } from './lake/iceberg-catalog.js'
 export {
   type CommitWithDiff,
+  type InterruptedJob,
   Lake,
   type LakeInfo,
   type LakeOptions,

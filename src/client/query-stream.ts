@@ -6,6 +6,30 @@ import { ARROW_STREAM, type HttpTransport } from './http-transport.js'
 
 const PLAN_METADATA_KEY = 'tarn.plan'
 
+/** The last 8 bytes of a complete Arrow IPC stream: continuation marker 0xFFFFFFFF and a zero length. */
+const END_OF_STREAM = [0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]
+
+/**
+ * Passes `body` through and remembers its last 8 bytes: a result whose bytes stop without Arrow's end-of-stream
+ * marker was cut off (the server stopped, the connection broke) and must not pass for a whole one, even when it was
+ * cut between two batches.
+ */
+function watchEnd(body: ReadableStream<Uint8Array>): {
+  body: ReadableStream<Uint8Array>
+  complete: () => boolean
+} {
+  let tail: number[] = []
+  const watched = body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        tail = [...tail, ...chunk.subarray(Math.max(0, chunk.length - 8))].slice(-8)
+        controller.enqueue(chunk)
+      },
+    }),
+  )
+  return { body: watched, complete: () => tail.every((b, i) => b === END_OF_STREAM[i]) && tail.length === 8 }
+}
+
 /** Drops the plan metadata so batches look exactly like the embedded engine's. */
 function plainSchema(schema: Schema): Schema {
   return new Schema(schema.fields)
@@ -37,7 +61,8 @@ export async function openQueryStream(
       signal: abort.signal,
     })
     if (res.body === null) throw new TarnError('INTERNAL', 'the server sent no query result', {})
-    const reader = await (await RecordBatchReader.from(res.body)).open()
+    const wire = watchEnd(res.body)
+    const reader = await (await RecordBatchReader.from(wire.body)).open()
     const schema = plainSchema(reader.schema)
     const plan = JSON.parse(reader.schema.metadata.get(PLAN_METADATA_KEY) ?? 'null') as QueryPlan
     let done = false
@@ -61,6 +86,13 @@ export async function openQueryStream(
           }
           // an aborted request ends the stream early: that is a cancellation, not the end of the result
           if (signal?.aborted) throw cancelled()
+          if (!done && !wire.complete()) {
+            throw new TarnError(
+              'SERVER_UNREACHABLE',
+              'the query result stream ended before the end of the result (the server stopped or the connection broke)',
+              { sql },
+            )
+          }
         } catch (e) {
           if (signal?.aborted) throw cancelled()
           if (e instanceof TarnError) throw e

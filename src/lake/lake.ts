@@ -25,6 +25,7 @@ import type { ScaffoldedProject } from '../pipeline/scaffold-project.js'
 import { TarnError } from '../util/errors.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
 import { IcebergCatalog } from './iceberg-catalog.js'
+import { type InterruptedJob, settleInterruptedJobs } from './interrupted-jobs.js'
 import type { LakeApi } from './lake-api.js'
 import { connectLake, type LakeConnection, type LakeOptions } from './lake-connection.js'
 import type { LakeHandle } from './lake-handle.js'
@@ -33,6 +34,7 @@ import { type OperationEnd, type OperationStart, trackOperation } from './operat
 import { TableOperations } from './table-operations.js'
 import type { TableDetails, TableEntry, TableWriteResult } from './table-results.js'
 
+export type { InterruptedJob } from './interrupted-jobs.js'
 export type { LakeOptions } from './lake-connection.js'
 export type { LakeInfo } from './lake-handle.js'
 export type { CommitWithDiff, RefWithCommit } from './lake-refs.js'
@@ -406,6 +408,15 @@ export class Lake extends LakeRefs implements LakeApi {
   /** A job's log. */
   jobLog(id: string): Promise<string> {
     return getJobLog(this.store, id)
+  }
+
+  /**
+   * Settles the jobs whose record says `running` although their process (on this host) has ended: a run is marked
+   * failed (`JOB_INTERRUPTED`) with its run branch sealed, or succeeded when its landing merge had committed; an
+   * import or query is marked failed. `tarn serve` calls it when it starts. Returns the jobs it settled.
+   */
+  settleInterruptedJobs(): Promise<InterruptedJob[]> {
+    return settleInterruptedJobs(this)
   }
 
   /** Deletes warehouse files no commit within retention can reach (see {@link collectGarbage}). */

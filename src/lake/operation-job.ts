@@ -3,6 +3,7 @@ import { putJob } from '../pipeline/run/job-store.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { isTarnError } from '../util/errors.js'
+import { currentProcess } from '../util/process-identity.js'
 import type { Random } from '../util/random.js'
 
 /**
@@ -49,6 +50,7 @@ export async function trackOperation<T>(
     files: start.files ?? [],
     rows: null,
     author: deps.author,
+    runner: currentProcess(),
     startedAt: deps.clock.now(),
     finishedAt: null,
     error: null,

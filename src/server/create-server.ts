@@ -49,6 +49,8 @@ export interface ServerOptions {
   readonly log?: (line: string) => void
   /** Aborted when the server stops waiting for query results still streaming (their queries are cancelled). */
   readonly stopQueries?: AbortSignal
+  /** Counts the runs and imports in flight (default: a gate of its own with the limits' bounds). */
+  readonly gate?: ConcurrencyGate
 }
 
 type Caller = { readonly kind: 'open' } | { readonly kind: 'key'; readonly principal: ApiKeyPrincipal }
@@ -199,7 +201,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     },
     onQueryEnd: (end) => options.onQueryEnd?.(end),
     limits,
-    gate: new ConcurrencyGate(limits),
+    gate: options.gate ?? new ConcurrencyGate(limits),
     ...(options.stopQueries ? { stopQueries: options.stopQueries } : {}),
   }
 

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify'
 import { TarnError } from '../util/errors.js'
 import type { ApiKeyStore } from './auth/api-key-store.js'
+import { OpenConnections } from './open-connections.js'
 import type { QueryEnd } from './route-context.js'
 import type { ServedLake } from './served-lake.js'
-import type { ServerLimits } from './server-limits.js'
+import { ConcurrencyGate, DEFAULT_SERVER_LIMITS, type ServerLimits } from './server-limits.js'
 
 /**
  * True for hosts only this machine can reach (`127.0.0.0/8`, `::1`, `localhost`).
@@ -21,7 +22,8 @@ export function isLoopback(host: string): boolean {
 
 /**
  * A listening server: its URL and a `close()` that stops accepting, drains in-flight requests and returns. Writes
- * always finish; query results still streaming after the drain timeout are cancelled.
+ * always finish (runs and imports too when their clients went away); query results still streaming after the drain
+ * timeout are cancelled.
  *
  * @example
  * ```ts
@@ -69,8 +71,10 @@ export async function serve(options: {
   // Fastify loads with the first server, not with `import 'tarn'`
   const { createServer } = await import('./create-server.js')
   const stopQueries = new AbortController()
+  const gate = new ConcurrencyGate({ ...DEFAULT_SERVER_LIMITS, ...options.limits })
   const app = createServer({
     stopQueries: stopQueries.signal,
+    gate,
     lake: options.lake,
     keys: options.keys,
     openWithoutKeys: loopback,
@@ -79,6 +83,7 @@ export async function serve(options: {
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.log ? { log: options.log } : {}),
   })
+  const connections = new OpenConnections(app.server)
   try {
     await app.listen({ host: options.host, port: options.port })
   } catch (e) {
@@ -100,14 +105,18 @@ export async function serve(options: {
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      // Keep-alive connections that finish their request while we drain would hold the server open: close each as
-      // soon as it goes idle.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 50)
+      // Keep-alive connections that finish their request while we drain would hold the server open, as would
+      // connections that never sent one: close each as soon as it has no request in flight.
+      connections.closeIdle()
+      const sweep = setInterval(() => connections.closeIdle(), 50)
       // a reader that stops reading would hold the server open for ever: its query is cancelled after the timeout
       // (a write in progress is never cut off; it lands whole and is answered)
       const stop = setTimeout(() => stopQueries.abort(), options.drainTimeoutMs ?? 30_000)
       try {
         await app.close()
+        // runs and imports whose clients went away are no longer requests Fastify waits for: the lake must not
+        // close under them
+        await gate.idle()
       } finally {
         clearInterval(sweep)
         clearTimeout(stop)

@@ -58,11 +58,12 @@ export type AdmittedWork = 'run' | 'import'
 
 /**
  * Counts the runs and imports in flight: `admit` returns a release function, or throws `TOO_MANY_REQUESTS` (with
- * `retryAfterSeconds` in its context) when the bound is reached.
+ * `retryAfterSeconds` in its context) when the bound is reached; `idle` waits until none is in flight.
  */
 export class ConcurrencyGate {
   readonly #limits: ServerLimits
   readonly #running: Record<AdmittedWork, number> = { run: 0, import: 0 }
+  #idle: (() => void)[] = []
 
   constructor(limits: ServerLimits) {
     this.#limits = limits
@@ -84,6 +85,19 @@ export class ConcurrencyGate {
       if (released) return
       released = true
       this.#running[kind]--
+      if (this.#running.run + this.#running.import > 0) return
+      const waiting = this.#idle
+      this.#idle = []
+      for (const resolve of waiting) resolve()
     }
+  }
+
+  /**
+   * Resolves once no run or import is in flight: a server that stops waits for them even when their clients went
+   * away (a run lands whole or is sealed, an import commits whole or not at all, before the lake closes).
+   */
+  idle(): Promise<void> {
+    if (this.#running.run + this.#running.import === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
   }
 }

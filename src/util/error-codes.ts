@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   INVALID_PARAMETER: { exit: 2, http: 422 },
   INVALID_REF: { exit: 2, http: 400 },
   INVALID_SELECTION: { exit: 2, http: 400 },
+  JOB_INTERRUPTED: { exit: 5, http: 422 },
   JOB_NOT_FOUND: { exit: 3, http: 404 },
   KEY_EXISTS: { exit: 4, http: 409 },
   KEY_NOT_FOUND: { exit: 3, http: 404 },

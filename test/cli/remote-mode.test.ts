@@ -119,12 +119,27 @@ async function session(open: (home: string) => Promise<Setup>): Promise<Outcome[
     await tarn('query', 'SELECT id FROM orders ORDER BY id', '-o', 'ids.csv')
     await tarn('query', 'SELECT id FROM orders ORDER BY id', '-o', 'ids.csv')
     await tarn('query', 'SELECT * FROM nowhere')
+    await tarn('query', 'SELECT * FROM nowhere', '--json')
+    await tarn('table', 'export', 'orders', '-o', 'orders.jsonl')
+    await tarn('table', 'export', 'orders', '-o', 'orders.jsonl', '--json')
+    await tarn('table', 'get', 'nowhere', '--json')
+    await tarn('namespace', 'ls', '--json')
     await tarn('log')
     await tarn('log', '-p', '-n', '2')
+    await tarn('log', '-n', '2', '--json')
+    await tarn('log', 'nowhere', '--json')
     await tarn('branch', 'diff', 'alice.dev', 'main')
+    await tarn('branch', 'diff', 'alice.dev', 'main', '--json')
+    await tarn('branch', 'merge', 'alice.dev', '--into', 'main', '--dry-run', '--json')
     await tarn('branch', 'merge', 'alice.dev', '--into', 'main', '--json')
+    await tarn('branch', 'get', 'main', '--json')
     await tarn('tag', 'create', 'v1', '--from-ref', 'main')
+    await tarn('tag', 'create', 'v1', '--from-ref', 'main', '--json')
+    await tarn('tag', 'create', 'v0', '--from-ref', 'main', '--json')
     await tarn('tag', 'ls')
+    await tarn('tag', 'ls', '--json')
+    await tarn('tag', 'rm', 'v0', '--json')
+    await tarn('tag', 'rm', 'v0')
     await tarn('revert', 'alice.dev', '--dry-run')
     await tarn('run', '-p', 'project', '--dry-run')
     const ran = await tarn('run', '-p', 'project', '--json', '--preview', 'head')
@@ -136,7 +151,12 @@ async function session(open: (home: string) => Promise<Setup>): Promise<Outcome[
     await tarn('job', 'logs', job)
     await tarn('job', 'code', job, '-o', 'code')
     await tarn('job', 'ls', '--status', 'succeeded')
+    await tarn('job', 'ls', '--status', 'failed', '--json')
+    await tarn('job', 'get', job, '--json')
+    await tarn('job', 'get', 'job-0123456789ab', '--json')
+    await tarn('run', '-p', 'broken', '--json')
     await tarn('rerun', job, '--json')
+    await tarn('job', 'logs', 'job-0123456789ab')
     await tarn('branch', 'rm', 'alice.dev')
     await tarn('branch', 'get', 'nope')
     await tarn('branch', 'create', 'main')
@@ -144,8 +164,18 @@ async function session(open: (home: string) => Promise<Setup>): Promise<Outcome[
     await tarn('checkout', 'main')
     await tarn('branch', 'rm', 'alice.dev', '--json')
     await tarn('branch', 'ls', '--sealed')
+    await tarn('branch', 'create', 'bob.dev', '--json')
+    await tarn('branch', 'rename', 'bob.dev', 'bob.work', '--json')
+    await tarn('branch', 'rename', 'bob.dev', 'bob.other')
+    await tarn('branch', 'protect', 'main', '--json')
+    await tarn('table', 'rm', 'orders', '-b', 'main')
+    await tarn('branch', 'unprotect', 'main')
+    await tarn('table', 'rm', 'orders', '-b', 'bob.work', '--json')
+    await tarn('table', 'ls', '-r', 'bob.work', '--json')
+    await tarn('namespace', 'rm', 'sales', '-b', 'main')
     await tarn('table', 'ls', '--json')
     expect(readFileSync(join(cwd, 'ids.csv'), 'utf8')).toBe('id\n1\n2\n3\n4\n')
+    expect(readFileSync(join(cwd, 'orders.jsonl'), 'utf8').trim().split('\n')).toHaveLength(4)
     expect(readFileSync(join(cwd, 'code', 'models', 'big_orders.sql'), 'utf8')).toContain('amount > 5')
     return out
   } finally {
@@ -159,6 +189,20 @@ describe('the CLI in remote mode (TARN_URL)', () => {
     const served = await session(remote)
     expect(local.some((o) => o.code === 3) && local.some((o) => o.code === 4)).toBe(true)
     expect(local.some((o) => o.code === 5) && local.some((o) => o.code === 2)).toBe(true)
+    // every command group of the CLI's remote mode is in the session, embedded and remote alike
+    for (const group of [
+      'run',
+      'rerun',
+      'query',
+      'table',
+      'branch',
+      'tag',
+      'log',
+      'job',
+      'namespace',
+      'revert',
+    ])
+      expect(local.some((o) => o.args.split(' ')[0] === group)).toBe(true)
     expect(served.filter((o, i) => JSON.stringify(o) !== JSON.stringify(local[i]))).toEqual(
       local.filter((o, i) => JSON.stringify(o) !== JSON.stringify(served[i])),
     )

@@ -150,6 +150,13 @@ describe('tarn serve under SIGTERM and SIGKILL', () => {
       const again = RemoteLake.connect({ url: restarted.url })
       const history = new Set((await again.log('main')).map((c) => c.hash))
       for (const [part, hash] of acked) expect(history.has(hash), `acknowledged import ${part}`).toBe(true)
+      // the imports the killed server left running are settled as interrupted, none stays running
+      expect(await again.listAllJobs({ status: 'running' })).toEqual([])
+      const interrupted = (await again.listAllJobs({ status: 'failed' })).filter(
+        (j) => j.error?.code === 'JOB_INTERRUPTED',
+      )
+      expect(interrupted.length).toBeGreaterThanOrEqual(1)
+      expect(interrupted.every((j) => j.kind === 'import')).toBe(true)
       // the restarted server takes writes: the lake is not left locked
       const after = await again.importTable('trips', {
         from: smallCsv(join(dir, 'after.csv'), 999 * 10_000_000, SMALL_ROWS),

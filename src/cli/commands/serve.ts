@@ -48,6 +48,14 @@ export function registerServeCommands(program: Command, ctx: CliContext): void {
         throw new TarnError('USAGE', `--port must be a port number, got ${o.port}`, { port: o.port })
       }
       const lake = await ctx.localLake('serve')
+      // jobs a killed server left running: runs are sealed as failed (or confirmed landed), imports marked failed
+      for (const j of await lake.settleInterruptedJobs()) {
+        ctx.io.err(
+          j.kind === 'run'
+            ? `run ${j.id} was interrupted by the end of its process: ${j.status === 'failed' ? `marked failed, run branch ${j.runBranch} sealed` : 'it had landed, marked succeeded'}\n`
+            : `${j.kind} ${j.id} was interrupted by the end of its process: marked failed\n`,
+        )
+      }
       const keys = new ApiKeyStore(lake.catalog.backend, { clock: lake.clock, random: lake.random })
       const running = await serve({
         lake,

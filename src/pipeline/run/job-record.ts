@@ -1,3 +1,5 @@
+import type { ProcessIdentity } from '../../util/process-identity.js'
+
 /**
  * The state of one node (scan, model, materialisation or expectation) of a job.
  *
@@ -74,6 +76,11 @@ export interface JobRecord {
   /** The job this one re-executes, if any. */
   readonly rerunOf: string | null
   readonly author: string
+  /**
+   * The process that runs the job, merges or seals it (absent in records written before it was recorded): a server
+   * restarting on the lake reports a running job whose process ended as interrupted.
+   */
+  readonly runner?: ProcessIdentity
   readonly startedAt: number
   readonly finishedAt: number | null
   readonly nodes: readonly NodeRecord[]
@@ -110,6 +117,8 @@ export interface OperationJobRecord {
   /** Rows imported, or rows a query returned. */
   readonly rows: number | null
   readonly author: string
+  /** The process that runs it (absent in records written before it was recorded). */
+  readonly runner?: ProcessIdentity
   readonly startedAt: number
   readonly finishedAt: number | null
   readonly error: {

@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
+import { currentProcess } from '../../util/process-identity.js'
 import type { PhysicalPlan, PlanStep } from '../physical-plan.js'
 import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
@@ -126,6 +127,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     strict: options.strict === true,
     rerunOf: options.rerunOf ?? null,
     author: lake.author,
+    runner: currentProcess(),
     startedAt: lake.clock.now(),
     finishedAt: null,
     nodes: plan.steps.map((s) => ({
