@@ -45,7 +45,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     .option('--cpus <n>', 'nodes to run at once', '1')
     .option('--memory <size>', 'memory the running nodes may use together', '8GB')
     .option('--heartbeat <ms>', 'how often the worker renews its lease, in ms (default 1000)')
-    .option('--lease <ms>', 'a worker silent this long is lost and its nodes run elsewhere (default 10000)')
+    .option('--lease <ms>', 'a worker silent this long is lost and its nodes run elsewhere (default 30000)')
     .option('--json', 'print the summary as JSON when drained')
     .action(async (o: OutputOptions & WorkerFlags) => {
       const cpus = positive('--cpus', o.cpus)

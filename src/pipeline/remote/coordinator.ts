@@ -1,6 +1,6 @@
 import type pg from 'pg'
 import { sizeJob } from '../../runtime/scheduler/priority.js'
-import { TarnError } from '../../util/errors.js'
+import { isTarnError, TarnError } from '../../util/errors.js'
 import { bestEffort } from '../run/best-effort.js'
 import type { JobRecord, NodeRecord } from '../run/job-record.js'
 import { putJob, putJobLog, TARN_PREFIX } from '../run/job-store.js'
@@ -259,32 +259,31 @@ export async function landRun(q: RunQueue, lake: RunLake, jobId: string): Promis
     logs.push(`${new Date(lake.clock.now()).toISOString()} ${text}`)
   }
   let job: JobRecord = run.job
-  if (run.state === 'landing') {
-    let merge = await landedCommit(lake, spec.target, jobId)
-    if (merge === undefined) {
-      const head = (await lake.catalog.getBranch(spec.runBranch)).head
-      if (head === spec.baseCommit) {
-        merge = (await lake.catalog.getBranch(spec.target)).head
-        log(`nothing materialised: ${spec.target} unchanged`)
-      } else {
-        const merged = await lake.catalog.merge(spec.runBranch, {
-          into: spec.target,
-          author: spec.author,
-          message: spec.message ?? `Run ${spec.project} (${jobId})`,
-          properties: { 'tarn.job_id': jobId, 'tarn.operation': 'run-merge' },
-          job: jobId,
-        })
-        merge = merged.target.after
-        log(`merged ${spec.runBranch} into ${spec.target} (${merged.kind}) -> ${merge.slice(0, 12)}`)
+  let state = run.state
+  if (state === 'landing') {
+    try {
+      const merge = await landingMerge(lake, spec, log)
+      await bestEffort(
+        () => lake.catalog.deleteBranch(spec.runBranch),
+        (m) => log(`warning: could not delete ${spec.runBranch}: ${m}`),
+      )
+      log(`job ${jobId} succeeded`)
+      job = { ...job, status: 'succeeded', mergeCommit: merge, finishedAt: lake.clock.now() }
+    } catch (e) {
+      // a merge that cannot succeed (conflict, sealed or protected target) fails the run; others are tried again
+      if (!isTarnError(e) || !FINAL_MERGE_ERRORS.has(e.code)) throw e
+      state = 'failing'
+      job = {
+        ...job,
+        error: {
+          code: e.code,
+          message: e.message,
+          context: { ...e.context, job: jobId, runBranch: spec.runBranch },
+        },
       }
     }
-    await bestEffort(
-      () => lake.catalog.deleteBranch(spec.runBranch),
-      (m) => log(`warning: could not delete ${spec.runBranch}: ${m}`),
-    )
-    log(`job ${jobId} succeeded`)
-    job = { ...job, status: 'succeeded', mergeCommit: merge, finishedAt: lake.clock.now() }
-  } else {
+  }
+  if (state === 'failing') {
     await bestEffort(
       () => lake.catalog.sealBranch(spec.runBranch),
       () => undefined,
@@ -320,6 +319,39 @@ export async function landRun(q: RunQueue, lake: RunLake, jobId: string): Promis
     },
     () => undefined,
   )
+}
+
+const FINAL_MERGE_ERRORS = new Set<string>([
+  'MERGE_CONFLICT',
+  'BRANCH_SEALED',
+  'BRANCH_PROTECTED',
+  'BRANCH_NOT_FOUND',
+  'RUN_INCOMPLETE',
+])
+
+/** The landing merge of a run (or the one an earlier attempt made): the target's new head. */
+async function landingMerge(
+  lake: RunLake,
+  spec: RemoteRunSpec,
+  log: (text: string) => void,
+): Promise<string> {
+  const jobId = spec.jobId
+  const landed = await landedCommit(lake, spec.target, jobId)
+  if (landed !== undefined) return landed
+  const head = (await lake.catalog.getBranch(spec.runBranch)).head
+  if (head === spec.baseCommit) {
+    log(`nothing materialised: ${spec.target} unchanged`)
+    return (await lake.catalog.getBranch(spec.target)).head
+  }
+  const merged = await lake.catalog.merge(spec.runBranch, {
+    into: spec.target,
+    author: spec.author,
+    message: spec.message ?? `Run ${spec.project} (${jobId})`,
+    properties: { 'tarn.job_id': jobId, 'tarn.operation': 'run-merge' },
+    job: jobId,
+  })
+  log(`merged ${spec.runBranch} into ${spec.target} (${merged.kind}) -> ${merged.target.after.slice(0, 12)}`)
+  return merged.target.after
 }
 
 /**

@@ -10,6 +10,9 @@ export const LAND_QUEUE = 'tarn-land'
 /** How many times a node execution is tried again after its worker was lost. */
 export const NODE_RETRIES = 3
 
+/** How many times a landing is tried again (after its worker was lost or the catalog failed). */
+export const LAND_RETRIES = 10
+
 /**
  * The queue of node executions of one worker pool.
  */
@@ -81,36 +84,40 @@ export class RunQueue {
       migrate: true,
     })
     boss.on('error', () => undefined)
-    const c = await pool.connect()
-    try {
-      await c.query('BEGIN')
-      await c.query("SELECT pg_advisory_xact_lock(hashtext('tarn-run-queue'))")
-      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
-      await c.query(`SET LOCAL search_path = ${schema}`)
-      for (const ddl of TABLES) await c.query(ddl)
-      await c.query('COMMIT')
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined)
-      throw e
-    } finally {
-      c.release()
-    }
-    await boss.start()
     const queue = new RunQueue(pool, boss, schema)
-    await queue.ensureQueue(LAND_QUEUE)
+    // one process at a time creates the tables and pg-boss's schema (concurrent DDL would deadlock)
+    await queue.locked(async (c) => {
+      await c.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+      await c.query(`SET search_path = ${schema}`)
+      for (const ddl of TABLES) await c.query(ddl)
+      await boss.start()
+    })
+    await queue.ensureQueue(LAND_QUEUE, LAND_RETRIES)
     return queue
   }
 
   /** Creates a pg-boss queue when missing (one process at a time). */
-  async ensureQueue(name: string): Promise<void> {
+  async ensureQueue(name: string, retryLimit = NODE_RETRIES): Promise<void> {
     if (await this.boss.getQueue(name)) return
-    // pg-boss inserts the queue with ON CONFLICT DO NOTHING: a process creating it at the same time waits, then adds nothing
-    await this.boss.createQueue(name, {
-      name,
-      retryLimit: NODE_RETRIES,
-      retryDelay: 0,
-      expireInSeconds: 3600,
-    })
+    await this.locked(() =>
+      this.boss.createQueue(name, { name, retryLimit, retryDelay: 0, expireInSeconds: 23 * 3600 }),
+    )
+  }
+
+  /** Runs `fn` holding the queue's set-up lock (a PostgreSQL advisory lock of the session). */
+  async locked<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect()
+    const key = `tarn-run-queue ${this.schema}`
+    try {
+      await c.query('SELECT pg_advisory_lock(hashtext($1))', [key])
+      try {
+        return await fn(c)
+      } finally {
+        await c.query('SELECT pg_advisory_unlock(hashtext($1))', [key])
+      }
+    } finally {
+      c.release()
+    }
   }
 
   /** Runs `fn` in one transaction. */
@@ -153,7 +160,9 @@ const TABLES = [
     spec jsonb NOT NULL,
     job jsonb NOT NULL,
     submitted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-    finished_at timestamptz
+    finished_at timestamptz,
+    land_worker text,
+    land_job text
   )`,
   `CREATE TABLE IF NOT EXISTS tarn_tasks (
     job_id text NOT NULL,

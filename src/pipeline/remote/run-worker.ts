@@ -28,7 +28,7 @@ export interface WorkerOptions {
   readonly memoryMb?: number
   /** How often the worker renews its lease (default 1000 ms). */
   readonly heartbeatMs?: number
-  /** A worker whose lease is this old is lost, and its nodes are run again elsewhere (default 10 s). */
+  /** A worker whose lease is this old is lost, and its nodes are run again elsewhere (default 30 s). */
   readonly leaseMs?: number
   /** How long an idle slot waits before asking the queue again (default 200 ms). */
   readonly pollMs?: number
@@ -68,7 +68,7 @@ export async function runWorker(
   const cpus = options.cpus ?? 1
   const memoryMb = options.memoryMb ?? 8192
   const heartbeatMs = options.heartbeatMs ?? 1000
-  const leaseMs = options.leaseMs ?? 10_000
+  const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 200
   const log = options.log ?? (() => undefined)
   const id = `worker-${Buffer.from(lake.random.bytes(4)).toString('hex')}`
@@ -111,6 +111,12 @@ export async function runWorker(
 
   const land = async (job: PgBoss.Job<LandJobData>): Promise<void> => {
     try {
+      // a lost worker's landing is handed back to the queue by the sweep
+      await queue.pool.query('UPDATE tarn_runs SET land_worker = $2, land_job = $3 WHERE job_id = $1', [
+        job.data.jobId,
+        id,
+        job.id,
+      ])
       await landRun(queue, lake, job.data.jobId)
       await queue.boss.complete(LAND_QUEUE, job.id)
       landed++
@@ -209,6 +215,14 @@ async function sweep(
   ).rows as { id: string; pool: string }[]
   for (const w of lost) {
     log(`worker ${w.id} lost (no heartbeat for ${leaseMs} ms): its nodes run again`)
+    const landings = (
+      await queue.pool.query(
+        "UPDATE tarn_runs SET land_worker = NULL WHERE land_worker = $1 AND state IN ('landing', 'failing') RETURNING land_job",
+        [w.id],
+      )
+    ).rows as { land_job: string }[]
+    for (const l of landings)
+      await queue.boss.fail(LAND_QUEUE, l.land_job, { message: `worker ${w.id} lost` })
     const tasks = (
       await queue.pool.query(
         "SELECT job_id, task, attempt, queue_job FROM tarn_tasks WHERE worker = $1 AND state = 'running'",
