@@ -289,6 +289,12 @@ export class Lake extends LakeRefs implements LakeApi {
    * planned, forked and recorded here, its nodes queued in the catalog's database at `priority` for `pool`'s workers,
    * which run them, land the run or seal it. With `wait` (default true) follows it to the end (node changes go to
    * the observer) and returns the final record, or throws the run's error; without, returns the running record.
+   *
+   * @example
+   * ```ts
+   * const job = await lake.runRemote({ dir: 'examples/taxi', priority: 'batch' })
+   * console.log(job.id, job.status, job.mergeCommit)
+   * ```
    */
   async runRemote(
     options: RemoteRunOptions & { readonly wait?: boolean; readonly observer?: RunObserver },
@@ -311,6 +317,13 @@ export class Lake extends LakeRefs implements LakeApi {
   /**
    * Runs this process as a worker of the lake's remote runs (PostgreSQL catalog) until `options.signal` aborts
    * (then drains): see `runWorker`.
+   *
+   * @example
+   * ```ts
+   * const drain = new AbortController()
+   * process.once('SIGTERM', () => drain.abort())
+   * const summary = await lake.worker({ pool: 'default', cpus: 2, memoryMb: 8192, signal: drain.signal })
+   * ```
    */
   async worker(options: WorkerOptions = {}): Promise<WorkerSummary> {
     const [{ RunQueue }, { runWorker }] = await Promise.all([

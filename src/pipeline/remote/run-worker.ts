@@ -17,7 +17,13 @@ import type { LandJobData, NodeJobData } from './remote-run-spec.js'
 import { checkPoolName, LAND_QUEUE, nodeQueue, type RunQueue } from './run-queue.js'
 
 /**
- * Options of {@link runWorker}.
+ * Options of {@link runWorker} (`Lake.worker`).
+ *
+ * @example
+ * ```ts
+ * const drain = new AbortController()
+ * const o: WorkerOptions = { pool: 'default', cpus: 4, memoryMb: 8192, signal: drain.signal }
+ * ```
  */
 export interface WorkerOptions {
   /** The pool whose node executions this worker claims (default `default`). */
@@ -43,7 +49,15 @@ export interface WorkerOptions {
   readonly onLost?: (reason: string) => void
 }
 
-/** What a worker did before it drained. */
+/**
+ * What a worker did before it drained.
+ *
+ * @example
+ * ```ts
+ * const s: WorkerSummary = await lake.worker({ cpus: 2 })
+ * console.log(s.id, s.executed, s.landed)
+ * ```
+ */
 export interface WorkerSummary {
   readonly id: string
   readonly executed: number

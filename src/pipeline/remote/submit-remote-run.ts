@@ -16,6 +16,11 @@ import { checkPoolName, nodeQueue, type RunQueue } from './run-queue.js'
 /**
  * Options of a run executed by `tarn worker` processes: a local run's, plus the job kind's priority and the pool
  * whose workers run it.
+ *
+ * @example
+ * ```ts
+ * const o: RemoteRunOptions = { dir: 'examples/taxi', branch: 'main', priority: 'batch', pool: 'default' }
+ * ```
  */
 export interface RemoteRunOptions extends Omit<RunPipelineOptions, 'observer' | 'rerunOf'> {
   /** Scheduling priority (default `interactive`): `query` > `interactive` > `batch`. */
