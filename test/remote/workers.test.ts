@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/lake/lake.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 import { haveS3Server, startS3Server, type TestS3Server } from '../helpers/s3-server.js'
-import { startWorker, tarnCli, type WorkerProcess } from './worker-hosts.js'
+import { namespaceHosts, startWorker, tarnCli, type WorkerHost, type WorkerProcess } from './worker-hosts.js'
 
 const pgBase = await postgresUrl()
 const s3Ok = pgBase !== undefined && haveS3Server()
@@ -54,11 +54,13 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
   let db: pg.Pool
   let queueSchema: string
   const workers: WorkerProcess[] = []
+  let hosts: WorkerHost[] | undefined
+  let catalogUrl: string
   const saved = { ...process.env }
 
   beforeAll(async () => {
     s3 = await startS3Server({ bucket: 'workers' })
-    const catalogUrl = freshSchemaUrl(pgBase as string, 'wk')
+    catalogUrl = freshSchemaUrl(pgBase as string, 'wk')
     root = mkdtempSync(join(tmpdir(), 'tarn-workers-'))
     env = {
       TARN_CATALOG_URL: catalogUrl,
@@ -82,6 +84,7 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
 
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL')
+    for (const h of hosts ?? []) await h.close()
     await db?.end()
     await lake?.close()
     await s3?.close()
@@ -114,16 +117,25 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
     }
     runs.push(...(await Promise.all([0, 1, 2, 3, 4].map(submit))))
     runs.push(...(await Promise.all([5, 6, 7, 8, 9].map(submit))))
+    // three hosts: network namespaces with their own addresses when permitted, else plain processes
+    const pgPort = Number(new URL(catalogUrl).port || 5432)
+    const s3Port = Number(new URL(env.AWS_ENDPOINT_URL_S3 as string).port)
+    hosts = await namespaceHosts(3, [pgPort, s3Port])
+    console.info(
+      `[workers] the three workers run ${hosts ? 'in network namespaces (ip netns)' : 'as plain processes (ip netns not permitted)'}`,
+    )
     for (let i = 0; i < 3; i++) {
+      const host = hosts?.[i]
+      const url = new URL(catalogUrl)
+      if (host) url.host = host.address(pgPort)
+      const hostEnv = {
+        ...env,
+        TARN_HOME: join(root, `host${i}`),
+        TARN_CATALOG_URL: url.toString(),
+        ...(host ? { AWS_ENDPOINT_URL_S3: `http://${host.address(s3Port)}` } : {}),
+      }
       workers.push(
-        startWorker({ ...env, TARN_HOME: join(root, `host${i}`) }, [
-          '--cpus',
-          '1',
-          '--heartbeat',
-          '300',
-          '--lease',
-          '8000',
-        ]),
+        startWorker(hostEnv, ['--cpus', '1', '--heartbeat', '300', '--lease', '8000'], host?.prefix ?? []),
       )
     }
     // kill the first worker while it runs a node (after some nodes are done elsewhere)
