@@ -24,6 +24,8 @@ export function nodeOutputKey(jobId: string, model: string): string {
  */
 export type PlanCache = Map<string, Promise<PlannedProject>>
 
+const PLANS_KEPT = 32
+
 /**
  * Runs one node execution of a remote run from plain data: rebuilds the project from its code snapshot, plans it at
  * the run's data commit (as the submitter did), runs the task's scans, model or expectation in the lake's DuckDB
@@ -56,6 +58,11 @@ export async function executeTask(
     })()
     planning.catch(() => undefined)
     options.plans.set(spec.jobId, planning)
+    // a long-lived worker keeps the plans of its latest runs only
+    for (const old of options.plans.keys()) {
+      if (options.plans.size <= PLANS_KEPT) break
+      options.plans.delete(old)
+    }
   }
   const planned = await planning
   const tasks = remoteTasks(planned.physical)
