@@ -92,6 +92,8 @@ export {
   selectPlan,
   validatePlan,
 } from './pipeline/index.js'
+export type { WorkerOptions, WorkerSummary } from './pipeline/remote/run-worker.js'
+export type { RemoteRunOptions } from './pipeline/remote/submit-remote-run.js'
 export {
   getJob,
   getJobLog,

@@ -29,6 +29,7 @@ export type CommandModule =
   | 'gc'
   | 'serve'
   | 'sim'
+  | 'worker'
 
 /**
  * Every top-level command, in help order. The help of each command's own module must agree with its entry here
@@ -134,6 +135,12 @@ export const COMMANDS: readonly CommandDescriptor[] = [
     description: 'simulate scheduling policies on pipeline workloads (Eudoxia-compatible)',
     module: 'sim',
   },
+  {
+    name: 'worker',
+    term: 'worker [options]',
+    description: 'run the nodes of remote runs (tarn run --remote) from the queue in the PostgreSQL catalog',
+    module: 'worker',
+  },
 ]
 
 /**
@@ -168,5 +175,7 @@ export async function loadCommandModule(module: CommandModule): Promise<Register
       const { registerSimCommands } = await import('./commands/sim.js')
       return (program, ctx) => registerSimCommands(program, ctx.io)
     }
+    case 'worker':
+      return (await import('./commands/worker.js')).registerWorkerCommand
   }
 }

@@ -4,12 +4,15 @@ import { assertIdentifier } from '../catalog/names.js'
 import type { Commit, NamespaceState, TableState } from '../catalog/types.js'
 import type { LoadedTable } from '../iceberg/table-loader.js'
 import type { PlannedProject } from '../pipeline/plan-project.js'
+import type { WorkerOptions, WorkerSummary } from '../pipeline/remote/run-worker.js'
+import type { RemoteRunOptions } from '../pipeline/remote/submit-remote-run.js'
 import { writeProjectFiles } from '../pipeline/run/code-files.js'
 import type {
   AnyJobRecord,
   JobRecord,
   JobStatus,
   RerunOptions,
+  RunObserver,
   RunOutcome,
   RunPipelineOptions,
 } from '../pipeline/run/index.js'
@@ -281,6 +284,60 @@ export class Lake extends LakeRefs implements LakeApi {
   async run(options: RunPipelineOptions): Promise<RunOutcome> {
     const { runPipeline } = await import('../pipeline/run/run-pipeline.js')
     return runPipeline(this, options)
+  }
+
+  /**
+   * Submits a run to the `tarn worker` processes of a lake with a PostgreSQL catalog (`NOT_SUPPORTED` otherwise):
+   * planned, forked and recorded here, its nodes queued in the catalog's database at `priority` for `pool`'s workers,
+   * which run them, land the run or seal it. With `wait` (default true) follows it to the end (node changes go to
+   * the observer) and returns the final record, or throws the run's error; without, returns the running record.
+   *
+   * @example
+   * ```ts
+   * const job = await lake.runRemote({ dir: 'examples/taxi', priority: 'batch' })
+   * console.log(job.id, job.status, job.mergeCommit)
+   * ```
+   */
+  async runRemote(
+    options: RemoteRunOptions & { readonly wait?: boolean; readonly observer?: RunObserver },
+  ): Promise<JobRecord> {
+    const [{ RunQueue }, { submitRemoteRun }, { awaitRemoteRun }] = await Promise.all([
+      import('../pipeline/remote/run-queue.js'),
+      import('../pipeline/remote/submit-remote-run.js'),
+      import('../pipeline/remote/await-remote-run.js'),
+    ])
+    const queue = await RunQueue.open(this.config.catalogUrl)
+    try {
+      const job = await submitRemoteRun(this, queue, options)
+      if (options.wait === false) return job
+      return await awaitRemoteRun(queue, job.id, options.observer)
+    } finally {
+      await queue.close()
+    }
+  }
+
+  /**
+   * Runs this process as a worker of the lake's remote runs (PostgreSQL catalog) until `options.signal` aborts
+   * (then drains): see `runWorker`.
+   *
+   * @example
+   * ```ts
+   * const drain = new AbortController()
+   * process.once('SIGTERM', () => drain.abort())
+   * const summary = await lake.worker({ pool: 'default', cpus: 2, memoryMb: 8192, signal: drain.signal })
+   * ```
+   */
+  async worker(options: WorkerOptions = {}): Promise<WorkerSummary> {
+    const [{ RunQueue }, { runWorker }] = await Promise.all([
+      import('../pipeline/remote/run-queue.js'),
+      import('../pipeline/remote/run-worker.js'),
+    ])
+    const queue = await RunQueue.open(this.config.catalogUrl, { supervise: true })
+    try {
+      return await runWorker(this, queue, options)
+    } finally {
+      await queue.close()
+    }
   }
 
   /**

@@ -22,6 +22,10 @@ interface RunOptions {
   json?: boolean
   preview?: string
   message?: string
+  remote?: boolean
+  priority?: string
+  pool?: string
+  detach?: boolean
 }
 
 const PREVIEW_ROWS = 5
@@ -171,6 +175,13 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
       '--preview <head|tail>',
       'after a successful run, print the first (head) or last (tail) rows of each table it wrote',
     )
+    .option(
+      '--remote',
+      "run on the lake's `tarn worker` processes (PostgreSQL catalog) instead of in this process",
+    )
+    .option('--priority <kind>', 'remote runs: query, interactive (default) or batch')
+    .option('--pool <name>', 'remote runs: the worker pool (default: default)')
+    .option('--detach', 'remote runs: print the job id once submitted instead of following the run')
     .option('--json', 'print JSON')
     .action(async (o: RunOptions) => {
       if (o.preview !== undefined && o.preview !== 'head' && o.preview !== 'tail') {
@@ -180,8 +191,46 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
       }
       const dir = resolve(ctx.io.cwd, o.project ?? '.')
       const params = parseParams(o.param ?? [])
-      const lake = await ctx.lake()
+      if (!o.remote && (o.priority !== undefined || o.pool !== undefined || o.detach))
+        throw new TarnError('USAGE', '--priority, --pool and --detach go with --remote', {})
+      if (o.priority !== undefined && !['query', 'interactive', 'batch'].includes(o.priority))
+        throw new TarnError(
+          'USAGE',
+          `--priority takes query, interactive or batch, not ${JSON.stringify(o.priority)}`,
+          {
+            priority: o.priority,
+          },
+        )
+      const lake = o.remote && !o.dryRun ? await ctx.localLake('run --remote') : await ctx.lake()
       const ref = o.ref ?? lake.activeBranch()
+      if (o.remote && !o.dryRun) {
+        const local = await ctx.localLake('run --remote')
+        const job = await local.runRemote({
+          dir,
+          branch: ref,
+          params,
+          ...(o.select ? { select: o.select } : {}),
+          strict: o.strict === true,
+          ...(o.message ? { message: o.message } : {}),
+          ...(o.priority !== undefined ? { priority: o.priority as 'query' | 'interactive' | 'batch' } : {}),
+          ...(o.pool !== undefined ? { pool: o.pool } : {}),
+          wait: o.detach !== true,
+          observer: progressPrinter(ctx.io, o.json === true),
+        })
+        if (o.detach) {
+          emit(
+            ctx.io,
+            o,
+            { job: job.id, status: job.status, runBranch: job.runBranch },
+            () => `job ${job.id} submitted (run branch ${job.runBranch})`,
+          )
+          return
+        }
+        for (const w of job.warnings) ctx.io.err(`warning: ${w}\n`)
+        if (o.json) ctx.io.out(`${stringifyJsonLossless(runSummaryJson(job) as unknown as JsonValue, 2)}\n`)
+        else ctx.io.out(`\n${runSummaryText(job)}\n`)
+        return
+      }
       if (!o.dryRun) {
         const { job } = await lake.run({
           dir,

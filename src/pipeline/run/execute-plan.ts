@@ -50,6 +50,22 @@ export interface ExecContext {
   readonly observer: RunObserver | undefined
   /** Called when a node changes state: the job record is saved again soon. */
   readonly progressed: () => void
+  /**
+   * Remote node executions: the ids of the steps to run (default: all). A step outside it counts as done; the
+   * outputs of models computed elsewhere come from `upstream`.
+   */
+  readonly only?: ReadonlySet<string>
+  /** Remote node executions: the result files (Parquet) of models run elsewhere, by model name. */
+  readonly upstream?: ReadonlyMap<string, string>
+  /** Remote node executions: hears of each model's result file before the model counts as done. */
+  readonly produced?: (model: string, parquet: string) => Promise<void>
+  /**
+   * Remote node executions: the rows a model's materialisation already committed on the run branch (by an earlier
+   * attempt of the same node), or undefined; such a materialisation is not written again.
+   */
+  readonly committed?: (model: string, table: string) => Promise<number | undefined>
+  /** Remote node executions: a TS model's heap limit in MB instead of its declared one (an OOM retry's). */
+  readonly memoryMb?: number
 }
 
 /**
@@ -63,7 +79,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   const nodes = new Map(plan.logical.nodes.map((n) => [n.name, n]))
   const steps = new Map(plan.steps.map((s) => [s.id, s]))
   const scanSqls = new Map<string, string>()
-  const outputs = new Map<string, string>()
+  const outputs = new Map<string, string>(x.upstream ?? [])
   const cacheRoot = join(lake.config.home, 'cache')
   const moduleDirs = new Map<string, Promise<string>>()
   const modules = (packages: Readonly<Record<string, string>>): Promise<string> => {
@@ -91,13 +107,14 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   // them now, while the scans and upstream SQL run.
   for (const st of plan.steps) {
     const n = nodes.get(st.name)
+    if (x.only && !x.only.has(st.id)) continue
     if (!n || (st.kind !== 'expectation' && st.kind !== 'model')) continue
     const py = st.kind === 'model' ? n.model?.python : n.expectation?.python
     const python = py ? builtPythonEnv({ python: py.version, pip: py.pip }, cacheRoot) : null
     if (python) pythonPool.prestart(python)
     const ts = st.kind === 'model' ? n.model?.kind === 'ts' : !n.expectation?.sql && !n.expectation?.python
     if (ts) {
-      workerPool.prestart(memoryMb(n.model?.memory ?? null))
+      workerPool.prestart(x.memoryMb ?? memoryMb(n.model?.memory ?? null))
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
   }
@@ -206,7 +223,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     return runFunction({
       task,
       taskFile: `${base}.task.json`,
-      memoryMb: memoryMb(n.model?.memory ?? null),
+      memoryMb: x.memoryMb ?? memoryMb(n.model?.memory ?? null),
       timeoutMs: timeoutMs(n.model?.timeout ?? null),
       line: n.line,
       onLog,
@@ -214,6 +231,13 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   }
 
   const runStep = async (s: PlanStep): Promise<number | null> => {
+    const rows = await runStepOnly(s)
+    const out = outputs.get(s.name)
+    if (s.kind === 'model' && x.produced && out !== undefined) await x.produced(s.name, out)
+    return rows
+  }
+
+  const runStepOnly = async (s: PlanStep): Promise<number | null> => {
     if (s.kind === 'scan') {
       const state = await lake.catalog.getTable(dataCommit, s.name)
       if (!state)
@@ -282,6 +306,14 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     if (s.kind === 'materialize') {
       const m = n.model
       if (!m || m.materialize === 'NONE') return null
+      const prior = await x.committed?.(n.name, s.table as string)
+      if (prior !== undefined) {
+        x.job.tables = { ...x.job.tables, [s.table as string]: prior }
+        x.log(
+          `[${n.name}] ${m.materialize} ${s.table}: already committed by an earlier attempt, not written again`,
+        )
+        return prior
+      }
       // Models write their files side by side; their commits land on the run branch one by one, in plan order.
       const conn = await instance.connect()
       const next = materializeModel(
@@ -361,7 +393,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   const skipped = Symbol('skipped')
   let failing = false
   const outcomes = new Map<string, Promise<void>>()
-  const order = plan.levels.flat()
+  const order = plan.levels.flat().filter((id) => x.only === undefined || x.only.has(id))
   // Materialisations take turns in plan order (their commits land in that order, and each one's start is observed
   // alone); models and expectations run beside them. After a failure no model or expectation starts, but a model
   // that finished is still written, so the sealed run branch shows every result the run computed.
@@ -375,6 +407,8 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   const start = (id: string): Promise<void> => {
     let p = outcomes.get(id)
     if (p) return p
+    // a step another node execution ran (remote runs) is done
+    if (x.only && !x.only.has(id)) return Promise.resolve()
     const s = steps.get(id) as PlanStep
     const turn = previousWrite.get(id)
     p = Promise.all(s.dependsOn.map(start)).then(async () => {

@@ -4,17 +4,18 @@ import type { DuckDBInstance } from '@duckdb/node-api'
 import type { Commit } from '../../catalog/types.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import { currentProcess } from '../../util/process-identity.js'
-import type { PhysicalPlan, PlanStep } from '../physical-plan.js'
+import type { PhysicalPlan } from '../physical-plan.js'
 import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
 import { bestEffort } from './best-effort.js'
 import { readProjectFiles } from './code-files.js'
 import { executePlan, type RunningJob } from './execute-plan.js'
-import type { JobRecord, NodeRecord } from './job-record.js'
+import type { JobRecord } from './job-record.js'
 import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-store.js'
 import { landedCommit } from './landed-commit.js'
 import { planLakeStateAt } from './plan-lake-state.js'
 import { progressWriter } from './progress-writer.js'
+import { initialRunJob } from './run-job.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
 
@@ -58,10 +59,6 @@ export interface RunOutcome {
   readonly plan: PhysicalPlan
 }
 
-function nodeKind(s: PlanStep): NodeRecord['kind'] {
-  return s.kind
-}
-
 /**
  * Runs a pipeline project as a transaction: forks the branch at its head into `run/<job-id>`, runs every model (SQL in DuckDB,
  * TS in worker processes) with inputs read at the data commit, materialises each model there (one commit per model
@@ -91,7 +88,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   // Planning errors (project, parameters, selection, SQL, TS, cycles, missing tables) are reported before any
   // branch, job record or commit exists.
   const duckdb = (await engine).duckdb()
-  const planned = await planAt(lake, options, dataCommit, duckdb)
+  const planned = await planRunAt(lake, options, dataCommit, duckdb)
   if (options.strict && planned.warnings.length > 0) {
     const first = planned.warnings[0] as TarnError
     throw new TarnError(first.code, `${first.message} (--strict)`, {
@@ -112,41 +109,19 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     logLines.push(line)
     options.observer?.log?.(line)
   }
-  const job: RunningJob = {
+  const job: RunningJob = initialRunJob({
     id: jobId,
-    kind: 'run',
-    status: 'running',
-    project: planned.project.name,
     target,
     runBranch,
     dataCommit: dataCommit.hash,
     baseCommit: targetRef.head,
     codeHash,
-    params: { ...planned.logical.params },
-    select: options.select ? [...options.select] : null,
-    strict: options.strict === true,
-    rerunOf: options.rerunOf ?? null,
+    planned,
+    options,
     author: lake.author,
     runner: currentProcess(),
     startedAt: lake.clock.now(),
-    finishedAt: null,
-    nodes: plan.steps.map((s) => ({
-      id: s.id,
-      kind: nodeKind(s),
-      name: s.name,
-      dependsOn: [...s.dependsOn],
-      ...(s.language !== undefined ? { language: s.language } : {}),
-      status: 'waiting',
-      rows: null,
-      startedAt: null,
-      finishedAt: null,
-      error: null,
-    })),
-    tables: {},
-    mergeCommit: null,
-    warnings: [],
-    error: null,
-  }
+  })
   await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
   // The job record (status running) and the code snapshot are stored while the models run; the run lands only
   // after both are, and its final record is written only after the first.
@@ -281,7 +256,11 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   )
 }
 
-async function planAt(
+/**
+ * Plans a run's project at its data commit with the run's DuckDB (what {@link runPipeline} and a remote
+ * submission do before anything is written).
+ */
+export async function planRunAt(
   lake: RunLake,
   options: RunPipelineOptions,
   commit: Commit,

@@ -1,0 +1,87 @@
+import type { Command } from 'commander'
+import { TarnError } from '../../util/errors.js'
+import type { CliContext } from '../context.js'
+import { emit, type OutputOptions } from '../output.js'
+
+interface WorkerFlags {
+  pool: string
+  cpus: string
+  memory: string
+  heartbeat?: string
+  lease?: string
+}
+
+function positive(flag: string, v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new TarnError('USAGE', `${flag} expects a positive integer, got ${JSON.stringify(v)}`, {
+      [flag]: v,
+    })
+  return Number(v)
+}
+
+function megabytes(v: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?\s*$/i.exec(v)
+  if (!m)
+    throw new TarnError('USAGE', `--memory expects a size such as 8GB or 512MB, got ${JSON.stringify(v)}`, {
+      memory: v,
+    })
+  const unit =
+    { '': 1 / 2 ** 20, k: 1 / 1024, m: 1, g: 1024, t: 1024 * 1024 }[(m[2] ?? '').toLowerCase()] ?? 1
+  const mb = Math.floor(Number(m[1]) * unit)
+  if (mb < 64) throw new TarnError('USAGE', `--memory must be at least 64MB, got ${v}`, { memory: v })
+  return mb
+}
+
+/**
+ * Registers `tarn worker [--pool NAME] [--cpus N] [--memory 8GB]`: claims node executions of remote runs from the
+ * queue in the lake's PostgreSQL catalog until SIGTERM or SIGINT, which drain it (no new claims; running nodes
+ * finish, then it exits 0). A worker that loses its lease exits at once with code 1.
+ */
+export function registerWorkerCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('worker')
+    .description('run the nodes of remote runs (tarn run --remote) from the queue in the PostgreSQL catalog')
+    .option('--pool <name>', 'the pool whose nodes to run', 'default')
+    .option('--cpus <n>', 'nodes to run at once', '1')
+    .option('--memory <size>', 'memory the running nodes may use together', '8GB')
+    .option('--heartbeat <ms>', 'how often the worker renews its lease, in ms (default 1000)')
+    .option('--lease <ms>', 'a worker silent this long is lost and its nodes run elsewhere (default 30000)')
+    .option('--json', 'print the summary as JSON when drained')
+    .action(async (o: OutputOptions & WorkerFlags) => {
+      const cpus = positive('--cpus', o.cpus)
+      const memoryMb = megabytes(o.memory)
+      const heartbeatMs = o.heartbeat === undefined ? undefined : positive('--heartbeat', o.heartbeat)
+      const leaseMs = o.lease === undefined ? undefined : positive('--lease', o.lease)
+      const lake = await ctx.localLake('worker')
+      const drain = new AbortController()
+      const stop = (): void => drain.abort()
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+      try {
+        const summary = await lake.worker({
+          pool: o.pool,
+          cpus,
+          memoryMb,
+          ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
+          ...(leaseMs !== undefined ? { leaseMs } : {}),
+          signal: drain.signal,
+          log: (line) => ctx.io.err(`${line}\n`),
+          onLost: (reason) => {
+            // it must not write again: another worker runs its nodes now
+            ctx.io.err(`error: the worker lost its lease (${reason}); exiting\n`)
+            process.exit(1)
+          },
+        })
+        emit(
+          ctx.io,
+          o,
+          summary,
+          () =>
+            `worker ${summary.id}: ${summary.executed} node(s) run, ${summary.landed} run(s) landed or sealed`,
+        )
+      } finally {
+        process.off('SIGTERM', stop)
+        process.off('SIGINT', stop)
+      }
+    })
+}

@@ -1,0 +1,428 @@
+import type pg from 'pg'
+import { sizeJob } from '../../runtime/scheduler/priority.js'
+import { isTarnError, TarnError } from '../../util/errors.js'
+import { bestEffort } from '../run/best-effort.js'
+import type { JobRecord, NodeRecord } from '../run/job-record.js'
+import { putJob, putJobLog, TARN_PREFIX } from '../run/job-store.js'
+import { landedCommit } from '../run/landed-commit.js'
+import type { RunLake } from '../run/run-lake.js'
+import type { LandJobData, NodeJobData, RemoteRunSpec } from './remote-run-spec.js'
+import { LAND_QUEUE, nodeQueue, queuePriority, RunQueue } from './run-queue.js'
+
+interface RunRow {
+  readonly state: string
+  readonly spec: RemoteRunSpec
+  readonly job: JobRecord
+}
+
+interface TaskRow {
+  readonly task: string
+  readonly depends_on: string[]
+  readonly state: string
+  readonly attempt: number
+  readonly worker: string | null
+  readonly memory_mb: number | null
+}
+
+/** Reads a run's row, locked for this transaction. */
+export async function lockRun(c: pg.PoolClient, jobId: string): Promise<RunRow | undefined> {
+  const r = await c.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE', [jobId])
+  return r.rows[0] as RunRow | undefined
+}
+
+/** Saves a run's job record in the queue's tables and the warehouse (under the run's row lock). */
+export async function saveJob(c: pg.PoolClient, lake: RunLake, job: JobRecord): Promise<void> {
+  await c.query('UPDATE tarn_runs SET job = $2 WHERE job_id = $1', [job.id, JSON.stringify(job)])
+  await putJob(lake.store, job)
+}
+
+/** Appends lines to a run's log (stored in the warehouse when the run ends). */
+export async function appendLog(
+  c: pg.PoolClient | pg.Pool,
+  jobId: string,
+  lines: readonly string[],
+): Promise<void> {
+  if (lines.length === 0) return
+  await c.query('INSERT INTO tarn_job_logs (job_id, line) SELECT $1, unnest($2::text[])', [jobId, [...lines]])
+}
+
+/**
+ * Queues every waiting task of a run whose inputs are done, at the run's priority and in its pool; when every task
+ * is done, moves the run to `landing` and queues its landing. Runs inside the caller's transaction (run row locked).
+ */
+export async function advanceRun(q: RunQueue, c: pg.PoolClient, spec: RemoteRunSpec): Promise<void> {
+  const tasks = (
+    await c.query(
+      'SELECT task, depends_on, state, attempt, worker, memory_mb FROM tarn_tasks WHERE job_id = $1 ORDER BY task',
+      [spec.jobId],
+    )
+  ).rows as TaskRow[]
+  const done = new Set(tasks.filter((t) => t.state === 'done').map((t) => t.task))
+  if (done.size === tasks.length) {
+    await c.query("UPDATE tarn_runs SET state = 'landing' WHERE job_id = $1", [spec.jobId])
+    await queueLanding(q, c, spec)
+    return
+  }
+  for (const t of tasks) {
+    if (t.state !== 'waiting' || !t.depends_on.every((d) => done.has(d))) continue
+    await queueTask(q, c, spec, t.task, null)
+  }
+}
+
+/** Sends one node execution to its pool's queue (inside the caller's transaction). */
+export async function queueTask(
+  q: RunQueue,
+  c: pg.PoolClient,
+  spec: RemoteRunSpec,
+  task: string,
+  memoryMb: number | null,
+): Promise<void> {
+  const data: NodeJobData = { jobId: spec.jobId, task, memoryMb }
+  const id = await q.boss.send(nodeQueue(spec.pool), data, {
+    priority: queuePriority(spec.priority),
+    db: RunQueue.db(c),
+  })
+  await c.query(
+    "UPDATE tarn_tasks SET state = 'queued', queue_job = $3, worker = NULL, memory_mb = COALESCE($4, memory_mb) WHERE job_id = $1 AND task = $2",
+    [spec.jobId, task, id, memoryMb],
+  )
+}
+
+async function queueLanding(q: RunQueue, c: pg.PoolClient, spec: RemoteRunSpec): Promise<void> {
+  const data: LandJobData = { jobId: spec.jobId }
+  await q.boss.send(LAND_QUEUE, data, {
+    priority: queuePriority(spec.priority),
+    singletonKey: spec.jobId,
+    db: RunQueue.db(c),
+  })
+}
+
+/** What a worker learns when it claims a node execution. */
+export interface Claim {
+  readonly spec: RemoteRunSpec
+  readonly attempt: number
+  readonly memoryMb: number | null
+  readonly job: JobRecord
+}
+
+/**
+ * Claims a queued node execution for a worker: the task is `running` on it with a new attempt number (recorded in
+ * `tarn_executions`). Undefined when the run is no longer running or the task is not queued (a duplicate delivery).
+ */
+export async function claimTask(
+  q: RunQueue,
+  lake: RunLake,
+  data: NodeJobData,
+  queueJob: string,
+  worker: string,
+): Promise<Claim | undefined> {
+  return q.tx(async (c) => {
+    const run = await lockRun(c, data.jobId)
+    if (run?.state !== 'running') return undefined
+    const r = await c.query(
+      "UPDATE tarn_tasks SET state = 'running', attempt = attempt + 1, worker = $3, queue_job = $4 WHERE job_id = $1 AND task = $2 AND state IN ('queued', 'running') RETURNING attempt, memory_mb",
+      [data.jobId, data.task, worker, queueJob],
+    )
+    const row = r.rows[0] as { attempt: number; memory_mb: number | null } | undefined
+    if (!row) return undefined
+    await c.query(
+      'INSERT INTO tarn_executions (job_id, task, attempt, worker, priority, memory_mb) VALUES ($1, $2, $3, $4, $5, $6)',
+      [data.jobId, data.task, row.attempt, worker, run.spec.priority, data.memoryMb ?? row.memory_mb],
+    )
+    const job = {
+      ...run.job,
+      nodes: run.job.nodes.map((n) =>
+        ownStep(n, data.task) && n.status === 'waiting' ? { ...n, status: 'running' as const } : n,
+      ),
+    }
+    await saveJob(c, lake, job)
+    return { spec: run.spec, attempt: row.attempt, memoryMb: data.memoryMb ?? row.memory_mb, job }
+  })
+}
+
+function ownStep(n: NodeRecord, task: string): boolean {
+  return n.kind !== 'scan' && n.name === task
+}
+
+/** What one node execution did. */
+export interface TaskResult {
+  readonly steps: readonly NodeRecord[]
+  readonly tables: Readonly<Record<string, number>>
+  readonly warnings: readonly string[]
+  readonly log: readonly string[]
+}
+
+/**
+ * Records a finished node execution and advances its run. Does nothing when the attempt is no longer the task's
+ * current one on this worker (its lease was lost and the task given to another worker). Returns whether it counted.
+ */
+export async function finishTask(
+  q: RunQueue,
+  lake: RunLake,
+  at: { jobId: string; task: string; attempt: number; worker: string },
+  result: TaskResult,
+): Promise<boolean> {
+  return q.tx(async (c) => {
+    const run = await lockRun(c, at.jobId)
+    await appendLog(c, at.jobId, result.log)
+    await endExecution(c, at, 'done', null)
+    if (run?.state !== 'running') return false
+    const r = await c.query(
+      "UPDATE tarn_tasks SET state = 'done' WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = 'running'",
+      [at.jobId, at.task, at.attempt, at.worker],
+    )
+    if (r.rowCount === 0) return false
+    const steps = new Map(result.steps.map((s) => [s.id, s]))
+    const job: JobRecord = {
+      ...run.job,
+      nodes: run.job.nodes.map((n) => {
+        const s = steps.get(n.id)
+        return s && (n.kind !== 'scan' || n.status !== 'done') ? s : n
+      }),
+      tables: { ...run.job.tables, ...result.tables },
+      warnings: [...run.job.warnings, ...result.warnings],
+    }
+    await saveJob(c, lake, job)
+    await advanceRun(q, c, run.spec)
+    return true
+  })
+}
+
+async function endExecution(
+  c: pg.PoolClient,
+  at: { jobId: string; task: string; attempt: number; worker: string },
+  outcome: string,
+  error: string | null,
+): Promise<void> {
+  await c.query(
+    'UPDATE tarn_executions SET finished_at = clock_timestamp(), outcome = $5, error = $6 WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND finished_at IS NULL',
+    [at.jobId, at.task, at.attempt, at.worker, outcome, error],
+  )
+}
+
+/**
+ * Records a failed node execution: the run fails (its landing job seals it). Does nothing for a stale attempt.
+ */
+export async function failTask(
+  q: RunQueue,
+  lake: RunLake,
+  at: { jobId: string; task: string; attempt: number; worker: string },
+  error: TarnError,
+  result: Omit<TaskResult, 'tables' | 'warnings'>,
+): Promise<void> {
+  await q.tx(async (c) => {
+    const run = await lockRun(c, at.jobId)
+    await appendLog(c, at.jobId, result.log)
+    await endExecution(c, at, 'failed', error.message)
+    if (run?.state !== 'running') return
+    const r = await c.query(
+      "UPDATE tarn_tasks SET state = 'failed' WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = 'running'",
+      [at.jobId, at.task, at.attempt, at.worker],
+    )
+    if (r.rowCount === 0) return
+    const steps = new Map(result.steps.map((s) => [s.id, s]))
+    await failRun(q, c, lake, run, error, steps)
+  })
+}
+
+/** Moves a run to `failing` with its error and queues the job that seals it (inside the caller's transaction). */
+export async function failRun(
+  q: RunQueue,
+  c: pg.PoolClient,
+  lake: RunLake,
+  run: RunRow,
+  error: TarnError,
+  steps: ReadonlyMap<string, NodeRecord> = new Map(),
+): Promise<void> {
+  const { jobId, runBranch } = run.spec
+  const job: JobRecord = {
+    ...run.job,
+    nodes: run.job.nodes.map((n) => steps.get(n.id) ?? n),
+    error: { code: error.code, message: error.message, context: { ...error.context, job: jobId, runBranch } },
+  }
+  await c.query("UPDATE tarn_runs SET state = 'failing' WHERE job_id = $1", [jobId])
+  await saveJob(c, lake, job)
+  await queueLanding(q, c, run.spec)
+}
+
+/**
+ * Lands a run whose nodes are all done (one merge into its target, exactly once: a landing tried again finds the
+ * merge it made) or seals a failed one; writes the final job record and log. Idempotent.
+ */
+export async function landRun(q: RunQueue, lake: RunLake, jobId: string): Promise<void> {
+  const run = (await q.pool.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1', [jobId]))
+    .rows[0] as RunRow | undefined
+  if (!run || (run.state !== 'landing' && run.state !== 'failing')) return
+  const { spec } = run
+  const logs: string[] = []
+  const log = (text: string): void => {
+    logs.push(`${new Date(lake.clock.now()).toISOString()} ${text}`)
+  }
+  let job: JobRecord = run.job
+  let state = run.state
+  if (state === 'landing') {
+    try {
+      const merge = await landingMerge(lake, spec, log)
+      await bestEffort(
+        () => lake.catalog.deleteBranch(spec.runBranch),
+        (m) => log(`warning: could not delete ${spec.runBranch}: ${m}`),
+      )
+      log(`job ${jobId} succeeded`)
+      job = { ...job, status: 'succeeded', mergeCommit: merge, finishedAt: lake.clock.now() }
+    } catch (e) {
+      // a merge that cannot succeed (conflict, sealed or protected target) fails the run; others are tried again
+      if (!isTarnError(e) || !FINAL_MERGE_ERRORS.has(e.code)) throw e
+      state = 'failing'
+      job = {
+        ...job,
+        error: {
+          code: e.code,
+          message: e.message,
+          context: { ...e.context, job: jobId, runBranch: spec.runBranch },
+        },
+      }
+    }
+  }
+  if (state === 'failing') {
+    await bestEffort(
+      () => lake.catalog.sealBranch(spec.runBranch),
+      () => undefined,
+    )
+    log(`failed: ${job.error?.message ?? 'unknown error'}`)
+    job = {
+      ...job,
+      status: 'failed',
+      nodes: job.nodes.map((n) =>
+        n.status === 'waiting' || n.status === 'running' ? { ...n, status: 'skipped' } : n,
+      ),
+      finishedAt: lake.clock.now(),
+    }
+  }
+  await q.tx(async (c) => {
+    const now = await lockRun(c, jobId)
+    if (!now || now.state !== run.state) return
+    await appendLog(c, jobId, logs)
+    await c.query('UPDATE tarn_runs SET state = $2, finished_at = clock_timestamp() WHERE job_id = $1', [
+      jobId,
+      job.status,
+    ])
+    await saveJob(c, lake, job)
+    const lines = (
+      await c.query('SELECT line FROM tarn_job_logs WHERE job_id = $1 ORDER BY seq', [jobId])
+    ).rows.map((r: { line: string }) => r.line)
+    await putJobLog(lake.store, jobId, `${lines.join('\n')}\n`)
+  })
+  // the node results exchanged between workers are no longer needed
+  await bestEffort(
+    async () => {
+      for await (const o of lake.store.list(`${TARN_PREFIX}/runs/${jobId}/`)) await lake.store.delete(o.key)
+    },
+    () => undefined,
+  )
+}
+
+const FINAL_MERGE_ERRORS = new Set<string>([
+  'MERGE_CONFLICT',
+  'BRANCH_SEALED',
+  'BRANCH_PROTECTED',
+  'BRANCH_NOT_FOUND',
+  'RUN_INCOMPLETE',
+])
+
+/** The landing merge of a run (or the one an earlier attempt made): the target's new head. */
+async function landingMerge(
+  lake: RunLake,
+  spec: RemoteRunSpec,
+  log: (text: string) => void,
+): Promise<string> {
+  const jobId = spec.jobId
+  const landed = await landedCommit(lake, spec.target, jobId)
+  if (landed !== undefined) return landed
+  const head = (await lake.catalog.getBranch(spec.runBranch)).head
+  if (head === spec.baseCommit) {
+    log(`nothing materialised: ${spec.target} unchanged`)
+    return (await lake.catalog.getBranch(spec.target)).head
+  }
+  const merged = await lake.catalog.merge(spec.runBranch, {
+    into: spec.target,
+    author: spec.author,
+    message: spec.message ?? `Run ${spec.project} (${jobId})`,
+    properties: { 'tarn.job_id': jobId, 'tarn.operation': 'run-merge' },
+    job: jobId,
+  })
+  log(`merged ${spec.runBranch} into ${spec.target} (${merged.kind}) -> ${merged.target.after.slice(0, 12)}`)
+  return merged.target.after
+}
+
+/**
+ * Fails a run whose node could not be run (its retries were used up by lost workers).
+ */
+export async function abandonTask(
+  q: RunQueue,
+  lake: RunLake,
+  jobId: string,
+  task: string,
+  reason: string,
+): Promise<void> {
+  await q.tx(async (c) => {
+    const run = await lockRun(c, jobId)
+    if (run?.state !== 'running') return
+    await c.query("UPDATE tarn_tasks SET state = 'failed' WHERE job_id = $1 AND task = $2", [jobId, task])
+    await failRun(
+      q,
+      c,
+      lake,
+      run,
+      new TarnError('RUN_FAILED', `node ${task} failed: ${reason}`, { node: task, reason }),
+    )
+  })
+}
+
+/**
+ * Queues a node again after it ran out of memory, with the heap limit the scheduler's retry rule gives it (the
+ * `priority` policy's {@link sizeJob}: double the previous container); fails the run when the policy would drop the
+ * retry (it would take half the worker or more). Does nothing for a stale attempt.
+ */
+export async function retryTaskAfterOom(
+  q: RunQueue,
+  lake: RunLake,
+  at: { jobId: string; task: string; attempt: number; worker: string },
+  error: TarnError,
+  worker: { cpus: number; memoryMb: number; usedMb: number },
+  previousMb: number,
+  log: readonly string[],
+): Promise<void> {
+  const size = sizeJob(
+    {
+      priority: 'batch',
+      pipelineId: at.jobId,
+      ops: [],
+      retry: { oldCpu: 0, oldRamGb: previousMb / 1024, error: 'OOM' },
+    },
+    {
+      availCpu: worker.cpus,
+      availRamGb: (worker.memoryMb - worker.usedMb + previousMb) / 1024,
+      totalCpu: worker.cpus,
+      totalRamGb: worker.memoryMb / 1024,
+    },
+  )
+  if (size.dropped === 'toobig') {
+    await failTask(q, lake, at, error, { steps: [], log })
+    return
+  }
+  await q.tx(async (c) => {
+    const run = await lockRun(c, at.jobId)
+    await appendLog(c, at.jobId, [
+      ...log,
+      `${new Date(lake.clock.now()).toISOString()} [${at.task}] out of memory with ${previousMb} MB: queued again with ${Math.round(size.ramGb * 1024)} MB`,
+    ])
+    await endExecution(c, at, 'oom', error.message)
+    if (run?.state !== 'running') return
+    const r = await c.query(
+      'SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = $5',
+      [at.jobId, at.task, at.attempt, at.worker, 'running'],
+    )
+    if (r.rowCount === 0) return
+    await queueTask(q, c, run.spec, at.task, Math.round(size.ramGb * 1024))
+  })
+}

@@ -1,0 +1,267 @@
+import { hostname } from 'node:os'
+import type PgBoss from 'pg-boss'
+import { DEFAULT_MEMORY_MB } from '../../runtime/resources.js'
+import { isTarnError } from '../../util/errors.js'
+import type { RunLake } from '../run/run-lake.js'
+import {
+  abandonTask,
+  claimTask,
+  failTask,
+  finishTask,
+  landRun,
+  lockRun,
+  retryTaskAfterOom,
+} from './coordinator.js'
+import { executeTask, type PlanCache } from './execute-task.js'
+import type { LandJobData, NodeJobData } from './remote-run-spec.js'
+import { checkPoolName, LAND_QUEUE, nodeQueue, type RunQueue } from './run-queue.js'
+
+/**
+ * Options of {@link runWorker} (`Lake.worker`).
+ *
+ * @example
+ * ```ts
+ * const drain = new AbortController()
+ * const o: WorkerOptions = { pool: 'default', cpus: 4, memoryMb: 8192, signal: drain.signal }
+ * ```
+ */
+export interface WorkerOptions {
+  /** The pool whose node executions this worker claims (default `default`). */
+  readonly pool?: string
+  /** Node executions at once (default 1). */
+  readonly cpus?: number
+  /** Memory the node executions may use together, in MB (default 8192). */
+  readonly memoryMb?: number
+  /** How often the worker renews its lease (default 1000 ms). */
+  readonly heartbeatMs?: number
+  /** A worker whose lease is this old is lost, and its nodes are run again elsewhere (default 30 s). */
+  readonly leaseMs?: number
+  /** How long an idle slot waits before asking the queue again (default 200 ms). */
+  readonly pollMs?: number
+  /** Aborting it drains the worker: no new claims, running nodes finish, then {@link runWorker} returns. */
+  readonly signal?: AbortSignal
+  /** One line per event (claims, results, lost workers). */
+  readonly log?: (line: string) => void
+  /**
+   * Called when this worker lost its lease (another worker declared it lost, or it could not renew it for a whole
+   * lease): it must stop writing at once. The CLI exits the process.
+   */
+  readonly onLost?: (reason: string) => void
+}
+
+/**
+ * What a worker did before it drained.
+ *
+ * @example
+ * ```ts
+ * const s: WorkerSummary = await lake.worker({ cpus: 2 })
+ * console.log(s.id, s.executed, s.landed)
+ * ```
+ */
+export interface WorkerSummary {
+  readonly id: string
+  readonly executed: number
+  readonly landed: number
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * A long-lived worker: registers itself with a lease renewed by heartbeats, claims node executions of its pool from
+ * the queue (highest priority first; a node whose memory does not fit waits for running ones to finish), runs them
+ * (`executeTask`), reports back (the coordinator queues the next nodes and, when all are done, the landing), lands or
+ * seals runs, and declares workers whose lease expired lost, so their nodes run again. Returns when `signal` aborts
+ * and the running nodes are done.
+ */
+export async function runWorker(
+  lake: RunLake,
+  queue: RunQueue,
+  options: WorkerOptions = {},
+): Promise<WorkerSummary> {
+  const pool = checkPoolName(options.pool ?? 'default')
+  const cpus = options.cpus ?? 1
+  const memoryMb = options.memoryMb ?? 8192
+  const heartbeatMs = options.heartbeatMs ?? 1000
+  const leaseMs = options.leaseMs ?? 30_000
+  const pollMs = options.pollMs ?? 200
+  const log = options.log ?? (() => undefined)
+  const id = `worker-${Buffer.from(lake.random.bytes(4)).toString('hex')}`
+  const queueName = nodeQueue(pool)
+  await queue.ensureQueue(queueName)
+  await queue.pool.query(
+    "INSERT INTO tarn_workers (id, pool, cpus, memory_mb, host, pid, state) VALUES ($1, $2, $3, $4, $5, $6, 'live')",
+    [id, pool, cpus, memoryMb, hostname(), process.pid],
+  )
+  log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB`)
+  let lost = false
+  const loseLease = (reason: string): void => {
+    if (lost) return
+    lost = true
+    log(`worker ${id} lost its lease: ${reason}`)
+    options.onLost?.(reason)
+  }
+  let renewed = Date.now()
+  const beat = async (): Promise<void> => {
+    try {
+      const r = await queue.pool.query(
+        "UPDATE tarn_workers SET heartbeat_at = clock_timestamp() WHERE id = $1 AND state = 'live' RETURNING id",
+        [id],
+      )
+      if (r.rowCount === 0) return loseLease('declared lost by another worker')
+      renewed = Date.now()
+      await sweep(queue, lake, leaseMs, log)
+    } catch (e) {
+      if (Date.now() - renewed > leaseMs) loseLease(`cannot reach the queue: ${String(e)}`)
+    }
+  }
+  const timer = setInterval(() => {
+    void beat()
+  }, heartbeatMs)
+  let usedMb = 0
+  let executed = 0
+  let landed = 0
+  const plans: PlanCache = new Map()
+  const draining = (): boolean => lost || options.signal?.aborted === true
+
+  const land = async (job: PgBoss.Job<LandJobData>): Promise<void> => {
+    try {
+      // a lost worker's landing is handed back to the queue by the sweep
+      await queue.pool.query('UPDATE tarn_runs SET land_worker = $2, land_job = $3 WHERE job_id = $1', [
+        job.data.jobId,
+        id,
+        job.id,
+      ])
+      await landRun(queue, lake, job.data.jobId)
+      await queue.boss.complete(LAND_QUEUE, job.id)
+      landed++
+      log(`landed or sealed ${job.data.jobId}`)
+    } catch (e) {
+      log(`landing ${job.data.jobId} failed, to be tried again: ${String(e)}`)
+      await queue.boss.fail(LAND_QUEUE, job.id, { message: String(e) }).catch(() => undefined)
+    }
+  }
+
+  const node = async (job: PgBoss.Job<NodeJobData>): Promise<void> => {
+    const claim = await claimTask(queue, lake, job.data, job.id, id)
+    if (!claim) {
+      await queue.boss.complete(queueName, job.id)
+      return
+    }
+    const need = claim.memoryMb ?? DEFAULT_MEMORY_MB
+    while (usedMb > 0 && usedMb + need > memoryMb && !lost) await sleep(pollMs)
+    usedMb += need
+    const at = { jobId: job.data.jobId, task: job.data.task, attempt: claim.attempt, worker: id }
+    log(`running ${at.jobId} ${at.task} (attempt ${at.attempt}, ${claim.spec.priority})`)
+    try {
+      const result = await executeTask(lake, claim.spec, claim.job, at.task, {
+        attempt: claim.attempt,
+        memoryMb: claim.memoryMb,
+        plans,
+      })
+      if (lost) return
+      if (result.error && /out of memory/.test(result.error.message)) {
+        await retryTaskAfterOom(queue, lake, at, result.error, { cpus, memoryMb, usedMb }, need, result.log)
+      } else if (result.error) {
+        await failTask(queue, lake, at, result.error, result)
+      } else {
+        await finishTask(queue, lake, at, result)
+      }
+      executed++
+      log(
+        `${result.error ? 'failed' : 'done'} ${at.jobId} ${at.task}${result.error ? `: ${result.error.message}` : ''}`,
+      )
+      await queue.boss.complete(queueName, job.id)
+    } catch (e) {
+      // the queue or catalog failed under us: the lease decides who runs the node again
+      log(`node ${at.jobId} ${at.task} interrupted: ${isTarnError(e) ? e.message : String(e)}`)
+    } finally {
+      usedMb -= need
+    }
+  }
+
+  const slot = async (): Promise<void> => {
+    while (!draining()) {
+      try {
+        const [l] = await queue.boss.fetch<LandJobData>(LAND_QUEUE, { batchSize: 1 })
+        if (l) {
+          await land(l)
+          continue
+        }
+        const [n] = await queue.boss.fetch<NodeJobData>(queueName, { batchSize: 1, priority: true })
+        if (n) {
+          await node(n)
+          continue
+        }
+      } catch (e) {
+        log(`queue error: ${String(e)}`)
+      }
+      await sleep(pollMs)
+    }
+  }
+  try {
+    await Promise.all(Array.from({ length: cpus }, slot))
+  } finally {
+    clearInterval(timer)
+    if (!lost)
+      await queue.pool
+        .query("UPDATE tarn_workers SET state = 'stopped' WHERE id = $1", [id])
+        .catch(() => undefined)
+  }
+  log(`worker ${id} drained: ${executed} node(s) run, ${landed} run(s) landed or sealed`)
+  return { id, executed, landed }
+}
+
+/**
+ * Declares every worker whose lease expired lost, and queues its running nodes again (pg-boss retries the job);
+ * a node whose retries are used up fails its run.
+ */
+async function sweep(
+  queue: RunQueue,
+  lake: RunLake,
+  leaseMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const lost = (
+    await queue.pool.query(
+      "UPDATE tarn_workers SET state = 'lost' WHERE state = 'live' AND heartbeat_at < clock_timestamp() - make_interval(secs => $1) RETURNING id, pool",
+      [leaseMs / 1000],
+    )
+  ).rows as { id: string; pool: string }[]
+  for (const w of lost) {
+    log(`worker ${w.id} lost (no heartbeat for ${leaseMs} ms): its nodes run again`)
+    const landings = (
+      await queue.pool.query(
+        "UPDATE tarn_runs SET land_worker = NULL WHERE land_worker = $1 AND state IN ('landing', 'failing') RETURNING land_job",
+        [w.id],
+      )
+    ).rows as { land_job: string }[]
+    for (const l of landings)
+      await queue.boss.fail(LAND_QUEUE, l.land_job, { message: `worker ${w.id} lost` })
+    const tasks = (
+      await queue.pool.query(
+        "SELECT job_id, task, attempt, queue_job FROM tarn_tasks WHERE worker = $1 AND state = 'running'",
+        [w.id],
+      )
+    ).rows as { job_id: string; task: string; attempt: number; queue_job: string }[]
+    for (const t of tasks) {
+      const requeued = await queue.tx(async (c) => {
+        await lockRun(c, t.job_id)
+        await c.query(
+          "UPDATE tarn_executions SET finished_at = clock_timestamp(), outcome = 'lost' WHERE job_id = $1 AND task = $2 AND attempt = $3 AND finished_at IS NULL",
+          [t.job_id, t.task, t.attempt],
+        )
+        const r = await c.query(
+          "UPDATE tarn_tasks SET state = 'queued', worker = NULL WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = 'running'",
+          [t.job_id, t.task, t.attempt, w.id],
+        )
+        return (r.rowCount ?? 0) > 0
+      })
+      if (!requeued) continue
+      const name = nodeQueue(w.pool)
+      await queue.boss.fail(name, t.queue_job, { message: `worker ${w.id} lost` })
+      const after = await queue.boss.getJobById(name, t.queue_job, { includeArchive: true })
+      if (after?.state === 'failed')
+        await abandonTask(queue, lake, t.job_id, t.task, `its worker was lost and its retries are used up`)
+    }
+  }
+}
