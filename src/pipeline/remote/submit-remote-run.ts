@@ -90,8 +90,9 @@ export async function submitRemoteRun(
     priority,
     pool,
   }
-  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
+  // the record first: a run branch is never seen without the job that protects it
   await putJob(lake.store, warned)
+  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
   await queue.ensureQueue(nodeQueue(pool))
   const nodes = new Map(planned.logical.nodes.map((n) => [n.name, n]))
   await queue.tx(async (c) => {

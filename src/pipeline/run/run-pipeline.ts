@@ -122,13 +122,12 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     runner: currentProcess(),
     startedAt: lake.clock.now(),
   })
-  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
-  // The job record (status running) and the code snapshot are stored while the models run; the run lands only
-  // after both are, and its final record is written only after the first.
-  const recorded = Promise.all([snapshot, putJob(lake.store, job)])
+  // The job record (status running) is stored before the run branch exists, so the branch is never seen without
+  // the run that protects it; the code snapshot is stored while the models run, and the run lands only after it is.
+  await putJob(lake.store, job)
+  const recorded = snapshot
   recorded.catch(() => undefined)
   const scratch = join((await engine).scratchDir(), 'runs', jobId)
-  await mkdir(scratch, { recursive: true })
   // node states reach the stored record while the run goes (after the first record is stored)
   const progress = progressWriter(async () => {
     await recorded
@@ -136,6 +135,9 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   })
   let lastError: unknown
   try {
+    // from here on a failure is recorded on the job, which exists already
+    await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
+    await mkdir(scratch, { recursive: true })
     log(
       `job ${jobId}: run on ${target} reading @${dataCommit.hash.slice(0, 12)} (code ${codeHash.slice(0, 12)})`,
     )
