@@ -98,6 +98,9 @@ async function main(): Promise<void> {
   console.warn = logger('stderr')
   console.error = logger('stderr')
   try {
+    // Source maps from here on: the project's modules map their stack frames to its files and lines, while Arrow and
+    // the SDK, loaded before, were not made to parse theirs (a good part of a worker's start-up CPU).
+    process.setSourceMapsEnabled(true)
     const mod = (await import(task.module)) as Record<string, unknown>
     const desc = mod[task.exportName] as { kind?: string; fn?: unknown } | undefined
     if (!desc || typeof desc.fn !== 'function')

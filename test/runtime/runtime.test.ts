@@ -157,7 +157,11 @@ describe('function runtime', () => {
     const source = (fail: boolean) =>
       [
         "import { model } from 'tarn'",
-        'export const noisy = model({ inputs: {} }, async () => {',
+        // types vanish from the emitted JS: the line of the throw is the source map's
+        'interface Unused {',
+        '  a: number',
+        '}',
+        'export const noisy = model({ inputs: {} }, async (): Promise<Unused[] | { n: number }[]> => {',
         "  for (let i = 0; i < 2000; i++) process.stdout.write('line ' + i + ' ' + 'x'.repeat(100) + '\\n')",
         "  process.stdout.write('no newline at the end')",
         "  process.stderr.write('err one\\nerr two')",
@@ -188,7 +192,7 @@ describe('function runtime', () => {
         line: 2,
         onLog: (l) => lines.push(l),
       })
-      if (fail) await expect(run).rejects.toThrow(/model noisy failed at noisy\.ts:6: gave up/)
+      if (fail) await expect(run).rejects.toThrow(/model noisy failed at noisy\.ts:9: gave up/)
       else expect((await run).rows).toBe(1)
       const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.text)
       expect(out).toHaveLength(2001)
