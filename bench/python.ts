@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { DuckDBInstance } from '@duckdb/node-api'
 import { runPythonNode } from '../src/pipeline/run/python-node.js'
 import { ensurePythonEnv } from '../src/runtime/python-env.js'
-import { type BenchResult, type BenchSection, median } from './result.js'
+import { type BenchResult, type BenchSection, loadNote, median } from './result.js'
 
 const ROWS = Number(process.env.TARN_BENCH_PYTHON_ROWS ?? 1_000_000)
 
@@ -45,7 +45,7 @@ export async function benchPython(): Promise<BenchSection> {
     name: 'environment build, cold (python3 + pyarrow; wheels from uv’s cache)',
     value: cold.ms,
     unit: 'ms',
-    note: 'first run of a model with these pins; later runs find the environment',
+    note: `first run of a model with these pins; later runs find the environment; ${loadNote()}`,
   })
   const hits: number[] = []
   for (let i = 0; i < 21; i++)
@@ -54,7 +54,7 @@ export async function benchPython(): Promise<BenchSection> {
     name: 'environment cache hit',
     value: median(hits),
     unit: 'ms',
-    note: 'goal: at most 50 ms',
+    note: `goal: at most 50 ms; ${loadNote()}`,
   })
 
   const bare: number[] = []
@@ -107,6 +107,7 @@ export async function benchPython(): Promise<BenchSection> {
     value: duckMs,
     unit: 'ms',
   })
+  const nodeLoad = loadNote()
   const nodeMs = median(node)
   results.push({
     name: `Python node, ${ROWS.toLocaleString('en')} rows (start + Parquet in and out), warm`,
@@ -114,7 +115,7 @@ export async function benchPython(): Promise<BenchSection> {
     unit: 'ms',
     baseline: 'the same step in DuckDB',
     ratio: nodeMs / duckMs,
-    note: `goal: at most 300 ms; the environment's spare process (started after the previous node) has imported pyarrow (${Math.round(bareMs)} ms alone) already`,
+    note: `goal: at most 300 ms; the environment's spare process (started after the previous node) has imported pyarrow (${Math.round(bareMs)} ms alone) already; ${nodeLoad} at the end`,
   })
   return {
     title: 'Python models',

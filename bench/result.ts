@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+
 /** One measured figure of a benchmark, compared with a baseline measured in the same run when there is one. */
 export interface BenchResult {
   /** What was measured, e.g. `branch create, 10,000 tables (sqlite)`. */
@@ -62,4 +65,28 @@ export function fmt(x: number): string {
   if (Math.abs(x) >= 10) return x.toFixed(1)
   if (Math.abs(x) >= 1) return x.toFixed(2)
   return x.toPrecision(3)
+}
+
+/**
+ * CPU time (user + system, milliseconds) of this process and of its children that have exited (Linux `/proc`; worker
+ * processes count once they end), or `NaN` elsewhere. Steadier than wall time on a machine that others load.
+ */
+export function processTreeCpuMs(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8')
+    // fields after the parenthesised command name: utime is the 14th field, cstime the 17th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const ticks = [11, 12, 13, 14].reduce((a, i) => a + Number(fields[i]), 0)
+    return (ticks * 1000) / CLOCK_TICKS
+  } catch {
+    return Number.NaN
+  }
+}
+
+/** Clock ticks per second of `/proc` times (`getconf CLK_TCK`, 100 on Linux). */
+const CLOCK_TICKS = 100
+
+/** The load on this machine while a figure was measured, for its note: e.g. `load average 12.3 on 2 cores`. */
+export function loadNote(): string {
+  return `load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} cores`
 }

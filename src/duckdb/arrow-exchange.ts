@@ -1,6 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { open, readFile } from 'node:fs/promises'
 import type { DuckDBConnection } from '@duckdb/node-api'
-import { Table, tableFromIPC, tableToIPC } from 'apache-arrow'
+import { RecordBatchFileWriter, Table, tableFromIPC } from 'apache-arrow'
 import { arrowSchemaOf, recordBatchOf } from './arrow-convert.js'
 import { arrowTableToDuckDB } from './arrow-to-duckdb.js'
 import { NonContiguousList, queryToArrowBatches } from './duckdb-to-arrow.js'
@@ -24,8 +24,39 @@ export async function queryToArrowFile(conn: DuckDBConnection, sql: string, path
     const batch = recordBatchOf(schema, types, await result.fetchAllChunks())
     table = new Table(schema, batch.numRows > 0 ? [batch] : [])
   }
-  await writeFile(path, tableToIPC(table, 'file'))
+  await writeArrowFile(table, path)
   return table.numRows
+}
+
+/**
+ * Writes a table as an Arrow IPC file: the writer's pieces (messages, and the columns' own buffers as views) go to
+ * the file with vectored writes, never joined into one buffer first (a copy of the whole table, and as much memory
+ * again, that `tableToIPC` makes).
+ */
+async function writeArrowFile(table: Table, path: string): Promise<void> {
+  const writer = new RecordBatchFileWriter()
+  writer.writeAll(table)
+  const pieces: Uint8Array[] = []
+  for await (const piece of writer) pieces.push(piece)
+  const file = await open(path, 'w')
+  try {
+    let queue = pieces
+    while (queue.length > 0) {
+      // at most 512 pieces a call (below any IOV_MAX); a short write goes on where it stopped
+      const group = queue.slice(0, 512)
+      let { bytesWritten } = await file.writev(group)
+      let done = 0
+      while (done < group.length && bytesWritten >= (group[done] as Uint8Array).byteLength) {
+        bytesWritten -= (group[done] as Uint8Array).byteLength
+        done += 1
+      }
+      const rest = queue.slice(done)
+      if (bytesWritten > 0) rest[0] = (rest[0] as Uint8Array).subarray(bytesWritten)
+      queue = rest
+    }
+  } finally {
+    await file.close()
+  }
 }
 
 /**

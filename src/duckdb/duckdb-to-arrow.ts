@@ -1,4 +1,4 @@
-import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBMaterializedResult, DuckDBType } from '@duckdb/node-api'
 import { DuckDBTypeId } from '@duckdb/node-api'
 import duckdb from '@duckdb/node-bindings'
 import { type Data, type DataType, makeData, RecordBatch, type Schema, Struct, Type } from 'apache-arrow'
@@ -14,10 +14,10 @@ import { quoteIdent } from './sql-quote.js'
  * `arrowTypeOf` gives them.
  */
 
-/** Rows per Arrow record batch: DuckDB's 2048-row chunks are joined, as small batches make IPC slow. */
-const BATCH_ROWS = 128 * 1024
-/** Rows of a DuckDB data chunk at most (its standard vector size). */
-const CHUNK_ROWS = 2048
+/** Rows per Arrow record batch at most: DuckDB's 2,048-row chunks are joined, as small batches make IPC slow. */
+const MAX_BATCH_ROWS = 16 * 1024 * 1024
+/** Bytes of variable-width values (strings, lists) per batch at most: Arrow's 32-bit offsets stop at 2 GiB. */
+const MAX_BATCH_BYTES = 512 * 1024 * 1024
 
 const FIXED_BYTES: Partial<Record<DuckDBTypeId, number>> = {
   [DuckDBTypeId.TINYINT]: 1,
@@ -313,38 +313,60 @@ function vectorData(vec: duckdb.Vector, t: DuckDBType, count: number): Data {
 }
 
 /**
- * Runs a query and returns its rows as Arrow record batches (DuckDB's chunks joined into batches of up to 128K rows), converting column by column:
- * types keep their exact form (decimals as 128-bit decimals, timestamps in their unit, TIMESTAMPTZ in UTC, lists
- * and structs nested), the others become the text (or decimal) form {@link arrowTypeOf} gives them. Throws
- * {@link NonContiguousList} when DuckDB hands back a list vector whose entries are out of row order.
+ * Runs a query and returns its rows as Arrow record batches, converting column by column: types keep their exact
+ * form (decimals as 128-bit decimals, timestamps in their unit, TIMESTAMPTZ in UTC, lists and structs nested), the
+ * others become the text (or decimal) form {@link arrowTypeOf} gives them. The result is materialised by DuckDB (its
+ * threads run the whole query in one call) and its chunks are read synchronously: a streamed result costs a
+ * round trip through the thread pool per 2,048-row chunk, which a loaded machine turns into most of the time.
+ * Batches are as large as the result (up to {@link MAX_BATCH_ROWS} rows, or until variable-width columns reach
+ * {@link MAX_BATCH_BYTES}), so a column of a typical input is one contiguous array (`toArray()` copies nothing).
+ * Throws {@link NonContiguousList} when DuckDB hands back a list vector whose entries are out of row order.
  */
 export async function queryToArrowBatches(
   conn: DuckDBConnection,
   sql: string,
 ): Promise<{ schema: Schema; batches: RecordBatch[] }> {
-  let result = await conn.stream(sql)
-  const first = result.columnTypes()
+  let prepared = await conn.prepare(sql)
+  const first = Array.from({ length: prepared.columnCount }, (_v, i) => prepared.columnType(i))
   const casts = first.map((t) => !columnar(t))
   if (casts.some(Boolean)) {
-    const names = result.deduplicatedColumnNames()
+    const names = Array.from({ length: prepared.columnCount }, (_v, i) => prepared.columnName(i))
     const cols = names.map((n, i) =>
       casts[i]
         ? `CAST(${quoteIdent(n)} AS ${castOf(first[i] as DuckDBType)}) AS ${quoteIdent(n)}`
         : quoteIdent(n),
     )
-    result = await conn.stream(`SELECT ${cols.join(', ')} FROM (${sql}) AS q`)
+    prepared.destroySync()
+    prepared = await conn.prepare(`SELECT ${cols.join(', ')} FROM (${sql}) AS q`)
+  }
+  let result: DuckDBMaterializedResult
+  try {
+    result = await prepared.run()
+  } finally {
+    prepared.destroySync()
   }
   const types = result.columnTypes()
   const schema = arrowSchemaOf(result.deduplicatedColumnNames(), types)
+  const total = result.rowCount
   const batches: RecordBatch[] = []
   // Fixed-width columns are copied straight from each chunk's vector into the batch's buffers; the others are
   // converted chunk by chunk and joined when the batch is complete.
   const widths = types.map((t) => FIXED_BYTES[t.typeId] ?? 0)
-  let capacity = BATCH_ROWS + CHUNK_ROWS
-  let buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
-  let bitmaps: (Uint8Array | null)[] = widths.map(() => null)
-  let pending: Data[][] = types.map(() => [])
+  let done = 0
+  let capacity = 0
+  let buffers: (Uint8Array | null)[] = []
+  let bitmaps: (Uint8Array | null)[] = []
+  let pending: Data[][] = []
+  let pendingBytes = 0
   let rows = 0
+  const start = (atLeast: number): void => {
+    capacity = Math.max(Math.min(total - done, MAX_BATCH_ROWS), atLeast)
+    buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
+    bitmaps = widths.map(() => null)
+    pending = types.map(() => [])
+    pendingBytes = 0
+    rows = 0
+  }
   const flush = (): void => {
     if (rows === 0) return
     const children = types.map((_t, i) => {
@@ -364,26 +386,25 @@ export async function queryToArrowBatches(
     })
     const data = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children })
     batches.push(new RecordBatch(schema, data))
-    buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
-    bitmaps = widths.map(() => null)
-    pending = types.map(() => [])
-    rows = 0
+    done += rows
   }
-  for (;;) {
-    const chunk = await result.fetchChunk()
-    if (!chunk || chunk.rowCount === 0) break
+  start(0)
+  const chunks = result.chunkCount
+  for (let c = 0; c < chunks; c++) {
+    const chunk = result.getChunk(c)
     const count = chunk.rowCount
+    if (count === 0) continue
     if (rows + count > capacity) {
-      // a chunk larger than DuckDB's standard vector: start a batch with room for it
       flush()
-      capacity = Math.max(capacity, count)
-      buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
+      start(count)
     }
     types.forEach((t, i) => {
       const vec = duckdb.data_chunk_get_vector(chunk.chunk, i)
       const buf = buffers[i]
       if (!buf) {
-        pending[i]?.push(vectorData(vec, t, count))
+        const d = vectorData(vec, t, count)
+        pendingBytes += d.byteLength
+        pending[i]?.push(d)
         return
       }
       const w = widths[i] as number
@@ -401,7 +422,10 @@ export async function queryToArrowBatches(
       } else if (bitmaps[i]) copyBits(bitmaps[i] as Uint8Array, rows, null, 0, count)
     })
     rows += count
-    if (rows >= BATCH_ROWS) flush()
+    if (rows >= capacity || pendingBytes >= MAX_BATCH_BYTES) {
+      flush()
+      start(0)
+    }
   }
   flush()
   return { schema, batches }

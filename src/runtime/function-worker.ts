@@ -3,7 +3,7 @@ import { TarnError } from '../util/errors.js'
 import { residentBytes } from './resident-bytes.js'
 import { memoryText } from './resources.js'
 import { workerPool } from './worker-pool.js'
-import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
+import { END_OF_OUTPUT, type WorkerMessage, type WorkerTask } from './worker-protocol.js'
 
 /**
  * A line a function wrote (console, `ctx.log`, or raw stdout/stderr), tagged with where it came from.
@@ -65,26 +65,50 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const child = workerPool.take(options.memoryMb)
   child.send({ type: 'task', task })
   let stderrTail = ''
+  // The function is over when its last message has come and both pipes have given their end mark (see
+  // END_OF_OUTPUT): the process still has to exit, which takes a while with a big heap, but nothing it does then
+  // matters. A process that dies without them is over when it exits.
+  let outcome: FunctionOutcome | null = null
+  let error: TarnError | null = null
+  let marks = 0
+  let over: () => void = () => undefined
+  const ended = new Promise<void>((res) => {
+    over = res
+  })
+  const check = (): void => {
+    if ((outcome !== null || error !== null) && marks === 2) over()
+  }
   const pipe = (stream: 'stdout' | 'stderr') => {
     let buf = ''
+    let marked = false
     const s = stream === 'stdout' ? child.stdout : child.stderr
+    const emit = (text: string): void =>
+      options.onLog({ node: task.name, stream, text, file: task.file, line: null })
     s?.setEncoding('utf8')
     s?.resume()
     s?.on('data', (chunk: string) => {
+      if (marked) return
       if (stream === 'stderr') stderrTail = (stderrTail + chunk).slice(-8000)
       buf += chunk
+      const end = buf.indexOf(END_OF_OUTPUT)
+      if (end >= 0) buf = buf.slice(0, end)
       const lines = buf.split('\n')
       buf = lines.pop() ?? ''
-      for (const text of lines) options.onLog({ node: task.name, stream, text, file: task.file, line: null })
+      for (const text of lines) emit(text)
+      if (end >= 0) {
+        if (buf) emit(buf)
+        buf = ''
+        marked = true
+        marks += 1
+        check()
+      }
     })
     s?.on('end', () => {
-      if (buf) options.onLog({ node: task.name, stream, text: buf, file: task.file, line: null })
+      if (buf) emit(buf)
     })
   }
   pipe('stdout')
   pipe('stderr')
-  let outcome: FunctionOutcome | null = null
-  let error: TarnError | null = null
   let timedOut = false
   child.on('message', (raw) => {
     const m = raw as WorkerMessage
@@ -93,6 +117,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     else if (m.type === 'done') outcome = { rows: m.rows, passed: m.passed, output: m.output ?? null }
     else if (m.type === 'error')
       error = failure(task, m.message, m.file ?? task.file, m.file ? m.line : options.line)
+    check()
   })
   const timer = setTimeout(() => {
     timedOut = true
@@ -108,13 +133,20 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
       child.kill('SIGKILL')
     }
   }, 100)
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.on('exit', (code, signal) => res({ code, signal }))
   })
+  const exit = await Promise.race([exited, ended.then(() => null)])
   clearTimeout(timer)
   clearInterval(watch)
   // The next function with this heap limit finds a booted process (started now, not while this one ran).
   if (options.keepSpare !== false) workerPool.prestart(options.memoryMb)
+  if (exit === null) {
+    // finished: its process has nothing left to say, so it need not tear down its heap
+    child.kill('SIGKILL')
+    if (error) throw error
+    return outcome as unknown as FunctionOutcome
+  }
   await new Promise((r) => setImmediate(r))
   if (error) throw error
   if (outcome && exit.code === 0) return outcome

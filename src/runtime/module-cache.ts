@@ -22,7 +22,7 @@ export function rewriteSpecifiers(code: string, map: Readonly<Record<string, str
 /**
  * Transpiles a project's TS/JS files into a content-addressed directory (`<cacheRoot>/modules/<hash>`, keyed by the
  * files, the project directory and the environment) and returns it. TypeScript keeps inline source maps to the
- * original files, so stack traces (run with `--enable-source-maps`) name the project file and line. `node_modules`
+ * original files, so stack traces (the worker enables source maps before it imports them) name the project file and line. `node_modules`
  * links to the model's package environment, or to tarn's own packages.
  */
 export async function transpileProject(

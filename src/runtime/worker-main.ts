@@ -6,7 +6,7 @@ import { parquetWritable, writeParquetFile } from './arrow-to-parquet.js'
 import { repoPaths } from './repo-paths.js'
 import { tableFromRows } from './rows-to-table.js'
 import { userFrame } from './user-frame.js'
-import type { WorkerMessage, WorkerTask } from './worker-protocol.js'
+import { END_OF_OUTPUT, type WorkerMessage, type WorkerTask } from './worker-protocol.js'
 
 /*
  * The entry of a function worker process (forked with an IPC channel, `node dist/runtime/worker-main.js` waiting for
@@ -21,6 +21,23 @@ function send(m: WorkerMessage): Promise<void> {
     if (!process.send) return res()
     process.send(m, undefined, undefined, () => res())
   })
+}
+
+/**
+ * Sends the last message once the function's output is all written: console lines (IPC messages, in order before
+ * it) and raw writes to stdout and stderr, which end with {@link END_OF_OUTPUT}. Writes to a pipe are queued, not
+ * synchronous: waiting for the mark to be flushed means every byte before it reached the parent, which an exit
+ * right after the message would otherwise cut off.
+ */
+async function finish(pending: readonly Promise<void>[], m: WorkerMessage): Promise<void> {
+  await Promise.all(pending)
+  const mark = process.send ? END_OF_OUTPUT : ''
+  const flushed = (s: NodeJS.WriteStream): Promise<void> =>
+    new Promise((res) => {
+      s.write(mark, () => res())
+    })
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)])
+  await send(m)
 }
 
 function isTable(v: unknown): v is Table {
@@ -81,6 +98,9 @@ async function main(): Promise<void> {
   console.warn = logger('stderr')
   console.error = logger('stderr')
   try {
+    // Source maps from here on: the project's modules map their stack frames to its files and lines, while Arrow and
+    // the SDK, loaded before, were not made to parse theirs (a good part of a worker's start-up CPU).
+    process.setSourceMapsEnabled(true)
     const mod = (await import(task.module)) as Record<string, unknown>
     const desc = mod[task.exportName] as { kind?: string; fn?: unknown } | undefined
     if (!desc || typeof desc.fn !== 'function')
@@ -92,8 +112,7 @@ async function main(): Promise<void> {
     const result = await fn(inputs, ctx)
     if (task.kind === 'expectation') {
       if (typeof result === 'boolean' || (Array.isArray(result) && result.length === 0)) {
-        await Promise.all(pending)
-        await send({ type: 'done', rows: 0, passed: result === true || Array.isArray(result) })
+        await finish(pending, { type: 'done', rows: 0, passed: result === true || Array.isArray(result) })
         return
       }
       // Failing rows (an Arrow table or plain objects): none passes; the parent reports their count and a sample.
@@ -103,8 +122,7 @@ async function main(): Promise<void> {
         )
       const failing = isTable(result) ? result : tableFromRows(result as Record<string, unknown>[])
       if (task.output && failing.numRows > 0) writeFileSync(task.output, tableToIPC(failing, 'file'))
-      await Promise.all(pending)
-      await send({ type: 'done', rows: failing.numRows, passed: failing.numRows === 0 })
+      await finish(pending, { type: 'done', rows: failing.numRows, passed: failing.numRows === 0 })
       return
     }
     const table = toTable(result, task.name)
@@ -114,13 +132,16 @@ async function main(): Promise<void> {
     const output = `${task.output as string}.${parquetWritable(table.schema) ? 'parquet' : 'arrow'}`
     if (output.endsWith('.parquet')) writeParquetFile(table, output)
     else writeFileSync(output, tableToIPC(table, 'file'))
-    await Promise.all(pending)
-    await send({ type: 'done', rows: table.numRows, passed: null, output })
+    await finish(pending, { type: 'done', rows: table.numRows, passed: null, output })
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e))
     const frame = userFrame(err.stack, task.projectDir)
-    await Promise.all(pending)
-    await send({ type: 'error', message: err.message, file: frame?.file ?? null, line: frame?.line ?? null })
+    await finish(pending, {
+      type: 'error',
+      message: err.message,
+      file: frame?.file ?? null,
+      line: frame?.line ?? null,
+    })
   }
 }
 

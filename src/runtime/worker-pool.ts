@@ -33,7 +33,8 @@ function startWorker(memoryMb: number): ChildProcess {
       { worker },
     )
   const child = fork(worker, [], {
-    execArgv: [`--max-old-space-size=${memoryMb}`, '--enable-source-maps'],
+    // no --enable-source-maps: the worker turns source maps on for the project's modules only
+    execArgv: [`--max-old-space-size=${memoryMb}`],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     serialization: 'json',
   })

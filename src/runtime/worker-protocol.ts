@@ -47,3 +47,10 @@ export type WorkerMessage =
       readonly file: string | null
       readonly line: number | null
     }
+
+/**
+ * What a worker writes on its stdout and stderr once its function has finished, just before its last message: the
+ * parent has then read every byte the function wrote (a pipe keeps its order) and need not wait for the process to
+ * exit. Never a line a function writes (it holds NUL characters).
+ */
+export const END_OF_OUTPUT = '\u0000tarn:end-of-output\u0000'

@@ -86,6 +86,32 @@ describe('Arrow exchange between DuckDB and TS functions', () => {
     })
   })
 
+  it('gives a TS function each column of a 300,000-row input as one array, with its nulls in the right rows', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tarn-ax-'))
+    await withSession([], async (conn) => {
+      const sql = `SELECT i::INTEGER AS i, CASE WHEN i % 100000 = 99999 THEN NULL ELSE i / 2 END AS half,
+          CASE WHEN i % 7 = 0 THEN NULL ELSE 'n' || i END AS name
+        FROM range(300000) AS r(i)`
+      expect(await queryToArrowFile(conn, sql, join(dir, 'in.arrow'))).toBe(300_000)
+      const t = tableFromIPC(readFileSync(join(dir, 'in.arrow')))
+      // one record batch: a column's toArray() is that batch's array, not a copy joining many
+      expect(t.batches).toHaveLength(1)
+      const half = t.getChild('half')
+      expect(half?.toArray().buffer).toBe(half?.data[0]?.values.buffer)
+      expect(half?.nullCount).toBe(3)
+      expect([half?.get(99998), half?.get(99999), half?.get(100000)]).toEqual([49999, null, 50000])
+      expect(t.getChild('i')?.get(299999)).toBe(299999)
+      const name = t.getChild('name')
+      expect(name?.nullCount).toBe(42858)
+      expect([name?.get(0), name?.get(1), name?.get(299998), name?.get(299999)]).toEqual([
+        null,
+        'n1',
+        'n299998',
+        null,
+      ])
+    })
+  })
+
   it('writes plain Parquet on request (uncompressed, no dictionaries) with the same rows, for readers outside DuckDB', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tarn-ax-'))
     await withSession([], async (conn) => {

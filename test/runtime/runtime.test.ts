@@ -152,6 +152,56 @@ describe('function runtime', () => {
     ])
   })
 
+  it('hands back every raw stdout and stderr write of a function, ending lines included, whether it returns or throws', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'tarn-rt-project-'))
+    const source = (fail: boolean) =>
+      [
+        "import { model } from 'tarn'",
+        // types vanish from the emitted JS: the line of the throw is the source map's
+        'interface Unused {',
+        '  a: number',
+        '}',
+        'export const noisy = model({ inputs: {} }, async (): Promise<Unused[] | { n: number }[]> => {',
+        "  for (let i = 0; i < 2000; i++) process.stdout.write('line ' + i + ' ' + 'x'.repeat(100) + '\\n')",
+        "  process.stdout.write('no newline at the end')",
+        "  process.stderr.write('err one\\nerr two')",
+        fail ? "  throw new Error('gave up')" : '  return [{ n: 1 }]',
+        '})',
+        '',
+      ].join('\n')
+    const cache = mkdtempSync(join(tmpdir(), 'tarn-rt-cache-'))
+    for (const fail of [false, true]) {
+      const scratch = mkdtempSync(join(tmpdir(), 'tarn-rt-scratch-'))
+      const modules = await transpileProject(project, { 'noisy.ts': source(fail) }, cache, null)
+      const lines: FunctionLogLine[] = []
+      const run = runFunction({
+        task: {
+          kind: 'model',
+          module: join(modules, 'noisy.js'),
+          exportName: 'noisy',
+          name: 'noisy',
+          file: 'noisy.ts',
+          projectDir: project,
+          inputs: {},
+          output: join(scratch, 'out'),
+          params: {},
+        },
+        taskFile: join(scratch, 'task.json'),
+        memoryMb: 256,
+        timeoutMs: 30_000,
+        line: 2,
+        onLog: (l) => lines.push(l),
+      })
+      if (fail) await expect(run).rejects.toThrow(/model noisy failed at noisy\.ts:9: gave up/)
+      else expect((await run).rows).toBe(1)
+      const out = lines.filter((l) => l.stream === 'stdout').map((l) => l.text)
+      expect(out).toHaveLength(2001)
+      expect(out[1999]).toBe(`line 1999 ${'x'.repeat(100)}`)
+      expect(out[2000]).toBe('no newline at the end')
+      expect(lines.filter((l) => l.stream === 'stderr').map((l) => l.text)).toEqual(['err one', 'err two'])
+    }
+  })
+
   it('installs declared packages once into a content-addressed environment (a local package: no network)', async () => {
     const pkg = mkdtempSync(join(tmpdir(), 'tarn-rt-pkg-'))
     mkdirSync(pkg, { recursive: true })
