@@ -122,3 +122,19 @@ describe('start-up of the tarn command and the SDK', () => {
     await ctx.close()
   })
 })
+
+describe('a reader that closes the pipe early', () => {
+  beforeAll(() => ensureBuilt())
+
+  it('ends tarn quietly with exit 0 when the reader closed stdout before it wrote (tarn --help | true)', () => {
+    const r = spawnSync(
+      'bash',
+      ['-c', `node ${JSON.stringify(BIN)} --help | true; echo "exit=\${PIPESTATUS[0]}" >&2`],
+      {
+        encoding: 'utf8',
+      },
+    )
+    expect(r.stderr).not.toContain('EPIPE')
+    expect(r.stderr).toContain('exit=0')
+  })
+})
