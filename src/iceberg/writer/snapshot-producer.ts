@@ -5,6 +5,7 @@ import type { Random } from '../../util/random.js'
 import { partitionType } from '../avro/manifest-avro-schemas.js'
 import { compareIcebergValues, type IcebergValue } from '../iceberg-value.js'
 import type { DataFile, FieldSummary, ManifestEntry, ManifestFile, ResolvedEntry } from '../manifest.js'
+import { sharedManifestCache } from '../manifest-cache.js'
 import { writeManifest, writeManifestList } from '../manifest-io.js'
 import { sharedMetadataCache } from '../metadata-cache.js'
 import type { PartitionSpec } from '../partition-spec.js'
@@ -207,7 +208,7 @@ export async function commitSnapshot(
     })
   }
   if (parent) {
-    for (const mf of await snapshotManifests(table, parent)) {
+    for (const mf of await snapshotManifests(table, parent, sharedManifestCache)) {
       // A manifest whose entries are all DELETED told the parent snapshot what it removed and holds nothing live:
       // carrying it on would make every later snapshot read one more manifest per overwrite.
       if (mf.addedFilesCount === 0 && mf.existingFilesCount === 0 && mf.deletedFilesCount > 0) continue
@@ -215,7 +216,7 @@ export async function commitSnapshot(
         manifests.push(mf)
         continue
       }
-      const entries = await manifestEntries(table, mf)
+      const entries = await manifestEntries(table, mf, sharedManifestCache)
       const live = entries.filter((e) => e.status !== 2)
       if (!live.some((e) => removedPaths.has(e.dataFile.filePath))) {
         manifests.push(mf)
