@@ -38,11 +38,6 @@ export interface BranchUpdate {
 
 /**
  * The reflog movements of a branch update: one per commit of its `chain`, else one from `expectedHead` to `newHead`.
- *
- * @example
- * ```ts
- * for (const m of reflogMoves(update)) log(update.name, m.from, m.to)
- * ```
  */
 export function reflogMoves(u: BranchUpdate): { readonly from: string; readonly to: string }[] {
   if (!u.chain || u.chain.length === 0) return [{ from: u.expectedHead, to: u.newHead }]
