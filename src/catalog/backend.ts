@@ -25,9 +25,28 @@ export interface BranchUpdate {
   readonly newHead: string
   /** A commit to store in the same transaction (with the tree nodes it introduced). */
   readonly commit?: Commit
+  /**
+   * Instead of `commit`: several commits stored in the same transaction, each the first-parent child of the one
+   * before (the first of `expectedHead`, the last is `newHead`). The branch moves once; the reflog records one
+   * movement per commit, as if each had been committed on its own (a group commit).
+   */
+  readonly chain?: readonly Commit[]
   readonly objects?: readonly StoredObject[]
   readonly at: number
   readonly operation: string
+}
+
+/**
+ * The reflog movements of a branch update: one per commit of its `chain`, else one from `expectedHead` to `newHead`.
+ */
+export function reflogMoves(u: BranchUpdate): { readonly from: string; readonly to: string }[] {
+  if (!u.chain || u.chain.length === 0) return [{ from: u.expectedHead, to: u.newHead }]
+  let from = u.expectedHead
+  return u.chain.map((c) => {
+    const move = { from, to: c.hash }
+    from = c.hash
+    return move
+  })
 }
 
 /**

@@ -8,7 +8,7 @@ import type { LakeStates } from './lake-state.js'
 import type { ProtectedBranches } from './protected-branches.js'
 import type { Refs } from './refs.js'
 import { type ChangeMap, checkIntegrity, toTreeChanges } from './tree-changes.js'
-import type { Change, Commit } from './types.js'
+import type { Change, Commit, StoredObject } from './types.js'
 
 /**
  * A request to commit changes to a branch.
@@ -66,6 +66,8 @@ export class CommitWriter {
   readonly #clock: Clock
   readonly #author: string
   readonly #maxAttempts: number
+  /** Commit requests per branch that wait while a group of that branch is written. */
+  readonly #queues = new Map<string, Waiting[]>()
 
   constructor(parts: {
     readonly backend: CatalogBackend
@@ -159,54 +161,177 @@ export class CommitWriter {
   /**
    * Commits changes to a branch with compare-and-swap on its head. A commit that loses a race is retried on the new
    * head when the commits it raced with touched none of the same keys; otherwise `BRANCH_HEAD_CHANGED`.
+   *
+   * Commits to one branch that arrive while another is being written are written together (a group commit): each
+   * becomes its own commit, the first-parent child of the one before, checked as if committed alone on that state,
+   * and the branch moves once for all of them in one backend transaction (the reflog still records one movement per
+   * commit). A request that fails its checks fails alone; the others go on without it.
    */
-  async commit(request: CommitRequest): Promise<Commit> {
+  commit(request: CommitRequest): Promise<Commit> {
     if (request.changes.length === 0) {
-      throw new TarnError('NOTHING_TO_COMMIT', 'a commit needs at least one change', {
-        branch: request.branch,
-      })
-    }
-    await this.#protected.refuse(request.branch, 'committed to directly')
-    let baseHash = request.expectedHead
-    return this.retryOnRace(`committing to ${request.branch}`, request.branch, async () => {
-      const ref = await this.#refs.writableBranch(request.branch)
-      const head = await this.#commits.getOne(ref.head)
-      baseHash ??= head.hash
-      if (baseHash !== head.hash) await this.#refuseOverlap(request, baseHash, head)
-      const changes = await toTreeChanges(this.#states, head, request.changes)
-      return this.advance(
-        request.branch,
-        head,
-        changes,
-        {
-          message: request.message,
-          ...(request.author !== undefined ? { author: request.author } : {}),
-          ...(request.properties !== undefined ? { properties: request.properties } : {}),
-        },
-        'commit',
+      return Promise.reject(
+        new TarnError('NOTHING_TO_COMMIT', 'a commit needs at least one change', { branch: request.branch }),
       )
+    }
+    return new Promise<Commit>((resolve, reject) => {
+      const waiting = { request, resolve, reject }
+      const queue = this.#queues.get(request.branch)
+      if (queue !== undefined) {
+        queue.push(waiting)
+        return
+      }
+      const fresh: Waiting[] = [waiting]
+      this.#queues.set(request.branch, fresh)
+      void this.#drain(request.branch, fresh)
     })
   }
 
+  /** Writes the queued commits of `branch`, a group at a time, until none is left. */
+  async #drain(branch: string, queue: Waiting[]): Promise<void> {
+    try {
+      while (queue.length > 0) await this.#commitGroup(branch, queue.splice(0, MAX_GROUP))
+    } finally {
+      this.#queues.delete(branch)
+    }
+  }
+
+  /** Writes a group of commit requests to `branch`; settles every one of them, never throws. */
+  async #commitGroup(branch: string, group: readonly Waiting[]): Promise<void> {
+    let outcome: GroupOutcome
+    try {
+      await this.#protected.refuse(branch, 'committed to directly')
+      /** The head each request was based on: its `expectedHead`, or the branch head first read for it. */
+      const bases = new Map<Waiting, string>()
+      for (const w of group) if (w.request.expectedHead !== undefined) bases.set(w, w.request.expectedHead)
+      // A request that names the head it was based on is first tried on that head without reading the branch:
+      // when no other commit landed meanwhile (the usual case) the compare-and-swap succeeds at once.
+      let guess = group.find((w) => w.request.expectedHead?.length === 64)?.request.expectedHead
+      outcome = await this.retryOnRace(`committing to ${branch}`, branch, async () => {
+        const guessed =
+          guess === undefined ? undefined : await this.#commits.getOne(guess).catch(() => undefined)
+        guess = undefined
+        if (guessed !== undefined) {
+          const tried = await this.#tryGroup(branch, guessed, group, bases)
+          if (tried !== RACE_LOST) return tried
+        }
+        // Reading the branch throws BRANCH_SEALED, NOT_A_BRANCH or BRANCH_NOT_FOUND when it cannot move.
+        const head = await this.#commits.getOne((await this.#refs.writableBranch(branch)).head)
+        for (const w of group) if (!bases.has(w)) bases.set(w, head.hash)
+        return this.#tryGroup(branch, head, group, bases)
+      })
+    } catch (e) {
+      outcome = { done: new Map(), failed: new Map(group.map((w) => [w, e])) }
+    }
+    for (const w of group) {
+      const commit = outcome.done.get(w)
+      if (commit !== undefined) w.resolve(commit)
+      else w.reject(outcome.failed.get(w))
+    }
+  }
+
   /**
-   * Throws `BRANCH_HEAD_CHANGED` unless the commits between `baseHash` and `head` touched none of the keys the
-   * request changes (and the request is not `strict`, and `head` descends from the base).
+   * One attempt at a group: builds the chain of commits on `head` (a request that fails its checks is left out) and
+   * moves the branch from `head` to its tip. {@link RACE_LOST} when the branch is not at `head` (or cannot move).
    */
-  async #refuseOverlap(request: CommitRequest, baseHash: string, head: Commit): Promise<void> {
+  async #tryGroup(
+    branch: string,
+    head: Commit,
+    group: readonly Waiting[],
+    bases: ReadonlyMap<Waiting, string>,
+  ): Promise<Attempt<GroupOutcome>> {
+    const done = new Map<Waiting, Commit>()
+    const failed = new Map<Waiting, unknown>()
+    const chain: Commit[] = []
+    const created: StoredObject[] = []
+    /** Keys changed by the commits of the chain so far (for the overlap check of the ones after). */
+    const chainKeys = new Set<string>()
+    let tip = head
+    for (const w of group) {
+      try {
+        const base = bases.get(w) ?? head.hash
+        const changes = await toTreeChanges(this.#states, tip, w.request.changes)
+        if (base !== tip.hash) await this.#refuseOverlap(w.request, base, head, tip, changes, chainKeys)
+        await checkIntegrity(this.#states, tip, changes)
+        const next = await this.#states.apply(tip, changes)
+        const commit = makeCommit(
+          {
+            parents: [tip.hash],
+            ...next.state,
+            author: w.request.author ?? this.#author,
+            message: w.request.message,
+            timestamp: Math.max(this.#clock.now(), tip.timestamp),
+            properties: w.request.properties ?? {},
+          },
+          1 + tip.generation,
+        )
+        chain.push(commit)
+        created.push(...next.created)
+        for (const k of changes.keys()) chainKeys.add(k)
+        done.set(w, commit)
+        tip = commit
+      } catch (e) {
+        failed.set(w, e)
+      }
+    }
+    if (chain.length === 0) return { done, failed }
+    const outcome = await this.#backend.updateBranch({
+      name: branch,
+      expectedHead: head.hash,
+      newHead: tip.hash,
+      ...(chain.length === 1 ? { commit: tip } : { chain }),
+      objects: created,
+      at: this.#clock.now(),
+      operation: 'commit',
+    })
+    if (outcome !== 'ok') return RACE_LOST
+    for (const c of chain) this.#commits.remember(c)
+    return { done, failed }
+  }
+
+  /**
+   * Throws `BRANCH_HEAD_CHANGED` unless the commits between `baseHash` and `tip` touched none of the keys the
+   * request changes (and the request is not `strict`, and the branch's `head` descends from the base). `tip` is
+   * `head` or a commit of the group being written on it, whose keys `chainKeys` holds.
+   */
+  async #refuseOverlap(
+    request: CommitRequest,
+    baseHash: string,
+    head: Commit,
+    tip: Commit,
+    ours: ChangeMap,
+    chainKeys: ReadonlySet<string>,
+  ): Promise<void> {
     const base = await this.#refs.commitForHash(baseHash)
-    const ours = await toTreeChanges(this.#states, head, request.changes)
-    const moved = (await this.#states.diff(base, head)).map((d) => d.key).filter((k) => ours.has(k))
+    const movedKeys = new Set((await this.#states.diff(base, head)).map((d) => d.key))
+    for (const k of chainKeys) movedKeys.add(k)
+    const moved = [...movedKeys].filter((k) => ours.has(k)).sort()
     if (!request.strict && moved.length === 0 && (await isAncestor(this.#commits.load, base, head))) return
     throw new TarnError(
       'BRANCH_HEAD_CHANGED',
-      `branch ${request.branch} moved from ${shortHash(baseHash)} to ${shortHash(head.hash)}` +
+      `branch ${request.branch} moved from ${shortHash(baseHash)} to ${shortHash(tip.hash)}` +
         (moved.length > 0 ? ` and changed ${moved.map((k) => k.slice(2)).join(', ')} meanwhile` : ''),
       {
         branch: request.branch,
         expectedHead: baseHash,
-        actualHead: head.hash,
+        actualHead: tip.hash,
         keys: moved.map((k) => k.slice(2)),
       },
     )
   }
 }
+
+/** A commit request waiting for its group to be written. */
+interface Waiting {
+  readonly request: CommitRequest
+  readonly resolve: (commit: Commit) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** What a group attempt settled: the commit of each request written, the error of each refused. */
+interface GroupOutcome {
+  readonly done: ReadonlyMap<Waiting, Commit>
+  readonly failed: ReadonlyMap<Waiting, unknown>
+}
+
+/** Most commits written as one group (one backend transaction). */
+const MAX_GROUP = 64

@@ -145,14 +145,15 @@ async function decodeEntries(table: LoadedTable, m: ManifestFile): Promise<Resol
 }
 
 /**
- * Every live (not DELETED) entry of a snapshot, data and delete files alike.
+ * Every live (not DELETED) entry of a snapshot, data and delete files alike (its manifests through the shared
+ * manifest cache: the commit that follows reads the same ones).
  */
 export async function liveEntries(table: LoadedTable, snapshot: Snapshot): Promise<ResolvedEntry[]> {
   // a manifest with only DELETED entries (what an overwrite removed) has no live entry to read
-  const manifests = (await snapshotManifests(table, snapshot)).filter(
+  const manifests = (await snapshotManifests(table, snapshot, sharedManifestCache)).filter(
     (m) => !(m.addedFilesCount === 0 && m.existingFilesCount === 0 && m.deletedFilesCount > 0),
   )
-  const all = await Promise.all(manifests.map((m) => manifestEntries(table, m)))
+  const all = await Promise.all(manifests.map((m) => manifestEntries(table, m, sharedManifestCache)))
   return all.flat().filter((e) => e.status !== 2)
 }
 

@@ -1,6 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.js'
 import { parsingFile } from '../util/corrupt-file.js'
 import { TarnError } from '../util/errors.js'
+import { sharedMetadataCache } from './metadata-cache.js'
 import { type TableIO, tableIO } from './table-io.js'
 import { parseTableMetadata, type TableMetadata } from './table-metadata.js'
 
@@ -36,7 +37,8 @@ export function tableRootOf(metadataLocation: string): string {
 }
 
 /**
- * Loads table metadata (plain or gzipped, v1 or v2) from a URI (or key) in the store.
+ * Loads table metadata (plain or gzipped, v1 or v2) from a URI (or key) in the store. Metadata files never change,
+ * so a file read (or written, see `writeMetadataFile`) before is taken from {@link sharedMetadataCache}.
  */
 export async function loadTable(
   store: ObjectStore,
@@ -50,8 +52,13 @@ export async function loadTable(
       metadataLocation: uri,
     })
   }
-  const text = await store.get(key)
-  const metadata = parsingFile(uri, 'table metadata', () => parseTableMetadata(text))
+  let metadata = sharedMetadataCache.get(uri)
+  if (metadata === undefined) {
+    const bytes = await store.get(key)
+    const parsed = parsingFile(uri, 'table metadata', () => parseTableMetadata(bytes))
+    sharedMetadataCache.set(uri, parsed, bytes.length)
+    metadata = parsed
+  }
   const root = tableRootOf(uri)
   const moved = opts.allowMovedPaths ?? true
   const io = tableIO(store, {

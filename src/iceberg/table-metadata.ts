@@ -217,16 +217,28 @@ export function parseTableMetadata(input: string | Uint8Array): TableMetadata {
 }
 
 /**
- * Serialises table metadata to JSON (pretty-printed unless `indent` is 0) with exact 64-bit ids. A table without a current snapshot is
+ * Serialises table metadata to JSON (pretty-printed unless `indent` is 0; compact text is remembered per metadata
+ * object) with exact 64-bit ids. A table without a current snapshot is
  * written with `current-snapshot-id: -1` (what Java readers expect).
  */
 export function serializeTableMetadata(m: TableMetadata, indent = 2): string {
+  const compact = indent === 0
+  const known = compact ? compactText.get(m) : undefined
+  if (known !== undefined) return known
   const v = {
     ...m,
     'current-snapshot-id': m['current-snapshot-id'] ?? -1n,
   }
-  return stringifyJsonLossless(v as unknown as JsonValue, indent)
+  const text = stringifyJsonLossless(v as unknown as JsonValue, indent)
+  if (compact) compactText.set(m, text)
+  return text
 }
+
+/**
+ * The compact JSON of metadata objects serialised before: metadata is immutable, so a commit writes its file and
+ * answers its client with one serialisation.
+ */
+const compactText = new WeakMap<TableMetadata, string>()
 
 /**
  * The current schema of a table (or the schema with the given id).

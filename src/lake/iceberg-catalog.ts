@@ -130,6 +130,11 @@ export class IcebergCatalog {
 
   /** Throws `NOT_A_BRANCH` unless `ref` is exactly a branch name: tags and commits are read-only. */
   async writableBranch(ref: string): Promise<string> {
+    return (await this.#writableHead(ref)).branch
+  }
+
+  /** The branch `ref` names and its head, in one read of the ref (`NOT_A_BRANCH` for a tag or commit). */
+  async #writableHead(ref: string): Promise<{ branch: string; head: Commit }> {
     const r = await this.#catalog.resolve(ref)
     if (r.branch === undefined) {
       const what = r.named?.kind === 'tag' ? 'a tag' : 'a commit'
@@ -139,7 +144,7 @@ export class IcebergCatalog {
         { ref, reason: 'read-only' },
       )
     }
-    return r.branch
+    return { branch: r.branch, head: r.commit }
   }
 
   // ---------------------------------------------------------------- namespaces
@@ -366,7 +371,7 @@ export class IcebergCatalog {
       random: this.#random,
       author: this.#author,
       paths: this.#paths,
-      writableBranch: (ref: string) => this.writableBranch(ref),
+      writableHead: (ref: string) => this.#writableHead(ref),
     }
     return commitIcebergTables(deps, branch, changes)
   }

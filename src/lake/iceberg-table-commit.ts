@@ -54,8 +54,8 @@ export interface IcebergCommitDeps {
   readonly random: Random
   readonly author: string
   readonly paths: WarehousePaths
-  /** The branch `ref` names (`NOT_A_BRANCH` for a tag or commit). */
-  readonly writableBranch: (ref: string) => Promise<string>
+  /** The branch `ref` names and its head (`NOT_A_BRANCH` for a tag or commit). */
+  readonly writableHead: (ref: string) => Promise<{ readonly branch: string; readonly head: Commit }>
 }
 
 /**
@@ -76,9 +76,11 @@ export async function commitIcebergTables(
   if (dup !== undefined) {
     throw new TarnError('INVALID_ARGUMENT', `table ${dup} appears twice in one transaction`, { table: dup })
   }
-  const b = await deps.writableBranch(branch)
+  let b = branch
   for (let attempt = 1; ; attempt++) {
-    const head = (await deps.catalog.resolve(b)).commit
+    const writable = await deps.writableHead(b)
+    b = writable.branch
+    const head = writable.head
     const bases = await Promise.all(
       keys.map(async (key) => {
         const state = await deps.catalog.getTable(head, key)

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { Dirent } from 'node:fs'
+import { close as closeCb, type Dirent, fsync as fsyncCb, open as openCb, write as writeCb } from 'node:fs'
 import { link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
+import { promisify } from 'node:util'
 import { messageOf, TarnError } from '../util/errors.js'
 import { objectNotFound } from './object-not-found.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
@@ -86,6 +87,20 @@ function checkRange(range: ByteRange, key: string): void {
 function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
+
+const fdOpen = promisify(openCb) as (path: string, flags: string, mode: number) => Promise<number>
+const fdClose = promisify(closeCb)
+const fdSync = promisify(fsyncCb)
+const fdWrite = (
+  fd: number,
+  data: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> =>
+  new Promise((resolve, reject) => {
+    writeCb(fd, data, offset, length, position, (e, written) => (e ? reject(e) : resolve(written)))
+  })
 
 /** Attempts at a write when a concurrent delete removes the parent directory between mkdir and open/rename. */
 const WRITE_ATTEMPTS = 5
@@ -196,48 +211,54 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
-  /** Writes `data` to a fresh, fsynced temp file next to `path` and returns the temp file's path. */
+  /**
+   * Writes `data` to a fresh, fsynced temp file next to `path` and returns the temp file's path. The directory is
+   * made only when the temp file cannot be created for want of it (the common case skips the `mkdir`), and the file
+   * is written through a plain descriptor: a `FileHandle` costs more per call, and a commit writes several files.
+   */
   private async writeTemp(path: string, data: Uint8Array): Promise<string> {
     const dir = dirname(path)
     for (let attempt = 1; ; attempt++) {
-      await mkdir(dir, { recursive: true })
       const temp = join(dir, `${TEMP_MARKER}${randomBytes(12).toString('hex')}`)
-      let handle: Awaited<ReturnType<typeof open>>
+      let fd: number
       try {
-        handle = await open(temp, 'wx', 0o644)
+        fd = await fdOpen(temp, 'wx', 0o644)
       } catch (e) {
-        // A concurrent delete pruned the directory between mkdir and open: create it again.
-        if (errnoCode(e) === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
+        // The directory is missing (new, or pruned by a concurrent delete between mkdir and open): make it again.
+        if (errnoCode(e) === 'ENOENT' && attempt < WRITE_ATTEMPTS) {
+          await mkdir(dir, { recursive: true })
+          continue
+        }
         throw e
       }
       try {
         let done = 0
-        while (done < data.length) {
-          const { bytesWritten } = await handle.write(data, done, data.length - done, done)
-          done += bytesWritten
-        }
-        await handle.sync()
+        while (done < data.length) done += await fdWrite(fd, data, done, data.length - done, done)
+        await fdSync(fd)
       } catch (e) {
-        await handle.close().catch(() => {})
+        await fdClose(fd).catch(() => {})
         await unlink(temp).catch(() => {})
         throw e
       }
-      await handle.close()
+      await fdClose(fd)
       return temp
     }
   }
 
   /** Makes a rename or link durable by fsyncing the directory (best effort: not every platform allows it). */
   private async syncDir(dir: string): Promise<void> {
+    let fd: number
     try {
-      const handle = await open(dir, 'r')
-      try {
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
+      fd = await fdOpen(dir, 'r', 0)
     } catch {
-      // Directory fsync is unsupported on some platforms; the data itself is already fsynced.
+      return // Directory fsync is unsupported on some platforms; the data itself is already fsynced.
+    }
+    try {
+      await fdSync(fd)
+    } catch {
+      // As above.
+    } finally {
+      await fdClose(fd).catch(() => {})
     }
   }
 
@@ -270,9 +291,8 @@ export class LocalObjectStore implements ObjectStore {
         const temp = await this.writeTemp(path, data)
         try {
           await link(temp, path)
-          await this.syncDir(dirname(path))
-          return true
         } catch (e) {
+          await unlink(temp).catch(() => {})
           const code = errnoCode(e)
           if (code === 'EEXIST') {
             const st = await stat(path).catch(() => undefined)
@@ -281,9 +301,10 @@ export class LocalObjectStore implements ObjectStore {
           }
           if (code === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
           throw e
-        } finally {
-          await unlink(temp).catch(() => {})
         }
+        // The temp name goes while the directory is synced: only the link must be durable before we answer.
+        await Promise.all([this.syncDir(dirname(path)), unlink(temp).catch(() => {})])
+        return true
       }
     } catch (e) {
       throw this.storageError('write', key, e)

@@ -162,6 +162,38 @@ export function parseJsonLossless(text: string): JsonValue {
  * dropped. With `indent` the output is pretty-printed.
  */
 export function stringifyJsonLossless(value: JsonValue, indent = 0): string {
+  return stringifyNative(value, indent) ?? stringifyWalking(value, indent)
+}
+
+/** Marks a `bigint` in {@link stringifyNative}'s first pass; JSON.stringify writes its NUL as `\u0000`. */
+const BIGINT_MARK = '\u0000tarn-bigint:'
+const BIGINT_TOKEN = /"\\u0000tarn-bigint:(-?\d+)"/g
+
+/**
+ * JSON.stringify (native, several times faster than walking the value in JavaScript) with each `bigint` written as
+ * a marked string, then unmarked; undefined when a key or string of the value starts with the mark itself (the walk
+ * handles those).
+ */
+function stringifyNative(value: JsonValue, indent: number): string | undefined {
+  let clash = false
+  const text = JSON.stringify(
+    value,
+    (key: string, v: unknown) => {
+      if (key.startsWith(BIGINT_MARK)) clash = true
+      if (typeof v === 'bigint') return `${BIGINT_MARK}${v.toString()}`
+      if (typeof v === 'string' && v.startsWith(BIGINT_MARK)) clash = true
+      if (typeof v === 'number' && !Number.isFinite(v)) {
+        throw new TarnError('INVALID_ARGUMENT', 'Cannot serialise a non-finite number to JSON')
+      }
+      return v
+    },
+    indent > 0 ? indent : undefined,
+  )
+  if (clash) return undefined
+  return text.includes('tarn-bigint:') ? text.replace(BIGINT_TOKEN, '$1') : text
+}
+
+function stringifyWalking(value: JsonValue, indent: number): string {
   const pad = (depth: number): string => (indent > 0 ? `\n${' '.repeat(indent * depth)}` : '')
   const sep = indent > 0 ? ': ' : ':'
   const go = (v: JsonValue, depth: number): string => {

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { makeCommit } from '../../src/catalog/commit.js'
 import { Catalog, type CatalogBackend, type TableMerger, type TableState } from '../../src/catalog/index.js'
 import type { MergeGuard } from '../../src/catalog/merge-guard.js'
+import type { Commit } from '../../src/catalog/types.js'
 import { runMergeGuard } from '../../src/pipeline/run/run-merge-guard.js'
 import { fixedClock } from '../../src/util/clock.js'
 import { TarnError } from '../../src/util/errors.js'
@@ -524,6 +526,119 @@ export function describeCatalogContract(
       const heads = await catalog.log('main', { limit: 40 })
       expect(heads.some((c) => Object.keys(c.overlay).length === 0)).toBe(true)
       expect(heads.every((c) => Object.keys(c.overlay).length <= 8)).toBe(true)
+    })
+
+    it('writes concurrent commits to one branch as a group: each its own commit in one chain, one reflog movement each', async () => {
+      const before = await catalog.getBranch('main')
+      const commits = await Promise.all(Array.from({ length: 20 }, (_, i) => put('main', `g${i}`, i)))
+      const head = await catalog.getBranch('main')
+      const history = await catalog.log('main', { limit: 21 })
+      expect(
+        history
+          .map((c) => c.hash)
+          .slice(0, 20)
+          .sort(),
+      ).toEqual(commits.map((c) => c.hash).sort())
+      expect(history[20]?.hash).toBe(before.head)
+      for (let i = 0; i < 20; i++) {
+        expect(history[i]?.parents).toEqual([history[i + 1]?.hash])
+        // each commit changed exactly its own table
+        expect((await catalog.diffCommit(history[i] as (typeof history)[number])).tables.added).toHaveLength(
+          1,
+        )
+      }
+      const state = await catalog.state('main')
+      for (let i = 0; i < 20; i++) expect(state.tables[`tarn.g${i}`]).toEqual(tableState(i))
+      const reflog = (await backend.reflog('main')).slice(1)
+      expect(reflog).toHaveLength(20)
+      expect(reflog[0]?.oldHead).toBe(before.head)
+      for (let i = 1; i < reflog.length; i++) expect(reflog[i]?.oldHead).toBe(reflog[i - 1]?.newHead)
+      expect(reflog.at(-1)?.newHead).toBe(head.head)
+    })
+
+    it('fails only the requests of a group that fail their checks, and refuses all but one stale write to a table', async () => {
+      const base = await catalog.getBranch('main')
+      const stale = (n: number) =>
+        catalog.commit({
+          branch: 'main',
+          changes: [{ type: 'putTable', key: 'shared', state: tableState(n) }],
+          message: `stale ${n}`,
+          expectedHead: base.head,
+        })
+      const results = await Promise.allSettled([
+        put('main', 'ok1', 1),
+        catalog.commit({ branch: 'main', changes: [{ type: 'dropTable', key: 'missing' }], message: 'bad' }),
+        stale(1),
+        stale(2),
+        stale(3),
+        put('main', 'ok2', 2),
+      ])
+      expect(results.map((r) => r.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'rejected',
+        'rejected',
+        'fulfilled',
+      ])
+      const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as TarnError).code : 'ok'))
+      expect(codes).toEqual([
+        'ok',
+        'TABLE_NOT_FOUND',
+        'ok',
+        'BRANCH_HEAD_CHANGED',
+        'BRANCH_HEAD_CHANGED',
+        'ok',
+      ])
+      const state = await catalog.state('main')
+      expect(state.tables['tarn.shared']).toEqual(tableState(1))
+      expect(Object.keys(state.tables).sort()).toEqual(['tarn.ok1', 'tarn.ok2', 'tarn.shared'])
+      expect((await catalog.log('main')).length).toBe(4)
+    })
+
+    it('stores a chain of commits with one branch update only when the branch is still at the expected head', async () => {
+      const root = await catalog.getBranch('main')
+      const mk = (parent: Commit, message: string) =>
+        makeCommit(
+          {
+            parents: [parent.hash],
+            tree: parent.tree,
+            overlay: parent.overlay,
+            author: 't',
+            message,
+            timestamp: 5,
+            properties: {},
+          },
+          parent.generation + 1,
+        )
+      const a = mk(await catalog.getCommit(root.head), 'a')
+      await backend.putCommits([a], [])
+      const b = mk(a, 'b')
+      const c = mk(b, 'c')
+      const stale = {
+        name: 'main',
+        expectedHead: a.hash,
+        newHead: c.hash,
+        chain: [b, c],
+        at: 6,
+        operation: 'commit',
+      }
+      expect(await backend.updateBranch(stale)).toBe('moved')
+      expect((await backend.getCommits([b.hash, c.hash])).size).toBe(0)
+      expect(await backend.updateBranch({ ...stale, expectedHead: root.head, chain: [a, b, c] })).toBe('ok')
+      expect((await catalog.log('main')).map((x) => x.message)).toEqual(['c', 'b', 'a', 'Initialize lake'])
+      const moves = (await backend.reflog('main')).slice(1).map((l) => [l.oldHead, l.newHead])
+      expect(moves).toEqual([
+        [root.head, a.hash],
+        [a.hash, b.hash],
+        [b.hash, c.hash],
+      ])
+      await catalog.sealBranch('main')
+      const d = mk(c, 'd')
+      expect(
+        await backend.updateBranch({ ...stale, expectedHead: c.hash, newHead: d.hash, chain: [d] }),
+      ).toBe('sealed')
+      expect(await backend.updateBranch({ ...stale, name: 'nope' })).toBe('missing')
     })
 
     it('finds the merge base of diverged branches', async () => {

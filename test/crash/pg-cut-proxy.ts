@@ -9,8 +9,11 @@ import { connect, createServer, type Server, type Socket } from 'node:net'
  */
 export type CutMode = 'before-commit' | 'after-commit'
 
-/** Statements that change data when auto-committed by a Sync outside a transaction. */
-const WRITE_SQL = /^\s*(insert|update|delete|create|drop|alter|truncate)\b/i
+/**
+ * Statements that change data when auto-committed by a Sync outside a transaction (a `WITH` statement is the
+ * catalog's branch update: an UPDATE and INSERTs in data-modifying CTEs).
+ */
+const WRITE_SQL = /^\s*(insert|update|delete|create|drop|alter|truncate|with)\b/i
 const COMMIT_SQL = /^\s*(commit|end)\s*;?\s*$/i
 /** Protocol codes of the startup packets that switch the stream to TLS or GSS (the proxy then only relays bytes). */
 const SSL_REQUEST = 80877103

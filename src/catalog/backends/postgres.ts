@@ -1,6 +1,12 @@
 import type pg from 'pg'
 import { messageOf, TarnError } from '../../util/errors.js'
-import type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
+import {
+  type AdminRecord,
+  type BranchUpdate,
+  type CatalogBackend,
+  reflogMoves,
+  type UpdateBranchOutcome,
+} from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
 const SCHEMA = `
@@ -20,6 +26,12 @@ CREATE TABLE IF NOT EXISTS reflog (
 CREATE INDEX IF NOT EXISTS reflog_name ON reflog (name, id);
 CREATE TABLE IF NOT EXISTS admin_records (kind TEXT NOT NULL, id TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (kind, id));
 `
+
+/**
+ * Connections a backend's pool opens at most: the server answers several clients at once, and a commit holds one
+ * only for its single compare-and-swap statement.
+ */
+const DEFAULT_MAX_CONNECTIONS = 8
 
 interface CommitRow {
   hash: string
@@ -143,7 +155,7 @@ export class PostgresBackend implements CatalogBackend {
     parsed.searchParams.delete('schema')
     const poolConfig: pg.PoolConfig = {
       connectionString: parsed.toString(),
-      max: options.maxConnections ?? 4,
+      max: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
       options: `-c search_path=${schema}`,
     }
     return new PostgresBackend(redactUrl(url), poolConfig, schema)
@@ -347,20 +359,62 @@ export class PostgresBackend implements CatalogBackend {
     })
   }
 
+  /**
+   * One statement, so one round trip and the ref row locked only while it runs: the compare-and-swap is the
+   * `UPDATE ... WHERE head = expected` (under READ COMMITTED a concurrent update makes it re-check the new row), and
+   * the commits, objects and reflog rows are inserted only when it moved the branch.
+   */
   async updateBranch(u: BranchUpdate): Promise<UpdateBranchOutcome> {
-    return this.#tx('write', async (c): Promise<UpdateBranchOutcome> => {
-      const rows = (await c.query<RefRow>('SELECT * FROM refs WHERE name = $1 FOR UPDATE', [u.name])).rows
-      const row = rows[0]
-      if (!row) return 'missing'
-      if (row.kind !== 'branch') return 'not-branch'
-      if (row.sealed) return 'sealed'
-      if (row.head !== u.expectedHead) return 'moved'
-      if (u.objects) await this.#insertObjects(c, u.objects)
-      if (u.commit) await this.#insertCommit(c, u.commit)
-      await c.query('UPDATE refs SET head = $1 WHERE name = $2', [u.newHead, u.name])
-      await this.#log(c, u.name, u.expectedHead, u.newHead, u.at, u.operation)
-      return 'ok'
-    })
+    const commits = u.chain && u.chain.length > 0 ? u.chain : u.commit ? [u.commit] : []
+    const objects = u.objects ?? []
+    const moves = reflogMoves(u)
+    const rows = await this.#q<{ moved: number; kind: string | null; sealed: boolean | null }>(
+      'write',
+      `WITH moved AS (
+         UPDATE refs SET head = $3 WHERE name = $1 AND kind = 'branch' AND NOT sealed AND head = $2 RETURNING name
+       ), new_objects AS (
+         INSERT INTO objects (hash, data)
+         SELECT h, d FROM unnest($4::text[], $5::bytea[]) AS o(h, d) WHERE EXISTS (SELECT 1 FROM moved)
+         ON CONFLICT (hash) DO NOTHING
+       ), new_commits AS (
+         INSERT INTO commits (hash, parents, tree, overlay, generation, author, message, ts, properties)
+         SELECT * FROM unnest($6::text[], $7::jsonb[], $8::text[], $9::jsonb[], $10::int[], $11::text[], $12::text[],
+           $13::bigint[], $14::jsonb[]) WHERE EXISTS (SELECT 1 FROM moved)
+         ON CONFLICT (hash) DO NOTHING
+       ), log AS (
+         INSERT INTO reflog (name, old_head, new_head, at, operation)
+         SELECT $1, l.o, l.n, $15, $16 FROM unnest($17::text[], $18::text[]) WITH ORDINALITY AS l(o, n, i)
+         WHERE EXISTS (SELECT 1 FROM moved) ORDER BY l.i
+       )
+       SELECT (SELECT count(*) FROM moved)::int AS moved, r.kind, r.sealed
+       FROM (SELECT 1) AS one LEFT JOIN refs r ON r.name = $1`,
+      [
+        u.name,
+        u.expectedHead,
+        u.newHead,
+        objects.map((o) => o.hash),
+        objects.map((o) => Buffer.from(o.data)),
+        commits.map((c) => c.hash),
+        commits.map((c) => JSON.stringify(c.parents)),
+        commits.map((c) => c.tree),
+        commits.map((c) => JSON.stringify(c.overlay)),
+        commits.map((c) => c.generation),
+        commits.map((c) => c.author),
+        commits.map((c) => c.message),
+        commits.map((c) => c.timestamp),
+        commits.map((c) => JSON.stringify(c.properties)),
+        u.at,
+        u.operation,
+        moves.map((m) => m.from),
+        moves.map((m) => m.to),
+      ],
+    )
+    const row = rows[0]
+    if (row === undefined || row.moved === 1) return row === undefined ? 'missing' : 'ok'
+    if (row.kind === null) return 'missing'
+    if (row.kind !== 'branch') return 'not-branch'
+    if (row.sealed) return 'sealed'
+    return 'moved'
   }
 
   async deleteRef(name: string, kind: RefKind, at: number, expectedHead?: string): Promise<boolean> {

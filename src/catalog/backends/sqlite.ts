@@ -2,7 +2,13 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import { messageOf, TarnError } from '../../util/errors.js'
-import type { AdminRecord, BranchUpdate, CatalogBackend, UpdateBranchOutcome } from '../backend.js'
+import {
+  type AdminRecord,
+  type BranchUpdate,
+  type CatalogBackend,
+  reflogMoves,
+  type UpdateBranchOutcome,
+} from '../backend.js'
 import type { Commit, RefInfo, RefKind, ReflogEntry, StoredObject } from '../types.js'
 
 const SCHEMA = `
@@ -284,8 +290,9 @@ export class SqliteBackend implements CatalogBackend {
           if (row.head !== u.expectedHead) return 'moved'
           if (u.objects) this.#insertObjects(u.objects)
           if (u.commit) this.#insertCommit(u.commit)
+          for (const c of u.chain ?? []) this.#insertCommit(c)
           this.#sql('UPDATE refs SET head = ? WHERE name = ?').run(u.newHead, u.name)
-          this.#log(u.name, u.expectedHead, u.newHead, u.at, u.operation)
+          for (const m of reflogMoves(u)) this.#log(u.name, m.from, m.to, u.at, u.operation)
           return 'ok'
         })
         .immediate(),

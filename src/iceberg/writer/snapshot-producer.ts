@@ -5,7 +5,9 @@ import type { Random } from '../../util/random.js'
 import { partitionType } from '../avro/manifest-avro-schemas.js'
 import { compareIcebergValues, type IcebergValue } from '../iceberg-value.js'
 import type { DataFile, FieldSummary, ManifestEntry, ManifestFile, ResolvedEntry } from '../manifest.js'
+import { sharedManifestCache } from '../manifest-cache.js'
 import { writeManifest, writeManifestList } from '../manifest-io.js'
+import { sharedMetadataCache } from '../metadata-cache.js'
 import type { PartitionSpec } from '../partition-spec.js'
 import { manifestEntries, snapshotManifests } from '../scan-planner.js'
 import type { Schema } from '../schema.js'
@@ -88,7 +90,8 @@ function nextMetadataVersion(previous: string | undefined): number {
 
 /**
  * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
- * overwriting) and returns the commit result.
+ * overwriting) as compact JSON and returns the commit result. The metadata is kept in the shared metadata cache, so the
+ * next commit on the table starts from it without reading the file back.
  */
 export async function writeMetadataFile(
   store: ObjectStore,
@@ -99,9 +102,11 @@ export async function writeMetadataFile(
 ): Promise<CommitResult> {
   const version = nextMetadataVersion(previousLocation)
   const key = `${rootKey}/metadata/${String(version).padStart(5, '0')}-${deps.random.uuid()}.metadata.json`
-  const ok = await store.putIfAbsent(key, new TextEncoder().encode(serializeTableMetadata(metadata)))
+  const bytes = new TextEncoder().encode(serializeTableMetadata(metadata, 0))
+  const ok = await store.putIfAbsent(key, bytes)
   if (!ok) throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
   const metadataLocation = store.uriOf(key)
+  sharedMetadataCache.set(metadataLocation, metadata, bytes.length)
   const state = stateOf(metadata, metadataLocation)
   return { metadata, metadataLocation, snapshotId: state.snapshotId, state }
 }
@@ -203,7 +208,7 @@ export async function commitSnapshot(
     })
   }
   if (parent) {
-    for (const mf of await snapshotManifests(table, parent)) {
+    for (const mf of await snapshotManifests(table, parent, sharedManifestCache)) {
       // A manifest whose entries are all DELETED told the parent snapshot what it removed and holds nothing live:
       // carrying it on would make every later snapshot read one more manifest per overwrite.
       if (mf.addedFilesCount === 0 && mf.existingFilesCount === 0 && mf.deletedFilesCount > 0) continue
@@ -211,7 +216,7 @@ export async function commitSnapshot(
         manifests.push(mf)
         continue
       }
-      const entries = await manifestEntries(table, mf)
+      const entries = await manifestEntries(table, mf, sharedManifestCache)
       const live = entries.filter((e) => e.status !== 2)
       if (!live.some((e) => removedPaths.has(e.dataFile.filePath))) {
         manifests.push(mf)

@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { newTableMetadata } from '../../src/iceberg/commit/new-table-metadata.js'
+import { MetadataCache } from '../../src/iceberg/metadata-cache.js'
+import { loadTable } from '../../src/iceberg/table-loader.js'
+import { serializeTableMetadata } from '../../src/iceberg/table-metadata.js'
+import { writeMetadataFile } from '../../src/iceberg/writer/snapshot-producer.js'
+import { LocalObjectStore } from '../../src/storage/local.js'
+import type { ByteRange, ObjectStore } from '../../src/storage/object-store.js'
+import { fixedClock } from '../../src/util/clock.js'
+import { seededRandom } from '../../src/util/random.js'
+
+/** A real local store whose reads are counted (every other call goes straight to it). */
+async function countingStore(dir: string): Promise<{ store: ObjectStore; reads: () => number }> {
+  const inner = await LocalObjectStore.create(dir)
+  let reads = 0
+  const store: ObjectStore = Object.assign(Object.create(inner) as ObjectStore, {
+    get: (key: string, options?: { range?: ByteRange }) => {
+      reads++
+      return inner.get(key, options)
+    },
+  })
+  return { store, reads: () => reads }
+}
+
+const schema = {
+  type: 'struct' as const,
+  'schema-id': 0,
+  fields: [{ id: 1, name: 'id', required: true, type: 'long' }],
+}
+
+describe('table metadata cache', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tarn-mdcache-'))
+  })
+  afterEach(() => rmSync(dir, { recursive: true, force: true }))
+
+  it('loads the metadata a commit just wrote without reading the file back, as compact JSON equal to it', async () => {
+    const { store, reads } = await countingStore(dir)
+    const deps = { clock: fixedClock(1000, 1), random: seededRandom(7) }
+    const m = newTableMetadata({ schema, location: `${store.root}/t` }, { uuid: 'u-1', now: 1000 })
+    const written = await writeMetadataFile(store, 't', m, undefined, deps)
+    const loaded = await loadTable(store, written.metadataLocation)
+    expect(reads()).toBe(0)
+    expect(loaded.metadata).toBe(m)
+    // what the file holds is the compact serialisation the REST answer reuses
+    const text = new TextDecoder().decode(
+      await (await LocalObjectStore.create(dir)).get(store.keyOf(written.metadataLocation) as string),
+    )
+    expect(text).toBe(serializeTableMetadata(m, 0))
+    expect(text.includes('\n')).toBe(false)
+  })
+
+  it('keeps at most its bound of metadata text, dropping the least recently used file first', () => {
+    const cache = new MetadataCache({ maxChars: 100 })
+    const m = newTableMetadata({ schema, location: 'file:///w/t' }, { uuid: 'u-1', now: 1 })
+    cache.set('a', m, 40)
+    cache.set('b', m, 40)
+    expect(cache.get('a')).toBe(m) // a is now the most recently used
+    cache.set('c', m, 40)
+    expect(cache.get('b')).toBeUndefined()
+    expect(cache.get('a')).toBe(m)
+    expect(cache.get('c')).toBe(m)
+    cache.set('huge', m, 101)
+    expect(cache.get('huge')).toBeUndefined()
+    expect(cache.stats()).toEqual({ files: 2, chars: 80 })
+  })
+})
