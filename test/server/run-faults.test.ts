@@ -191,6 +191,12 @@ describe('tarn serve stopped in the middle of a run submitted over HTTP', () => 
     const planned = run.events.find((e) => e.event === 'planned') as unknown as {
       job: { id: string; runBranch: string }
     }
+    // the stored record follows the run's progress soon after the event: kill once it says the model is running
+    for (let t = 0; t < 600; t++) {
+      const stored = await remote.getJob(planned.job.id).catch(() => undefined)
+      if (stored?.nodes.find((n) => n.id === 'model:slow')?.status === 'running') break
+      await new Promise((r) => setTimeout(r, 50))
+    }
     server.child.kill('SIGKILL')
     killed = true
     expect(await server.exited).toBe('SIGKILL')
