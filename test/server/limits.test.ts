@@ -8,6 +8,7 @@ import { ApiKeyStore, Lake, RemoteLake, type RunningServer, serve } from '../../
 import { ConcurrencyGate, DEFAULT_SERVER_LIMITS, type ServerLimits } from '../../src/server/server-limits.js'
 import type { TarnError } from '../../src/util/errors.js'
 import { errorOf } from '../helpers/errors.js'
+import { slowProject } from '../helpers/slow-project.js'
 
 describe('the limits of tarn serve', () => {
   let lake: Lake
@@ -240,27 +241,6 @@ describe('the concurrency gate of runs and imports', () => {
     expect(() => gate.admit('import')).toThrow(/already running 2 imports/)
   })
 })
-
-/** A project whose one TS model waits `ms` before returning the zones table. */
-function slowProject(ms: number): { path: string; content: string }[] {
-  return [
-    { path: 'tarn_project.yml', content: 'name: slow\nnamespace: tarn\n' },
-    {
-      path: 'slow.ts',
-      content: [
-        "import { input, model } from 'tarn'",
-        'export const slow = model(',
-        "  { inputs: { zones: input('zones') }, materialize: 'REPLACE' },",
-        '  async ({ zones }) => {',
-        `    await new Promise((r) => setTimeout(r, ${ms}))`,
-        '    return zones',
-        '  },',
-        ')',
-        '',
-      ].join('\n'),
-    },
-  ]
-}
 
 async function projectDir(files: readonly { path: string; content: string }[]): Promise<string> {
   const d = mkdtempSync(join(tmpdir(), 'tarn-limits-project-'))

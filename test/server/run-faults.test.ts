@@ -5,29 +5,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { Lake, RemoteLake } from '../../src/index.js'
 import { ensureBuilt } from '../helpers/build.js'
 import { codeOf } from '../helpers/errors.js'
+import { type ProjectFile, slowProject } from '../helpers/slow-project.js'
 import { startServe } from './served-process.js'
 
 /** A project: `first` (3 rows, SQL) materialised early, and `slow`, a TS model that waits `ms` before returning zones. */
-function project(ms: number): { path: string; content: string }[] {
-  return [
-    { path: 'tarn_project.yml', content: 'name: slow\nnamespace: tarn\n' },
-    { path: 'first.sql', content: '-- tarn: materialize=REPLACE\nSELECT range AS n FROM range(3)\n' },
-    {
-      path: 'slow.ts',
-      content: [
-        "import { input, model } from 'tarn'",
-        'export const slow = model(',
-        "  { inputs: { zones: input('zones') }, materialize: 'REPLACE' },",
-        '  async ({ zones }) => {',
-        `    await new Promise((r) => setTimeout(r, ${ms}))`,
-        '    return zones',
-        '  },',
-        ')',
-        '',
-      ].join('\n'),
-    },
-  ]
-}
+const project = (ms: number): ProjectFile[] => slowProject(ms, { first: true })
 
 interface RunProgress {
   /** Every event so far, in order. */
