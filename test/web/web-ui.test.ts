@@ -175,6 +175,34 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
     expect(seen).toContain('all-done')
     await page.locator(`.job-detail[data-status="succeeded"]`).waitFor()
     expect(await page.locator('.dag-edge').count()).toBeGreaterThan(job.job.nodes.length / 2)
+    interface SvgPath {
+      getTotalLength(): number
+      getPointAtLength(at: number): { x: number; y: number }
+      getAttribute(name: string): string | null
+    }
+    // no arrow runs through a node's box: points along each edge lie outside every box it does not start or end at
+    const crossings = await page.locator('svg.dag').evaluate((svg) => {
+      const boxes = [...svg.querySelectorAll('g.dag-node rect')].map((r) =>
+        (r as unknown as { getBBox(): { x: number; y: number; width: number; height: number } }).getBBox(),
+      )
+      const found: string[] = []
+      for (const edge of svg.querySelectorAll('path.dag-edge')) {
+        const path = edge as unknown as SvgPath
+        const length = path.getTotalLength()
+        for (let at = 2; at < length - 2; at += 2) {
+          const p = path.getPointAtLength(at)
+          const inside = boxes.find(
+            (b) => p.x > b.x + 1 && p.x < b.x + b.width - 1 && p.y > b.y + 1 && p.y < b.y + b.height - 1,
+          )
+          if (inside) {
+            found.push(`${path.getAttribute('d')} at (${p.x.toFixed(0)}, ${p.y.toFixed(0)})`)
+            break
+          }
+        }
+      }
+      return found
+    })
+    expect(crossings).toEqual([])
     await page.getByRole('button', { name: 'Show log of model:trips_clean' }).click()
     expect(await page.locator('pre.log-text').first().textContent()).toContain('REPLACE tarn.trips_clean')
     await shot('runs')

@@ -30,6 +30,33 @@ export function levelsOf(nodes: readonly NodeRecord[]): Map<string, number> {
   return level
 }
 
+/** The gap between two columns of boxes, and between two rows. */
+const COL_GAP = COL - W
+const ROW_GAP = ROW - H
+
+/**
+ * The path of an arrow from the box at `a` to the box at `b` (top-left corners). Between neighbouring columns it is
+ * one curve through the gap between them; an arrow that skips columns runs along the gap between two rows of boxes
+ * (the one nearest the straight line), so it never crosses a box on its way.
+ */
+export function edgePath(a: { x: number; y: number }, b: { x: number; y: number }): string {
+  const ay = a.y + H / 2
+  const by = b.y + H / 2
+  const x0 = a.x + W
+  if (b.x - x0 <= COL_GAP) return `M${x0},${ay} C${x0 + COL_GAP},${ay} ${b.x - COL_GAP},${by} ${b.x},${by}`
+  const rowOf = (y: number): number => Math.round((y - 8) / ROW)
+  const between = (rowOf(a.y) + rowOf(b.y) + 1) / 2
+  const lane = 8 + Math.round(between) * ROW - ROW_GAP / 2
+  const out = x0 + COL_GAP / 2
+  const into = b.x - COL_GAP / 2
+  return [
+    `M${x0},${ay}`,
+    `C${out},${ay} ${x0},${lane} ${out},${lane}`,
+    `L${into},${lane}`,
+    `C${b.x},${lane} ${into},${by} ${b.x},${by}`,
+  ].join(' ')
+}
+
 function label(n: NodeRecord): string {
   return n.kind === 'model' && n.language !== undefined ? `${n.language.toUpperCase()} model` : n.kind
 }
@@ -75,14 +102,7 @@ export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: nu
             const a = slot.get(d)
             const b = slot.get(n.id)
             if (!a || !b) return null
-            return (
-              <path
-                key={`${d}>${n.id}`}
-                class="dag-edge"
-                d={`M${a.x + W},${a.y + H / 2} C${a.x + W + 20},${a.y + H / 2} ${b.x - 20},${b.y + H / 2} ${b.x},${b.y + H / 2}`}
-                marker-end="url(#arrow)"
-              />
-            )
+            return <path key={`${d}>${n.id}`} class="dag-edge" d={edgePath(a, b)} marker-end="url(#arrow)" />
           }),
         )}
         {nodes.map((n) => {
