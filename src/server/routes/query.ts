@@ -19,6 +19,13 @@ function headerPlan(plan: QueryPlan): QueryPlan {
 }
 
 /**
+ * Rows per Arrow record batch on the wire when the client names none: batches a quarter of the engine's default size
+ * let the client decode while the server still converts, and leave a shorter tail to send after DuckDB's last chunk
+ * (a 1M-row result measured faster over loopback with 16,384 than with 65,536 or 8,192).
+ */
+const WIRE_BATCH_ROWS = 16_384
+
+/**
  * `/query` (results stream as Arrow IPC by default, or JSON / CSV by `Accept` or `?format=`), `/query/text` (the
  * text `tarn query` prints), `/export` (a Parquet, CSV or JSON-lines file) and `/explain`. With result bounds set, a
  * result past them is refused with `RESULT_TOO_LARGE` (413) before the response starts.
@@ -56,7 +63,7 @@ export function queryRoutes(app: FastifyInstance, ctx: RouteContext): void {
           await ctx.lake(req).stream(req.body.sql, {
             ref,
             signal,
-            ...(req.body.batch_rows !== undefined ? { batchRows: req.body.batch_rows } : {}),
+            batchRows: req.body.batch_rows ?? WIRE_BATCH_ROWS,
           }),
           ctx.limits,
         )
