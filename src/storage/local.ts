@@ -263,23 +263,35 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async put(key: string, data: Uint8Array): Promise<void> {
-    const path = this.pathOf(key)
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const temp = await this.writeTemp(path, data)
+    await this.putAll([{ key, data }])
+  }
+
+  /**
+   * `put` of several objects made durable together: each is written to its own fsynced temp file and renamed into
+   * place (all at once), then each directory they landed in is fsynced once. When it returns, every object is durable.
+   */
+  async putAll(entries: readonly { key: string; data: Uint8Array }[]): Promise<void> {
+    const paths = await Promise.all(
+      entries.map(async ({ key, data }) => {
+        const path = this.pathOf(key)
         try {
-          await rename(temp, path)
-          break
+          for (let attempt = 1; ; attempt++) {
+            const temp = await this.writeTemp(path, data)
+            try {
+              await rename(temp, path)
+              return path
+            } catch (e) {
+              await unlink(temp).catch(() => {})
+              if (errnoCode(e) === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
+              throw e
+            }
+          }
         } catch (e) {
-          await unlink(temp).catch(() => {})
-          if (errnoCode(e) === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
-          throw e
+          throw this.storageError('write', key, e)
         }
-      }
-      await this.syncDir(dirname(path))
-    } catch (e) {
-      throw this.storageError('write', key, e)
-    }
+      }),
+    )
+    await Promise.all([...new Set(paths.map((p) => dirname(p)))].map((d) => this.syncDir(d)))
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
@@ -367,7 +379,8 @@ export class LocalObjectStore implements ObjectStore {
         await handle.close()
       }
       for (let attempt = 1; ; attempt++) {
-        await mkdir(dirname(path), { recursive: true })
+        // the directory is made only when the link finds none (most writes go to an existing data directory)
+        if (attempt > 1) await mkdir(dirname(path), { recursive: true })
         try {
           await link(source, path)
           await this.syncDir(dirname(path))
@@ -379,7 +392,7 @@ export class LocalObjectStore implements ObjectStore {
             if (st?.isDirectory()) throw e
             return false
           }
-          // A concurrent delete pruned the directory between mkdir and link: create it again.
+          // The directory is missing (new, or pruned by a concurrent delete): make it and link again.
           if (errno === 'ENOENT' && attempt < WRITE_ATTEMPTS) continue
           // Another filesystem, or one without hard links: copy the bytes.
           if (errno === 'EXDEV' || errno === 'EPERM' || errno === 'ENOTSUP' || errno === 'EMLINK')

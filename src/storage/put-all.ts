@@ -12,3 +12,16 @@ export async function putAllIfAbsent(
   if (store.putAllIfAbsent) return store.putAllIfAbsent(entries)
   return Promise.all(entries.map((e) => store.putIfAbsent(e.key, e.data)))
 }
+
+/**
+ * Stores each entry, replacing any object with its key: through the store's own `putAll` when it has one (the local
+ * store makes the files durable together, one directory fsync per directory), else one `put` per entry, side by side.
+ * Every object is durable when it returns.
+ */
+export async function putAll(
+  store: ObjectStore,
+  entries: readonly { key: string; data: Uint8Array }[],
+): Promise<void> {
+  if (store.putAll) return store.putAll(entries)
+  await Promise.all(entries.map((e) => store.put(e.key, e.data)))
+}

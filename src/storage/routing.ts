@@ -1,7 +1,7 @@
 import { TarnError } from '../util/errors.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 import { openObjectStore, parseStorageUri } from './open.js'
-import { putAllIfAbsent } from './put-all.js'
+import { putAll, putAllIfAbsent } from './put-all.js'
 import { putFileIfAbsent } from './put-file.js'
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
@@ -82,6 +82,19 @@ export class RoutingObjectStore implements ObjectStore {
         routed.map((r) => ({ key: r.at[1], data: r.data })),
       )
     return Promise.all(routed.map((r) => r.at[0].putIfAbsent(r.at[1], r.data)))
+  }
+
+  async putAll(entries: readonly { key: string; data: Uint8Array }[]): Promise<void> {
+    const routed = await Promise.all(
+      entries.map(async (e) => ({ at: await this.#route(e.key), data: e.data })),
+    )
+    const [first] = routed
+    if (first !== undefined && routed.every((r) => r.at[0] === first.at[0]))
+      return putAll(
+        first.at[0],
+        routed.map((r) => ({ key: r.at[1], data: r.data })),
+      )
+    await Promise.all(routed.map((r) => r.at[0].put(r.at[1], r.data)))
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

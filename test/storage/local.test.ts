@@ -226,6 +226,20 @@ describe('LocalObjectStore', () => {
       )
     })
 
+    it('putAll replaces existing objects and writes new ones in several directories, leaving no temp file', async () => {
+      await store.put('jobs/j.json', enc('running'))
+      await store.putAll([
+        { key: 'jobs/j.json', data: enc('succeeded') },
+        { key: 'jobs/j.log', data: enc('log') },
+        { key: 'other/x', data: enc('x') },
+      ])
+      expect(dec(await store.get('jobs/j.json'))).toBe('succeeded')
+      expect(dec(await store.get('jobs/j.log'))).toBe('log')
+      expect((await filesUnder(rootDir)).sort()).toEqual(
+        [join('jobs', 'j.json'), join('jobs', 'j.log'), join('other', 'x')].sort(),
+      )
+    })
+
     it('rejects an invalid key with INVALID_ARGUMENT', async () => {
       const err = await tarnErrorOf(() => store.putAllIfAbsent([{ key: '../escape', data: enc('x') }]))
       expect(err.code).toBe('INVALID_ARGUMENT')

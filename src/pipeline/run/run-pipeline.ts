@@ -7,7 +7,7 @@ import type { ParameterValue } from '../project.js'
 import { bestEffort } from './best-effort.js'
 import { executePlan, type RunningJob } from './execute-plan.js'
 import type { JobRecord } from './job-record.js'
-import { putCodeSnapshot, putJob, putJobLog } from './job-store.js'
+import { putCodeSnapshot, putJob, putJobAndLog } from './job-store.js'
 import { landedCommit } from './landed-commit.js'
 import { progressWriter } from './progress-writer.js'
 import { initialRunJob } from './run-job.js'
@@ -173,20 +173,13 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     )
     job.finishedAt = lake.clock.now()
     log(`job ${jobId} succeeded`)
-    await Promise.all([
-      bestEffort(
-        () => putJob(lake.store, job),
-        (m) => {
-          job.warnings = [...job.warnings, `job record not saved: ${m}`]
-        },
-      ),
-      bestEffort(
-        () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
-        (m) => {
-          job.warnings = [...job.warnings, `job log not saved: ${m}`]
-        },
-      ),
-    ])
+    // the final record and the log are one durable write
+    await bestEffort(
+      () => putJobAndLog(lake.store, job, `${logLines.join('\n')}\n`),
+      (m) => {
+        job.warnings = [...job.warnings, `job record and log not saved: ${m}`]
+      },
+    )
     await rm(scratch, { recursive: true, force: true })
     options.observer?.finished?.({ ...job })
     return { job: { ...job }, plan }
@@ -210,11 +203,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   )
   job.finishedAt = lake.clock.now()
   await bestEffort(
-    () => putJob(lake.store, job),
-    () => undefined,
-  )
-  await bestEffort(
-    () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+    () => putJobAndLog(lake.store, job, `${logLines.join('\n')}\n`),
     () => undefined,
   )
   await rm(scratch, { recursive: true, force: true })
