@@ -310,7 +310,7 @@ export class LocalObjectStore implements ObjectStore {
       entries.map(async ({ key, data }) => {
         const path = this.pathOf(key)
         try {
-          return { key, path, temp: await this.#linkIfAbsent(path, data) }
+          return { key, path, temp: await this.linkIfAbsent(path, data) }
         } catch (e) {
           throw this.storageError('write', key, e)
         }
@@ -330,9 +330,9 @@ export class LocalObjectStore implements ObjectStore {
    * Writes `data` to a fsynced temp file and hard-links it to `path` unless a file is there: returns the temp file's
    * path (to unlink once the directory is synced), or undefined when `path` existed and nothing was stored.
    */
-  async #linkIfAbsent(path: string, data: Uint8Array): Promise<string | undefined> {
+  private async linkIfAbsent(path: string, data: Uint8Array): Promise<string | undefined> {
     // Cheap early exit; the link below is what makes the operation atomic.
-    if (await this.#isFile(path)) return undefined
+    if (await this.isFile(path)) return undefined
     for (let attempt = 1; ; attempt++) {
       const temp = await this.writeTemp(path, data)
       try {
@@ -353,7 +353,7 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /** True when `path` is a file (what `head` answers, by path). */
-  async #isFile(path: string): Promise<boolean> {
+  private async isFile(path: string): Promise<boolean> {
     try {
       return (await stat(path)).isFile()
     } catch (e) {
