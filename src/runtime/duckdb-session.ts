@@ -32,10 +32,8 @@ export async function withSession<T>(
   sessions += 1
   const db = instance ? `session_${process.pid}_${sessions}` : null
   try {
-    if (db) {
-      await conn.run(`ATTACH ':memory:' AS ${quoteIdent(db)}`)
-      await conn.run(`USE ${quoteIdent(db)}`)
-    }
+    // the session's set-up is one call to DuckDB (attach, use, schemas, views), not one per statement
+    const setup: string[] = db ? [`ATTACH ':memory:' AS ${quoteIdent(db)}`, `USE ${quoteIdent(db)}`] : []
     const seen = new Map<string, NamedRelation>()
     for (const r of relations) {
       const key = r.name.toLowerCase()
@@ -50,16 +48,14 @@ export async function withSession<T>(
       if (other !== undefined) continue
       seen.set(key, r)
       const parts = r.name.split('.')
-      if (parts.length === 2) await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0] as string)}`)
+      if (parts.length === 2) setup.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(parts[0] as string)}`)
       const name = parts.map(quoteIdent).join('.')
-      await conn.run(`CREATE VIEW ${name} AS ${r.sql}`)
+      setup.push(`CREATE VIEW ${name} AS ${r.sql}`)
     }
+    if (setup.length > 0) await conn.run(setup.join('\n;\n'))
     return await fn(conn)
   } finally {
-    if (db) {
-      await conn.run('USE memory').catch(() => undefined)
-      await conn.run(`DETACH ${quoteIdent(db)}`).catch(() => undefined)
-    }
+    if (db) await conn.run(`USE memory; DETACH ${quoteIdent(db)}`).catch(() => undefined)
     conn.closeSync()
     own?.closeSync()
   }

@@ -58,6 +58,17 @@ export interface ObjectStore {
    * which falls back to `putIfAbsent` for stores without it.
    */
   putFileIfAbsent?(key: string, path: string): Promise<boolean>
+  /**
+   * `putIfAbsent` of several objects at once, for stores that can make them durable together (the local store
+   * fsyncs each directory once). Returns, per entry, whether it was stored. Callers use `putAllIfAbsent`
+   * (put-all.ts), which falls back to one `putIfAbsent` per entry.
+   */
+  putAllIfAbsent?(entries: readonly { key: string; data: Uint8Array }[]): Promise<boolean[]>
+  /**
+   * `put` of several objects at once, for stores that can make them durable together (the local store fsyncs each
+   * directory once). Callers use `putAll` (put-all.ts), which falls back to one `put` per entry.
+   */
+  putAll?(entries: readonly { key: string; data: Uint8Array }[]): Promise<void>
   /** Size and time of an object, or undefined when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>
   /** Every object whose key starts with `prefix`, in lexicographic key order. */

@@ -1,6 +1,7 @@
 import { TarnError } from '../util/errors.js'
 import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 import { openObjectStore, parseStorageUri } from './open.js'
+import { putAll, putAllIfAbsent } from './put-all.js'
 import { putFileIfAbsent } from './put-file.js'
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
@@ -67,6 +68,33 @@ export class RoutingObjectStore implements ObjectStore {
   async putFileIfAbsent(key: string, path: string): Promise<boolean> {
     const [s, k] = await this.#route(key)
     return putFileIfAbsent(s, k, path)
+  }
+
+  async putAllIfAbsent(entries: readonly { key: string; data: Uint8Array }[]): Promise<boolean[]> {
+    const routed = await Promise.all(
+      entries.map(async (e) => ({ at: await this.#route(e.key), data: e.data })),
+    )
+    const [first] = routed
+    // together when every key lies in one store (a commit's files do: the warehouse), else one by one
+    if (first !== undefined && routed.every((r) => r.at[0] === first.at[0]))
+      return putAllIfAbsent(
+        first.at[0],
+        routed.map((r) => ({ key: r.at[1], data: r.data })),
+      )
+    return Promise.all(routed.map((r) => r.at[0].putIfAbsent(r.at[1], r.data)))
+  }
+
+  async putAll(entries: readonly { key: string; data: Uint8Array }[]): Promise<void> {
+    const routed = await Promise.all(
+      entries.map(async (e) => ({ at: await this.#route(e.key), data: e.data })),
+    )
+    const [first] = routed
+    if (first !== undefined && routed.every((r) => r.at[0] === first.at[0]))
+      return putAll(
+        first.at[0],
+        routed.map((r) => ({ key: r.at[1], data: r.data })),
+      )
+    await Promise.all(routed.map((r) => r.at[0].put(r.at[1], r.data)))
   }
 
   async head(key: string): Promise<ObjectInfo | undefined> {

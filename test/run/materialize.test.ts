@@ -38,6 +38,46 @@ describe('materialisations', () => {
     await lake.close()
   })
 
+  it('a materialisation writes its files while the one before it in plan order is still to commit, and commits after it', async () => {
+    const { lake } = await taxiLake(data)
+    const dir = writeProject({
+      'tarn_project.yml': PROJECT,
+      'east.sql': '-- tarn: materialize=REPLACE\nSELECT zone_id FROM zones WHERE zone_id % 2 = 0\n',
+      'west.sql': '-- tarn: materialize=REPLACE\nSELECT zone_id FROM zones WHERE zone_id % 2 = 1\n',
+    })
+    let runBranch = ''
+    let held: { first: string; otherFiles: boolean; otherCommitted: boolean } | undefined
+    const metadataFilesOf = async (table: string): Promise<number> => {
+      let n = 0
+      for await (const o of lake.store.list(`tarn/${table}-`)) if (o.key.endsWith('.metadata.json')) n++
+      return n
+    }
+    const { job } = await runPipeline(lake, {
+      dir,
+      observer: {
+        planned: (_plan, j) => {
+          runBranch = j.runBranch
+        },
+        node: async (n) => {
+          if (n.kind !== 'materialize' || n.status !== 'running' || held !== undefined) return
+          // the first write in plan order is held at its start: the other model's files still get written
+          const other = n.name === 'east' ? 'west' : 'east'
+          held = { first: n.name, otherFiles: false, otherCommitted: false }
+          for (let i = 0; i < 1500 && (await metadataFilesOf(other)) === 0; i++)
+            await new Promise((r) => setTimeout(r, 20))
+          held.otherFiles = (await metadataFilesOf(other)) > 0
+          held.otherCommitted = (await lake.listTables({ ref: runBranch })).some((t) => t.name === other)
+        },
+      },
+    })
+    expect(held?.otherFiles).toBe(true)
+    expect(held?.otherCommitted).toBe(false)
+    expect(job.status).toBe('succeeded')
+    expect((await lake.getTable('east', { ref: 'main' })).recordCount).toBeGreaterThan(0)
+    expect((await lake.getTable('west', { ref: 'main' })).recordCount).toBeGreaterThan(0)
+    await lake.close()
+  })
+
   it('APPEND adds rows, REPLACE replaces them (a new schema allowed), with partitionedBy transforms', async () => {
     const { lake } = await taxiLake(data)
     const dir = writeProject({

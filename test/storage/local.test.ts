@@ -203,6 +203,49 @@ describe('LocalObjectStore', () => {
     })
   })
 
+  describe('putAllIfAbsent', () => {
+    it('stores every new object across directories, keeps the ones that exist, and leaves no temp file', async () => {
+      await store.put('t/metadata/old.json', enc('old'))
+      const stored = await store.putAllIfAbsent([
+        { key: 't/metadata/a.avro', data: enc('a') },
+        { key: 't/metadata/old.json', data: enc('replaced?') },
+        { key: 't/metadata/b.json', data: enc('b') },
+        { key: 't/other/c.avro', data: enc('c') },
+      ])
+      expect(stored).toEqual([true, false, true, true])
+      expect(dec(await store.get('t/metadata/old.json'))).toBe('old')
+      expect(dec(await store.get('t/metadata/a.avro'))).toBe('a')
+      expect(dec(await store.get('t/other/c.avro'))).toBe('c')
+      expect((await filesUnder(rootDir)).sort()).toEqual(
+        [
+          join('t', 'metadata', 'a.avro'),
+          join('t', 'metadata', 'b.json'),
+          join('t', 'metadata', 'old.json'),
+          join('t', 'other', 'c.avro'),
+        ].sort(),
+      )
+    })
+
+    it('putAll replaces existing objects and writes new ones in several directories, leaving no temp file', async () => {
+      await store.put('jobs/j.json', enc('running'))
+      await store.putAll([
+        { key: 'jobs/j.json', data: enc('succeeded') },
+        { key: 'jobs/j.log', data: enc('log') },
+        { key: 'other/x', data: enc('x') },
+      ])
+      expect(dec(await store.get('jobs/j.json'))).toBe('succeeded')
+      expect(dec(await store.get('jobs/j.log'))).toBe('log')
+      expect((await filesUnder(rootDir)).sort()).toEqual(
+        [join('jobs', 'j.json'), join('jobs', 'j.log'), join('other', 'x')].sort(),
+      )
+    })
+
+    it('rejects an invalid key with INVALID_ARGUMENT', async () => {
+      const err = await tarnErrorOf(() => store.putAllIfAbsent([{ key: '../escape', data: enc('x') }]))
+      expect(err.code).toBe('INVALID_ARGUMENT')
+    })
+  })
+
   describe('containment', () => {
     it('refuses keys with .. segments and writes nothing outside the root', async () => {
       for (const key of ['../escape', 'a/../../escape', '..', 'tables/../../../escape']) {

@@ -201,21 +201,25 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
             priority: o.priority,
           },
         )
-      const lake = o.remote && !o.dryRun ? await ctx.localLake('run --remote') : await ctx.lake()
+      const local = o.remote && !o.dryRun ? await ctx.localLake('run --remote') : undefined
+      const lake: LakeApi = local ?? (await ctx.lake())
       const ref = o.ref ?? lake.activeBranch()
-      if (o.remote && !o.dryRun) {
-        const local = await ctx.localLake('run --remote')
+      // one set of run options, whether the run goes to the workers or runs here
+      const run = {
+        dir,
+        branch: ref,
+        params,
+        ...(o.select ? { select: o.select } : {}),
+        strict: o.strict === true,
+        ...(o.message ? { message: o.message } : {}),
+        observer: progressPrinter(ctx.io, o.json === true),
+      }
+      if (local !== undefined) {
         const job = await local.runRemote({
-          dir,
-          branch: ref,
-          params,
-          ...(o.select ? { select: o.select } : {}),
-          strict: o.strict === true,
-          ...(o.message ? { message: o.message } : {}),
+          ...run,
           ...(o.priority !== undefined ? { priority: o.priority as 'query' | 'interactive' | 'batch' } : {}),
           ...(o.pool !== undefined ? { pool: o.pool } : {}),
           wait: o.detach !== true,
-          observer: progressPrinter(ctx.io, o.json === true),
         })
         if (o.detach) {
           emit(
@@ -232,15 +236,7 @@ export function registerRunCommands(program: Command, ctx: CliContext): void {
         return
       }
       if (!o.dryRun) {
-        const { job } = await lake.run({
-          dir,
-          branch: ref,
-          params,
-          ...(o.select ? { select: o.select } : {}),
-          strict: o.strict === true,
-          ...(o.message ? { message: o.message } : {}),
-          observer: progressPrinter(ctx.io, o.json === true),
-        })
+        const { job } = await lake.run(run)
         for (const w of job.warnings) ctx.io.err(`warning: ${w}\n`)
         const shown =
           o.preview && job.mergeCommit ? await previews(lake, job.tables, job.mergeCommit, o.preview) : []

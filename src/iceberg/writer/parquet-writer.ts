@@ -188,6 +188,8 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
   const { conn, schema, spec, store } = input
   const tmp = await mkdtemp(join(input.scratchDir ?? tmpdir(), 'tarn-parquet-'))
   const srcTable = `__tarn_src_${Buffer.from(input.random.bytes(6)).toString('hex')}`
+  // true once the rows may have been staged in the temporary table (dropped at the end)
+  let staged = false
   try {
     const proj = await projectionForSchema(conn, input.sourceSql, schema, input.sourceColumns)
     const parts = spec.fields.map((field) => {
@@ -218,7 +220,8 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
       !input.targetFileSizeBytes &&
       inSql.every((e) => e !== null)
     const rowsFrom = direct ? `(SELECT ${proj}, 1 AS __tarn_k FROM (${input.sourceSql}) src)` : srcTable
-    if (!direct && !onePass)
+    staged = !direct && !onePass
+    if (staged)
       await conn.run(
         `CREATE TEMP TABLE ${srcTable} AS SELECT *${rank} FROM (SELECT ${proj} FROM (${input.sourceSql}) src)`,
       )
@@ -379,7 +382,7 @@ export async function writeDataFiles(input: WriteDataFilesInput): Promise<DataFi
     }
     return files
   } finally {
-    await conn.run(`DROP TABLE IF EXISTS ${srcTable}`).catch(() => undefined)
+    if (staged) await conn.run(`DROP TABLE IF EXISTS ${srcTable}`).catch(() => undefined)
     await rm(tmp, { recursive: true, force: true })
   }
 }

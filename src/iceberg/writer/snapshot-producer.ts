@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../../storage/object-store.js'
+import { putAllIfAbsent } from '../../storage/put-all.js'
 import type { Clock } from '../../util/clock.js'
 import { TarnError } from '../../util/errors.js'
 import type { Random } from '../../util/random.js'
@@ -90,8 +91,10 @@ function nextMetadataVersion(previous: string | undefined): number {
 
 /**
  * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
- * overwriting) as compact JSON and returns the commit result. The metadata is kept in the shared metadata cache, so the
- * next commit on the table starts from it without reading the file back.
+ * overwriting) as compact JSON and returns the commit result. The files it refers to that are new (`alongside`: a
+ * snapshot's manifests and manifest list) are stored with it and made durable together (one directory fsync on a
+ * local warehouse). The metadata is kept in the shared metadata cache, so the next commit on the table starts from
+ * it without reading the file back.
  */
 export async function writeMetadataFile(
   store: ObjectStore,
@@ -99,12 +102,16 @@ export async function writeMetadataFile(
   metadata: TableMetadata,
   previousLocation: string | undefined,
   deps: WriterDeps,
+  alongside: readonly { readonly key: string; readonly bytes: Uint8Array }[] = [],
 ): Promise<CommitResult> {
   const version = nextMetadataVersion(previousLocation)
   const key = `${rootKey}/metadata/${String(version).padStart(5, '0')}-${deps.random.uuid()}.metadata.json`
   const bytes = new TextEncoder().encode(serializeTableMetadata(metadata, 0))
-  const ok = await store.putIfAbsent(key, bytes)
-  if (!ok) throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
+  const all = [...alongside.map((f) => ({ key: f.key, data: f.bytes })), { key, data: bytes }]
+  const stored = await putAllIfAbsent(store, all)
+  const clash = all.find((_, i) => stored[i] !== true)
+  if (clash)
+    throw new TarnError('STORAGE_ERROR', `Metadata file ${clash.key} already exists`, { key: clash.key })
   const metadataLocation = store.uriOf(key)
   sharedMetadataCache.set(metadataLocation, metadata, bytes.length)
   const state = stateOf(metadata, metadataLocation)
@@ -327,12 +334,5 @@ export async function commitSnapshot(
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
     ],
   }
-  const [result] = await Promise.all([
-    writeMetadataFile(store, rootKey, next, table.metadataLocation, deps),
-    ...files.map(async ({ key, bytes }) => {
-      if (!(await store.putIfAbsent(key, bytes)))
-        throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
-    }),
-  ])
-  return result
+  return writeMetadataFile(store, rootKey, next, table.metadataLocation, deps, files)
 }

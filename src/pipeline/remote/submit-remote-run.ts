@@ -1,13 +1,11 @@
 import { memoryMb } from '../../runtime/resources.js'
 import type { Priority } from '../../runtime/scheduler/policy.js'
-import { TarnError } from '../../util/errors.js'
-import { readProjectFiles } from '../run/code-files.js'
 import type { JobRecord } from '../run/job-record.js'
 import { putCodeSnapshot, putJob } from '../run/job-store.js'
 import { initialRunJob } from '../run/run-job.js'
 import type { RunLake } from '../run/run-lake.js'
 import type { RunPipelineOptions } from '../run/run-pipeline.js'
-import { planRunAt } from '../run/run-pipeline.js'
+import { startRun } from '../run/run-start.js'
 import { advanceRun, lockRun } from './coordinator.js'
 import type { RemoteRunSpec } from './remote-run-spec.js'
 import { remoteTasks } from './remote-task.js'
@@ -41,38 +39,10 @@ export async function submitRemoteRun(
 ): Promise<JobRecord> {
   const priority = options.priority ?? 'interactive'
   const pool = checkPoolName(options.pool ?? 'default')
-  const jobId = `job-${Buffer.from(lake.random.bytes(6)).toString('hex')}`
-  const target = options.branch ?? lake.activeBranch()
-  const engine = await lake.queryEngine()
-  const targetRef = await lake.catalog.getBranch(target)
-  if (targetRef.sealed)
-    throw new TarnError('BRANCH_SEALED', `branch ${JSON.stringify(target)} is sealed`, { branch: target })
-  const dataCommit = options.dataRef
-    ? (await lake.catalog.resolve(options.dataRef)).commit
-    : await lake.catalog.getCommit(targetRef.head)
-  const planned = await planRunAt(lake, options, dataCommit, engine.duckdb())
-  if (options.strict && planned.warnings.length > 0) {
-    const first = planned.warnings[0] as TarnError
-    throw new TarnError(first.code, `${first.message} (--strict)`, {
-      ...first.context,
-      warning: first.message,
-    })
-  }
-  const files = await readProjectFiles(options.dir)
-  const codeHash = await putCodeSnapshot(lake.store, { files })
-  const runBranch = `run/${jobId}`
-  const job = initialRunJob({
-    id: jobId,
-    target,
-    runBranch,
-    dataCommit: dataCommit.hash,
-    baseCommit: targetRef.head,
-    codeHash,
-    planned,
-    options,
-    author: lake.author,
-    startedAt: lake.clock.now(),
-  })
+  const start = await startRun(lake, options)
+  const { jobId, target, runBranch, planned, dataCommit, codeHash } = start
+  await putCodeSnapshot(lake.store, { files: start.files })
+  const job = initialRunJob(start, { options, author: lake.author, startedAt: lake.clock.now() })
   const warned: JobRecord = { ...job, warnings: planned.warnings.map((w) => w.message) }
   const spec: RemoteRunSpec = {
     jobId,
@@ -80,7 +50,7 @@ export async function submitRemoteRun(
     target,
     runBranch,
     dataCommit: dataCommit.hash,
-    baseCommit: targetRef.head,
+    baseCommit: start.baseCommit,
     codeHash,
     params: { ...planned.logical.params },
     select: options.select ? [...options.select] : null,
@@ -92,7 +62,7 @@ export async function submitRemoteRun(
   }
   // the record first: a run branch is never seen without the job that protects it
   await putJob(lake.store, warned)
-  await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
+  await lake.catalog.createBranch(runBranch, { from: `@${start.baseCommit}` })
   await queue.ensureQueue(nodeQueue(pool))
   const nodes = new Map(planned.logical.nodes.map((n) => [n.name, n]))
   await queue.tx(async (c) => {

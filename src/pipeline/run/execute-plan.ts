@@ -93,7 +93,6 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     }
     return p
   }
-  let commitChain: Promise<unknown> = Promise.resolve()
   const update = async (id: string, patch: Partial<NodeRecord>): Promise<void> => {
     x.job.nodes = x.job.nodes.map((n) => (n.id === id ? { ...n, ...patch } : n))
     const n = x.job.nodes.find((m) => m.id === id)
@@ -230,6 +229,46 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     })
   }
 
+  /**
+   * Writes a model's result into its table on the run branch: its files at once, its commit when `turn` resolves
+   * (the materialisation before it has landed and this one's start is observed); a rejected `turn` commits nothing.
+   */
+  const materializeStep = async (s: PlanStep, turn: Promise<void>): Promise<number | null> => {
+    const n = nodes.get(s.name) as LogicalNode
+    const m = n.model
+    if (!m || m.materialize === 'NONE') return null
+    const prior = await x.committed?.(n.name, s.table as string)
+    if (prior !== undefined) {
+      await turn
+      x.job.tables = { ...x.job.tables, [s.table as string]: prior }
+      x.log(
+        `[${n.name}] ${m.materialize} ${s.table}: already committed by an earlier attempt, not written again`,
+      )
+      return prior
+    }
+    const conn = await instance.connect()
+    const r = await materializeModel(
+      lake,
+      {
+        branch: x.runBranch,
+        table: s.table as string,
+        model: n.name,
+        mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+        partitionedBy: m.partitionedBy,
+        overwriteFilter: m.overwriteFilter,
+        parquet: outputs.get(n.name) as string,
+        jobId: x.jobId,
+        scratchDir: x.scratch,
+      },
+      conn,
+      turn,
+    ).finally(() => conn.closeSync())
+    for (const w of r.warnings) x.warn(w)
+    x.job.tables = { ...x.job.tables, [s.table as string]: r.rows }
+    x.log(`[${n.name}] ${m.materialize} ${s.table}: ${r.rows} row(s), commit ${r.commit.hash.slice(0, 12)}`)
+    return r.rows
+  }
+
   const runStep = async (s: PlanStep): Promise<number | null> => {
     const rows = await runStepOnly(s)
     const out = outputs.get(s.name)
@@ -303,42 +342,6 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       outputs.set(n.name, out)
       return rows
     }
-    if (s.kind === 'materialize') {
-      const m = n.model
-      if (!m || m.materialize === 'NONE') return null
-      const prior = await x.committed?.(n.name, s.table as string)
-      if (prior !== undefined) {
-        x.job.tables = { ...x.job.tables, [s.table as string]: prior }
-        x.log(
-          `[${n.name}] ${m.materialize} ${s.table}: already committed by an earlier attempt, not written again`,
-        )
-        return prior
-      }
-      // Models write their files side by side; their commits land on the run branch one by one, in plan order.
-      const conn = await instance.connect()
-      const next = materializeModel(
-        lake,
-        {
-          branch: x.runBranch,
-          table: s.table as string,
-          model: n.name,
-          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
-          partitionedBy: m.partitionedBy,
-          overwriteFilter: m.overwriteFilter,
-          parquet: outputs.get(n.name) as string,
-          jobId: x.jobId,
-          scratchDir: x.scratch,
-        },
-        conn,
-        commitChain,
-      ).finally(() => conn.closeSync())
-      commitChain = next.catch(() => undefined)
-      const r = await next
-      for (const w of r.warnings) x.warn(w)
-      x.job.tables = { ...x.job.tables, [s.table as string]: r.rows }
-      x.log(`[${n.name}] ${m.materialize} ${s.table}: ${r.rows} row(s), commit ${r.commit.hash.slice(0, 12)}`)
-      return r.rows
-    }
     const py = n.expectation?.python
     if (py) {
       const r = (await runPython(n, 'expectation', py, null, null)).expectation
@@ -395,7 +398,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
   const outcomes = new Map<string, Promise<void>>()
   const order = plan.levels.flat().filter((id) => x.only === undefined || x.only.has(id))
   // Materialisations take turns in plan order (their commits land in that order, and each one's start is observed
-  // alone); models and expectations run beside them. After a failure no model or expectation starts, but a model
+  // alone; their files are written beforehand, side by side); models and expectations run beside them. After a failure no model or expectation starts, but a model
   // that finished is still written, so the sealed run branch shows every result the run computed.
   const previousWrite = new Map<string, string>()
   let lastWrite: string | undefined
@@ -412,6 +415,16 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     const s = steps.get(id) as PlanStep
     const turn = previousWrite.get(id)
     p = Promise.all(s.dependsOn.map(start)).then(async () => {
+      // A materialisation writes its files as soon as its model is done, beside the others: only its commit (and
+      // its observed start) waits for its turn.
+      let turnCame: { resolve: () => void; reject: (e: unknown) => void } | undefined
+      const myTurn = new Promise<void>((resolve, reject) => {
+        turnCame = { resolve, reject }
+      })
+      // a turn that never comes is not an unhandled rejection (the write may not wait for it yet)
+      myTurn.catch(() => undefined)
+      const written = s.kind === 'materialize' ? materializeStep(s, myTurn) : undefined
+      written?.catch(() => undefined)
       if (turn !== undefined) {
         // a write whose model finished waits for the write before it, and lands unless that one did not: the run
         // branch then holds a prefix of the plan's commits, whatever else failed meanwhile
@@ -419,14 +432,19 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
           () => true,
           () => false,
         )
-        if (!before) throw skipped
+        if (!before) {
+          turnCame?.reject(skipped)
+          throw skipped
+        }
       } else if (failing && s.kind !== 'materialize') throw skipped
       const started = lake.clock.now()
       try {
         await update(id, { status: 'running', startedAt: started })
-        const rows = await runStep(s)
+        turnCame?.resolve()
+        const rows = written ? await written : await runStep(s)
         await update(id, { status: 'done', rows, finishedAt: lake.clock.now() })
       } catch (e) {
+        turnCame?.reject(e)
         failing = true
         await update(id, {
           status: 'failed',

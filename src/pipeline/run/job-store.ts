@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../../storage/object-store.js'
+import { putAll } from '../../storage/put-all.js'
 import { canonicalJson, sha256Hex } from '../../util/canonical.js'
 import { TarnError } from '../../util/errors.js'
 import type { AnyJobRecord, JobRecord, JobStatus } from './job-record.js'
@@ -128,6 +129,17 @@ export async function listAllJobs(
  */
 export async function putJobLog(store: ObjectStore, id: string, text: string): Promise<void> {
   await store.put(`${TARN_PREFIX}/jobs/${id}.log`, enc.encode(text))
+}
+
+/**
+ * Writes a job's final record and its log together (`_tarn/jobs/<id>.json` and `.log`): on a local warehouse both
+ * files are made durable with one directory fsync.
+ */
+export async function putJobAndLog(store: ObjectStore, job: AnyJobRecord, log: string): Promise<void> {
+  await putAll(store, [
+    { key: `${TARN_PREFIX}/jobs/${job.id}.json`, data: enc.encode(`${JSON.stringify(job, null, 2)}\n`) },
+    { key: `${TARN_PREFIX}/jobs/${job.id}.log`, data: enc.encode(log) },
+  ])
 }
 
 /**

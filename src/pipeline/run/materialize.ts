@@ -74,9 +74,11 @@ export async function materializeModel(
   const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
   const existing = await lake.catalog.getTable(head, key.key)
   const result: CommitResult = await withConnection(connection, async (conn) => {
-    const outCols = (await conn.runAndReadAll(`DESCRIBE ${source}`))
-      .getRowObjectsJS()
-      .map((r) => String(r.column_name))
+    // REPLACE of an existing table needs the rows' schema: their column names come with it (one DESCRIBE)
+    const described = existing && input.mode === 'REPLACE' ? await schemaFromQuery(conn, source) : undefined
+    const outCols =
+      described?.fields.map((f) => f.name) ??
+      (await conn.runAndReadAll(`DESCRIBE ${source}`)).getRowObjectsJS().map((r) => String(r.column_name))
     let rows = source
     if (input.mode === 'OVERWRITE_PARTITIONS' && input.overwriteFilter) {
       const counts = await conn.runAndReadAll(
@@ -92,7 +94,8 @@ export async function materializeModel(
     if (existing && input.mode === 'REPLACE') {
       const loaded = await loadRunTable(lake, existing.metadataLocation)
       const opts = { connection: conn, summary: { 'tarn.job_id': input.jobId }, ...scratch }
-      const incoming = await schemaFromQuery(conn, rows)
+      // REPLACE reads the model's rows unfiltered: they are `source`, described above
+      const incoming = described ?? (await schemaFromQuery(conn, rows))
       if (sameShape(loaded, incoming, input.partitionedBy))
         return overwriteRows(loaded, rows, deps, { ...opts, sourceColumns: outCols })
       const fields = currentSchema(loaded.metadata).fields

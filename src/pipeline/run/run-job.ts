@@ -1,19 +1,12 @@
 import type { ProcessIdentity } from '../../util/process-identity.js'
-import type { PlannedProject } from '../plan-project.js'
 import type { RunningJob } from './execute-plan.js'
 import type { RunPipelineOptions } from './run-pipeline.js'
+import type { RunStart } from './run-start.js'
 
 /**
- * The facts a new run's job record starts from.
+ * The facts a new run's job record starts from besides its {@link RunStart}.
  */
 export interface RunJobStart {
-  readonly id: string
-  readonly target: string
-  readonly runBranch: string
-  readonly dataCommit: string
-  readonly baseCommit: string
-  readonly codeHash: string
-  readonly planned: PlannedProject
   readonly options: Pick<RunPipelineOptions, 'select' | 'strict' | 'rerunOf'>
   readonly author: string
   /** The process that runs the whole job (absent for a run whose nodes workers execute). */
@@ -24,19 +17,19 @@ export interface RunJobStart {
 /**
  * The job record of a run that is starting: status `running`, every plan step `waiting` with its dependencies.
  */
-export function initialRunJob(s: RunJobStart): RunningJob {
-  const plan = s.planned.physical
+export function initialRunJob(r: RunStart, s: RunJobStart): RunningJob {
+  const plan = r.planned.physical
   return {
-    id: s.id,
+    id: r.jobId,
     kind: 'run',
     status: 'running',
-    project: s.planned.project.name,
-    target: s.target,
-    runBranch: s.runBranch,
-    dataCommit: s.dataCommit,
-    baseCommit: s.baseCommit,
-    codeHash: s.codeHash,
-    params: { ...s.planned.logical.params },
+    project: r.planned.project.name,
+    target: r.target,
+    runBranch: r.runBranch,
+    dataCommit: r.dataCommit.hash,
+    baseCommit: r.baseCommit,
+    codeHash: r.codeHash,
+    params: { ...r.planned.logical.params },
     select: s.options.select ? [...s.options.select] : null,
     strict: s.options.strict === true,
     rerunOf: s.options.rerunOf ?? null,

@@ -1,23 +1,21 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { DuckDBInstance } from '@duckdb/node-api'
-import type { Commit } from '../../catalog/types.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import { currentProcess } from '../../util/process-identity.js'
 import type { PhysicalPlan } from '../physical-plan.js'
-import { type PlannedProject, planProject } from '../plan-project.js'
 import type { ParameterValue } from '../project.js'
 import { bestEffort } from './best-effort.js'
-import { readProjectFiles } from './code-files.js'
 import { executePlan, type RunningJob } from './execute-plan.js'
 import type { JobRecord } from './job-record.js'
-import { codeSnapshotHash, putCodeSnapshot, putJob, putJobLog } from './job-store.js'
+import { putCodeSnapshot, putJob, putJobAndLog } from './job-store.js'
 import { landedCommit } from './landed-commit.js'
-import { planLakeStateAt } from './plan-lake-state.js'
 import { progressWriter } from './progress-writer.js'
 import { initialRunJob } from './run-job.js'
 import type { RunLake } from './run-lake.js'
 import type { RunObserver } from './run-observer.js'
+import { startRun } from './run-start.js'
+
+export { planRunAt } from './run-start.js'
 
 /**
  * Options of {@link runPipeline}.
@@ -74,49 +72,20 @@ export interface RunOutcome {
  * ```
  */
 export async function runPipeline(lake: RunLake, options: RunPipelineOptions): Promise<RunOutcome> {
-  const jobId = `job-${Buffer.from(lake.random.bytes(6)).toString('hex')}`
-  const target = options.branch ?? lake.activeBranch()
-  // The lake's query engine lends the run its locked-down DuckDB: planning, scans, models and commits start none.
-  const engine = lake.queryEngine()
-  engine.catch(() => undefined)
-  const targetRef = await lake.catalog.getBranch(target)
-  if (targetRef.sealed)
-    throw new TarnError('BRANCH_SEALED', `branch ${JSON.stringify(target)} is sealed`, { branch: target })
-  const dataCommit = options.dataRef
-    ? (await lake.catalog.resolve(options.dataRef)).commit
-    : await lake.catalog.getCommit(targetRef.head)
-  // Planning errors (project, parameters, selection, SQL, TS, cycles, missing tables) are reported before any
-  // branch, job record or commit exists.
-  const duckdb = (await engine).duckdb()
-  const planned = await planRunAt(lake, options, dataCommit, duckdb)
-  if (options.strict && planned.warnings.length > 0) {
-    const first = planned.warnings[0] as TarnError
-    throw new TarnError(first.code, `${first.message} (--strict)`, {
-      ...first.context,
-      warning: first.message,
-    })
-  }
+  const start = await startRun(lake, options)
+  const { jobId, target, runBranch, planned, files, codeHash, dataCommit, engine } = start
+  const duckdb = engine.duckdb()
   const plan: PhysicalPlan = planned.physical
-  const files = await readProjectFiles(options.dir)
   // The code snapshot is written while the run branch is forked and the job recorded (its hash is known now).
   const snapshot = putCodeSnapshot(lake.store, { files })
   snapshot.catch(() => undefined)
-  const codeHash = codeSnapshotHash({ files })
-  const runBranch = `run/${jobId}`
   const logLines: string[] = []
   const log = (text: string): void => {
     const line = `${new Date(lake.clock.now()).toISOString()} ${text}`
     logLines.push(line)
     options.observer?.log?.(line)
   }
-  const job: RunningJob = initialRunJob({
-    id: jobId,
-    target,
-    runBranch,
-    dataCommit: dataCommit.hash,
-    baseCommit: targetRef.head,
-    codeHash,
-    planned,
+  const job: RunningJob = initialRunJob(start, {
     options,
     author: lake.author,
     runner: currentProcess(),
@@ -127,7 +96,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   await putJob(lake.store, job)
   const recorded = snapshot
   recorded.catch(() => undefined)
-  const scratch = join((await engine).scratchDir(), 'runs', jobId)
+  const scratch = join(engine.scratchDir(), 'runs', jobId)
   // node states reach the stored record while the run goes (after the first record is stored)
   const progress = progressWriter(async () => {
     await recorded
@@ -136,7 +105,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   let lastError: unknown
   try {
     // from here on a failure is recorded on the job, which exists already
-    await lake.catalog.createBranch(runBranch, { from: `@${targetRef.head}` })
+    await lake.catalog.createBranch(runBranch, { from: `@${start.baseCommit}` })
     await mkdir(scratch, { recursive: true })
     log(
       `job ${jobId}: run on ${target} reading @${dataCommit.hash.slice(0, 12)} (code ${codeHash.slice(0, 12)})`,
@@ -168,7 +137,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     })
     await recorded
     const head = (await lake.catalog.getBranch(runBranch)).head
-    if (head !== targetRef.head) {
+    if (head !== start.baseCommit) {
       const merged = await lake.catalog.merge(runBranch, {
         into: target,
         author: lake.author,
@@ -204,20 +173,13 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     )
     job.finishedAt = lake.clock.now()
     log(`job ${jobId} succeeded`)
-    await Promise.all([
-      bestEffort(
-        () => putJob(lake.store, job),
-        (m) => {
-          job.warnings = [...job.warnings, `job record not saved: ${m}`]
-        },
-      ),
-      bestEffort(
-        () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
-        (m) => {
-          job.warnings = [...job.warnings, `job log not saved: ${m}`]
-        },
-      ),
-    ])
+    // the final record and the log are one durable write
+    await bestEffort(
+      () => putJobAndLog(lake.store, job, `${logLines.join('\n')}\n`),
+      (m) => {
+        job.warnings = [...job.warnings, `job record and log not saved: ${m}`]
+      },
+    )
     await rm(scratch, { recursive: true, force: true })
     options.observer?.finished?.({ ...job })
     return { job: { ...job }, plan }
@@ -241,11 +203,7 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
   )
   job.finishedAt = lake.clock.now()
   await bestEffort(
-    () => putJob(lake.store, job),
-    () => undefined,
-  )
-  await bestEffort(
-    () => putJobLog(lake.store, jobId, `${logLines.join('\n')}\n`),
+    () => putJobAndLog(lake.store, job, `${logLines.join('\n')}\n`),
     () => undefined,
   )
   await rm(scratch, { recursive: true, force: true })
@@ -256,28 +214,4 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     { ...err.context, job: jobId, runBranch, target },
     { cause: err },
   )
-}
-
-/**
- * Plans a run's project at its data commit with the run's DuckDB (what {@link runPipeline} and a remote
- * submission do before anything is written).
- */
-export async function planRunAt(
-  lake: RunLake,
-  options: RunPipelineOptions,
-  commit: Commit,
-  duckdb: DuckDBInstance,
-): Promise<PlannedProject> {
-  const conn = await duckdb.connect()
-  try {
-    return await planProject(options.dir, {
-      ...(options.params ? { params: options.params } : {}),
-      ...(options.select ? { select: options.select } : {}),
-      ref: `@${commit.hash}`,
-      duckdb: conn,
-      lake: (tables, namespaces) => planLakeStateAt(lake, commit, tables, namespaces),
-    })
-  } finally {
-    conn.closeSync()
-  }
 }
