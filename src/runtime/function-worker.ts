@@ -139,8 +139,9 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const exit = await Promise.race([exited, ended.then(() => null)])
   clearTimeout(timer)
   clearInterval(watch)
-  // The next function with this heap limit finds a booted process (started now, not while this one ran).
-  if (options.keepSpare !== false) workerPool.prestart(options.memoryMb)
+  // The next function with this heap limit finds a booted process (started once this one is over, not while it ran,
+  // and off the path of its result: starting a process blocks the parent for the time of a fork).
+  if (options.keepSpare !== false) workerPool.prestartSoon(options.memoryMb)
   if (exit === null) {
     // finished: its process has nothing left to say, so it need not tear down its heap
     child.kill('SIGKILL')

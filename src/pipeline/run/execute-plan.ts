@@ -104,7 +104,8 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     }
   }
   // TS and Python functions find a started process (one per heap limit, one per built Python environment): start
-  // them now, while the scans and upstream SQL run.
+  // them now, while the scans and upstream SQL run (TS workers once the first steps are under way, so the fork
+  // overlaps DuckDB's work).
   for (const st of plan.steps) {
     const n = nodes.get(st.name)
     if (x.only && !x.only.has(st.id)) continue
@@ -114,7 +115,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     if (python) pythonPool.prestart(python)
     const ts = st.kind === 'model' ? n.model?.kind === 'ts' : !n.expectation?.sql && !n.expectation?.python
     if (ts) {
-      workerPool.prestart(x.memoryMb ?? memoryMb(n.model?.memory ?? null))
+      workerPool.prestartSoon(x.memoryMb ?? memoryMb(n.model?.memory ?? null))
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
   }
