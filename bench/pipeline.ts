@@ -201,7 +201,7 @@ export async function benchPipeline(): Promise<BenchSection> {
         unit: 'ms',
         baseline: `start and exit of a bare node process ${median(bare).toFixed(1)} ms`,
         ratio: median(warmStarts) / median(bare),
-        note: 'a run prestarts a worker per heap limit after planning, and starts the next spare while each function runs',
+        note: 'a run prestarts a worker per heap limit after planning and keeps one spare after each function',
       },
       {
         name: 'TS model node on a 3-row input, warm module cache, runs back to back (spare still booting)',

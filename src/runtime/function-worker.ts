@@ -135,11 +135,6 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     }
     child.send({ type: 'inputs' })
   }
-  // The next function with this heap limit finds a booted process. It is started now, while this one runs and the
-  // run waits for it: starting a process blocks the parent for the time of a fork (tens of milliseconds for a run
-  // that holds DuckDB's memory, most of it waiting for the child to be scheduled), time the run would otherwise lose
-  // once the function is over.
-  if (options.keepSpare !== false) workerPool.prestart(options.memoryMb)
   const timer = setTimeout(() => {
     timedOut = true
     child.kill('SIGKILL')
@@ -160,6 +155,10 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const exit = await Promise.race([exited, ended.then(() => null)])
   clearTimeout(timer)
   clearInterval(watch)
+  // The next function with this heap limit finds a booted process, started once this one is over (one booting while
+  // it runs slows it down on a busy machine) and off the path of its result: starting a process blocks the parent for
+  // the time of a fork, tens of milliseconds for a run that holds DuckDB's memory.
+  if (options.keepSpare !== false) workerPool.prestartSoon(options.memoryMb)
   if (exit === null) {
     // finished: its process has nothing left to say, so it need not tear down its heap
     child.kill('SIGKILL')

@@ -78,7 +78,7 @@ export class WorkerPool {
 
   /**
    * A worker process for one task: a waiting spare when there is one, else a freshly started one. The caller sends
-   * it one task (and may {@link prestart} the next spare while that task runs, when the parent only waits).
+   * it one task (and may {@link prestart} the next spare once the task is done, so it does not compete for CPU).
    */
   take(memoryMb: number): ChildProcess {
     const list = (this.spares.get(memoryMb) ?? []).filter(usable)
