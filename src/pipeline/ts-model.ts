@@ -39,13 +39,40 @@ const MODEL_KEYS = new Set([
 const EXPECTATION_KEYS = new Set(['inputs', 'tags', 'description'])
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/
 
+/** Definitions of files read before, by file, source, namespace and parameters (at most {@link CACHED_FILES}). */
+const cache = new Map<string, TsModuleDefs>()
+const CACHED_FILES = 256
+
+/**
+ * Reads the models and expectations a `.ts` project file exports (see {@link readTsModels}); a file read before with
+ * the same text, namespace and parameters gives the same definitions without the compiler, whose syntax check alone
+ * costs a run tens of milliseconds each time it plans. Failures are not kept: they are thrown again on each read.
+ */
+export async function loadTsModels(
+  parser: SqlParser,
+  env: ParamEnv,
+  file: string,
+  text: string,
+  defaultNamespace: string,
+): Promise<TsModuleDefs> {
+  const key = JSON.stringify([file, text, defaultNamespace, env], (_k, v: unknown) =>
+    typeof v === 'bigint' ? `${v}n` : v,
+  )
+  const known = cache.get(key)
+  if (known) return known
+  const defs = await readTsModels(parser, env, file, text, defaultNamespace)
+  if (cache.size >= CACHED_FILES) cache.delete(cache.keys().next().value as string)
+  cache.set(key, defs)
+  return defs
+}
+
 /**
  * Reads the models and expectations a `.ts` project file exports, statically, with the TypeScript compiler API:
  * `export const name = model(config, fn)` / `expectation(config, fn)` with `model`, `expectation` and `input`
  * imported from `tarn`. The config must be literal data (top-level `const`s are followed); anything else is a
  * `PROJECT_INVALID` error naming the file and line. The module is never imported or run.
  */
-export async function loadTsModels(
+async function readTsModels(
   parser: SqlParser,
   env: ParamEnv,
   file: string,

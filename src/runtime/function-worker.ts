@@ -30,6 +30,12 @@ export interface FunctionRunOptions {
   readonly onLog: (line: FunctionLogLine) => void
   /** Start a spare worker with the same heap limit once this one has finished (default true). */
   readonly keepSpare?: boolean
+  /**
+   * Settles once the task's input files are written, when they are written while the function starts: the worker
+   * gets its task at once and imports the function's module meanwhile, reading its inputs only after this resolves;
+   * a rejection ends the worker and is the function's failure. The time limit counts from then.
+   */
+  readonly inputs?: Promise<void>
 }
 
 /**
@@ -63,7 +69,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const { task } = options
   await writeFile(options.taskFile, JSON.stringify(task))
   const child = workerPool.take(options.memoryMb)
-  child.send({ type: 'task', task })
+  child.send({ type: 'task', task, inputsLater: options.inputs !== undefined })
   let stderrTail = ''
   // The function is over when its last message has come and both pipes have given their end mark (see
   // END_OF_OUTPUT): the process still has to exit, which takes a while with a big heap, but nothing it does then
@@ -119,6 +125,16 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
       error = failure(task, m.message, m.file ?? task.file, m.file ? m.line : options.line)
     check()
   })
+  if (options.inputs) {
+    try {
+      await options.inputs
+    } catch (e) {
+      child.kill('SIGKILL')
+      if (options.keepSpare !== false) workerPool.prestartSoon(options.memoryMb)
+      throw e
+    }
+    child.send({ type: 'inputs' })
+  }
   const timer = setTimeout(() => {
     timedOut = true
     child.kill('SIGKILL')
@@ -139,8 +155,10 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const exit = await Promise.race([exited, ended.then(() => null)])
   clearTimeout(timer)
   clearInterval(watch)
-  // The next function with this heap limit finds a booted process (started now, not while this one ran).
-  if (options.keepSpare !== false) workerPool.prestart(options.memoryMb)
+  // The next function with this heap limit finds a booted process, started once this one is over (one booting while
+  // it runs slows it down on a busy machine) and off the path of its result: starting a process blocks the parent for
+  // the time of a fork, tens of milliseconds for a run that holds DuckDB's memory.
+  if (options.keepSpare !== false) workerPool.prestartSoon(options.memoryMb)
   if (exit === null) {
     // finished: its process has nothing left to say, so it need not tear down its heap
     child.kill('SIGKILL')

@@ -35,7 +35,7 @@ export async function transpileProject(
   const code = Object.entries(files)
     .filter(([p]) => CODE.test(p) && !p.endsWith('.d.ts'))
     .sort(([a], [b]) => (a < b ? -1 : 1))
-  const hash = sha256Hex(JSON.stringify([projectDir, envNodeModules, paths.root, code]))
+  const hash = sha256Hex(JSON.stringify([projectDir, envNodeModules, paths.root, paths.workerArrow, code]))
   const dir = join(cacheRoot, 'modules', hash.slice(0, 32))
   if (existsSync(join(dir, '.complete'))) return dir
   // The compiler loads only when a project's modules are not cached yet (loading it takes longer than a small run).
@@ -44,7 +44,7 @@ export async function transpileProject(
   await mkdir(tmp, { recursive: true })
   const specs = {
     tarn: pathToFileURL(paths.sdk).href,
-    'apache-arrow': pathToFileURL(paths.arrow).href,
+    'apache-arrow': pathToFileURL(paths.workerArrow).href,
   }
   for (const [rel, text] of code) {
     const out = join(tmp, rel.replace(CODE, '.js'))

@@ -63,12 +63,24 @@ function toTable(result: unknown, name: string): Table {
   )
 }
 
-// Listening now (before any await) keeps a task sent early queued for us; a parent that goes away ends a spare.
+// Listening now (before any await) keeps a task sent early queued for us; a parent that goes away ends a spare. A
+// task sent with `inputsLater` comes before its input files are written: the module is imported meanwhile, and the
+// inputs are read once the parent says `{ type: 'inputs' }`.
+let inputsWritten: () => void = () => undefined
+const inputsArrive = new Promise<void>((res) => {
+  inputsWritten = res
+})
 const taskArrives = new Promise<WorkerTask>((res) => {
   const file = process.argv[2]
-  if (file) return res(JSON.parse(readFileSync(file, 'utf8')) as WorkerTask)
-  process.on('message', (m: { type?: string; task?: WorkerTask }) => {
-    if (m.type === 'task' && m.task) res(m.task)
+  if (file) {
+    inputsWritten()
+    return res(JSON.parse(readFileSync(file, 'utf8')) as WorkerTask)
+  }
+  process.on('message', (m: { type?: string; task?: WorkerTask; inputsLater?: boolean }) => {
+    if (m.type === 'task' && m.task) {
+      if (m.inputsLater !== true) inputsWritten()
+      res(m.task)
+    } else if (m.type === 'inputs') inputsWritten()
   })
   process.on('disconnect', () => process.exit(0))
 })
@@ -105,6 +117,7 @@ async function main(): Promise<void> {
     const desc = mod[task.exportName] as { kind?: string; fn?: unknown } | undefined
     if (!desc || typeof desc.fn !== 'function')
       throw new Error(`${task.file} has no export ${task.exportName} built with model() or expectation()`)
+    await inputsArrive
     const inputs: Record<string, Table> = {}
     for (const [alias, path] of Object.entries(task.inputs)) inputs[alias] = tableFromIPC(readFileSync(path))
     const ctx = { params: task.params, log: logger('log') }

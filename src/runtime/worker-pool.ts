@@ -67,6 +67,16 @@ export class WorkerPool {
   }
 
   /**
+   * Starts a spare worker for this heap limit once the current turn of the event loop is over (see {@link prestart}).
+   * Starting a process blocks the parent for as long as the kernel takes to fork it, tens of milliseconds for a run's
+   * process that holds DuckDB's memory: a step that is finishing hands its result on first, and the fork overlaps
+   * the work DuckDB's threads go on with. A pending start does not keep the process alive.
+   */
+  prestartSoon(memoryMb: number): void {
+    setTimeout(() => this.prestart(memoryMb), 0).unref()
+  }
+
+  /**
    * A worker process for one task: a waiting spare when there is one, else a freshly started one. The caller sends
    * it one task (and may {@link prestart} the next spare once the task is done, so it does not compete for CPU).
    */

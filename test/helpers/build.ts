@@ -32,7 +32,8 @@ export function distIsFresh(root = ROOT): boolean {
 }
 
 /**
- * Compiles src/ to dist/ with `tsc -p tsconfig.build.json` unless dist/ is already fresh, and throws with tsc's
+ * Compiles src/ to dist/ with `tsc -p tsconfig.build.json` and bundles the function worker
+ * (`scripts/bundle-worker.mjs`) unless dist/ is already fresh, and throws with tsc's
  * output when the build fails. Vitest's global set-up (test/helpers/global-setup.ts) calls it once per run.
  *
  * @example
@@ -49,6 +50,20 @@ export function buildDist(root = ROOT): { built: boolean } {
   if (r.status !== 0) {
     const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim()
     throw new Error(`the build (tsc -p tsconfig.build.json) failed with exit ${r.status}:\n${output}`)
+  }
+  // the function worker and Arrow bundled into dist/worker/, as `npm run build` does (a project without one skips it)
+  const bundle = existsSync(join(root, 'dist', 'runtime', 'worker-main.js'))
+    ? spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-worker.mjs'), root], {
+        cwd: root,
+        encoding: 'utf8',
+      })
+    : null
+  if (bundle && bundle.status !== 0) {
+    const b = bundle
+    const output = `${b.stdout ?? ''}${b.stderr ?? ''}`.trim()
+    throw new Error(
+      `bundling the worker (scripts/bundle-worker.mjs) failed with exit ${b.status}:\n${output}`,
+    )
   }
   writeFileSync(stampOf(root), `${started.toISOString()}\n`)
   utimesSync(stampOf(root), started, started)

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { loadProject, planProject } from '../../src/pipeline/index.js'
@@ -104,6 +104,23 @@ describe('TS models, read statically with the TypeScript compiler', () => {
         params: [],
       },
     ])
+  })
+
+  it('gives a file read again unchanged the same definitions, and reads it again when its text or a parameter changes', async () => {
+    const source = (column: string) =>
+      [
+        "import { input, model } from 'tarn'",
+        `export const cheap = model({ inputs: { t: input('trips', { columns: ['${column}'], filter: 'fare > $min_fare' }) } }, async ({ t }) => t)`,
+      ].join('\n')
+    const dir = writeProject({ 'tarn_project.yml': PROJECT_YML, 'cheap.ts': source('fare') })
+    const first = await loadProject(dir, { params: { min_fare: '1.5' } })
+    const again = await loadProject(dir, { params: { min_fare: '1.5' } })
+    expect(again.models[0]).toBe(first.models[0])
+    const other = await loadProject(dir, { params: { min_fare: '2.5' } })
+    expect(other.models[0]?.inputs[0]?.filter).toBe('fare > 2.5')
+    writeFileSync(join(dir, 'cheap.ts'), source('zone'))
+    const changed = await loadProject(dir, { params: { min_fare: '1.5' } })
+    expect(changed.models[0]?.inputs[0]?.columns).toEqual(['zone'])
   })
 
   it('refuses configs it cannot resolve statically, naming the file and line', async () => {

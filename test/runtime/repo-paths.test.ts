@@ -1,5 +1,14 @@
 import { spawnSync } from 'node:child_process'
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs'
 import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -55,5 +64,42 @@ console.log(JSON.stringify({ ...paths, tableFromArrays: typeof arrow.tableFromAr
     expect(seen.nodeModules).toBe(modules)
     expect(seen.arrow).toBe(join(modules, 'apache-arrow', 'Arrow.node.mjs'))
     expect(seen.tableFromArrays).toBe('function')
+  })
+
+  it('starts the bundled worker, whose Arrow project modules import, unless the compiled worker is newer', () => {
+    const copy = mkdtempSync(join(tmpdir(), 'tarn-bundle-'))
+    try {
+      cpSync(join(ROOT, 'dist'), join(copy, 'dist'), { recursive: true })
+      cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'))
+      symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'))
+      const probe = join(copy, 'probe.mjs')
+      writeFileSync(
+        probe,
+        `const { repoPaths } = await import(${JSON.stringify(join(copy, 'dist', 'runtime', 'repo-paths.js'))})
+const paths = repoPaths()
+const arrow = await import(paths.workerArrow)
+console.log(JSON.stringify({ worker: paths.worker, workerArrow: paths.workerArrow, tableFromArrays: typeof arrow.tableFromArrays }))`,
+      )
+      const look = (): { worker: string; workerArrow: string; tableFromArrays: string } => {
+        const r = spawnSync(process.execPath, [probe], { cwd: copy, encoding: 'utf8' })
+        expect(r.stderr).not.toMatch(/Error/)
+        return JSON.parse(r.stdout)
+      }
+      const old = new Date(Date.now() - 60_000)
+      utimesSync(join(copy, 'dist', 'runtime', 'worker-main.js'), old, old)
+      expect(look()).toEqual({
+        worker: join(copy, 'dist', 'worker', 'worker.js'),
+        workerArrow: join(copy, 'dist', 'worker', 'arrow.js'),
+        tableFromArrays: 'function',
+      })
+      // rebuilt with tsc alone: the bundle is stale, so the compiled worker and the package's Arrow are used
+      const later = new Date(Date.now() + 60_000)
+      utimesSync(join(copy, 'dist', 'runtime', 'worker-main.js'), later, later)
+      const seen = look()
+      expect(seen.worker).toBe(join(copy, 'dist', 'runtime', 'worker-main.js'))
+      expect(seen.workerArrow).toBe(repoPaths().arrow)
+    } finally {
+      rmSync(copy, { recursive: true, force: true })
+    }
   })
 })

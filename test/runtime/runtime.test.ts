@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { tableFromIPC } from 'apache-arrow'
@@ -150,6 +150,63 @@ describe('function runtime', () => {
       { x: 2, y: 20, stamp: '2026-01-02 00:00:00' },
       { x: 3, y: 30, stamp: '2026-01-03 00:00:00' },
     ])
+  })
+
+  it('gives a worker its task while the inputs are written: the module loads first, the inputs are read once written, and a failed input ends the worker', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'tarn-rt-early-'))
+    const source = [
+      "import { input, model } from 'tarn'",
+      "console.log('module loaded')",
+      "export const counted = model({ inputs: { xs: input('xs') } }, async ({ xs }) => [{ n: xs.numRows }])",
+      '',
+    ].join('\n')
+    writeFileSync(join(project, 'counted.ts'), source)
+    const scratch = mkdtempSync(join(tmpdir(), 'tarn-rt-early-scratch-'))
+    const modules = await transpileProject(project, { 'counted.ts': source }, scratch, null)
+    const task = (name: string) => ({
+      task: {
+        kind: 'model' as const,
+        module: join(modules, 'counted.js'),
+        exportName: 'counted',
+        name: 'counted',
+        file: 'counted.ts',
+        projectDir: project,
+        inputs: { xs: join(scratch, `${name}.arrow`) },
+        output: join(scratch, `${name}.out`),
+        params: {},
+      },
+      taskFile: join(scratch, `${name}.task.json`),
+      memoryMb: 256,
+      timeoutMs: 30_000,
+      line: 3,
+    })
+    const lines: string[] = []
+    let loadedBeforeInputs = false
+    // the input file does not exist until the module has said it loaded: a worker that read it at once would fail
+    const written = (async () => {
+      while (!lines.includes('module loaded')) await new Promise((r) => setTimeout(r, 10))
+      loadedBeforeInputs = true
+      await withSession([], (c) =>
+        queryToArrowFile(c, 'SELECT range AS x FROM range(5)', join(scratch, 'a.arrow')),
+      )
+    })()
+    const out = await runFunction({ ...task('a'), inputs: written, onLog: (l) => lines.push(l.text) })
+    expect(loadedBeforeInputs).toBe(true)
+    expect(out).toEqual({ rows: 1, passed: null, output: join(scratch, 'a.out.parquet') })
+    const n = await withSession([], async (c) =>
+      (await c.runAndReadAll(`SELECT n FROM read_parquet('${join(scratch, 'a.out.parquet')}')`)).getRows(),
+    )
+    expect(n).toEqual([[5]])
+    const failed = Promise.reject(new Error('the input query failed'))
+    failed.catch(() => undefined)
+    await expect(
+      runFunction({
+        ...task('b'),
+        inputs: failed,
+        onLog: () => undefined,
+      }),
+    ).rejects.toThrow('the input query failed')
+    expect(existsSync(join(scratch, 'b.out.parquet'))).toBe(false)
   })
 
   it('hands back every raw stdout and stderr write of a function, ending lines included, whether it returns or throws', async () => {

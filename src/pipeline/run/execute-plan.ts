@@ -103,7 +103,8 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     }
   }
   // TS and Python functions find a started process (one per heap limit, one per built Python environment): start
-  // them now, while the scans and upstream SQL run.
+  // them now, while the scans and upstream SQL run (TS workers once the first steps are under way, so the fork
+  // overlaps DuckDB's work).
   for (const st of plan.steps) {
     const n = nodes.get(st.name)
     if (x.only && !x.only.has(st.id)) continue
@@ -113,7 +114,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     if (python) pythonPool.prestart(python)
     const ts = st.kind === 'model' ? n.model?.kind === 'ts' : !n.expectation?.sql && !n.expectation?.python
     if (ts) {
-      workerPool.prestart(x.memoryMb ?? memoryMb(n.model?.memory ?? null))
+      workerPool.prestartSoon(x.memoryMb ?? memoryMb(n.model?.memory ?? null))
       modules(n.model?.packages ?? {}).catch(() => undefined)
     }
   }
@@ -177,36 +178,43 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     kind: 'model' | 'expectation',
   ): Promise<{ rows: number; passed: boolean | null; output: string | null }> => {
     const base = join(x.scratch, scratchName(n.name))
-    const inputs: Record<string, string> = {}
     const relations = relationsOf(n, true)
-    for (const r of relations) {
-      const path = `${base}.in.${scratchName(r.name)}.arrow`
-      try {
-        await withSession(
-          [r],
-          (c) => queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
-          instance,
-        )
-      } catch (e) {
-        const i = n.inputs.find((d) => d.alias === r.name)
-        const reason = duckdbReason(e)
-        throw new TarnError(
-          'RUN_FAILED',
-          `${kind} ${n.name} failed at ${n.file}:${i?.line ?? n.line}: cannot read its input ${r.name}: ${reason}`,
-          {
-            node: n.name,
-            [kind]: n.name,
-            file: n.file,
-            line: i?.line ?? n.line,
-            input: r.name,
-            ...(i?.columns ? { columns: i.columns } : {}),
-            ...(i?.filter ? { filter: i.filter } : {}),
-            reason,
-          },
-        )
+    const inputs: Record<string, string> = Object.fromEntries(
+      relations.map((r) => [r.name, `${base}.in.${scratchName(r.name)}.arrow`]),
+    )
+    // The worker gets its task (and imports the function's module) while its inputs are written.
+    const writeInputs = async (): Promise<void> => {
+      for (const r of relations) {
+        const path = inputs[r.name] as string
+        try {
+          await withSession(
+            [r],
+            (c) => queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
+            instance,
+          )
+        } catch (e) {
+          const i = n.inputs.find((d) => d.alias === r.name)
+          const reason = duckdbReason(e)
+          throw new TarnError(
+            'RUN_FAILED',
+            `${kind} ${n.name} failed at ${n.file}:${i?.line ?? n.line}: cannot read its input ${r.name}: ${reason}`,
+            {
+              node: n.name,
+              [kind]: n.name,
+              file: n.file,
+              line: i?.line ?? n.line,
+              input: r.name,
+              ...(i?.columns ? { columns: i.columns } : {}),
+              ...(i?.filter ? { filter: i.filter } : {}),
+              reason,
+            },
+          )
+        }
       }
-      inputs[r.name] = path
     }
+    const written = writeInputs()
+    // runFunction waits for it; this only keeps a failure before then from going unhandled
+    written.catch(() => undefined)
     const dir = await modules(n.model?.packages ?? {})
     const task: WorkerTask = {
       kind,
@@ -226,6 +234,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       timeoutMs: timeoutMs(n.model?.timeout ?? null),
       line: n.line,
       onLog,
+      inputs: written,
     })
   }
 
