@@ -30,6 +30,8 @@ export interface FunctionRunOptions {
   readonly onLog: (line: FunctionLogLine) => void
   /** Start a spare worker with the same heap limit once this one has finished (default true). */
   readonly keepSpare?: boolean
+  /** Aborting it stops the function's process (a scheduler's preemption): it fails as `preempted`. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -123,6 +125,13 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     timedOut = true
     child.kill('SIGKILL')
   }, options.timeoutMs)
+  let preempted = false
+  const preempt = (): void => {
+    preempted = true
+    child.kill('SIGKILL')
+  }
+  if (options.signal?.aborted) preempt()
+  else options.signal?.addEventListener('abort', preempt, { once: true })
   // The heap limit does not cover Arrow buffers and other off-heap memory: watch the resident size too.
   let overMemory = false
   const rssLimit = (options.memoryMb * 1.25 + 256) * 2 ** 20
@@ -139,6 +148,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const exit = await Promise.race([exited, ended.then(() => null)])
   clearTimeout(timer)
   clearInterval(watch)
+  options.signal?.removeEventListener('abort', preempt)
   // The next function with this heap limit finds a booted process (started now, not while this one ran).
   if (options.keepSpare !== false) workerPool.prestart(options.memoryMb)
   if (exit === null) {
@@ -150,6 +160,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   await new Promise((r) => setImmediate(r))
   if (error) throw error
   if (outcome && exit.code === 0) return outcome
+  if (preempted) throw failure(task, 'preempted (stopped by the scheduler)', task.file, options.line)
   if (timedOut) {
     throw failure(task, `timed out after ${formatMs(options.timeoutMs)} (killed)`, task.file, options.line)
   }

@@ -38,7 +38,7 @@ export async function executeTask(
   spec: RemoteRunSpec,
   job: JobRecord,
   task: string,
-  options: { attempt: number; memoryMb: number | null; plans: PlanCache },
+  options: { attempt: number; memoryMb: number | null; plans: PlanCache; signal?: AbortSignal },
 ): Promise<TaskResult & { error?: TarnError }> {
   const engine = await lake.queryEngine()
   const instance = engine.duckdb()
@@ -104,6 +104,7 @@ export async function executeTask(
       only,
       upstream,
       ...(options.memoryMb !== null ? { memoryMb: options.memoryMb } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       produced: async (model, parquet) => {
         if (!needed.has(model)) return
         await lake.store.put(nodeOutputKey(spec.jobId, model), await readFile(parquet))

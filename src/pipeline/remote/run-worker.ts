@@ -1,7 +1,8 @@
 import { hostname } from 'node:os'
 import type PgBoss from 'pg-boss'
-import { DEFAULT_MEMORY_MB } from '../../runtime/resources.js'
-import { isTarnError } from '../../util/errors.js'
+import { DEFAULT_MEMORY_MB, memoryText } from '../../runtime/resources.js'
+import { builtinPolicy } from '../../runtime/scheduler/registry.js'
+import { isTarnError, TarnError } from '../../util/errors.js'
 import type { RunLake } from '../run/run-lake.js'
 import {
   abandonTask,
@@ -13,6 +14,8 @@ import {
   retryTaskAfterOom,
 } from './coordinator.js'
 import { executeTask, type PlanCache } from './execute-task.js'
+import { liveDecide, oomRetryMb } from './live-decide.js'
+import { queuedNodes, readLiveState } from './read-live-state.js'
 import type { LandJobData, NodeJobData } from './remote-run-spec.js'
 import { checkPoolName, LAND_QUEUE, nodeQueue, type RunQueue } from './run-queue.js'
 
@@ -32,6 +35,11 @@ export interface WorkerOptions {
   readonly cpus?: number
   /** Memory the node executions may use together, in MB (default 8192). */
   readonly memoryMb?: number
+  /**
+   * The scheduling policy of `runtime/scheduler/` (the simulator's): `naive`, `priority` (default), `priority-pool`
+   * or `right-size`. Every worker of a pool should use the same one.
+   */
+  readonly policy?: string
   /** How often the worker renews its lease (default 1000 ms). */
   readonly heartbeatMs?: number
   /** A worker whose lease is this old is lost, and its nodes are run again elsewhere (default 30 s). */
@@ -85,6 +93,12 @@ export async function runWorker(
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 200
   const log = options.log ?? (() => undefined)
+  const policyName = options.policy ?? 'priority'
+  const policy = builtinPolicy(policyName)
+  if (!policy)
+    throw new TarnError('INVALID_ARGUMENT', `unknown scheduling policy ${JSON.stringify(policyName)}`, {
+      policy: policyName,
+    })
   const id = `worker-${Buffer.from(lake.random.bytes(4)).toString('hex')}`
   const queueName = nodeQueue(pool)
   await queue.ensureQueue(queueName)
@@ -92,7 +106,7 @@ export async function runWorker(
     "INSERT INTO tarn_workers (id, pool, cpus, memory_mb, host, pid, state) VALUES ($1, $2, $3, $4, $5, $6, 'live')",
     [id, pool, cpus, memoryMb, hostname(), process.pid],
   )
-  log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB`)
+  log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
   let lost = false
   const loseLease = (reason: string): void => {
     if (lost) return
@@ -141,12 +155,13 @@ export async function runWorker(
     }
   }
 
-  const node = async (job: PgBoss.Job<NodeJobData>): Promise<void> => {
-    const claim = await claimTask(queue, lake, job.data, job.id, id)
-    if (!claim) {
-      await queue.boss.complete(queueName, job.id)
-      return
-    }
+  const node = async (job: { id: string; data: NodeJobData; queued: string }): Promise<void> => {
+    const claim = await claimTask(queue, lake, job.data, job.id, id, {
+      queue: queueName,
+      pool,
+      queued: job.queued,
+    })
+    if (!claim) return
     const need = claim.memoryMb ?? DEFAULT_MEMORY_MB
     while (usedMb > 0 && usedMb + need > memoryMb && !lost) await sleep(pollMs)
     usedMb += need
@@ -160,7 +175,14 @@ export async function runWorker(
       })
       if (lost) return
       if (result.error && /out of memory/.test(result.error.message)) {
-        await retryTaskAfterOom(queue, lake, at, result.error, { cpus, memoryMb, usedMb }, need, result.log)
+        const workers = (await readLiveState(queue, pool, lake.clock.now())).workers
+        const retryMb = oomRetryMb(
+          policy,
+          workers,
+          { jobId: at.jobId, task: at.task, priority: claim.spec.priority, memoryMb: claim.memoryMb },
+          need,
+        )
+        await retryTaskAfterOom(queue, lake, at, result.error, policy.name, retryMb, need, result.log)
       } else if (result.error) {
         await failTask(queue, lake, at, result.error, result)
       } else {
@@ -179,6 +201,34 @@ export async function runWorker(
     }
   }
 
+  /**
+   * One scheduling step (see docs/architecture.md, workers): the policy decides on the pool's queue state; the
+   * runs of nodes that fit no live worker fail; the first node it gives this worker is the one this slot runs.
+   */
+  const schedule = async (): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
+    const state = await readLiveState(queue, pool, lake.clock.now())
+    const d = liveDecide(policy, state)
+    for (const u of d.unplaceable) {
+      log(`node ${u.jobId} ${u.task} needs ${memoryText(u.memoryMb)}: no live worker has that much`)
+      await abandonTask(
+        queue,
+        lake,
+        u.jobId,
+        u.task,
+        `it needs ${memoryText(u.memoryMb)} of memory, more than any live worker of pool ${pool} has (the largest has ${memoryText(u.largestMb)})`,
+      )
+    }
+    for (const c of d.claims) {
+      if (c.worker !== id) continue
+      return {
+        id: c.queueJob,
+        data: { jobId: c.jobId, task: c.task, memoryMb: null },
+        queued: queuedNodes(state),
+      }
+    }
+    return undefined
+  }
+
   const slot = async (): Promise<void> => {
     while (!draining()) {
       try {
@@ -187,7 +237,7 @@ export async function runWorker(
           await land(l)
           continue
         }
-        const [n] = await queue.boss.fetch<NodeJobData>(queueName, { batchSize: 1, priority: true })
+        const n = await schedule()
         if (n) {
           await node(n)
           continue

@@ -64,8 +64,10 @@ export interface ExecContext {
    * attempt of the same node), or undefined; such a materialisation is not written again.
    */
   readonly committed?: (model: string, table: string) => Promise<number | undefined>
-  /** Remote node executions: a TS model's heap limit in MB instead of its declared one (an OOM retry's). */
+  /** Remote node executions: a TS or Python model's memory limit in MB instead of its declared one (an OOM retry's). */
   readonly memoryMb?: number
+  /** Remote node executions: aborting it stops the running TS and Python functions (preemption). */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -171,6 +173,8 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
         x.log(line)
         x.observer?.progress?.(line)
       },
+      ...(x.memoryMb !== undefined ? { memoryMb: x.memoryMb } : {}),
+      ...(x.signal ? { signal: x.signal } : {}),
     })
 
   const runTs = async (
@@ -227,6 +231,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       timeoutMs: timeoutMs(n.model?.timeout ?? null),
       line: n.line,
       onLog,
+      ...(x.signal ? { signal: x.signal } : {}),
     })
   }
 

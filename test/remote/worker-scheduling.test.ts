@@ -1,0 +1,154 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Lake } from '../../src/lake/lake.js'
+import type { JobRecord } from '../../src/pipeline/run/job-record.js'
+import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { startWorker, type WorkerProcess } from './worker-hosts.js'
+
+const pgBase = await postgresUrl()
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A project of one TS model `m` (its body given) that replaces table `m`. */
+function writeProject(dir: string, name: string, options: string, body: readonly string[]): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'tarn_project.yml'), `name: ${name}\nnamespace: tarn\n`)
+  writeFileSync(
+    join(dir, 'm.ts'),
+    [
+      "import { input, model } from 'tarn'",
+      '',
+      `export const m = model({ inputs: { nums: input('nums') }, materialize: 'REPLACE'${options} }, async ({ nums }) => {`,
+      ...body.map((l) => `  ${l}`),
+      `  return nums.toArray().map((r) => ({ run: '${name}', id: Number(r.id) }))`,
+      '})',
+      '',
+    ].join('\n'),
+  )
+}
+
+interface Execution {
+  job_id: string
+  task: string
+  attempt: number
+  worker: string
+  memory_mb: number | null
+  outcome: string | null
+  error: string | null
+  started_at: Date
+  finished_at: Date | null
+}
+
+describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies of runtime/scheduler', () => {
+  let root: string
+  let env: Record<string, string>
+  let lake: Lake
+  let db: pg.Pool
+  let queueSchema: string
+  const workers: WorkerProcess[] = []
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'tarn-worker-sched-'))
+    const catalogUrl = freshSchemaUrl(pgBase as string, 'ws')
+    env = { TARN_CATALOG_URL: catalogUrl, TARN_WAREHOUSE: join(root, 'warehouse') }
+    const home = join(root, 'client')
+    lake = await Lake.init({ home, env: { ...process.env, ...env, TARN_HOME: home, TARN_USER: 'tester' } })
+    writeFileSync(join(root, 'nums.csv'), 'id\n1\n2\n3\n')
+    await lake.createTable('nums', { from: [join(root, 'nums.csv')] })
+    queueSchema = `${new URL(catalogUrl).searchParams.get('schema')}_queue`.toLowerCase()
+    db = new pg.Pool({ connectionString: pgBase as string, max: 2 })
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL')
+    await db?.end()
+    await lake?.close()
+  })
+
+  const executions = async (jobId: string): Promise<Execution[]> =>
+    (
+      await db.query(`SELECT * FROM ${queueSchema}.tarn_executions WHERE job_id = $1 ORDER BY attempt`, [
+        jobId,
+      ])
+    ).rows as Execution[]
+
+  const finished = async (ids: readonly string[], timeoutMs = 120_000): Promise<JobRecord[]> => {
+    const until = Date.now() + timeoutMs
+    while (Date.now() < until) {
+      const jobs = await Promise.all(ids.map((id) => lake.getJob(id)))
+      if (jobs.every((j) => j.status !== 'running')) return jobs
+      await sleep(200)
+    }
+    throw new Error(`runs did not finish:\n${workers.map((w) => w.stderr()).join('\n---\n')}`)
+  }
+
+  const worker = (args: readonly string[]): WorkerProcess => {
+    const w = startWorker({ ...env, TARN_HOME: join(root, `worker${workers.length}`) }, [
+      '--heartbeat',
+      '300',
+      ...args,
+    ])
+    workers.push(w)
+    return w
+  }
+
+  const landedOnMain = async (jobId: string): Promise<boolean> =>
+    (await lake.log('main', { limit: 100 })).some((c) => c.properties['tarn.landed_job'] === jobId)
+
+  it('retries a TS node that runs out of memory with the size the policy gives it, lands the run once it fits, and seals the one the policy gives up on', async () => {
+    // 70MB of live heap: over a 64MB limit, within the 128MB the priority policy doubles it to
+    writeProject(join(root, 'grows'), 'grows', ", memory: '64MB'", [
+      'const keep: number[][] = []',
+      'for (let i = 0; i < 90; i++) keep.push(new Array(100000).fill(i))',
+      'if (keep.length !== 90) throw new Error("lost")',
+    ])
+    // never fits: 64MB, then 128MB, then the policy gives up (256MB is half the worker)
+    writeProject(join(root, 'hog'), 'hog', ", memory: '64MB'", [
+      'const hog: number[][] = []',
+      'for (;;) hog.push(new Array(100000).fill(nums.numRows))',
+    ])
+    const grows = await lake.runRemote({ dir: join(root, 'grows'), priority: 'batch', pool: 'oom' })
+    const hog = await lake.runRemote({ dir: join(root, 'hog'), priority: 'batch', pool: 'oom' })
+    worker(['--pool', 'oom', '--cpus', '8', '--memory', '512MB', '--policy', 'priority'])
+    const [g, h] = await finished([grows.id, hog.id])
+
+    expect(g?.status, JSON.stringify(g?.error)).toBe('succeeded')
+    expect(await landedOnMain(grows.id)).toBe(true)
+    const ge = await executions(grows.id)
+    expect(ge.map((e) => [e.task, e.attempt, e.memory_mb, e.outcome])).toEqual([
+      ['m', 1, 64, 'oom'],
+      ['m', 2, 128, 'done'],
+    ])
+    expect(ge[0]?.error).toContain('out of memory (limit 64MB)')
+
+    expect(h?.status).toBe('failed')
+    expect(h?.error?.message).toBe(
+      'node m ran out of memory with 128MB and the priority policy gives it no more',
+    )
+    expect(await landedOnMain(hog.id)).toBe(false)
+    expect((await lake.listBranches()).find((b) => b.name === `run/${hog.id}`)?.sealed).toBe(true)
+    expect((await executions(hog.id)).map((e) => [e.attempt, e.memory_mb, e.outcome])).toEqual([
+      [1, 64, 'oom'],
+      [2, 128, 'oom'],
+    ])
+    expect(await lake.jobLog(hog.id)).toContain(
+      '[m] out of memory with 128MB: the priority policy does not run it again',
+    )
+  }, 180_000)
+
+  it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
+    writeProject(join(root, 'huge'), 'huge', ", memory: '4GB'", [])
+    const huge = await lake.runRemote({ dir: join(root, 'huge'), priority: 'interactive', pool: 'small' })
+    worker(['--pool', 'small', '--cpus', '1', '--memory', '1GB'])
+    const [j] = await finished([huge.id])
+    expect(j?.status).toBe('failed')
+    expect(j?.error?.message).toBe(
+      'node m failed: it needs 4GB of memory, more than any live worker of pool small has (the largest has 1GB)',
+    )
+    expect(await executions(huge.id)).toEqual([])
+    expect(await landedOnMain(huge.id)).toBe(false)
+  }, 120_000)
+})
