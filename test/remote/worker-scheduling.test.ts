@@ -12,16 +12,22 @@ const pgBase = await postgresUrl()
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** A project of one TS model `m` (its body given) that replaces table `m`. */
-function writeProject(dir: string, name: string, options: string, body: readonly string[]): void {
+/** A project of one TS model (`m` unless named; its body given) that replaces the table of its name. */
+function writeProject(
+  dir: string,
+  name: string,
+  options: string,
+  body: readonly string[],
+  model = 'm',
+): void {
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'tarn_project.yml'), `name: ${name}\nnamespace: tarn\n`)
   writeFileSync(
-    join(dir, 'm.ts'),
+    join(dir, `${model}.ts`),
     [
       "import { input, model } from 'tarn'",
       '',
-      `export const m = model({ inputs: { nums: input('nums') }, materialize: 'REPLACE'${options} }, async ({ nums }) => {`,
+      `export const ${model} = model({ inputs: { nums: input('nums') }, materialize: 'REPLACE'${options} }, async ({ nums }) => {`,
       ...body.map((l) => `  ${l}`),
       `  return nums.toArray().map((r) => ({ run: '${name}', id: Number(r.id) }))`,
       '})',
@@ -110,8 +116,13 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
       'const hog: number[][] = []',
       'for (;;) hog.push(new Array(100000).fill(nums.numRows))',
     ])
-    const grows = await lake.runRemote({ dir: join(root, 'grows'), priority: 'batch', pool: 'oom' })
-    const hog = await lake.runRemote({ dir: join(root, 'hog'), priority: 'batch', pool: 'oom' })
+    const grows = await lake.runRemote({
+      dir: join(root, 'grows'),
+      priority: 'batch',
+      pool: 'oom',
+      wait: false,
+    })
+    const hog = await lake.runRemote({ dir: join(root, 'hog'), priority: 'batch', pool: 'oom', wait: false })
     worker(['--pool', 'oom', '--cpus', '8', '--memory', '512MB', '--policy', 'priority'])
     const [g, h] = await finished([grows.id, hog.id])
 
@@ -139,9 +150,53 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     )
   }, 180_000)
 
+  it('preempts a long batch node on a full worker when a query run arrives, records it as preempted and runs it again after', async () => {
+    writeProject(join(root, 'long'), 'long', '', ['await new Promise((r) => setTimeout(r, 6000))'])
+    writeProject(join(root, 'quick'), 'quick', '', [], 'q')
+    const long = await lake.runRemote({
+      dir: join(root, 'long'),
+      priority: 'batch',
+      pool: 'one',
+      wait: false,
+    })
+    worker(['--pool', 'one', '--cpus', '1', '--memory', '1GB', '--policy', 'priority'])
+    // the query run arrives once the batch node runs
+    const until = Date.now() + 60_000
+    while ((await executions(long.id)).length === 0) {
+      if (Date.now() > until) throw new Error(`the batch node never started:\n${workers.at(-1)?.stderr()}`)
+      await sleep(100)
+    }
+    const quick = await lake.runRemote({
+      dir: join(root, 'quick'),
+      priority: 'query',
+      pool: 'one',
+      wait: false,
+    })
+    const [l, q] = await finished([long.id, quick.id])
+    expect(l?.status, JSON.stringify(l?.error)).toBe('succeeded')
+    expect(q?.status, JSON.stringify(q?.error)).toBe('succeeded')
+    const le = await executions(long.id)
+    expect(le.map((e) => [e.attempt, e.outcome, e.error])).toEqual([
+      [1, 'preempted', null],
+      [2, 'done', null],
+    ])
+    const [qe] = await executions(quick.id)
+    // the query node ran in the slot the batch node gave up, before the batch node's second attempt
+    const preemptedAt = le[0]?.finished_at?.getTime() ?? 0
+    expect(preemptedAt - (le[0]?.started_at.getTime() ?? 0)).toBeLessThan(6000)
+    expect(qe?.started_at.getTime()).toBeGreaterThanOrEqual(preemptedAt)
+    expect(qe?.finished_at?.getTime()).toBeLessThanOrEqual(le[1]?.started_at.getTime() ?? 0)
+    expect(await lake.jobLog(long.id)).toContain('[m] preempted by the scheduler: queued again')
+  }, 180_000)
+
   it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
     writeProject(join(root, 'huge'), 'huge', ", memory: '4GB'", [])
-    const huge = await lake.runRemote({ dir: join(root, 'huge'), priority: 'interactive', pool: 'small' })
+    const huge = await lake.runRemote({
+      dir: join(root, 'huge'),
+      priority: 'interactive',
+      pool: 'small',
+      wait: false,
+    })
     worker(['--pool', 'small', '--cpus', '1', '--memory', '1GB'])
     const [j] = await finished([huge.id])
     expect(j?.status).toBe('failed')

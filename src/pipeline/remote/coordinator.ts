@@ -364,6 +364,33 @@ async function landingMerge(
 }
 
 /**
+ * Queues a node again after the scheduling policy preempted it (its process was stopped): the execution is recorded
+ * as `preempted`, not failed, and the node waits for the policy to place it again. Does nothing for a stale attempt.
+ */
+export async function preemptTask(
+  q: RunQueue,
+  lake: RunLake,
+  at: { jobId: string; task: string; attempt: number; worker: string },
+  log: readonly string[],
+): Promise<void> {
+  await q.tx(async (c) => {
+    const run = await lockRun(c, at.jobId)
+    await appendLog(c, at.jobId, [
+      ...log,
+      `${new Date(lake.clock.now()).toISOString()} [${at.task}] preempted by the scheduler: queued again`,
+    ])
+    await endExecution(c, at, 'preempted', null)
+    if (run?.state !== 'running') return
+    const r = await c.query(
+      'SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = $5',
+      [at.jobId, at.task, at.attempt, at.worker, 'running'],
+    )
+    if (r.rowCount === 0) return
+    await queueTask(q, c, run.spec, at.task, null)
+  })
+}
+
+/**
  * Fails a run whose node could not be run (its retries were used up by lost workers).
  */
 export async function abandonTask(

@@ -11,10 +11,12 @@ import {
   finishTask,
   landRun,
   lockRun,
+  preemptTask,
   retryTaskAfterOom,
 } from './coordinator.js'
 import { executeTask, type PlanCache } from './execute-task.js'
-import { liveDecide, oomRetryMb } from './live-decide.js'
+import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
+import { containerId } from './live-view.js'
 import { queuedNodes, readLiveState } from './read-live-state.js'
 import type { LandJobData, NodeJobData } from './remote-run-spec.js'
 import { checkPoolName, LAND_QUEUE, nodeQueue, type RunQueue } from './run-queue.js'
@@ -124,6 +126,9 @@ export async function runWorker(
       if (r.rowCount === 0) return loseLease('declared lost by another worker')
       renewed = Date.now()
       await sweep(queue, lake, leaseMs, log)
+      // busy slots do not ask for work: the heartbeat lets the policy preempt what runs here
+      if (running.size > 0)
+        await apply(liveDecide(policy, await readLiveState(queue, pool, lake.clock.now())))
     } catch (e) {
       if (Date.now() - renewed > leaseMs) loseLease(`cannot reach the queue: ${String(e)}`)
     }
@@ -135,6 +140,8 @@ export async function runWorker(
   let executed = 0
   let landed = 0
   const plans: PlanCache = new Map()
+  /** The executions running here by container id, to stop when the policy suspends them. */
+  const running = new Map<string, AbortController>()
   const draining = (): boolean => lost || options.signal?.aborted === true
 
   const land = async (job: PgBoss.Job<LandJobData>): Promise<void> => {
@@ -167,14 +174,19 @@ export async function runWorker(
     usedMb += need
     const at = { jobId: job.data.jobId, task: job.data.task, attempt: claim.attempt, worker: id }
     log(`running ${at.jobId} ${at.task} (attempt ${at.attempt}, ${claim.spec.priority})`)
+    const stop = new AbortController()
+    running.set(containerId(at), stop)
     try {
       const result = await executeTask(lake, claim.spec, claim.job, at.task, {
         attempt: claim.attempt,
         memoryMb: claim.memoryMb,
         plans,
+        signal: stop.signal,
       })
       if (lost) return
-      if (result.error && /out of memory/.test(result.error.message)) {
+      if (result.error && stop.signal.aborted && /preempted/.test(result.error.message)) {
+        await preemptTask(queue, lake, at, result.log)
+      } else if (result.error && /out of memory/.test(result.error.message)) {
         const workers = (await readLiveState(queue, pool, lake.clock.now())).workers
         const retryMb = oomRetryMb(
           policy,
@@ -197,6 +209,7 @@ export async function runWorker(
       // the queue or catalog failed under us: the lease decides who runs the node again
       log(`node ${at.jobId} ${at.task} interrupted: ${isTarnError(e) ? e.message : String(e)}`)
     } finally {
+      running.delete(containerId(at))
       usedMb -= need
     }
   }
@@ -208,6 +221,20 @@ export async function runWorker(
   const schedule = async (): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
     const state = await readLiveState(queue, pool, lake.clock.now())
     const d = liveDecide(policy, state)
+    await apply(d)
+    for (const c of d.claims) {
+      if (c.worker !== id) continue
+      return {
+        id: c.queueJob,
+        data: { jobId: c.jobId, task: c.task, memoryMb: null },
+        queued: queuedNodes(state),
+      }
+    }
+    return undefined
+  }
+
+  /** Applies a step's decisions other than claims: fails the runs of unplaceable nodes, stops suspended ones here. */
+  const apply = async (d: LiveDecisions): Promise<void> => {
     for (const u of d.unplaceable) {
       log(`node ${u.jobId} ${u.task} needs ${memoryText(u.memoryMb)}: no live worker has that much`)
       await abandonTask(
@@ -218,15 +245,12 @@ export async function runWorker(
         `it needs ${memoryText(u.memoryMb)} of memory, more than any live worker of pool ${pool} has (the largest has ${memoryText(u.largestMb)})`,
       )
     }
-    for (const c of d.claims) {
-      if (c.worker !== id) continue
-      return {
-        id: c.queueJob,
-        data: { jobId: c.jobId, task: c.task, memoryMb: null },
-        queued: queuedNodes(state),
-      }
+    for (const s of d.suspensions) {
+      const stop = s.worker === id ? running.get(containerId(s)) : undefined
+      if (!stop || stop.signal.aborted) continue
+      log(`preempting ${s.jobId} ${s.task} (attempt ${s.attempt}, ${s.priority}) for a more urgent node`)
+      stop.abort()
     }
-    return undefined
   }
 
   const slot = async (): Promise<void> => {

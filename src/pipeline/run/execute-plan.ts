@@ -63,11 +63,21 @@ export interface ExecContext {
    * Remote node executions: the rows a model's materialisation already committed on the run branch (by an earlier
    * attempt of the same node), or undefined; such a materialisation is not written again.
    */
-  readonly committed?: (model: string, table: string) => Promise<number | undefined>
+  readonly committed?: (model: string, table: string) => Promise<PriorCommit>
   /** Remote node executions: a TS or Python model's memory limit in MB instead of its declared one (an OOM retry's). */
   readonly memoryMb?: number
   /** Remote node executions: aborting it stops the running TS and Python functions (preemption). */
   readonly signal?: AbortSignal
+}
+
+/**
+ * What a remote node execution found on its run branch before committing a model's materialisation: the rows an
+ * earlier attempt of the node committed (`rows`), else the head it checked (`head`), which the commit then
+ * compare-and-swaps on.
+ */
+export interface PriorCommit {
+  readonly head: string
+  readonly rows?: number
 }
 
 /**
@@ -242,6 +252,46 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     return rows
   }
 
+  const materializeStep = async (
+    n: LogicalNode,
+    s: PlanStep,
+    m: NonNullable<LogicalNode['model']>,
+  ): Promise<number> => {
+    const prior = await x.committed?.(n.name, s.table as string)
+    if (prior?.rows !== undefined) {
+      x.job.tables = { ...x.job.tables, [s.table as string]: prior.rows }
+      x.log(
+        `[${n.name}] ${m.materialize} ${s.table}: already committed by an earlier attempt, not written again`,
+      )
+      return prior.rows
+    }
+    // Models write their files side by side; their commits land on the run branch one by one, in plan order.
+    const conn = await instance.connect()
+    const next = materializeModel(
+      lake,
+      {
+        branch: x.runBranch,
+        table: s.table as string,
+        model: n.name,
+        mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
+        partitionedBy: m.partitionedBy,
+        overwriteFilter: m.overwriteFilter,
+        parquet: outputs.get(n.name) as string,
+        jobId: x.jobId,
+        scratchDir: x.scratch,
+        ...(prior ? { baseHead: prior.head } : {}),
+      },
+      conn,
+      commitChain,
+    ).finally(() => conn.closeSync())
+    commitChain = next.catch(() => undefined)
+    const r = await next
+    for (const w of r.warnings) x.warn(w)
+    x.job.tables = { ...x.job.tables, [s.table as string]: r.rows }
+    x.log(`[${n.name}] ${m.materialize} ${s.table}: ${r.rows} row(s), commit ${r.commit.hash.slice(0, 12)}`)
+    return r.rows
+  }
+
   const runStepOnly = async (s: PlanStep): Promise<number | null> => {
     if (s.kind === 'scan') {
       const state = await lake.catalog.getTable(dataCommit, s.name)
@@ -311,38 +361,16 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     if (s.kind === 'materialize') {
       const m = n.model
       if (!m || m.materialize === 'NONE') return null
-      const prior = await x.committed?.(n.name, s.table as string)
-      if (prior !== undefined) {
-        x.job.tables = { ...x.job.tables, [s.table as string]: prior }
-        x.log(
-          `[${n.name}] ${m.materialize} ${s.table}: already committed by an earlier attempt, not written again`,
-        )
-        return prior
+      // check-then-commit is atomic: the commit is a compare-and-swap on the head that was checked; when another
+      // attempt of this node committed in between, the check runs again and finds its commit
+      for (let cas = 0; ; cas++) {
+        try {
+          return await materializeStep(n, s, m)
+        } catch (e) {
+          if (!x.committed || cas >= 8 || !isTarnError(e) || e.code !== 'BRANCH_HEAD_CHANGED') throw e
+          x.log(`[${n.name}] the run branch moved under the commit of ${s.table}: checked again`)
+        }
       }
-      // Models write their files side by side; their commits land on the run branch one by one, in plan order.
-      const conn = await instance.connect()
-      const next = materializeModel(
-        lake,
-        {
-          branch: x.runBranch,
-          table: s.table as string,
-          model: n.name,
-          mode: m.materialize as Exclude<typeof m.materialize, 'NONE'>,
-          partitionedBy: m.partitionedBy,
-          overwriteFilter: m.overwriteFilter,
-          parquet: outputs.get(n.name) as string,
-          jobId: x.jobId,
-          scratchDir: x.scratch,
-        },
-        conn,
-        commitChain,
-      ).finally(() => conn.closeSync())
-      commitChain = next.catch(() => undefined)
-      const r = await next
-      for (const w of r.warnings) x.warn(w)
-      x.job.tables = { ...x.job.tables, [s.table as string]: r.rows }
-      x.log(`[${n.name}] ${m.materialize} ${s.table}: ${r.rows} row(s), commit ${r.commit.hash.slice(0, 12)}`)
-      return r.rows
     }
     const py = n.expectation?.python
     if (py) {
