@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -148,6 +148,12 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     expect(await lake.jobLog(hog.id)).toContain(
       '[m] out of memory with 128MB: the priority policy does not run it again',
     )
+    // the worker's snapshots of the two projects leave its cache once the runs ended
+    const cache = join(root, 'worker0', 'cache', 'remote-projects')
+    expect(existsSync(cache)).toBe(true)
+    const until = Date.now() + 30_000
+    while (readdirSync(cache).length > 0 && Date.now() < until) await sleep(200)
+    expect(readdirSync(cache)).toEqual([])
   }, 180_000)
 
   it('preempts a long batch node on a full worker when a query run arrives, records it as preempted and runs it again after', async () => {
@@ -191,6 +197,10 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
 
   it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
     writeProject(join(root, 'huge'), 'huge', ", memory: '4GB'", [])
+    // a snapshot an earlier worker process left behind in this worker's cache
+    const stale = join(root, `worker${workers.length}`, 'cache', 'remote-projects', 'f'.repeat(64))
+    mkdirSync(stale, { recursive: true })
+    writeFileSync(join(stale, 'tarn_project.yml'), 'name: stale\n')
     const huge = await lake.runRemote({
       dir: join(root, 'huge'),
       priority: 'interactive',
@@ -204,6 +214,7 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
       'node m failed: it needs 4GB of memory, more than any live worker of pool small has (the largest has 1GB)',
     )
     expect(await executions(huge.id)).toEqual([])
+    expect(existsSync(stale)).toBe(false)
     expect(await landedOnMain(huge.id)).toBe(false)
   }, 120_000)
 })

@@ -10,6 +10,7 @@ import { loadRunTable } from '../run/load-run-table.js'
 import type { RunLake } from '../run/run-lake.js'
 import { planRunAt } from '../run/run-pipeline.js'
 import { scratchName } from '../run/scratch-name.js'
+import { projectCacheDir } from './clean-project-cache.js'
 import type { TaskResult } from './coordinator.js'
 import type { RemoteRunSpec } from './remote-run-spec.js'
 import { remoteTasks } from './remote-task.js'
@@ -42,7 +43,7 @@ export async function executeTask(
 ): Promise<TaskResult & { error?: TarnError }> {
   const engine = await lake.queryEngine()
   const instance = engine.duckdb()
-  const projectDir = join(lake.config.home, 'cache', 'remote-projects', spec.codeHash)
+  const projectDir = join(projectCacheDir(lake.config.home), spec.codeHash)
   let planning = options.plans.get(spec.jobId)
   if (!planning) {
     planning = (async () => {

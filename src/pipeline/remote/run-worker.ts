@@ -4,6 +4,7 @@ import { DEFAULT_MEMORY_MB, memoryText } from '../../runtime/resources.js'
 import { builtinPolicy } from '../../runtime/scheduler/registry.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { RunLake } from '../run/run-lake.js'
+import { cleanProjectCache } from './clean-project-cache.js'
 import {
   abandonTask,
   claimTask,
@@ -74,6 +75,9 @@ export interface WorkerSummary {
   readonly landed: number
 }
 
+/** How often a worker removes the project snapshots of finished runs from its cache. */
+const CLEAN_EVERY_MS = 2000
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -109,6 +113,15 @@ export async function runWorker(
     [id, pool, cpus, memoryMb, hostname(), process.pid],
   )
   log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
+  const plans: PlanCache = new Map()
+  const cleaned = async (): Promise<void> => {
+    const removed = await cleanProjectCache(queue, lake.config.home, plans)
+    if (removed.length > 0)
+      log(`removed ${removed.length} project snapshot(s) of finished runs from the cache`)
+  }
+  // the snapshots an earlier process left behind
+  await cleaned()
+  let cleanedAt = Date.now()
   let lost = false
   const loseLease = (reason: string): void => {
     if (lost) return
@@ -126,6 +139,10 @@ export async function runWorker(
       if (r.rowCount === 0) return loseLease('declared lost by another worker')
       renewed = Date.now()
       await sweep(queue, lake, leaseMs, log)
+      if (Date.now() - cleanedAt >= CLEAN_EVERY_MS) {
+        cleanedAt = Date.now()
+        await cleaned()
+      }
       // busy slots do not ask for work: the heartbeat lets the policy preempt what runs here
       if (running.size > 0)
         await apply(liveDecide(policy, await readLiveState(queue, pool, lake.clock.now())))
@@ -139,7 +156,6 @@ export async function runWorker(
   let usedMb = 0
   let executed = 0
   let landed = 0
-  const plans: PlanCache = new Map()
   /** The executions running here by container id, to stop when the policy suspends them. */
   const running = new Map<string, AbortController>()
   const draining = (): boolean => lost || options.signal?.aborted === true
