@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/lake/lake.js'
+import { executeTask } from '../../src/pipeline/remote/execute-task.js'
+import type { RemoteRunSpec } from '../../src/pipeline/remote/remote-run-spec.js'
 import type { JobRecord } from '../../src/pipeline/run/job-record.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 import { startWorker, type WorkerProcess } from './worker-hosts.js'
@@ -194,6 +196,29 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     expect(qe?.finished_at?.getTime()).toBeLessThanOrEqual(le[1]?.started_at.getTime() ?? 0)
     expect(await lake.jobLog(long.id)).toContain('[m] preempted by the scheduler: queued again')
   }, 180_000)
+
+  it('commits a node output once when two attempts of the node commit to the run branch at the same time', async () => {
+    const dir = join(root, 'twice')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'tarn_project.yml'), 'name: twice\nnamespace: tarn\n')
+    writeFileSync(join(dir, 'events.sql'), '-- tarn: materialize=APPEND\nSELECT id FROM nums\n')
+    // no worker serves this pool: the test runs the node's two attempts itself, side by side
+    const run = await lake.runRemote({ dir, priority: 'batch', pool: 'nobody', wait: false })
+    const row = (await db.query(`SELECT spec, job FROM ${queueSchema}.tarn_runs WHERE job_id = $1`, [run.id]))
+      .rows[0] as { spec: RemoteRunSpec; job: JobRecord }
+    const attempt = (n: number) =>
+      executeTask(lake, row.spec, row.job, 'events', { attempt: n, memoryMb: null, plans: new Map() })
+    const results = await Promise.all([attempt(1), attempt(2), attempt(3)])
+    for (const r of results) {
+      expect(r.error).toBeUndefined()
+      expect(r.tables).toEqual({ 'tarn.events': 3 })
+    }
+    const commits = (await lake.log(`run/${run.id}`, { limit: 20 })).filter(
+      (c) => c.properties['tarn.model'] === 'events',
+    )
+    expect(commits).toHaveLength(1)
+    expect(results.flatMap((r) => r.log).filter((l) => l.includes('already committed'))).toHaveLength(2)
+  }, 120_000)
 
   it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
     writeProject(join(root, 'huge'), 'huge', ", memory: '4GB'", [])
