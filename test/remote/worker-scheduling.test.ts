@@ -220,6 +220,37 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     expect(results.flatMap((r) => r.log).filter((l) => l.includes('already committed'))).toHaveLength(2)
   }, 120_000)
 
+  it('fails and seals a run whose landing fails on every try, leaving main untouched', async () => {
+    writeProject(join(root, 'unlucky'), 'unlucky', '', [], 'u')
+    const run = await lake.runRemote({
+      dir: join(root, 'unlucky'),
+      priority: 'batch',
+      pool: 'land',
+      wait: false,
+    })
+    // the catalog's database refuses the landing merge of this run (a fault of the catalog, not of the run)
+    const catalogSchema = queueSchema.replace(/_queue$/, '')
+    await db.query(
+      `CREATE FUNCTION ${catalogSchema}.refuse_landing() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'landing refused by the test'; END $$`,
+    )
+    await db.query(
+      `CREATE TRIGGER refuse_landing BEFORE INSERT ON ${catalogSchema}.commits FOR EACH ROW
+         WHEN (NEW.properties->>'tarn.landed_job' = '${run.id}') EXECUTE FUNCTION ${catalogSchema}.refuse_landing()`,
+    )
+    const before = (await lake.getBranch('main')).head
+    worker(['--pool', 'land', '--cpus', '1', '--memory', '1GB'])
+    const [j] = await finished([run.id])
+    expect(j?.status).toBe('failed')
+    expect(j?.error?.message).toMatch(
+      new RegExp(`^landing ${run.id} on main failed 11 times: .*landing refused by the test`),
+    )
+    expect((await lake.getBranch('main')).head).toBe(before)
+    expect((await lake.listBranches()).find((b) => b.name === `run/${run.id}`)?.sealed).toBe(true)
+    const state = await db.query(`SELECT state FROM ${queueSchema}.tarn_runs WHERE job_id = $1`, [run.id])
+    expect(state.rows[0]).toEqual({ state: 'failed' })
+  }, 120_000)
+
   it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
     writeProject(join(root, 'huge'), 'huge', ", memory: '4GB'", [])
     // a snapshot an earlier worker process left behind in this worker's cache

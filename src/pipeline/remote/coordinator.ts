@@ -364,6 +364,40 @@ async function landingMerge(
 }
 
 /**
+ * Gives up on a landing whose tries are used up (`tries` failures, the last with `error`): the run leaves `landing`
+ * and fails (its new landing job seals it), unless its merge did land (then the next landing finds it). Does nothing
+ * when the run is no longer landing.
+ */
+export async function giveUpLanding(
+  q: RunQueue,
+  lake: RunLake,
+  jobId: string,
+  tries: number,
+  error: unknown,
+): Promise<void> {
+  await q.tx(async (c) => {
+    const run = await lockRun(c, jobId)
+    if (run?.state !== 'landing') return
+    if ((await landedCommit(lake, run.spec.target, jobId)) !== undefined) {
+      await queueLanding(q, c, run.spec)
+      return
+    }
+    const reason = (isTarnError(error) ? error.message : String(error)).split('\n')[0] ?? ''
+    await failRun(
+      q,
+      c,
+      lake,
+      run,
+      new TarnError('RUN_FAILED', `landing ${jobId} on ${run.spec.target} failed ${tries} times: ${reason}`, {
+        target: run.spec.target,
+        tries,
+        reason,
+      }),
+    )
+  })
+}
+
+/**
  * Queues a node again after the scheduling policy preempted it (its process was stopped): the execution is recorded
  * as `preempted`, not failed, and the node waits for the policy to place it again. Does nothing for a stale attempt.
  */

@@ -10,6 +10,7 @@ import {
   claimTask,
   failTask,
   finishTask,
+  giveUpLanding,
   landRun,
   lockRun,
   preemptTask,
@@ -20,7 +21,7 @@ import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
 import { containerId } from './live-view.js'
 import { queuedNodes, readLiveState } from './read-live-state.js'
 import type { LandJobData, NodeJobData } from './remote-run-spec.js'
-import { checkPoolName, LAND_QUEUE, nodeQueue, type RunQueue } from './run-queue.js'
+import { checkPoolName, LAND_QUEUE, LAND_RETRIES, nodeQueue, type RunQueue } from './run-queue.js'
 
 /**
  * Options of {@link runWorker} (`Lake.worker`).
@@ -175,6 +176,16 @@ export async function runWorker(
     } catch (e) {
       log(`landing ${job.data.jobId} failed, to be tried again: ${String(e)}`)
       await queue.boss.fail(LAND_QUEUE, job.id, { message: String(e) }).catch(() => undefined)
+      // its tries are used up: the run is sealed as failed rather than left landing
+      const after = await queue.boss
+        .getJobById(LAND_QUEUE, job.id, { includeArchive: true })
+        .catch(() => null)
+      if (after?.state === 'failed') {
+        log(`landing ${job.data.jobId} failed ${LAND_RETRIES + 1} times: the run fails`)
+        await giveUpLanding(queue, lake, job.data.jobId, LAND_RETRIES + 1, e).catch((x: unknown) =>
+          log(`could not fail ${job.data.jobId}: ${String(x)}`),
+        )
+      }
     }
   }
 
