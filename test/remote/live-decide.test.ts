@@ -83,8 +83,34 @@ describe('live scheduling steps on hand-made queue states', () => {
       { worker: 'w-b', jobId: 'job-inter', task: 'm', queueJob: 'q-m', memoryMb: 1024 },
     ])
     expect(d.suspensions).toEqual([])
-    // every worker computes the same decisions from the same state, whatever order it read the workers in
+    // the decisions do not depend on the order the workers were read in
     expect(liveDecide(policy('priority'), { ...state, workers: [...state.workers].reverse() })).toEqual(d)
+  })
+
+  it('keeps a node on the worker that asks when the policy sees two equally free workers', () => {
+    const state: LiveState = {
+      now: 0,
+      workers: [
+        { id: 'w-a', cpus: 1, memoryMb: 8192 },
+        { id: 'w-b', cpus: 1, memoryMb: 8192 },
+      ],
+      runs: [
+        run('job-batch', 'batch', 0, [task('m', 'queued')]),
+        run('job-inter', 'interactive', 1, [task('m', 'queued')]),
+      ],
+      running: [],
+    }
+    const claims = (self?: string) =>
+      liveDecide(policy('priority'), state, self).claims.map((c) => [c.worker, c.jobId])
+    expect(claims()).toEqual([
+      ['w-a', 'job-inter'],
+      ['w-b', 'job-batch'],
+    ])
+    // w-b asking takes the interactive node itself rather than the batch one
+    expect(claims('w-b')).toEqual([
+      ['w-b', 'job-inter'],
+      ['w-a', 'job-batch'],
+    ])
   })
 
   it('runs only the nodes whose inputs are done', () => {

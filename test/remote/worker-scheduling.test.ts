@@ -103,6 +103,16 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     return w
   }
 
+  /** A finished run's log (written just after its final record). */
+  const logOf = async (jobId: string): Promise<string> => {
+    const until = Date.now() + 20_000
+    for (;;) {
+      const text = await lake.jobLog(jobId).catch(() => '')
+      if (text !== '' || Date.now() > until) return text
+      await sleep(100)
+    }
+  }
+
   const landedOnMain = async (jobId: string): Promise<boolean> =>
     (await lake.log('main', { limit: 100 })).some((c) => c.properties['tarn.landed_job'] === jobId)
 
@@ -147,7 +157,7 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
       [1, 64, 'oom'],
       [2, 128, 'oom'],
     ])
-    expect(await lake.jobLog(hog.id)).toContain(
+    expect(await logOf(hog.id)).toContain(
       '[m] out of memory with 128MB: the priority policy does not run it again',
     )
     // the worker's snapshots of the two projects leave its cache once the runs ended
@@ -194,7 +204,7 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     expect(preemptedAt - (le[0]?.started_at.getTime() ?? 0)).toBeLessThan(6000)
     expect(qe?.started_at.getTime()).toBeGreaterThanOrEqual(preemptedAt)
     expect(qe?.finished_at?.getTime()).toBeLessThanOrEqual(le[1]?.started_at.getTime() ?? 0)
-    expect(await lake.jobLog(long.id)).toContain('[m] preempted by the scheduler: queued again')
+    expect(await logOf(long.id)).toContain('[m] preempted by the scheduler: queued again')
   }, 180_000)
 
   it('commits a node output once when two attempts of the node commit to the run branch at the same time', async () => {

@@ -126,6 +126,12 @@ export async function claimTask(
     if (run?.state !== 'running') return undefined
     if (take !== undefined) {
       if ((await readQueuedNodes(c, take.pool)) !== take.queued) return undefined
+      // the node must still wait for this very job, so a job taken below is always run (or handed back by the sweep)
+      const waiting = await c.query(
+        "SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3 FOR UPDATE",
+        [data.jobId, data.task, queueJob],
+      )
+      if (waiting.rowCount === 0) return undefined
       if (!(await q.takeJob(c, take.queue, queueJob))) return undefined
     }
     const r = await c.query(

@@ -38,11 +38,12 @@ export interface LiveDecisions {
  * instance of the policy's `decide` on it, and maps its decisions back to workers and nodes. Placement by memory
  * follows: a node stays on the worker the policy chose when its memory fits that worker's free memory, else it goes
  * to the worker with the most free memory that fits it; a node that fits no free memory now waits for a later step;
- * one bigger than every live worker is unplaceable (its run fails). Pure: the caller applies the decisions.
+ * one bigger than every live worker is unplaceable (its run fails). `self` is the worker that steps (its pool comes
+ * first, see {@link buildLiveView}). Pure: the caller applies the decisions.
  */
-export function liveDecide(policy: Policy, state: LiveState): LiveDecisions {
+export function liveDecide(policy: Policy, state: LiveState, self?: string): LiveDecisions {
   if (state.workers.length === 0) return { claims: [], suspensions: [], unplaceable: [] }
-  const live = buildLiveView(state)
+  const live = buildLiveView(state, self)
   const decision = policy.decide(
     policy.init({ numPools: live.workers.length, multiOperatorContainers: false, ticksPerSecond: 1000 }),
     live.view,

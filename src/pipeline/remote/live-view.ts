@@ -105,15 +105,18 @@ function topological(tasks: readonly LiveTask[]): LiveTask[] {
 }
 
 /**
- * Builds the policy's snapshot of one pool from its queue state: pools are the live workers (ordered by id) with
+ * Builds the policy's snapshot of one pool from its queue state: pools are the live workers (`self`, the worker that
+ * steps, first, so that on ties the policy keeps a node on the worker asking for one; then by id) with
  * their CPUs and memory, less what their running executions use (one CPU and the execution's memory each);
  * containers are the running executions; every running run is an arrival (a step is decided from scratch, so every
  * worker computes the same decisions from the same state) with its nodes as operators in topological order; results
  * are the failed executions (out of memory, preempted) of the nodes waiting to run again, which size their retry
  * (a node queued again after running out of memory is a `failed` operator, as the contract's retry path has it).
  */
-export function buildLiveView(state: LiveState): LiveView {
-  const workers = [...state.workers].sort((a, b) => a.id.localeCompare(b.id))
+export function buildLiveView(state: LiveState, self?: string): LiveView {
+  const workers = [...state.workers].sort(
+    (a, b) => Number(b.id === self) - Number(a.id === self) || a.id.localeCompare(b.id),
+  )
   const poolOf = new Map(workers.map((w, i) => [w.id, i]))
   const pipelines = new Map<string, PipelineView>()
   const taskByRef = new Map<string, LiveTask>()

@@ -146,7 +146,7 @@ export async function runWorker(
       }
       // busy slots do not ask for work: the heartbeat lets the policy preempt what runs here
       if (running.size > 0)
-        await apply(liveDecide(policy, await readLiveState(queue, pool, lake.clock.now())))
+        await apply(liveDecide(policy, await readLiveState(queue, pool, lake.clock.now()), id))
     } catch (e) {
       if (Date.now() - renewed > leaseMs) loseLease(`cannot reach the queue: ${String(e)}`)
     }
@@ -247,7 +247,7 @@ export async function runWorker(
    */
   const schedule = async (): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
     const state = await readLiveState(queue, pool, lake.clock.now())
-    const d = liveDecide(policy, state)
+    const d = liveDecide(policy, state, id)
     await apply(d)
     for (const c of d.claims) {
       if (c.worker !== id) continue
