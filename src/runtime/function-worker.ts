@@ -36,6 +36,8 @@ export interface FunctionRunOptions {
    * a rejection ends the worker and is the function's failure. The time limit counts from then.
    */
   readonly inputs?: Promise<void>
+  /** Aborting it stops the function's process (a scheduler's preemption): it fails as `preempted`. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -139,6 +141,13 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     timedOut = true
     child.kill('SIGKILL')
   }, options.timeoutMs)
+  let preempted = false
+  const preempt = (): void => {
+    preempted = true
+    child.kill('SIGKILL')
+  }
+  if (options.signal?.aborted) preempt()
+  else options.signal?.addEventListener('abort', preempt, { once: true })
   // The heap limit does not cover Arrow buffers and other off-heap memory: watch the resident size too.
   let overMemory = false
   const rssLimit = (options.memoryMb * 1.25 + 256) * 2 ** 20
@@ -155,6 +164,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   const exit = await Promise.race([exited, ended.then(() => null)])
   clearTimeout(timer)
   clearInterval(watch)
+  options.signal?.removeEventListener('abort', preempt)
   // The next function with this heap limit finds a booted process, started once this one is over (one booting while
   // it runs slows it down on a busy machine) and off the path of its result: starting a process blocks the parent for
   // the time of a fork, tens of milliseconds for a run that holds DuckDB's memory.
@@ -168,6 +178,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   await new Promise((r) => setImmediate(r))
   if (error) throw error
   if (outcome && exit.code === 0) return outcome
+  if (preempted) throw failure(task, 'preempted (stopped by the scheduler)', task.file, options.line)
   if (timedOut) {
     throw failure(task, `timed out after ${formatMs(options.timeoutMs)} (killed)`, task.file, options.line)
   }

@@ -43,6 +43,8 @@ export interface PythonRunOptions {
   readonly onLog: (line: FunctionLogLine) => void
   /** A process started ahead with {@link PythonProcess.start} (its imports done while the inputs were written). */
   readonly process?: PythonProcess
+  /** Aborting it stops the function's process (a scheduler's preemption): it fails as `preempted`. */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -211,15 +213,24 @@ export async function runPythonFunction(options: PythonRunOptions): Promise<Pyth
       child.kill('SIGKILL')
     }
   }, 50)
+  let preempted = false
+  const preempt = (): void => {
+    preempted = true
+    child.kill('SIGKILL')
+  }
+  if (options.signal?.aborted) preempt()
+  else options.signal?.addEventListener('abort', preempt, { once: true })
   const exit = await proc.exited
   clearTimeout(timer)
   clearInterval(watch)
+  options.signal?.removeEventListener('abort', preempt)
   if (exit.spawnError !== undefined) {
     throw new TarnError('PYTHON_UNAVAILABLE', `cannot start ${options.python}: ${exit.spawnError}`, {
       python: options.python,
       model: task.name,
     })
   }
+  if (preempted) throw failure(task, 'preempted (stopped by the scheduler)', options.line)
   if (timedOut) throw failure(task, `timed out after ${options.timeoutMs} ms (killed)`, options.line)
   if (overMemory || exit.code === EXIT_OUT_OF_MEMORY) {
     throw failure(task, `out of memory (limit ${memoryText(options.memoryMb)})`, options.line)

@@ -61,6 +61,12 @@ describe('remote runs on a local lake', () => {
     expect((await lake.listJobs()).length).toBe(jobs)
   })
 
+  it('refuses tarn worker --policy with a policy the scheduler does not have, as a usage error naming the choices', async () => {
+    const io = memoryIO({ TARN_HOME: home, TARN_USER: 'tester' })
+    expect(await runCli(['worker', '--policy', 'fastest'], io)).toBe(2)
+    expect(io.stderr()).toContain('--policy takes naive, priority, priority-pool, right-size, got fastest')
+  })
+
   it('refuses --priority without --remote and an unknown priority as usage errors', async () => {
     const io = memoryIO({ TARN_HOME: home, TARN_USER: 'tester' })
     expect(await runCli(['run', '-p', project, '--priority', 'batch'], io)).toBe(2)

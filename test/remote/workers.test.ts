@@ -11,10 +11,16 @@ import { namespaceHosts, startWorker, tarnCli, type WorkerHost, type WorkerProce
 const pgBase = await postgresUrl()
 const s3Ok = pgBase !== undefined && haveS3Server()
 
+/** The run whose TS model throws (a batch run). */
+const FAILING = 'r3'
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** A project whose TS model sleeps (so a worker can be killed mid-node) and whose SQL model appends its rows. */
-function writeProject(dir: string, label: string): void {
+/**
+ * A project whose TS model sleeps (so a worker can be killed mid-node) and whose SQL model appends its rows; with
+ * `fails`, the TS model throws after its sleep.
+ */
+function writeProject(dir: string, label: string, fails = false): void {
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'tarn_project.yml'), `name: ${label}\nnamespace: tarn\n`)
   writeFileSync(
@@ -24,6 +30,7 @@ function writeProject(dir: string, label: string): void {
       '',
       "export const slow = model({ inputs: { nums: input('nums') } }, async ({ nums }) => {",
       '  await new Promise((r) => setTimeout(r, 1200))',
+      ...(fails ? [`  throw new Error('model slow of ${label} fails')`] : []),
       '  return nums.toArray().map((r) => ({ id: Number(r.id) }))',
       '})',
       '',
@@ -94,14 +101,14 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
   const executions = async (): Promise<Execution[]> =>
     (await db.query(`SELECT * FROM ${queueSchema}.tarn_executions ORDER BY started_at`)).rows as Execution[]
 
-  it('lands ten runs of mixed priority exactly once on three workers, one of them killed mid-node', async () => {
+  it('lands ten runs of mixed priority exactly once on three workers, one of them killed mid-node, and seals the one whose model fails', async () => {
     // ten runs queued before any worker exists: five batch runs first, then five interactive ones
     const runs: { id: string; label: string; priority: string }[] = []
     const home = join(root, 'client')
     const submit = async (i: number): Promise<{ id: string; label: string; priority: string }> => {
       const label = `r${i}`
       const priority = i < 5 ? 'batch' : 'interactive'
-      writeProject(join(root, label), label)
+      writeProject(join(root, label), label, label === FAILING)
       const r = await tarnCli({ ...env, TARN_HOME: home }, [
         'run',
         '--remote',
@@ -169,13 +176,22 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
       throw new Error(`runs did not finish:\n${workers.map((w) => w.stderr()).join('\n---\n')}`)
     })()
 
-    // every run landed exactly once: one landing merge on main each, the rows it appended present once
+    // every run landed exactly once: one landing merge on main each, the rows it appended present once; the run
+    // whose model failed is sealed as failed and left main untouched
     const landings = new Map<string, number>()
     for (const c of await lake.log('main', { limit: 200 })) {
       const landed = c.properties['tarn.landed_job']
       if (landed) landings.set(landed, (landings.get(landed) ?? 0) + 1)
     }
-    for (const j of records) {
+    const failing = runs.find((r) => r.label === FAILING) as { id: string }
+    const failed = records.find((j) => j.id === failing.id)
+    expect(failed?.status).toBe('failed')
+    expect(failed?.error?.message).toContain(`model slow of ${FAILING} fails`)
+    expect(failed?.mergeCommit ?? null).toBeNull()
+    expect(landings.has(failing.id)).toBe(false)
+    const branches = await lake.listBranches()
+    expect(branches.find((b) => b.name === `run/${failing.id}`)?.sealed).toBe(true)
+    for (const j of records.filter((r) => r.id !== failing.id)) {
       expect(j.status, JSON.stringify(j.error)).toBe('succeeded')
       expect(landings.get(j.id)).toBe(1)
       expect(j.mergeCommit).not.toBeNull()
@@ -184,7 +200,10 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
       "SELECT run, count(*)::INTEGER AS n, count(DISTINCT id)::INTEGER AS d FROM tarn.events WHERE run <> 'seed' GROUP BY run ORDER BY run",
     )
     expect(counts.table.toArray().map((r) => ({ run: r.run, n: r.n, d: r.d }))).toEqual(
-      runs.map((r) => ({ run: r.label, n: 20, d: 20 })).sort((a, b) => a.run.localeCompare(b.run)),
+      runs
+        .filter((r) => r.label !== FAILING)
+        .map((r) => ({ run: r.label, n: 20, d: 20 }))
+        .sort((a, b) => a.run.localeCompare(b.run)),
     )
 
     // the killed worker was declared lost, its node ran again elsewhere, and every counted node ran on a live worker
@@ -196,13 +215,17 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
     for (const l of lost) {
       const retried = ex.find((e) => e.job_id === l.job_id && e.task === l.task && e.attempt > l.attempt)
       expect(retried?.worker).not.toBe(victimId)
-      expect(retried?.outcome).toBe('done')
+      expect(retried?.outcome).toBe(l.job_id === failing.id ? 'failed' : 'done')
     }
     const tasks = (
       await db.query(`SELECT job_id, task, attempt, worker, state FROM ${queueSchema}.tarn_tasks`)
     ).rows as { job_id: string; task: string; attempt: number; worker: string; state: string }[]
     expect(tasks).toHaveLength(20)
     for (const t of tasks) {
+      if (t.job_id === failing.id) {
+        expect(t.state).toBe(t.task === 'slow' ? 'failed' : 'waiting')
+        continue
+      }
       expect(t.state).toBe('done')
       const e = ex.find((x) => x.job_id === t.job_id && x.task === t.task && x.attempt === t.attempt)
       expect(e?.outcome).toBe('done')
@@ -219,11 +242,14 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
     const interactive = new Set(runs.filter((r) => r.priority === 'interactive').map((r) => r.id))
     const first = ex.slice(0, 3)
     expect(first.every((e) => interactive.has(e.job_id))).toBe(true)
-    for (const b of jobs.filter((j) => !interactive.has(j.job) && j.retry_count === 0)) {
+    for (const b of jobs.filter(
+      (j) => !interactive.has(j.job) && j.retry_count === 0 && j.started_on !== null,
+    )) {
       const waiting = jobs.filter(
         (i) =>
           interactive.has(i.job) &&
           i.retry_count === 0 &&
+          i.started_on !== null &&
           i.created_on.getTime() < b.started_on.getTime() - 250 &&
           i.started_on.getTime() > b.started_on.getTime(),
       )

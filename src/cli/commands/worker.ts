@@ -5,11 +5,15 @@ import { emit, type OutputOptions } from '../output.js'
 
 interface WorkerFlags {
   pool: string
+  policy: string
   cpus: string
   memory: string
   heartbeat?: string
   lease?: string
 }
+
+/** The scheduling policies of `runtime/scheduler/registry.ts` (the simulator's), by name. */
+const POLICIES = ['naive', 'priority', 'priority-pool', 'right-size']
 
 function positive(flag: string, v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1)
@@ -44,10 +48,19 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     .option('--pool <name>', 'the pool whose nodes to run', 'default')
     .option('--cpus <n>', 'nodes to run at once', '1')
     .option('--memory <size>', 'memory the running nodes may use together', '8GB')
+    .option(
+      '--policy <name>',
+      'the scheduling policy: naive, priority, priority-pool or right-size',
+      'priority',
+    )
     .option('--heartbeat <ms>', 'how often the worker renews its lease, in ms (default 1000)')
     .option('--lease <ms>', 'a worker silent this long is lost and its nodes run elsewhere (default 30000)')
     .option('--json', 'print the summary as JSON when drained')
     .action(async (o: OutputOptions & WorkerFlags) => {
+      if (!POLICIES.includes(o.policy))
+        throw new TarnError('USAGE', `--policy takes ${POLICIES.join(', ')}, got ${o.policy}`, {
+          policy: o.policy,
+        })
       const cpus = positive('--cpus', o.cpus)
       const memoryMb = megabytes(o.memory)
       const heartbeatMs = o.heartbeat === undefined ? undefined : positive('--heartbeat', o.heartbeat)
@@ -60,6 +73,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       try {
         const summary = await lake.worker({
           pool: o.pool,
+          policy: o.policy,
           cpus,
           memoryMb,
           ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),

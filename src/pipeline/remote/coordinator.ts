@@ -1,11 +1,12 @@
 import type pg from 'pg'
-import { sizeJob } from '../../runtime/scheduler/priority.js'
+import { memoryText } from '../../runtime/resources.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import { bestEffort } from '../run/best-effort.js'
 import type { JobRecord, NodeRecord } from '../run/job-record.js'
 import { putJob, putJobLog, TARN_PREFIX } from '../run/job-store.js'
 import { landedCommit } from '../run/landed-commit.js'
 import type { RunLake } from '../run/run-lake.js'
+import { readQueuedNodes } from './read-live-state.js'
 import type { LandJobData, NodeJobData, RemoteRunSpec } from './remote-run-spec.js'
 import { LAND_QUEUE, nodeQueue, queuePriority, RunQueue } from './run-queue.js'
 
@@ -107,7 +108,10 @@ export interface Claim {
 
 /**
  * Claims a queued node execution for a worker: the task is `running` on it with a new attempt number (recorded in
- * `tarn_executions`). Undefined when the run is no longer running or the task is not queued (a duplicate delivery).
+ * `tarn_executions`). With `take`, the pg-boss job `queueJob` a scheduling step chose is made active in the same
+ * transaction, provided the pool's queued nodes are still those the step decided on (`take.queued`, see
+ * `queuedNodes`) and no other worker took it first; else undefined (the step is decided again). Undefined when the run is no
+ * longer running or the task is not queued (a duplicate delivery).
  */
 export async function claimTask(
   q: RunQueue,
@@ -115,10 +119,21 @@ export async function claimTask(
   data: NodeJobData,
   queueJob: string,
   worker: string,
+  take?: { queue: string; pool: string; queued: string },
 ): Promise<Claim | undefined> {
   return q.tx(async (c) => {
     const run = await lockRun(c, data.jobId)
     if (run?.state !== 'running') return undefined
+    if (take !== undefined) {
+      if ((await readQueuedNodes(c, take.pool)) !== take.queued) return undefined
+      // the node must still wait for this very job, so a job taken below is always run (or handed back by the sweep)
+      const waiting = await c.query(
+        "SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3 FOR UPDATE",
+        [data.jobId, data.task, queueJob],
+      )
+      if (waiting.rowCount === 0) return undefined
+      if (!(await q.takeJob(c, take.queue, queueJob))) return undefined
+    }
     const r = await c.query(
       "UPDATE tarn_tasks SET state = 'running', attempt = attempt + 1, worker = $3, queue_job = $4 WHERE job_id = $1 AND task = $2 AND state IN ('queued', 'running') RETURNING attempt, memory_mb",
       [data.jobId, data.task, worker, queueJob],
@@ -355,6 +370,67 @@ async function landingMerge(
 }
 
 /**
+ * Gives up on a landing whose tries are used up (`tries` failures, the last with `error`): the run leaves `landing`
+ * and fails (its new landing job seals it), unless its merge did land (then the next landing finds it). Does nothing
+ * when the run is no longer landing.
+ */
+export async function giveUpLanding(
+  q: RunQueue,
+  lake: RunLake,
+  jobId: string,
+  tries: number,
+  error: unknown,
+): Promise<void> {
+  await q.tx(async (c) => {
+    const run = await lockRun(c, jobId)
+    if (run?.state !== 'landing') return
+    if ((await landedCommit(lake, run.spec.target, jobId)) !== undefined) {
+      await queueLanding(q, c, run.spec)
+      return
+    }
+    const reason = (isTarnError(error) ? error.message : String(error)).split('\n')[0] ?? ''
+    await failRun(
+      q,
+      c,
+      lake,
+      run,
+      new TarnError('RUN_FAILED', `landing ${jobId} on ${run.spec.target} failed ${tries} times: ${reason}`, {
+        target: run.spec.target,
+        tries,
+        reason,
+      }),
+    )
+  })
+}
+
+/**
+ * Queues a node again after the scheduling policy preempted it (its process was stopped): the execution is recorded
+ * as `preempted`, not failed, and the node waits for the policy to place it again. Does nothing for a stale attempt.
+ */
+export async function preemptTask(
+  q: RunQueue,
+  lake: RunLake,
+  at: { jobId: string; task: string; attempt: number; worker: string },
+  log: readonly string[],
+): Promise<void> {
+  await q.tx(async (c) => {
+    const run = await lockRun(c, at.jobId)
+    await appendLog(c, at.jobId, [
+      ...log,
+      `${new Date(lake.clock.now()).toISOString()} [${at.task}] preempted by the scheduler: queued again`,
+    ])
+    await endExecution(c, at, 'preempted', null)
+    if (run?.state !== 'running') return
+    const r = await c.query(
+      'SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = $5',
+      [at.jobId, at.task, at.attempt, at.worker, 'running'],
+    )
+    if (r.rowCount === 0) return
+    await queueTask(q, c, run.spec, at.task, null)
+  })
+}
+
+/**
  * Fails a run whose node could not be run (its retries were used up by lost workers).
  */
 export async function abandonTask(
@@ -379,42 +455,28 @@ export async function abandonTask(
 }
 
 /**
- * Queues a node again after it ran out of memory, with the heap limit the scheduler's retry rule gives it (the
- * `priority` policy's {@link sizeJob}: double the previous container); fails the run when the policy would drop the
- * retry (it would take half the worker or more). Does nothing for a stale attempt.
+ * Queues a node again after it ran out of memory with `previousMb`, with the memory the scheduling policy gives its
+ * retry (`retryMb`, see `oomRetryMb`); fails the run (sealed by its landing job) when the policy gives up
+ * (`retryMb` undefined). The execution is recorded as `oom` either way. Does nothing for a stale attempt.
  */
 export async function retryTaskAfterOom(
   q: RunQueue,
   lake: RunLake,
   at: { jobId: string; task: string; attempt: number; worker: string },
   error: TarnError,
-  worker: { cpus: number; memoryMb: number; usedMb: number },
+  policy: string,
+  retryMb: number | undefined,
   previousMb: number,
   log: readonly string[],
 ): Promise<void> {
-  const size = sizeJob(
-    {
-      priority: 'batch',
-      pipelineId: at.jobId,
-      ops: [],
-      retry: { oldCpu: 0, oldRamGb: previousMb / 1024, error: 'OOM' },
-    },
-    {
-      availCpu: worker.cpus,
-      availRamGb: (worker.memoryMb - worker.usedMb + previousMb) / 1024,
-      totalCpu: worker.cpus,
-      totalRamGb: worker.memoryMb / 1024,
-    },
-  )
-  if (size.dropped === 'toobig') {
-    await failTask(q, lake, at, error, { steps: [], log })
-    return
-  }
+  const stamp = new Date(lake.clock.now()).toISOString()
   await q.tx(async (c) => {
     const run = await lockRun(c, at.jobId)
     await appendLog(c, at.jobId, [
       ...log,
-      `${new Date(lake.clock.now()).toISOString()} [${at.task}] out of memory with ${previousMb} MB: queued again with ${Math.round(size.ramGb * 1024)} MB`,
+      retryMb === undefined
+        ? `${stamp} [${at.task}] out of memory with ${memoryText(previousMb)}: the ${policy} policy does not run it again`
+        : `${stamp} [${at.task}] out of memory with ${memoryText(previousMb)}: queued again with ${memoryText(retryMb)}`,
     ])
     await endExecution(c, at, 'oom', error.message)
     if (run?.state !== 'running') return
@@ -423,6 +485,24 @@ export async function retryTaskAfterOom(
       [at.jobId, at.task, at.attempt, at.worker, 'running'],
     )
     if (r.rowCount === 0) return
-    await queueTask(q, c, run.spec, at.task, Math.round(size.ramGb * 1024))
+    if (retryMb !== undefined) {
+      await queueTask(q, c, run.spec, at.task, retryMb)
+      return
+    }
+    await c.query("UPDATE tarn_tasks SET state = 'failed' WHERE job_id = $1 AND task = $2", [
+      at.jobId,
+      at.task,
+    ])
+    await failRun(
+      q,
+      c,
+      lake,
+      run,
+      new TarnError(
+        'RUN_FAILED',
+        `node ${at.task} ran out of memory with ${memoryText(previousMb)} and the ${policy} policy gives it no more`,
+        { ...error.context, node: at.task, memoryMb: previousMb, policy },
+      ),
+    )
   })
 }

@@ -3,13 +3,14 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { isTarnError, TarnError } from '../../util/errors.js'
 import type { PlannedProject } from '../plan-project.js'
-import { executePlan, type RunningJob } from '../run/execute-plan.js'
+import { executePlan, type PriorCommit, type RunningJob } from '../run/execute-plan.js'
 import type { JobRecord, NodeRecord } from '../run/job-record.js'
 import { getCodeSnapshot, TARN_PREFIX } from '../run/job-store.js'
 import { loadRunTable } from '../run/load-run-table.js'
 import type { RunLake } from '../run/run-lake.js'
 import { planRunAt } from '../run/run-pipeline.js'
 import { scratchName } from '../run/scratch-name.js'
+import { projectCacheDir } from './clean-project-cache.js'
 import type { TaskResult } from './coordinator.js'
 import type { RemoteRunSpec } from './remote-run-spec.js'
 import { remoteTasks } from './remote-task.js'
@@ -38,11 +39,11 @@ export async function executeTask(
   spec: RemoteRunSpec,
   job: JobRecord,
   task: string,
-  options: { attempt: number; memoryMb: number | null; plans: PlanCache },
+  options: { attempt: number; memoryMb: number | null; plans: PlanCache; signal?: AbortSignal },
 ): Promise<TaskResult & { error?: TarnError }> {
   const engine = await lake.queryEngine()
   const instance = engine.duckdb()
-  const projectDir = join(lake.config.home, 'cache', 'remote-projects', spec.codeHash)
+  const projectDir = join(projectCacheDir(lake.config.home), spec.codeHash)
   let planning = options.plans.get(spec.jobId)
   if (!planning) {
     planning = (async () => {
@@ -104,6 +105,7 @@ export async function executeTask(
       only,
       upstream,
       ...(options.memoryMb !== null ? { memoryMb: options.memoryMb } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
       produced: async (model, parquet) => {
         if (!needed.has(model)) return
         await lake.store.put(nodeOutputKey(spec.jobId, model), await readFile(parquet))
@@ -134,30 +136,31 @@ function ownSteps(nodes: readonly NodeRecord[], only: ReadonlySet<string>): Node
 
 /**
  * The rows a model's materialisation committed on the run branch in an earlier attempt (found by the commit's
- * `tarn.job_id` and `tarn.model`), or undefined.
+ * `tarn.job_id` and `tarn.model`), with the head it looked from (the commit that follows compare-and-swaps on it).
  */
 async function committedRows(
   lake: RunLake,
   spec: RemoteRunSpec,
   model: string,
   table: string,
-): Promise<number | undefined> {
-  let commit = await lake.catalog.getCommit((await lake.catalog.getBranch(spec.runBranch)).head)
+): Promise<PriorCommit> {
+  const head = (await lake.catalog.getBranch(spec.runBranch)).head
+  let commit = await lake.catalog.getCommit(head)
   while (commit.hash !== spec.baseCommit) {
     if (commit.properties['tarn.job_id'] === spec.jobId && commit.properties['tarn.model'] === model) {
       const state = await lake.catalog.getTable(commit, table)
-      if (!state) return 0
+      if (!state) return { head, rows: 0 }
       const loaded = await loadRunTable(lake, state.metadataLocation)
       const snap = loaded.metadata.snapshots.find(
         (s) => String(s['snapshot-id']) === String(state.snapshotId),
       )
-      return Number(snap?.summary['added-records'] ?? 0)
+      return { head, rows: Number(snap?.summary['added-records'] ?? 0) }
     }
     const parent = commit.parents[0]
-    if (parent === undefined) return undefined
+    if (parent === undefined) return { head }
     commit = await lake.catalog.getCommit(parent)
   }
-  return undefined
+  return { head }
 }
 
 let projectWrites = 0

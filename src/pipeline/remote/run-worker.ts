@@ -1,20 +1,27 @@
 import { hostname } from 'node:os'
 import type PgBoss from 'pg-boss'
-import { DEFAULT_MEMORY_MB } from '../../runtime/resources.js'
-import { isTarnError } from '../../util/errors.js'
+import { DEFAULT_MEMORY_MB, memoryText } from '../../runtime/resources.js'
+import { builtinPolicy } from '../../runtime/scheduler/registry.js'
+import { isTarnError, TarnError } from '../../util/errors.js'
 import type { RunLake } from '../run/run-lake.js'
+import { cleanProjectCache } from './clean-project-cache.js'
 import {
   abandonTask,
   claimTask,
   failTask,
   finishTask,
+  giveUpLanding,
   landRun,
   lockRun,
+  preemptTask,
   retryTaskAfterOom,
 } from './coordinator.js'
 import { executeTask, type PlanCache } from './execute-task.js'
+import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
+import { containerId } from './live-view.js'
+import { queuedNodes, readLiveState } from './read-live-state.js'
 import type { LandJobData, NodeJobData } from './remote-run-spec.js'
-import { checkPoolName, LAND_QUEUE, nodeQueue, type RunQueue } from './run-queue.js'
+import { checkPoolName, LAND_QUEUE, LAND_RETRIES, nodeQueue, type RunQueue } from './run-queue.js'
 
 /**
  * Options of {@link runWorker} (`Lake.worker`).
@@ -32,6 +39,11 @@ export interface WorkerOptions {
   readonly cpus?: number
   /** Memory the node executions may use together, in MB (default 8192). */
   readonly memoryMb?: number
+  /**
+   * The scheduling policy of `runtime/scheduler/` (the simulator's): `naive`, `priority` (default), `priority-pool`
+   * or `right-size`. Every worker of a pool should use the same one.
+   */
+  readonly policy?: string
   /** How often the worker renews its lease (default 1000 ms). */
   readonly heartbeatMs?: number
   /** A worker whose lease is this old is lost, and its nodes are run again elsewhere (default 30 s). */
@@ -64,6 +76,9 @@ export interface WorkerSummary {
   readonly landed: number
 }
 
+/** How often a worker removes the project snapshots of finished runs from its cache. */
+const CLEAN_EVERY_MS = 2000
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -85,6 +100,12 @@ export async function runWorker(
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 200
   const log = options.log ?? (() => undefined)
+  const policyName = options.policy ?? 'priority'
+  const policy = builtinPolicy(policyName)
+  if (!policy)
+    throw new TarnError('INVALID_ARGUMENT', `unknown scheduling policy ${JSON.stringify(policyName)}`, {
+      policy: policyName,
+    })
   const id = `worker-${Buffer.from(lake.random.bytes(4)).toString('hex')}`
   const queueName = nodeQueue(pool)
   await queue.ensureQueue(queueName)
@@ -92,7 +113,16 @@ export async function runWorker(
     "INSERT INTO tarn_workers (id, pool, cpus, memory_mb, host, pid, state) VALUES ($1, $2, $3, $4, $5, $6, 'live')",
     [id, pool, cpus, memoryMb, hostname(), process.pid],
   )
-  log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB`)
+  log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
+  const plans: PlanCache = new Map()
+  const cleaned = async (): Promise<void> => {
+    const removed = await cleanProjectCache(queue, lake.config.home, plans)
+    if (removed.length > 0)
+      log(`removed ${removed.length} project snapshot(s) of finished runs from the cache`)
+  }
+  // the snapshots an earlier process left behind
+  await cleaned()
+  let cleanedAt = Date.now()
   let lost = false
   const loseLease = (reason: string): void => {
     if (lost) return
@@ -110,6 +140,13 @@ export async function runWorker(
       if (r.rowCount === 0) return loseLease('declared lost by another worker')
       renewed = Date.now()
       await sweep(queue, lake, leaseMs, log)
+      if (Date.now() - cleanedAt >= CLEAN_EVERY_MS) {
+        cleanedAt = Date.now()
+        await cleaned()
+      }
+      // busy slots do not ask for work: the heartbeat lets the policy preempt what runs here
+      if (running.size > 0)
+        await apply(liveDecide(policy, await readLiveState(queue, pool, lake.clock.now()), id))
     } catch (e) {
       if (Date.now() - renewed > leaseMs) loseLease(`cannot reach the queue: ${String(e)}`)
     }
@@ -120,7 +157,8 @@ export async function runWorker(
   let usedMb = 0
   let executed = 0
   let landed = 0
-  const plans: PlanCache = new Map()
+  /** The executions running here by container id, to stop when the policy suspends them. */
+  const running = new Map<string, AbortController>()
   const draining = (): boolean => lost || options.signal?.aborted === true
 
   const land = async (job: PgBoss.Job<LandJobData>): Promise<void> => {
@@ -138,29 +176,52 @@ export async function runWorker(
     } catch (e) {
       log(`landing ${job.data.jobId} failed, to be tried again: ${String(e)}`)
       await queue.boss.fail(LAND_QUEUE, job.id, { message: String(e) }).catch(() => undefined)
+      // its tries are used up: the run is sealed as failed rather than left landing
+      const after = await queue.boss
+        .getJobById(LAND_QUEUE, job.id, { includeArchive: true })
+        .catch(() => null)
+      if (after?.state === 'failed') {
+        log(`landing ${job.data.jobId} failed ${LAND_RETRIES + 1} times: the run fails`)
+        await giveUpLanding(queue, lake, job.data.jobId, LAND_RETRIES + 1, e).catch((x: unknown) =>
+          log(`could not fail ${job.data.jobId}: ${String(x)}`),
+        )
+      }
     }
   }
 
-  const node = async (job: PgBoss.Job<NodeJobData>): Promise<void> => {
-    const claim = await claimTask(queue, lake, job.data, job.id, id)
-    if (!claim) {
-      await queue.boss.complete(queueName, job.id)
-      return
-    }
+  const node = async (job: { id: string; data: NodeJobData; queued: string }): Promise<void> => {
+    const claim = await claimTask(queue, lake, job.data, job.id, id, {
+      queue: queueName,
+      pool,
+      queued: job.queued,
+    })
+    if (!claim) return
     const need = claim.memoryMb ?? DEFAULT_MEMORY_MB
     while (usedMb > 0 && usedMb + need > memoryMb && !lost) await sleep(pollMs)
     usedMb += need
     const at = { jobId: job.data.jobId, task: job.data.task, attempt: claim.attempt, worker: id }
     log(`running ${at.jobId} ${at.task} (attempt ${at.attempt}, ${claim.spec.priority})`)
+    const stop = new AbortController()
+    running.set(containerId(at), stop)
     try {
       const result = await executeTask(lake, claim.spec, claim.job, at.task, {
         attempt: claim.attempt,
         memoryMb: claim.memoryMb,
         plans,
+        signal: stop.signal,
       })
       if (lost) return
-      if (result.error && /out of memory/.test(result.error.message)) {
-        await retryTaskAfterOom(queue, lake, at, result.error, { cpus, memoryMb, usedMb }, need, result.log)
+      if (result.error && stop.signal.aborted && /preempted/.test(result.error.message)) {
+        await preemptTask(queue, lake, at, result.log)
+      } else if (result.error && /out of memory/.test(result.error.message)) {
+        const workers = (await readLiveState(queue, pool, lake.clock.now())).workers
+        const retryMb = oomRetryMb(
+          policy,
+          workers,
+          { jobId: at.jobId, task: at.task, priority: claim.spec.priority, memoryMb: claim.memoryMb },
+          need,
+        )
+        await retryTaskAfterOom(queue, lake, at, result.error, policy.name, retryMb, need, result.log)
       } else if (result.error) {
         await failTask(queue, lake, at, result.error, result)
       } else {
@@ -175,7 +236,47 @@ export async function runWorker(
       // the queue or catalog failed under us: the lease decides who runs the node again
       log(`node ${at.jobId} ${at.task} interrupted: ${isTarnError(e) ? e.message : String(e)}`)
     } finally {
+      running.delete(containerId(at))
       usedMb -= need
+    }
+  }
+
+  /**
+   * One scheduling step (see docs/architecture.md, workers): the policy decides on the pool's queue state; the
+   * runs of nodes that fit no live worker fail; the first node it gives this worker is the one this slot runs.
+   */
+  const schedule = async (): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
+    const state = await readLiveState(queue, pool, lake.clock.now())
+    const d = liveDecide(policy, state, id)
+    await apply(d)
+    for (const c of d.claims) {
+      if (c.worker !== id) continue
+      return {
+        id: c.queueJob,
+        data: { jobId: c.jobId, task: c.task, memoryMb: null },
+        queued: queuedNodes(state),
+      }
+    }
+    return undefined
+  }
+
+  /** Applies a step's decisions other than claims: fails the runs of unplaceable nodes, stops suspended ones here. */
+  const apply = async (d: LiveDecisions): Promise<void> => {
+    for (const u of d.unplaceable) {
+      log(`node ${u.jobId} ${u.task} needs ${memoryText(u.memoryMb)}: no live worker has that much`)
+      await abandonTask(
+        queue,
+        lake,
+        u.jobId,
+        u.task,
+        `it needs ${memoryText(u.memoryMb)} of memory, more than any live worker of pool ${pool} has (the largest has ${memoryText(u.largestMb)})`,
+      )
+    }
+    for (const s of d.suspensions) {
+      const stop = s.worker === id ? running.get(containerId(s)) : undefined
+      if (!stop || stop.signal.aborted) continue
+      log(`preempting ${s.jobId} ${s.task} (attempt ${s.attempt}, ${s.priority}) for a more urgent node`)
+      stop.abort()
     }
   }
 
@@ -187,7 +288,7 @@ export async function runWorker(
           await land(l)
           continue
         }
-        const [n] = await queue.boss.fetch<NodeJobData>(queueName, { batchSize: 1, priority: true })
+        const n = await schedule()
         if (n) {
           await node(n)
           continue

@@ -63,9 +63,21 @@ export interface ExecContext {
    * Remote node executions: the rows a model's materialisation already committed on the run branch (by an earlier
    * attempt of the same node), or undefined; such a materialisation is not written again.
    */
-  readonly committed?: (model: string, table: string) => Promise<number | undefined>
-  /** Remote node executions: a TS model's heap limit in MB instead of its declared one (an OOM retry's). */
+  readonly committed?: (model: string, table: string) => Promise<PriorCommit>
+  /** Remote node executions: a TS or Python model's memory limit in MB instead of its declared one (an OOM retry's). */
   readonly memoryMb?: number
+  /** Remote node executions: aborting it stops the running TS and Python functions (preemption). */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * What a remote node execution found on its run branch before committing a model's materialisation: the rows an
+ * earlier attempt of the node committed (`rows`), else the head it checked (`head`), which the commit then
+ * compare-and-swaps on.
+ */
+export interface PriorCommit {
+  readonly head: string
+  readonly rows?: number
 }
 
 /**
@@ -171,6 +183,8 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
         x.log(line)
         x.observer?.progress?.(line)
       },
+      ...(x.memoryMb !== undefined ? { memoryMb: x.memoryMb } : {}),
+      ...(x.signal ? { signal: x.signal } : {}),
     })
 
   const runTs = async (
@@ -235,6 +249,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       line: n.line,
       onLog,
       inputs: written,
+      ...(x.signal ? { signal: x.signal } : {}),
     })
   }
 
@@ -246,14 +261,32 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     const n = nodes.get(s.name) as LogicalNode
     const m = n.model
     if (!m || m.materialize === 'NONE') return null
+    // check-then-commit is atomic: the commit is a compare-and-swap on the head that was checked; when another
+    // attempt of this node committed in between, the check runs again and finds its commit
+    for (let cas = 0; ; cas++) {
+      try {
+        return await materializeOnce(n, s, m, turn)
+      } catch (e) {
+        if (!x.committed || cas >= 8 || !isTarnError(e) || e.code !== 'BRANCH_HEAD_CHANGED') throw e
+        x.log(`[${n.name}] the run branch moved under the commit of ${s.table}: checked again`)
+      }
+    }
+  }
+
+  const materializeOnce = async (
+    n: LogicalNode,
+    s: PlanStep,
+    m: NonNullable<LogicalNode['model']>,
+    turn: Promise<void>,
+  ): Promise<number> => {
     const prior = await x.committed?.(n.name, s.table as string)
-    if (prior !== undefined) {
+    if (prior?.rows !== undefined) {
       await turn
-      x.job.tables = { ...x.job.tables, [s.table as string]: prior }
+      x.job.tables = { ...x.job.tables, [s.table as string]: prior.rows }
       x.log(
         `[${n.name}] ${m.materialize} ${s.table}: already committed by an earlier attempt, not written again`,
       )
-      return prior
+      return prior.rows
     }
     const conn = await instance.connect()
     const r = await materializeModel(
@@ -268,6 +301,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
         parquet: outputs.get(n.name) as string,
         jobId: x.jobId,
         scratchDir: x.scratch,
+        ...(prior ? { baseHead: prior.head } : {}),
       },
       conn,
       turn,

@@ -37,6 +37,12 @@ export interface MaterializeInput {
   readonly jobId: string
   /** Where DuckDB writes the new data files before they are stored (default: the system temp directory). */
   readonly scratchDir?: string
+  /**
+   * Remote node executions: the run-branch head the caller checked for an earlier attempt's commit. The table is
+   * read at that head and the commit is a compare-and-swap on it (`BRANCH_HEAD_CHANGED` when a commit since touched
+   * the same table, e.g. another attempt of the same node), so the check and the commit are one atomic step.
+   */
+  readonly baseHead?: string
 }
 
 /**
@@ -71,7 +77,9 @@ export async function materializeModel(
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
   const scratch = input.scratchDir === undefined ? {} : { scratchDir: input.scratchDir }
-  const head = await lake.catalog.getCommit((await lake.catalog.getBranch(input.branch)).head)
+  const head = await lake.catalog.getCommit(
+    input.baseHead ?? (await lake.catalog.getBranch(input.branch)).head,
+  )
   const existing = await lake.catalog.getTable(head, key.key)
   const result: CommitResult = await withConnection(connection, async (conn) => {
     // REPLACE of an existing table needs the rows' schema: their column names come with it (one DESCRIBE)
@@ -166,6 +174,7 @@ export async function materializeModel(
       ...(newNamespace ? [{ type: 'createNamespace' as const, name: key.namespace }] : []),
       { type: 'putTable', key: key.key, state: result.state },
     ],
+    ...(input.baseHead !== undefined ? { expectedHead: input.baseHead } : {}),
     message: `${input.mode} ${key.key} from model ${input.model}`,
     author: lake.author,
     properties: {

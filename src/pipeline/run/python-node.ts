@@ -35,6 +35,10 @@ export interface PythonNodeJob {
   readonly instance?: DuckDBInstance
   readonly onLog: (line: FunctionLogLine) => void
   readonly onProgress: (line: string) => void
+  /** A memory limit in MB instead of the declared one (a remote node's out-of-memory retry). */
+  readonly memoryMb?: number
+  /** Aborting it stops the function's process (a remote node preempted by the scheduler). */
+  readonly signal?: AbortSignal
 }
 
 /**
@@ -93,7 +97,8 @@ export async function runPythonNode(job: PythonNodeJob): Promise<PythonNodeResul
     },
     python: env.python,
     scratch: job.scratch,
-    memoryMb: memoryMb(job.memory),
+    memoryMb: job.memoryMb ?? memoryMb(job.memory),
+    ...(job.signal ? { signal: job.signal } : {}),
     timeoutMs: timeoutMs(job.timeout),
     line: job.line,
     onLog: job.onLog,
