@@ -1,0 +1,175 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Lake } from '../../src/lake/lake.js'
+import type { ReplayReport } from '../../src/sim/replay.js'
+import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { startWorker, tarnCli, type WorkerProcess } from '../remote/worker-hosts.js'
+
+const pgBase = await postgresUrl()
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/** A one-model project: a TS model that sleeps `ms` (so nodes take different, measurable times), then its rows. */
+function writeProject(dir: string, label: string, ms: number): void {
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, 'tarn_project.yml'), `name: ${label}\nnamespace: tarn\n`)
+  writeFileSync(
+    join(dir, `${label}_out.ts`),
+    [
+      "import { input, model } from 'tarn'",
+      '',
+      `export const ${label}_out = model({ inputs: { nums: input('nums') } }, async ({ nums }) => {`,
+      `  await new Promise((r) => setTimeout(r, ${ms}))`,
+      '  return nums.toArray().map((r) => ({ id: Number(r.id) }))',
+      '})',
+      '',
+    ].join('\n'),
+  )
+}
+
+/**
+ * Tolerances of a replay against the real run, stated once: the simulator runs nodes back to back, the workers poll
+ * the queue (200 ms when idle) and claim and report each node in a transaction, so the simulated makespan is shorter
+ * and its utilisation higher; the completion order must agree but for neighbours swapped by those gaps.
+ */
+const TOLERANCE = { rankCorrelation: 0.8, maxRankDisplacement: 2, utilisationDelta: 0.25 }
+
+describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose runs ran on workers', () => {
+  let root: string
+  let env: Record<string, string>
+  let lake: Lake
+  let db: pg.Pool
+  let queueSchema: string
+  const workers: WorkerProcess[] = []
+  const saved = { ...process.env }
+
+  beforeAll(async () => {
+    const catalogUrl = freshSchemaUrl(pgBase as string, 'fj')
+    root = mkdtempSync(join(tmpdir(), 'tarn-from-jobs-'))
+    env = { TARN_CATALOG_URL: catalogUrl, TARN_WAREHOUSE: join(root, 'warehouse') }
+    const home = join(root, 'client')
+    Object.assign(process.env, env)
+    lake = await Lake.init({ home, env: { ...process.env, ...env, TARN_HOME: home } })
+    writeFileSync(join(root, 'nums.csv'), `id\n${Array.from({ length: 20 }, (_, i) => i + 1).join('\n')}\n`)
+    await lake.createTable('nums', { from: [join(root, 'nums.csv')] })
+    queueSchema = `${new URL(catalogUrl).searchParams.get('schema')}_queue`.toLowerCase()
+    db = new pg.Pool({ connectionString: pgBase as string, max: 2 })
+  }, 60_000)
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL')
+    await db?.end()
+    await lake?.close()
+    process.env = saved
+  })
+
+  it('replays every run and node with its measured time, in about the order and utilisation the workers had', async () => {
+    const home = join(root, 'client')
+    // eight runs queued before the workers start: four batch runs, then four interactive ones, of unequal lengths
+    const runs: { id: string; priority: string }[] = []
+    for (let i = 0; i < 8; i++) {
+      const label = `r${i}`
+      const priority = i < 4 ? 'batch' : 'interactive'
+      writeProject(join(root, label), label, 300 + 250 * (i % 3))
+      const r = await tarnCli({ ...env, TARN_HOME: home }, [
+        'run',
+        '--remote',
+        '--detach',
+        '--json',
+        '-p',
+        join(root, label),
+        '--priority',
+        priority,
+      ])
+      expect(r.code, r.stderr).toBe(0)
+      runs.push({ id: (JSON.parse(r.stdout) as { job: string }).job, priority })
+    }
+    for (let i = 0; i < 2; i++)
+      workers.push(startWorker({ ...env, TARN_HOME: join(root, `host${i}`) }, ['--cpus', '1']))
+    for (let i = 0; i < 1200; i++) {
+      const jobs = await Promise.all(runs.map((r) => lake.getJob(r.id)))
+      if (jobs.every((j) => j.status !== 'running')) break
+      await sleep(100)
+    }
+    for (const r of runs) expect((await lake.getJob(r.id)).status).toBe('succeeded')
+    for (const w of workers) w.child.kill('SIGTERM')
+    for (const w of workers) expect(await w.exited).toBe(0)
+
+    const out = await tarnCli({ ...env, TARN_HOME: home }, ['sim', 'run', '--from-jobs', '--json'])
+    expect(out.code, out.stderr).toBe(0)
+    const report = JSON.parse(out.stdout) as ReplayReport
+    expect(report.source).toBe('workers')
+    expect(report.policy).toBe('priority')
+    expect(report.cluster).toMatchObject({ workers: 2, cpusPerWorker: 1, pools: ['default'] })
+
+    // every run is a pipeline at its priority, every node an operator taking what its execution took
+    const ex = (
+      await db.query(
+        `SELECT job_id, task, started_at, finished_at FROM ${queueSchema}.tarn_executions WHERE outcome = 'done'`,
+      )
+    ).rows as { job_id: string; task: string; started_at: Date; finished_at: Date }[]
+    expect(report.trace.pipelines.map((p) => p.id).sort()).toEqual(runs.map((r) => r.id).sort())
+    for (const p of report.trace.pipelines) {
+      expect(p.priority).toBe(runs.find((r) => r.id === p.id)?.priority)
+      expect(p.operators.map((o) => o.name)).toEqual([`r${runs.findIndex((r) => r.id === p.id)}_out`])
+      for (const o of p.operators) {
+        const e = ex.find((x) => x.job_id === p.id && x.task === o.name)
+        expect(e).toBeDefined()
+        const seconds = ((e?.finished_at.getTime() ?? 0) - (e?.started_at.getTime() ?? 0)) / 1000
+        expect(o.baselineCpuSeconds).toBeCloseTo(seconds, 3)
+        expect(o.baselineCpuSeconds).toBeGreaterThan(0.25)
+      }
+    }
+
+    // what really happened: the interactive runs completed first (priority held), as in the simulation
+    const interactive = new Set(runs.filter((r) => r.priority === 'interactive').map((r) => r.id))
+    expect(report.real.completionOrder).toHaveLength(8)
+    expect(report.simulated.completionOrder).toHaveLength(8)
+    expect(report.simulated.completionOrder.slice(0, 4).every((id) => interactive.has(id))).toBe(true)
+    expect(report.real.completionOrder.slice(0, 3).every((id) => interactive.has(id))).toBe(true)
+    const d = report.differences
+    console.info(
+      `[from-jobs] rank correlation ${d.rankCorrelation.toFixed(3)}, max displacement ${d.maxRankDisplacement}, utilisation real ${report.real.utilisation.toFixed(3)} simulated ${report.simulated.utilisation.toFixed(3)}`,
+    )
+    expect(d.unfinished).toEqual([])
+    expect(d.rankCorrelation).toBeGreaterThanOrEqual(TOLERANCE.rankCorrelation)
+    expect(d.maxRankDisplacement).toBeLessThanOrEqual(TOLERANCE.maxRankDisplacement)
+    expect(Math.abs(d.utilisationDelta)).toBeLessThanOrEqual(TOLERANCE.utilisationDelta)
+    expect(report.real.utilisation).toBeGreaterThan(0)
+    expect(report.real.utilisation).toBeLessThanOrEqual(1)
+
+    // the text form shows both sides; --since in the future finds no run; a bad --since is a usage error
+    const text = await tarnCli({ ...env, TARN_HOME: home }, [
+      'sim',
+      'run',
+      '--from-jobs',
+      '--policy',
+      'naive',
+    ])
+    expect(text.code, text.stderr).toBe(0)
+    expect(text.stdout).toContain('with policy naive on 2 worker(s)')
+    expect(text.stdout).toMatch(/utilisation {3}real [\d.]+%, simulated [\d.]+%/)
+    const none = await tarnCli({ ...env, TARN_HOME: home }, [
+      'sim',
+      'run',
+      '--from-jobs',
+      '--since',
+      '2999-01-01',
+      '--json',
+    ])
+    expect(none.code).toBe(3)
+    expect(JSON.parse(none.stdout).error.code).toBe('JOB_NOT_FOUND')
+    const bad = await tarnCli({ ...env, TARN_HOME: home }, [
+      'sim',
+      'run',
+      '--from-jobs',
+      '--since',
+      'yesterday',
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('--since expects')
+  }, 240_000)
+})
