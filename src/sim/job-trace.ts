@@ -74,6 +74,24 @@ export interface JobTrace {
   readonly skipped: readonly { readonly id: string; readonly reason: string }[]
 }
 
+/** The name of the operator that stands for a run's landing (its merge into the target), after all its nodes. */
+export const LANDING_OPERATOR = '(landing)'
+
+/** When a run's last node ended (ms since the epoch). */
+export function nodesEnd(r: RecordedRun): number {
+  return Math.max(...r.nodes.map((n) => countedExecution(n)?.finishedAt ?? 0))
+}
+
+/**
+ * The landing of a run as an interval (ms since the epoch) when it landed: from its last node's end — the landing is
+ * queued then, and workers take landings before nodes — to the time the run was recorded as landed.
+ */
+export function landing(r: RecordedRun): { start: number; end: number } | null {
+  if (r.landedAt === null || r.status !== 'succeeded') return null
+  const start = nodesEnd(r)
+  return r.landedAt > start ? { start, end: r.landedAt } : null
+}
+
 /** The execution of a node that counted: its last successful one. */
 export function countedExecution(n: RecordedNode): RecordedExecution | undefined {
   for (let i = n.executions.length - 1; i >= 0; i--) {
@@ -98,7 +116,8 @@ function unreplayable(r: RecordedRun): string | null {
  * Turns recorded runs into a simulator trace. Each complete run (every node has a successful execution) becomes a
  * pipeline arriving at its submission time — but not before the first worker started, since nothing could run
  * earlier — with its run's priority; each node an operator taking its measured seconds (`const` CPU scaling, no
- * reads) with the memory the worker gave it. The cluster has one pool per worker, as wide and as large as the
+ * reads) with the memory the worker gave it, and the landing of a run that landed one more operator after all of
+ * them ({@link LANDING_OPERATOR}, 1 GB), since a worker's slot lands it. The cluster has one pool per worker, as wide and as large as the
  * largest worker (the simulator's pools are alike), one operator per container as the workers run them, and a
  * duration long enough for every run to end even one at a time. Runs that cannot be replayed are listed in
  * `skipped`.
@@ -131,6 +150,19 @@ export function jobsToTrace(jobs: RecordedJobs, scheduler = 'priority'): JobTrac
         storageReadGb: 0,
       }
     })
+    const land = landing(r)
+    if (land !== null) {
+      const seconds = (land.end - land.start) / 1000
+      work += seconds
+      ops.push({
+        name: LANDING_OPERATOR,
+        parents: ops.map((_, i) => i),
+        baselineCpuSeconds: seconds,
+        cpuScaling: 'const',
+        memoryGb: 1,
+        storageReadGb: 0,
+      })
+    }
     const arrivalSeconds = Math.max(0, r.submittedAt - epochMs) / 1000
     last = Math.max(last, arrivalSeconds)
     return { id: r.id, priority: r.priority, arrivalSeconds, operators: inTopologicalOrder(ops) }

@@ -1,16 +1,16 @@
 import type { Policy, Priority } from '../runtime/scheduler/policy.js'
 import { TarnError } from '../util/errors.js'
 import type { RecordedJobs, RecordedRun } from './job-trace.js'
-import { countedExecution, jobsToTrace } from './job-trace.js'
+import { jobsToTrace, landing, nodesEnd } from './job-trace.js'
 import type { SimStats } from './report.js'
 import { buildStats } from './report.js'
 import { simulate } from './simulate.js'
 import type { Workload } from './workload.js'
 
 /**
- * One side of a replay (what really happened, or what the simulator says would): when each run's last node ended
- * (seconds after the trace's time 0), the runs in completion order, the time the last one ended and the utilisation
- * (busy worker-slot seconds over available worker-slot seconds until then).
+ * One side of a replay (what really happened, or what the simulator says would): when each run landed (seconds after
+ * the trace's time 0), the runs in completion order, the time the last one landed and the utilisation (busy
+ * worker-slot seconds — nodes and landings — over available worker-slot seconds until then).
  */
 export interface ReplaySide {
   readonly completions: readonly { readonly id: string; readonly seconds: number }[]
@@ -122,20 +122,23 @@ export function replayJobs(jobs: RecordedJobs, policy: Policy): ReplayReport {
   const included = jobs.runs.filter((r) => arrival.has(r.id))
   const epoch = t.epochMs
 
-  // what really happened: a run is complete when its last node ended (landing is not simulated)
+  // what really happened: a run is complete when it landed (or, when it has no landing, when its last node ended)
   const realDone = included.map((r: RecordedRun) => ({
     id: r.id,
-    seconds: (Math.max(...r.nodes.map((n) => countedExecution(n)?.finishedAt ?? 0)) - epoch) / 1000,
+    seconds: ((landing(r)?.end ?? nodesEnd(r)) - epoch) / 1000,
   }))
   const realEnd = Math.max(...realDone.map((c) => c.seconds))
   let realBusy = 0
-  for (const r of included)
-    for (const n of r.nodes)
-      for (const e of n.executions) {
-        const from = Math.max(0, (e.startedAt - epoch) / 1000)
-        const to = Math.min(realEnd, (e.finishedAt - epoch) / 1000)
-        if (to > from) realBusy += to - from
-      }
+  const busy = (start: number, end: number): void => {
+    const from = Math.max(0, (start - epoch) / 1000)
+    const to = Math.min(realEnd, (end - epoch) / 1000)
+    if (to > from) realBusy += to - from
+  }
+  for (const r of included) {
+    for (const n of r.nodes) for (const e of n.executions) busy(e.startedAt, e.finishedAt)
+    const land = landing(r)
+    if (land !== null) busy(land.start, land.end)
+  }
   const real = side(realDone, arrival, realBusy, (end) =>
     jobs.workers.reduce(
       (s, w) => s + w.cpus * Math.max(0, end - Math.max(0, (w.startedAt - epoch) / 1000)),

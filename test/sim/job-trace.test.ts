@@ -143,13 +143,19 @@ describe('job records to a simulator trace', () => {
     ])
     const t = jobsToTrace(jobs)
     expect(t.workload.pipelines[0]?.operators[0]?.baselineCpuSeconds).toBe(0.5)
-    // the real side counts the lost attempt as busy time (1.4 s + 0.5 s) on the slots of two workers, from the
-    // first worker's start (the epoch) or their own, until the run's last node ended 2.5 s after the epoch
+    // the landing (from the last node's end to the run's end) is one more operator after the nodes
+    expect(t.workload.pipelines[0]?.operators[1]).toMatchObject({
+      name: '(landing)',
+      parents: [0],
+      baselineCpuSeconds: 2,
+    })
+    // the real side counts the lost attempt as busy time (1.4 s + 0.5 s, and 2 s of landing) on the slots of two
+    // workers, from the first worker's start (the epoch) or their own, until the run landed 4.5 s after the epoch
     const r = replayJobs(jobs, builtinPolicy('priority') as NonNullable<ReturnType<typeof builtinPolicy>>)
-    expect(r.real.busySeconds).toBeCloseTo(1.9, 6)
-    expect(r.real.makespanSeconds).toBeCloseTo(2.5, 6)
-    expect(r.real.availableSeconds).toBeCloseTo(2.5 + 2.4, 6)
-    expect(r.real.utilisation).toBeCloseTo(1.9 / 4.9, 6)
+    expect(r.real.busySeconds).toBeCloseTo(3.9, 6)
+    expect(r.real.makespanSeconds).toBeCloseTo(4.5, 6)
+    expect(r.real.availableSeconds).toBeCloseTo(4.5 + 4.4, 6)
+    expect(r.real.utilisation).toBeCloseTo(3.9 / 8.9, 6)
   })
 
   it('turns local job records into runs of the local process, as wide as the most nodes it ran at once', () => {
