@@ -21,6 +21,7 @@ export function remoteRecordedJobs(r: ExecutionRecords): RecordedJobs {
     pool: run.pool,
     submittedAt: run.submittedAt,
     landedAt: run.finishedAt,
+    landedBy: run.landWorker,
     status: run.state,
     nodes: r.tasks
       .filter((t) => t.jobId === run.jobId)
@@ -92,6 +93,7 @@ export function localRecordedJobs(jobs: readonly JobRecord[], sinceMs: number): 
       pool: LOCAL_WORKER,
       submittedAt: j.startedAt,
       landedAt: j.finishedAt,
+      landedBy: LOCAL_WORKER,
       status: j.status,
       nodes: localNodes(j),
     }))

@@ -36,6 +36,8 @@ export interface RecordedRun {
   readonly pool: string
   readonly submittedAt: number
   readonly landedAt: number | null
+  /** The worker that landed it, when known. */
+  readonly landedBy?: string | null
   readonly status: string
   readonly nodes: readonly RecordedNode[]
 }
@@ -71,7 +73,47 @@ export interface JobTrace {
   readonly params: SimParams
   /** The wall-clock time (ms since the epoch) of simulated second 0. */
   readonly epochMs: number
+  /**
+   * The dispatch overhead added to every operator, in seconds: the median time a one-slot worker spent between the
+   * end of one activity (node or landing) and the start of its next one (fetching from the queue, claiming,
+   * completing) — what the simulator does not otherwise model. 0 when no one-slot worker ran two activities.
+   */
+  readonly dispatchSeconds: number
   readonly skipped: readonly { readonly id: string; readonly reason: string }[]
+}
+
+/** Gaps longer than this between two activities of a worker are idle time (nothing queued), not dispatch. */
+const MAX_DISPATCH_MS = 1000
+
+/**
+ * The median gap between consecutive activities (node executions and landings) of each one-slot worker, in ms, gaps
+ * over a second left out as idleness; 0 when there are none.
+ */
+export function dispatchOverheadMs(jobs: RecordedJobs): number {
+  const single = new Set(jobs.workers.filter((w) => w.cpus === 1).map((w) => w.id))
+  const activities = new Map<string, { start: number; end: number }[]>()
+  const add = (worker: string, start: number, end: number): void => {
+    if (!single.has(worker)) return
+    const list = activities.get(worker) ?? []
+    list.push({ start, end })
+    activities.set(worker, list)
+  }
+  for (const r of jobs.runs) {
+    for (const n of r.nodes) for (const e of n.executions) add(e.worker, e.startedAt, e.finishedAt)
+    const land = r.landedBy ? landing(r) : null
+    if (land !== null && r.landedBy) add(r.landedBy, land.start, land.end)
+  }
+  const gaps: number[] = []
+  for (const list of activities.values()) {
+    list.sort((a, b) => a.start - b.start)
+    for (let i = 1; i < list.length; i++) {
+      const gap = (list[i] as { start: number }).start - (list[i - 1] as { end: number }).end
+      if (gap >= 0 && gap <= MAX_DISPATCH_MS) gaps.push(gap)
+    }
+  }
+  if (gaps.length === 0) return 0
+  gaps.sort((a, b) => a - b)
+  return gaps[gaps.length >> 1] as number
 }
 
 /** The name of the operator that stands for a run's landing (its merge into the target), after all its nodes. */
@@ -117,7 +159,8 @@ function unreplayable(r: RecordedRun): string | null {
  * pipeline arriving at its submission time — but not before the first worker started, since nothing could run
  * earlier — with its run's priority; each node an operator taking its measured seconds (`const` CPU scaling, no
  * reads) with the memory the worker gave it, and the landing of a run that landed one more operator after all of
- * them ({@link LANDING_OPERATOR}, 1 GB), since a worker's slot lands it. The cluster has one pool per worker, as wide and as large as the
+ * them ({@link LANDING_OPERATOR}, 1 GB), since a worker's slot lands it. Every operator also takes the workers'
+ * measured dispatch overhead ({@link dispatchOverheadMs}). The cluster has one pool per worker, as wide and as large as the
  * largest worker (the simulator's pools are alike), one operator per container as the workers run them, and a
  * duration long enough for every run to end even one at a time. Runs that cannot be replayed are listed in
  * `skipped`.
@@ -133,13 +176,14 @@ export function jobsToTrace(jobs: RecordedJobs, scheduler = 'priority'): JobTrac
   const firstWorker = jobs.workers.length === 0 ? 0 : Math.min(...jobs.workers.map((w) => w.startedAt))
   const firstSubmit = runs.length === 0 ? firstWorker : (runs[0] as RecordedRun).submittedAt
   const epochMs = Math.max(firstSubmit, firstWorker)
+  const dispatchSeconds = dispatchOverheadMs({ ...jobs, runs }) / 1000
   let work = 0
   let last = 0
   const pipelines: PipelineSpec[] = runs.map((r) => {
     const index = new Map(r.nodes.map((n, i) => [n.name, i]))
     const ops: OperatorSpec[] = r.nodes.map((n) => {
       const e = countedExecution(n) as RecordedExecution
-      const seconds = Math.max(0, e.finishedAt - e.startedAt) / 1000
+      const seconds = Math.max(0, e.finishedAt - e.startedAt) / 1000 + dispatchSeconds
       work += seconds
       return {
         name: n.name,
@@ -152,7 +196,7 @@ export function jobsToTrace(jobs: RecordedJobs, scheduler = 'priority'): JobTrac
     })
     const land = landing(r)
     if (land !== null) {
-      const seconds = (land.end - land.start) / 1000
+      const seconds = (land.end - land.start) / 1000 + dispatchSeconds
       work += seconds
       ops.push({
         name: LANDING_OPERATOR,
@@ -179,5 +223,5 @@ export function jobsToTrace(jobs: RecordedJobs, scheduler = 'priority'): JobTrac
     multiOperatorContainers: false,
     maxJobSeconds: 0,
   }
-  return { workload: { source: 'trace', pipelines }, params, epochMs, skipped }
+  return { workload: { source: 'trace', pipelines }, params, epochMs, dispatchSeconds, skipped }
 }

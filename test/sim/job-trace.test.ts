@@ -3,7 +3,7 @@ import { localRecordedJobs, remoteRecordedJobs } from '../../src/lake/recorded-j
 import type { JobRecord } from '../../src/pipeline/run/job-record.js'
 import { builtinPolicy } from '../../src/runtime/scheduler/registry.js'
 import type { RecordedJobs, RecordedRun } from '../../src/sim/job-trace.js'
-import { jobsToTrace } from '../../src/sim/job-trace.js'
+import { dispatchOverheadMs, jobsToTrace } from '../../src/sim/job-trace.js'
 import { compareOrders, parseSince, replayJobs } from '../../src/sim/replay.js'
 import { isTarnError } from '../../src/util/errors.js'
 
@@ -108,6 +108,7 @@ describe('job records to a simulator trace', () => {
           pool: 'default',
           submittedAt: T0,
           finishedAt: T0 + 5000,
+          landWorker: 'w2',
         },
       ],
       tasks: [{ jobId: 'job-1', task: 'm', dependsOn: [] }],
@@ -214,6 +215,27 @@ describe('job records to a simulator trace', () => {
       ['materialize:x', ['model:x']],
     ])
     expect(jobs.workers).toEqual([{ id: 'local', pool: 'local', cpus: 2, memoryMb: 8192, startedAt: T0 }])
+  })
+
+  it("adds the one-slot workers' median gap between two activities to every operator, and counts it as not busy", () => {
+    // one worker runs four one-node runs back to back with 100 ms between them, then idles 5 s before a fifth
+    const starts = [0, 600, 1200, 1800, 7300]
+    const jobs: RecordedJobs = {
+      source: 'workers',
+      workers: [{ id: 'w1', pool: 'default', cpus: 1, memoryMb: 8192, startedAt: T0 }],
+      runs: starts.map((s, i) => run(`r${i}`, 'batch', i, [{ name: 'm', worker: 'w1', start: s, ms: 500 }])),
+    }
+    expect(dispatchOverheadMs(jobs)).toBe(100)
+    const t = jobsToTrace(jobs)
+    expect(t.dispatchSeconds).toBe(0.1)
+    expect(t.workload.pipelines.map((p) => p.operators[0]?.baselineCpuSeconds)).toEqual([
+      0.6, 0.6, 0.6, 0.6, 0.6,
+    ])
+    const r = replayJobs(jobs, builtinPolicy('priority') as NonNullable<ReturnType<typeof builtinPolicy>>)
+    // simulated: five operators of 0.6 s in a row; busy is their 0.5 s of work each
+    expect(r.simulated.makespanSeconds).toBeCloseTo(3, 2)
+    expect(r.simulated.busySeconds).toBeCloseTo(2.5, 2)
+    expect(r.simulated.utilisation).toBeCloseTo(2.5 / 3, 2)
   })
 
   it('compares completion orders by rank correlation and largest displacement', () => {

@@ -8,6 +8,8 @@ export interface RunRow {
   readonly pool: string
   readonly submittedAt: number
   readonly finishedAt: number | null
+  /** The worker that landed or sealed it (the last to try). */
+  readonly landWorker: string | null
 }
 
 /** A node of a remote run. */
@@ -72,7 +74,7 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
     const since = new Date(sinceMs)
     const runs = (
       await client.query(
-        `SELECT job_id, state, priority, pool, submitted_at, finished_at FROM ${q('tarn_runs')} WHERE submitted_at >= $1 ORDER BY submitted_at, job_id`,
+        `SELECT job_id, state, priority, pool, submitted_at, finished_at, land_worker FROM ${q('tarn_runs')} WHERE submitted_at >= $1 ORDER BY submitted_at, job_id`,
         [since],
       )
     ).rows as {
@@ -82,6 +84,7 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
       pool: string
       submitted_at: Date
       finished_at: Date | null
+      land_worker: string | null
     }[]
     const tasks = (
       await client.query(
@@ -104,7 +107,9 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
       finished_at: Date
       outcome: string | null
     }[]
-    const ids = [...new Set(executions.map((e) => e.worker))]
+    const ids = [
+      ...new Set([...executions.map((e) => e.worker), ...runs.flatMap((r) => r.land_worker ?? [])]),
+    ]
     const workers = (
       await client.query(
         `SELECT id, pool, cpus, memory_mb, started_at FROM ${q('tarn_workers')} WHERE id = ANY($1::text[]) ORDER BY started_at, id`,
@@ -119,6 +124,7 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
         pool: r.pool,
         submittedAt: r.submitted_at.getTime(),
         finishedAt: ms(r.finished_at),
+        landWorker: r.land_worker,
       })),
       tasks: tasks.map((t) => ({ jobId: t.job_id, task: t.task, dependsOn: t.depends_on })),
       executions: executions.map((e) => ({
