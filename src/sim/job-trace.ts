@@ -74,7 +74,7 @@ export interface JobTrace {
   /** The wall-clock time (ms since the epoch) of simulated second 0. */
   readonly epochMs: number
   /**
-   * The dispatch overhead added to every operator, in seconds: the median time a one-slot worker spent between the
+   * The dispatch overhead added to every operator, in seconds: the mean time a one-slot worker spent between the
    * end of one activity (node or landing) and the start of its next one (fetching from the queue, claiming,
    * completing) — what the simulator does not otherwise model. 0 when no one-slot worker ran two activities.
    */
@@ -86,8 +86,9 @@ export interface JobTrace {
 const MAX_DISPATCH_MS = 1000
 
 /**
- * The median gap between consecutive activities (node executions and landings) of each one-slot worker, in ms, gaps
- * over a second left out as idleness; 0 when there are none.
+ * The mean gap between consecutive activities (node executions and landings) of the one-slot workers, in ms, gaps
+ * over a second left out as idleness (nothing was queued); 0 when there are none. A landing starts when its run's
+ * last node ended, so the gap before it is 0: the mean spreads a run's dispatch over its operators.
  */
 export function dispatchOverheadMs(jobs: RecordedJobs): number {
   const single = new Set(jobs.workers.filter((w) => w.cpus === 1).map((w) => w.id))
@@ -111,9 +112,7 @@ export function dispatchOverheadMs(jobs: RecordedJobs): number {
       if (gap >= 0 && gap <= MAX_DISPATCH_MS) gaps.push(gap)
     }
   }
-  if (gaps.length === 0) return 0
-  gaps.sort((a, b) => a - b)
-  return gaps[gaps.length >> 1] as number
+  return gaps.length === 0 ? 0 : gaps.reduce((a, b) => a + b, 0) / gaps.length
 }
 
 /** The name of the operator that stands for a run's landing (its merge into the target), after all its nodes. */

@@ -223,7 +223,7 @@ export function formatReplay(r: ReplayReport): string {
   const priority = new Map(r.trace.pipelines.map((p) => [p.id, p.priority]))
   const lines = [
     `replayed ${r.trace.pipelines.length} run(s) from ${r.source === 'workers' ? 'the workers' : 'local runs'} with policy ${r.policy} on ${r.cluster.workers} worker(s) of ${r.cluster.cpusPerWorker} slot(s), ${r.cluster.memoryMbPerWorker} MB${r.cluster.pools.length > 0 ? ` (pool ${r.cluster.pools.join(', ')})` : ''}`,
-    `every node and landing includes the workers' dispatch overhead of ${Math.round(1000 * r.dispatchSeconds)} ms (the median gap between two of a worker's activities)`,
+    `every node and landing includes the workers' dispatch overhead of ${Math.round(1000 * r.dispatchSeconds)} ms (the mean gap between two of a worker's activities)`,
     ...(r.skipped.length > 0 ? [`left out ${r.skipped.length} run(s): ${r.skipped[0]?.reason}, ...`] : []),
     '',
   ]

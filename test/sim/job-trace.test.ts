@@ -217,7 +217,7 @@ describe('job records to a simulator trace', () => {
     expect(jobs.workers).toEqual([{ id: 'local', pool: 'local', cpus: 2, memoryMb: 8192, startedAt: T0 }])
   })
 
-  it("adds the one-slot workers' median gap between two activities to every operator, and counts it as not busy", () => {
+  it("adds the one-slot workers' mean gap between two activities to every operator, and counts it as not busy", () => {
     // one worker runs four one-node runs back to back with 100 ms between them, then idles 5 s before a fifth
     const starts = [0, 600, 1200, 1800, 7300]
     const jobs: RecordedJobs = {
