@@ -31,11 +31,11 @@ function writeProject(dir: string, label: string, ms: number): void {
 }
 
 /**
- * Tolerances of a replay against the real run, stated once: the simulator runs nodes back to back, the workers poll
- * the queue (200 ms when idle) and claim and report each node in a transaction, so the simulated makespan is shorter
- * and its utilisation higher; the completion order must agree but for neighbours swapped by those gaps.
+ * Tolerances of a replay against the real run, stated once. The trace carries the workers' measured dispatch overhead
+ * (their mean gap between two activities), so utilisation agrees closely; the order may differ by neighbours whose
+ * completions were close on two busy workers, where the real gaps vary around that mean.
  */
-const TOLERANCE = { rankCorrelation: 0.8, maxRankDisplacement: 2, utilisationDelta: 0.25 }
+const TOLERANCE = { rankCorrelation: 0.75, maxRankDisplacement: 3, utilisationDelta: 0.15 }
 
 describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose runs ran on workers', () => {
   let root: string
@@ -104,6 +104,8 @@ describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose 
     expect(report.source).toBe('workers')
     expect(report.policy).toBe('priority')
     expect(report.cluster).toMatchObject({ workers: 2, cpusPerWorker: 1, pools: ['default'] })
+    expect(report.dispatchSeconds).toBeGreaterThanOrEqual(0)
+    expect(report.dispatchSeconds).toBeLessThan(1)
 
     // every run is a pipeline at its priority, every node an operator taking what its execution took
     const ex = (
@@ -128,10 +130,12 @@ describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose 
       const e = ex.find((x) => x.job_id === p.id && x.task === model)
       if (e === undefined) throw new Error(`no execution of ${model}`)
       const seconds = (e.finished_at.getTime() - e.started_at.getTime()) / 1000
-      expect(p.operators[0]?.baselineCpuSeconds).toBeCloseTo(seconds, 3)
-      expect(p.operators[0]?.baselineCpuSeconds).toBeGreaterThan(0.25)
+      // each operator is its measured time plus the workers' dispatch overhead
+      const dispatch = report.dispatchSeconds
+      expect((p.operators[0]?.baselineCpuSeconds ?? 0) - dispatch).toBeCloseTo(seconds, 3)
+      expect(seconds).toBeGreaterThan(0.25)
       const land = ((landed.get(p.id) ?? 0) - e.finished_at.getTime()) / 1000
-      expect(p.operators[1]?.baselineCpuSeconds).toBeCloseTo(land, 3)
+      expect((p.operators[1]?.baselineCpuSeconds ?? 0) - dispatch).toBeCloseTo(land, 3)
       expect(p.operators[1]?.parents).toEqual([0])
     }
 
@@ -188,4 +192,40 @@ describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose 
     expect(bad.code).toBe(2)
     expect(bad.stderr).toContain('--since expects')
   }, 240_000)
+})
+
+describe('tarn sim run --from-jobs on a lake whose runs ran locally', () => {
+  it('replays local runs from their job records and refuses options that make no sense with it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'tarn-from-local-'))
+    const home = join(root, 'home')
+    // a local lake (SQLite catalog, warehouse under its home): the other suite's settings were restored
+    const env = { TARN_HOME: home }
+    const lake = await Lake.init({ home, env: { ...process.env, ...env } })
+    try {
+      const empty = await tarnCli(env, ['sim', 'run', '--from-jobs', '--json'])
+      expect(empty.code).toBe(3)
+      expect(JSON.parse(empty.stdout).error.code).toBe('JOB_NOT_FOUND')
+      writeFileSync(join(root, 'nums.csv'), 'id\n1\n2\n3\n')
+      await lake.createTable('nums', { from: [join(root, 'nums.csv')] })
+      const dir = join(root, 'p')
+      mkdirSync(dir)
+      writeFileSync(join(dir, 'tarn_project.yml'), 'name: p\nnamespace: tarn\n')
+      writeFileSync(join(dir, 'doubled.sql'), 'SELECT id * 2 AS id FROM nums\n')
+      const ran = await lake.run({ dir })
+      const out = await tarnCli(env, ['sim', 'run', '--from-jobs', '--json'])
+      expect(out.code, out.stderr).toBe(0)
+      const report = JSON.parse(out.stdout) as ReplayReport
+      expect(report.source).toBe('local')
+      expect(report.trace.pipelines.map((p) => [p.id, p.priority])).toEqual([[ran.job.id, 'interactive']])
+      const names = report.trace.pipelines[0]?.operators.map((o) => o.name) ?? []
+      expect(names).toContain('model:doubled')
+      expect(names.at(-1)).toBe('(landing)')
+      expect(report.simulated.completionOrder).toEqual([ran.job.id])
+      const bad = await tarnCli(env, ['sim', 'run', '--from-jobs', '--trace', 't.csv'])
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('--trace does not go with --from-jobs')
+    } finally {
+      await lake.close()
+    }
+  }, 120_000)
 })

@@ -17,8 +17,9 @@ import { TarnError } from '../../util/errors.js'
 import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
 
-interface FromJobsOptions {
+interface FromJobsOptions extends CommonOptions {
   fromJobs?: boolean
+  plot?: string
   since?: string
   policy?: string
   scheduler?: string
@@ -30,9 +31,20 @@ interface FromJobsOptions {
 async function fromJobs(opts: FromJobsOptions, io: CliIO, ctx: CliContext | undefined): Promise<void> {
   if (ctx === undefined)
     throw new TarnError('NOT_SUPPORTED', '--from-jobs needs a lake (run tarn sim inside the CLI)')
-  const since = opts.since === undefined ? 0 : parseSince(opts.since, Date.now())
+  const other = (['params', 'trace', 'seed', 'duration', 'engine', 'plot'] as const).find(
+    (k) => opts[k] !== undefined,
+  )
+  if (other !== undefined)
+    throw new TarnError(
+      'USAGE',
+      `--${other} does not go with --from-jobs (the trace and cluster come from the lake)`,
+      {
+        option: other,
+      },
+    )
   const policy = await resolvePolicy(opts.policy ?? opts.scheduler ?? 'priority', io.cwd)
   const lake = await ctx.localLake('sim run --from-jobs')
+  const since = opts.since === undefined ? 0 : parseSince(opts.since, lake.clock.now())
   const report = replayJobs(await lake.recordedJobs(since), policy)
   if (opts.saveTrace !== undefined) {
     const file = resolve(io.cwd, opts.saveTrace)
@@ -128,7 +140,7 @@ export function registerSimCommands(program: Command, io: CliIO, ctx?: CliContex
       '--policy <name|file>',
       'with --from-jobs: the policy to simulate (default priority, as the workers)',
     )
-    .action(async (opts: CommonOptions & FromJobsOptions & { plot?: string; saveTrace?: string }) => {
+    .action(async (opts: FromJobsOptions) => {
       if (opts.fromJobs === true) return fromJobs(opts, io, ctx)
       if (opts.since !== undefined || opts.policy !== undefined)
         throw new TarnError('USAGE', '--since and --policy go with --from-jobs', {})
