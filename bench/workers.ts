@@ -153,7 +153,11 @@ export async function benchWorkers(): Promise<BenchSection> {
     'process (the workers, PostgreSQL, this one, and other jobs): a node execution and a landing are mostly CPU ' +
     '(DuckDB, Iceberg metadata, JSON), so with 3 workers each of them takes longer in proportion and the ratio is ' +
     'bounded by the free cores (at most about 2x on 2 idle cores), not by the queue; the simulated prediction, which ' +
-    'gives each worker a core of its own, is what 3 machines would give.'
+    'gives each worker a core of its own, is what 3 machines would give. Where the time goes (see the notes): with ' +
+    '3 workers each node and landing takes 2 to 3.5x as long as with one (shared cores), while the share of slot ' +
+    'time between activities stays the same, so the queue (pg-boss `fetch` straight after each activity, a 200 ms ' +
+    'poll only when nothing is queued) is not the bottleneck; on one table, landings also take turns: each merges ' +
+    'the appends landed since its run forked, and a merge that loses the race for main is redone.'
   const why = await reachable(PG_URL)
   if (why !== null) {
     process.stderr.write(`[bench] workers skipped: PostgreSQL at ${PG_URL} unreachable (${why})\n`)
