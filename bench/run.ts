@@ -14,6 +14,7 @@ import { type BenchSection, fmt } from './result.js'
 import { benchServer } from './server.js'
 import { benchSim } from './sim.js'
 import { benchWeb } from './web.js'
+import { benchWorkers } from './workers.js'
 
 type Bench = () => Promise<BenchSection>
 
@@ -36,6 +37,7 @@ const BENCHES: Record<string, Bench> = {
       'event-driven engine against the tick-by-tick engine in the same run; Eudoxia itself takes about 8 s here.',
     results: await benchSim(),
   }),
+  workers: benchWorkers,
 }
 
 function render(sections: readonly BenchSection[]): string {

@@ -173,7 +173,7 @@ export async function loadCommandModule(module: CommandModule): Promise<Register
       return (await import('./commands/serve.js')).registerServeCommands
     case 'sim': {
       const { registerSimCommands } = await import('./commands/sim.js')
-      return (program, ctx) => registerSimCommands(program, ctx.io)
+      return (program, ctx) => registerSimCommands(program, ctx.io, ctx)
     }
     case 'worker':
       return (await import('./commands/worker.js')).registerWorkerCommand

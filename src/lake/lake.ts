@@ -25,6 +25,7 @@ import {
   listJobs,
 } from '../pipeline/run/job-store.js'
 import type { ScaffoldedProject } from '../pipeline/scaffold-project.js'
+import type { RecordedJobs } from '../sim/job-trace.js'
 import { TarnError } from '../util/errors.js'
 import { collectGarbage, type GcOptions, type GcReport } from './garbage-collector.js'
 import { IcebergCatalog } from './iceberg-catalog.js'
@@ -370,6 +371,21 @@ export class Lake extends LakeRefs implements LakeApi {
   async rerun(jobId: string, options: RerunOptions = {}): Promise<RunOutcome> {
     const { rerunJob } = await import('../pipeline/run/rerun.js')
     return rerunJob(this, jobId, options)
+  }
+
+  /**
+   * The run jobs started at or after `sinceMs` as the simulator replays them (`tarn sim run --from-jobs`): the runs
+   * `tarn worker` processes executed (from the queue's execution records in the PostgreSQL catalog) with those
+   * workers, or, when there are none, the runs executed locally (from their job records' node timings).
+   */
+  async recordedJobs(sinceMs = 0): Promise<RecordedJobs> {
+    const [{ readExecutionRecords }, { localRecordedJobs, remoteRecordedJobs }] = await Promise.all([
+      import('../pipeline/remote/execution-records.js'),
+      import('./recorded-jobs.js'),
+    ])
+    const remote = await readExecutionRecords(this.config.catalogUrl, sinceMs)
+    if (remote.runs.length > 0) return remoteRecordedJobs(remote)
+    return localRecordedJobs(await listJobs(this.store), sinceMs)
   }
 
   /** Every pipeline run job, newest first. */

@@ -32,6 +32,10 @@ export interface RawOutcome {
   readonly failures: number
   readonly failureErrorCounts: Record<string, number>
   readonly samples: UtilisationSample[]
+  /** Every pipeline that completed, in completion order, with the tick its last operator ended at. */
+  readonly completions: readonly { readonly pipelineId: string; readonly tick: number }[]
+  /** Sum over finished containers of their CPUs times the ticks they ran (successful or not). */
+  readonly busyCpuTicks: number
   /** Number of times the policy was called. */
   readonly policyCalls: number
   /** Number of ticks the engine visited. */

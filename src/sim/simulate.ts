@@ -48,6 +48,8 @@ class Simulation {
   private readonly failureErrorCounts: Record<string, number> = {}
   private readonly samples: UtilisationSample[] = []
   private readonly justCompleted: Pipe[] = []
+  private readonly completions: { pipelineId: string; tick: number }[] = []
+  private busyCpuTicks = 0
   private outstanding: Pipe[] = []
   private containersCompleted = 0
   private nAssignments = 0
@@ -130,6 +132,8 @@ class Simulation {
       failures: this.nFailures,
       failureErrorCounts: this.failureErrorCounts,
       samples: this.samples,
+      completions: this.completions,
+      busyCpuTicks: this.busyCpuTicks,
       policyCalls: this.policyCalls,
       ticksVisited: this.ticksVisited,
     }
@@ -303,6 +307,7 @@ class Simulation {
         error: c.error,
       })
       this.containerTicks.push(c.elapsed)
+      this.busyCpuTicks += c.elapsed * c.cpu
     }
     pool.containers = pool.containers.filter((c) => !c.done)
     return results
@@ -372,6 +377,7 @@ class Simulation {
       p.recorded = true
       p.outstanding = false
       this.latencies[p.priority].push(t - p.arrivalTick)
+      this.completions.push({ pipelineId: p.id, tick: t })
     }
     this.justCompleted.length = 0
     this.outstanding = this.outstanding.filter((p) => p.outstanding)

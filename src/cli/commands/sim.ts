@@ -7,13 +7,56 @@ import type { SimParams } from '../../sim/params.js'
 import { DEFAULT_PARAMS, loadParams } from '../../sim/params.js'
 import { renderPlot } from '../../sim/plot.js'
 import { resolvePolicy } from '../../sim/policy-loader.js'
+import { formatReplay, parseSince, replayJobs } from '../../sim/replay.js'
 import type { SimReport } from '../../sim/report.js'
 import { formatCompareTable, formatStatsTable, statsToJson } from '../../sim/report.js'
 import { runSimulation } from '../../sim/run.js'
 import { formatTrace, loadTrace } from '../../sim/trace.js'
 import type { Workload } from '../../sim/workload.js'
 import { TarnError } from '../../util/errors.js'
+import type { CliContext } from '../context.js'
 import type { CliIO } from '../io.js'
+
+interface FromJobsOptions extends CommonOptions {
+  fromJobs?: boolean
+  plot?: string
+  since?: string
+  policy?: string
+  scheduler?: string
+  saveTrace?: string
+  json?: boolean
+}
+
+/** `tarn sim run --from-jobs`: replays the lake's job records and compares the simulation with what happened. */
+async function fromJobs(opts: FromJobsOptions, io: CliIO, ctx: CliContext | undefined): Promise<void> {
+  if (ctx === undefined)
+    throw new TarnError('NOT_SUPPORTED', '--from-jobs needs a lake (run tarn sim inside the CLI)')
+  const other = (['params', 'trace', 'seed', 'duration', 'engine', 'plot'] as const).find(
+    (k) => opts[k] !== undefined,
+  )
+  if (other !== undefined)
+    throw new TarnError(
+      'USAGE',
+      `--${other} does not go with --from-jobs (the trace and cluster come from the lake)`,
+      {
+        option: other,
+      },
+    )
+  const policy = await resolvePolicy(opts.policy ?? opts.scheduler ?? 'priority', io.cwd)
+  const lake = await ctx.localLake('sim run --from-jobs')
+  const since = opts.since === undefined ? 0 : parseSince(opts.since, lake.clock.now())
+  const report = replayJobs(await lake.recordedJobs(since), policy)
+  if (opts.saveTrace !== undefined) {
+    const file = resolve(io.cwd, opts.saveTrace)
+    writeFileSync(file, formatTrace(report.trace))
+    io.err(`wrote trace to ${file}\n`)
+  }
+  io.out(
+    opts.json === true
+      ? `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`
+      : formatReplay(report),
+  )
+}
 
 interface CommonOptions {
   params?: string
@@ -79,7 +122,7 @@ function common(cmd: Command): Command {
  * [--save-trace FILE]` simulates one scheduler; `tarn sim compare --schedulers a,b,c` runs several on the same
  * workload and prints them side by side.
  */
-export function registerSimCommands(program: Command, io: CliIO): void {
+export function registerSimCommands(program: Command, io: CliIO, ctx?: CliContext): void {
   const sim = program
     .command('sim')
     .description('simulate scheduling policies on pipeline workloads (Eudoxia-compatible)')
@@ -88,7 +131,19 @@ export function registerSimCommands(program: Command, io: CliIO): void {
     .option('--scheduler <name|file>', 'naive, priority, priority-pool, right-size, or a policy .ts/.js file')
     .option('--plot <file>', 'write an SVG plot of latency by priority and pool utilisation')
     .option('--save-trace <file>', 'write the simulated workload as an Eudoxia trace.csv')
-    .action(async (opts: CommonOptions & { scheduler?: string; plot?: string; saveTrace?: string }) => {
+    .option(
+      '--from-jobs',
+      "replay the lake's recorded runs (the workers' executions, else local runs) and compare with what happened",
+    )
+    .option('--since <time>', 'with --from-jobs: runs submitted since an ISO time or an age (30m, 2h, 7d)')
+    .option(
+      '--policy <name|file>',
+      'with --from-jobs: the policy to simulate (default priority, as the workers)',
+    )
+    .action(async (opts: FromJobsOptions) => {
+      if (opts.fromJobs === true) return fromJobs(opts, io, ctx)
+      if (opts.since !== undefined || opts.policy !== undefined)
+        throw new TarnError('USAGE', '--since and --policy go with --from-jobs', {})
       const { params, workload, mode } = setup(opts, io)
       const policy = await resolvePolicy(opts.scheduler ?? params.schedulerAlgo, io.cwd)
       const report: SimReport = runSimulation({ params, workload, policy, mode })
