@@ -7,7 +7,7 @@ import { compareIcebergValues, type IcebergValue } from '../iceberg-value.js'
 import type { DataFile, FieldSummary, ManifestEntry, ManifestFile, ResolvedEntry } from '../manifest.js'
 import { sharedManifestCache } from '../manifest-cache.js'
 import { writeManifest, writeManifestList } from '../manifest-io.js'
-import { sharedMetadataCache } from '../metadata-cache.js'
+import type { MetadataCache } from '../metadata-cache.js'
 import type { PartitionSpec } from '../partition-spec.js'
 import { manifestEntries, snapshotManifests } from '../scan-planner.js'
 import type { Schema } from '../schema.js'
@@ -46,6 +46,8 @@ export interface CommitResult {
 export interface WriterDeps {
   readonly clock: Clock
   readonly random: Random
+  /** The lake's parsed metadata files: a written file is kept there, so the next commit need not read it back. */
+  readonly metadataCache?: MetadataCache
 }
 
 /**
@@ -90,8 +92,8 @@ function nextMetadataVersion(previous: string | undefined): number {
 
 /**
  * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
- * overwriting) as compact JSON and returns the commit result. The metadata is kept in the shared metadata cache, so the
- * next commit on the table starts from it without reading the file back.
+ * overwriting) as compact JSON and returns the commit result. The metadata is kept in `deps.metadataCache`, so the next
+ * commit on the table starts from it without reading the file back.
  */
 export async function writeMetadataFile(
   store: ObjectStore,
@@ -106,7 +108,7 @@ export async function writeMetadataFile(
   const ok = await store.putIfAbsent(key, bytes)
   if (!ok) throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
   const metadataLocation = store.uriOf(key)
-  sharedMetadataCache.set(metadataLocation, metadata, bytes.length)
+  deps.metadataCache?.set(metadataLocation, metadata, bytes.length)
   const state = stateOf(metadata, metadataLocation)
   return { metadata, metadataLocation, snapshotId: state.snapshotId, state }
 }
