@@ -1,4 +1,5 @@
 import type { ObjectStore } from '../../storage/object-store.js'
+import { putFresh } from '../../storage/put-fresh.js'
 import type { Clock } from '../../util/clock.js'
 import { TarnError } from '../../util/errors.js'
 import type { Random } from '../../util/random.js'
@@ -105,7 +106,8 @@ export async function writeMetadataFile(
   const version = nextMetadataVersion(previousLocation)
   const key = `${rootKey}/metadata/${String(version).padStart(5, '0')}-${deps.random.uuid()}.metadata.json`
   const bytes = new TextEncoder().encode(serializeTableMetadata(metadata, 0))
-  const ok = await store.putIfAbsent(key, bytes)
+  // a fresh name nothing references until the catalog points at it, once this returns (the file is durable then)
+  const ok = await putFresh(store, key, bytes)
   if (!ok) throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
   const metadataLocation = store.uriOf(key)
   deps.metadataCache?.set(metadataLocation, metadata, bytes.length)
@@ -332,7 +334,8 @@ export async function commitSnapshot(
   const [result] = await Promise.all([
     writeMetadataFile(store, rootKey, next, table.metadataLocation, deps),
     ...files.map(async ({ key, bytes }) => {
-      if (!(await store.putIfAbsent(key, bytes)))
+      // like the metadata file: fresh names that only the metadata file references
+      if (!(await putFresh(store, key, bytes)))
         throw new TarnError('STORAGE_ERROR', `Metadata file ${key} already exists`, { key })
     }),
   ])
