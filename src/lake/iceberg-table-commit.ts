@@ -4,6 +4,7 @@ import type { Commit } from '../catalog/types.js'
 import { checkRequirement, type TableRequirement } from '../iceberg/commit/table-requirement.js'
 import { applyTableUpdates, EMPTY_TABLE_METADATA, type TableUpdate } from '../iceberg/commit/table-update.js'
 import type { MetadataCache } from '../iceberg/metadata-cache.js'
+import { nextMetadataLog } from '../iceberg/metadata-log.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import type { TableMetadata } from '../iceberg/table-metadata.js'
 import { writeMetadataFile } from '../iceberg/writer/snapshot-producer.js'
@@ -173,10 +174,11 @@ function updatedMetadata(
   } else {
     m = {
       ...m,
-      'metadata-log': [
-        ...m['metadata-log'],
+      'metadata-log': nextMetadataLog(
+        m['metadata-log'],
         { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataLocation },
-      ],
+        m.properties,
+      ),
     }
   }
   deps.paths.location(m.location)

@@ -9,6 +9,7 @@ import type { DataFile, FieldSummary, ManifestEntry, ManifestFile, ResolvedEntry
 import { sharedManifestCache } from '../manifest-cache.js'
 import { writeManifest, writeManifestList } from '../manifest-io.js'
 import type { MetadataCache } from '../metadata-cache.js'
+import { nextMetadataLog } from '../metadata-log.js'
 import type { PartitionSpec } from '../partition-spec.js'
 import { manifestEntries, snapshotManifests } from '../scan-planner.js'
 import type { Schema } from '../schema.js'
@@ -326,10 +327,11 @@ export async function commitSnapshot(
     snapshots: [...m.snapshots, snapshot],
     refs: { ...m.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
     'snapshot-log': [...m['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    'metadata-log': [
-      ...m['metadata-log'],
+    'metadata-log': nextMetadataLog(
+      m['metadata-log'],
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
-    ],
+      m.properties,
+    ),
   }
   const [result] = await Promise.all([
     writeMetadataFile(store, rootKey, next, table.metadataLocation, deps),
