@@ -285,18 +285,18 @@ export async function benchIcebergRest(): Promise<BenchSection> {
   return {
     title: 'Iceberg REST catalog',
     description:
-      "`tarn serve`'s Iceberg REST catalog over loopback HTTP (Node's fetch as the client, in the same process). " +
-      'loadTable: GET of a table (catalog lookup, metadata file read, JSON answer; the metadata cache is cleared ' +
-      `before each, so every load reads its file) at spread-out tables of a lake of 10 and of 10,000 tables, ${LOADS} ` +
-      'requests each, alternating between the two lakes. commit table: each client commits set-properties updates to ' +
-      'its own table of main (a new metadata file and a tarn commit each), 8 clients at once against 1 client. ' +
-      'Commits that reach one branch while another is being written are written as a group (each its own commit, one ' +
-      'backend transaction and one ref update for the group); on PostgreSQL the branch moves in one statement. A ' +
-      'commit starts from the metadata the previous commit of its table wrote (kept in the metadata cache: no read, ' +
-      'no parse) and answers with the JSON it wrote to the file. What is left per commit on a local warehouse: the ' +
-      'HTTP round trip (client and server, about 1.2-1.6 ms of CPU on this machine), one durable metadata file ' +
-      '(temp file, fsync, link, directory fsync: two fsyncs and 9 file-system calls, about 1 ms of CPU and most of ' +
-      'the wall time), one catalog transaction and the commit hash.',
+      "`tarn serve`'s Iceberg REST catalog over loopback HTTP with Node's fetch as the client (keep-alive). " +
+      "loadTable: GET of a table (catalog lookup, metadata file read, JSON answer; the lake's metadata cache is " +
+      `cleared before each, so every load reads its file) at spread-out tables of a lake of 10 and of 10,000 tables, ${LOADS} ` +
+      'requests each, alternating between the two lakes, client and server in one process. commit table: `tarn serve` ' +
+      "runs as its own process, as a catalog server does for Spark or PyIceberg, and the clients in the benchmark's " +
+      'process; each client commits set-properties updates to its own table of main (a new metadata file and a tarn ' +
+      'commit each), 8 clients at once against 1 client; CPU time per commit is given for each process (all its ' +
+      'threads, from /proc). Commits that reach one branch while another is being written are written as a group (each ' +
+      'its own commit, one backend transaction and one ref update for the group); on PostgreSQL the branch moves in ' +
+      "one statement. A commit starts from the metadata the previous commit of its table wrote (kept in the lake's " +
+      'metadata cache: no read, no parse), writes its metadata file in place under its fresh name (exclusive create, ' +
+      'one O_DSYNC write, close, directory fsync: 6 file-system calls) and answers with the JSON it wrote to the file.',
     results,
   }
 }

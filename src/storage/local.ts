@@ -137,6 +137,11 @@ export class LocalObjectStore implements ObjectStore {
   readonly root: string
   /** The absolute path of the root directory. */
   readonly rootDir: string
+  /**
+   * Directory fsyncs running, by directory, each with the one queued behind it: a writer whose file appeared while a
+   * sync of its directory was already running waits for the next one, which all such writers share.
+   */
+  readonly #dirSyncs = new Map<string, { readonly running: Promise<void>; next?: Promise<void> }>()
 
   private constructor(rootDir: string) {
     this.rootDir = rootDir
@@ -258,6 +263,27 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * {@link syncDir} shared by concurrent writers of one directory (the files of one table commit, commits of one
+   * table from several clients): each waits for a sync that starts after its file appeared, and one sync serves all
+   * that queued while the one before ran.
+   */
+  private syncDirShared(dir: string): Promise<void> {
+    const current = this.#dirSyncs.get(dir)
+    if (current === undefined) return this.startDirSync(dir)
+    current.next ??= current.running.then(() => this.startDirSync(dir))
+    return current.next
+  }
+
+  private startDirSync(dir: string): Promise<void> {
+    const entry: { readonly running: Promise<void>; next?: Promise<void> } = { running: this.syncDir(dir) }
+    this.#dirSyncs.set(dir, entry)
+    void entry.running.then(() => {
+      if (this.#dirSyncs.get(dir) === entry && entry.next === undefined) this.#dirSyncs.delete(dir)
+    })
+    return entry.running
+  }
+
   /** Makes a rename or link durable by fsyncing the directory (best effort: not every platform allows it). */
   private async syncDir(dir: string): Promise<void> {
     let fd: number
@@ -289,7 +315,7 @@ export class LocalObjectStore implements ObjectStore {
           throw e
         }
       }
-      await this.syncDir(dirname(path))
+      await this.syncDirShared(dirname(path))
     } catch (e) {
       throw this.storageError('write', key, e)
     }
@@ -316,7 +342,7 @@ export class LocalObjectStore implements ObjectStore {
           throw e
         }
         // The temp name goes while the directory is synced: only the link must be durable before we answer.
-        await Promise.all([this.syncDir(dirname(path)), unlink(temp).catch(() => {})])
+        await Promise.all([this.syncDirShared(dirname(path)), unlink(temp).catch(() => {})])
         return true
       }
     } catch (e) {
@@ -355,7 +381,7 @@ export class LocalObjectStore implements ObjectStore {
           throw e
         }
         await fdClose(fd)
-        await this.syncDir(dirname(path))
+        await this.syncDirShared(dirname(path))
         return true
       }
     } catch (e) {
@@ -382,7 +408,7 @@ export class LocalObjectStore implements ObjectStore {
         await mkdir(dirname(path), { recursive: true })
         try {
           await link(source, path)
-          await this.syncDir(dirname(path))
+          await this.syncDirShared(dirname(path))
           return true
         } catch (e) {
           const errno = errnoCode(e)

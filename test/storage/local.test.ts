@@ -225,6 +225,21 @@ describe('LocalObjectStore', () => {
       expect(dec(await store.get('race/m.json'))).toBe(`writer ${wins.indexOf(true)}`)
     })
 
+    it('finishes every one of many writes to one directory, which share its fsyncs, in waves', async () => {
+      for (let wave = 0; wave < 3; wave++) {
+        const keys = Array.from({ length: 40 }, (_, i) => `t/metadata/${wave}-${i}.json`)
+        const written = await Promise.all(
+          keys.map(async (k, i) => {
+            // some arrive while a sync of the directory is already running
+            if (i % 3 === 0) await new Promise((r) => setImmediate(r))
+            return store.putFresh(k, enc(k))
+          }),
+        )
+        expect(written.every((w) => w)).toBe(true)
+        for (const k of keys) expect(dec(await store.get(k))).toBe(k)
+      }
+    })
+
     it('fails with STORAGE_ERROR where a key needs a directory an object occupies', async () => {
       await store.put('occupied', enc('x'))
       const err = await tarnErrorOf(() => store.putFresh('occupied/m.json', enc('y')))
