@@ -139,9 +139,10 @@ export class LocalObjectStore implements ObjectStore {
   readonly rootDir: string
   /**
    * Directory fsyncs running, by directory, each with the one queued behind it: a writer whose file appeared while a
-   * sync of its directory was already running waits for the next one, which all such writers share.
+   * sync of its directory was already running waits for the next one, which all such writers share. (A plain field,
+   * not `#`: stores that wrap this one with `Object.create` reach it through the prototype.)
    */
-  readonly #dirSyncs = new Map<string, { readonly running: Promise<void>; next?: Promise<void> }>()
+  private readonly dirSyncs = new Map<string, { readonly running: Promise<void>; next?: Promise<void> }>()
 
   private constructor(rootDir: string) {
     this.rootDir = rootDir
@@ -269,7 +270,7 @@ export class LocalObjectStore implements ObjectStore {
    * that queued while the one before ran.
    */
   private syncDirShared(dir: string): Promise<void> {
-    const current = this.#dirSyncs.get(dir)
+    const current = this.dirSyncs.get(dir)
     if (current === undefined) return this.startDirSync(dir)
     current.next ??= current.running.then(() => this.startDirSync(dir))
     return current.next
@@ -277,9 +278,9 @@ export class LocalObjectStore implements ObjectStore {
 
   private startDirSync(dir: string): Promise<void> {
     const entry: { readonly running: Promise<void>; next?: Promise<void> } = { running: this.syncDir(dir) }
-    this.#dirSyncs.set(dir, entry)
+    this.dirSyncs.set(dir, entry)
     void entry.running.then(() => {
-      if (this.#dirSyncs.get(dir) === entry && entry.next === undefined) this.#dirSyncs.delete(dir)
+      if (this.dirSyncs.get(dir) === entry && entry.next === undefined) this.dirSyncs.delete(dir)
     })
     return entry.running
   }
