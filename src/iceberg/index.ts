@@ -61,7 +61,7 @@ export {
   type TableRevertOutcome,
 } from './merge/append-only-reverter.js'
 export { type AppendRebaseOutcome, rebaseAppend } from './merge/append-rebaser.js'
-export { DEFAULT_METADATA_CACHE_CHARS, MetadataCache, sharedMetadataCache } from './metadata-cache.js'
+export { DEFAULT_METADATA_CACHE_CHARS, MetadataCache } from './metadata-cache.js'
 export { parquetColumnName } from './parquet-names.js'
 export {
   type PartitionField,

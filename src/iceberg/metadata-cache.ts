@@ -1,13 +1,14 @@
 import type { TableMetadata } from './table-metadata.js'
 
-/** Characters of metadata JSON the shared cache holds at most (about 64 MiB of text). */
+/** Characters of metadata JSON a cache holds at most by default (about 64 MiB of text). */
 export const DEFAULT_METADATA_CACHE_CHARS = 64 * 1024 * 1024
 
 /**
  * A least-recently-used cache of parsed table metadata files, keyed by the file's URI. Iceberg never rewrites a
  * metadata file in place (every change writes a new one), so a parsed file stays valid for as long as it is cached:
  * the metadata a commit just wrote is the base of the next commit, which then needs no read and no parse. Bounded by
- * the total length of the files' JSON text.
+ * the total length of the files' JSON text. A lake holds one (`Lake.metadataCache`); `loadTable` reads it and
+ * `writeMetadataFile` fills it when given it.
  */
 export class MetadataCache {
   readonly #maxChars: number
@@ -56,9 +57,3 @@ export class MetadataCache {
     return { files: this.#files.size, chars: this.#chars }
   }
 }
-
-/**
- * The cache {@link loadTable} reads and metadata writers fill (one per process), like the manifest cache: metadata
- * file URIs name immutable files.
- */
-export const sharedMetadataCache = new MetadataCache()

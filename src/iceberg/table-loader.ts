@@ -1,7 +1,7 @@
 import type { ObjectStore } from '../storage/object-store.js'
 import { parsingFile } from '../util/corrupt-file.js'
 import { TarnError } from '../util/errors.js'
-import { sharedMetadataCache } from './metadata-cache.js'
+import type { MetadataCache } from './metadata-cache.js'
 import { type TableIO, tableIO } from './table-io.js'
 import { parseTableMetadata, type TableMetadata } from './table-metadata.js'
 
@@ -26,6 +26,8 @@ export interface LoadTableOptions {
    */
   readonly allowMovedPaths?: boolean
   readonly localPathOf?: (uri: string) => Promise<string>
+  /** Parsed metadata files to take the file from, and to keep it in once read (without: read and parse each time). */
+  readonly metadataCache?: MetadataCache
 }
 
 /**
@@ -38,7 +40,7 @@ export function tableRootOf(metadataLocation: string): string {
 
 /**
  * Loads table metadata (plain or gzipped, v1 or v2) from a URI (or key) in the store. Metadata files never change,
- * so a file read (or written, see `writeMetadataFile`) before is taken from {@link sharedMetadataCache}.
+ * so a file read (or written, see `writeMetadataFile`) before is taken from `opts.metadataCache` when given.
  */
 export async function loadTable(
   store: ObjectStore,
@@ -52,11 +54,11 @@ export async function loadTable(
       metadataLocation: uri,
     })
   }
-  let metadata = sharedMetadataCache.get(uri)
+  let metadata = opts.metadataCache?.get(uri)
   if (metadata === undefined) {
     const bytes = await store.get(key)
     const parsed = parsingFile(uri, 'table metadata', () => parseTableMetadata(bytes))
-    sharedMetadataCache.set(uri, parsed, bytes.length)
+    opts.metadataCache?.set(uri, parsed, bytes.length)
     metadata = parsed
   }
   const root = tableRootOf(uri)

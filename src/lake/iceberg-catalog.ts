@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.js'
 import { assertIdentifier, parseTableKey } from '../catalog/names.js'
 import type { Change, Commit, TableState } from '../catalog/types.js'
 import { newTableMetadata } from '../iceberg/commit/new-table-metadata.js'
+import type { MetadataCache } from '../iceberg/metadata-cache.js'
 import type { PartitionSpec, SortOrder } from '../iceberg/partition-spec.js'
 import { registerTable } from '../iceberg/register-table.js'
 import type { Schema } from '../iceberg/schema.js'
@@ -76,6 +77,7 @@ export class IcebergCatalog {
   readonly #author: string
   readonly #env: Readonly<Record<string, string | undefined>>
   readonly #paths: WarehousePaths
+  readonly #metadataCache: MetadataCache | undefined
 
   constructor(deps: {
     catalog: Catalog
@@ -85,6 +87,8 @@ export class IcebergCatalog {
     author: string
     /** The environment the lake was opened with (the S3 endpoint, region and addressing clients need). */
     env?: Readonly<Record<string, string | undefined>>
+    /** The lake's parsed metadata files (see `Lake.metadataCache`). */
+    metadataCache?: MetadataCache
   }) {
     this.#catalog = deps.catalog
     this.#store = deps.store
@@ -93,6 +97,7 @@ export class IcebergCatalog {
     this.#author = deps.author
     this.#env = deps.env ?? {}
     this.#paths = new WarehousePaths(deps.store, deps.random)
+    this.#metadataCache = deps.metadataCache
   }
 
   /**
@@ -241,7 +246,7 @@ export class IcebergCatalog {
     const key = parseTableKey(table).key
     const found = state ?? (await this.#catalog.getTable(ref, key))
     if (!found) throw notFoundTable(key, ref)
-    const loaded = await loadTable(this.#store, found.metadataLocation)
+    const loaded = await loadTable(this.#store, found.metadataLocation, this.#cacheOption())
     return { table: key, metadataLocation: loaded.metadataLocation, metadata: loaded.metadata }
   }
 
@@ -281,6 +286,7 @@ export class IcebergCatalog {
     const written = await writeMetadataFile(this.#store, this.#paths.rootKey(location), metadata, undefined, {
       clock: this.#clock,
       random: this.#random,
+      ...this.#cacheOption(),
     })
     try {
       await this.#catalog.commit({
@@ -372,8 +378,13 @@ export class IcebergCatalog {
       author: this.#author,
       paths: this.#paths,
       writableHead: (ref: string) => this.#writableHead(ref),
+      ...this.#cacheOption(),
     }
     return commitIcebergTables(deps, branch, changes)
+  }
+
+  #cacheOption(): { metadataCache?: MetadataCache } {
+    return this.#metadataCache ? { metadataCache: this.#metadataCache } : {}
   }
 
   async #commit(

@@ -3,6 +3,8 @@ import { parseTableKey } from '../catalog/names.js'
 import type { Commit } from '../catalog/types.js'
 import { checkRequirement, type TableRequirement } from '../iceberg/commit/table-requirement.js'
 import { applyTableUpdates, EMPTY_TABLE_METADATA, type TableUpdate } from '../iceberg/commit/table-update.js'
+import type { MetadataCache } from '../iceberg/metadata-cache.js'
+import { nextMetadataLog } from '../iceberg/metadata-log.js'
 import { type LoadedTable, loadTable } from '../iceberg/table-loader.js'
 import type { TableMetadata } from '../iceberg/table-metadata.js'
 import { writeMetadataFile } from '../iceberg/writer/snapshot-producer.js'
@@ -56,6 +58,8 @@ export interface IcebergCommitDeps {
   readonly paths: WarehousePaths
   /** The branch `ref` names and its head (`NOT_A_BRANCH` for a tag or commit). */
   readonly writableHead: (ref: string) => Promise<{ readonly branch: string; readonly head: Commit }>
+  /** The lake's parsed metadata files: bases are taken from it, written files kept in it. */
+  readonly metadataCache?: MetadataCache
 }
 
 /**
@@ -76,6 +80,7 @@ export async function commitIcebergTables(
   if (dup !== undefined) {
     throw new TarnError('INVALID_ARGUMENT', `table ${dup} appears twice in one transaction`, { table: dup })
   }
+  const cacheOption = deps.metadataCache ? { metadataCache: deps.metadataCache } : {}
   let b = branch
   for (let attempt = 1; ; attempt++) {
     const writable = await deps.writableHead(b)
@@ -84,7 +89,7 @@ export async function commitIcebergTables(
     const bases = await Promise.all(
       keys.map(async (key) => {
         const state = await deps.catalog.getTable(head, key)
-        return state ? loadTable(deps.store, state.metadataLocation) : undefined
+        return state ? loadTable(deps.store, state.metadataLocation, cacheOption) : undefined
       }),
     )
     // check every requirement before writing anything, so a failed transaction leaves no file behind
@@ -102,6 +107,7 @@ export async function commitIcebergTables(
         writeMetadataFile(deps.store, deps.paths.rootKey(m.location), m, bases[i]?.metadataLocation, {
           clock: deps.clock,
           random: deps.random,
+          ...cacheOption,
         }),
       ),
     )
@@ -168,10 +174,11 @@ function updatedMetadata(
   } else {
     m = {
       ...m,
-      'metadata-log': [
-        ...m['metadata-log'],
+      'metadata-log': nextMetadataLog(
+        m['metadata-log'],
         { 'timestamp-ms': base.metadata['last-updated-ms'], 'metadata-file': base.metadataLocation },
-      ],
+        m.properties,
+      ),
     }
   }
   deps.paths.location(m.location)

@@ -5,6 +5,7 @@ import { Catalog } from '../catalog/catalog.js'
 import type { TableMerger } from '../catalog/table-merger.js'
 import { appendOnlyTableMerger } from '../iceberg/merge/append-only-merger.js'
 import { appendOnlyTableReverter } from '../iceberg/merge/append-only-reverter.js'
+import { MetadataCache } from '../iceberg/metadata-cache.js'
 import { runMergeGuard } from '../pipeline/run/run-merge-guard.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import { openObjectStore } from '../storage/open.js'
@@ -53,6 +54,8 @@ export interface LakeConnection {
   readonly random: Random
   readonly author: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** The lake's parsed Iceberg metadata files (its own: two lakes in one process do not share one). */
+  readonly metadataCache: MetadataCache
 }
 
 /**
@@ -71,6 +74,7 @@ export async function connectLake(options: LakeOptions, create: boolean): Promis
   if (create) mkdirSync(config.home, { recursive: true })
   const backend = options.backend ?? openCatalogBackend(config.catalogUrl, { mustExist: !create })
   let warehouse = config.warehouse
+  const metadataCache = new MetadataCache()
   let store: RoutingObjectStore
   try {
     await backend.migrate()
@@ -85,8 +89,8 @@ export async function connectLake(options: LakeOptions, create: boolean): Promis
   const catalog = new Catalog(backend, {
     clock,
     author,
-    tableMerger: options.tableMerger ?? appendOnlyTableMerger(store, { clock, random }),
-    tableReverter: appendOnlyTableReverter(store, { clock, random }),
+    tableMerger: options.tableMerger ?? appendOnlyTableMerger(store, { clock, random, metadataCache }),
+    tableReverter: appendOnlyTableReverter(store, { clock, random, metadataCache }),
     mergeGuard: runMergeGuard,
   })
   try {
@@ -100,7 +104,7 @@ export async function connectLake(options: LakeOptions, create: boolean): Promis
     await Promise.allSettled([backend.close(), store.close()])
     throw e
   }
-  return { config: { ...config, warehouse }, catalog, store, clock, random, author, env }
+  return { config: { ...config, warehouse }, catalog, store, clock, random, author, env, metadataCache }
 }
 
 function defaultAuthor(env: Readonly<Record<string, string | undefined>>): string {

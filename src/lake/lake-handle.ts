@@ -13,6 +13,7 @@ import type {
   QueryStream,
 } from '../engine/index.js'
 import { openLakeEngine } from '../engine/lake-engine.js'
+import type { MetadataCache } from '../iceberg/metadata-cache.js'
 import type { ObjectStore } from '../storage/object-store.js'
 import type { Clock } from '../util/clock.js'
 import { packageVersion } from '../util/package-version.js'
@@ -55,6 +56,11 @@ export abstract class LakeHandle {
   readonly clock: Clock
   readonly random: Random
   readonly author: string
+  /**
+   * The lake's parsed Iceberg metadata files by URI (metadata files never change): a table a commit just wrote is
+   * the base of the next commit without a read, like the engine's file cache. Each lake has its own.
+   */
+  readonly metadataCache: MetadataCache
   /** The parts this handle was opened with; the environment bounds the query engine's cache. */
   protected readonly connection: LakeConnection
   /** The handle that owns the connections and the query engine (itself, or the lake a handle came from). */
@@ -71,6 +77,7 @@ export abstract class LakeHandle {
     this.clock = connection.clock
     this.random = connection.random
     this.author = connection.author
+    this.metadataCache = connection.metadataCache
     this.root = root ?? this
     this.#active = new ActiveBranch(connection.config.home)
   }

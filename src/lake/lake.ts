@@ -117,6 +117,7 @@ export class Lake extends LakeRefs implements LakeApi {
       random: this.random,
       author: this.author,
       env: this.connection.env,
+      metadataCache: this.metadataCache,
     })
   }
 

@@ -4,6 +4,7 @@ import type { Catalog } from '../catalog/catalog.js'
 import { parseTableKey } from '../catalog/names.js'
 import type { Commit, TableState } from '../catalog/types.js'
 import { rebaseAppend } from '../iceberg/merge/append-rebaser.js'
+import type { MetadataCache } from '../iceberg/metadata-cache.js'
 import { registerTable } from '../iceberg/register-table.js'
 import { planScan } from '../iceberg/scan-planner.js'
 import type { NestedField } from '../iceberg/schema.js'
@@ -58,7 +59,7 @@ interface TableCommit {
 export class TableOperations {
   readonly #catalog: Catalog
   readonly #store: ObjectStore
-  readonly #deps: { readonly clock: Clock; readonly random: Random }
+  readonly #deps: { readonly clock: Clock; readonly random: Random; readonly metadataCache: MetadataCache }
   readonly #random: Random
   readonly #author: string
 
@@ -68,10 +69,11 @@ export class TableOperations {
     readonly clock: Clock
     readonly random: Random
     readonly author: string
+    readonly metadataCache: MetadataCache
   }) {
     this.#catalog = parts.catalog
     this.#store = parts.store
-    this.#deps = { clock: parts.clock, random: parts.random }
+    this.#deps = { clock: parts.clock, random: parts.random, metadataCache: parts.metadataCache }
     this.#random = parts.random
     this.#author = parts.author
   }
@@ -95,7 +97,7 @@ export class TableOperations {
 
   /** Rows, data files and bytes of a table state: from its snapshot's summary, else from its manifests. */
   async #tableStats(state: TableState): Promise<TableStats> {
-    const loaded = await loadTable(this.#store, state.metadataLocation)
+    const loaded = await loadTable(this.#store, state.metadataLocation, this.#deps)
     const snap = snapshotById(loaded.metadata, state.snapshotId)
     if (!snap) return { rows: 0, files: 0, sizeBytes: 0 }
     const num = (k: string): number | undefined => {
@@ -125,7 +127,7 @@ export class TableOperations {
         ref,
       })
     }
-    return { loaded: await loadTable(this.#store, state.metadataLocation), state }
+    return { loaded: await loadTable(this.#store, state.metadataLocation, this.#deps), state }
   }
 
   /** Schema, partition spec, snapshots, record count and size of a table at a ref. */
@@ -277,7 +279,11 @@ export class TableOperations {
       await validateSources(conn, files, target)
       const evolved =
         changes.length > 0
-          ? await loadTable(this.#store, (await evolveSchema(loaded, changes, this.#deps)).metadataLocation)
+          ? await loadTable(
+              this.#store,
+              (await evolveSchema(loaded, changes, this.#deps)).metadataLocation,
+              this.#deps,
+            )
           : loaded
       const write = options.replace ? overwriteRows : appendRows
       const summary = importSummary(files)
@@ -368,9 +374,9 @@ export class TableOperations {
         // another write changed this table meanwhile: appends commute, so append our files onto its new state
         const now = await this.#catalog.getTable(await this.#catalog.getCommit(actual), c.key)
         if (!now || now.tableUuid !== result.state.tableUuid) throw e
-        const head = await loadTable(this.#store, now.metadataLocation)
+        const head = await loadTable(this.#store, now.metadataLocation, this.#deps)
         rebase.check?.(head)
-        const ours = await loadTable(this.#store, result.metadataLocation)
+        const ours = await loadTable(this.#store, result.metadataLocation, this.#deps)
         const out = await rebaseAppend(rebase.base, ours, head, rebase.summary, this.#deps)
         if (out.kind === 'conflict') {
           throw new TarnError('BRANCH_HEAD_CHANGED', `${e.message}: ${out.reason}`, e.context, { cause: e })

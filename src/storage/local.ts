@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { close as closeCb, type Dirent, fsync as fsyncCb, open as openCb, write as writeCb } from 'node:fs'
+import {
+  close as closeCb,
+  constants,
+  type Dirent,
+  fsync as fsyncCb,
+  open as openCb,
+  write as writeCb,
+} from 'node:fs'
 import { link, mkdir, open, readdir, readFile, rename, rmdir, stat, unlink } from 'node:fs/promises'
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
@@ -88,7 +95,7 @@ function compareUtf8(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'))
 }
 
-const fdOpen = promisify(openCb) as (path: string, flags: string, mode: number) => Promise<number>
+const fdOpen = promisify(openCb) as (path: string, flags: string | number, mode: number) => Promise<number>
 const fdClose = promisify(closeCb)
 const fdSync = promisify(fsyncCb)
 const fdWrite = (
@@ -104,6 +111,12 @@ const fdWrite = (
 
 /** Attempts at a write when a concurrent delete removes the parent directory between mkdir and open/rename. */
 const WRITE_ATTEMPTS = 5
+
+/**
+ * How `putFresh` opens its file: created, never an existing one, and (where the platform has `O_DSYNC`) every write
+ * durable when it returns, which saves the separate fsync.
+ */
+const FRESH_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_DSYNC ?? 0)
 
 /**
  * An {@link ObjectStore} on the local filesystem: each object is a file under a root directory, at the path given by
@@ -124,6 +137,12 @@ export class LocalObjectStore implements ObjectStore {
   readonly root: string
   /** The absolute path of the root directory. */
   readonly rootDir: string
+  /**
+   * Directory fsyncs running, by directory, each with the one queued behind it: a writer whose file appeared while a
+   * sync of its directory was already running waits for the next one, which all such writers share. (A plain field,
+   * not `#`: stores that wrap this one with `Object.create` reach it through the prototype.)
+   */
+  private readonly dirSyncs = new Map<string, { readonly running: Promise<void>; next?: Promise<void> }>()
 
   private constructor(rootDir: string) {
     this.rootDir = rootDir
@@ -245,6 +264,27 @@ export class LocalObjectStore implements ObjectStore {
     }
   }
 
+  /**
+   * {@link syncDir} shared by concurrent writers of one directory (the files of one table commit, commits of one
+   * table from several clients): each waits for a sync that starts after its file appeared, and one sync serves all
+   * that queued while the one before ran.
+   */
+  private syncDirShared(dir: string): Promise<void> {
+    const current = this.dirSyncs.get(dir)
+    if (current === undefined) return this.startDirSync(dir)
+    current.next ??= current.running.then(() => this.startDirSync(dir))
+    return current.next
+  }
+
+  private startDirSync(dir: string): Promise<void> {
+    const entry: { readonly running: Promise<void>; next?: Promise<void> } = { running: this.syncDir(dir) }
+    this.dirSyncs.set(dir, entry)
+    void entry.running.then(() => {
+      if (this.dirSyncs.get(dir) === entry && entry.next === undefined) this.dirSyncs.delete(dir)
+    })
+    return entry.running
+  }
+
   /** Makes a rename or link durable by fsyncing the directory (best effort: not every platform allows it). */
   private async syncDir(dir: string): Promise<void> {
     let fd: number
@@ -291,7 +331,7 @@ export class LocalObjectStore implements ObjectStore {
         }
       }),
     )
-    await Promise.all([...new Set(paths.map((p) => dirname(p)))].map((d) => this.syncDir(d)))
+    await Promise.all([...new Set(paths.map((p) => dirname(p)))].map((d) => this.syncDirShared(d)))
   }
 
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
@@ -320,12 +360,50 @@ export class LocalObjectStore implements ObjectStore {
     const dirs = [...new Set(linked.map((p) => dirname(p.path)))]
     // The temp names go while the directories are synced: only the links must be durable before we answer.
     await Promise.all([
-      ...dirs.map((d) => this.syncDir(d)),
+      ...dirs.map((d) => this.syncDirShared(d)),
       ...linked.map((p) => unlink(p.temp as string).catch(() => {})),
     ])
     return placed.map((p) => p.temp !== undefined)
   }
 
+  /**
+   * Writes a file under a fresh key in place (no temp file, link and unlink): created exclusively, written
+   * synchronously (`O_DSYNC`, else an fsync), then the directory fsynced. Four file-system calls where
+   * `putIfAbsent` makes ten; a crash part-way may leave a partial file under the key, which nothing references.
+   */
+  async putFresh(key: string, data: Uint8Array): Promise<boolean> {
+    const path = this.pathOf(key)
+    try {
+      for (let attempt = 1; ; attempt++) {
+        let fd: number
+        try {
+          fd = await fdOpen(path, FRESH_FLAGS, 0o644)
+        } catch (e) {
+          const errno = errnoCode(e)
+          if (errno === 'EEXIST') return false
+          if (errno === 'ENOENT' && attempt < WRITE_ATTEMPTS) {
+            await mkdir(dirname(path), { recursive: true })
+            continue
+          }
+          throw e
+        }
+        try {
+          let done = 0
+          while (done < data.length) done += await fdWrite(fd, data, done, data.length - done, done)
+          if (constants.O_DSYNC === undefined) await fdSync(fd)
+        } catch (e) {
+          await fdClose(fd).catch(() => {})
+          await unlink(path).catch(() => {})
+          throw e
+        }
+        await fdClose(fd)
+        await this.syncDirShared(dirname(path))
+        return true
+      }
+    } catch (e) {
+      throw this.storageError('write', key, e)
+    }
+  }
   /**
    * Writes `data` to a fsynced temp file and hard-links it to `path` unless a file is there: returns the temp file's
    * path (to unlink once the directory is synced), or undefined when `path` existed and nothing was stored.
@@ -383,7 +461,7 @@ export class LocalObjectStore implements ObjectStore {
         if (attempt > 1) await mkdir(dirname(path), { recursive: true })
         try {
           await link(source, path)
-          await this.syncDir(dirname(path))
+          await this.syncDirShared(dirname(path))
           return true
         } catch (e) {
           const errno = errnoCode(e)

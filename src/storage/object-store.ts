@@ -69,6 +69,13 @@ export interface ObjectStore {
    * directory once). Callers use `putAll` (put-all.ts), which falls back to one `put` per entry.
    */
   putAll?(entries: readonly { key: string; data: Uint8Array }[]): Promise<void>
+  /**
+   * `putIfAbsent` of an object under a fresh, unique key that nothing reads or references before this returns (a
+   * metadata file the catalog points at next), for stores that can do it cheaper: the local store writes the file in
+   * place with one synchronous write, so a crash part-way may leave a partial file under that key, which nothing
+   * references. Durable when it returns. Callers use `putFresh` (put-fresh.ts), which falls back to `putIfAbsent`.
+   */
+  putFresh?(key: string, data: Uint8Array): Promise<boolean>
   /** Size and time of an object, or undefined when it does not exist. */
   head(key: string): Promise<ObjectInfo | undefined>
   /** Every object whose key starts with `prefix`, in lexicographic key order. */

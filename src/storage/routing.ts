@@ -3,6 +3,7 @@ import type { ByteRange, ObjectInfo, ObjectStore } from './object-store.js'
 import { openObjectStore, parseStorageUri } from './open.js'
 import { putAll, putAllIfAbsent } from './put-all.js'
 import { putFileIfAbsent } from './put-file.js'
+import { putFresh } from './put-fresh.js'
 
 const ABSOLUTE = /^[a-z][a-z0-9+.-]*:\/\//i
 
@@ -63,6 +64,11 @@ export class RoutingObjectStore implements ObjectStore {
   async putIfAbsent(key: string, data: Uint8Array): Promise<boolean> {
     const [s, k] = await this.#route(key)
     return s.putIfAbsent(k, data)
+  }
+
+  async putFresh(key: string, data: Uint8Array): Promise<boolean> {
+    const [s, k] = await this.#route(key)
+    return putFresh(s, k, data)
   }
 
   async putFileIfAbsent(key: string, path: string): Promise<boolean> {

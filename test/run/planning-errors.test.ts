@@ -182,9 +182,6 @@ describe('unreadable files are named in errors', () => {
     await lake.close()
     const location = String(state?.metadataLocation)
     writeFileSync(fileURLToPath(location), '')
-    // metadata files are immutable, so this process keeps the ones it wrote; the corruption is made behind its back
-    const { sharedMetadataCache } = await import('../../src/iceberg/metadata-cache.js')
-    sharedMetadataCache.clear()
     const dir = writeProject({ 'tarn_project.yml': 'name: t\n', 'm.sql': 'SELECT * FROM zones\n' })
     const r = await tarnCli(home, 'run', '--dry-run', '-p', dir, '--json')
     const e = (JSON.parse(r.stdout) as ErrorDoc).error

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { type CatalogBackend, PostgresBackend, SqliteBackend } from '../../src/catalog/index.js'
 import { ApiKeyStore, seededRandom } from '../../src/index.js'
+import { COUNT_REUSE_MS } from '../../src/server/auth/api-key-store.js'
 import { codeOf } from '../helpers/errors.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 
@@ -38,6 +39,27 @@ for (const [name, open] of [
       await keys.remove('ci')
       expect(await keys.list()).toEqual([])
       expect(await codeOf(keys.verify(token))).toBe('UNAUTHORIZED')
+    })
+
+    it('reuses its key count for a second, except after its own creates and removes', async (t) => {
+      backend = await open()
+      if (!backend) return t.skip()
+      await backend.migrate()
+      let now = 1_000_000
+      const deps = { clock: { now: () => now }, random: seededRandom(7) }
+      const server = new ApiKeyStore(backend, deps)
+      const other = new ApiKeyStore(backend, { ...deps, random: seededRandom(8) })
+      expect(await server.count()).toBe(0)
+      await server.create('own', { rules: ['read:*'] })
+      expect(await server.count()).toBe(1)
+      // a key another process creates counts once the reused count is a second old
+      await other.create('elsewhere', { rules: ['read:*'] })
+      now += COUNT_REUSE_MS - 1
+      expect(await server.count()).toBe(1)
+      now += 1
+      expect(await server.count()).toBe(2)
+      await server.remove('own')
+      expect(await server.count()).toBe(1)
     })
   })
 }

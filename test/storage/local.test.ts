@@ -246,6 +246,50 @@ describe('LocalObjectStore', () => {
     })
   })
 
+  describe('putFresh', () => {
+    it('writes a new object in place, in a new directory too, and never replaces one', async () => {
+      expect(await store.putFresh('t/metadata/00001-a.metadata.json', enc('{"v":1}'))).toBe(true)
+      expect(await store.putFresh('t/metadata/00001-a.metadata.json', enc('{"v":2} and longer'))).toBe(false)
+      expect(dec(await store.get('t/metadata/00001-a.metadata.json'))).toBe('{"v":1}')
+      expect(await store.putFresh('t/metadata/empty', new Uint8Array(0))).toBe(true)
+      expect((await store.get('t/metadata/empty')).length).toBe(0)
+      // no temp file was made, and none is left
+      expect((await filesUnder(rootDir)).sort()).toEqual([
+        join('t', 'metadata', '00001-a.metadata.json'),
+        join('t', 'metadata', 'empty'),
+      ])
+    })
+
+    it('lets exactly one of many concurrent writers of the same key win', async () => {
+      const wins = await Promise.all(
+        Array.from({ length: 16 }, (_, i) => store.putFresh('race/m.json', enc(`writer ${i}`))),
+      )
+      expect(wins.filter((w) => w)).toHaveLength(1)
+      expect(dec(await store.get('race/m.json'))).toBe(`writer ${wins.indexOf(true)}`)
+    })
+
+    it('finishes every one of many writes to one directory, which share its fsyncs, in waves', async () => {
+      for (let wave = 0; wave < 3; wave++) {
+        const keys = Array.from({ length: 40 }, (_, i) => `t/metadata/${wave}-${i}.json`)
+        const written = await Promise.all(
+          keys.map(async (k, i) => {
+            // some arrive while a sync of the directory is already running
+            if (i % 3 === 0) await new Promise((r) => setImmediate(r))
+            return store.putFresh(k, enc(k))
+          }),
+        )
+        expect(written.every((w) => w)).toBe(true)
+        for (const k of keys) expect(dec(await store.get(k))).toBe(k)
+      }
+    })
+
+    it('fails with STORAGE_ERROR where a key needs a directory an object occupies', async () => {
+      await store.put('occupied', enc('x'))
+      const err = await tarnErrorOf(() => store.putFresh('occupied/m.json', enc('y')))
+      expect(err.code).toBe('STORAGE_ERROR')
+    })
+  })
+
   describe('containment', () => {
     it('refuses keys with .. segments and writes nothing outside the root', async () => {
       for (const key of ['../escape', 'a/../../escape', '..', 'tables/../../../escape']) {

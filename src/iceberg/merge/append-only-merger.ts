@@ -36,7 +36,10 @@ export function appendOnlyTableMerger(
 ): TableMerger {
   const conflict = (reason: string): TableMergeOutcome => ({ kind: 'conflict', reason })
   const load = (loc: string): Promise<LoadedTable> =>
-    loadTable(store, loc, deps.localPathOf ? { localPathOf: deps.localPathOf } : {})
+    loadTable(store, loc, {
+      ...(deps.localPathOf ? { localPathOf: deps.localPathOf } : {}),
+      ...(deps.metadataCache ? { metadataCache: deps.metadataCache } : {}),
+    })
   return async ({ key, base, ours, theirs }) => {
     if (ours.metadataLocation === theirs.metadataLocation) return { kind: 'merged', state: ours }
     if (!base) return conflict(`${key}: created on both sides`)

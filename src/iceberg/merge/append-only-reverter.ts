@@ -45,7 +45,10 @@ export function appendOnlyTableReverter(
 ): TableReverter {
   const conflict = (reason: string): TableRevertOutcome => ({ kind: 'conflict', reason })
   const load = (loc: string): Promise<LoadedTable> =>
-    loadTable(store, loc, deps.localPathOf ? { localPathOf: deps.localPathOf } : {})
+    loadTable(store, loc, {
+      ...(deps.localPathOf ? { localPathOf: deps.localPathOf } : {}),
+      ...(deps.metadataCache ? { metadataCache: deps.metadataCache } : {}),
+    })
   return async ({ key, before, after, now, dryRun }) => {
     if (before === undefined) return conflict(`${key}: the commit created the table, which changed since`)
     const [b, a, n] = await Promise.all([

@@ -1,3 +1,4 @@
+import { nextMetadataLog } from '../metadata-log.js'
 import { sameSpecShape } from '../partition-spec.js'
 import type { LoadedTable } from '../table-loader.js'
 import { currentSchema, type TableMetadata } from '../table-metadata.js'
@@ -41,10 +42,11 @@ export async function updatePartitionSpec(
     'partition-specs': existing ? m['partition-specs'] : [...m['partition-specs'], spec],
     'default-spec-id': existing ? existing['spec-id'] : spec['spec-id'],
     'last-partition-id': Math.max(next, m['last-partition-id']),
-    'metadata-log': [
-      ...m['metadata-log'],
+    'metadata-log': nextMetadataLog(
+      m['metadata-log'],
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
-    ],
+      m.properties,
+    ),
   }
   return writeMetadataFile(
     table.io.store,

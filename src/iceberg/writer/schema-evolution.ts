@@ -1,4 +1,5 @@
 import { TarnError } from '../../util/errors.js'
+import { nextMetadataLog } from '../metadata-log.js'
 import { decimalParams, type IcebergType, type NestedField, type Schema, sameSchemaShape } from '../schema.js'
 import type { LoadedTable } from '../table-loader.js'
 import { currentSchema, type TableMetadata } from '../table-metadata.js'
@@ -114,10 +115,11 @@ export async function evolveSchema(
     'last-column-id': Math.max(lastColumnId, m['last-column-id']),
     schemas: existing ? m.schemas : [...m.schemas, { ...schema, 'schema-id': newId }],
     'current-schema-id': newId,
-    'metadata-log': [
-      ...m['metadata-log'],
+    'metadata-log': nextMetadataLog(
+      m['metadata-log'],
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
-    ],
+      m.properties,
+    ),
   }
   return writeMetadataFile(
     table.io.store,

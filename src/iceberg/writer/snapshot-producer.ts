@@ -1,5 +1,5 @@
 import type { ObjectStore } from '../../storage/object-store.js'
-import { putAllIfAbsent } from '../../storage/put-all.js'
+import { putFresh } from '../../storage/put-fresh.js'
 import type { Clock } from '../../util/clock.js'
 import { TarnError } from '../../util/errors.js'
 import type { Random } from '../../util/random.js'
@@ -8,7 +8,8 @@ import { compareIcebergValues, type IcebergValue } from '../iceberg-value.js'
 import type { DataFile, FieldSummary, ManifestEntry, ManifestFile, ResolvedEntry } from '../manifest.js'
 import { sharedManifestCache } from '../manifest-cache.js'
 import { writeManifest, writeManifestList } from '../manifest-io.js'
-import { sharedMetadataCache } from '../metadata-cache.js'
+import type { MetadataCache } from '../metadata-cache.js'
+import { nextMetadataLog } from '../metadata-log.js'
 import type { PartitionSpec } from '../partition-spec.js'
 import { manifestEntries, snapshotManifests } from '../scan-planner.js'
 import type { Schema } from '../schema.js'
@@ -47,6 +48,8 @@ export interface CommitResult {
 export interface WriterDeps {
   readonly clock: Clock
   readonly random: Random
+  /** The lake's parsed metadata files: a written file is kept there, so the next commit need not read it back. */
+  readonly metadataCache?: MetadataCache
 }
 
 /**
@@ -92,9 +95,9 @@ function nextMetadataVersion(previous: string | undefined): number {
 /**
  * Writes a metadata file next to the table's other metadata (`<root>/metadata/NNNNN-<uuid>.metadata.json`, never
  * overwriting) as compact JSON and returns the commit result. The files it refers to that are new (`alongside`: a
- * snapshot's manifests and manifest list) are stored with it and made durable together (one directory fsync on a
- * local warehouse). The metadata is kept in the shared metadata cache, so the next commit on the table starts from
- * it without reading the file back.
+ * snapshot's manifests and manifest list) are stored with it, under fresh names, and made durable together (their
+ * directory fsyncs shared on a local warehouse). The metadata is kept in `deps.metadataCache`, so the next commit on
+ * the table starts from it without reading the file back.
  */
 export async function writeMetadataFile(
   store: ObjectStore,
@@ -108,12 +111,13 @@ export async function writeMetadataFile(
   const key = `${rootKey}/metadata/${String(version).padStart(5, '0')}-${deps.random.uuid()}.metadata.json`
   const bytes = new TextEncoder().encode(serializeTableMetadata(metadata, 0))
   const all = [...alongside.map((f) => ({ key: f.key, data: f.bytes })), { key, data: bytes }]
-  const stored = await putAllIfAbsent(store, all)
+  // fresh names nothing references until the catalog points at the metadata file, once this returns (durable then)
+  const stored = await Promise.all(all.map((f) => putFresh(store, f.key, f.data)))
   const clash = all.find((_, i) => stored[i] !== true)
   if (clash)
     throw new TarnError('STORAGE_ERROR', `Metadata file ${clash.key} already exists`, { key: clash.key })
   const metadataLocation = store.uriOf(key)
-  sharedMetadataCache.set(metadataLocation, metadata, bytes.length)
+  deps.metadataCache?.set(metadataLocation, metadata, bytes.length)
   const state = stateOf(metadata, metadataLocation)
   return { metadata, metadataLocation, snapshotId: state.snapshotId, state }
 }
@@ -329,10 +333,11 @@ export async function commitSnapshot(
     snapshots: [...m.snapshots, snapshot],
     refs: { ...m.refs, main: { 'snapshot-id': snapshotId, type: 'branch' } },
     'snapshot-log': [...m['snapshot-log'], { 'timestamp-ms': now, 'snapshot-id': snapshotId }],
-    'metadata-log': [
-      ...m['metadata-log'],
+    'metadata-log': nextMetadataLog(
+      m['metadata-log'],
       { 'timestamp-ms': m['last-updated-ms'], 'metadata-file': table.metadataLocation },
-    ],
+      m.properties,
+    ),
   }
   return writeMetadataFile(store, rootKey, next, table.metadataLocation, deps, files)
 }

@@ -152,8 +152,12 @@ function commitWrite(
   return commitSnapshot(table, { ...change, ...(Object.keys(summary).length > 0 ? { summary } : {}) }, deps)
 }
 
-async function reload(store: ObjectStore, result: CommitResult): Promise<LoadedTable> {
-  return loadTable(store, result.metadataLocation)
+async function reload(store: ObjectStore, result: CommitResult, deps: WriterDeps): Promise<LoadedTable> {
+  return loadTable(
+    store,
+    result.metadataLocation,
+    deps.metadataCache ? { metadataCache: deps.metadataCache } : {},
+  )
 }
 
 /**
@@ -196,7 +200,7 @@ export async function createTable(
     }
     const created = await writeMetadataFile(store, input.tableKey, metadata, undefined, deps)
     if (!input.source) return created
-    const table = await reload(store, created)
+    const table = await reload(store, created, deps)
     const files = await writeRows(table, conn, input.source, input, deps)
     return commitWrite(table, { operation: 'append', added: files, removed: [] }, input, deps)
   })

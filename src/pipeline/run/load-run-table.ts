@@ -14,6 +14,7 @@ export async function loadRunTable(lake: RunLake, metadataLocation: string): Pro
       // the engine's policy, as its sandboxed DuckDB reads them: files of a local warehouse in place, any other
       // (S3, or local files outside the warehouse, e.g. of a registered or copied table) through its cache
       localPathOf: async (uri) => (await lake.queryEngine()).cache.localPath(lake.store, uri),
+      ...(lake.metadataCache ? { metadataCache: lake.metadataCache } : {}),
     })
   } catch (e) {
     if (!isTarnError(e) || e.context.file !== undefined) throw e

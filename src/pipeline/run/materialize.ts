@@ -73,7 +73,11 @@ export async function materializeModel(
   after?: Promise<unknown>,
 ): Promise<MaterializeResult> {
   const key = parseTableKey(input.table)
-  const deps = { clock: lake.clock, random: lake.random }
+  const deps = {
+    clock: lake.clock,
+    random: lake.random,
+    ...(lake.metadataCache ? { metadataCache: lake.metadataCache } : {}),
+  }
   const warnings: string[] = []
   const source = `SELECT * FROM read_parquet(${sqlString(input.parquet)})`
   const scratch = input.scratchDir === undefined ? {} : { scratchDir: input.scratchDir }

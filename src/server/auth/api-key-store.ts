@@ -11,6 +11,8 @@ const KIND = 'api-key'
 const TOKEN_SECRET = { kind: 'token-secret', id: 'hmac' } as const
 /** scrypt cost: 16 MiB and tens of milliseconds per guess. */
 const SCRYPT = { N: 16384, r: 8, p: 1, keyLength: 32 } as const
+/** How long {@link ApiKeyStore.count} reuses the count it read (ms). */
+export const COUNT_REUSE_MS = 1000
 const KEY_NAME = /^[A-Za-z0-9_][A-Za-z0-9._@-]{0,99}$/
 
 /**
@@ -83,6 +85,8 @@ export class ApiKeyStore {
   readonly #clock: Clock
   readonly #random: Random
   readonly #verified = new Map<string, Buffer>()
+  /** The last count read, and when: a burst of requests reads it once (see {@link count}). */
+  #counted: { readonly keys: number; readonly at: number } | undefined
   #tokenSecret: Promise<Buffer> | undefined
 
   constructor(backend: CatalogBackend, deps: { clock: Clock; random: Random }) {
@@ -100,9 +104,18 @@ export class ApiKeyStore {
     return (await this.#all()).map(info).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
-  /** How many keys exist (the server is open on loopback only while there are none). */
+  /**
+   * How many keys exist (the server is open on loopback only while there are none). The server asks on every request
+   * without a key, so the answer is reused for {@link COUNT_REUSE_MS}: a key this store creates or removes counts at
+   * once, one another process creates (`tarn key create` while the server runs) within that time.
+   */
   async count(): Promise<number> {
-    return (await this.#backend.listRecords(KIND)).length
+    const now = this.#clock.now()
+    const last = this.#counted
+    if (last !== undefined && now >= last.at && now - last.at < COUNT_REUSE_MS) return last.keys
+    const keys = (await this.#backend.listRecords(KIND)).length
+    this.#counted = { keys, at: now }
+    return keys
   }
 
   /**
@@ -142,9 +155,9 @@ export class ApiKeyStore {
       hash: (await derive(secret, salt, params)).toString('hex'),
       scrypt: params,
     }
-    if (!(await this.#backend.insertRecord({ kind: KIND, id, value: JSON.stringify(stored) }))) {
-      throw new TarnError('KEY_EXISTS', `a key with id ${id} already exists`, { key: name })
-    }
+    const inserted = await this.#backend.insertRecord({ kind: KIND, id, value: JSON.stringify(stored) })
+    this.#counted = undefined
+    if (!inserted) throw new TarnError('KEY_EXISTS', `a key with id ${id} already exists`, { key: name })
     return { key: info(stored), token: `${id}.${secret}` }
   }
 
@@ -157,6 +170,7 @@ export class ApiKeyStore {
       })
     }
     this.#verified.delete(k.id)
+    this.#counted = undefined
     return info(k)
   }
 
