@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises'
 import { TarnError } from '../util/errors.js'
-import { residentBytes } from './resident-bytes.js'
+import { ProcessWatch } from './process-watch.js'
 import { memoryText } from './resources.js'
 import { workerPool } from './worker-pool.js'
 import { END_OF_OUTPUT, type WorkerMessage, type WorkerTask } from './worker-protocol.js'
@@ -117,7 +117,6 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   }
   pipe('stdout')
   pipe('stderr')
-  let timedOut = false
   child.on('message', (raw) => {
     const m = raw as WorkerMessage
     if (m.type === 'log')
@@ -137,34 +136,18 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     }
     child.send({ type: 'inputs' })
   }
-  const timer = setTimeout(() => {
-    timedOut = true
-    child.kill('SIGKILL')
-  }, options.timeoutMs)
-  let preempted = false
-  const preempt = (): void => {
-    preempted = true
-    child.kill('SIGKILL')
-  }
-  if (options.signal?.aborted) preempt()
-  else options.signal?.addEventListener('abort', preempt, { once: true })
   // The heap limit does not cover Arrow buffers and other off-heap memory: watch the resident size too.
-  let overMemory = false
-  const rssLimit = (options.memoryMb * 1.25 + 256) * 2 ** 20
-  const watch = setInterval(() => {
-    const rss = residentBytes(child.pid)
-    if (rss !== null && rss > rssLimit) {
-      overMemory = true
-      child.kill('SIGKILL')
-    }
-  }, 100)
+  const watch = new ProcessWatch(child, {
+    timeoutMs: options.timeoutMs,
+    rssLimitBytes: (options.memoryMb * 1.25 + 256) * 2 ** 20,
+    pollMs: 100,
+    signal: options.signal,
+  })
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => {
     child.on('exit', (code, signal) => res({ code, signal }))
   })
   const exit = await Promise.race([exited, ended.then(() => null)])
-  clearTimeout(timer)
-  clearInterval(watch)
-  options.signal?.removeEventListener('abort', preempt)
+  const verdict = watch.stop()
   // The next function with this heap limit finds a booted process, started once this one is over (one booting while
   // it runs slows it down on a busy machine) and off the path of its result: starting a process blocks the parent for
   // the time of a fork, tens of milliseconds for a run that holds DuckDB's memory.
@@ -178,11 +161,15 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   await new Promise((r) => setImmediate(r))
   if (error) throw error
   if (outcome && exit.code === 0) return outcome
-  if (preempted) throw failure(task, 'preempted (stopped by the scheduler)', task.file, options.line)
-  if (timedOut) {
+  if (verdict === 'preempted')
+    throw failure(task, 'preempted (stopped by the scheduler)', task.file, options.line)
+  if (verdict === 'timed-out') {
     throw failure(task, `timed out after ${formatMs(options.timeoutMs)} (killed)`, task.file, options.line)
   }
-  if (overMemory || /heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)) {
+  if (
+    verdict === 'over-memory' ||
+    /heap out of memory|Reached heap limit|Allocation failed/i.test(stderrTail)
+  ) {
     throw failure(task, `out of memory (limit ${memoryText(options.memoryMb)})`, task.file, options.line)
   }
   const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`

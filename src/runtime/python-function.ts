@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { TarnError } from '../util/errors.js'
 import type { FunctionLogLine } from './function-worker.js'
+import { ProcessWatch } from './process-watch.js'
 import { repoPaths } from './repo-paths.js'
-import { residentBytes } from './resident-bytes.js'
 import { memoryText } from './resources.js'
 
 /**
@@ -200,39 +200,24 @@ export async function runPythonFunction(options: PythonRunOptions): Promise<Pyth
     options.onLog({ node: task.name, stream, text, file: task.projectFile, line: null }),
   )
   proc.send(taskFile)
-  let timedOut = false
-  let overMemory = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    child.kill('SIGKILL')
-  }, options.timeoutMs)
-  const watch = setInterval(() => {
-    const rss = residentBytes(child.pid)
-    if (rss !== null && rss > memoryBytes) {
-      overMemory = true
-      child.kill('SIGKILL')
-    }
-  }, 50)
-  let preempted = false
-  const preempt = (): void => {
-    preempted = true
-    child.kill('SIGKILL')
-  }
-  if (options.signal?.aborted) preempt()
-  else options.signal?.addEventListener('abort', preempt, { once: true })
+  const watch = new ProcessWatch(child, {
+    timeoutMs: options.timeoutMs,
+    rssLimitBytes: memoryBytes,
+    pollMs: 50,
+    signal: options.signal,
+  })
   const exit = await proc.exited
-  clearTimeout(timer)
-  clearInterval(watch)
-  options.signal?.removeEventListener('abort', preempt)
+  const verdict = watch.stop()
   if (exit.spawnError !== undefined) {
     throw new TarnError('PYTHON_UNAVAILABLE', `cannot start ${options.python}: ${exit.spawnError}`, {
       python: options.python,
       model: task.name,
     })
   }
-  if (preempted) throw failure(task, 'preempted (stopped by the scheduler)', options.line)
-  if (timedOut) throw failure(task, `timed out after ${options.timeoutMs} ms (killed)`, options.line)
-  if (overMemory || exit.code === EXIT_OUT_OF_MEMORY) {
+  if (verdict === 'preempted') throw failure(task, 'preempted (stopped by the scheduler)', options.line)
+  if (verdict === 'timed-out')
+    throw failure(task, `timed out after ${options.timeoutMs} ms (killed)`, options.line)
+  if (verdict === 'over-memory' || exit.code === EXIT_OUT_OF_MEMORY) {
     throw failure(task, `out of memory (limit ${memoryText(options.memoryMb)})`, options.line)
   }
   if (exit.code !== 0) {
