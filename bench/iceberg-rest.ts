@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import pg from 'pg'
 import type { Change } from '../src/catalog/types.js'
 import { Lake } from '../src/lake/lake.js'
 import { ApiKeyStore } from '../src/server/auth/api-key-store.js'
 import { serve } from '../src/server/serve.js'
 import { type BenchResult, type BenchSection, fmt, median } from './result.js'
+import { startServe, TARN_BIN } from './serve-process.js'
 
 const LOADS = 300
 const CLIENTS = 8
@@ -110,7 +109,7 @@ async function loadMedians(sizes: readonly [number, number]): Promise<[number, n
 
 /** The `tarn.js` the commit benchmark serves with (`TARN_BENCH_TARN_BIN` picks another build, e.g. the previous one). */
 function tarnBin(): string {
-  return process.env.TARN_BENCH_TARN_BIN ?? join(import.meta.dirname, '..', '..', 'bin', 'tarn.js')
+  return process.env.TARN_BENCH_TARN_BIN ?? TARN_BIN
 }
 
 /** CPU time (user + system, all threads) the process `pid` has used so far, in ms (Linux `/proc`). */
@@ -119,31 +118,6 @@ function processCpuMs(pid: number): number {
   // the fields after the parenthesised command name; utime and stime are the 14th and 15th of the whole line
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS
-}
-
-/** `tarn serve` from dist/ as its own process on `env`'s lake; resolves with its URL, pid and a stop. */
-async function startServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [tarnBin(), 'serve', '--port', '0', '--json'], {
-    env: { ...process.env, ...env, TARN_USER: 'bench' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-  let out = ''
-  for await (const line of createInterface({ input: child.stdout })) {
-    out += line
-    try {
-      const url = (JSON.parse(out) as { url: string }).url
-      return {
-        url,
-        pid: child.pid as number,
-        stop: async () => {
-          child.kill('SIGTERM')
-          await exited
-        },
-      }
-    } catch {}
-  }
-  throw new Error('tarn serve exited before printing its URL (run `npm run build` first)')
 }
 
 /**
@@ -161,7 +135,11 @@ export async function commitRate(
   const url = catalogUrl?.()
   const lake = await Lake.init({ home, author: 'bench', env: {}, ...(url ? { catalogUrl: url } : {}) })
   await lake.close()
-  const server = await startServer({ TARN_HOME: home, ...(url ? { TARN_CATALOG_URL: url } : {}) })
+  const server = await startServe(
+    { TARN_HOME: home, TARN_USER: 'bench', ...(url ? { TARN_CATALOG_URL: url } : {}) },
+    [],
+    tarnBin(),
+  )
   try {
     const base = `${server.url}/iceberg/v1/main`
     await post(`${base}/namespaces`, { namespace: ['bench'] })

@@ -1,45 +1,17 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { RemoteLake } from '../src/client/remote-lake.js'
 import { Lake } from '../src/lake/lake.js'
 import type { LakeApi } from '../src/lake/lake-api.js'
 import { type BenchResult, type BenchSection, fmt, median } from './result.js'
+import { startServe } from './serve-process.js'
 
 const ROWS = Number(process.env.TARN_BENCH_SERVER_ROWS ?? 1_000_000)
 const QUERY_RUNS = 11
 const OPS = 100
 const CLIENTS = 8
 const LOAD_MS = 3000
-
-/** `tarn serve` from dist/ on the lake at `home`, as its own process; resolves with its URL and a stop. */
-async function startServer(home: string): Promise<{ url: string; stop: () => Promise<void> }> {
-  const bin = join(import.meta.dirname, '..', '..', 'bin', 'tarn.js')
-  // as many imports at once as there are clients (the default bound, 4, would refuse some with 429)
-  const args = [bin, 'serve', '--port', '0', '--json', '--max-imports', String(CLIENTS)]
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, TARN_HOME: home, TARN_USER: 'bench' },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()))
-  let out = ''
-  for await (const line of createInterface({ input: child.stdout })) {
-    out += line
-    try {
-      const url = (JSON.parse(out) as { url: string }).url
-      return {
-        url,
-        stop: async () => {
-          child.kill('SIGTERM')
-          await exited
-        },
-      }
-    } catch {}
-  }
-  throw new Error('tarn serve exited before printing its URL (run `npm run build` first)')
-}
 
 /** Medians of `fn` run alternately against both APIs, so drift in machine load affects them alike. */
 async function paired(
@@ -95,7 +67,11 @@ export async function benchServer(): Promise<BenchSection> {
   const dir = mkdtempSync(join(tmpdir(), 'tarn-bench-server-'))
   const home = join(dir, 'lake')
   const lake = await Lake.init({ home, env: {}, author: 'bench' })
-  const server = await startServer(home)
+  const server = await startServe(
+    { TARN_HOME: home, TARN_USER: 'bench' },
+    // as many imports at once as there are clients (the default bound, 4, would refuse some with 429)
+    ['--max-imports', String(CLIENTS)],
+  )
   const remote = RemoteLake.connect({ url: server.url })
   try {
     const source = join(dir, 'events.parquet')

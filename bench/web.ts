@@ -1,11 +1,11 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { gzipSync } from 'node:zlib'
 import { CHROMIUM, launchChromium } from '../test/helpers/chromium.js'
 import { type BenchResult, type BenchSection, median } from './result.js'
+import { startServe } from './serve-process.js'
 
 const ROOT = join(import.meta.dirname, '..', '..')
 const BIN = join(ROOT, 'bin', 'tarn.js')
@@ -82,21 +82,6 @@ function waterfall(): Record<string, number> {
   }
 }
 
-async function startServer(home: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--json'], {
-    env: { ...process.env, TARN_HOME: home },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  })
-  let out = ''
-  for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) {
-    out += line
-    try {
-      return { url: (JSON.parse(out) as { url: string }).url, child }
-    } catch {}
-  }
-  throw new Error('tarn serve printed no URL')
-}
-
 /**
  * The web UI (`npm run bench -- web`): the bundle's size, and the first load of the branches page in headless
  * Chromium on loopback with an empty cache (a new browser context each time), until the branch table shows, and
@@ -132,7 +117,7 @@ export async function benchWeb(): Promise<BenchSection> {
   }
   const open = lakeOf(false)
   const keyed = lakeOf(true)
-  const servers = [await startServer(open.home), await startServer(keyed.home)]
+  const servers = [await startServe({ TARN_HOME: open.home }), await startServe({ TARN_HOME: keyed.home })]
   const [url, keyedUrl] = servers.map((s) => s.url) as [string, string]
   const browser = await launchChromium()
   try {
@@ -208,7 +193,7 @@ export async function benchWeb(): Promise<BenchSection> {
     )
   } finally {
     await browser.close()
-    for (const s of servers) s.child.kill('SIGTERM')
+    await Promise.all(servers.map((s) => s.stop()))
     for (const l of [open, keyed]) rmSync(l.home, { recursive: true, force: true })
   }
   return {
