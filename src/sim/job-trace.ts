@@ -125,12 +125,13 @@ export function nodesEnd(r: RecordedRun): number {
 
 /**
  * The landing of a run as an interval (ms since the epoch) when it landed: from its last node's end — the landing is
- * queued then, and workers take landings before nodes — to the time the run was recorded as landed.
+ * queued then, and workers take landings before nodes — to the time the run was recorded as landed (the same
+ * millisecond when the merge was quick: a landing of no length, still the run's last operator).
  */
 export function landing(r: RecordedRun): { start: number; end: number } | null {
   if (r.landedAt === null || r.status !== 'succeeded') return null
   const start = nodesEnd(r)
-  return r.landedAt > start ? { start, end: r.landedAt } : null
+  return r.landedAt >= start ? { start, end: r.landedAt } : null
 }
 
 /** The execution of a node that counted: its last successful one. */

@@ -127,14 +127,15 @@ describe.each(backends)('concurrent imports into one table on one branch (%s)', 
     let armed = true
     const store = new Proxy(inner, {
       get(target, prop, receiver) {
-        if (prop === 'putIfAbsent') {
+        // metadata files are written fresh (in place) where the store can, else by putIfAbsent: gate both
+        if (prop === 'putIfAbsent' || prop === 'putFresh') {
           return async (key: string, data: Uint8Array): Promise<boolean> => {
             if (armed && key.endsWith('.metadata.json')) {
               armed = false
               reach()
               await open
             }
-            return target.putIfAbsent(key, data)
+            return prop === 'putFresh' ? target.putFresh(key, data) : target.putIfAbsent(key, data)
           }
         }
         const v = Reflect.get(target, prop, receiver)

@@ -106,13 +106,15 @@ export class ApiKeyStore {
 
   /**
    * How many keys exist (the server is open on loopback only while there are none). The server asks on every request
-   * without a key, so the answer is reused for {@link COUNT_REUSE_MS}: a key this store creates or removes counts at
-   * once, one another process creates (`tarn key create` while the server runs) within that time.
+   * without a key, so a count above zero is reused for {@link COUNT_REUSE_MS}: a key this store creates or removes
+   * counts at once, one another process creates or removes within that time. A count of zero is never reused, so the
+   * first key made by another process (`tarn key create` while the server runs) closes the server at once; a stale
+   * positive count can only keep it closed a moment longer.
    */
   async count(): Promise<number> {
     const now = this.#clock.now()
     const last = this.#counted
-    if (last !== undefined && now >= last.at && now - last.at < COUNT_REUSE_MS) return last.keys
+    if (last !== undefined && last.keys > 0 && now >= last.at && now - last.at < COUNT_REUSE_MS) return last.keys
     const keys = (await this.#backend.listRecords(KIND)).length
     this.#counted = { keys, at: now }
     return keys
