@@ -8,6 +8,7 @@ import { executeTask } from '../../src/pipeline/remote/execute-task.js'
 import type { RemoteRunSpec } from '../../src/pipeline/remote/remote-run-spec.js'
 import type { JobRecord } from '../../src/pipeline/run/job-record.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+import { uvAvailable } from '../helpers/uv.js'
 import { startWorker, type WorkerProcess } from './worker-hosts.js'
 
 const pgBase = await postgresUrl()
@@ -167,6 +168,43 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     while (readdirSync(cache).length > 0 && Date.now() < until) await sleep(200)
     expect(readdirSync(cache)).toEqual([])
   }, 180_000)
+
+  it.runIf(uvAvailable('a Python node retried after running out of memory'))(
+    'retries a Python node that runs out of memory with the larger size the policy gives it, and lands the run',
+    async () => {
+      // about 220MB more than the interpreter with pyarrow: over a 200MB limit, within the 400MB of the retry
+      const dir = join(root, 'pygrows')
+      mkdirSync(dir, { recursive: true })
+      writeFileSync(join(dir, 'tarn_project.yml'), 'name: pygrows\nnamespace: tarn\n')
+      writeFileSync(
+        join(dir, 'm.py'),
+        [
+          'import tarn',
+          '',
+          '',
+          '@tarn.model(materialize="REPLACE", memory="200MB")',
+          'def m(nums=tarn.Model("nums")):',
+          '    b = bytearray(220 * 1024 ** 2)',
+          '    b[::4096] = b"x" * len(b[::4096])',
+          '    return nums',
+          '',
+        ].join('\n'),
+      )
+      const run = await lake.runRemote({ dir, priority: 'batch', pool: 'pyoom', wait: false })
+      worker(['--pool', 'pyoom', '--cpus', '8', '--memory', '2GB', '--policy', 'priority'])
+      const [job] = await finished([run.id], 240_000)
+      expect(job?.status, JSON.stringify(job?.error)).toBe('succeeded')
+      expect(await landedOnMain(run.id)).toBe(true)
+      const ex = await executions(run.id)
+      expect(ex.map((e) => [e.task, e.attempt, e.memory_mb, e.outcome])).toEqual([
+        ['m', 1, 200, 'oom'],
+        ['m', 2, 400, 'done'],
+      ])
+      expect(ex[0]?.error).toContain('out of memory (limit 200MB)')
+      expect((await lake.query('SELECT count(*) AS n FROM m', { ref: 'main' })).rows()).toEqual([{ n: 3n }])
+    },
+    300_000,
+  )
 
   it('preempts a long batch node on a full worker when a query run arrives, records it as preempted and runs it again after', async () => {
     writeProject(join(root, 'long'), 'long', '', ['await new Promise((r) => setTimeout(r, 6000))'])
