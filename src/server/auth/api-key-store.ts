@@ -114,7 +114,8 @@ export class ApiKeyStore {
   async count(): Promise<number> {
     const now = this.#clock.now()
     const last = this.#counted
-    if (last !== undefined && last.keys > 0 && now >= last.at && now - last.at < COUNT_REUSE_MS) return last.keys
+    if (last !== undefined && last.keys > 0 && now >= last.at && now - last.at < COUNT_REUSE_MS)
+      return last.keys
     const keys = (await this.#backend.listRecords(KIND)).length
     this.#counted = { keys, at: now }
     return keys
