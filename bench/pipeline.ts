@@ -7,7 +7,7 @@ import { Lake } from '../src/lake/lake.js'
 import { type BenchResult, type BenchSection, loadNote, median, processTreeCpuMs } from './result.js'
 
 const ROWS = Number(process.env.TARN_BENCH_PIPELINE_ROWS ?? 1_000_000)
-const REPEAT = 3
+const REPEAT = 7
 /** The tiny DAG is cheap: more runs make its median steady on a loaded machine. */
 const SMALL_REPEAT = 15
 

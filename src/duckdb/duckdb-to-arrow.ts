@@ -361,7 +361,8 @@ export async function queryToArrowBatches(
   let rows = 0
   const start = (atLeast: number): void => {
     capacity = Math.max(Math.min(total - done, MAX_BATCH_ROWS), atLeast)
-    buffers = widths.map((w) => (w > 0 ? new Uint8Array(capacity * w) : null))
+    // not zero-filled (tens of MB for a large input): every row up to the batch's length is copied in before use
+    buffers = widths.map((w) => (w > 0 ? Buffer.allocUnsafeSlow(capacity * w) : null))
     bitmaps = widths.map(() => null)
     pending = types.map(() => [])
     pendingBytes = 0

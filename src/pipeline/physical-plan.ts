@@ -55,6 +55,12 @@ export interface PlanStep {
   readonly materialize?: Materialization
   readonly partitionedBy?: readonly PartitionFieldDef[]
   readonly overwriteFilter?: string | null
+  /**
+   * SQL models that are not materialised and are read once, by a TS function: the step of that reader. A run in one
+   * process evaluates the model's query inside the reader's input query (no intermediate file, the reader's columns
+   * and filter pushed into the model's scans); a node execution on a remote worker runs it on its own.
+   */
+  readonly fusedInto?: string
 }
 
 /**
@@ -194,7 +200,15 @@ export function buildPhysicalPlan(logical: LogicalPlan, options: PhysicalPlanOpt
     }
     const m = n.model
     if (!m) continue
-    add({ id: `model:${n.name}`, kind: 'model', name: n.name, dependsOn: deps, language: m.kind })
+    const into = fusedReader(logical, n)
+    add({
+      id: `model:${n.name}`,
+      kind: 'model',
+      name: n.name,
+      dependsOn: deps,
+      language: m.kind,
+      ...(into !== null ? { fusedInto: into } : {}),
+    })
     if (m.materialize !== 'NONE') {
       add({
         id: `materialize:${n.name}`,
@@ -222,6 +236,25 @@ export function buildPhysicalPlan(logical: LogicalPlan, options: PhysicalPlanOpt
     steps: Object.freeze(steps),
     levels: Object.freeze(levels),
   })
+}
+
+/**
+ * The step of the one TS function that reads SQL model `n`, when `n` is not materialised and nothing else reads it
+ * (and the reader's name for it is none of `n`'s own input names, which share the reader's input session); else null.
+ */
+function fusedReader(logical: LogicalPlan, n: LogicalNode): string | null {
+  const m = n.model
+  if (m?.kind !== 'sql' || m.materialize !== 'NONE') return null
+  const reads = logical.nodes.flatMap((r) =>
+    r.inputs.filter((i) => i.source.kind === 'model' && i.source.model === n.name).map((i) => ({ r, i })),
+  )
+  if (reads.length !== 1) return null
+  const { r, i } = reads[0] as { r: LogicalNode; i: LogicalInput }
+  const ts = r.kind === 'model' ? r.model?.kind === 'ts' : !r.expectation?.sql && !r.expectation?.python
+  if (!ts) return null
+  const alias = i.alias.toLowerCase()
+  if (n.inputs.some((own) => own.alias.toLowerCase() === alias)) return null
+  return `${r.kind}:${r.name}`
 }
 
 function freezeOrNull(xs: string[] | null): readonly string[] | null {

@@ -136,6 +136,7 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
     }
     child.send({ type: 'inputs' })
   }
+  if (options.keepSpare !== false) workerPool.prestartSoon(options.memoryMb)
   // The heap limit does not cover Arrow buffers and other off-heap memory: watch the resident size too.
   const watch = new ProcessWatch(child, {
     timeoutMs: options.timeoutMs,
@@ -151,7 +152,6 @@ export async function runFunction(options: FunctionRunOptions): Promise<Function
   // The next function with this heap limit finds a booted process, started once this one is over (one booting while
   // it runs slows it down on a busy machine) and off the path of its result: starting a process blocks the parent for
   // the time of a fork, tens of milliseconds for a run that holds DuckDB's memory.
-  if (options.keepSpare !== false) workerPool.prestartSoon(options.memoryMb)
   if (exit === null) {
     // finished: its process has nothing left to say, so it need not tear down its heap
     child.kill('SIGKILL')

@@ -1,6 +1,7 @@
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
   type FastifyRequest,
   type RouteOptions,
 } from 'fastify'
@@ -8,6 +9,7 @@ import type { LakeApi } from '../lake/lake-api.js'
 import { httpStatusFor, TarnError } from '../util/errors.js'
 import { type AccessNeed, missingRule } from './auth/access-rules.js'
 import type { ApiKeyPrincipal, ApiKeyStore } from './auth/api-key-store.js'
+import { icebergError } from './iceberg/iceberg-error.js'
 import { icebergRestCatalog } from './iceberg/iceberg-rest-catalog.js'
 import { openApiDocument } from './openapi.js'
 import type { QueryEnd, RouteContext } from './route-context.js'
@@ -140,6 +142,26 @@ export function createServer(options: ServerOptions): FastifyInstance {
     // refuse unknown properties (the schemas say additionalProperties: false) instead of silently dropping them, and
     // values of the wrong JSON type (null is not false); query strings are typed by queryTypes below
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
+    // a URL the router refuses (bad percent-encoding, a path parameter past its length) answers in the same error
+    // documents as every other refusal, after the same authentication
+    frameworkErrors: (e, req, framework) => {
+      const reply = framework as unknown as FastifyReply
+      const send = (failure: unknown): void => {
+        if (req.url.startsWith('/iceberg/')) {
+          const { status, body } = icebergError(failure)
+          reply.code(status).type('application/json').send(body)
+          return
+        }
+        const { status, error } = errorOf(failure)
+        if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
+        reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
+      }
+      const auth = req.url.startsWith('/api/v1/') ? callerOf(req) : Promise.resolve()
+      auth.then(
+        () => send(e),
+        (denied: unknown) => send(denied),
+      )
+    },
   })
   const routes: RouteOptions[] = []
   app.addHook('onRoute', (r) => {

@@ -106,6 +106,24 @@ describe('HTTP API answers the fuzzer found wrong', () => {
     expect((await raw('GET', '/api/v1/no-such-thing')).status).toBe(404)
   })
 
+  it('answers a path parameter past the router limit and a broken percent-encoding in tarn error documents, after authentication', async () => {
+    const long = `/api/v1/tables/${'t'.repeat(300)}`
+    const res = await call('DELETE', long)
+    expect(res.status).toBe(414)
+    const doc = (await res.json()) as { error: { code: string; message: string; context: object } }
+    expect(doc.error.code).toBe('USAGE')
+    expect(doc.error.context).toEqual({ fastify: 'FST_ERR_MAX_PARAM_LENGTH' })
+    const bad = await call('GET', '/api/v1/branches/%E0%A4%A')
+    expect(bad.status).toBe(400)
+    expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('USAGE')
+    const anonymous = await call('DELETE', long, undefined, '')
+    expect(anonymous.status).toBe(401)
+    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe('UNAUTHORIZED')
+    const iceberg = await call('GET', `/iceberg/v1/main/namespaces/${'n'.repeat(300)}`)
+    expect(iceberg.status).toBe(400)
+    expect(await iceberg.json()).toMatchObject({ error: { code: 400, type: 'BadRequestException' } })
+  })
+
   it('documents the text/plain job log in the OpenAPI document', async () => {
     const doc = (await (await call('GET', '/api/openapi.json')).json()) as {
       paths: Record<

@@ -88,7 +88,7 @@ function stepLabel(s: PlanStep): string {
     case 'scan':
       return `scan ${s.name}`
     case 'model':
-      return `run ${s.name} (${s.language})`
+      return `run ${s.name} (${s.language}${s.fusedInto ? `, inside the input of ${s.fusedInto}` : ''})`
     case 'materialize':
       return `write ${s.table} (${s.materialize}${s.partitionedBy && s.partitionedBy.length > 0 ? `, ${s.partitionedBy.map((p) => p.text).join(', ')}` : ''}${s.overwriteFilter ? `, where ${s.overwriteFilter}` : ''})`
     case 'expectation':

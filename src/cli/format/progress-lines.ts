@@ -20,6 +20,7 @@ export function nodeLine(n: NodeRecord): string {
       ? `  read ${n.scan.filesKept} of ${n.scan.filesTotal} file${n.scan.filesTotal === 1 ? '' : 's'}, ` +
         `${humanBytes(n.scan.bytesKept)} of ${humanBytes(n.scan.bytesTotal)}`
       : ''
+    if (n.fusedInto !== undefined) return `${head}  run inside the input of ${n.fusedInto}`
     return `${head}  ${rows}in ${time}${read}`.trimEnd()
   }
   if (n.status === 'failed') return `${head}  ${n.error ?? ''}`.trimEnd()

@@ -29,6 +29,15 @@ import { runScan } from './run-scan.js'
 import { scratchName } from './scratch-name.js'
 
 /**
+ * An input of a TS or Python function: its view, and for a fused SQL model (see `PlanStep.fusedInto`) that model and
+ * the views its query reads.
+ */
+interface InputRelation extends NamedRelation {
+  readonly views?: readonly NamedRelation[]
+  readonly fused?: LogicalNode
+}
+
+/**
  * A job record being filled in by its run.
  */
 export type RunningJob = { -readonly [K in keyof JobRecord]: JobRecord[K] }
@@ -142,17 +151,27 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     x.log(`[${l.node} ${where}] ${l.stream === 'stderr' ? 'stderr: ' : ''}${l.text}`)
   }
 
-  const relationsOf = (n: LogicalNode, ts: boolean): NamedRelation[] =>
+  // SQL models run inside the input query of their one TS reader (see PlanStep.fusedInto), by model name: the
+  // model's own inputs, which become views of the reader's input session
+  const fused = new Map<string, NamedRelation[]>()
+  const relationsOf = (n: LogicalNode, ts: boolean): InputRelation[] =>
     n.inputs.map((i) => {
+      const from = i.source.kind === 'model' ? i.source.model : null
+      const views = from === null ? undefined : fused.get(from)
       const base =
-        i.source.kind === 'model'
-          ? `SELECT * FROM read_parquet(${sqlString(outputs.get(i.source.model) as string)})`
-          : (scanSqls.get(i.source.table) as string)
-      if (!ts) return { name: i.alias, sql: base }
+        from === null
+          ? (scanSqls.get(i.source.kind === 'table' ? i.source.table : '') as string)
+          : views
+            ? ((nodes.get(from) as LogicalNode).model?.sql as string)
+            : `SELECT * FROM read_parquet(${sqlString(outputs.get(from) as string)})`
+      const own = views && from !== null ? { views, fused: nodes.get(from) as LogicalNode } : {}
+      if (!ts) return { name: i.alias, sql: base, ...own }
       const cols = i.columns === null ? '*' : [...new Set([...i.columns])].map(quoteIdent).join(', ')
       return {
         name: i.alias,
-        sql: `SELECT ${cols} FROM (${base}) AS src${i.filter ? ` WHERE ${i.filter}` : ''}`,
+        // a line break before the parenthesis: the model's SQL may end in a line comment
+        sql: `SELECT ${cols} FROM (${base}\n) AS src${i.filter ? ` WHERE ${i.filter}` : ''}`,
+        ...own,
       }
     })
 
@@ -187,6 +206,32 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       ...(x.signal ? { signal: x.signal } : {}),
     })
 
+  /**
+   * After the input query of a fused model's reader failed: runs the model's query on its own (the failure path
+   * only) and, when that fails too, marks the model failed and throws its error (naming its file and line); else
+   * returns, and the reader's input is to blame.
+   */
+  const fusedModelFailure = async (n: LogicalNode, views: readonly NamedRelation[]): Promise<void> => {
+    const sql = n.model?.sql as string
+    const alone = join(x.scratch, `${scratchName(n.name)}.alone.parquet`)
+    const error = await withSession(views, (c) => queryToParquet(c, sql, alone), instance).then(
+      () => null,
+      (e: unknown) => e,
+    )
+    if (error === null) return
+    const reason = duckdbReason(error)
+    const failure = new TarnError('RUN_FAILED', `model ${n.name} failed at ${n.file}:${n.line}: ${reason}`, {
+      node: n.name,
+      model: n.name,
+      file: n.file,
+      line: n.line,
+      reason,
+      sql,
+    })
+    await update(`model:${n.name}`, { status: 'failed', error: failure.message })
+    throw failure
+  }
+
   const runTs = async (
     n: LogicalNode,
     kind: 'model' | 'expectation',
@@ -202,11 +247,12 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
         const path = inputs[r.name] as string
         try {
           await withSession(
-            [r],
+            [...(r.views ?? []), r],
             (c) => queryToArrowFile(c, `SELECT * FROM ${r.name.split('.').map(quoteIdent).join('.')}`, path),
             instance,
           )
         } catch (e) {
+          if (r.fused) await fusedModelFailure(r.fused, r.views ?? [])
           const i = n.inputs.find((d) => d.alias === r.name)
           const reason = duckdbReason(e)
           throw new TarnError(
@@ -341,6 +387,11 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       const m = n.model
       if (!m) return null
       const out = join(x.scratch, `${scratchName(n.name)}.parquet`)
+      if (m.kind === 'sql' && s.fusedInto !== undefined && x.only === undefined) {
+        fused.set(n.name, relationsOf(n, false))
+        await update(s.id, { fusedInto: s.fusedInto })
+        return null
+      }
       if (m.kind === 'sql') {
         try {
           const rows = await withSession(

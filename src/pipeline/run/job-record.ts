@@ -23,6 +23,11 @@ export interface NodeRecord {
   readonly error: string | null
   /** Scans: what the run read of the table (absent in records written before scans were pruned). */
   readonly scan?: ScanRecord
+  /**
+   * SQL models evaluated inside the input query of their one TS reader (this step id) rather than on their own: no
+   * rows of their own are counted (see `PlanStep.fusedInto`).
+   */
+  readonly fusedInto?: string
 }
 
 /**
