@@ -245,6 +245,46 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     expect(await logOf(long.id)).toContain('[m] preempted by the scheduler: queued again')
   }, 180_000)
 
+  it('preempts a long SQL node by interrupting its DuckDB query when a query run arrives, and runs it again after', async () => {
+    const dir = join(root, 'longsql')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'tarn_project.yml'), 'name: longsql\nnamespace: tarn\n')
+    // a few seconds of DuckDB work that checks for interruption at every chunk
+    writeFileSync(
+      join(dir, 'm.sql'),
+      '-- tarn: materialize=REPLACE\nSELECT id, (SELECT count(*) FROM range(1500000000) WHERE range % 7 = 3) AS n FROM nums\n',
+    )
+    writeProject(join(root, 'quicksql'), 'quicksql', '', [], 'q')
+    const long = await lake.runRemote({ dir, priority: 'batch', pool: 'sqlone', wait: false })
+    worker(['--pool', 'sqlone', '--cpus', '1', '--memory', '1GB', '--policy', 'priority'])
+    const until = Date.now() + 60_000
+    while ((await executions(long.id)).length === 0) {
+      if (Date.now() > until) throw new Error(`the SQL node never started:\n${workers.at(-1)?.stderr()}`)
+      await sleep(100)
+    }
+    const quick = await lake.runRemote({
+      dir: join(root, 'quicksql'),
+      priority: 'query',
+      pool: 'sqlone',
+      wait: false,
+    })
+    const [l, q] = await finished([long.id, quick.id])
+    expect(l?.status, JSON.stringify(l?.error)).toBe('succeeded')
+    expect(q?.status, JSON.stringify(q?.error)).toBe('succeeded')
+    const le = await executions(long.id)
+    expect(le.map((e) => [e.attempt, e.outcome, e.error])).toEqual([
+      [1, 'preempted', null],
+      [2, 'done', null],
+    ])
+    const [qe] = await executions(quick.id)
+    const preemptedAt = le[0]?.finished_at?.getTime() ?? 0
+    expect(qe?.started_at.getTime()).toBeGreaterThanOrEqual(preemptedAt)
+    expect(qe?.finished_at?.getTime()).toBeLessThanOrEqual(le[1]?.started_at.getTime() ?? 0)
+    expect(await logOf(long.id)).toContain('[m] preempted by the scheduler: queued again')
+    const rows = await lake.query('SELECT count(*) AS c, min(n) AS n FROM m', { ref: 'main' })
+    expect(rows.rows()).toEqual([{ c: 3n, n: 214285714n }])
+  }, 180_000)
+
   it('commits a node output once when two attempts of the node commit to the run branch at the same time', async () => {
     const dir = join(root, 'twice')
     mkdirSync(dir, { recursive: true })

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import type { DuckDBInstance } from '@duckdb/node-api'
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api'
 import { arrowFileToTable, queryToArrowFile, queryToParquet } from '../../duckdb/arrow-exchange.js'
 import { quoteIdent, sqlString } from '../../duckdb/sql-quote.js'
 import { type NamedRelation, withSession } from '../../runtime/duckdb-session.js'
@@ -35,6 +35,26 @@ import { scratchName } from './scratch-name.js'
 interface InputRelation extends NamedRelation {
   readonly views?: readonly NamedRelation[]
   readonly fused?: LogicalNode
+}
+
+/**
+ * Runs `query` on `conn`, interrupting it when `signal` aborts (a scheduler's preemption of a SQL node): DuckDB then
+ * stops at its next chunk and the query rejects.
+ */
+async function interruptedOnAbort<T>(
+  conn: DuckDBConnection,
+  signal: AbortSignal | undefined,
+  query: () => Promise<T>,
+): Promise<T> {
+  if (!signal) return query()
+  if (signal.aborted) throw new TarnError('RUN_FAILED', 'preempted (stopped by the scheduler)', {})
+  const stop = (): void => conn.interrupt()
+  signal.addEventListener('abort', stop, { once: true })
+  try {
+    return await query()
+  } finally {
+    signal.removeEventListener('abort', stop)
+  }
 }
 
 /**
@@ -396,14 +416,15 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
         try {
           const rows = await withSession(
             relationsOf(n, false),
-            (c) => queryToParquet(c, m.sql as string, out),
+            (c) => interruptedOnAbort(c, x.signal, () => queryToParquet(c, m.sql as string, out)),
             instance,
           )
           outputs.set(n.name, out)
           return rows
         } catch (e) {
           if (isTarnError(e)) throw e
-          const reason = duckdbReason(e)
+          // the words the workers look for: the node is queued again, not failed
+          const reason = x.signal?.aborted ? 'preempted (stopped by the scheduler)' : duckdbReason(e)
           throw new TarnError('RUN_FAILED', `model ${n.name} failed at ${n.file}:${n.line}: ${reason}`, {
             node: n.name,
             model: n.name,
@@ -455,12 +476,12 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       ? await withSession(
           relationsOf(n, false),
           async (c) => {
-            const rows = await queryToArrowFile(c, sql, failingFile)
+            const rows = await interruptedOnAbort(c, x.signal, () => queryToArrowFile(c, sql, failingFile))
             return { rows, passed: rows === 0 }
           },
           instance,
         ).catch((e: unknown) => {
-          const reason = duckdbReason(e)
+          const reason = x.signal?.aborted ? 'preempted (stopped by the scheduler)' : duckdbReason(e)
           throw new TarnError(
             'RUN_FAILED',
             `expectation ${n.name} failed at ${n.file}:${n.line}: ${reason}`,
