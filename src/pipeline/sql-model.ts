@@ -5,7 +5,7 @@ import type { ColumnUse, ExpectationDef, InputDef, ModelDef } from './project.js
 import { projectError } from './project-error.js'
 import { findParams } from './sql-params.js'
 import { lineAtByte, type SqlJsonObject, type SqlParser, walkSql } from './sql-parser.js'
-import { sqlStatementStarts } from './sql-statements.js'
+import { sqlBody, sqlStatementStarts } from './sql-statements.js'
 
 /**
  * The `-- tarn: key=value` header of a SQL model.
@@ -332,7 +332,8 @@ export async function loadSqlModel(
     memory: null,
     timeout: null,
     inputs: Object.freeze(inputs),
-    sql,
+    // wrapped by the run (COPY, a function's input query): a trailing semicolon or comment would break out of it
+    sql: sqlBody(sql),
     columnUse: analysis.columnUse,
     params: Object.freeze([...new Set([...refs.map((r) => r.name), ...options.params])]),
   })

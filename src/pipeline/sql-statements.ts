@@ -50,3 +50,43 @@ export function sqlStatementStarts(sql: string): SqlStatementStart[] {
   }
   return out
 }
+
+/**
+ * A one-statement SQL text without what may follow its statement: trailing semicolons, whitespace and comments, so
+ * the text can be wrapped (`COPY (...) TO`, a subquery). Strings, quoted names and comments inside are kept as they
+ * are.
+ *
+ * @example
+ * ```ts
+ * sqlBody('SELECT 1; -- done\n') // 'SELECT 1'
+ * ```
+ */
+export function sqlBody(sql: string): string {
+  let end = 0
+  let i = 0
+  while (i < sql.length) {
+    const c = sql.charAt(i)
+    if (c === '-' && sql.charAt(i + 1) === '-') {
+      const next = sql.indexOf('\n', i)
+      i = next < 0 ? sql.length : next + 1
+    } else if (c === '/' && sql.charAt(i + 1) === '*') {
+      const next = sql.indexOf('*/', i + 2)
+      i = next < 0 ? sql.length : next + 2
+    } else if (c === "'" || c === '"') {
+      let j = i + 1
+      while (j < sql.length) {
+        if (sql.charAt(j) === c) {
+          if (sql.charAt(j + 1) === c) j += 2
+          else break
+        } else j++
+      }
+      i = j + 1
+      end = Math.min(i, sql.length)
+    } else if (c === ';' || /\s/.test(c)) i++
+    else {
+      i++
+      end = i
+    }
+  }
+  return sql.slice(0, end)
+}

@@ -35,7 +35,7 @@ describe('a SQL model read once by a TS function', () => {
   it('runs inside the function input query, which applies its columns and filter, and the plan says so', async () => {
     const dir = writeProject({
       'tarn_project.yml': 'name: fused\nnamespace: tarn\n',
-      'positive.sql': 'SELECT id, k, v FROM events WHERE v > 0 -- a trailing line comment\n',
+      'positive.sql': 'SELECT id, k, v FROM events WHERE v > 0; -- a trailing semicolon and line comment\n',
       'doubled.ts': TS_DOUBLE,
     })
     const planned = await lake.plan({ dir })
@@ -54,12 +54,12 @@ describe('a SQL model read once by a TS function', () => {
     ])
   })
 
-  it('runs on its own when a second node reads it too', async () => {
+  it('runs on its own when a second node reads it too (and a model ending in a semicolon and a comment runs)', async () => {
     const dir = writeProject({
       'tarn_project.yml': 'name: twice\nnamespace: tarn\n',
       'positive.sql': 'SELECT id, k, v FROM events WHERE v > 0\n',
       'doubled.ts': TS_DOUBLE,
-      'counted.sql': '-- tarn: materialize=REPLACE\nSELECT count(*) AS n FROM positive\n',
+      'counted.sql': '-- tarn: materialize=REPLACE\nSELECT count(*) AS n FROM positive;\n/* the end */\n',
     })
     const { job } = await lake.run({ dir, branch: 'main' })
     expect(job.status).toBe('succeeded')
