@@ -52,11 +52,11 @@ describe('SQL models, read with DuckDB’s parser', () => {
   it('keeps a model query without its trailing semicolons and comments, and semicolons inside strings and names', async () => {
     const dir = writeProject({
       'tarn_project.yml': PROJECT_YML,
-      'a.sql': "SELECT 'x;y' AS \"s;t\", id FROM trips ;; -- done\n/* really */\n",
+      'a.sql': 'SELECT \'x;y\' AS "s;t", id FROM trips ;; -- done\n/* really */\n',
       'b.sql': '-- tarn: materialize=REPLACE\nSELECT id FROM trips',
     })
     const models = (await loadProject(dir)).models
-    expect(models.find((m) => m.name === 'a')?.sql).toBe("SELECT 'x;y' AS \"s;t\", id FROM trips")
+    expect(models.find((m) => m.name === 'a')?.sql).toBe('SELECT \'x;y\' AS "s;t", id FROM trips')
     expect(models.find((m) => m.name === 'b')?.sql).toBe('-- tarn: materialize=REPLACE\nSELECT id FROM trips')
   })
 
