@@ -540,6 +540,7 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
       myTurn.catch(() => undefined)
       const written = s.kind === 'materialize' ? materializeStep(s, myTurn) : undefined
       written?.catch(() => undefined)
+      if (written) writes.push(written)
       if (turn !== undefined) {
         // a write whose model finished waits for the write before it, and lands unless that one did not: the run
         // branch then holds a prefix of the plan's commits, whatever else failed meanwhile
@@ -573,8 +574,12 @@ export async function executePlan(lake: RunLake, planned: PlannedProject, x: Exe
     outcomes.set(id, p)
     return p
   }
+  // materialisations whose turn never came still finish writing their files (into the scratch area too) after
+  // their step gave up: the run waits for them before it cleans up
+  const writes: Promise<unknown>[] = []
   try {
     const results = await Promise.allSettled(order.map(start))
+    await Promise.allSettled(writes)
     // the error of the first failed step in plan order (not one skipped for it)
     const failed = results.find(
       (r): r is PromiseRejectedResult => r.status === 'rejected' && r.reason !== skipped,

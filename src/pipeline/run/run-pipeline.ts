@@ -180,7 +180,10 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
         job.warnings = [...job.warnings, `job record and log not saved: ${m}`]
       },
     )
-    await rm(scratch, { recursive: true, force: true })
+    await bestEffort(
+      () => rm(scratch, { recursive: true, force: true }),
+      (m) => log(`warning: could not remove the run's scratch directory: ${m}`),
+    )
     options.observer?.finished?.({ ...job })
     return { job: { ...job }, plan }
   }
@@ -206,7 +209,11 @@ export async function runPipeline(lake: RunLake, options: RunPipelineOptions): P
     () => putJobAndLog(lake.store, job, `${logLines.join('\n')}\n`),
     () => undefined,
   )
-  await rm(scratch, { recursive: true, force: true })
+  // a directory left behind must not replace the run's own error
+  await bestEffort(
+    () => rm(scratch, { recursive: true, force: true }),
+    () => undefined,
+  )
   options.observer?.finished?.({ ...job })
   throw new TarnError(
     err.code,
