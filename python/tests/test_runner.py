@@ -102,3 +102,20 @@ def test_a_memory_limit_stops_a_model_that_allocates_too_much(runner: Any) -> No
     code, _err, d = runner(source, "hog", memory_bytes=512 * 1024**2)
     assert code == 3
     assert json.loads((d / "error.json").read_text())["type"] == "MemoryError"
+
+
+def test_a_model_that_touched_more_resident_memory_than_its_limit_fails_even_when_it_freed_it(runner: Any) -> None:
+    source = (
+        "def spike():\n"
+        "    b = bytearray(256 * 1024**2)\n"
+        "    b[::4096] = b'x' * len(b[::4096])\n"
+        "    del b\n"
+        "    return [{'n': 1}]\n"
+    )
+    code, _err, d = runner(source, "spike", resident_limit_bytes=200 * 1024**2)
+    assert code == 3
+    error = json.loads((d / "error.json").read_text())
+    assert error["type"] == "MemoryError"
+    assert "over the limit of 200 MB" in error["message"]
+    ok, _err, _d = runner(source, "spike", resident_limit_bytes=2 * 1024**3)
+    assert ok == 0

@@ -192,6 +192,8 @@ export async function runPythonFunction(options: PythonRunOptions): Promise<Pyth
       // the address space of a Python process with pyarrow loaded is far above what it touches: limit it loosely
       // and let the resident-size watchdog hold the declared limit
       memory_bytes: memoryBytes * 4 + 2 ** 30,
+      // and the runner checks the peak resident size the watchdog's samples may have missed
+      resident_limit_bytes: memoryBytes,
     }),
   )
   const proc = options.process ?? PythonProcess.start(options.python)

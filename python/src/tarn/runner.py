@@ -37,6 +37,7 @@ class Task:
     error_file: str
     job_id: str = ""
     memory_bytes: int | None = None
+    resident_limit_bytes: int | None = None
 
     @staticmethod
     def load(path: str) -> Task:
@@ -54,6 +55,7 @@ class Task:
             error_file=raw["error_file"],
             job_id=raw.get("job_id", ""),
             memory_bytes=raw.get("memory_bytes"),
+            resident_limit_bytes=raw.get("resident_limit_bytes"),
         )
 
 
@@ -66,6 +68,26 @@ def _limit_memory(limit: int | None) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass
+
+
+def _peak_resident_bytes() -> int | None:
+    try:
+        import resource
+    except ImportError:
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return int(peak) if sys.platform == "darwin" else int(peak) * 1024
+
+
+def _check_resident(limit: int | None) -> None:
+    """Fails like an allocation would when the process's peak resident size went past the limit: tarn's watchdog
+    samples the size, and a model that touched too much memory between two samples must not pass for it."""
+    if limit is None:
+        return
+    peak = _peak_resident_bytes()
+    if peak is not None and peak > limit:
+        raise MemoryError(f"peak resident memory {peak // 2**20} MB is over the limit of {limit // 2**20} MB")
 
 
 def _load_function(task: Task) -> Any:
@@ -128,6 +150,7 @@ def run(task: Task) -> int:
         if task.context_arg is not None:
             kwargs[task.context_arg] = Context(params=dict(task.params), job_id=task.job_id, model=task.function)
         value = fn(**kwargs)
+        _check_resident(task.resident_limit_bytes)
         if task.kind == "expectation":
             with open(task.output, "w", encoding="utf-8") as f:
                 json.dump(_expectation_document(value), f, default=str)
