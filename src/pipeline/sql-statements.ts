@@ -7,62 +7,12 @@ export interface SqlStatementStart {
 }
 
 /**
- * Where each statement of a SQL text starts and its first keyword, splitting on `;` outside strings, quoted names
- * and comments. Only for messages (the line of the second statement of a model, the kind of a statement DuckDB
- * will not serialize); DuckDB's parser decides what the text means.
+ * The significant pieces of a SQL text in order, skipping whitespace and comments: a quoted string or name as one
+ * piece (doubled quotes inside it kept), any other character as a piece of its own.
  */
-export function sqlStatementStarts(sql: string): SqlStatementStart[] {
-  const out: SqlStatementStart[] = []
-  let start: number | null = null
-  let i = 0
-  const begin = (at: number): void => {
-    if (start !== null) return
-    start = at
-    const m = /^[A-Za-z_]+/.exec(sql.slice(at, at + 32))
-    out.push({ keyword: (m?.[0] ?? sql.charAt(at)).toUpperCase(), offset: at })
-  }
-  while (i < sql.length) {
-    const c = sql.charAt(i)
-    if (c === '-' && sql.charAt(i + 1) === '-') {
-      const end = sql.indexOf('\n', i)
-      i = end < 0 ? sql.length : end + 1
-    } else if (c === '/' && sql.charAt(i + 1) === '*') {
-      const end = sql.indexOf('*/', i + 2)
-      i = end < 0 ? sql.length : end + 2
-    } else if (c === "'" || c === '"') {
-      begin(i)
-      let j = i + 1
-      while (j < sql.length) {
-        if (sql.charAt(j) === c) {
-          if (sql.charAt(j + 1) === c) j += 2
-          else break
-        } else j++
-      }
-      i = j + 1
-    } else if (c === ';') {
-      start = null
-      i++
-    } else if (/\s/.test(c)) i++
-    else {
-      begin(i)
-      i++
-    }
-  }
-  return out
-}
-
-/**
- * A one-statement SQL text without what may follow its statement: trailing semicolons, whitespace and comments, so
- * the text can be wrapped (`COPY (...) TO`, a subquery). Strings, quoted names and comments inside are kept as they
- * are.
- *
- * @example
- * ```ts
- * sqlBody('SELECT 1; -- done\n') // 'SELECT 1'
- * ```
- */
-export function sqlBody(sql: string): string {
-  let end = 0
+function* sqlPieces(
+  sql: string,
+): Generator<{ readonly at: number; readonly end: number; readonly char: string }> {
   let i = 0
   while (i < sql.length) {
     const c = sql.charAt(i)
@@ -80,13 +30,48 @@ export function sqlBody(sql: string): string {
           else break
         } else j++
       }
-      i = j + 1
-      end = Math.min(i, sql.length)
-    } else if (c === ';' || /\s/.test(c)) i++
+      const end = Math.min(j + 1, sql.length)
+      yield { at: i, end, char: c }
+      i = end
+    } else if (/\s/.test(c)) i++
     else {
+      yield { at: i, end: i + 1, char: c }
       i++
-      end = i
     }
   }
+}
+
+/**
+ * Where each statement of a SQL text starts and its first keyword, splitting on `;` outside strings, quoted names
+ * and comments. Only for messages (the line of the second statement of a model, the kind of a statement DuckDB
+ * will not serialize); DuckDB's parser decides what the text means.
+ */
+export function sqlStatementStarts(sql: string): SqlStatementStart[] {
+  const out: SqlStatementStart[] = []
+  let inStatement = false
+  for (const p of sqlPieces(sql)) {
+    if (p.char === ';') inStatement = false
+    else if (!inStatement) {
+      inStatement = true
+      const m = /^[A-Za-z_]+/.exec(sql.slice(p.at, p.at + 32))
+      out.push({ keyword: (m?.[0] ?? p.char).toUpperCase(), offset: p.at })
+    }
+  }
+  return out
+}
+
+/**
+ * A one-statement SQL text without what may follow its statement: trailing semicolons, whitespace and comments, so
+ * the text can be wrapped (`COPY (...) TO`, a subquery). Strings, quoted names and comments inside are kept as they
+ * are.
+ *
+ * @example
+ * ```ts
+ * sqlBody('SELECT 1; -- done\n') // 'SELECT 1'
+ * ```
+ */
+export function sqlBody(sql: string): string {
+  let end = 0
+  for (const p of sqlPieces(sql)) if (p.char !== ';') end = p.end
   return sql.slice(0, end)
 }
