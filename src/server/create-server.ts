@@ -85,6 +85,15 @@ function errorOf(e: unknown): { status: number; error: TarnError } {
   }
 }
 
+/** Answers a failure as the CLI's `--json` error document, with its HTTP status and auth and retry headers. */
+function replyError(reply: FastifyReply, e: unknown): FastifyReply {
+  const { status, error } = errorOf(e)
+  if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
+  const retry = error.context.retryAfterSeconds
+  if (status === 429 && typeof retry === 'number') reply.header('retry-after', String(retry))
+  return reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
+}
+
 /** A query string with the values of boolean and integer parameters parsed (others, and unparsable text, as sent). */
 function queryTypes(
   properties: Record<string, { type?: string }>,
@@ -152,9 +161,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
           reply.code(status).type('application/json').send(body)
           return
         }
-        const { status, error } = errorOf(failure)
-        if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
-        reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
+        replyError(reply, failure)
       }
       const auth = req.url.startsWith('/api/v1/') ? callerOf(req) : Promise.resolve()
       auth.then(
@@ -253,13 +260,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     req.query = queryTypes(schema.properties, req.query as Record<string, unknown>)
   })
 
-  app.setErrorHandler((e, _req, reply) => {
-    const { status, error } = errorOf(e)
-    if (status === 401) reply.header('www-authenticate', 'Bearer realm="tarn"')
-    const retry = error.context.retryAfterSeconds
-    if (status === 429 && typeof retry === 'number') reply.header('retry-after', String(retry))
-    return reply.code(status).type('application/json; charset=utf-8').send({ error: error.toJSON() })
-  })
+  app.setErrorHandler((e, _req, reply) => replyError(reply, e))
   app.setNotFoundHandler((req, reply) =>
     reply.code(404).send({
       error: new TarnError('ROUTE_NOT_FOUND', `no endpoint ${req.method} ${req.url.split('?')[0]}`, {
