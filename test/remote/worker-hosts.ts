@@ -59,6 +59,17 @@ export function tarnCli(
   })
 }
 
+/** Submits the project in `dir` to the workers with `tarn run --remote --detach` and returns the run's job id. */
+export async function submitDetached(
+  env: Record<string, string>,
+  dir: string,
+  priority: string,
+): Promise<{ code: number; stderr: string; job: string | undefined }> {
+  const r = await tarnCli(env, ['run', '--remote', '--detach', '--json', '-p', dir, '--priority', priority])
+  const job = r.code === 0 ? (JSON.parse(r.stdout) as { job: string }).job : undefined
+  return { code: r.code, stderr: r.stderr, job }
+}
+
 /** One simulated host for a worker: the command prefix that runs in it and the addresses it reaches the services at. */
 export interface WorkerHost {
   /** `ip netns exec NS` inside a network namespace, empty for a plain process. */

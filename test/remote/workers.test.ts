@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/lake/lake.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 import { haveS3Server, startS3Server, type TestS3Server } from '../helpers/s3-server.js'
-import { namespaceHosts, startWorker, tarnCli, type WorkerHost, type WorkerProcess } from './worker-hosts.js'
+import {
+  namespaceHosts,
+  startWorker,
+  submitDetached,
+  type WorkerHost,
+  type WorkerProcess,
+} from './worker-hosts.js'
 
 const pgBase = await postgresUrl()
 const s3Ok = pgBase !== undefined && haveS3Server()
@@ -109,18 +115,9 @@ describe.skipIf(!s3Ok)('remote runs on tarn worker processes (PostgreSQL queue, 
       const label = `r${i}`
       const priority = i < 5 ? 'batch' : 'interactive'
       writeProject(join(root, label), label, label === FAILING)
-      const r = await tarnCli({ ...env, TARN_HOME: home }, [
-        'run',
-        '--remote',
-        '--detach',
-        '--json',
-        '-p',
-        join(root, label),
-        '--priority',
-        priority,
-      ])
+      const r = await submitDetached({ ...env, TARN_HOME: home }, join(root, label), priority)
       expect(r.code, r.stderr).toBe(0)
-      return { id: (JSON.parse(r.stdout) as { job: string }).job, label, priority }
+      return { id: r.job as string, label, priority }
     }
     runs.push(...(await Promise.all([0, 1, 2, 3, 4].map(submit))))
     runs.push(...(await Promise.all([5, 6, 7, 8, 9].map(submit))))

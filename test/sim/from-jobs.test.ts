@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/lake/lake.js'
 import type { ReplayReport } from '../../src/sim/replay.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
-import { startWorker, tarnCli, type WorkerProcess } from '../remote/worker-hosts.js'
+import { startWorker, submitDetached, tarnCli, type WorkerProcess } from '../remote/worker-hosts.js'
 
 const pgBase = await postgresUrl()
 
@@ -74,18 +74,9 @@ describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose 
       const label = `r${i}`
       const priority = i < 4 ? 'batch' : 'interactive'
       writeProject(join(root, label), label, 300 + 250 * (i % 3))
-      const r = await tarnCli({ ...env, TARN_HOME: home }, [
-        'run',
-        '--remote',
-        '--detach',
-        '--json',
-        '-p',
-        join(root, label),
-        '--priority',
-        priority,
-      ])
+      const r = await submitDetached({ ...env, TARN_HOME: home }, join(root, label), priority)
       expect(r.code, r.stderr).toBe(0)
-      runs.push({ id: (JSON.parse(r.stdout) as { job: string }).job, priority })
+      runs.push({ id: r.job as string, priority })
     }
     for (let i = 0; i < 2; i++)
       workers.push(startWorker({ ...env, TARN_HOME: join(root, `host${i}`) }, ['--cpus', '1']))
