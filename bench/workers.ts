@@ -6,12 +6,16 @@ import pg from 'pg'
 import { Lake } from '../src/lake/lake.js'
 import { RunQueue } from '../src/pipeline/remote/run-queue.js'
 import { submitRemoteRun } from '../src/pipeline/remote/submit-remote-run.js'
+import type { Policy } from '../src/runtime/scheduler/policy.js'
 import { builtinPolicy } from '../src/runtime/scheduler/registry.js'
 import { LANDING_OPERATOR, type RecordedJobs } from '../src/sim/job-trace.js'
 import { type ReplayReport, replayJobs } from '../src/sim/replay.js'
+import { type CpuHost, cpuHost } from './cpu-host.js'
 import type { BenchResult, BenchSection } from './result.js'
 
 const RUNS = Number(process.env.TARN_BENCH_WORKER_RUNS ?? 100)
+/** CPUs of each emulated worker host: 3 of them leave the rest of this machine's 2 cores to PostgreSQL and the bench. */
+const HOST_CORES = Number(process.env.TARN_BENCH_WORKER_HOST_CPUS ?? 0.5)
 const PG_URL = process.env.TARN_BENCH_PG_URL ?? 'postgres://tarn:tarn@127.0.0.1:5432/tarn'
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -40,9 +44,10 @@ interface Phase {
 /**
  * Queues `RUNS` single-model runs (an SQL model appending 20 rows) on a fresh lake (PostgreSQL catalog in a schema
  * of its own, local warehouse), then starts `count` `tarn worker --cpus 1` processes and times from the moment they
- * are all registered until every run landed; replays the lake's records in the simulator with `priority`.
+ * are all registered until every run landed; replays the lake's records in the simulator with `priority`. With
+ * `hosts`, each worker runs in a host of its own (a CPU cgroup from `cpuHost`).
  */
-async function phase(count: number, shared: boolean): Promise<Phase> {
+async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[]): Promise<Phase> {
   const url = new URL(PG_URL)
   url.searchParams.set('schema', `bw${count}_${process.pid}_${Date.now().toString(36)}`)
   const root = mkdtempSync(join(tmpdir(), 'tarn-bench-workers-'))
@@ -77,6 +82,7 @@ async function phase(count: number, shared: boolean): Promise<Phase> {
           stdio: ['ignore', 'ignore', 'ignore'],
         })
         children.push(child)
+        if (hosts !== undefined && child.pid !== undefined) hosts[i]?.admit(child.pid)
       }
       const registered = async (): Promise<number> =>
         Number(
@@ -133,6 +139,44 @@ function breakdown(p: Phase): string {
   return `${p.workers} worker(s): node ${Math.round(1000 * node)} ms, landing ${Math.round(1000 * land)} ms per run, slots idle ${Math.round(100 * (1 - p.replay.real.utilisation))}%`
 }
 
+/** The results of one workload on 1 and on 3 workers: times, the replay of each, the simulator's prediction. */
+function compared(kind: string, one: Phase, three: Phase, policy: Policy): BenchResult[] {
+  const load = loadavg()[0]?.toFixed(1)
+  const out: BenchResult[] = [
+    { name: `workers: ${RUNS} runs ${kind}, 1 worker`, value: r2(one.seconds), unit: 's' },
+    {
+      name: `workers: ${RUNS} runs ${kind}, 3 workers`,
+      value: r2(three.seconds),
+      unit: 's',
+      baseline: '1 worker',
+      ratio: r2(three.seconds / one.seconds),
+      note: `speed-up ${r2(one.seconds / three.seconds)}x (goal 2.5x); ${breakdown(one)}; ${breakdown(three)}; load average ${load} on ${cpus().length} cores when measured`,
+    },
+  ]
+  for (const p of [one, three]) {
+    const d = p.replay.differences
+    out.push({
+      name: `workers: ${kind}, ${p.workers} worker(s): simulated vs real utilisation`,
+      value: r2(100 * p.replay.simulated.utilisation),
+      unit: '%',
+      baseline: `real ${r2(100 * p.replay.real.utilisation)}%`,
+      ratio: r2(p.replay.simulated.utilisation / p.replay.real.utilisation),
+      note: `completion order: rank correlation ${d.rankCorrelation.toFixed(3)}, max displacement ${d.maxRankDisplacement} of ${p.replay.real.completionOrder.length}; makespan simulated ${r2(p.replay.simulated.makespanSeconds)} s, real ${r2(p.replay.real.makespanSeconds)} s`,
+    })
+  }
+  const predicted = replayJobs(onMoreWorkers(one.recorded, 3), policy)
+  const sim1 = one.replay.simulated.makespanSeconds
+  out.push({
+    name: `workers: ${kind}, simulated 3-worker makespan from the 1-worker records`,
+    value: r2(predicted.simulated.makespanSeconds),
+    unit: 's',
+    baseline: `simulated 1 worker ${r2(sim1)} s`,
+    ratio: r2(predicted.simulated.makespanSeconds / sim1),
+    note: `the simulator predicts ${r2(sim1 / predicted.simulated.makespanSeconds)}x when node, landing and dispatch times stay what one worker measured (a core per worker, no contention)`,
+  })
+  return out
+}
+
 /**
  * Throughput of `tarn worker` processes: the same `RUNS` small runs on 1 worker and on 3, and the simulator's replay
  * of each (completion order and utilisation against what happened), plus its prediction of the 3-worker makespan from
@@ -157,7 +201,10 @@ export async function benchWorkers(): Promise<BenchSection> {
     '3 workers each node and landing takes 2 to 3.5x as long as with one (shared cores), while the share of slot ' +
     'time between activities stays the same, so the queue (pg-boss `fetch` straight after each activity, a 200 ms ' +
     'poll only when nothing is queued) is not the bottleneck; on one table, landings also take turns: each merges ' +
-    'the appends landed since its run forked, and a merge that loses the race for main is redone.'
+    'the appends landed since its run forked, and a merge that loses the race for main is redone. To measure ' +
+    'what several machines give on this one, both workloads run again with each worker process (and every process ' +
+    `it starts) in a host of its own: a CPU cgroup with a quota of ${HOST_CORES} CPU, so the workers no longer ` +
+    'compete for the same cores while PostgreSQL and the benchmark keep the rest of the machine.'
   const why = await reachable(PG_URL)
   if (why !== null) {
     process.stderr.write(`[bench] workers skipped: PostgreSQL at ${PG_URL} unreachable (${why})\n`)
@@ -170,44 +217,30 @@ export async function benchWorkers(): Promise<BenchSection> {
   const out: BenchResult[] = []
   const policy = builtinPolicy('priority')
   if (policy === undefined) throw new Error('no priority policy')
-  for (const shared of [false, true]) {
-    const kind = shared ? 'appending to one table' : 'each writing its own table'
-    const one = await phase(1, shared)
-    const three = await phase(3, shared)
-    process.stderr.write(`[bench] workers, ${kind}: ${breakdown(one)}; ${breakdown(three)}\n`)
-    const load = loadavg()[0]?.toFixed(1)
-    out.push(
-      { name: `workers: ${RUNS} runs ${kind}, 1 worker`, value: r2(one.seconds), unit: 's' },
-      {
-        name: `workers: ${RUNS} runs ${kind}, 3 workers`,
-        value: r2(three.seconds),
-        unit: 's',
-        baseline: '1 worker',
-        ratio: r2(three.seconds / one.seconds),
-        note: `speed-up ${r2(one.seconds / three.seconds)}x (goal 2.5x); ${breakdown(one)}; ${breakdown(three)}; load average ${load} on ${cpus().length} cores when measured`,
-      },
-    )
-    for (const p of [one, three]) {
-      const d = p.replay.differences
-      out.push({
-        name: `workers: ${kind}, ${p.workers} worker(s): simulated vs real utilisation`,
-        value: r2(100 * p.replay.simulated.utilisation),
-        unit: '%',
-        baseline: `real ${r2(100 * p.replay.real.utilisation)}%`,
-        ratio: r2(p.replay.simulated.utilisation / p.replay.real.utilisation),
-        note: `completion order: rank correlation ${d.rankCorrelation.toFixed(3)}, max displacement ${d.maxRankDisplacement} of ${p.replay.real.completionOrder.length}; makespan simulated ${r2(p.replay.simulated.makespanSeconds)} s, real ${r2(p.replay.real.makespanSeconds)} s`,
-      })
+  const hosts: CpuHost[] = []
+  for (let i = 0; i < 3; i++) {
+    const h = cpuHost(`tarn-bench-worker-${process.pid}-${i}`, HOST_CORES)
+    if (typeof h === 'string') {
+      process.stderr.write(`[bench] workers on hosts of their own skipped: ${h}\n`)
+      out.push({ name: 'workers on hosts of their own: skipped', value: 0, unit: '', note: h })
+      break
     }
-    const predicted = replayJobs(onMoreWorkers(one.recorded, 3), policy)
-    const sim1 = one.replay.simulated.makespanSeconds
-    out.push({
-      name: `workers: ${kind}, simulated 3-worker makespan from the 1-worker records`,
-      value: r2(predicted.simulated.makespanSeconds),
-      unit: 's',
-      baseline: `simulated 1 worker ${r2(sim1)} s`,
-      ratio: r2(predicted.simulated.makespanSeconds / sim1),
-      note: `the simulator predicts ${r2(sim1 / predicted.simulated.makespanSeconds)}x when node, landing and dispatch times stay what one worker measured (a core per worker, no contention)`,
-    })
+    hosts.push(h)
+  }
+  const cases = [false, true].flatMap((hosted) =>
+    hosted && hosts.length < 3 ? [] : [false, true].map((shared) => ({ shared, hosted })),
+  )
+  try {
+    for (const { shared, hosted } of cases) {
+      const where = hosted ? `, each worker on a host of ${HOST_CORES} CPU` : ''
+      const kind = `${shared ? 'appending to one table' : 'each writing its own table'}${where}`
+      const one = await phase(1, shared, hosted ? hosts.slice(0, 1) : undefined)
+      const three = await phase(3, shared, hosted ? hosts : undefined)
+      process.stderr.write(`[bench] workers, ${kind}: ${breakdown(one)}; ${breakdown(three)}\n`)
+      out.push(...compared(kind, one, three, policy))
+    }
+  } finally {
+    for (const h of hosts) h.close()
   }
   return { title, description, results: out }
 }
