@@ -314,6 +314,36 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     expect(state.rows[0]).toEqual({ state: 'failed' })
   }, 120_000)
 
+  it('lands exactly once a run whose landing merged but lost its answer: the next try finds the merge', async () => {
+    writeProject(join(root, 'forgetful'), 'forgetful', '', [], 'f')
+    const run = await lake.runRemote({
+      dir: join(root, 'forgetful'),
+      priority: 'batch',
+      pool: 'lost',
+      wait: false,
+    })
+    // the first landing's merge commits, then recording the run as landed fails once (a sequence is not rolled back)
+    await db.query(`CREATE SEQUENCE ${queueSchema}.lose_once`)
+    await db.query(
+      `CREATE FUNCTION ${queueSchema}.lose_answer() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF nextval('${queueSchema}.lose_once') = 1 THEN RAISE EXCEPTION 'answer lost by the test'; END IF;
+         RETURN NEW; END $$`,
+    )
+    await db.query(
+      `CREATE TRIGGER lose_answer BEFORE UPDATE ON ${queueSchema}.tarn_runs FOR EACH ROW
+         WHEN (NEW.job_id = '${run.id}' AND NEW.state = 'succeeded') EXECUTE FUNCTION ${queueSchema}.lose_answer()`,
+    )
+    worker(['--pool', 'lost', '--cpus', '1', '--memory', '1GB'])
+    const [j] = await finished([run.id])
+    expect(j?.status, JSON.stringify(j?.error)).toBe('succeeded')
+    const tries = await db.query(`SELECT last_value FROM ${queueSchema}.lose_once`)
+    expect(Number(tries.rows[0].last_value)).toBeGreaterThanOrEqual(2)
+    const landings = (await lake.log('main', { limit: 50 })).filter(
+      (c) => c.properties['tarn.landed_job'] === run.id,
+    )
+    expect(landings.map((c) => c.hash)).toEqual([j?.mergeCommit])
+  }, 120_000)
+
   it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
     writeProject(join(root, 'huge'), 'huge', ", memory: '4GB'", [])
     // a snapshot an earlier worker process left behind in this worker's cache

@@ -6,7 +6,7 @@ import type { JobRecord, NodeRecord } from '../run/job-record.js'
 import { putJob, putJobLog, TARN_PREFIX } from '../run/job-store.js'
 import { landedCommit } from '../run/landed-commit.js'
 import type { RunLake } from '../run/run-lake.js'
-import { readQueuedNodes } from './read-live-state.js'
+import { noneQueuedSince, readQueuedNodes } from './read-live-state.js'
 import type { LandJobData, NodeJobData, RemoteRunSpec } from './remote-run-spec.js'
 import { LAND_QUEUE, nodeQueue, queuePriority, RunQueue } from './run-queue.js'
 
@@ -109,8 +109,8 @@ export interface Claim {
 /**
  * Claims a queued node execution for a worker: the task is `running` on it with a new attempt number (recorded in
  * `tarn_executions`). With `take`, the pg-boss job `queueJob` a scheduling step chose is made active in the same
- * transaction, provided the pool's queued nodes are still those the step decided on (`take.queued`, see
- * `queuedNodes`) and no other worker took it first; else undefined (the step is decided again). Undefined when the run is no
+ * transaction, provided no node was queued in the pool since the step decided (`take.queued`, see
+ * `noneQueuedSince`) and no other worker took it first; else undefined (the step is decided again). Undefined when the run is no
  * longer running or the task is not queued (a duplicate delivery).
  */
 export async function claimTask(
@@ -125,7 +125,7 @@ export async function claimTask(
     const run = await lockRun(c, data.jobId)
     if (run?.state !== 'running') return undefined
     if (take !== undefined) {
-      if ((await readQueuedNodes(c, take.pool)) !== take.queued) return undefined
+      if (!noneQueuedSince(take.queued, await readQueuedNodes(c, take.pool))) return undefined
       // the node must still wait for this very job, so a job taken below is always run (or handed back by the sweep)
       const waiting = await c.query(
         "SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3 FOR UPDATE",
@@ -262,9 +262,15 @@ export async function failRun(
 
 /**
  * Lands a run whose nodes are all done (one merge into its target, exactly once: a landing tried again finds the
- * merge it made) or seals a failed one; writes the final job record and log. Idempotent.
+ * merge it made) or seals a failed one; writes the final job record and log. Idempotent. Only a landing after an
+ * `earlierTry` searches the target's history for a merge that try made (up to 100 commit reads).
  */
-export async function landRun(q: RunQueue, lake: RunLake, jobId: string): Promise<void> {
+export async function landRun(
+  q: RunQueue,
+  lake: RunLake,
+  jobId: string,
+  options: { readonly earlierTry: boolean } = { earlierTry: true },
+): Promise<void> {
   const run = (await q.pool.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1', [jobId]))
     .rows[0] as RunRow | undefined
   if (!run || (run.state !== 'landing' && run.state !== 'failing')) return
@@ -277,7 +283,7 @@ export async function landRun(q: RunQueue, lake: RunLake, jobId: string): Promis
   let state = run.state
   if (state === 'landing') {
     try {
-      const merge = await landingMerge(lake, spec, log)
+      const merge = await landingMerge(lake, spec, log, options.earlierTry)
       await bestEffort(
         () => lake.catalog.deleteBranch(spec.runBranch),
         (m) => log(`warning: could not delete ${spec.runBranch}: ${m}`),
@@ -349,9 +355,10 @@ async function landingMerge(
   lake: RunLake,
   spec: RemoteRunSpec,
   log: (text: string) => void,
+  earlierTry: boolean,
 ): Promise<string> {
   const jobId = spec.jobId
-  const landed = await landedCommit(lake, spec.target, jobId)
+  const landed = earlierTry ? await landedCommit(lake, spec.target, jobId) : undefined
   if (landed !== undefined) return landed
   const head = (await lake.catalog.getBranch(spec.runBranch)).head
   if (head === spec.baseCommit) {

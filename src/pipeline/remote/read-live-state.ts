@@ -6,13 +6,26 @@ import type { RunQueue } from './run-queue.js'
 
 /**
  * The nodes waiting in a pool's queue, as one string (`job/task` sorted): a claim made from a scheduling step checks,
- * in its transaction, that no node was queued or taken since the step read the state, else the step is decided again.
+ * in its transaction, that no node was queued since the step read the state ({@link noneQueuedSince}), else the step
+ * is decided again.
  */
 export function queuedNodes(state: LiveState): string {
   return state.runs
     .flatMap((r) => r.tasks.filter((t) => t.state === 'queued').map((t) => `${r.jobId}/${t.task}`))
     .sort()
     .join(',')
+}
+
+/**
+ * True when every node queued `now` was already queued in `snapshot` (both from {@link queuedNodes}): only nodes taken
+ * by other workers left the queue since. A decision made on the snapshot still holds then: the policies order the
+ * queue (priority, then age), so taking others' nodes never makes a better node appear for this worker, while a node
+ * queued since (a more urgent run, a retried node) must be decided on again.
+ */
+export function noneQueuedSince(snapshot: string, now: string): boolean {
+  if (now === snapshot || now === '') return true
+  const before = new Set(snapshot.split(','))
+  return now.split(',').every((n) => before.has(n))
 }
 
 /** {@link queuedNodes} of a pool as its transaction `c` sees them. */
