@@ -211,6 +211,18 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
       return found
     })
     expect(crossings).toEqual([])
+    // every line of a node's box (name, kind and status, time, rows, files) ends inside the box
+    const overflowing = await page.locator('svg.dag').evaluate((svg) => {
+      type Box = { x: number; width: number }
+      const bbox = (e: Element): Box => (e as unknown as { getBBox(): Box }).getBBox()
+      return [...svg.querySelectorAll('g.dag-node')].flatMap((g) => {
+        const box = bbox(g.querySelector('rect') as Element)
+        return [...g.querySelectorAll('text')]
+          .filter((t) => bbox(t).x + bbox(t).width > box.x + box.width - 2)
+          .map((t) => t.textContent ?? '')
+      })
+    })
+    expect(overflowing).toEqual([])
     await page.getByRole('button', { name: 'Show log of model:trips_clean' }).click()
     expect(await page.locator('pre.log-text').first().textContent()).toContain('REPLACE tarn.trips_clean')
     await shot('runs')

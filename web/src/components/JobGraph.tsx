@@ -5,6 +5,8 @@ import { Scroll } from './Scroll'
 const COL = 190
 const ROW = 74
 const W = 170
+/** The longest node name shown whole in a box (bold 12px); a longer one ends in an ellipsis, whole in its title. */
+const NAME_CHARS = 20
 const H = 58
 
 const KIND_ORDER: Record<NodeRecord['kind'], number> = { scan: 0, model: 1, materialize: 2, expectation: 3 }
@@ -107,8 +109,11 @@ export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: nu
         )}
         {nodes.map((n) => {
           const p = slot.get(n.id) ?? { x: 0, y: 0 }
+          const took = duration(n.startedAt, n.finishedAt, now)
+          // a scan's files go on the last line, so its time moves up beside its status: each line fits the box
+          const kind = [label(n), n.status, n.scan ? took : ''].filter((s) => s !== '').join(' · ')
           const facts = [
-            duration(n.startedAt, n.finishedAt, now),
+            n.scan ? '' : took,
             n.rows !== null ? `${n.rows} rows` : '',
             n.scan ? `${n.scan.filesKept}/${n.scan.filesTotal} files` : '',
           ]
@@ -116,12 +121,13 @@ export function JobGraph({ nodes, now }: { nodes: readonly NodeRecord[]; now: nu
             .join(' · ')
           return (
             <g key={n.id} class={`dag-node ${n.status}`} data-node={n.id} data-status={n.status}>
+              <title>{`${n.name}: ${kind}${facts ? ` · ${facts}` : ''}`}</title>
               <rect x={p.x} y={p.y} width={W} height={H} rx={6} />
               <text x={p.x + 8} y={p.y + 16} class="dag-name">
-                {n.name.length > 22 ? `${n.name.slice(0, 21)}…` : n.name}
+                {n.name.length > NAME_CHARS ? `${n.name.slice(0, NAME_CHARS - 1)}…` : n.name}
               </text>
               <text x={p.x + 8} y={p.y + 32} class="dag-kind">
-                {label(n)} · {n.status}
+                {kind}
               </text>
               <text x={p.x + 8} y={p.y + 48} class="dag-facts">
                 {facts}

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks'
 import { ApiError, api, call, readEvents, readLines, seg } from '../api'
 import { ErrorBox } from '../components/ErrorBox'
 import { GridTable } from '../components/GridTable'
@@ -47,8 +47,13 @@ function nodeLog(log: string, node: NodeRecord): string[] {
   return log.split('\n').filter((l) => l.includes(`[${name}]`) || l.includes(`[${name} `))
 }
 
-function JobDetail({ id }: { id: string }) {
+function JobDetail({ id, onStatus }: { id: string; onStatus: () => void }) {
   const { job, error } = useLiveJob(id)
+  // the job list beside the detail learns of a new status at once, not at its next poll
+  const status = job?.status
+  useEffect(() => {
+    if (status !== undefined) onStatus()
+  }, [status, onStatus])
   const [log, setLog] = useState('')
   const [node, setNode] = useState<string | null>(null)
   const [now, setNow] = useState(Date.now())
@@ -184,30 +189,31 @@ export function Runs({ params }: { params: URLSearchParams }) {
   const [jobs, setJobs] = useState<JobRecord[] | null>(null)
   const [error, setError] = useState<unknown>(null)
   const [now, setNow] = useState(Date.now())
+  const stopped = useRef(false)
+  const load = useCallback((): void => {
+    api<{ jobs: JobRecord[] }>('GET', '/jobs')
+      .then((r) => {
+        if (stopped.current) return
+        setJobs(r.jobs)
+        setNow(Date.now())
+        setError(null)
+      })
+      .catch(setError)
+  }, [])
   useEffect(() => {
-    let stopped = false
-    const load = (): void => {
-      api<{ jobs: JobRecord[] }>('GET', '/jobs')
-        .then((r) => {
-          if (stopped) return
-          setJobs(r.jobs)
-          setNow(Date.now())
-          setError(null)
-        })
-        .catch(setError)
-    }
+    stopped.current = false
     load()
     const t = setInterval(load, 1000)
     return () => {
-      stopped = true
+      stopped.current = true
       clearInterval(t)
     }
-  }, [])
+  }, [load])
   return (
     <>
       <h1>Runs and jobs</h1>
       <ErrorBox error={error} />
-      {selected && <JobDetail key={selected} id={selected} />}
+      {selected && <JobDetail key={selected} id={selected} onStatus={load} />}
       {jobs && (
         <GridTable label="Jobs" columns={['Job', 'Kind', 'Status', 'Target', 'Started', 'Duration']}>
           {jobs.map((j) => (
