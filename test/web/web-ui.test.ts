@@ -214,9 +214,9 @@ describe.runIf(withBrowser)('the web UI in Chromium against tarn serve', () => {
     // every line of a node's box (name, kind and status, time, rows, files) ends inside the box
     const overflowing = await page.locator('svg.dag').evaluate((svg) => {
       type Box = { x: number; width: number }
-      const bbox = (e: Element): Box => (e as unknown as { getBBox(): Box }).getBBox()
+      const bbox = (e: unknown): Box => (e as { getBBox(): Box }).getBBox()
       return [...svg.querySelectorAll('g.dag-node')].flatMap((g) => {
-        const box = bbox(g.querySelector('rect') as Element)
+        const box = bbox(g.querySelector('rect'))
         return [...g.querySelectorAll('text')]
           .filter((t) => bbox(t).x + bbox(t).width > box.x + box.width - 2)
           .map((t) => t.textContent ?? '')
