@@ -25,9 +25,21 @@ interface TaskRow {
   readonly memory_mb: number | null
 }
 
-/** Reads a run's row, locked for this transaction. */
-export async function lockRun(c: pg.PoolClient, jobId: string): Promise<RunRow | undefined> {
-  const r = await c.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE', [jobId])
+/**
+ * Reads a run's row, locked for this transaction. With `skipLocked`, a row another transaction holds is not waited
+ * for: undefined, as for a run that does not exist.
+ */
+export async function lockRun(
+  c: pg.PoolClient,
+  jobId: string,
+  options: { readonly skipLocked?: boolean } = {},
+): Promise<RunRow | undefined> {
+  const r = await c.query(
+    options.skipLocked === true
+      ? 'SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE SKIP LOCKED'
+      : 'SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE',
+    [jobId],
+  )
   return r.rows[0] as RunRow | undefined
 }
 
@@ -122,7 +134,9 @@ export async function claimTask(
   take?: { queue: string; pool: string; queued: string },
 ): Promise<Claim | undefined> {
   return q.tx(async (c) => {
-    const run = await lockRun(c, data.jobId)
+    // a step's claim does not wait for a run another worker holds (claiming or completing one of its nodes): the
+    // worker decides again at once, leaving that run out of its next step
+    const run = await lockRun(c, data.jobId, { skipLocked: take !== undefined })
     if (run?.state !== 'running') return undefined
     if (take !== undefined) {
       if (!noneQueuedSince(take.queued, await readQueuedNodes(c, take.pool))) return undefined

@@ -190,13 +190,14 @@ export async function runWorker(
     }
   }
 
-  const node = async (job: { id: string; data: NodeJobData; queued: string }): Promise<void> => {
+  /** Claims and runs a node a scheduling step chose; false when another worker was claiming it or its run. */
+  const node = async (job: { id: string; data: NodeJobData; queued: string }): Promise<boolean> => {
     const claim = await claimTask(queue, lake, job.data, job.id, id, {
       queue: queueName,
       pool,
       queued: job.queued,
     })
-    if (!claim) return
+    if (!claim) return false
     const need = claim.memoryMb ?? DEFAULT_MEMORY_MB
     while (usedMb > 0 && usedMb + need > memoryMb && !lost) await sleep(pollMs)
     usedMb += need
@@ -211,7 +212,7 @@ export async function runWorker(
         plans,
         signal: stop.signal,
       })
-      if (lost) return
+      if (lost) return true
       if (result.error && stop.signal.aborted && /preempted/.test(result.error.message)) {
         await preemptTask(queue, lake, at, result.log)
       } else if (result.error && /out of memory/.test(result.error.message)) {
@@ -240,15 +241,20 @@ export async function runWorker(
       running.delete(containerId(at))
       usedMb -= need
     }
+    return true
   }
 
   /**
    * One scheduling step (see docs/architecture.md, workers): the policy decides on the pool's queue state; the
    * runs of nodes that fit no live worker fail; the first node it gives this worker is the one this slot runs.
    */
-  const schedule = async (): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
+  const schedule = async (
+    skip: ReadonlySet<string>,
+  ): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
     const state = await readLiveState(queue, pool, lake.clock.now())
-    const d = liveDecide(policy, state, id)
+    // runs whose node another worker was just claiming are left to it for this step
+    const view = skip.size === 0 ? state : { ...state, runs: state.runs.filter((r) => !skip.has(r.jobId)) }
+    const d = liveDecide(policy, view, id)
     await apply(d)
     for (const c of d.claims) {
       if (c.worker !== id) continue
@@ -282,6 +288,7 @@ export async function runWorker(
   }
 
   const slot = async (): Promise<void> => {
+    let skip: ReadonlySet<string> = new Set()
     while (!draining()) {
       try {
         const [l] = await queue.boss.fetch<LandJobData>(LAND_QUEUE, { batchSize: 1 })
@@ -289,11 +296,16 @@ export async function runWorker(
           await land(l)
           continue
         }
-        const n = await schedule()
+        const skipped = skip.size > 0
+        const n = await schedule(skip)
+        skip = new Set()
         if (n) {
-          await node(n)
+          // a claim another worker made first: decide again at once, on the other runs
+          if (!(await node(n))) skip = new Set([n.data.jobId])
           continue
         }
+        // nothing else to run: decide once more with every run before sleeping
+        if (skipped) continue
       } catch (e) {
         log(`queue error: ${String(e)}`)
       }
