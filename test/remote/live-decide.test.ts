@@ -5,6 +5,7 @@ import {
   type LiveRun,
   type LiveState,
   type LiveTask,
+  withRunsTaken,
 } from '../../src/pipeline/remote/live-view.js'
 import { noneQueuedSince } from '../../src/pipeline/remote/read-live-state.js'
 import type { Policy } from '../../src/runtime/scheduler/policy.js'
@@ -112,6 +113,33 @@ describe('live scheduling steps on hand-made queue states', () => {
       ['w-b', 'job-inter'],
       ['w-a', 'job-batch'],
     ])
+  })
+
+  it('gives the asking worker the next node when another worker holds the run of the first, still counting its executions', () => {
+    const state: LiveState = {
+      now: 0,
+      workers: [
+        { id: 'w-a', cpus: 1, memoryMb: 8192 },
+        { id: 'w-b', cpus: 2, memoryMb: 8192 },
+      ],
+      runs: [
+        run('job-0', 'batch', 0, [task('m', 'running')]),
+        run('job-1', 'batch', 1, [task('a', 'running'), task('b', 'queued')]),
+        run('job-2', 'batch', 2, [task('m', 'queued')]),
+      ],
+      running: [
+        { jobId: 'job-0', task: 'm', attempt: 1, worker: 'w-a', priority: 'batch', memoryMb: 1024 },
+        { jobId: 'job-1', task: 'a', attempt: 1, worker: 'w-b', priority: 'batch', memoryMb: 1024 },
+      ],
+    }
+    const claims = (s: LiveState) =>
+      liveDecide(policy('priority'), s, 'w-b').claims.map((c) => [c.worker, c.jobId, c.task])
+    expect(claims(state)).toEqual([['w-b', 'job-1', 'b']])
+    // w-b lost its claim on job-1 to another worker: its next step takes job-2, and job-1's running node still
+    // uses one of w-b's two CPUs
+    const taken = withRunsTaken(state, new Set(['job-1']))
+    expect(claims(taken)).toEqual([['w-b', 'job-2', 'm']])
+    expect(buildLiveView(taken, 'w-b').view.pools.map((p) => p.availCpu)).toEqual([1, 0])
   })
 
   it('runs only the nodes whose inputs are done', () => {

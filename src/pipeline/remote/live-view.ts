@@ -60,6 +60,27 @@ export interface LiveState {
   readonly running: readonly LiveExecution[]
 }
 
+/**
+ * The queue state with the queued nodes of `jobIds` shown as taken (running, on no worker): another worker holds
+ * those runs this moment, so a step leaves them to it. Their running executions still use their workers' capacity.
+ */
+export function withRunsTaken(state: LiveState, jobIds: ReadonlySet<string>): LiveState {
+  if (jobIds.size === 0) return state
+  return {
+    ...state,
+    runs: state.runs.map((r) =>
+      jobIds.has(r.jobId)
+        ? {
+            ...r,
+            tasks: r.tasks.map((t) =>
+              t.state === 'queued' ? { ...t, state: 'running', lastFailure: null } : t,
+            ),
+          }
+        : r,
+    ),
+  }
+}
+
 /** A scheduler view of the queue state, with the maps back from the policy's indexes to workers and nodes. */
 export interface LiveView {
   readonly view: SchedulerView

@@ -18,7 +18,7 @@ import {
 } from './coordinator.js'
 import { executeTask, type PlanCache } from './execute-task.js'
 import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
-import { containerId } from './live-view.js'
+import { containerId, withRunsTaken } from './live-view.js'
 import { queuedNodes, readLiveState } from './read-live-state.js'
 import type { LandJobData, NodeJobData } from './remote-run-spec.js'
 import { checkPoolName, LAND_QUEUE, LAND_RETRIES, nodeQueue, type RunQueue } from './run-queue.js'
@@ -253,8 +253,7 @@ export async function runWorker(
   ): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
     const state = await readLiveState(queue, pool, lake.clock.now())
     // runs whose node another worker was just claiming are left to it for this step
-    const view = skip.size === 0 ? state : { ...state, runs: state.runs.filter((r) => !skip.has(r.jobId)) }
-    const d = liveDecide(policy, view, id)
+    const d = liveDecide(policy, withRunsTaken(state, skip), id)
     await apply(d)
     for (const c of d.claims) {
       if (c.worker !== id) continue
