@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
+import { createServer, type Socket, connect as tcpConnect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -342,6 +343,60 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
       (c) => c.properties['tarn.landed_job'] === run.id,
     )
     expect(landings.map((c) => c.hash)).toEqual([j?.mergeCommit])
+  }, 120_000)
+
+  it('stops a worker cut off from PostgreSQL once its lease runs out, and runs its node again elsewhere, once', async () => {
+    // the worker reaches PostgreSQL through a relay the test can cut, as a network partition would
+    const target = new URL(env.TARN_CATALOG_URL as string)
+    const sockets = new Set<Socket>()
+    const relay = createServer((client) => {
+      const upstream = tcpConnect(Number(target.port || 5432), target.hostname)
+      for (const s of [client, upstream]) {
+        sockets.add(s)
+        s.on('error', () => undefined)
+        s.on('close', () => sockets.delete(s))
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
+    const relayed = new URL(target)
+    relayed.hostname = '127.0.0.1'
+    relayed.port = String((relay.address() as { port: number }).port)
+    writeProject(
+      join(root, 'partitioned'),
+      'partitioned',
+      '',
+      ['await new Promise((r) => setTimeout(r, 3000))'],
+      'p',
+    )
+    const run = await lake.runRemote({
+      dir: join(root, 'partitioned'),
+      priority: 'batch',
+      pool: 'cut',
+      wait: false,
+    })
+    const cutOff = startWorker(
+      { ...env, TARN_CATALOG_URL: relayed.toString(), TARN_HOME: join(root, 'cut-worker') },
+      ['--pool', 'cut', '--heartbeat', '200', '--lease', '1500'],
+    )
+    workers.push(cutOff)
+    const until = Date.now() + 60_000
+    while ((await executions(run.id)).length === 0 && Date.now() < until) await sleep(100)
+    relay.close()
+    for (const s of sockets) s.destroy()
+    // cut off, the worker gives up its lease and exits before its node could write anything
+    expect(await cutOff.exited).toBe(1)
+    expect(cutOff.stderr()).toMatch(/lost its lease \(cannot reach the queue/)
+    worker(['--pool', 'cut', '--cpus', '1', '--lease', '1500'])
+    const [j] = await finished([run.id])
+    expect(j?.status).toBe('succeeded')
+    const ex = await executions(run.id)
+    expect(ex.map((e) => e.outcome)).toEqual(['lost', 'done'])
+    expect(ex[1]?.worker).not.toBe(ex[0]?.worker)
+    const commits = (await lake.log('main', { limit: 100 })).filter(
+      (c) => c.properties['tarn.job_id'] === run.id && c.properties['tarn.model'] === 'p',
+    )
+    expect(commits).toHaveLength(1)
   }, 120_000)
 
   it('fails a run whose node needs more memory than any live worker of its pool, naming the node and the memory', async () => {
