@@ -105,6 +105,12 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     return w
   }
 
+  /** Writes a one-model project (see `writeProject`) under the test's root and queues it as a batch run of `pool`. */
+  const queueBatch = async (name: string, model: string, pool: string, body: readonly string[] = []) => {
+    writeProject(join(root, name), name, '', body, model)
+    return lake.runRemote({ dir: join(root, name), priority: 'batch', pool, wait: false })
+  }
+
   /** A finished run's log (written just after its final record). */
   const logOf = async (jobId: string): Promise<string> => {
     const until = Date.now() + 20_000
@@ -285,13 +291,7 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
   }, 120_000)
 
   it('fails and seals a run whose landing fails on every try, leaving main untouched', async () => {
-    writeProject(join(root, 'unlucky'), 'unlucky', '', [], 'u')
-    const run = await lake.runRemote({
-      dir: join(root, 'unlucky'),
-      priority: 'batch',
-      pool: 'land',
-      wait: false,
-    })
+    const run = await queueBatch('unlucky', 'u', 'land')
     // the catalog's database refuses the landing merge of this run (a fault of the catalog, not of the run)
     const catalogSchema = queueSchema.replace(/_queue$/, '')
     await db.query(
@@ -316,13 +316,7 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
   }, 120_000)
 
   it('lands exactly once a run whose landing merged but lost its answer: the next try finds the merge', async () => {
-    writeProject(join(root, 'forgetful'), 'forgetful', '', [], 'f')
-    const run = await lake.runRemote({
-      dir: join(root, 'forgetful'),
-      priority: 'batch',
-      pool: 'lost',
-      wait: false,
-    })
+    const run = await queueBatch('forgetful', 'f', 'lost')
     // the first landing's merge commits, then recording the run as landed fails once (a sequence is not rolled back)
     await db.query(`CREATE SEQUENCE ${queueSchema}.lose_once`)
     await db.query(
@@ -362,19 +356,7 @@ describe.skipIf(pgBase === undefined)('tarn worker schedules with the policies o
     const relayed = new URL(target)
     relayed.hostname = '127.0.0.1'
     relayed.port = String((relay.address() as { port: number }).port)
-    writeProject(
-      join(root, 'partitioned'),
-      'partitioned',
-      '',
-      ['await new Promise((r) => setTimeout(r, 3000))'],
-      'p',
-    )
-    const run = await lake.runRemote({
-      dir: join(root, 'partitioned'),
-      priority: 'batch',
-      pool: 'cut',
-      wait: false,
-    })
+    const run = await queueBatch('partitioned', 'p', 'cut', ['await new Promise((r) => setTimeout(r, 3000))'])
     const cutOff = startWorker(
       { ...env, TARN_CATALOG_URL: relayed.toString(), TARN_HOME: join(root, 'cut-worker') },
       ['--pool', 'cut', '--heartbeat', '200', '--lease', '1500'],

@@ -34,12 +34,10 @@ export async function lockRun(
   jobId: string,
   options: { readonly skipLocked?: boolean } = {},
 ): Promise<RunRow | undefined> {
-  const r = await c.query(
-    options.skipLocked === true
-      ? 'SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE SKIP LOCKED'
-      : 'SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE',
-    [jobId],
-  )
+  const skip = options.skipLocked === true ? ' SKIP LOCKED' : ''
+  const r = await c.query(`SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE${skip}`, [
+    jobId,
+  ])
   return r.rows[0] as RunRow | undefined
 }
 
@@ -283,7 +281,7 @@ export async function landRun(
   q: RunQueue,
   lake: RunLake,
   jobId: string,
-  options: { readonly earlierTry: boolean } = { earlierTry: true },
+  options: { readonly earlierTry: boolean },
 ): Promise<void> {
   const run = (await q.pool.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1', [jobId]))
     .rows[0] as RunRow | undefined
