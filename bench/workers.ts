@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import pg from 'pg'
@@ -39,6 +39,31 @@ interface Phase {
   readonly seconds: number
   readonly replay: ReplayReport
   readonly recorded: RecordedJobs
+  /** CPU seconds the worker processes used (all threads) while timed, or null where /proc is not readable. */
+  readonly workerCpuSeconds: number | null
+}
+
+/** CPU seconds (user and system, all threads) a process has used, from /proc; null when unreadable. */
+function cpuSeconds(pid: number | undefined): number | null {
+  if (pid === undefined) return null
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // the fields after the command name (which may hold spaces) start at the state, field 3
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return null
+  }
+}
+
+function workersCpu(children: readonly ChildProcess[]): number | null {
+  let total = 0
+  for (const c of children) {
+    const s = cpuSeconds(c.pid)
+    if (s === null) return null
+    total += s
+  }
+  return total
 }
 
 /**
@@ -72,12 +97,18 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
             join(dir, 'events.sql'),
             `-- tarn: materialize=APPEND\nSELECT 'p${i}' AS run, id FROM nums\n`,
           )
-        else writeFileSync(join(dir, `out_${i}.sql`), `SELECT 'p${i}' AS run, id FROM nums\n`)
+        else
+          writeFileSync(
+            join(dir, `out_${i}.sql`),
+            `-- tarn: materialize=REPLACE\nSELECT 'p${i}' AS run, id FROM nums\n`,
+          )
         ids.push((await submitRemoteRun(lake, queue, { dir, branch: 'main', priority: 'batch' })).id)
       }
       const bin = join(import.meta.dirname, '..', '..', 'bin', 'tarn.js')
       for (let i = 0; i < count; i++) {
-        const child = spawn(process.execPath, [bin, 'worker', '--cpus', '1'], {
+        // TARN_BENCH_WORKER_NODE_ARGS: node options for the workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+        const nodeArgs = process.env.TARN_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []
+        const child = spawn(process.execPath, [...nodeArgs, bin, 'worker', '--cpus', '1'], {
           env: { ...process.env, ...env, TARN_HOME: join(root, `w${i}`), TARN_USER: 'bench' },
           stdio: ['ignore', 'ignore', 'ignore'],
         })
@@ -90,6 +121,7 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
         )
       while ((await registered()) < count) await sleep(20)
       const started = performance.now()
+      const cpuBefore = workersCpu(children)
       for (;;) {
         const r = await queue.pool.query(
           "SELECT count(*) FILTER (WHERE state IN ('succeeded', 'failed')) AS done, count(*) FILTER (WHERE state = 'failed') AS failed FROM tarn_runs",
@@ -100,10 +132,19 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
         await sleep(50)
       }
       const seconds = (performance.now() - started) / 1000
+      const cpuAfter = workersCpu(children)
+      const workerCpuSeconds = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null
       const recorded = await lake.recordedJobs(0)
       const policy = builtinPolicy('priority')
       if (policy === undefined) throw new Error('no priority policy')
-      return { workers: count, shared, seconds, replay: replayJobs(recorded, policy), recorded }
+      return {
+        workers: count,
+        shared,
+        seconds,
+        replay: replayJobs(recorded, policy),
+        recorded,
+        workerCpuSeconds,
+      }
     } finally {
       for (const c of children) c.kill('SIGTERM')
       await Promise.all(
@@ -136,7 +177,15 @@ function breakdown(p: Phase): string {
   const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
   const node = mean(ops.filter((o) => o.name !== LANDING_OPERATOR).map((o) => o.baselineCpuSeconds))
   const land = mean(ops.filter((o) => o.name === LANDING_OPERATOR).map((o) => o.baselineCpuSeconds))
-  return `${p.workers} worker(s): node ${Math.round(1000 * node)} ms, landing ${Math.round(1000 * land)} ms per run, slots idle ${Math.round(100 * (1 - p.replay.real.utilisation))}%`
+  const cpu =
+    p.workerCpuSeconds === null
+      ? ''
+      : `, worker CPU ${Math.round((1000 * p.workerCpuSeconds) / RUNS)} ms per run`
+  const by = new Map<string, number>()
+  for (const r of p.recorded.runs) if (r.landedBy) by.set(r.landedBy, (by.get(r.landedBy) ?? 0) + 1)
+  const landers =
+    p.workers > 1 ? `, landings per worker ${[...by.values()].sort((a, b) => b - a).join('/')}` : ''
+  return `${p.workers} worker(s): node ${Math.round(1000 * node)} ms, landing ${Math.round(1000 * land)} ms per run, slots idle ${Math.round(100 * (1 - p.replay.real.utilisation))}%${cpu}${landers}`
 }
 
 /** The results of one workload on 1 and on 3 workers: times, the replay of each, the simulator's prediction. */
@@ -227,9 +276,16 @@ export async function benchWorkers(): Promise<BenchSection> {
     }
     hosts.push(h)
   }
-  const cases = [false, true].flatMap((hosted) =>
-    hosted && hosts.length < 3 ? [] : [false, true].map((shared) => ({ shared, hosted })),
-  )
+  // TARN_BENCH_WORKER_CASES picks some of shared-own, shared-one, hosted-own, hosted-one (default all)
+  const only = process.env.TARN_BENCH_WORKER_CASES?.split(',')
+  const cases = [false, true]
+    .flatMap((hosted) =>
+      hosted && hosts.length < 3 ? [] : [false, true].map((shared) => ({ shared, hosted })),
+    )
+    .filter(
+      (c) =>
+        only === undefined || only.includes(`${c.hosted ? 'hosted' : 'shared'}-${c.shared ? 'one' : 'own'}`),
+    )
   try {
     for (const { shared, hosted } of cases) {
       const where = hosted ? `, each worker on a host of ${HOST_CORES} CPU` : ''

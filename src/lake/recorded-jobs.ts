@@ -22,6 +22,7 @@ export function remoteRecordedJobs(r: ExecutionRecords): RecordedJobs {
     submittedAt: run.submittedAt,
     landedAt: run.finishedAt,
     landedBy: run.landWorker,
+    landStartedAt: run.landStartedAt,
     status: run.state,
     nodes: r.tasks
       .filter((t) => t.jobId === run.jobId)

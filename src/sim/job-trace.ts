@@ -38,6 +38,8 @@ export interface RecordedRun {
   readonly landedAt: number | null
   /** The worker that landed it, when known. */
   readonly landedBy?: string | null
+  /** When that worker took the landing (ms since the epoch), when known. */
+  readonly landStartedAt?: number | null
   readonly status: string
   readonly nodes: readonly RecordedNode[]
 }
@@ -124,13 +126,13 @@ export function nodesEnd(r: RecordedRun): number {
 }
 
 /**
- * The landing of a run as an interval (ms since the epoch) when it landed: from its last node's end — the landing is
- * queued then, and workers take landings before nodes — to the time the run was recorded as landed (the same
- * millisecond when the merge was quick: a landing of no length, still the run's last operator).
+ * The landing of a run as an interval (ms since the epoch) when it landed: from the moment a worker took it (or, when
+ * that was not recorded, its last node's end, when the landing was queued) to the time the run was recorded as landed
+ * (the same millisecond when the merge was quick: a landing of no length, still the run's last operator).
  */
 export function landing(r: RecordedRun): { start: number; end: number } | null {
   if (r.landedAt === null || r.status !== 'succeeded') return null
-  const start = nodesEnd(r)
+  const start = Math.max(nodesEnd(r), r.landStartedAt ?? 0)
   return r.landedAt >= start ? { start, end: r.landedAt } : null
 }
 

@@ -104,19 +104,21 @@ describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose 
         `SELECT job_id, task, started_at, finished_at FROM ${queueSchema}.tarn_executions WHERE outcome = 'done'`,
       )
     ).rows as { job_id: string; task: string; started_at: Date; finished_at: Date }[]
-    const landed = new Map(
+    const landings = new Map(
       (
-        (await db.query(`SELECT job_id, finished_at FROM ${queueSchema}.tarn_runs`)).rows as {
+        (await db.query(`SELECT job_id, land_started_at, finished_at FROM ${queueSchema}.tarn_runs`))
+          .rows as {
           job_id: string
+          land_started_at: Date
           finished_at: Date
         }[]
-      ).map((r) => [r.job_id, r.finished_at.getTime()]),
+      ).map((r) => [r.job_id, r]),
     )
     expect(report.trace.pipelines.map((p) => p.id).sort()).toEqual(runs.map((r) => r.id).sort())
     for (const p of report.trace.pipelines) {
       expect(p.priority).toBe(runs.find((r) => r.id === p.id)?.priority)
       const model = `r${runs.findIndex((r) => r.id === p.id)}_out`
-      // the model's node, then the run's landing (until the run was recorded as landed)
+      // the model's node, then the run's landing (from when a worker took it until the run was recorded as landed)
       expect(p.operators.map((o) => o.name)).toEqual([model, '(landing)'])
       const e = ex.find((x) => x.job_id === p.id && x.task === model)
       if (e === undefined) throw new Error(`no execution of ${model}`)
@@ -125,7 +127,10 @@ describe.skipIf(pgBase === undefined)('tarn sim run --from-jobs on a lake whose 
       const dispatch = report.dispatchSeconds
       expect((p.operators[0]?.baselineCpuSeconds ?? 0) - dispatch).toBeCloseTo(seconds, 3)
       expect(seconds).toBeGreaterThan(0.25)
-      const land = ((landed.get(p.id) ?? 0) - e.finished_at.getTime()) / 1000
+      const l = landings.get(p.id)
+      if (l === undefined) throw new Error(`no run row of ${p.id}`)
+      expect(l.land_started_at.getTime()).toBeGreaterThanOrEqual(e.finished_at.getTime())
+      const land = (l.finished_at.getTime() - l.land_started_at.getTime()) / 1000
       expect((p.operators[1]?.baselineCpuSeconds ?? 0) - dispatch).toBeCloseTo(land, 3)
       expect(p.operators[1]?.parents).toEqual([0])
     }

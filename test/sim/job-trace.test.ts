@@ -109,6 +109,7 @@ describe('job records to a simulator trace', () => {
           submittedAt: T0,
           finishedAt: T0 + 5000,
           landWorker: 'w2',
+          landStartedAt: null,
         },
       ],
       tasks: [{ jobId: 'job-1', task: 'm', dependsOn: [] }],
@@ -157,6 +158,47 @@ describe('job records to a simulator trace', () => {
     expect(r.real.makespanSeconds).toBeCloseTo(4.5, 6)
     expect(r.real.availableSeconds).toBeCloseTo(4.5 + 4.4, 6)
     expect(r.real.utilisation).toBeCloseTo(3.9 / 8.9, 6)
+  })
+
+  it('measures a landing from the moment its worker took it, not from when it was queued after the last node', () => {
+    const jobs = remoteRecordedJobs({
+      runs: [
+        {
+          jobId: 'job-1',
+          state: 'succeeded',
+          priority: 'batch',
+          pool: 'default',
+          submittedAt: T0,
+          finishedAt: T0 + 5000,
+          landWorker: 'w1',
+          // queued at 3 s (the node's end), taken by the lander at 4.2 s when its own node ended
+          landStartedAt: T0 + 4200,
+        },
+      ],
+      tasks: [{ jobId: 'job-1', task: 'm', dependsOn: [] }],
+      executions: [
+        {
+          jobId: 'job-1',
+          task: 'm',
+          attempt: 1,
+          worker: 'w2',
+          memoryMb: 512,
+          startedAt: T0 + 1000,
+          finishedAt: T0 + 3000,
+          outcome: 'done',
+        },
+      ],
+      workers,
+    })
+    expect(jobs.runs[0]?.landStartedAt).toBe(T0 + 4200)
+    const t = jobsToTrace(jobs)
+    expect(t.workload.pipelines[0]?.operators[1]).toMatchObject({
+      name: '(landing)',
+      baselineCpuSeconds: 0.8,
+    })
+    const r = replayJobs(jobs, builtinPolicy('priority') as NonNullable<ReturnType<typeof builtinPolicy>>)
+    // busy: the node's 2 s on w2 and the landing's 0.8 s on w1; the wait for the lander is nobody's work
+    expect(r.real.busySeconds).toBeCloseTo(2.8, 6)
   })
 
   it('turns local job records into runs of the local process, as wide as the most nodes it ran at once', () => {

@@ -10,6 +10,7 @@ interface WorkerFlags {
   memory: string
   heartbeat?: string
   lease?: string
+  landingWait?: string
 }
 
 /** The scheduling policies of `runtime/scheduler/registry.ts` (the simulator's), by name. */
@@ -18,6 +19,14 @@ const POLICIES = ['naive', 'priority', 'priority-pool', 'right-size']
 function positive(flag: string, v: string): number {
   if (!/^\d+$/.test(v) || Number(v) < 1)
     throw new TarnError('USAGE', `${flag} expects a positive integer, got ${JSON.stringify(v)}`, {
+      [flag]: v,
+    })
+  return Number(v)
+}
+
+function nonNegative(flag: string, v: string): number {
+  if (!/^\d+$/.test(v))
+    throw new TarnError('USAGE', `${flag} expects a whole number of ms, got ${JSON.stringify(v)}`, {
       [flag]: v,
     })
   return Number(v)
@@ -55,6 +64,10 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     )
     .option('--heartbeat <ms>', 'how often the worker renews its lease, in ms (default 1000)')
     .option('--lease <ms>', 'a worker silent this long is lost and its nodes run elsewhere (default 30000)')
+    .option(
+      '--landing-wait <ms>',
+      'how long a landing waits for the lander (the live worker registered first) before this worker takes it (default 1000)',
+    )
     .option('--json', 'print the summary as JSON when drained')
     .action(async (o: OutputOptions & WorkerFlags) => {
       if (!POLICIES.includes(o.policy))
@@ -65,6 +78,8 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
       const memoryMb = megabytes(o.memory)
       const heartbeatMs = o.heartbeat === undefined ? undefined : positive('--heartbeat', o.heartbeat)
       const leaseMs = o.lease === undefined ? undefined : positive('--lease', o.lease)
+      const landingWaitMs =
+        o.landingWait === undefined ? undefined : nonNegative('--landing-wait', o.landingWait)
       const lake = await ctx.localLake('worker')
       const drain = new AbortController()
       const stop = (): void => drain.abort()
@@ -78,6 +93,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
           memoryMb,
           ...(heartbeatMs !== undefined ? { heartbeatMs } : {}),
           ...(leaseMs !== undefined ? { leaseMs } : {}),
+          ...(landingWaitMs !== undefined ? { landingWaitMs } : {}),
           signal: drain.signal,
           log: (line) => ctx.io.err(`${line}\n`),
           onLost: (reason) => {

@@ -10,6 +10,8 @@ export interface RunRow {
   readonly finishedAt: number | null
   /** The worker that landed or sealed it (the last to try). */
   readonly landWorker: string | null
+  /** When that worker took its landing (null when no worker took it, or for queues older than this field). */
+  readonly landStartedAt: number | null
 }
 
 /** A node of a remote run. */
@@ -74,7 +76,7 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
     const since = new Date(sinceMs)
     const runs = (
       await client.query(
-        `SELECT job_id, state, priority, pool, submitted_at, finished_at, land_worker FROM ${q('tarn_runs')} WHERE submitted_at >= $1 ORDER BY submitted_at, job_id`,
+        `SELECT job_id, state, priority, pool, submitted_at, finished_at, land_worker, land_started_at FROM ${q('tarn_runs')} WHERE submitted_at >= $1 ORDER BY submitted_at, job_id`,
         [since],
       )
     ).rows as {
@@ -85,6 +87,7 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
       submitted_at: Date
       finished_at: Date | null
       land_worker: string | null
+      land_started_at: Date | null
     }[]
     const tasks = (
       await client.query(
@@ -125,6 +128,7 @@ export async function readExecutionRecords(catalogUrl: string, sinceMs: number):
         submittedAt: r.submitted_at.getTime(),
         finishedAt: ms(r.finished_at),
         landWorker: r.land_worker,
+        landStartedAt: ms(r.land_started_at),
       })),
       tasks: tasks.map((t) => ({ jobId: t.job_id, task: t.task, dependsOn: t.depends_on })),
       executions: executions.map((e) => ({

@@ -3,6 +3,7 @@ import type PgBoss from 'pg-boss'
 import type { Priority } from '../../runtime/scheduler/policy.js'
 import { PRIORITIES } from '../../runtime/scheduler/policy.js'
 import { TarnError } from '../../util/errors.js'
+import type { LandJobData } from './remote-run-spec.js'
 
 /** The queue that lands or seals runs whose nodes are all done (or one failed). */
 export const LAND_QUEUE = 'tarn-land'
@@ -151,6 +152,29 @@ export class RunQueue {
     return (r.rowCount ?? 0) > 0
   }
 
+  /**
+   * Takes the next landing (highest priority first, then oldest) that has waited at least `minWaitMs` since it was
+   * queued, as pg-boss's own fetch does (made active, a retry counted); undefined when there is none.
+   */
+  async takeLanding(minWaitMs: number): Promise<PgBoss.Job<LandJobData> | undefined> {
+    const r = await this.pool.query(
+      `WITH next AS (
+         SELECT id FROM ${this.schema}.job
+         WHERE name = $1 AND state < 'active' AND start_after < now()
+           AND created_on <= now() - make_interval(secs => $2)
+         ORDER BY priority DESC, created_on, id
+         LIMIT 1
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.schema}.job j SET state = 'active', started_on = now(),
+         retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
+       FROM next WHERE j.name = $1 AND j.id = next.id
+       RETURNING j.id, j.name, j.data`,
+      [LAND_QUEUE, minWaitMs / 1000],
+    )
+    return r.rows[0] as PgBoss.Job<LandJobData> | undefined
+  }
+
   /** pg-boss's view of a transaction's client, so a job is sent in the same transaction as tarn's rows. */
   static db(c: pg.PoolClient): PgBoss.Db {
     return {
@@ -177,8 +201,11 @@ const TABLES = [
     submitted_at timestamptz NOT NULL DEFAULT clock_timestamp(),
     finished_at timestamptz,
     land_worker text,
-    land_job text
+    land_job text,
+    land_started_at timestamptz
   )`,
+  // lakes whose queue predates the landing's start time
+  'ALTER TABLE tarn_runs ADD COLUMN IF NOT EXISTS land_started_at timestamptz',
   `CREATE TABLE IF NOT EXISTS tarn_tasks (
     job_id text NOT NULL,
     task text NOT NULL,

@@ -50,6 +50,13 @@ export interface WorkerOptions {
   readonly leaseMs?: number
   /** How long an idle slot waits before asking the queue again (default 200 ms). */
   readonly pollMs?: number
+  /**
+   * How long a landing waits for the lander before any worker takes it, in ms (default 1000). The lander is the live
+   * worker registered first: it takes every landing at once, so merges into a branch come from one process (its
+   * catalog cache holds the branch's latest commits, and landings do not race for the branch head). Others take a
+   * landing that waited this long: the lander is busy with a long node, draining or gone.
+   */
+  readonly landingWaitMs?: number
   /** Aborting it drains the worker: no new claims, running nodes finish, then {@link runWorker} returns. */
   readonly signal?: AbortSignal
   /** One line per event (claims, results, lost workers). */
@@ -99,6 +106,7 @@ export async function runWorker(
   const heartbeatMs = options.heartbeatMs ?? 1000
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 200
+  const landingWaitMs = options.landingWaitMs ?? 1000
   const log = options.log ?? (() => undefined)
   const policyName = options.policy ?? 'priority'
   const policy = builtinPolicy(policyName)
@@ -106,6 +114,15 @@ export async function runWorker(
     throw new TarnError('INVALID_ARGUMENT', `unknown scheduling policy ${JSON.stringify(policyName)}`, {
       policy: policyName,
     })
+  // the engine starts before the worker registers: a worker that cannot run queries takes no node, and the first
+  // node it runs does not pay for DuckDB's start
+  const engine = await lake.queryEngine()
+  const warm = await engine.duckdb().connect()
+  try {
+    await warm.run('SELECT 1')
+  } finally {
+    warm.closeSync()
+  }
   const id = `worker-${Buffer.from(lake.random.bytes(4)).toString('hex')}`
   const queueName = nodeQueue(pool)
   await queue.ensureQueue(queueName)
@@ -114,6 +131,14 @@ export async function runWorker(
     [id, pool, cpus, memoryMb, hostname(), process.pid],
   )
   log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
+  // the lander: the live worker registered first (see `landingWaitMs`), looked up again at every heartbeat
+  const firstLive = async (): Promise<boolean> =>
+    (
+      await queue.pool.query(
+        "SELECT id FROM tarn_workers WHERE state = 'live' ORDER BY started_at, id LIMIT 1",
+      )
+    ).rows[0]?.id === id
+  let lander = await firstLive()
   const plans: PlanCache = new Map()
   const cleaned = async (): Promise<void> => {
     const removed = await cleanProjectCache(queue, lake.config.home, plans)
@@ -140,6 +165,7 @@ export async function runWorker(
       if (r.rowCount === 0) return loseLease('declared lost by another worker')
       renewed = Date.now()
       await sweep(queue, lake, leaseMs, log)
+      lander = await firstLive()
       if (Date.now() - cleanedAt >= CLEAN_EVERY_MS) {
         cleanedAt = Date.now()
         await cleaned()
@@ -166,7 +192,7 @@ export async function runWorker(
       // a lost worker's landing is handed back to the queue by the sweep; an earlier try may have merged already
       const earlier = (
         await queue.pool.query(
-          'UPDATE tarn_runs SET land_worker = $2, land_job = $3 FROM tarn_runs AS before WHERE tarn_runs.job_id = $1 AND before.job_id = $1 RETURNING before.land_job AS earlier',
+          'UPDATE tarn_runs SET land_worker = $2, land_job = $3, land_started_at = clock_timestamp() FROM tarn_runs AS before WHERE tarn_runs.job_id = $1 AND before.job_id = $1 RETURNING before.land_job AS earlier',
           [job.data.jobId, id, job.id],
         )
       ).rows[0] as { earlier: string | null } | undefined
@@ -290,7 +316,7 @@ export async function runWorker(
     let skip: ReadonlySet<string> = new Set()
     while (!draining()) {
       try {
-        const [l] = await queue.boss.fetch<LandJobData>(LAND_QUEUE, { batchSize: 1 })
+        const l = await queue.takeLanding(lander ? 0 : landingWaitMs)
         if (l) {
           await land(l)
           continue
