@@ -16,6 +16,8 @@ import type { BenchResult, BenchSection } from './result.js'
 const RUNS = Number(process.env.TARN_BENCH_WORKER_RUNS ?? 100)
 /** CPUs of each emulated worker host: 3 of them leave the rest of this machine's 2 cores to PostgreSQL and the bench. */
 const HOST_CORES = Number(process.env.TARN_BENCH_WORKER_HOST_CPUS ?? 0.3)
+/** How many times each phase runs (alternating 1 and 3 workers); the results are their means. */
+const REPEATS = Math.max(1, Number(process.env.TARN_BENCH_WORKER_REPEATS ?? 2))
 const PG_URL = process.env.TARN_BENCH_PG_URL ?? 'postgres://tarn:tarn@127.0.0.1:5432/tarn'
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
@@ -41,6 +43,21 @@ interface Phase {
   readonly recorded: RecordedJobs
   /** CPU seconds the worker processes used (all threads) while timed, or null where /proc is not readable. */
   readonly workerCpuSeconds: number | null
+  /** The share of the machine's cores busy (all processes) while timed, or null where /proc/stat is not readable. */
+  readonly machineBusy: number | null
+}
+
+/** Busy and total jiffies of all cores, from /proc/stat; null when unreadable. */
+function machineTicks(): { busy: number; total: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
+    const v = line.trim().split(/\s+/).slice(1).map(Number)
+    const total = v.reduce((a, b) => a + b, 0)
+    // idle and iowait
+    return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total }
+  } catch {
+    return null
+  }
 }
 
 /** CPU seconds (user and system, all threads) a process has used, from /proc; null when unreadable. */
@@ -122,6 +139,7 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
       while ((await registered()) < count) await sleep(20)
       const started = performance.now()
       const cpuBefore = workersCpu(children)
+      const ticksBefore = machineTicks()
       for (;;) {
         const r = await queue.pool.query(
           "SELECT count(*) FILTER (WHERE state IN ('succeeded', 'failed')) AS done, count(*) FILTER (WHERE state = 'failed') AS failed FROM tarn_runs",
@@ -133,6 +151,11 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
       }
       const seconds = (performance.now() - started) / 1000
       const cpuAfter = workersCpu(children)
+      const ticksAfter = machineTicks()
+      const machineBusy =
+        ticksBefore !== null && ticksAfter !== null && ticksAfter.total > ticksBefore.total
+          ? (ticksAfter.busy - ticksBefore.busy) / (ticksAfter.total - ticksBefore.total)
+          : null
       const workerCpuSeconds = cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null
       const recorded = await lake.recordedJobs(0)
       const policy = builtinPolicy('priority')
@@ -144,6 +167,7 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
         replay: replayJobs(recorded, policy),
         recorded,
         workerCpuSeconds,
+        machineBusy,
       }
     } finally {
       for (const c of children) c.kill('SIGTERM')
@@ -169,6 +193,26 @@ function onMoreWorkers(recorded: RecordedJobs, n: number): RecordedJobs {
   }
 }
 
+/**
+ * Several measurements of one phase as one: the mean time and CPU, the replay and records of the first; `times` keeps
+ * each measurement's seconds.
+ */
+function averaged(phases: readonly Phase[]): Phase & { readonly times: readonly number[] } {
+  const first = phases[0]
+  if (first === undefined) throw new Error('no phase measured')
+  const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+  const cpu = phases.map((p) => p.workerCpuSeconds)
+  return {
+    ...first,
+    seconds: mean(phases.map((p) => p.seconds)),
+    workerCpuSeconds: cpu.every((c) => c !== null) ? mean(cpu as number[]) : null,
+    machineBusy: phases.every((p) => p.machineBusy !== null)
+      ? mean(phases.map((p) => p.machineBusy as number))
+      : null,
+    times: phases.map((p) => p.seconds),
+  }
+}
+
 const r2 = (x: number): number => Math.round(x * 100) / 100
 
 /** Where a phase's time went: mean node and landing times per run, and the slots' idle share. */
@@ -185,11 +229,17 @@ function breakdown(p: Phase): string {
   for (const r of p.recorded.runs) if (r.landedBy) by.set(r.landedBy, (by.get(r.landedBy) ?? 0) + 1)
   const landers =
     p.workers > 1 ? `, landings per worker ${[...by.values()].sort((a, b) => b - a).join('/')}` : ''
-  return `${p.workers} worker(s): node ${Math.round(1000 * node)} ms, landing ${Math.round(1000 * land)} ms per run, slots idle ${Math.round(100 * (1 - p.replay.real.utilisation))}%${cpu}${landers}`
+  const busy = p.machineBusy === null ? '' : `, machine ${Math.round(100 * p.machineBusy)}% busy`
+  return `${p.workers} worker(s): node ${Math.round(1000 * node)} ms, landing ${Math.round(1000 * land)} ms per run, slots idle ${Math.round(100 * (1 - p.replay.real.utilisation))}%${cpu}${landers}${busy}`
 }
 
 /** The results of one workload on 1 and on 3 workers: times, the replay of each, the simulator's prediction. */
-function compared(kind: string, one: Phase, three: Phase, policy: Policy): BenchResult[] {
+function compared(
+  kind: string,
+  one: Phase & { readonly times: readonly number[] },
+  three: Phase & { readonly times: readonly number[] },
+  policy: Policy,
+): BenchResult[] {
   const load = loadavg()[0]?.toFixed(1)
   const out: BenchResult[] = [
     { name: `workers: ${RUNS} runs ${kind}, 1 worker`, value: r2(one.seconds), unit: 's' },
@@ -199,7 +249,7 @@ function compared(kind: string, one: Phase, three: Phase, policy: Policy): Bench
       unit: 's',
       baseline: '1 worker',
       ratio: r2(three.seconds / one.seconds),
-      note: `speed-up ${r2(one.seconds / three.seconds)}x (goal 2.5x); ${breakdown(one)}; ${breakdown(three)}; load average ${load} on ${cpus().length} cores when measured`,
+      note: `speed-up ${r2(one.seconds / three.seconds)}x (goal 2.5x; means of ${one.times.length} alternating measurements, 1 worker ${one.times.map((t) => `${r2(t)} s`).join(', ')}, 3 workers ${three.times.map((t) => `${r2(t)} s`).join(', ')}); ${breakdown(one)}; ${breakdown(three)}; load average ${load} on ${cpus().length} cores when measured`,
     },
   ]
   for (const p of [one, three]) {
@@ -234,26 +284,29 @@ function compared(kind: string, one: Phase, three: Phase, policy: Policy): Bench
 export async function benchWorkers(): Promise<BenchSection> {
   const title = 'Workers: scale-out throughput and the simulator replay'
   const description =
-    `${RUNS} single-model runs (an SQL model of 20 rows), queued with \`submitRemoteRun\` before the workers start, on ` +
-    'a PostgreSQL catalog (a fresh schema of `TARN_BENCH_PG_URL`) and a local warehouse; timed from the moment every ' +
-    '`tarn worker --cpus 1` process registered until the last run landed, with 1 worker and then with 3 (separate ' +
-    'processes). Two workloads: every run writing a table of its own (independent landings), and every run appending ' +
-    "to one table (each landing merges the others' appends: landings on one table take turns). The simulator replays " +
-    'each phase from its job records (`tarn sim run --from-jobs`, policy `priority`: nodes and landings as operators) ' +
-    'and predicts the 3-worker makespan from the 1-worker records. The notes say where the time went: mean node and ' +
-    'landing time per run, and the share of slot time spent between them (fetching from the queue, claiming, ' +
-    `completing), which the simulator does not model. This machine has ${cpus().length} cores shared by every ` +
-    'process (the workers, PostgreSQL, this one, and other jobs): a node execution and a landing are mostly CPU ' +
-    '(DuckDB, Iceberg metadata, JSON), so with 3 workers each of them takes longer in proportion and the ratio is ' +
-    'bounded by the free cores (at most about 2x on 2 idle cores), not by the queue; the simulated prediction, which ' +
-    'gives each worker a core of its own, is what 3 machines would give. Where the time goes (see the notes): with ' +
-    '3 workers each node and landing takes 2 to 3.5x as long as with one (shared cores), while the share of slot ' +
-    'time between activities stays the same, so the queue (pg-boss `fetch` straight after each activity, a 200 ms ' +
-    'poll only when nothing is queued) is not the bottleneck; on one table, landings also take turns: each merges ' +
-    'the appends landed since its run forked, and a merge that loses the race for main is redone. To measure ' +
-    'what several machines give on this one, both workloads run again with each worker process (and every process ' +
-    `it starts) in a host of its own: a CPU cgroup with a quota of ${HOST_CORES} CPU, so the workers no longer ` +
-    'compete for the same cores while PostgreSQL and the benchmark keep the rest of the machine.'
+    `${RUNS} single-model runs (an SQL model of 20 rows written as an Iceberg table), queued with ` +
+    '`submitRemoteRun` before the workers start, on a PostgreSQL catalog (a fresh schema of `TARN_BENCH_PG_URL`) and ' +
+    'a local warehouse; timed from the moment every `tarn worker --cpus 1` process registered until the last run ' +
+    'landed, with 1 worker and then with 3 (separate processes), each ' +
+    `${REPEATS === 1 ? 'once' : `${REPEATS} times, alternating (the times are means: the machine's speed drifts)`}. ` +
+    'Two workloads: every run replacing a table of its ' +
+    "own (independent landings), and every run appending to one table (each landing merges the others' appends into " +
+    'the table). The simulator replays each phase from its job records (`tarn sim run --from-jobs`, policy ' +
+    '`priority`: nodes and landings as operators; the first measurement of each) and predicts the 3-worker makespan from the 1-worker records. The ' +
+    'notes say where the time went: mean node and landing time per run, the share of slot time spent between them ' +
+    '(fetching from the queue, claiming, completing), which the simulator does not model, the CPU time the worker ' +
+    'processes used per run (all threads, from /proc) and how the landings were shared between the workers ' +
+    '(landings go to the lander, the worker registered first, unless they waited 1 s for it). This machine has ' +
+    `${cpus().length} cores shared by every process (the workers, PostgreSQL, this one, and other jobs): a node ` +
+    'execution and a landing are mostly CPU (DuckDB, Iceberg metadata, JSON), so with 3 workers each of them takes ' +
+    'longer in proportion and the ratio is bounded by the free cores (at most about 2x on 2 idle cores), not by the ' +
+    'queue; the simulated prediction, which gives each worker a core of its own, is what 3 machines would give. To ' +
+    'measure what several machines give on this one, both workloads run again with each worker process (and every ' +
+    `process it starts) in a host of its own: a CPU cgroup with a quota of ${HOST_CORES} CPU, so the workers no ` +
+    'longer compete for the same cores while PostgreSQL and the benchmark keep the rest of the machine. On such ' +
+    'hosts each worker uses its whole quota, so the speed-up is 3 times the ratio of CPU per run with one worker to ' +
+    'CPU per run with three: work that only several workers do (reading commits another worker landed, claims lost ' +
+    'to another worker, merges redone after a lost race for the branch head) is what keeps it under 3x.'
   const why = await reachable(PG_URL)
   if (why !== null) {
     process.stderr.write(`[bench] workers skipped: PostgreSQL at ${PG_URL} unreachable (${why})\n`)
@@ -290,8 +343,15 @@ export async function benchWorkers(): Promise<BenchSection> {
     for (const { shared, hosted } of cases) {
       const where = hosted ? `, each worker on a host of ${HOST_CORES} CPU` : ''
       const kind = `${shared ? 'appending to one table' : 'each writing its own table'}${where}`
-      const one = await phase(1, shared, hosted ? hosts.slice(0, 1) : undefined)
-      const three = await phase(3, shared, hosted ? hosts : undefined)
+      // the machine's speed drifts between phases: each count of workers runs REPEATS times, alternating
+      const ones: Phase[] = []
+      const threes: Phase[] = []
+      for (let i = 0; i < REPEATS; i++) {
+        ones.push(await phase(1, shared, hosted ? hosts.slice(0, 1) : undefined))
+        threes.push(await phase(3, shared, hosted ? hosts : undefined))
+      }
+      const one = averaged(ones)
+      const three = averaged(threes)
       process.stderr.write(`[bench] workers, ${kind}: ${breakdown(one)}; ${breakdown(three)}\n`)
       out.push(...compared(kind, one, three, policy))
     }

@@ -470,6 +470,23 @@ export function describeCatalogContract(
       expect(log[1]?.newHead).toBe(c1.hash)
     })
 
+    it('deletes a ref only of its kind and expected head, and logs the deletion once', async () => {
+      const c1 = await put('main', 'a', 1)
+      await catalog.createBranch('gone', { from: 'main' })
+      const at = Date.UTC(2026, 11, 4)
+      expect(await backend.deleteRef('gone', 'tag', at)).toBe(false)
+      expect(await backend.deleteRef('gone', 'branch', at, 'f'.repeat(64))).toBe(false)
+      expect(await backend.getRef('gone')).toMatchObject({ kind: 'branch', head: c1.hash })
+      expect(await backend.deleteRef('gone', 'branch', at, c1.hash)).toBe(true)
+      expect(await backend.getRef('gone')).toBeUndefined()
+      expect(await backend.deleteRef('gone', 'branch', at)).toBe(false)
+      const log = await backend.reflog('gone')
+      expect(log.map((l) => [l.operation, l.oldHead, l.newHead])).toEqual([
+        ['create from main', null, c1.hash],
+        ['delete branch', c1.hash, null],
+      ])
+    })
+
     it('bulk-imports a history in one call and reads it back', async () => {
       const { makeCommit } = await import('../../src/catalog/index.js')
       const main = await catalog.getBranch('main')

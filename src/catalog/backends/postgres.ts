@@ -417,16 +417,19 @@ export class PostgresBackend implements CatalogBackend {
     return 'moved'
   }
 
+  /** One statement, as {@link updateBranch}: the reflog row is written only when the ref was deleted. */
   async deleteRef(name: string, kind: RefKind, at: number, expectedHead?: string): Promise<boolean> {
-    return this.#tx('write', async (c) => {
-      const row = (
-        await c.query<RefRow>('SELECT * FROM refs WHERE name = $1 AND kind = $2 FOR UPDATE', [name, kind])
-      ).rows[0]
-      if (!row || (expectedHead !== undefined && row.head !== expectedHead)) return false
-      await c.query('DELETE FROM refs WHERE name = $1', [name])
-      await this.#log(c, name, row.head, null, at, `delete ${kind}`)
-      return true
-    })
+    const rows = await this.#q<{ deleted: number }>(
+      'write',
+      `WITH gone AS (
+         DELETE FROM refs WHERE name = $1 AND kind = $2 AND ($3::text IS NULL OR head = $3) RETURNING head
+       ), log AS (
+         INSERT INTO reflog (name, old_head, new_head, at, operation) SELECT $1, head, NULL, $4, $5 FROM gone
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+      [name, kind, expectedHead ?? null, at, `delete ${kind}`],
+    )
+    return rows[0]?.deleted === 1
   }
 
   async renameRef(from: string, to: string, at: number): Promise<'ok' | 'missing' | 'exists'> {

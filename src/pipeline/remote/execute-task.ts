@@ -20,10 +20,16 @@ export function nodeOutputKey(jobId: string, model: string): string {
   return `${TARN_PREFIX}/runs/${jobId}/out/${scratchName(model)}.parquet`
 }
 
+/** A run as a worker planned it: the plan and the project files of its code snapshot. */
+export interface PlannedRun {
+  readonly planned: PlannedProject
+  readonly files: Readonly<Record<string, string>>
+}
+
 /**
  * Plans of the runs a worker has seen, by job id (a run is planned once per worker, from its code snapshot).
  */
-export type PlanCache = Map<string, Promise<PlannedProject>>
+export type PlanCache = Map<string, Promise<PlannedRun>>
 
 const PLANS_KEPT = 32
 
@@ -50,12 +56,13 @@ export async function executeTask(
       const files = (await getCodeSnapshot(lake.store, spec.codeHash)).files
       await writeProject(projectDir, files)
       const dataCommit = await lake.catalog.getCommit(spec.dataCommit)
-      return planRunAt(
+      const planned = await planRunAt(
         lake,
         { dir: projectDir, params: spec.params, ...(spec.select ? { select: [...spec.select] } : {}) },
         dataCommit,
         instance,
       )
+      return { planned, files }
     })()
     planning.catch(() => undefined)
     options.plans.set(spec.jobId, planning)
@@ -65,7 +72,7 @@ export async function executeTask(
       options.plans.delete(old)
     }
   }
-  const planned = await planning
+  const { planned, files } = await planning
   const tasks = remoteTasks(planned.physical)
   const t = tasks.find((x) => x.name === task)
   if (!t)
@@ -88,7 +95,7 @@ export async function executeTask(
       jobId: spec.jobId,
       runBranch: spec.runBranch,
       scratch,
-      files: (await getCodeSnapshot(lake.store, spec.codeHash)).files,
+      files,
       job: running,
       log: (text) => log.push(`${new Date(lake.clock.now()).toISOString()} ${text}`),
       warn: (message, error) => {

@@ -312,11 +312,23 @@ export async function runWorker(
     }
   }
 
+  /**
+   * The landing this slot may take: any queued one on the lander; elsewhere one that waited `landingWaitMs`, looked
+   * for at most four times per wait (a landing is taken within 1.25 waits; nodes are not slowed by the lookups).
+   */
+  let landingsLookedAt = Number.NEGATIVE_INFINITY
+  const takeLanding = async (): Promise<PgBoss.Job<LandJobData> | undefined> => {
+    if (lander) return queue.takeLanding(0)
+    if (Date.now() - landingsLookedAt < landingWaitMs / 4) return undefined
+    landingsLookedAt = Date.now()
+    return queue.takeLanding(landingWaitMs)
+  }
+
   const slot = async (): Promise<void> => {
     let skip: ReadonlySet<string> = new Set()
     while (!draining()) {
       try {
-        const l = await queue.takeLanding(lander ? 0 : landingWaitMs)
+        const l = await takeLanding()
         if (l) {
           await land(l)
           continue
