@@ -17,7 +17,7 @@ const RUNS = Number(process.env.TARN_BENCH_WORKER_RUNS ?? 100)
 /** CPUs of each emulated worker host: 3 of them leave the rest of this machine's 2 cores to PostgreSQL and the bench. */
 const HOST_CORES = Number(process.env.TARN_BENCH_WORKER_HOST_CPUS ?? 0.3)
 /** How many times each phase runs (alternating 1 and 3 workers); the results are their means. */
-const REPEATS = Math.max(1, Number(process.env.TARN_BENCH_WORKER_REPEATS ?? 2))
+const REPEATS = Math.max(1, Number(process.env.TARN_BENCH_WORKER_REPEATS ?? 3))
 const PG_URL = process.env.TARN_BENCH_PG_URL ?? 'postgres://tarn:tarn@127.0.0.1:5432/tarn'
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 

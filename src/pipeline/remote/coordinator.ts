@@ -117,11 +117,12 @@ export interface Claim {
 }
 
 /**
- * Claims a queued node execution for a worker: the task is `running` on it with a new attempt number (recorded in
- * `tarn_executions`). With `take`, the pg-boss job `queueJob` a scheduling step chose is made active in the same
- * transaction, provided no node was queued in the pool since the step decided (`take.queued`, see
- * `noneQueuedSince`) and no other worker took it first; else undefined (the step is decided again). Undefined when the run is no
- * longer running or the task is not queued (a duplicate delivery).
+ * Claims a queued node execution a scheduling step chose for a worker, in one transaction: the task is `running` on
+ * it with a new attempt number (recorded in `tarn_executions`), and the pg-boss job `queueJob` is made active, as
+ * pg-boss's own fetch does (taken by id: the policy chose it, not queue order). Undefined, with nothing changed, when
+ * another worker holds the run (its claim or result is being recorded: the claim does not wait for it), the run is no
+ * longer running, a node was queued in the pool since the step decided (`take.queued`, see `noneQueuedSince`), or the
+ * task no longer waits for this very job (another worker took it, or a duplicate delivery).
  */
 export async function claimTask(
   q: RunQueue,
@@ -129,40 +130,54 @@ export async function claimTask(
   data: NodeJobData,
   queueJob: string,
   worker: string,
-  take?: { queue: string; pool: string; queued: string },
+  take: { queue: string; pool: string; queued: string },
 ): Promise<Claim | undefined> {
   return q.tx(async (c) => {
-    // a step's claim does not wait for a run another worker holds (claiming or completing one of its nodes): the
-    // worker decides again at once, leaving that run out of its next step
-    const run = await lockRun(c, data.jobId, { skipLocked: take !== undefined })
+    const run = await lockRun(c, data.jobId, { skipLocked: true })
     if (run?.state !== 'running') return undefined
-    if (take !== undefined) {
-      if (!noneQueuedSince(take.queued, await readQueuedNodes(c, take.pool))) return undefined
-      // the node must still wait for this very job, so a job taken below is always run (or handed back by the sweep)
-      const waiting = await c.query(
-        "SELECT 1 FROM tarn_tasks WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3 FOR UPDATE",
-        [data.jobId, data.task, queueJob],
-      )
-      if (waiting.rowCount === 0) return undefined
-      if (!(await q.takeJob(c, take.queue, queueJob))) return undefined
-    }
-    const r = await c.query(
-      "UPDATE tarn_tasks SET state = 'running', attempt = attempt + 1, worker = $3, queue_job = $4 WHERE job_id = $1 AND task = $2 AND state IN ('queued', 'running') RETURNING attempt, memory_mb",
-      [data.jobId, data.task, worker, queueJob],
-    )
-    const row = r.rows[0] as { attempt: number; memory_mb: number | null } | undefined
-    if (!row) return undefined
-    await c.query(
-      'INSERT INTO tarn_executions (job_id, task, attempt, worker, priority, memory_mb) VALUES ($1, $2, $3, $4, $5, $6)',
-      [data.jobId, data.task, row.attempt, worker, run.spec.priority, data.memoryMb ?? row.memory_mb],
-    )
+    if (!noneQueuedSince(take.queued, await readQueuedNodes(c, take.pool))) return undefined
     const job = {
       ...run.job,
       nodes: run.job.nodes.map((n) =>
         ownStep(n, data.task) && n.status === 'waiting' ? { ...n, status: 'running' as const } : n,
       ),
     }
-    await saveJob(c, lake, job)
+    // one round trip: the task must still wait for this very job, so a job taken here is always run (or handed back
+    // by the sweep); then the job, the task, the execution and the run's record
+    const r = await c.query(
+      `WITH waiting AS (
+         SELECT 1 FROM tarn_tasks
+          WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3::text FOR UPDATE
+       ), taken AS (
+         UPDATE ${q.schema}.job SET state = 'active', started_on = now(),
+           retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END
+          WHERE name = $4 AND id = $3::text::uuid AND state < 'active' AND EXISTS (SELECT 1 FROM waiting)
+          RETURNING id
+       ), claimed AS (
+         UPDATE tarn_tasks SET state = 'running', attempt = attempt + 1, worker = $5, queue_job = $3::text
+          WHERE job_id = $1 AND task = $2 AND EXISTS (SELECT 1 FROM taken)
+          RETURNING attempt, memory_mb
+       ), recorded AS (
+         INSERT INTO tarn_executions (job_id, task, attempt, worker, priority, memory_mb)
+         SELECT $1, $2, attempt, $5, $6, COALESCE($7::int, memory_mb) FROM claimed
+       ), saved AS (
+         UPDATE tarn_runs SET job = $8 WHERE job_id = $1 AND EXISTS (SELECT 1 FROM claimed)
+       )
+       SELECT attempt, memory_mb FROM claimed`,
+      [
+        data.jobId,
+        data.task,
+        queueJob,
+        take.queue,
+        worker,
+        run.spec.priority,
+        data.memoryMb,
+        JSON.stringify(job),
+      ],
+    )
+    const row = r.rows[0] as { attempt: number; memory_mb: number | null } | undefined
+    if (!row) return undefined
+    await putJob(lake.store, job)
     return { spec: run.spec, attempt: row.attempt, memoryMb: data.memoryMb ?? row.memory_mb, job }
   })
 }
@@ -274,18 +289,27 @@ export async function failRun(
 
 /**
  * Lands a run whose nodes are all done (one merge into its target, exactly once: a landing tried again finds the
- * merge it made) or seals a failed one; writes the final job record and log. Idempotent. Only a landing after an
- * `earlierTry` searches the target's history for a merge that try made (up to 100 commit reads).
+ * merge it made) or seals a failed one; writes the final record and log. Idempotent. Records `worker` as the run's
+ * landing worker with its landing job `landJob` and the time it took it; only a landing after an earlier try (the run
+ * already had a landing job) searches the target's history for a merge that try made (up to 100 commit reads).
  */
 export async function landRun(
   q: RunQueue,
   lake: RunLake,
   jobId: string,
-  options: { readonly earlierTry: boolean },
+  by: { readonly worker: string; readonly landJob: string },
 ): Promise<void> {
-  const run = (await q.pool.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1', [jobId]))
-    .rows[0] as RunRow | undefined
+  // a lost worker's landing is handed back to the queue by the sweep; an earlier try may have merged already
+  const run = (
+    await q.pool.query(
+      `UPDATE tarn_runs SET land_worker = $2, land_job = $3, land_started_at = clock_timestamp()
+         FROM tarn_runs AS before WHERE tarn_runs.job_id = $1 AND before.job_id = $1
+         RETURNING tarn_runs.state, tarn_runs.spec, tarn_runs.job, before.land_job AS earlier`,
+      [jobId, by.worker, by.landJob],
+    )
+  ).rows[0] as (RunRow & { earlier: string | null }) | undefined
   if (!run || (run.state !== 'landing' && run.state !== 'failing')) return
+  const earlierTry = run.earlier !== null
   const { spec } = run
   const logs: string[] = []
   const log = (text: string): void => {
@@ -295,7 +319,7 @@ export async function landRun(
   let state = run.state
   if (state === 'landing') {
     try {
-      const merge = await landingMerge(lake, spec, log, options.earlierTry)
+      const merge = await landingMerge(lake, spec, log, earlierTry)
       await bestEffort(
         () => lake.catalog.deleteBranch(spec.runBranch),
         (m) => log(`warning: could not delete ${spec.runBranch}: ${m}`),
@@ -334,14 +358,23 @@ export async function landRun(
   await q.tx(async (c) => {
     const now = await lockRun(c, jobId)
     if (!now || now.state !== run.state) return
-    await appendLog(c, jobId, logs)
-    await c.query('UPDATE tarn_runs SET state = $2, finished_at = clock_timestamp() WHERE job_id = $1', [
-      jobId,
-      job.status,
-    ])
-    await saveJob(c, lake, job)
+    await c.query(
+      'UPDATE tarn_runs SET state = $2, finished_at = clock_timestamp(), job = $3 WHERE job_id = $1',
+      [jobId, job.status, JSON.stringify(job)],
+    )
+    await putJob(lake.store, job)
+    // the log so far and this landing's lines, appended in the same round trip (the query does not see the rows its
+    // INSERT adds: they come from RETURNING)
     const lines = (
-      await c.query('SELECT line FROM tarn_job_logs WHERE job_id = $1 ORDER BY seq', [jobId])
+      await c.query(
+        `WITH added AS (
+           INSERT INTO tarn_job_logs (job_id, line) SELECT $1, unnest($2::text[]) RETURNING seq, line
+         )
+         SELECT line FROM (
+           SELECT seq, line FROM tarn_job_logs WHERE job_id = $1 UNION ALL SELECT seq, line FROM added
+         ) AS l ORDER BY seq`,
+        [jobId, logs],
+      )
     ).rows.map((r: { line: string }) => r.line)
     await putJobLog(lake.store, jobId, `${lines.join('\n')}\n`)
   })

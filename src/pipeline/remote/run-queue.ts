@@ -138,21 +138,6 @@ export class RunQueue {
   }
 
   /**
-   * Makes one queued pg-boss job of `name` active, as pg-boss's own fetch does (started now, a retry counted), inside
-   * the caller's transaction: the scheduling policy chose it, so it is taken by id rather than in queue order. False
-   * when it is not waiting any more (another worker took it).
-   */
-  async takeJob(c: pg.PoolClient, name: string, id: string): Promise<boolean> {
-    const r = await c.query(
-      `UPDATE ${this.schema}.job SET state = 'active', started_on = now(),
-         retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END
-       WHERE name = $1 AND id = $2 AND state < 'active' RETURNING id`,
-      [name, id],
-    )
-    return (r.rowCount ?? 0) > 0
-  }
-
-  /**
    * Takes the next landing (highest priority first, then oldest) that has waited at least `minWaitMs` since it was
    * queued, as pg-boss's own fetch does (made active, a retry counted); undefined when there is none.
    */

@@ -189,14 +189,7 @@ export async function runWorker(
 
   const land = async (job: PgBoss.Job<LandJobData>): Promise<void> => {
     try {
-      // a lost worker's landing is handed back to the queue by the sweep; an earlier try may have merged already
-      const earlier = (
-        await queue.pool.query(
-          'UPDATE tarn_runs SET land_worker = $2, land_job = $3, land_started_at = clock_timestamp() FROM tarn_runs AS before WHERE tarn_runs.job_id = $1 AND before.job_id = $1 RETURNING before.land_job AS earlier',
-          [job.data.jobId, id, job.id],
-        )
-      ).rows[0] as { earlier: string | null } | undefined
-      await landRun(queue, lake, job.data.jobId, { earlierTry: earlier?.earlier != null })
+      await landRun(queue, lake, job.data.jobId, { worker: id, landJob: job.id })
       await queue.boss.complete(LAND_QUEUE, job.id)
       landed++
       log(`landed or sealed ${job.data.jobId}`)
