@@ -296,7 +296,7 @@ export async function benchWorkers(): Promise<BenchSection> {
     'notes say where the time went: mean node and landing time per run, the share of slot time spent between them ' +
     '(fetching from the queue, claiming, completing), which the simulator does not model, the CPU time the worker ' +
     'processes used per run (all threads, from /proc) and how the landings were shared between the workers ' +
-    '(landings go to the lander, the worker registered first, unless they waited 1 s for it). This machine has ' +
+    '(landings go to the lander, the worker registered first, unless they waited 250 ms for it). This machine has ' +
     `${cpus().length} cores shared by every process (the workers, PostgreSQL, this one, and other jobs): a node ` +
     'execution and a landing are mostly CPU (DuckDB, Iceberg metadata, JSON), so with 3 workers each of them takes ' +
     'longer in proportion and the ratio is bounded by the free cores (at most about 2x on 2 idle cores), not by the ' +

@@ -66,7 +66,7 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
     .option('--lease <ms>', 'a worker silent this long is lost and its nodes run elsewhere (default 30000)')
     .option(
       '--landing-wait <ms>',
-      'how long a landing waits for the lander (the live worker registered first) before this worker takes it (default 1000)',
+      'how long a landing waits for the lander (the live worker registered first) before this worker takes it (default 250)',
     )
     .option('--json', 'print the summary as JSON when drained')
     .action(async (o: OutputOptions & WorkerFlags) => {

@@ -51,7 +51,7 @@ export interface WorkerOptions {
   /** How long an idle slot waits before asking the queue again (default 200 ms). */
   readonly pollMs?: number
   /**
-   * How long a landing waits for the lander before any worker takes it, in ms (default 1000). The lander is the live
+   * How long a landing waits for the lander before any worker takes it, in ms (default 250). The lander is the live
    * worker registered first: it takes every landing at once, so merges into a branch come from one process (its
    * catalog cache holds the branch's latest commits, and landings do not race for the branch head). Others take a
    * landing that waited this long: the lander is busy with a long node, draining or gone.
@@ -106,7 +106,7 @@ export async function runWorker(
   const heartbeatMs = options.heartbeatMs ?? 1000
   const leaseMs = options.leaseMs ?? 30_000
   const pollMs = options.pollMs ?? 200
-  const landingWaitMs = options.landingWaitMs ?? 1000
+  const landingWaitMs = options.landingWaitMs ?? 250
   const log = options.log ?? (() => undefined)
   const policyName = options.policy ?? 'priority'
   const policy = builtinPolicy(policyName)
