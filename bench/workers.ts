@@ -122,9 +122,9 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
         ids.push((await submitRemoteRun(lake, queue, { dir, branch: 'main', priority: 'batch' })).id)
       }
       const bin = join(import.meta.dirname, '..', '..', 'bin', 'tarn.js')
+      // TARN_BENCH_WORKER_NODE_ARGS: node options for the workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+      const nodeArgs = process.env.TARN_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []
       for (let i = 0; i < count; i++) {
-        // TARN_BENCH_WORKER_NODE_ARGS: node options for the workers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
-        const nodeArgs = process.env.TARN_BENCH_WORKER_NODE_ARGS?.split(' ').filter((a) => a !== '') ?? []
         const child = spawn(process.execPath, [...nodeArgs, bin, 'worker', '--cpus', '1'], {
           env: { ...process.env, ...env, TARN_HOME: join(root, `w${i}`), TARN_USER: 'bench' },
           stdio: ['ignore', 'ignore', 'ignore'],

@@ -16,19 +16,14 @@ interface WorkerFlags {
 /** The scheduling policies of `runtime/scheduler/registry.ts` (the simulator's), by name. */
 const POLICIES = ['naive', 'priority', 'priority-pool', 'right-size']
 
-function positive(flag: string, v: string): number {
-  if (!/^\d+$/.test(v) || Number(v) < 1)
-    throw new TarnError('USAGE', `${flag} expects a positive integer, got ${JSON.stringify(v)}`, {
-      [flag]: v,
-    })
-  return Number(v)
-}
-
-function nonNegative(flag: string, v: string): number {
-  if (!/^\d+$/.test(v))
-    throw new TarnError('USAGE', `${flag} expects a whole number of ms, got ${JSON.stringify(v)}`, {
-      [flag]: v,
-    })
+/** A whole-number flag of at least `min` (1: a positive integer). */
+function wholeNumber(flag: string, v: string, min = 1): number {
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw new TarnError(
+      'USAGE',
+      `${flag} expects ${min === 1 ? 'a positive integer' : `a whole number of at least ${min}`}, got ${JSON.stringify(v)}`,
+      { [flag]: v },
+    )
   return Number(v)
 }
 
@@ -74,12 +69,12 @@ export function registerWorkerCommand(program: Command, ctx: CliContext): void {
         throw new TarnError('USAGE', `--policy takes ${POLICIES.join(', ')}, got ${o.policy}`, {
           policy: o.policy,
         })
-      const cpus = positive('--cpus', o.cpus)
+      const cpus = wholeNumber('--cpus', o.cpus)
       const memoryMb = megabytes(o.memory)
-      const heartbeatMs = o.heartbeat === undefined ? undefined : positive('--heartbeat', o.heartbeat)
-      const leaseMs = o.lease === undefined ? undefined : positive('--lease', o.lease)
+      const heartbeatMs = o.heartbeat === undefined ? undefined : wholeNumber('--heartbeat', o.heartbeat)
+      const leaseMs = o.lease === undefined ? undefined : wholeNumber('--lease', o.lease)
       const landingWaitMs =
-        o.landingWait === undefined ? undefined : nonNegative('--landing-wait', o.landingWait)
+        o.landingWait === undefined ? undefined : wholeNumber('--landing-wait', o.landingWait, 0)
       const lake = await ctx.localLake('worker')
       const drain = new AbortController()
       const stop = (): void => drain.abort()

@@ -8,7 +8,7 @@ import { landedCommit } from '../run/landed-commit.js'
 import type { RunLake } from '../run/run-lake.js'
 import { noneQueuedSince, readQueuedNodes } from './read-live-state.js'
 import type { LandJobData, NodeJobData, RemoteRunSpec } from './remote-run-spec.js'
-import { LAND_QUEUE, nodeQueue, queuePriority, RunQueue } from './run-queue.js'
+import { ACTIVATE_JOB, LAND_QUEUE, nodeQueue, queuePriority, RunQueue } from './run-queue.js'
 
 interface RunRow {
   readonly state: string
@@ -149,8 +149,7 @@ export async function claimTask(
          SELECT 1 FROM tarn_tasks
           WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3::text FOR UPDATE
        ), taken AS (
-         UPDATE ${q.schema}.job SET state = 'active', started_on = now(),
-           retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END
+         UPDATE ${q.schema}.job SET ${ACTIVATE_JOB}
           WHERE name = $4 AND id = $3::text::uuid AND state < 'active' AND EXISTS (SELECT 1 FROM waiting)
           RETURNING id
        ), claimed AS (

@@ -5,6 +5,13 @@ import { PRIORITIES } from '../../runtime/scheduler/policy.js'
 import { TarnError } from '../../util/errors.js'
 import type { LandJobData } from './remote-run-spec.js'
 
+/**
+ * The SET clause that makes a pg-boss job active, as pg-boss's own fetch does (started now, a retry counted): for
+ * jobs tarn takes by its own query (a node the scheduling policy chose, a landing that waited for the lander).
+ */
+export const ACTIVATE_JOB = `state = 'active', started_on = now(),
+  retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END`
+
 /** The queue that lands or seals runs whose nodes are all done (or one failed). */
 export const LAND_QUEUE = 'tarn-land'
 
@@ -151,8 +158,7 @@ export class RunQueue {
          LIMIT 1
          FOR UPDATE SKIP LOCKED
        )
-       UPDATE ${this.schema}.job j SET state = 'active', started_on = now(),
-         retry_count = CASE WHEN j.started_on IS NOT NULL THEN j.retry_count + 1 ELSE j.retry_count END
+       UPDATE ${this.schema}.job j SET ${ACTIVATE_JOB}
        FROM next WHERE j.name = $1 AND j.id = next.id
        RETURNING j.id, j.name, j.data`,
       [LAND_QUEUE, minWaitMs / 1000],

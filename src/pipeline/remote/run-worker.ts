@@ -132,12 +132,12 @@ export async function runWorker(
   )
   log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
   // the lander: the live worker registered first (see `landingWaitMs`), looked up again at every heartbeat
-  const firstLive = async (): Promise<boolean> =>
-    (
-      await queue.pool.query(
-        "SELECT id FROM tarn_workers WHERE state = 'live' ORDER BY started_at, id LIMIT 1",
-      )
-    ).rows[0]?.id === id
+  const firstLive = async (): Promise<boolean> => {
+    const r = await queue.pool.query<{ id: string }>(
+      "SELECT id FROM tarn_workers WHERE state = 'live' ORDER BY started_at, id LIMIT 1",
+    )
+    return r.rows[0]?.id === id
+  }
   let lander = await firstLive()
   const plans: PlanCache = new Map()
   const cleaned = async (): Promise<void> => {
