@@ -7,7 +7,6 @@ import {
   type LiveTask,
   withRunsTaken,
 } from '../../src/pipeline/remote/live-view.js'
-import { noneQueuedSince } from '../../src/pipeline/remote/read-live-state.js'
 import type { Policy } from '../../src/runtime/scheduler/policy.js'
 import { builtinPolicy } from '../../src/runtime/scheduler/registry.js'
 
@@ -261,16 +260,5 @@ describe('live scheduling steps on hand-made queue states', () => {
     // right-size retries as long as the doubled size fits a live worker
     expect(oomRetryMb(policy('right-size'), workers, node, 4096)).toBe(8192)
     expect(oomRetryMb(policy('right-size'), workers, node, 8192)).toBeUndefined()
-  })
-
-  it('keeps a claim decided before other workers took nodes, and refuses one decided before a node was queued', () => {
-    const snapshot = 'job-a/m,job-b/m,job-c/m'
-    expect(noneQueuedSince(snapshot, snapshot)).toBe(true)
-    // two nodes taken by other workers since: the decision for the node left still holds
-    expect(noneQueuedSince(snapshot, 'job-c/m')).toBe(true)
-    expect(noneQueuedSince(snapshot, '')).toBe(true)
-    // a node queued since (a more urgent run, a retried node) may change the decision: decide again
-    expect(noneQueuedSince(snapshot, 'job-a/m,job-d/m')).toBe(false)
-    expect(noneQueuedSince('', 'job-d/m')).toBe(false)
   })
 })

@@ -6,9 +6,16 @@ import type { JobRecord, NodeRecord } from '../run/job-record.js'
 import { putJob, putJobLog, TARN_PREFIX } from '../run/job-store.js'
 import { landedCommit } from '../run/landed-commit.js'
 import type { RunLake } from '../run/run-lake.js'
-import { noneQueuedSince, readQueuedNodes } from './read-live-state.js'
 import type { LandJobData, NodeJobData, RemoteRunSpec } from './remote-run-spec.js'
-import { ACTIVATE_JOB, LAND_QUEUE, nodeQueue, queuePriority, RunQueue } from './run-queue.js'
+import {
+  ACTIVATE_JOB,
+  COMPLETE_JOB,
+  LAND_QUEUE,
+  nodeQueue,
+  queuePriority,
+  RunQueue,
+  type TakenLanding,
+} from './run-queue.js'
 
 interface RunRow {
   readonly state: string
@@ -16,13 +23,11 @@ interface RunRow {
   readonly job: JobRecord
 }
 
-interface TaskRow {
+/** A task of a run as advancing the run needs it. */
+interface TaskState {
   readonly task: string
   readonly depends_on: string[]
   readonly state: string
-  readonly attempt: number
-  readonly worker: string | null
-  readonly memory_mb: number | null
 }
 
 /**
@@ -63,14 +68,24 @@ export async function appendLog(
  */
 export async function advanceRun(q: RunQueue, c: pg.PoolClient, spec: RemoteRunSpec): Promise<void> {
   const tasks = (
-    await c.query(
-      'SELECT task, depends_on, state, attempt, worker, memory_mb FROM tarn_tasks WHERE job_id = $1 ORDER BY task',
-      [spec.jobId],
-    )
-  ).rows as TaskRow[]
+    await c.query('SELECT task, depends_on, state FROM tarn_tasks WHERE job_id = $1 ORDER BY task', [
+      spec.jobId,
+    ])
+  ).rows as TaskState[]
+  if (tasks.every((t) => t.state === 'done'))
+    await c.query("UPDATE tarn_runs SET state = 'landing' WHERE job_id = $1", [spec.jobId])
+  await queueReady(q, c, spec, tasks)
+}
+
+/** The queue side of {@link advanceRun}: the run's state (`landing` when every task is done) is already saved. */
+async function queueReady(
+  q: RunQueue,
+  c: pg.PoolClient,
+  spec: RemoteRunSpec,
+  tasks: readonly TaskState[],
+): Promise<void> {
   const done = new Set(tasks.filter((t) => t.state === 'done').map((t) => t.task))
   if (done.size === tasks.length) {
-    await c.query("UPDATE tarn_runs SET state = 'landing' WHERE job_id = $1", [spec.jobId])
     await queueLanding(q, c, spec)
     return
   }
@@ -117,12 +132,32 @@ export interface Claim {
 }
 
 /**
- * Claims a queued node execution a scheduling step chose for a worker, in one transaction: the task is `running` on
- * it with a new attempt number (recorded in `tarn_executions`), and the pg-boss job `queueJob` is made active, as
+ * The nodes queued in a pool that were not in a scheduling step's snapshot (`$snapshot`, from `queuedNodes`): a claim
+ * decided on the snapshot stands only when there are none. Nodes taken by other workers since do not matter (the
+ * policies order the queue by priority, then age, so others' claims never make a better node appear for this worker);
+ * a node queued since (a more urgent run, a retried node) must be decided on again.
+ */
+const QUEUED_SINCE = (pool: string, snapshot: string): string =>
+  `SELECT 1 FROM tarn_runs r JOIN tarn_tasks t USING (job_id)
+    WHERE r.pool = ${pool} AND r.state = 'running' AND t.state = 'queued'
+      AND t.job_id || '/' || t.task <> ALL (string_to_array(${snapshot}, ','))`
+
+/** The job record `job` with its non-scan step `task` running if it was waiting (a jsonb expression). */
+const JOB_WITH_RUNNING_STEP = (job: string, task: string): string =>
+  `jsonb_set(${job}, '{nodes}', (
+     SELECT coalesce(jsonb_agg(CASE WHEN n->>'kind' IS DISTINCT FROM 'scan' AND n->>'name' = ${task}
+                                     AND n->>'status' = 'waiting'
+                                    THEN jsonb_set(n, '{status}', '"running"') ELSE n END ORDER BY i), '[]'::jsonb)
+       FROM jsonb_array_elements(${job}->'nodes') WITH ORDINALITY AS x(n, i)))`
+
+/**
+ * Claims a queued node execution a scheduling step chose for a worker, in one transaction of one statement (and the
+ * job record's copy in the warehouse): the task is `running` on it with a new attempt number (recorded in
+ * `tarn_executions`), its step is running in the run's record, and the pg-boss job `queueJob` is made active, as
  * pg-boss's own fetch does (taken by id: the policy chose it, not queue order). Undefined, with nothing changed, when
  * another worker holds the run (its claim or result is being recorded: the claim does not wait for it), the run is no
- * longer running, a node was queued in the pool since the step decided (`take.queued`, see `noneQueuedSince`), or the
- * task no longer waits for this very job (another worker took it, or a duplicate delivery).
+ * longer running, a node was queued in the pool since the step decided (`take.queued` is the step's `queuedNodes`),
+ * or the task no longer waits for this very job (another worker took it, or a duplicate delivery).
  */
 export async function claimTask(
   q: RunQueue,
@@ -133,21 +168,17 @@ export async function claimTask(
   take: { queue: string; pool: string; queued: string },
 ): Promise<Claim | undefined> {
   return q.tx(async (c) => {
-    const run = await lockRun(c, data.jobId, { skipLocked: true })
-    if (run?.state !== 'running') return undefined
-    if (!noneQueuedSince(take.queued, await readQueuedNodes(c, take.pool))) return undefined
-    const job = {
-      ...run.job,
-      nodes: run.job.nodes.map((n) =>
-        ownStep(n, data.task) && n.status === 'waiting' ? { ...n, status: 'running' as const } : n,
-      ),
-    }
-    // one round trip: the task must still wait for this very job, so a job taken here is always run (or handed back
-    // by the sweep); then the job, the task, the execution and the run's record
+    // the task must still wait for this very job, so a job taken here is always run (or handed back by the sweep)
     const r = await c.query(
-      `WITH waiting AS (
+      `WITH run AS (
+         SELECT spec FROM tarn_runs WHERE job_id = $1 AND state = 'running' FOR UPDATE SKIP LOCKED
+       ), fresh AS (
+         SELECT 1 FROM run WHERE NOT EXISTS (${QUEUED_SINCE('$7', '$8')})
+       ), waiting AS (
          SELECT 1 FROM tarn_tasks
-          WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3::text FOR UPDATE
+          WHERE job_id = $1 AND task = $2 AND state = 'queued' AND queue_job = $3::text
+            AND EXISTS (SELECT 1 FROM fresh)
+          FOR UPDATE
        ), taken AS (
          UPDATE ${q.schema}.job SET ${ACTIVATE_JOB}
           WHERE name = $4 AND id = $3::text::uuid AND state < 'active' AND EXISTS (SELECT 1 FROM waiting)
@@ -158,31 +189,23 @@ export async function claimTask(
           RETURNING attempt, memory_mb
        ), recorded AS (
          INSERT INTO tarn_executions (job_id, task, attempt, worker, priority, memory_mb)
-         SELECT $1, $2, attempt, $5, $6, COALESCE($7::int, memory_mb) FROM claimed
+         SELECT $1, $2, claimed.attempt, $5, run.spec->>'priority', COALESCE($6::int, claimed.memory_mb)
+           FROM claimed, run
        ), saved AS (
-         UPDATE tarn_runs SET job = $8 WHERE job_id = $1 AND EXISTS (SELECT 1 FROM claimed)
+         UPDATE tarn_runs SET job = ${JOB_WITH_RUNNING_STEP('job', '$2')}
+          WHERE job_id = $1 AND EXISTS (SELECT 1 FROM claimed)
+          RETURNING job
        )
-       SELECT attempt, memory_mb FROM claimed`,
-      [
-        data.jobId,
-        data.task,
-        queueJob,
-        take.queue,
-        worker,
-        run.spec.priority,
-        data.memoryMb,
-        JSON.stringify(job),
-      ],
+       SELECT claimed.attempt, claimed.memory_mb, run.spec, saved.job FROM claimed, run, saved`,
+      [data.jobId, data.task, queueJob, take.queue, worker, data.memoryMb, take.pool, take.queued],
     )
-    const row = r.rows[0] as { attempt: number; memory_mb: number | null } | undefined
+    const row = r.rows[0] as
+      | { attempt: number; memory_mb: number | null; spec: RemoteRunSpec; job: JobRecord }
+      | undefined
     if (!row) return undefined
-    await putJob(lake.store, job)
-    return { spec: run.spec, attempt: row.attempt, memoryMb: data.memoryMb ?? row.memory_mb, job }
+    await putJob(lake.store, row.job)
+    return { spec: row.spec, attempt: row.attempt, memoryMb: data.memoryMb ?? row.memory_mb, job: row.job }
   })
-}
-
-function ownStep(n: NodeRecord, task: string): boolean {
-  return n.kind !== 'scan' && n.name === task
 }
 
 /** What one node execution did. */
@@ -194,25 +217,50 @@ export interface TaskResult {
 }
 
 /**
- * Records a finished node execution and advances its run. Does nothing when the attempt is no longer the task's
- * current one on this worker (its lease was lost and the task given to another worker). Returns whether it counted.
+ * Records a finished node execution and advances its run, in one transaction of three statements (and one more per
+ * node or landing it queues): the run locked, the log appended, the execution ended, its pg-boss job `queueJob`
+ * completed and the task done; then the run's record (and its state, `landing` when every task is done); then what
+ * became ready is queued. Does nothing but end the execution and append the log when the attempt is no longer the
+ * task's current one on this worker (its lease was lost and the task given to another worker) or the run stopped
+ * running. Returns whether it counted.
  */
 export async function finishTask(
   q: RunQueue,
   lake: RunLake,
   at: { jobId: string; task: string; attempt: number; worker: string },
   result: TaskResult,
+  queueJob: { readonly queue: string; readonly id: string },
 ): Promise<boolean> {
   return q.tx(async (c) => {
-    const run = await lockRun(c, at.jobId)
-    await appendLog(c, at.jobId, result.log)
-    await endExecution(c, at, 'done', null)
-    if (run?.state !== 'running') return false
+    // every part waits for the run's row lock first (each refers to \`run\`), as every transaction on a run does
     const r = await c.query(
-      "UPDATE tarn_tasks SET state = 'done' WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = 'running'",
-      [at.jobId, at.task, at.attempt, at.worker],
+      `WITH run AS MATERIALIZED (
+         SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE
+       ), logged AS (
+         INSERT INTO tarn_job_logs (job_id, line) SELECT $1, unnest($5::text[]) FROM run
+       ), ended AS (
+         UPDATE tarn_executions SET finished_at = clock_timestamp(), outcome = 'done', error = NULL
+          WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND finished_at IS NULL
+            AND EXISTS (SELECT 1 FROM run)
+          RETURNING 1
+       ), completed AS (
+         UPDATE ${q.schema}.job SET ${COMPLETE_JOB}
+          WHERE name = $6 AND id = $7::uuid AND state = 'active' AND EXISTS (SELECT 1 FROM ended)
+       ), done AS (
+         UPDATE tarn_tasks SET state = 'done'
+          WHERE job_id = $1 AND task = $2 AND attempt = $3 AND worker = $4 AND state = 'running'
+            AND EXISTS (SELECT 1 FROM run WHERE state = 'running')
+          RETURNING task
+       )
+       SELECT run.state, run.spec, run.job, EXISTS (SELECT 1 FROM done) AS counted,
+              (SELECT coalesce(json_agg(json_build_object('task', t.task, 'depends_on', t.depends_on, 'state',
+                        CASE WHEN t.task IN (SELECT task FROM done) THEN 'done' ELSE t.state END) ORDER BY t.task), '[]')
+                 FROM tarn_tasks t WHERE t.job_id = $1) AS tasks
+         FROM run`,
+      [at.jobId, at.task, at.attempt, at.worker, [...result.log], queueJob.queue, queueJob.id],
     )
-    if (r.rowCount === 0) return false
+    const run = r.rows[0] as (RunRow & { counted: boolean; tasks: TaskState[] }) | undefined
+    if (run?.state !== 'running' || !run.counted) return false
     const steps = new Map(result.steps.map((s) => [s.id, s]))
     const job: JobRecord = {
       ...run.job,
@@ -223,8 +271,13 @@ export async function finishTask(
       tables: { ...run.job.tables, ...result.tables },
       warnings: [...run.job.warnings, ...result.warnings],
     }
-    await saveJob(c, lake, job)
-    await advanceRun(q, c, run.spec)
+    const landing = run.tasks.every((t) => t.state === 'done')
+    await c.query(
+      "UPDATE tarn_runs SET job = $2, state = CASE WHEN $3 THEN 'landing' ELSE state END WHERE job_id = $1",
+      [at.jobId, JSON.stringify(job), landing],
+    )
+    await putJob(lake.store, job)
+    await queueReady(q, c, run.spec, run.tasks)
     return true
   })
 }
@@ -288,26 +341,17 @@ export async function failRun(
 
 /**
  * Lands a run whose nodes are all done (one merge into its target, exactly once: a landing tried again finds the
- * merge it made) or seals a failed one; writes the final record and log. Idempotent. Records `worker` as the run's
- * landing worker with its landing job `landJob` and the time it took it; only a landing after an earlier try (the run
- * already had a landing job) searches the target's history for a merge that try made (up to 100 commit reads).
+ * merge it made) or seals a failed one; writes the final record and log, and completes the landing's pg-boss job in the
+ * same statement (returns whether it did: not when the run had landed or gone already). Idempotent. `taken` is the landing as
+ * {@link RunQueue.takeLanding} took it (the run's landing worker is recorded); only a landing after an earlier try
+ * (the run already had a landing job) searches the target's history for a merge that try made (up to 100 commit
+ * reads).
  */
-export async function landRun(
-  q: RunQueue,
-  lake: RunLake,
-  jobId: string,
-  by: { readonly worker: string; readonly landJob: string },
-): Promise<void> {
+export async function landRun(q: RunQueue, lake: RunLake, taken: TakenLanding): Promise<boolean> {
   // a lost worker's landing is handed back to the queue by the sweep; an earlier try may have merged already
-  const run = (
-    await q.pool.query(
-      `UPDATE tarn_runs SET land_worker = $2, land_job = $3, land_started_at = clock_timestamp()
-         FROM tarn_runs AS before WHERE tarn_runs.job_id = $1 AND before.job_id = $1
-         RETURNING tarn_runs.state, tarn_runs.spec, tarn_runs.job, before.land_job AS earlier`,
-      [jobId, by.worker, by.landJob],
-    )
-  ).rows[0] as (RunRow & { earlier: string | null }) | undefined
-  if (!run || (run.state !== 'landing' && run.state !== 'failing')) return
+  const { run } = taken
+  const jobId = taken.job.data.jobId
+  if (!run || (run.state !== 'landing' && run.state !== 'failing')) return false
   const earlierTry = run.earlier !== null
   const { spec } = run
   const logs: string[] = []
@@ -354,28 +398,31 @@ export async function landRun(
       finishedAt: lake.clock.now(),
     }
   }
-  await q.tx(async (c) => {
-    const now = await lockRun(c, jobId)
-    if (!now || now.state !== run.state) return
-    await c.query(
-      'UPDATE tarn_runs SET state = $2, finished_at = clock_timestamp(), job = $3 WHERE job_id = $1',
-      [jobId, job.status, JSON.stringify(job)],
+  // true when the landing's pg-boss job was completed with the run's final state
+  const completed = await q.tx(async (c): Promise<boolean> => {
+    // one statement: the run's final state and record unless another landing got there first, then its whole log
+    // with this landing's lines appended (the query does not see the rows its INSERT adds: they come from RETURNING)
+    const r = await c.query(
+      `WITH saved AS (
+         UPDATE tarn_runs SET state = $2, finished_at = clock_timestamp(), job = $3 WHERE job_id = $1 AND state = $4
+         RETURNING 1
+       ), added AS (
+         INSERT INTO tarn_job_logs (job_id, line) SELECT $1, unnest($5::text[]) WHERE EXISTS (SELECT 1 FROM saved)
+         RETURNING seq, line
+       ), completed AS (
+         UPDATE ${q.schema}.job SET ${COMPLETE_JOB}
+          WHERE name = $6 AND id = $7::uuid AND state = 'active' AND EXISTS (SELECT 1 FROM saved)
+       )
+       SELECT line FROM (
+         SELECT seq, line FROM tarn_job_logs WHERE job_id = $1 AND EXISTS (SELECT 1 FROM saved)
+         UNION ALL SELECT seq, line FROM added
+       ) AS l ORDER BY seq`,
+      [jobId, job.status, JSON.stringify(job), run.state, logs, LAND_QUEUE, taken.job.id],
     )
+    if (r.rows.length === 0) return false
     await putJob(lake.store, job)
-    // the log so far and this landing's lines, appended in the same round trip (the query does not see the rows its
-    // INSERT adds: they come from RETURNING)
-    const lines = (
-      await c.query(
-        `WITH added AS (
-           INSERT INTO tarn_job_logs (job_id, line) SELECT $1, unnest($2::text[]) RETURNING seq, line
-         )
-         SELECT line FROM (
-           SELECT seq, line FROM tarn_job_logs WHERE job_id = $1 UNION ALL SELECT seq, line FROM added
-         ) AS l ORDER BY seq`,
-        [jobId, logs],
-      )
-    ).rows.map((r: { line: string }) => r.line)
-    await putJobLog(lake.store, jobId, `${lines.join('\n')}\n`)
+    await putJobLog(lake.store, jobId, `${r.rows.map((x: { line: string }) => x.line).join('\n')}\n`)
+    return true
   })
   // the node results exchanged between workers are no longer needed
   await bestEffort(
@@ -384,6 +431,7 @@ export async function landRun(
     },
     () => undefined,
   )
+  return completed
 }
 
 const FINAL_MERGE_ERRORS = new Set<string>([

@@ -1,4 +1,3 @@
-import type pg from 'pg'
 import { DEFAULT_MEMORY_MB } from '../../runtime/resources.js'
 import type { Priority } from '../../runtime/scheduler/policy.js'
 import type { LiveExecution, LiveRun, LiveState, LiveTask, LiveWorker } from './live-view.js'
@@ -6,8 +5,7 @@ import type { RunQueue } from './run-queue.js'
 
 /**
  * The nodes waiting in a pool's queue, as one string (`job/task` sorted): a claim made from a scheduling step checks,
- * in its transaction, that no node was queued since the step read the state ({@link noneQueuedSince}), else the step
- * is decided again.
+ * in its statement, that no node was queued since the step read the state, else the step is decided again.
  */
 export function queuedNodes(state: LiveState): string {
   return state.runs
@@ -16,83 +14,74 @@ export function queuedNodes(state: LiveState): string {
     .join(',')
 }
 
-/**
- * True when every node queued `now` was already queued in `snapshot` (both from {@link queuedNodes}): only nodes taken
- * by other workers left the queue since. A decision made on the snapshot still holds then: the policies order the
- * queue (priority, then age), so taking others' nodes never makes a better node appear for this worker, while a node
- * queued since (a more urgent run, a retried node) must be decided on again.
- */
-export function noneQueuedSince(snapshot: string, now: string): boolean {
-  if (now === snapshot || now === '') return true
-  const before = new Set(snapshot.split(','))
-  return now.split(',').every((n) => before.has(n))
-}
-
-/** {@link queuedNodes} of a pool as its transaction `c` sees them. */
-export async function readQueuedNodes(c: pg.PoolClient, pool: string): Promise<string> {
-  const r = await c.query(
-    `SELECT t.job_id || '/' || t.task AS node FROM tarn_runs r JOIN tarn_tasks t USING (job_id)
-      WHERE r.pool = $1 AND r.state = 'running' AND t.state = 'queued'`,
-    [pool],
-  )
-  return (r.rows as { node: string }[])
-    .map((x) => x.node)
-    .sort()
-    .join(',')
-}
-
 interface TaskRow {
-  job_id: string
-  priority: Priority
-  submitted_at: Date
-  task: string
-  depends_on: string[]
-  state: string
-  memory_mb: number | null
-  queue_job: string | null
-  last_outcome: string | null
-  last_memory_mb: number | null
+  readonly job_id: string
+  readonly priority: Priority
+  readonly submitted_ms: number
+  readonly task: string
+  readonly depends_on: string[]
+  readonly state: string
+  readonly memory_mb: number | null
+  readonly queue_job: string | null
+  readonly last_outcome: string | null
+  readonly last_memory_mb: number | null
+}
+
+interface ExecutionRow {
+  readonly job_id: string
+  readonly task: string
+  readonly attempt: number
+  readonly worker: string
+  readonly priority: Priority
+  readonly memory_mb: number | null
 }
 
 /**
- * Reads the queue state of one pool for a scheduling step: its live workers (from their heartbeat rows), its
- * running runs with their nodes (and how the latest execution of a queued node ended when it failed), and the
- * executions in progress.
+ * The state of one pool in one statement (one snapshot, one round trip): its live workers, the nodes of its running
+ * runs, and the executions in progress on its live workers, each as a JSON array.
+ */
+const LIVE_STATE = `SELECT
+  (SELECT coalesce(json_agg(json_build_object('id', id, 'cpus', cpus, 'memoryMb', memory_mb) ORDER BY id), '[]')
+     FROM tarn_workers WHERE pool = $1 AND state = 'live') AS workers,
+  (SELECT coalesce(json_agg(json_build_object(
+            'job_id', r.job_id, 'priority', r.priority,
+            'submitted_ms', floor(extract(epoch FROM r.submitted_at) * 1000),
+            'task', t.task, 'depends_on', t.depends_on, 'state', t.state, 'memory_mb', t.memory_mb,
+            'queue_job', t.queue_job, 'last_outcome', e.outcome, 'last_memory_mb', e.memory_mb)
+          ORDER BY r.submitted_at, r.job_id, t.task), '[]')
+     FROM tarn_runs r JOIN tarn_tasks t USING (job_id)
+     LEFT JOIN tarn_executions e
+       ON t.state = 'queued' AND e.job_id = t.job_id AND e.task = t.task AND e.attempt = t.attempt
+          AND e.outcome IN ('oom', 'preempted')
+    WHERE r.pool = $1 AND r.state = 'running') AS tasks,
+  (SELECT coalesce(json_agg(json_build_object(
+            'job_id', e.job_id, 'task', e.task, 'attempt', e.attempt, 'worker', e.worker,
+            'priority', e.priority, 'memory_mb', e.memory_mb)
+          ORDER BY e.job_id, e.task, e.attempt), '[]')
+     FROM tarn_executions e
+     JOIN tarn_tasks t ON t.job_id = e.job_id AND t.task = e.task AND t.attempt = e.attempt AND t.worker = e.worker
+     JOIN tarn_workers w ON w.id = e.worker
+    WHERE e.finished_at IS NULL AND t.state = 'running' AND w.pool = $1 AND w.state = 'live') AS running`
+
+/**
+ * Reads the queue state of one pool for a scheduling step, in one statement: its live workers (from their heartbeat
+ * rows), its running runs with their nodes (and how the latest execution of a queued node ended when it failed), and
+ * the executions in progress.
  */
 export async function readLiveState(queue: RunQueue, pool: string, now: number): Promise<LiveState> {
-  const [workers, tasks, running] = await Promise.all([
-    queue.pool.query(
-      "SELECT id, cpus, memory_mb FROM tarn_workers WHERE pool = $1 AND state = 'live' ORDER BY id",
-      [pool],
-    ),
-    queue.pool.query(
-      `SELECT r.job_id, r.priority, r.submitted_at, t.task, t.depends_on, t.state, t.memory_mb, t.queue_job,
-              e.outcome AS last_outcome, e.memory_mb AS last_memory_mb
-         FROM tarn_runs r JOIN tarn_tasks t USING (job_id)
-         LEFT JOIN tarn_executions e
-           ON t.state = 'queued' AND e.job_id = t.job_id AND e.task = t.task AND e.attempt = t.attempt
-              AND e.outcome IN ('oom', 'preempted')
-        WHERE r.pool = $1 AND r.state = 'running'
-        ORDER BY r.submitted_at, r.job_id, t.task`,
-      [pool],
-    ),
-    queue.pool.query(
-      `SELECT e.job_id, e.task, e.attempt, e.worker, e.priority, e.memory_mb
-         FROM tarn_executions e
-         JOIN tarn_tasks t ON t.job_id = e.job_id AND t.task = e.task AND t.attempt = e.attempt AND t.worker = e.worker
-         JOIN tarn_workers w ON w.id = e.worker
-        WHERE e.finished_at IS NULL AND t.state = 'running' AND w.pool = $1 AND w.state = 'live'`,
-      [pool],
-    ),
-  ])
+  const row = (await queue.pool.query(LIVE_STATE, [pool])).rows[0] as {
+    workers: LiveWorker[]
+    tasks: TaskRow[]
+    running: ExecutionRow[]
+  }
   const runs = new Map<
     string,
     { jobId: string; priority: Priority; submittedAt: number; tasks: LiveTask[] }
   >()
-  for (const r of tasks.rows as TaskRow[]) {
+  for (const r of row.tasks) {
     let run = runs.get(r.job_id)
     if (!run) {
-      run = { jobId: r.job_id, priority: r.priority, submittedAt: r.submitted_at.getTime(), tasks: [] }
+      run = { jobId: r.job_id, priority: r.priority, submittedAt: r.submitted_ms, tasks: [] }
       runs.set(r.job_id, run)
     }
     run.tasks.push({
@@ -109,20 +98,9 @@ export async function readLiveState(queue: RunQueue, pool: string, now: number):
   }
   return {
     now,
-    workers: (workers.rows as { id: string; cpus: number; memory_mb: number }[]).map(
-      (w): LiveWorker => ({ id: w.id, cpus: w.cpus, memoryMb: w.memory_mb }),
-    ),
+    workers: row.workers,
     runs: [...runs.values()] as LiveRun[],
-    running: (
-      running.rows as {
-        job_id: string
-        task: string
-        attempt: number
-        worker: string
-        priority: Priority
-        memory_mb: number | null
-      }[]
-    ).map(
+    running: row.running.map(
       (e): LiveExecution => ({
         jobId: e.job_id,
         task: e.task,

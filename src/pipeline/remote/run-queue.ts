@@ -3,7 +3,8 @@ import type PgBoss from 'pg-boss'
 import type { Priority } from '../../runtime/scheduler/policy.js'
 import { PRIORITIES } from '../../runtime/scheduler/policy.js'
 import { TarnError } from '../../util/errors.js'
-import type { LandJobData } from './remote-run-spec.js'
+import type { JobRecord } from '../run/job-record.js'
+import type { LandJobData, RemoteRunSpec } from './remote-run-spec.js'
 
 /**
  * The SET clause that makes a pg-boss job active, as pg-boss's own fetch does (started now, a retry counted): for
@@ -11,6 +12,9 @@ import type { LandJobData } from './remote-run-spec.js'
  */
 export const ACTIVATE_JOB = `state = 'active', started_on = now(),
   retry_count = CASE WHEN started_on IS NOT NULL THEN retry_count + 1 ELSE retry_count END`
+
+/** The SET clause that completes an active pg-boss job, as pg-boss's own complete does (without output). */
+export const COMPLETE_JOB = "state = 'completed', completed_on = now(), output = NULL"
 
 /** The queue that lands or seals runs whose nodes are all done (or one failed). */
 export const LAND_QUEUE = 'tarn-land'
@@ -42,6 +46,21 @@ export function checkPoolName(pool: string): string {
  */
 export function queuePriority(p: Priority): number {
   return PRIORITIES.length - PRIORITIES.indexOf(p)
+}
+
+/** A run as a worker found it when it took its landing ({@link RunQueue.takeLanding}). */
+export interface LandingRun {
+  readonly state: string
+  readonly spec: RemoteRunSpec
+  readonly job: JobRecord
+  /** The landing job of an earlier try (one that may have merged already), null on a first try. */
+  readonly earlier: string | null
+}
+
+/** A landing a worker took: its pg-boss job, and its run (absent when the run's row is gone). */
+export interface TakenLanding {
+  readonly job: Pick<PgBoss.Job<LandJobData>, 'id' | 'name' | 'data'>
+  readonly run?: LandingRun
 }
 
 /**
@@ -146,9 +165,10 @@ export class RunQueue {
 
   /**
    * Takes the next landing (highest priority first, then oldest) that has waited at least `minWaitMs` since it was
-   * queued, as pg-boss's own fetch does (made active, a retry counted); undefined when there is none.
+   * queued, as pg-boss's own fetch does (made active, a retry counted), and records `worker` as its run's landing
+   * worker, with the landing job and the time, in the same statement; undefined when there is none.
    */
-  async takeLanding(minWaitMs: number): Promise<PgBoss.Job<LandJobData> | undefined> {
+  async takeLanding(minWaitMs: number, worker: string): Promise<TakenLanding | undefined> {
     const r = await this.pool.query(
       `WITH next AS (
          SELECT id FROM ${this.schema}.job
@@ -157,13 +177,32 @@ export class RunQueue {
          ORDER BY priority DESC, created_on, id
          LIMIT 1
          FOR UPDATE SKIP LOCKED
+       ), taken AS (
+         UPDATE ${this.schema}.job j SET ${ACTIVATE_JOB}
+           FROM next WHERE j.name = $1 AND j.id = next.id
+         RETURNING j.id, j.name, j.data
+       ), before AS (
+         SELECT r.job_id, r.land_job FROM tarn_runs r, taken WHERE r.job_id = taken.data->>'jobId'
+       ), marked AS (
+         UPDATE tarn_runs SET land_worker = $3, land_job = taken.id::text, land_started_at = clock_timestamp()
+           FROM taken, before WHERE tarn_runs.job_id = before.job_id
+         RETURNING tarn_runs.state, tarn_runs.spec, tarn_runs.job, before.land_job AS earlier
        )
-       UPDATE ${this.schema}.job j SET ${ACTIVATE_JOB}
-       FROM next WHERE j.name = $1 AND j.id = next.id
-       RETURNING j.id, j.name, j.data`,
-      [LAND_QUEUE, minWaitMs / 1000],
+       SELECT taken.id, taken.name, taken.data,
+              CASE WHEN marked.state IS NULL THEN NULL
+                   ELSE json_build_object('state', marked.state, 'spec', marked.spec, 'job', marked.job,
+                                          'earlier', marked.earlier) END AS run
+         FROM taken LEFT JOIN marked ON true`,
+      [LAND_QUEUE, minWaitMs / 1000, worker],
     )
-    return r.rows[0] as PgBoss.Job<LandJobData> | undefined
+    const row = r.rows[0] as
+      | { id: string; name: string; data: LandJobData; run: LandingRun | null }
+      | undefined
+    if (!row) return undefined
+    return {
+      job: { id: row.id, name: row.name, data: row.data },
+      ...(row.run !== null ? { run: row.run } : {}),
+    }
   }
 
   /** pg-boss's view of a transaction's client, so a job is sent in the same transaction as tarn's rows. */

@@ -1,5 +1,4 @@
 import { hostname } from 'node:os'
-import type PgBoss from 'pg-boss'
 import { DEFAULT_MEMORY_MB, memoryText } from '../../runtime/resources.js'
 import { builtinPolicy } from '../../runtime/scheduler/registry.js'
 import { isTarnError, TarnError } from '../../util/errors.js'
@@ -20,8 +19,15 @@ import { executeTask, type PlanCache } from './execute-task.js'
 import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
 import { containerId, withRunsTaken } from './live-view.js'
 import { queuedNodes, readLiveState } from './read-live-state.js'
-import type { LandJobData, NodeJobData } from './remote-run-spec.js'
-import { checkPoolName, LAND_QUEUE, LAND_RETRIES, nodeQueue, type RunQueue } from './run-queue.js'
+import type { NodeJobData } from './remote-run-spec.js'
+import {
+  checkPoolName,
+  LAND_QUEUE,
+  LAND_RETRIES,
+  nodeQueue,
+  type RunQueue,
+  type TakenLanding,
+} from './run-queue.js'
 
 /**
  * Options of {@link runWorker} (`Lake.worker`).
@@ -83,6 +89,9 @@ export interface WorkerSummary {
   readonly landed: number
 }
 
+/** The live worker registered first: the lander (see `WorkerOptions.landingWaitMs`). */
+const FIRST_LIVE = "SELECT id FROM tarn_workers WHERE state = 'live' ORDER BY started_at, id LIMIT 1"
+
 /** How often a worker removes the project snapshots of finished runs from its cache. */
 const CLEAN_EVERY_MS = 2000
 
@@ -132,13 +141,7 @@ export async function runWorker(
   )
   log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
   // the lander: the live worker registered first (see `landingWaitMs`), looked up again at every heartbeat
-  const firstLive = async (): Promise<boolean> => {
-    const r = await queue.pool.query<{ id: string }>(
-      "SELECT id FROM tarn_workers WHERE state = 'live' ORDER BY started_at, id LIMIT 1",
-    )
-    return r.rows[0]?.id === id
-  }
-  let lander = await firstLive()
+  let lander = (await queue.pool.query<{ id: string }>(FIRST_LIVE)).rows[0]?.id === id
   const plans: PlanCache = new Map()
   const cleaned = async (): Promise<void> => {
     const removed = await cleanProjectCache(queue, lake.config.home, plans)
@@ -158,14 +161,17 @@ export async function runWorker(
   let renewed = Date.now()
   const beat = async (): Promise<void> => {
     try {
-      const r = await queue.pool.query(
-        "UPDATE tarn_workers SET heartbeat_at = clock_timestamp() WHERE id = $1 AND state = 'live' RETURNING id",
+      // the lease renewed, and the lander looked up again, in one statement
+      const r = await queue.pool.query<{ first: string | null }>(
+        `UPDATE tarn_workers SET heartbeat_at = clock_timestamp() WHERE id = $1 AND state = 'live'
+         RETURNING (${FIRST_LIVE}) AS first`,
         [id],
       )
-      if (r.rowCount === 0) return loseLease('declared lost by another worker')
+      const renewal = r.rows[0]
+      if (renewal === undefined) return loseLease('declared lost by another worker')
       renewed = Date.now()
+      lander = renewal.first === id
       await sweep(queue, lake, leaseMs, log)
-      lander = await firstLive()
       if (Date.now() - cleanedAt >= CLEAN_EVERY_MS) {
         cleanedAt = Date.now()
         await cleaned()
@@ -187,10 +193,10 @@ export async function runWorker(
   const running = new Map<string, AbortController>()
   const draining = (): boolean => lost || options.signal?.aborted === true
 
-  const land = async (job: PgBoss.Job<LandJobData>): Promise<void> => {
+  const land = async (taken: TakenLanding): Promise<void> => {
+    const { job } = taken
     try {
-      await landRun(queue, lake, job.data.jobId, { worker: id, landJob: job.id })
-      await queue.boss.complete(LAND_QUEUE, job.id)
+      if (!(await landRun(queue, lake, taken))) await queue.boss.complete(LAND_QUEUE, job.id)
       landed++
       log(`landed or sealed ${job.data.jobId}`)
     } catch (e) {
@@ -246,13 +252,14 @@ export async function runWorker(
       } else if (result.error) {
         await failTask(queue, lake, at, result.error, result)
       } else {
-        await finishTask(queue, lake, at, result)
+        // completes the node's pg-boss job in the same statement
+        await finishTask(queue, lake, at, result, { queue: queueName, id: job.id })
       }
       executed++
       log(
         `${result.error ? 'failed' : 'done'} ${at.jobId} ${at.task}${result.error ? `: ${result.error.message}` : ''}`,
       )
-      await queue.boss.complete(queueName, job.id)
+      if (result.error) await queue.boss.complete(queueName, job.id)
     } catch (e) {
       // the queue or catalog failed under us: the lease decides who runs the node again
       log(`node ${at.jobId} ${at.task} interrupted: ${isTarnError(e) ? e.message : String(e)}`)
@@ -310,11 +317,11 @@ export async function runWorker(
    * for at most four times per wait (a landing is taken within 1.25 waits; nodes are not slowed by the lookups).
    */
   let landingsLookedAt = Number.NEGATIVE_INFINITY
-  const takeLanding = async (): Promise<PgBoss.Job<LandJobData> | undefined> => {
-    if (lander) return queue.takeLanding(0)
+  const takeLanding = async (): Promise<TakenLanding | undefined> => {
+    if (lander) return queue.takeLanding(0, id)
     if (Date.now() - landingsLookedAt < landingWaitMs / 4) return undefined
     landingsLookedAt = Date.now()
-    return queue.takeLanding(landingWaitMs)
+    return queue.takeLanding(landingWaitMs, id)
   }
 
   const slot = async (): Promise<void> => {

@@ -1,0 +1,122 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Lake } from '../../src/lake/lake.js'
+import { claimTask } from '../../src/pipeline/remote/coordinator.js'
+import { queuedNodes, readLiveState } from '../../src/pipeline/remote/read-live-state.js'
+import { nodeQueue, RunQueue } from '../../src/pipeline/remote/run-queue.js'
+import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
+
+const pgBase = await postgresUrl()
+
+interface TaskRow {
+  state: string
+  worker: string | null
+  attempt: number
+}
+
+describe.skipIf(pgBase === undefined)('a claim made from a scheduling step (one statement)', () => {
+  let root: string
+  let lake: Lake
+  let queue: RunQueue
+  let queued = 0
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), 'tarn-claims-'))
+    const catalogUrl = freshSchemaUrl(pgBase as string, 'cl')
+    const home = join(root, 'client')
+    lake = await Lake.init({
+      home,
+      env: {
+        ...process.env,
+        TARN_CATALOG_URL: catalogUrl,
+        TARN_WAREHOUSE: join(root, 'warehouse'),
+        TARN_HOME: home,
+        TARN_USER: 'tester',
+      },
+    })
+    writeFileSync(join(root, 'nums.csv'), 'id\n1\n2\n')
+    await lake.createTable('nums', { from: [join(root, 'nums.csv')] })
+    queue = await RunQueue.open(catalogUrl)
+  }, 60_000)
+
+  afterAll(async () => {
+    await queue?.close()
+    await lake?.close()
+  })
+
+  /** Queues a one-model run (no worker is running: its node stays queued); returns its job id. */
+  const queueRun = async (): Promise<string> => {
+    const name = `p${queued++}`
+    const dir = join(root, name)
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'tarn_project.yml'), `name: ${name}\nnamespace: tarn\n`)
+    writeFileSync(join(dir, `out_${name}.sql`), 'SELECT id FROM nums\n')
+    return (await lake.runRemote({ dir, priority: 'batch', wait: false })).id
+  }
+
+  /** The state a scheduling step sees, and the queue job of `jobId`'s node. */
+  const step = async (jobId: string): Promise<{ snapshot: string; queueJob: string; task: string }> => {
+    const state = await readLiveState(queue, 'default', Date.now())
+    const task = state.runs.find((r) => r.jobId === jobId)?.tasks[0]
+    if (!task?.queueJob) throw new Error(`${jobId} has no queued node`)
+    return { snapshot: queuedNodes(state), queueJob: task.queueJob, task: task.task }
+  }
+
+  const claim = (jobId: string, s: { snapshot: string; queueJob: string; task: string }, worker: string) =>
+    claimTask(queue, lake, { jobId, task: s.task, memoryMb: null }, s.queueJob, worker, {
+      queue: nodeQueue('default'),
+      pool: 'default',
+      queued: s.snapshot,
+    })
+
+  const taskRow = async (jobId: string): Promise<TaskRow> =>
+    (await queue.pool.query('SELECT state, worker, attempt FROM tarn_tasks WHERE job_id = $1', [jobId]))
+      .rows[0] as TaskRow
+
+  it('refuses a claim decided before a node was queued, changing nothing, and makes one decided after', async () => {
+    const a = await queueRun()
+    const stale = await step(a)
+    const b = await queueRun()
+    expect(await claim(a, stale, 'worker-x')).toBeUndefined()
+    expect(await taskRow(a)).toEqual({ state: 'queued', worker: null, attempt: 0 })
+    const job = await queue.pool.query(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [
+      stale.queueJob,
+    ])
+    expect((job.rows[0] as { state: string }).state).toBe('created')
+    const executions = await queue.pool.query('SELECT count(*)::int AS n FROM tarn_executions')
+    expect((executions.rows[0] as { n: number }).n).toBe(0)
+
+    // decided again on the queue with both runs' nodes: the claim stands
+    const fresh = await step(a)
+    const made = await claim(a, fresh, 'worker-x')
+    expect(made?.attempt).toBe(1)
+    expect(made?.spec.jobId).toBe(a)
+    expect(made?.job.nodes.find((n) => n.name === fresh.task)?.status).toBe('running')
+    expect(await taskRow(a)).toEqual({ state: 'running', worker: 'worker-x', attempt: 1 })
+    const active = await queue.pool.query(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [
+      fresh.queueJob,
+    ])
+    expect((active.rows[0] as { state: string }).state).toBe('active')
+    const recorded = await queue.pool.query(
+      'SELECT worker, priority FROM tarn_executions WHERE job_id = $1 AND attempt = 1',
+      [a],
+    )
+    expect(recorded.rows).toEqual([{ worker: 'worker-x', priority: 'batch' }])
+    // the run's record in the warehouse shows the node running too
+    const stored = await lake.getJob(a)
+    expect(stored.nodes.find((n) => n.name === fresh.task)?.status).toBe('running')
+
+    // a node queued since the step refuses the claim; a node another worker took since does not
+    const forB = await step(b)
+    const c = await queueRun()
+    expect(await claim(b, forB, 'worker-x')).toBeUndefined()
+    const forC = await step(c)
+    expect(await claim(c, forC, 'worker-y')).toBeDefined()
+    expect((await claim(b, { ...forB, snapshot: forC.snapshot }, 'worker-x'))?.attempt).toBe(1)
+    // a node taken already is not taken twice
+    expect(await claim(b, { ...forB, snapshot: forC.snapshot }, 'worker-z')).toBeUndefined()
+    expect(await taskRow(b)).toEqual({ state: 'running', worker: 'worker-x', attempt: 1 })
+  }, 60_000)
+})
