@@ -1,7 +1,7 @@
 import { DEFAULT_MEMORY_MB } from '../../runtime/resources.js'
 import type { Priority } from '../../runtime/scheduler/policy.js'
 import type { LiveExecution, LiveRun, LiveState, LiveTask, LiveWorker } from './live-view.js'
-import type { RunQueue } from './run-queue.js'
+import { LAND_QUEUE, type RunQueue } from './run-queue.js'
 
 /**
  * The nodes waiting in a pool's queue, as one string (`job/task` sorted): a claim made from a scheduling step checks,
@@ -38,9 +38,10 @@ interface ExecutionRow {
 
 /**
  * The state of one pool in one statement (one snapshot, one round trip): its live workers, the nodes of its running
- * runs, and the executions in progress on its live workers, each as a JSON array.
+ * runs, and the executions in progress on its live workers, each as a JSON array; and how long the oldest landing
+ * in the queue (`$2`, of any pool) has waited.
  */
-const LIVE_STATE = `SELECT
+const LIVE_STATE = (schema: string): string => `SELECT
   (SELECT coalesce(json_agg(json_build_object('id', id, 'cpus', cpus, 'memoryMb', memory_mb) ORDER BY id), '[]')
      FROM tarn_workers WHERE pool = $1 AND state = 'live') AS workers,
   (SELECT coalesce(json_agg(json_build_object(
@@ -61,18 +62,25 @@ const LIVE_STATE = `SELECT
      FROM tarn_executions e
      JOIN tarn_tasks t ON t.job_id = e.job_id AND t.task = e.task AND t.attempt = e.attempt AND t.worker = e.worker
      JOIN tarn_workers w ON w.id = e.worker
-    WHERE e.finished_at IS NULL AND t.state = 'running' AND w.pool = $1 AND w.state = 'live') AS running`
+    WHERE e.finished_at IS NULL AND t.state = 'running' AND w.pool = $1 AND w.state = 'live') AS running,
+  (SELECT floor(extract(epoch FROM now() - min(created_on)) * 1000)
+     FROM ${schema}.job WHERE name = $2 AND state < 'active' AND start_after < now()) AS landing_waited_ms`
+
+/** A pool's queue state, and how long the oldest landing waiting in the queue has waited (ms; null: none waits). */
+export type PoolState = LiveState & { readonly landingWaitedMs: number | null }
 
 /**
  * Reads the queue state of one pool for a scheduling step, in one statement: its live workers (from their heartbeat
- * rows), its running runs with their nodes (and how the latest execution of a queued node ended when it failed), and
- * the executions in progress.
+ * rows), its running runs with their nodes (and how the latest execution of a queued node ended when it failed), the
+ * executions in progress, and the wait of the oldest landing (so a worker asks for a landing only when it may take
+ * one).
  */
-export async function readLiveState(queue: RunQueue, pool: string, now: number): Promise<LiveState> {
-  const row = (await queue.pool.query(LIVE_STATE, [pool])).rows[0] as {
+export async function readLiveState(queue: RunQueue, pool: string, now: number): Promise<PoolState> {
+  const row = (await queue.pool.query(LIVE_STATE(queue.schema), [pool, LAND_QUEUE])).rows[0] as {
     workers: LiveWorker[]
     tasks: TaskRow[]
     running: ExecutionRow[]
+    landing_waited_ms: number | string | null
   }
   const runs = new Map<
     string,
@@ -98,6 +106,7 @@ export async function readLiveState(queue: RunQueue, pool: string, now: number):
   }
   return {
     now,
+    landingWaitedMs: row.landing_waited_ms === null ? null : Number(row.landing_waited_ms),
     workers: row.workers,
     runs: [...runs.values()] as LiveRun[],
     running: row.running.map(

@@ -17,7 +17,7 @@ import {
 } from './coordinator.js'
 import { executeTask, type PlanCache } from './execute-task.js'
 import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
-import { containerId, withRunsTaken } from './live-view.js'
+import { containerId, type LiveState, withRunsTaken } from './live-view.js'
 import { queuedNodes, readLiveState } from './read-live-state.js'
 import type { NodeJobData } from './remote-run-spec.js'
 import {
@@ -275,9 +275,9 @@ export async function runWorker(
    * runs of nodes that fit no live worker fail; the first node it gives this worker is the one this slot runs.
    */
   const schedule = async (
+    state: LiveState,
     skip: ReadonlySet<string>,
   ): Promise<{ id: string; data: NodeJobData; queued: string } | undefined> => {
-    const state = await readLiveState(queue, pool, lake.clock.now())
     // runs whose node another worker was just claiming are left to it for this step
     const d = liveDecide(policy, withRunsTaken(state, skip), id)
     await apply(d)
@@ -313,28 +313,26 @@ export async function runWorker(
   }
 
   /**
-   * The landing this slot may take: any queued one on the lander; elsewhere one that waited `landingWaitMs`, looked
-   * for at most four times per wait (a landing is taken within 1.25 waits; nodes are not slowed by the lookups).
+   * Whether this slot may take a landing, from the wait of the oldest one in the queue (read with the pool's state):
+   * any waiting one on the lander, elsewhere one that waited `landingWaitMs`.
    */
-  let landingsLookedAt = Number.NEGATIVE_INFINITY
-  const takeLanding = async (): Promise<TakenLanding | undefined> => {
-    if (lander) return queue.takeLanding(0, id)
-    if (Date.now() - landingsLookedAt < landingWaitMs / 4) return undefined
-    landingsLookedAt = Date.now()
-    return queue.takeLanding(landingWaitMs, id)
-  }
+  const mayLand = (waitedMs: number | null): boolean =>
+    waitedMs !== null && (lander || waitedMs >= landingWaitMs)
 
   const slot = async (): Promise<void> => {
     let skip: ReadonlySet<string> = new Set()
     while (!draining()) {
       try {
-        const l = await takeLanding()
-        if (l) {
-          await land(l)
-          continue
+        const state = await readLiveState(queue, pool, lake.clock.now())
+        if (mayLand(state.landingWaitedMs)) {
+          const l = await queue.takeLanding(lander ? 0 : landingWaitMs, id)
+          if (l) {
+            await land(l)
+            continue
+          }
         }
         const skipped = skip.size > 0
-        const n = await schedule(skip)
+        const n = await schedule(state, skip)
         skip = new Set()
         if (n) {
           // a claim another worker made first: decide again at once, on the other runs
