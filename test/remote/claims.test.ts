@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Lake } from '../../src/lake/lake.js'
-import { claimTask } from '../../src/pipeline/remote/coordinator.js'
+import { claimTask, finishTask } from '../../src/pipeline/remote/coordinator.js'
 import { queuedNodes, readLiveState } from '../../src/pipeline/remote/read-live-state.js'
-import { nodeQueue, RunQueue } from '../../src/pipeline/remote/run-queue.js'
+import { LAND_QUEUE, nodeQueue, RunQueue } from '../../src/pipeline/remote/run-queue.js'
 import { freshSchemaUrl, postgresUrl } from '../helpers/postgres.js'
 
 const pgBase = await postgresUrl()
@@ -16,7 +16,7 @@ interface TaskRow {
   attempt: number
 }
 
-describe.skipIf(pgBase === undefined)('a claim made from a scheduling step (one statement)', () => {
+describe.skipIf(pgBase === undefined)('claiming and finishing a node in few statements', () => {
   let root: string
   let lake: Lake
   let queue: RunQueue
@@ -118,5 +118,56 @@ describe.skipIf(pgBase === undefined)('a claim made from a scheduling step (one 
     // a node taken already is not taken twice
     expect(await claim(b, { ...forB, snapshot: forC.snapshot }, 'worker-z')).toBeUndefined()
     expect(await taskRow(b)).toEqual({ state: 'running', worker: 'worker-x', attempt: 1 })
+  }, 60_000)
+
+  it('records a finished node with its pg-boss job completed and the landing queued, and ignores a stale attempt', async () => {
+    const d = await queueRun()
+    const s = await step(d)
+    expect((await claim(d, s, 'worker-x'))?.attempt).toBe(1)
+    const at = { jobId: d, task: s.task, attempt: 1 }
+    const job = { queue: nodeQueue('default'), id: s.queueJob }
+    const jobState = async (): Promise<string> =>
+      (
+        (await queue.pool.query(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [s.queueJob]))
+          .rows[0] as { state: string }
+      ).state
+    const runState = async (): Promise<string> =>
+      (
+        (await queue.pool.query('SELECT state FROM tarn_runs WHERE job_id = $1', [d])).rows[0] as {
+          state: string
+        }
+      ).state
+    const result = { steps: [], tables: { [`tarn.out_p${queued - 1}`]: 2 }, warnings: ['a warning'], log: [] }
+
+    // an attempt that is not the task's current one on that worker (its lease was lost) counts for nothing
+    expect(
+      await finishTask(queue, lake, { ...at, worker: 'worker-old' }, { ...result, log: ['stale'] }, job),
+    ).toBe(false)
+    expect(await jobState()).toBe('active')
+    expect(await taskRow(d)).toEqual({ state: 'running', worker: 'worker-x', attempt: 1 })
+    expect(await runState()).toBe('running')
+
+    expect(
+      await finishTask(queue, lake, { ...at, worker: 'worker-x' }, { ...result, log: ['done'] }, job),
+    ).toBe(true)
+    expect(await jobState()).toBe('completed')
+    expect(await taskRow(d)).toEqual({ state: 'done', worker: 'worker-x', attempt: 1 })
+    expect(await runState()).toBe('landing')
+    const landings = await queue.pool.query(
+      `SELECT data->>'jobId' AS job FROM ${queue.schema}.job WHERE name = $1 AND state = 'created'`,
+      [LAND_QUEUE],
+    )
+    expect(landings.rows).toContainEqual({ job: d })
+    const execution = await queue.pool.query(
+      'SELECT outcome, finished_at IS NOT NULL AS ended FROM tarn_executions WHERE job_id = $1',
+      [d],
+    )
+    expect(execution.rows).toEqual([{ outcome: 'done', ended: true }])
+    const log = await queue.pool.query('SELECT line FROM tarn_job_logs WHERE job_id = $1 ORDER BY seq', [d])
+    expect(log.rows.map((r: { line: string }) => r.line)).toEqual(['stale', 'done'])
+    const stored = await lake.getJob(d)
+    expect(stored.tables).toEqual(result.tables)
+    // the run's warnings so far, and the node's
+    expect(stored.warnings.at(-1)).toBe('a warning')
   }, 60_000)
 })

@@ -121,6 +121,16 @@ describe.skipIf(pgBase === undefined)('landings go to the lander, the live worke
     expect(ran.rows.map((r: { worker: string }) => r.worker)).toContain(other.id)
     const tables = (await lake.listTables()).map((t) => t.name)
     for (let i = 0; i < 8; i++) expect(tables).toContain(`out_p${i}`)
+    // every node's and landing's pg-boss job is completed (each in the statement that recorded its outcome)
+    const queueJobs = await db.query(
+      `SELECT name, state, count(*)::int AS n FROM ${queueSchema}.job WHERE data->>'jobId' = ANY($1::text[])
+        GROUP BY name, state ORDER BY name`,
+      [ids],
+    )
+    expect(queueJobs.rows).toEqual([
+      { name: 'tarn-land', state: 'completed', n: 8 },
+      { name: 'tarn-node-default', state: 'completed', n: 8 },
+    ])
   }, 120_000)
 
   it('lets another worker land a run whose landing waited --landing-wait for a lander that stopped', async () => {
