@@ -296,20 +296,20 @@ export async function benchWorkers(): Promise<BenchSection> {
     'notes say where the time went: mean node and landing time per run, the share of slot time spent between them ' +
     '(fetching from the queue, claiming, completing), which the simulator does not model, the CPU time the worker ' +
     'processes used per run (all threads, from /proc) and how the landings were shared between the workers ' +
-    '(landings go to the lander, the worker registered first, unless they waited 250 ms for it). This machine has ' +
-    `${cpus().length} cores shared by every process (the workers, PostgreSQL, this one, and other jobs): a node ` +
+    '(landings go to the lander, the pool worker registered first, unless they waited 250 ms for it). This machine has ' +
+    `$cpus().lengthcores shared by every process (the workers, PostgreSQL, this one, and other jobs): a node ` +
     'execution and a landing are mostly CPU (DuckDB, Iceberg metadata, JSON), so with 3 workers each of them takes ' +
     'longer in proportion and the ratio is bounded by the free cores (at most about 2x on 2 idle cores), not by the ' +
     'queue; the simulated prediction, which gives each worker a core of its own, is what 3 machines would give. To ' +
     'measure what several machines give on this one, both workloads run again with each worker process (and every ' +
-    `process it starts) in a host of its own: a CPU cgroup with a quota of ${HOST_CORES} CPU, so the workers no ` +
+    `process it starts) in a host of its own: a CPU cgroup with a quota of $HOST_CORESCPU, so the workers no ` +
     'longer compete for the same cores while PostgreSQL and the benchmark keep the rest of the machine. On such ' +
     'hosts each worker uses its whole quota, so the speed-up is 3 times the ratio of CPU per run with one worker to ' +
     'CPU per run with three: work that only several workers do (reading commits another worker landed, claims lost ' +
     'to another worker, merges redone after a lost race for the branch head) is what keeps it under 3x.'
   const why = await reachable(PG_URL)
   if (why !== null) {
-    process.stderr.write(`[bench] workers skipped: PostgreSQL at ${PG_URL} unreachable (${why})\n`)
+    process.stderr.write(`[bench] workers skipped: PostgreSQL at $PG_URLunreachable (${why})\n`)
     return {
       title,
       description,

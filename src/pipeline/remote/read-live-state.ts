@@ -39,7 +39,7 @@ interface ExecutionRow {
 /**
  * The state of one pool in one statement (one snapshot, one round trip): its live workers, the nodes of its running
  * runs, and the executions in progress on its live workers, each as a JSON array; and how long the oldest landing
- * in the queue (`$2`, of any pool) has waited.
+ * in the queue (`$2`) has waited, of any run and of a run of the pool.
  */
 const LIVE_STATE = (schema: string): string => `SELECT
   (SELECT coalesce(json_agg(json_build_object('id', id, 'cpus', cpus, 'memoryMb', memory_mb) ORDER BY id), '[]')
@@ -63,11 +63,20 @@ const LIVE_STATE = (schema: string): string => `SELECT
      JOIN tarn_tasks t ON t.job_id = e.job_id AND t.task = e.task AND t.attempt = e.attempt AND t.worker = e.worker
      JOIN tarn_workers w ON w.id = e.worker
     WHERE e.finished_at IS NULL AND t.state = 'running' AND w.pool = $1 AND w.state = 'live') AS running,
-  (SELECT floor(extract(epoch FROM now() - min(created_on)) * 1000)
-     FROM ${schema}.job WHERE name = $2 AND state < 'active' AND start_after < now()) AS landing_waited_ms`
+  (SELECT json_build_object(
+            'any', floor(extract(epoch FROM now() - min(j.created_on)) * 1000),
+            'pool', floor(extract(epoch FROM now() - min(j.created_on) FILTER (WHERE r.pool = $1)) * 1000))
+     FROM ${schema}.job j LEFT JOIN tarn_runs r ON r.job_id = j.data->>'jobId'
+    WHERE j.name = $2 AND j.state < 'active' AND j.start_after < now()) AS landings`
 
-/** A pool's queue state, and how long the oldest landing waiting in the queue has waited (ms; null: none waits). */
-export type PoolState = LiveState & { readonly landingWaitedMs: number | null }
+/**
+ * A pool's queue state, and how long the oldest landing waiting in the queue has waited, of any run and of a run of
+ * the pool (ms; null: none waits).
+ */
+export type PoolState = LiveState & {
+  readonly landingWaitedMs: number | null
+  readonly poolLandingWaitedMs: number | null
+}
 
 /**
  * Reads the queue state of one pool for a scheduling step, in one statement: its live workers (from their heartbeat
@@ -80,7 +89,7 @@ export async function readLiveState(queue: RunQueue, pool: string, now: number):
     workers: LiveWorker[]
     tasks: TaskRow[]
     running: ExecutionRow[]
-    landing_waited_ms: number | string | null
+    landings: { any: number | null; pool: number | null }
   }
   const runs = new Map<
     string,
@@ -106,7 +115,8 @@ export async function readLiveState(queue: RunQueue, pool: string, now: number):
   }
   return {
     now,
-    landingWaitedMs: row.landing_waited_ms === null ? null : Number(row.landing_waited_ms),
+    landingWaitedMs: row.landings.any,
+    poolLandingWaitedMs: row.landings.pool,
     workers: row.workers,
     runs: [...runs.values()] as LiveRun[],
     running: row.running.map(

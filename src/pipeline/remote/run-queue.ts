@@ -165,16 +165,23 @@ export class RunQueue {
 
   /**
    * Takes the next landing (highest priority first, then oldest) that has waited at least `minWaitMs` since it was
-   * queued, as pg-boss's own fetch does (made active, a retry counted), and records `worker` as its run's landing
-   * worker, with the landing job and the time, in the same statement; undefined when there is none.
+   * queued, of a run of `pool` (any pool when null), as pg-boss's own fetch does (made active, a retry counted), and
+   * records `worker` as its run's landing worker, with the landing job and the time, in the same statement; undefined
+   * when there is none.
    */
-  async takeLanding(minWaitMs: number, worker: string): Promise<TakenLanding | undefined> {
+  async takeLanding(
+    minWaitMs: number,
+    worker: string,
+    pool: string | null,
+  ): Promise<TakenLanding | undefined> {
     const r = await this.pool.query(
       `WITH next AS (
-         SELECT id FROM ${this.schema}.job
-         WHERE name = $1 AND state < 'active' AND start_after < now()
-           AND created_on <= now() - make_interval(secs => $2)
-         ORDER BY priority DESC, created_on, id
+         SELECT j.id FROM ${this.schema}.job j
+         WHERE j.name = $1 AND j.state < 'active' AND j.start_after < now()
+           AND j.created_on <= now() - make_interval(secs => $2)
+           AND ($4::text IS NULL OR EXISTS (
+             SELECT 1 FROM tarn_runs r WHERE r.job_id = j.data->>'jobId' AND r.pool = $4::text))
+         ORDER BY j.priority DESC, j.created_on, j.id
          LIMIT 1
          FOR UPDATE SKIP LOCKED
        ), taken AS (
@@ -193,7 +200,7 @@ export class RunQueue {
                    ELSE json_build_object('state', marked.state, 'spec', marked.spec, 'job', marked.job,
                                           'earlier', marked.earlier) END AS run
          FROM taken LEFT JOIN marked ON true`,
-      [LAND_QUEUE, minWaitMs / 1000, worker],
+      [LAND_QUEUE, minWaitMs / 1000, worker, pool],
     )
     const row = r.rows[0] as
       | { id: string; name: string; data: LandJobData; run: LandingRun | null }

@@ -18,7 +18,7 @@ import {
 import { executeTask, type PlanCache } from './execute-task.js'
 import { type LiveDecisions, liveDecide, oomRetryMb } from './live-decide.js'
 import { containerId, type LiveState, withRunsTaken } from './live-view.js'
-import { queuedNodes, readLiveState } from './read-live-state.js'
+import { type PoolState, queuedNodes, readLiveState } from './read-live-state.js'
 import type { NodeJobData } from './remote-run-spec.js'
 import {
   checkPoolName,
@@ -57,10 +57,11 @@ export interface WorkerOptions {
   /** How long an idle slot waits before asking the queue again (default 200 ms). */
   readonly pollMs?: number
   /**
-   * How long a landing waits for the lander before any worker takes it, in ms (default 250). The lander is the live
-   * worker registered first: it takes every landing at once, so merges into a branch come from one process (its
-   * catalog cache holds the branch's latest commits, and landings do not race for the branch head). Others take a
-   * landing that waited this long: the lander is busy with a long node, draining or gone.
+   * How long a landing waits for its lander before any worker takes it, in ms (default 250). The lander of a pool is
+   * its live worker registered first: it takes every landing of the pool's runs at once, so merges come from one
+   * process per pool (its catalog cache holds the branch's latest commits, and its landings do not race for the
+   * branch head). Any worker takes a landing that waited this long: the lander is busy with a long node, draining or
+   * gone.
    */
   readonly landingWaitMs?: number
   /** Aborting it drains the worker: no new claims, running nodes finish, then {@link runWorker} returns. */
@@ -89,8 +90,9 @@ export interface WorkerSummary {
   readonly landed: number
 }
 
-/** The live worker registered first: the lander (see `WorkerOptions.landingWaitMs`). */
-const FIRST_LIVE = "SELECT id FROM tarn_workers WHERE state = 'live' ORDER BY started_at, id LIMIT 1"
+/** The live worker of a pool (a parameter) registered first: the pool's lander (see `WorkerOptions.landingWaitMs`). */
+const firstLive = (pool: string): string =>
+  `SELECT id FROM tarn_workers WHERE state = 'live' AND pool = ${pool} ORDER BY started_at, id LIMIT 1`
 
 /** How often a worker removes the project snapshots of finished runs from its cache. */
 const CLEAN_EVERY_MS = 2000
@@ -140,8 +142,9 @@ export async function runWorker(
     [id, pool, cpus, memoryMb, hostname(), process.pid],
   )
   log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
-  // the lander: the live worker registered first (see `landingWaitMs`), looked up again at every heartbeat
-  let lander = (await queue.pool.query<{ id: string }>(FIRST_LIVE)).rows[0]?.id === id
+  // the lander of its pool: the pool's live worker registered first (see `landingWaitMs`), looked up again at every
+  // heartbeat
+  let lander = (await queue.pool.query<{ id: string }>(firstLive('$1'), [pool])).rows[0]?.id === id
   const plans: PlanCache = new Map()
   const cleaned = async (): Promise<void> => {
     const removed = await cleanProjectCache(queue, lake.config.home, plans)
@@ -164,8 +167,8 @@ export async function runWorker(
       // the lease renewed, and the lander looked up again, in one statement
       const r = await queue.pool.query<{ first: string | null }>(
         `UPDATE tarn_workers SET heartbeat_at = clock_timestamp() WHERE id = $1 AND state = 'live'
-         RETURNING (${FIRST_LIVE}) AS first`,
-        [id],
+         RETURNING (${firstLive('$2')}) AS first`,
+        [id, pool],
       )
       const renewal = r.rows[0]
       if (renewal === undefined) return loseLease('declared lost by another worker')
@@ -313,23 +316,28 @@ export async function runWorker(
   }
 
   /**
-   * Whether this slot may take a landing, from the wait of the oldest one in the queue (read with the pool's state):
-   * any waiting one on the lander, elsewhere one that waited `landingWaitMs`.
+   * The landing this slot takes, from the waits of the oldest ones in the queue (read with the pool's state): on the
+   * pool's lander, any of a run of its pool; on every worker, any that waited `landingWaitMs`.
    */
-  const mayLand = (waitedMs: number | null): boolean =>
-    waitedMs !== null && (lander || waitedMs >= landingWaitMs)
+  const takeLanding = async (state: PoolState): Promise<TakenLanding | undefined> => {
+    if (lander && state.poolLandingWaitedMs !== null) {
+      const l = await queue.takeLanding(0, id, pool)
+      if (l) return l
+    }
+    if (state.landingWaitedMs !== null && state.landingWaitedMs >= landingWaitMs)
+      return queue.takeLanding(landingWaitMs, id, null)
+    return undefined
+  }
 
   const slot = async (): Promise<void> => {
     let skip: ReadonlySet<string> = new Set()
     while (!draining()) {
       try {
         const state = await readLiveState(queue, pool, lake.clock.now())
-        if (mayLand(state.landingWaitedMs)) {
-          const l = await queue.takeLanding(lander ? 0 : landingWaitMs, id)
-          if (l) {
-            await land(l)
-            continue
-          }
+        const l = await takeLanding(state)
+        if (l) {
+          await land(l)
+          continue
         }
         const skipped = skip.size > 0
         const n = await schedule(state, skip)
