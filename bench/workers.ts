@@ -179,6 +179,20 @@ async function phase(count: number, shared: boolean, hosts?: readonly CpuHost[])
   } finally {
     await lake.close()
     rmSync(root, { recursive: true, force: true })
+    await dropSchemas(url)
+  }
+}
+
+/** Drops the catalog schema of a phase's lake and its queue's schema, so runs of the benchmark leave nothing behind. */
+async function dropSchemas(url: URL): Promise<void> {
+  const schema = url.searchParams.get('schema') ?? ''
+  const c = new pg.Client({ connectionString: PG_URL })
+  try {
+    await c.connect()
+    for (const s of [schema, `${schema}_queue`])
+      await c.query(`DROP SCHEMA IF EXISTS ${c.escapeIdentifier(s)} CASCADE`)
+  } finally {
+    await c.end().catch(() => undefined)
   }
 }
 
