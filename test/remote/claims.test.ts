@@ -71,6 +71,16 @@ describe.skipIf(pgBase === undefined)('claiming and finishing a node in few stat
       queued: s.snapshot,
     })
 
+  /** The first column of the one row `sql` reads. */
+  const value = async (sql: string, params: unknown[]): Promise<unknown> =>
+    Object.values((await queue.pool.query(sql, params)).rows[0] as Record<string, unknown>)[0]
+
+  const queueJobState = (id: string): Promise<unknown> =>
+    value(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [id])
+
+  const runState = (jobId: string): Promise<unknown> =>
+    value('SELECT state FROM tarn_runs WHERE job_id = $1', [jobId])
+
   const taskRow = async (jobId: string): Promise<TaskRow> =>
     (await queue.pool.query('SELECT state, worker, attempt FROM tarn_tasks WHERE job_id = $1', [jobId]))
       .rows[0] as TaskRow
@@ -81,12 +91,8 @@ describe.skipIf(pgBase === undefined)('claiming and finishing a node in few stat
     const b = await queueRun()
     expect(await claim(a, stale, 'worker-x')).toBeUndefined()
     expect(await taskRow(a)).toEqual({ state: 'queued', worker: null, attempt: 0 })
-    const job = await queue.pool.query(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [
-      stale.queueJob,
-    ])
-    expect((job.rows[0] as { state: string }).state).toBe('created')
-    const executions = await queue.pool.query('SELECT count(*)::int AS n FROM tarn_executions')
-    expect((executions.rows[0] as { n: number }).n).toBe(0)
+    expect(await queueJobState(stale.queueJob)).toBe('created')
+    expect(await value('SELECT count(*)::int AS n FROM tarn_executions', [])).toBe(0)
 
     // decided again on the queue with both runs' nodes: the claim stands
     const fresh = await step(a)
@@ -95,10 +101,7 @@ describe.skipIf(pgBase === undefined)('claiming and finishing a node in few stat
     expect(made?.spec.jobId).toBe(a)
     expect(made?.job.nodes.find((n) => n.name === fresh.task)?.status).toBe('running')
     expect(await taskRow(a)).toEqual({ state: 'running', worker: 'worker-x', attempt: 1 })
-    const active = await queue.pool.query(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [
-      fresh.queueJob,
-    ])
-    expect((active.rows[0] as { state: string }).state).toBe('active')
+    expect(await queueJobState(fresh.queueJob)).toBe('active')
     const recorded = await queue.pool.query(
       'SELECT worker, priority FROM tarn_executions WHERE job_id = $1 AND attempt = 1',
       [a],
@@ -126,33 +129,22 @@ describe.skipIf(pgBase === undefined)('claiming and finishing a node in few stat
     expect((await claim(d, s, 'worker-x'))?.attempt).toBe(1)
     const at = { jobId: d, task: s.task, attempt: 1 }
     const job = { queue: nodeQueue('default'), id: s.queueJob }
-    const jobState = async (): Promise<string> =>
-      (
-        (await queue.pool.query(`SELECT state FROM ${queue.schema}.job WHERE id = $1::uuid`, [s.queueJob]))
-          .rows[0] as { state: string }
-      ).state
-    const runState = async (): Promise<string> =>
-      (
-        (await queue.pool.query('SELECT state FROM tarn_runs WHERE job_id = $1', [d])).rows[0] as {
-          state: string
-        }
-      ).state
     const result = { steps: [], tables: { [`tarn.out_p${queued - 1}`]: 2 }, warnings: ['a warning'], log: [] }
 
     // an attempt that is not the task's current one on that worker (its lease was lost) counts for nothing
     expect(
       await finishTask(queue, lake, { ...at, worker: 'worker-old' }, { ...result, log: ['stale'] }, job),
     ).toBe(false)
-    expect(await jobState()).toBe('active')
+    expect(await queueJobState(s.queueJob)).toBe('active')
     expect(await taskRow(d)).toEqual({ state: 'running', worker: 'worker-x', attempt: 1 })
-    expect(await runState()).toBe('running')
+    expect(await runState(d)).toBe('running')
 
     expect(
       await finishTask(queue, lake, { ...at, worker: 'worker-x' }, { ...result, log: ['done'] }, job),
     ).toBe(true)
-    expect(await jobState()).toBe('completed')
+    expect(await queueJobState(s.queueJob)).toBe('completed')
     expect(await taskRow(d)).toEqual({ state: 'done', worker: 'worker-x', attempt: 1 })
-    expect(await runState()).toBe('landing')
+    expect(await runState(d)).toBe('landing')
     const landings = await queue.pool.query(
       `SELECT data->>'jobId' AS job FROM ${queue.schema}.job WHERE name = $1 AND state = 'created'`,
       [LAND_QUEUE],

@@ -30,19 +30,9 @@ interface TaskState {
   readonly state: string
 }
 
-/**
- * Reads a run's row, locked for this transaction. With `skipLocked`, a row another transaction holds is not waited
- * for: undefined, as for a run that does not exist.
- */
-export async function lockRun(
-  c: pg.PoolClient,
-  jobId: string,
-  options: { readonly skipLocked?: boolean } = {},
-): Promise<RunRow | undefined> {
-  const skip = options.skipLocked === true ? ' SKIP LOCKED' : ''
-  const r = await c.query(`SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE${skip}`, [
-    jobId,
-  ])
+/** Reads a run's row, locked for this transaction (undefined for a run that does not exist). */
+export async function lockRun(c: pg.PoolClient, jobId: string): Promise<RunRow | undefined> {
+  const r = await c.query('SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE', [jobId])
   return r.rows[0] as RunRow | undefined
 }
 
@@ -232,7 +222,7 @@ export async function finishTask(
   queueJob: { readonly queue: string; readonly id: string },
 ): Promise<boolean> {
   return q.tx(async (c) => {
-    // every part waits for the run's row lock first (each refers to \`run\`), as every transaction on a run does
+    // every part waits for the run's row lock first (each refers to `run`), as every transaction on a run does
     const r = await c.query(
       `WITH run AS MATERIALIZED (
          SELECT state, spec, job FROM tarn_runs WHERE job_id = $1 FOR UPDATE

@@ -90,9 +90,9 @@ export interface WorkerSummary {
   readonly landed: number
 }
 
-/** The live worker of a pool (a parameter) registered first: the pool's lander (see `WorkerOptions.landingWaitMs`). */
-const firstLive = (pool: string): string =>
-  `SELECT id FROM tarn_workers WHERE state = 'live' AND pool = ${pool} ORDER BY started_at, id LIMIT 1`
+/** The live worker of pool `$1` registered first: the pool's lander (see `WorkerOptions.landingWaitMs`). */
+const FIRST_LIVE =
+  "SELECT id FROM tarn_workers WHERE state = 'live' AND pool = $1 ORDER BY started_at, id LIMIT 1"
 
 /** How often a worker removes the project snapshots of finished runs from its cache. */
 const CLEAN_EVERY_MS = 2000
@@ -144,7 +144,7 @@ export async function runWorker(
   log(`worker ${id} in pool ${pool}: ${cpus} slot(s), ${memoryMb} MB, policy ${policy.name}`)
   // the lander of its pool: the pool's live worker registered first (see `landingWaitMs`), looked up again at every
   // heartbeat
-  let lander = (await queue.pool.query<{ id: string }>(firstLive('$1'), [pool])).rows[0]?.id === id
+  let lander = (await queue.pool.query<{ id: string }>(FIRST_LIVE, [pool])).rows[0]?.id === id
   const plans: PlanCache = new Map()
   const cleaned = async (): Promise<void> => {
     const removed = await cleanProjectCache(queue, lake.config.home, plans)
@@ -166,9 +166,9 @@ export async function runWorker(
     try {
       // the lease renewed, and the lander looked up again, in one statement
       const r = await queue.pool.query<{ first: string | null }>(
-        `UPDATE tarn_workers SET heartbeat_at = clock_timestamp() WHERE id = $1 AND state = 'live'
-         RETURNING (${firstLive('$2')}) AS first`,
-        [id, pool],
+        `UPDATE tarn_workers SET heartbeat_at = clock_timestamp() WHERE id = $2 AND state = 'live'
+         RETURNING (${FIRST_LIVE}) AS first`,
+        [pool, id],
       )
       const renewal = r.rows[0]
       if (renewal === undefined) return loseLease('declared lost by another worker')
